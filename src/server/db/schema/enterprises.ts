@@ -1,0 +1,78 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import { pbxTypes, regions } from "./catalog.ts";
+import { organizations } from "./organizations.ts";
+
+/** One customer = one Microsoft 365 tenant (SPEC §2.2). */
+export const enterprises = pgTable(
+  "enterprises",
+  {
+    id: text("id").primaryKey(),
+    resellerId: text("reseller_id")
+      .notNull()
+      .references(() => organizations.id),
+    masterResellerId: text("master_reseller_id")
+      .notNull()
+      .references(() => organizations.id),
+    name: text("name").notNull(),
+    adminEmail: text("admin_email").notNull(),
+    userLimit: integer("user_limit"),
+    pbxMusicOnHold: boolean("pbx_music_on_hold").notNull().default(false),
+    accessSipData: boolean("access_sip_data").notNull().default(false),
+    requestManagementConsent: boolean("request_management_consent").notNull().default(false),
+    billingReference: text("billing_reference"),
+    services: text("services").array().notNull().default(sql`'{}'::text[]`),
+    status: text("status", { enum: ["invited", "registered", "active", "disabled"] })
+      .notNull()
+      .default("invited"),
+    /** Status to return to on Enable; set while disabled. */
+    statusBeforeDisable: text("status_before_disable", {
+      enum: ["invited", "registered", "active"],
+    }),
+    tenantId: text("tenant_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("enterprises_name_key").on(sql`lower(${t.name})`),
+    uniqueIndex("enterprises_tenant_key").on(t.tenantId),
+    index("enterprises_reseller_idx").on(t.resellerId, t.createdAt, t.id),
+    index("enterprises_master_reseller_idx").on(t.masterResellerId, t.createdAt, t.id),
+    index("enterprises_created_idx").on(t.createdAt, t.id),
+  ],
+);
+
+export const enterpriseRegions = pgTable(
+  "enterprise_regions",
+  {
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    regionId: text("region_id")
+      .notNull()
+      .references(() => regions.id),
+  },
+  (t) => [primaryKey({ columns: [t.enterpriseId, t.regionId] })],
+);
+
+export const enterprisePbxTypes = pgTable(
+  "enterprise_pbx_types",
+  {
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    pbxTypeId: text("pbx_type_id")
+      .notNull()
+      .references(() => pbxTypes.id),
+  },
+  (t) => [primaryKey({ columns: [t.enterpriseId, t.pbxTypeId] })],
+);

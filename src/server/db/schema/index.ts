@@ -1,0 +1,6 @@
+export * from "./accounts.ts";
+export * from "./audit.ts";
+export * from "./catalog.ts";
+export * from "./enterprises.ts";
+export * from "./invitations.ts";
+export * from "./organizations.ts";

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+/** Every variable Teamgate reads; `.env.example` documents each one. */
+export const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    HOST: z.string().default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    TRUST_PROXY: bool.default(false),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "Must be a postgres:// URL")
+      .optional(),
+    DATA_DIR: z.string().default("./data"),
+    APP_SECRET: z.string().min(32, "Must be at least 32 characters").optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, "Must be an smtp:// or smtps:// URL")
+      .optional(),
+    MAIL_FROM: z.string().default("Teamgate <no-reply@teamgate.localhost>"),
+    MAIL_CAPTURE_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(12),
+    INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  })
+  .superRefine((v, ctx) => {
+    if (v.NODE_ENV === "production" && !v.APP_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["APP_SECRET"], message: "Required in production" });
+    }
+    if (v.NODE_ENV === "production" && !v.PUBLIC_URL) {
+      ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "Required in production" });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Parses an environment; returns every problem at once rather than the first. */
+export function parseEnv(
+  source: Record<string, string | undefined>,
+): { ok: true; env: Env } | { ok: false; problems: string[] } {
+  const result = EnvSchema.safeParse(source);
+  if (result.success) return { ok: true, env: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`),
+  };
+}
+
+/** The one reader of `process.env`: prints every problem and exits when the environment is invalid. */
+export function loadEnv(): Env {
+  const parsed = parseEnv(process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`Invalid environment:\n  ${parsed.problems.join("\n  ")}\n`);
+    process.exit(1);
+  }
+  return parsed.env;
+}

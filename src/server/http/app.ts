@@ -1,0 +1,146 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import cookie from "@fastify/cookie";
+import helmet from "@fastify/helmet";
+import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { eq } from "drizzle-orm";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from "fastify-type-provider-zod";
+import { sessions } from "../db/schema/index.ts";
+import { AppError } from "../lib/errors.ts";
+import { hashToken } from "../lib/secrets.ts";
+import { findActorBySession } from "../modules/accounts/index.ts";
+import type { Services } from "../services.ts";
+import { sessionCookie } from "./context.ts";
+import { installErrorHandler } from "./errors.ts";
+import { apiRoutes } from "./routes.ts";
+
+export interface AppOptions {
+  /** Directory of the built web app; served with an SPA fallback when present. */
+  webRoot?: string;
+  /** Extra plugins mounted at the root (e.g. the dev mail inbox). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Turn off the per-address rate limiter (benchmarks drive thousands of requests from one address). */
+  rateLimit?: boolean;
+}
+
+const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+const sessionTouchIntervalMs = 60_000;
+
+/** Builds the HTTP application (API, OpenAPI docs, web app) for one process. */
+export async function buildApp(
+  services: Services,
+  options: AppOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: services.log as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: services.env.TRUST_PROXY,
+    disableRequestLogging: services.env.LOG_LEVEL !== "debug" && services.env.LOG_LEVEL !== "trace",
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", "data:"],
+        frameSrc: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    ...(options.rateLimit === false ? { max: Number.MAX_SAFE_INTEGER } : {}),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Teamgate API", version: "1" },
+      components: {
+        securitySchemes: { session: { type: "apiKey", in: "cookie", name: sessionCookie } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs", staticCSP: true });
+
+  app.decorateRequest("actor", null);
+
+  await app.register(
+    async (api) => {
+      // Resolve the session, then refuse unsafe methods without the session's CSRF token.
+      // Runs before body validation, so an anonymous caller gets 401 whatever it sent.
+      api.addHook("onRequest", async (request) => {
+        const config = request.routeOptions.config;
+        const token = request.cookies[sessionCookie];
+        const now = services.now();
+        const found = token
+          ? await findActorBySession(services.db, hashToken(token), now, request.ip)
+          : null;
+        if (!found) {
+          if (!config.public && request.routeOptions.url)
+            throw new AppError("unauthenticated", "Sign in to continue");
+          return;
+        }
+        const { lastSeenAt, ...actor } = found;
+        request.actor = actor;
+        if (now.getTime() - lastSeenAt.getTime() > sessionTouchIntervalMs) {
+          await services.db
+            .update(sessions)
+            .set({
+              lastSeenAt: now,
+              expiresAt: new Date(now.getTime() + services.env.SESSION_TTL_HOURS * 3_600_000),
+            })
+            .where(eq(sessions.tokenHash, actor.session.tokenHash));
+        }
+        if (
+          unsafeMethods.has(request.method) &&
+          request.headers["x-csrf-token"] !== actor.session.csrfToken
+        ) {
+          throw new AppError(
+            "csrf_failed",
+            "The request is missing its security token; reload the page and try again",
+          );
+        }
+        if (actor.mustChangePassword && !config.allowPendingPasswordChange && !config.public) {
+          throw new AppError("password_change_required", "Change your password to continue");
+        }
+      });
+      for (const plugin of apiRoutes(services)) await api.register(plugin);
+    },
+    { prefix: "/api/v1" },
+  );
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
+
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
+
+  const hasWeb = Boolean(options.webRoot && existsSync(join(options.webRoot, "index.html")));
+  if (hasWeb) await app.register(fastifyStatic, { root: options.webRoot!, wildcard: false });
+  app.setNotFoundHandler((request, reply) => {
+    if (hasWeb && request.method === "GET" && !request.url.startsWith("/api/")) {
+      return reply.type("text/html").sendFile("index.html");
+    }
+    return reply.code(404).send({
+      code: "not_found",
+      message: `No route ${request.method} ${request.url.split("?")[0]}`,
+    });
+  });
+  return app;
+}

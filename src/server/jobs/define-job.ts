@@ -1,0 +1,37 @@
+import type { z } from "zod";
+import type { Services } from "../services.ts";
+
+export interface JobOptions {
+  retryLimit: number;
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  expireInSeconds: number;
+}
+
+/** A durable job: a dotted name, a payload schema and an idempotent handler. */
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  schema: S;
+  options: JobOptions;
+  handle(
+    services: Services,
+    data: z.infer<S>,
+    meta: { id: string; attempt: number; isLastAttempt: boolean },
+  ): Promise<void>;
+}
+
+const defaults: JobOptions = {
+  retryLimit: 8,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  expireInSeconds: 120,
+};
+
+export function defineJob<S extends z.ZodType>(definition: {
+  name: string;
+  schema: S;
+  options?: Partial<JobOptions>;
+  handle: JobDefinition<S>["handle"];
+}): JobDefinition<S> {
+  return { ...definition, options: { ...defaults, ...definition.options } };
+}

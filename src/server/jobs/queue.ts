@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import PgBoss from "pg-boss";
+import type { z } from "zod";
+import type { Database, Db, SqlExecutor } from "../db/client.ts";
+import type { JobDefinition } from "./define-job.ts";
+import { jobs } from "./registry.ts";
+
+/** Runs `$n`-parameterised SQL through a drizzle handle, so pg-boss can write inside our transaction. */
+function executorOf(tx: Db): SqlExecutor {
+  return async (text, values = []) => {
+    const parts = text.split(/\$(\d+)/);
+    const chunks = parts.map((part, i) =>
+      i % 2 === 0 ? sql.raw(part) : sql`${values[Number(part) - 1] ?? null}`,
+    );
+    const result = (await tx.execute(sql.join(chunks))) as unknown as { rows: unknown[] };
+    return { rows: result.rows };
+  };
+}
+
+/** pg-boss on our database (PGlite or PostgreSQL) with every registered queue created. */
+export async function startQueue(database: Database, onError: (e: Error) => void): Promise<PgBoss> {
+  const boss = new PgBoss({
+    db: { executeSql: database.execute } as never,
+    schema: "pgboss",
+    supervise: true,
+    schedule: true,
+    migrate: true,
+  });
+  boss.on("error", onError);
+  await boss.start();
+  for (const job of jobs) {
+    await boss.createQueue(job.name, {
+      name: job.name,
+      retryLimit: job.options.retryLimit,
+      retryDelay: job.options.retryDelaySeconds,
+      retryBackoff: job.options.retryBackoff,
+      expireInSeconds: job.options.expireInSeconds,
+    });
+  }
+  return boss;
+}
+
+/**
+ * Enqueues a job inside the caller's transaction (the outbox): the job exists if and only if the
+ * rows that caused it were committed.
+ */
+export async function enqueue<S extends z.ZodType>(
+  boss: PgBoss,
+  tx: Db,
+  job: JobDefinition<S>,
+  data: z.input<S>,
+  options: { singletonKey?: string; startAfterSeconds?: number } = {},
+): Promise<string | null> {
+  const payload = job.schema.parse(data) as object;
+  return boss.send(job.name, payload, {
+    db: { executeSql: executorOf(tx) } as never,
+    retryLimit: job.options.retryLimit,
+    retryDelay: job.options.retryDelaySeconds,
+    retryBackoff: job.options.retryBackoff,
+    expireInSeconds: job.options.expireInSeconds,
+    ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+    ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+  });
+}

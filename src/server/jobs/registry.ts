@@ -1,0 +1,5 @@
+import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
+import type { JobDefinition } from "./define-job.ts";
+
+/** Every durable job, listed explicitly so a worker knows exactly what it serves. */
+export const jobs: JobDefinition[] = [sendPasswordResetJob];

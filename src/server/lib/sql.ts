@@ -1,0 +1,23 @@
+/** A LIKE/ILIKE pattern matching `text` anywhere, with the user's own wildcards escaped. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** True when a database error is a unique violation (SQLSTATE 23505) of the named constraint. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 5; depth++) {
+    const candidate = e as {
+      code?: string;
+      constraint?: string;
+      message?: string;
+      cause?: unknown;
+    };
+    if (candidate.code === "23505") {
+      if (!constraint) return true;
+      return candidate.constraint === constraint || (candidate.message ?? "").includes(constraint);
+    }
+    e = candidate.cause;
+  }
+  return false;
+}

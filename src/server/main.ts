@@ -1,0 +1,79 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import pino, { type Logger } from "pino";
+import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/client.ts";
+import type { Env } from "./env.ts";
+import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
+import { startQueue } from "./jobs/queue.ts";
+import type { Services } from "./services.ts";
+
+export type Role = "api" | "worker" | "mail";
+export const allRoles: Role[] = ["api", "worker", "mail"];
+
+/** Paths in log lines that must never be printed (SPEC §6: secrets never logged). */
+export const logRedactions = [
+  "req.headers.cookie",
+  "req.headers.authorization",
+  'req.headers["x-csrf-token"]',
+  "*.password",
+  "*.passwordConfirm",
+  "*.currentPassword",
+  "*.newPassword",
+  "*.token",
+  "*.code",
+  "*.sealedToken",
+  "*.sealed",
+];
+
+export function createLogger(env: Env): Logger {
+  return pino({ level: env.LOG_LEVEL, redact: { paths: logRedactions, censor: "[redacted]" } });
+}
+
+/**
+ * The APP_SECRET, or for the embedded default a random one kept in the data directory so links
+ * and sealed jobs survive a restart. Production must set APP_SECRET (env.ts enforces it).
+ */
+export function resolveSecret(env: Env): string {
+  if (env.APP_SECRET) return env.APP_SECRET;
+  const file = join(env.DATA_DIR, "app-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+export async function openDatabase(env: Env): Promise<Database> {
+  return env.DATABASE_URL ? openPostgres(env.DATABASE_URL) : openPglite({ dataDir: env.DATA_DIR });
+}
+
+export function publicUrlOf(env: Env, port: number): string {
+  return (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, "");
+}
+
+export const webRoot = fileURLToPath(new URL("../../dist/web", import.meta.url));
+
+/** Opens the database, migrates it and builds the services every role shares. */
+export async function createServices(
+  env: Env,
+  options: { database?: Database; mailer?: Mailer; log?: Logger; publicUrl?: string } = {},
+): Promise<Services> {
+  const log = options.log ?? createLogger(env);
+  const database = options.database ?? (await openDatabase(env));
+  await migrateDatabase(database);
+  const boss = await startQueue(database, (e) => log.error({ err: e }, "job queue error"));
+  const smtpUrl = env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_PORT}`;
+  return {
+    env,
+    database,
+    db: database.db,
+    boss,
+    mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
+    log,
+    secret: resolveSecret(env),
+    publicUrl: options.publicUrl ?? publicUrlOf(env, env.PORT),
+    now: () => new Date(),
+  };
+}

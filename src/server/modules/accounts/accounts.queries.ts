@@ -1,0 +1,89 @@
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
+import type { Actor } from "../../authz/actor.ts";
+import type { Db } from "../../db/client.ts";
+import { accounts, organizations, sessions } from "../../db/schema/index.ts";
+
+const parent = alias(organizations, "parent");
+
+/**
+ * The actor behind a session token hash, or null when the session is unknown, expired, or its
+ * account or organization (or the master reseller above it) is disabled or deleted.
+ */
+export async function findActorBySession(
+  db: Db,
+  tokenHash: string,
+  now: Date,
+  clientAddress: string | null,
+): Promise<(Actor & { lastSeenAt: Date }) | null> {
+  const [row] = await db
+    .select({
+      account: accounts,
+      organization: organizations,
+      parentStatus: parent.status,
+      session: sessions,
+    })
+    .from(sessions)
+    .innerJoin(accounts, eq(accounts.id, sessions.accountId))
+    .innerJoin(organizations, eq(organizations.id, accounts.organizationId))
+    .leftJoin(parent, eq(parent.id, organizations.parentId))
+    .where(
+      and(
+        eq(sessions.tokenHash, tokenHash),
+        gt(sessions.expiresAt, now),
+        isNull(accounts.deletedAt),
+      ),
+    )
+    .limit(1);
+  if (!row) return null;
+  if (row.organization.status === "disabled" || row.parentStatus === "disabled") return null;
+  return {
+    ...actorOf(row.account, row.organization),
+    session: { tokenHash, csrfToken: row.session.csrfToken },
+    clientAddress,
+    lastSeenAt: row.session.lastSeenAt,
+  };
+}
+
+export function actorOf(
+  account: typeof accounts.$inferSelect,
+  organization: typeof organizations.$inferSelect,
+): Omit<Actor, "session" | "clientAddress"> {
+  return {
+    accountId: account.id,
+    name: account.name,
+    email: account.email,
+    username: account.username,
+    organizationId: organization.id,
+    organizationName: organization.name,
+    role: organization.kind,
+    masterResellerId:
+      organization.kind === "master_reseller"
+        ? organization.id
+        : organization.kind === "reseller"
+          ? organization.masterResellerId
+          : null,
+    resellerId: organization.kind === "reseller" ? organization.id : null,
+    mustChangePassword: account.mustChangePassword,
+  };
+}
+
+/** The live account whose e-mail or username is `login` (case-insensitive), with its organization. */
+export async function findAccountByLogin(db: Db, login: string) {
+  const value = login.trim().toLowerCase();
+  const [row] = await db
+    .select({ account: accounts, organization: organizations, parentStatus: parent.status })
+    .from(accounts)
+    .innerJoin(organizations, eq(organizations.id, accounts.organizationId))
+    .leftJoin(parent, eq(parent.id, organizations.parentId))
+    .where(
+      and(
+        isNull(accounts.deletedAt),
+        value.includes("@")
+          ? eq(accounts.email, value)
+          : sql`lower(${accounts.username}) = ${value}`,
+      ),
+    )
+    .limit(1);
+  return row ?? null;
+}

@@ -1,0 +1,2 @@
+export { listAuditEntries } from "./audit.queries.ts";
+export { type AuditInput, recordAudit } from "./commands/record-audit.ts";

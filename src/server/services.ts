@@ -1,0 +1,20 @@
+import type PgBoss from "pg-boss";
+import type { Logger } from "pino";
+import type { Database, Db } from "./db/client.ts";
+import type { Env } from "./env.ts";
+import type { Mailer } from "./integrations/mail/mailer.ts";
+
+/** What commands, jobs and routes need from the running process; built once per process. */
+export interface Services {
+  env: Env;
+  database: Database;
+  db: Db;
+  boss: PgBoss;
+  mailer: Mailer;
+  log: Logger;
+  /** Key material for keyed hashes and sealed values (APP_SECRET). */
+  secret: string;
+  /** Base URL for links in e-mails, without a trailing slash. */
+  publicUrl: string;
+  now(): Date;
+}

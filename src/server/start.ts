@@ -1,0 +1,95 @@
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Env } from "./env.ts";
+import { buildApp } from "./http/app.ts";
+import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
+import { inboxRoutes } from "./integrations/mail/inbox.routes.ts";
+import { startWorker } from "./jobs/worker.ts";
+import { createLogger, createServices, publicUrlOf, type Role, webRoot } from "./main.ts";
+import { seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
+import type { Services } from "./services.ts";
+
+export interface RunningProcess {
+  services: Services;
+  app: FastifyInstance | null;
+  capture: MailCapture | null;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the given roles in this process. With every role and no DATABASE_URL this is the
+ * embedded default: PGlite in DATA_DIR, the mail capture, the API with the web app and the worker.
+ */
+export async function startProcess(
+  env: Env,
+  roles: Role[],
+  options: { quiet?: boolean } = {},
+): Promise<RunningProcess> {
+  const log = createLogger(env);
+  const capture =
+    roles.includes("mail") && !env.SMTP_URL
+      ? await startMailCapture({
+          port: env.MAIL_CAPTURE_PORT,
+          dir: join(env.DATA_DIR, "mail"),
+        }).catch((e: NodeJS.ErrnoException) => {
+          throw new Error(
+            e.code === "EADDRINUSE"
+              ? `Port ${env.MAIL_CAPTURE_PORT} for the mail capture is in use; set MAIL_CAPTURE_PORT.`
+              : e.message,
+          );
+        })
+      : null;
+  const publicUrl = publicUrlOf(env, env.PORT);
+  const services = await createServices(
+    {
+      ...env,
+      SMTP_URL: env.SMTP_URL ?? (capture ? `smtp://127.0.0.1:${capture.port}` : undefined),
+    },
+    { log, publicUrl },
+  );
+  const operator = await seedOperatorOnFirstStart(services.db);
+
+  let app: FastifyInstance | null = null;
+  if (roles.includes("api")) {
+    app = await buildApp(services, { webRoot, plugins: capture ? [inboxRoutes(capture)] : [] });
+    await app.listen({ host: env.HOST, port: env.PORT });
+  }
+  if (roles.includes("worker")) await startWorker(services);
+
+  const url = publicUrl;
+  if (!options.quiet) {
+    const lines = [
+      "",
+      `Teamgate is running (${roles.join(", ")}; database: ${services.database.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}` : "PostgreSQL"})`,
+      ...(app ? [`  Portal:     ${url}`, `  API docs:   ${url}/api/docs`] : []),
+      ...(capture && app
+        ? [`  Dev inbox:  ${url}/dev/mail  (SMTP capture on port ${capture.port})`]
+        : []),
+      ...(operator
+        ? [
+            "",
+            "  First operator login (shown once; you must change the password at first sign-in):",
+            `    login:    ${operator.username}  (or ${operator.email})`,
+            `    password: ${operator.password}`,
+          ]
+        : []),
+      "",
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+
+  return {
+    services,
+    app,
+    capture,
+    url,
+    async stop() {
+      await app?.close();
+      await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
+      services.mailer.close();
+      await capture?.close();
+      await services.database.close();
+    },
+  };
+}

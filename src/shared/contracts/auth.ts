@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { Email, NewPassword } from "./common.ts";
+
+export const LoginBody = z.strictObject({
+  login: z.string({ error: "Required" }).trim().min(1, "Required").max(254),
+  password: z.string({ error: "Required" }).min(1, "Required").max(200),
+});
+export type LoginBody = z.infer<typeof LoginBody>;
+
+export const ChangePasswordBody = z
+  .strictObject({
+    currentPassword: z.string({ error: "Required" }).min(1, "Required").max(200),
+    newPassword: NewPassword,
+    newPasswordConfirm: z.string({ error: "Required" }),
+  })
+  .refine((v) => v.newPassword === v.newPasswordConfirm, {
+    path: ["newPasswordConfirm"],
+    message: "Passwords do not match",
+  })
+  .refine((v) => v.newPassword !== v.currentPassword, {
+    path: ["newPassword"],
+    message: "Must differ from the current password",
+  });
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBody>;
+
+export const PasswordResetRequestBody = z.strictObject({ email: Email });
+export type PasswordResetRequestBody = z.infer<typeof PasswordResetRequestBody>;
+
+export const PasswordResetCompleteBody = z
+  .strictObject({
+    token: z.string().min(20).max(200),
+    password: NewPassword,
+    passwordConfirm: z.string({ error: "Required" }),
+  })
+  .refine((v) => v.password === v.passwordConfirm, {
+    path: ["passwordConfirm"],
+    message: "Passwords do not match",
+  });
+export type PasswordResetCompleteBody = z.infer<typeof PasswordResetCompleteBody>;
+
+export type PortalRole = "operator" | "master_reseller" | "reseller";
+
+/** What the portal knows about the signed-in account; `csrfToken` goes back in `x-csrf-token`. */
+export interface SessionView {
+  account: {
+    id: string;
+    name: string;
+    email: string;
+    username: string;
+    mustChangePassword: boolean;
+  };
+  organization: { id: string; kind: PortalRole; name: string };
+  csrfToken: string;
+  abilities: string[];
+}

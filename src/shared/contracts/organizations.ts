@@ -1,0 +1,119 @@
+import { z } from "zod";
+import {
+  Email,
+  type InvitationSummary,
+  NewPassword,
+  optionalText,
+  requiredText,
+  type Service,
+  Services,
+  Username,
+} from "./common.ts";
+
+export type OrganizationStatus = "invited" | "active" | "disabled";
+
+const IdList = z.array(z.string().min(1).max(64)).max(200);
+
+export const CreateMasterResellerBody = z.strictObject({
+  companyName: requiredText(2, 100),
+  adminName: requiredText(1, 100),
+  email: Email,
+  billingReference: optionalText(100),
+  regionIds: IdList.optional(),
+  pbxTypeIds: IdList.optional(),
+});
+export type CreateMasterResellerBody = z.infer<typeof CreateMasterResellerBody>;
+
+export const UpdateMasterResellerBody = z.strictObject({
+  companyName: requiredText(2, 100).optional(),
+  adminName: requiredText(1, 100).optional(),
+  billingReference: optionalText(100).optional(),
+  regionIds: IdList.optional(),
+  pbxTypeIds: IdList.optional(),
+});
+export type UpdateMasterResellerBody = z.infer<typeof UpdateMasterResellerBody>;
+
+/** "Add Reseller" (seed 2). Entitlements default to everything the master reseller has. */
+export const CreateResellerBody = z.strictObject({
+  name: requiredText(2, 100),
+  email: Email,
+  services: Services,
+  billingReference: optionalText(100),
+  regionIds: IdList.optional(),
+  pbxTypeIds: IdList.optional(),
+});
+export type CreateResellerBody = z.infer<typeof CreateResellerBody>;
+
+export const UpdateResellerBody = z.strictObject({
+  name: requiredText(2, 100).optional(),
+  services: Services.optional(),
+  billingReference: optionalText(100).optional(),
+  regionIds: IdList.optional(),
+  pbxTypeIds: IdList.optional(),
+});
+export type UpdateResellerBody = z.infer<typeof UpdateResellerBody>;
+
+export interface OrganizationView {
+  id: string;
+  kind: "master_reseller" | "reseller";
+  parentId: string | null;
+  name: string;
+  contactName: string | null;
+  email: string;
+  status: OrganizationStatus;
+  services: Service[];
+  billingReference: string | null;
+  regionIds: string[];
+  pbxTypeIds: string[];
+  enterpriseCount?: number;
+  invitation: InvitationSummary | null;
+  createdAt: string;
+  updatedAt: string;
+  abilities: string[];
+}
+
+/** The activation form of a master reseller or reseller (seed 2). */
+export const ActivateBody = z
+  .strictObject({
+    token: z.string().min(20).max(200),
+    code: z.string({ error: "Required" }).trim().min(1, "Required").max(20),
+    email: Email,
+    username: Username,
+    password: NewPassword,
+    passwordConfirm: z.string({ error: "Required" }),
+  })
+  .refine((v) => v.password === v.passwordConfirm, {
+    path: ["passwordConfirm"],
+    message: "Passwords do not match",
+  });
+export type ActivateBody = z.infer<typeof ActivateBody>;
+
+export interface ActivationInfo {
+  organizationName: string;
+  kind: "master_reseller" | "reseller";
+  expiresAt: string;
+}
+
+export const CreateAdminBody = z.strictObject({
+  name: requiredText(1, 100),
+  email: Email,
+  username: Username,
+});
+export type CreateAdminBody = z.infer<typeof CreateAdminBody>;
+
+export interface AdminView {
+  id: string;
+  name: string;
+  email: string;
+  username: string;
+  isFirstAdmin: boolean;
+  mustChangePassword: boolean;
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+/** Returned once when an admin is created or its password reset: shown to the creator, never stored. */
+export interface AdminWithTemporaryPassword {
+  admin: AdminView;
+  temporaryPassword: string;
+}

@@ -1,0 +1,28 @@
+/** Prefixed, URL-safe, random identifiers: the prefix names the entity so a stray id is recognisable in logs. */
+export const idPrefixes = {
+  account: "acc",
+  organization: "org",
+  enterprise: "ent",
+  region: "reg",
+  pbxType: "pbt",
+  invitation: "inv",
+  audit: "aud",
+  passwordReset: "pwr",
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
+
+/** Returns `<prefix>_<20 chars>` (100 bits of randomness, Crockford base32, lower case). */
+export function newId(kind: IdKind): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  let out = "";
+  for (const b of bytes) out += alphabet[b & 31];
+  return `${idPrefixes[kind]}_${out}`;
+}
+
+/** True when the string has the shape of an id of the given kind (checked before any query). */
+export function isIdOf(kind: IdKind, value: string): boolean {
+  return new RegExp(`^${idPrefixes[kind]}_[0-9a-z]{20}$`).test(value);
+}

@@ -1,0 +1,190 @@
+import { readFileSync } from "node:fs";
+import type { FastifyInstance, InjectOptions } from "fastify";
+import pg from "pg";
+import pino from "pino";
+import { inject } from "vitest";
+import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
+import { defaultPassword } from "../src/server/db/seed/factories.ts";
+import { type Env, parseEnv } from "../src/server/env.ts";
+import { buildApp } from "../src/server/http/app.ts";
+import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer.ts";
+import { startQueue } from "../src/server/jobs/queue.ts";
+import { runQueuedJobs } from "../src/server/jobs/worker.ts";
+import type { Services } from "../src/server/services.ts";
+import { withDatabase } from "./global-setup.ts";
+
+/** A clone of the run's template database: PGlite in memory, or a fresh PostgreSQL database. */
+export async function openTestDatabase(): Promise<Database> {
+  const postgresTemplate = inject("postgresTemplate");
+  if (postgresTemplate) {
+    const url = process.env.TEST_DATABASE_URL!;
+    const name = `teamgate_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${postgresTemplate}`);
+    const database = await openPostgres(withDatabase(url, name), 4);
+    return {
+      ...database,
+      close: async () => {
+        await database.close();
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      },
+    };
+  }
+  const dump = readFileSync(inject("pgliteTemplate"));
+  return openPglite({ loadDataDir: new Blob([dump]) });
+}
+
+/** A mailer that keeps what it sends, and can be told to fail. */
+export class MemoryMailer implements Mailer {
+  sent: MailMessage[] = [];
+  failWith: Error | null = null;
+  async send(message: MailMessage) {
+    if (this.failWith) throw this.failWith;
+    this.sent.push(message);
+    return { messageId: `<${this.sent.length}@test>` };
+  }
+  close() {}
+  to(email: string) {
+    return this.sent.filter((m) => m.to === email);
+  }
+}
+
+export type TestServices = Services & {
+  mailer: MemoryMailer;
+  drain(jobName: string): Promise<number>;
+};
+
+export function testEnv(overrides: Record<string, string> = {}): Env {
+  const parsed = parseEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    APP_SECRET: "test-secret-test-secret-test-secret-00",
+    ...overrides,
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join("; "));
+  return parsed.env;
+}
+
+export async function createTestServices(
+  envOverrides: Record<string, string> = {},
+): Promise<TestServices> {
+  const env = testEnv(envOverrides);
+  const database = await openTestDatabase();
+  const boss = await startQueue(database, () => {});
+  const services: TestServices = {
+    env,
+    database,
+    db: database.db,
+    boss,
+    mailer: new MemoryMailer(),
+    log: pino({ level: "silent" }),
+    secret: env.APP_SECRET!,
+    publicUrl: "http://teamgate.test",
+    now: () => new Date(),
+    drain: (jobName) => runQueuedJobs(services, jobName),
+  };
+  return services;
+}
+
+export async function closeTestServices(services: Services): Promise<void> {
+  await services.boss.stop({ graceful: false, wait: true });
+  await services.database.close();
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  services: TestServices;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(envOverrides: Record<string, string> = {}): Promise<TestApp> {
+  const services = await createTestServices(envOverrides);
+  const app = await buildApp(services);
+  await app.ready();
+  return {
+    app,
+    services,
+    close: async () => {
+      await app.close();
+      await closeTestServices(services);
+    },
+  };
+}
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Record<string, unknown>;
+}
+
+/** Requests as one signed-in account (cookie + CSRF token), or anonymously. */
+export interface Client {
+  request<T = any>(
+    method: InjectOptions["method"],
+    url: string,
+    body?: unknown,
+  ): Promise<ApiResponse<T>>;
+  get<T = any>(url: string): Promise<ApiResponse<T>>;
+  post<T = any>(url: string, body?: unknown): Promise<ApiResponse<T>>;
+  patch<T = any>(url: string, body?: unknown): Promise<ApiResponse<T>>;
+  put<T = any>(url: string, body?: unknown): Promise<ApiResponse<T>>;
+  delete<T = any>(url: string): Promise<ApiResponse<T>>;
+}
+
+export function clientOf(
+  app: FastifyInstance,
+  auth?: { cookie: string; csrfToken: string },
+): Client {
+  const request = async (method: InjectOptions["method"], url: string, body?: unknown) => {
+    const response = await app.inject({
+      method,
+      url,
+      headers: auth ? { cookie: auth.cookie, "x-csrf-token": auth.csrfToken } : {},
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+    const text = response.body;
+    return {
+      status: response.statusCode,
+      body: text ? safeJson(text) : null,
+      headers: response.headers,
+    } as ApiResponse<any>;
+  };
+  return {
+    request,
+    get: (url) => request("GET", url),
+    post: (url, body) => request("POST", url, body ?? {}),
+    patch: (url, body) => request("PATCH", url, body ?? {}),
+    put: (url, body) => request("PUT", url, body ?? {}),
+    delete: (url) => request("DELETE", url),
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Signs in through the API and returns a client carrying the session. */
+export async function signIn(
+  app: FastifyInstance,
+  login: string,
+  password = defaultPassword,
+): Promise<Client> {
+  const response = await app.inject({
+    method: "POST",
+    url: "/api/v1/auth/login",
+    payload: { login, password },
+  });
+  if (response.statusCode !== 200)
+    throw new Error(`sign-in of ${login} failed: ${response.statusCode} ${response.body}`);
+  const cookie = response.cookies.find((c) => c.name === "tg_session");
+  return clientOf(app, {
+    cookie: `tg_session=${cookie!.value}`,
+    csrfToken: (response.json() as { csrfToken: string }).csrfToken,
+  });
+}
