@@ -5,41 +5,55 @@ const bool = z
   .transform((v) => v === "true" || v === "1" || v === "yes");
 
 /** Every variable Teamgate reads; `.env.example` documents each one. */
-export const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-    LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info"),
-    HOST: z.string().default("127.0.0.1"),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    PUBLIC_URL: z.url().optional(),
-    TRUST_PROXY: bool.default(false),
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, "Must be a postgres:// URL")
-      .optional(),
-    DATA_DIR: z.string().default("./data"),
-    APP_SECRET: z.string().min(32, "Must be at least 32 characters").optional(),
-    SMTP_URL: z
-      .string()
-      .regex(/^smtps?:\/\//, "Must be an smtp:// or smtps:// URL")
-      .optional(),
-    MAIL_FROM: z.string().default("Teamgate <no-reply@teamgate.localhost>"),
-    MAIL_CAPTURE_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
-    SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(12),
-    INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
-    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
-    LOGIN_LOCK_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
-  })
-  .superRefine((v, ctx) => {
-    if (v.NODE_ENV === "production" && !v.APP_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["APP_SECRET"], message: "Required in production" });
-    }
-    if (v.NODE_ENV === "production" && !v.PUBLIC_URL) {
-      ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "Required in production" });
-    }
-  });
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number({ error: "Must be a whole number" }).int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url().optional(),
+  TRUST_PROXY: bool.default(false),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "Must be a postgres:// URL")
+    .optional(),
+  DATA_DIR: z.string().default("./data"),
+  APP_SECRET: z.string().min(32, "Must be at least 32 characters").optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, "Must be an smtp:// or smtps:// URL")
+    .optional(),
+  MAIL_FROM: z.string().default("Teamgate <no-reply@teamgate.localhost>"),
+  MAIL_CAPTURE_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(2525),
+  SESSION_TTL_HOURS: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(720)
+    .default(12),
+  INVITATION_TTL_DAYS: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(90)
+    .default(7),
+  LOGIN_MAX_FAILURES: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(100)
+    .default(5),
+  LOGIN_LOCK_MINUTES: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(1440)
+    .default(15),
+});
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -48,11 +62,16 @@ export function parseEnv(
   source: Record<string, string | undefined>,
 ): { ok: true; env: Env } | { ok: false; problems: string[] } {
   const result = EnvSchema.safeParse(source);
-  if (result.success) return { ok: true, env: result.data };
-  return {
-    ok: false,
-    problems: result.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`),
-  };
+  const problems = result.success
+    ? []
+    : result.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`);
+  // Checked on the raw source so they are reported alongside any other problem.
+  if (source.NODE_ENV === "production") {
+    if (!source.APP_SECRET) problems.push("APP_SECRET: Required in production");
+    if (!source.PUBLIC_URL) problems.push("PUBLIC_URL: Required in production");
+  }
+  if (result.success && problems.length === 0) return { ok: true, env: result.data };
+  return { ok: false, problems };
 }
 
 /** The one reader of `process.env`: prints every problem and exits when the environment is invalid. */

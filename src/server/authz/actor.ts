@@ -8,6 +8,8 @@ export interface Actor {
   username: string;
   organizationId: string;
   organizationName: string;
+  /** Services the organization sells (empty for the operator). */
+  organizationServices: ("PBX" | "TRUNK")[];
   role: PortalRole;
   /** The master reseller this actor belongs to or is (null for the operator). */
   masterResellerId: string | null;

@@ -1,5 +1,6 @@
 import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
+import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitation-email.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 
 /** Every durable job, listed explicitly so a worker knows exactly what it serves. */
-export const jobs: JobDefinition[] = [sendPasswordResetJob];
+export const jobs: JobDefinition[] = [sendPasswordResetJob, sendInvitationEmailJob];

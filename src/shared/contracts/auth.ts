@@ -49,7 +49,7 @@ export interface SessionView {
     username: string;
     mustChangePassword: boolean;
   };
-  organization: { id: string; kind: PortalRole; name: string };
+  organization: { id: string; kind: PortalRole; name: string; services: ("PBX" | "TRUNK")[] };
   csrfToken: string;
   abilities: string[];
 }

@@ -56,6 +56,7 @@ export function actorOf(
     username: account.username,
     organizationId: organization.id,
     organizationName: organization.name,
+    organizationServices: organization.services as ("PBX" | "TRUNK")[],
     role: organization.kind,
     masterResellerId:
       organization.kind === "master_reseller"

@@ -25,7 +25,12 @@ function presentSession(actor: Actor): SessionView {
       username: actor.username,
       mustChangePassword: actor.mustChangePassword,
     },
-    organization: { id: actor.organizationId, kind: actor.role, name: actor.organizationName },
+    organization: {
+      id: actor.organizationId,
+      kind: actor.role,
+      name: actor.organizationName,
+      services: actor.organizationServices,
+    },
     csrfToken: actor.session.csrfToken,
     abilities: actor.mustChangePassword ? [] : abilitiesOf(actor.role),
   };

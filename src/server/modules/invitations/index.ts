@@ -1,0 +1,9 @@
+export {
+  checkInvitationCode,
+  consumeInvitation,
+  getLiveInvitation,
+  maxCodeAttempts,
+} from "./commands/check-invitation.ts";
+export { type InvitationKind, issueInvitation } from "./commands/issue-invitation.ts";
+export { findInvitationSummaries } from "./invitations.queries.ts";
+export { sendInvitationEmailJob } from "./jobs/send-invitation-email.job.ts";
