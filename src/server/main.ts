@@ -45,8 +45,10 @@ export function resolveSecret(env: Env): string {
   return secret;
 }
 
-export async function openDatabase(env: Env): Promise<Database> {
-  return env.DATABASE_URL ? openPostgres(env.DATABASE_URL) : openPglite({ dataDir: env.DATA_DIR });
+export async function openDatabase(env: Env, log: Logger = createLogger(env)): Promise<Database> {
+  return env.DATABASE_URL
+    ? openPostgres(env.DATABASE_URL, 10, (e) => log.warn({ err: e }, "idle database connection lost"))
+    : openPglite({ dataDir: env.DATA_DIR });
 }
 
 export function publicUrlOf(env: Env, port: number): string {
@@ -61,7 +63,7 @@ export async function createServices(
   options: { database?: Database; mailer?: Mailer; log?: Logger; publicUrl?: string } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(env);
-  const database = options.database ?? (await openDatabase(env));
+  const database = options.database ?? (await openDatabase(env, log));
   await migrateDatabase(database);
   const boss = await startQueue(database, (e) => log.error({ err: e }, "job queue error"));
   const smtpUrl = env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_PORT}`;

@@ -100,9 +100,17 @@ export async function openPglite(options: {
   }
 }
 
-/** Opens a PostgreSQL pool. */
-export async function openPostgres(url: string, max = 10): Promise<Database> {
+/**
+ * Opens a PostgreSQL pool. An idle connection that the server ends (restart, fail-over,
+ * administrator command) is dropped from the pool and reported, instead of crashing the process.
+ */
+export async function openPostgres(
+  url: string,
+  max = 10,
+  onIdleError: (e: Error) => void = () => {},
+): Promise<Database> {
   const pool = new pg.Pool({ connectionString: url, max });
+  pool.on("error", onIdleError);
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return {
     db,
