@@ -1,0 +1,23 @@
+import { createTheme } from "@mantine/core";
+
+const systemFont =
+  "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, 'Noto Sans', sans-serif";
+
+/** Calm and neutral: one accent colour, system fonts (nothing loaded from elsewhere; see the CSP). */
+export const theme = createTheme({
+  primaryColor: "indigo",
+  primaryShade: 7,
+  defaultRadius: "md",
+  fontFamily: systemFont,
+  headings: { fontFamily: systemFont, fontWeight: "650" },
+  cursorType: "pointer",
+  components: {
+    // Required fields stay `required` for assistive technology, but the label carries no "*":
+    // optional fields say "Optional" in their description instead, and labels stay exact.
+    InputWrapper: { defaultProps: { withAsterisk: false } },
+    // A closed dropdown leaves the DOM, so its listbox does not share the field's label.
+    Combobox: { defaultProps: { keepMounted: false } },
+    Button: { defaultProps: { radius: "md" } },
+    Notification: { defaultProps: { withBorder: true } },
+  },
+});

@@ -1,0 +1,2 @@
+/** Style sheets are side-effect imports that Vite bundles. */
+declare module "*.css";

@@ -1,0 +1,109 @@
+import { Button, Checkbox, Group, Modal, Select, Stack, TextInput } from "@mantine/core";
+import { useForm } from "@mantine/form";
+import { notifications } from "@mantine/notifications";
+import { useState } from "react";
+import { CreatePbxTypeBody, type PbxTypeView } from "../../../shared/contracts/catalog.ts";
+import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { FormAlert } from "../../components/FormAlert.tsx";
+import { hostingTypeLabels, useSavePbxType } from "./catalog.api.ts";
+
+interface PbxTypeFormModalProps {
+  opened: boolean;
+  pbxType: PbxTypeView | null;
+  onClose(): void;
+}
+
+/** Add or edit a PBX type (operator). */
+export function PbxTypeFormModal({ opened, pbxType, onClose }: PbxTypeFormModalProps) {
+  return (
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={pbxType ? `Edit ${pbxType.name}` : "Add PBX type"}
+      centered
+    >
+      {opened ? (
+        <PbxTypeForm key={pbxType?.id ?? "new"} pbxType={pbxType} onDone={onClose} />
+      ) : null}
+    </Modal>
+  );
+}
+
+function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(): void }) {
+  const save = useSavePbxType();
+  const [failure, setFailure] = useState<FormFailure | null>(null);
+  const form = useForm({
+    initialValues: {
+      name: pbxType?.name ?? "",
+      label: pbxType?.label ?? "",
+      hostingType: pbxType?.hostingType ?? "hosted",
+      isDefault: pbxType?.isDefault ?? false,
+      isDisabled: pbxType?.isDisabled ?? false,
+    },
+  });
+
+  const submit = form.onSubmit((values) => {
+    setFailure(null);
+    const parsed = parseWith(CreatePbxTypeBody, values);
+    if (!parsed.ok) {
+      form.setErrors(parsed.fields);
+      focusFirstError();
+      return;
+    }
+    save.mutate(pbxType ? { id: pbxType.id, body: parsed.data } : { body: parsed.data }, {
+      onSuccess: (saved) => {
+        notifications.show({
+          color: "teal",
+          message: pbxType ? `PBX type ${saved.name} saved` : `PBX type ${saved.name} added`,
+        });
+        onDone();
+      },
+      onError: (error) => setFailure(placeErrors(form, error)),
+    });
+  });
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <FormAlert failure={failure} />
+      <Stack gap="md">
+        <TextInput
+          label="Name"
+          placeholder="RingLogix"
+          required
+          data-autofocus
+          {...form.getInputProps("name")}
+        />
+        <TextInput
+          label="Label"
+          description="What resellers and enterprises see in PBX type lists."
+          required
+          {...form.getInputProps("label")}
+        />
+        <Select
+          label="Hosting type"
+          data={Object.entries(hostingTypeLabels).map(([value, label]) => ({ value, label }))}
+          allowDeselect={false}
+          {...form.getInputProps("hostingType")}
+        />
+        <Checkbox
+          label="Default"
+          description="Suggested first when a PBX is added."
+          {...form.getInputProps("isDefault", { type: "checkbox" })}
+        />
+        <Checkbox
+          label="Disabled"
+          description="Cannot be assigned to new enterprises; existing assignments stay."
+          {...form.getInputProps("isDisabled", { type: "checkbox" })}
+        />
+        <Group justify="flex-end" mt="sm">
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {pbxType ? "Save" : "Add PBX type"}
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

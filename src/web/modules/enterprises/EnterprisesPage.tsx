@@ -1,0 +1,158 @@
+import { Button, EmptyState, Text } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
+import type { EnterpriseView } from "../../../shared/contracts/enterprises.ts";
+import { type Column, DataTable } from "../../components/DataTable.tsx";
+import { formatDate } from "../../components/format.ts";
+import { IconBuilding, IconPlus } from "../../components/icons.tsx";
+import { ListFooter } from "../../components/ListFooter.tsx";
+import { ListToolbar } from "../../components/ListToolbar.tsx";
+import { enterpriseStatuses, type ListSearch, listPageSize } from "../../components/list-search.ts";
+import { PageHeader } from "../../components/PageHeader.tsx";
+import { QueryError } from "../../components/QueryError.tsx";
+import { RowActionsMenu } from "../../components/RowActionsMenu.tsx";
+import { ServiceBadges } from "../../components/ServiceBadges.tsx";
+import { statusOptions } from "../../components/StatusBadge.tsx";
+import { useCan, useSession } from "../auth/session.ts";
+import { regionsQuery } from "../catalog/catalog.api.ts";
+import { StatusWithInvitation } from "../invitations/InvitationStatus.tsx";
+import { useLifecycleActions } from "../invitations/lifecycle.tsx";
+import { enterprisesQuery } from "./enterprises.api.ts";
+
+const routeApi = getRouteApi("/app/enterprises");
+
+/** Enterprises (seed 3: the reseller's first screen): one customer = one Microsoft 365 tenant. */
+export function EnterprisesPage() {
+  const session = useSession();
+  const search = routeApi.useSearch();
+  const navigateList = routeApi.useNavigate();
+  const navigate = useNavigate();
+  const can = useCan();
+  const list = useQuery(enterprisesQuery(search));
+  const regions = useQuery(regionsQuery);
+  const actionsFor = useLifecycleActions("enterprise");
+  const isReseller = session.organization.kind === "reseller";
+  const canCreate = isReseller && can("enterprise.manage");
+  const canManageAny = can("enterprise.manage");
+  const filtered = Boolean(search.q || search.status);
+  const setSearch = (patch: ListSearch) =>
+    void navigateList({ search: (prev) => ({ ...prev, ...patch }), replace: true });
+  const regionName = (id: string) => regions.data?.find((r) => r.id === id)?.name ?? id;
+
+  const addButton = (
+    <Button component={Link} to="/enterprises/new" leftSection={<IconPlus />}>
+      Add Enterprise
+    </Button>
+  );
+
+  const columns: Column<EnterpriseView>[] = [
+    { header: "Enterprise", render: (e) => <Text fw={500}>{e.name}</Text> },
+    { header: "Admin e-mail", render: (e) => e.adminEmail },
+    ...(isReseller ? [] : [{ header: "Reseller", render: (e: EnterpriseView) => e.resellerName }]),
+    { header: "Services", render: (e) => <ServiceBadges services={e.services} /> },
+    {
+      header: "SBC regions",
+      render: (e) => (e.regionIds.length ? e.regionIds.map(regionName).join(", ") : "—"),
+    },
+    {
+      header: "Status",
+      render: (e) => <StatusWithInvitation status={e.status} invitation={e.invitation} />,
+    },
+    { header: "Added", render: (e) => formatDate(e.createdAt) },
+  ];
+  if (canManageAny) {
+    columns.push({
+      header: "Actions",
+      hideHeader: true,
+      width: 56,
+      render: (e) => (
+        <RowActionsMenu
+          name={e.name}
+          actions={actionsFor(
+            {
+              id: e.id,
+              name: e.name,
+              status: e.status,
+              email: e.adminEmail,
+              abilities: e.abilities,
+            },
+            {
+              canManage: can("enterprise.manage"),
+              onEdit: () =>
+                void navigate({
+                  to: "/enterprises/$enterpriseId/edit",
+                  params: { enterpriseId: e.id },
+                }),
+            },
+          )}
+        />
+      ),
+    });
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Enterprises"
+        description={
+          isReseller
+            ? "Your customers. Each enterprise's Microsoft Global Administrator receives an invitation to connect their Teams tenant."
+            : "Enterprises of your resellers (read-only)."
+        }
+        actions={canCreate ? addButton : null}
+      />
+      <ListToolbar
+        search={search.q ?? ""}
+        onSearchChange={(q) => setSearch({ q: q || undefined, page: undefined })}
+        searchPlaceholder="Name or admin e-mail"
+        statusOptions={statusOptions(enterpriseStatuses)}
+        status={search.status}
+        onStatusChange={(status) => setSearch({ status, page: undefined })}
+      />
+      {list.isError ? <QueryError error={list.error} onRetry={() => void list.refetch()} /> : null}
+      <DataTable<EnterpriseView>
+        label="Enterprises"
+        rows={list.data?.items}
+        loading={list.isPending}
+        rowKey={(e) => e.id}
+        minWidth={900}
+        columns={columns}
+        empty={
+          filtered ? (
+            <EmptyState title="No enterprises match" description="Try another search or status.">
+              <EmptyState.Actions>
+                <Button
+                  variant="default"
+                  onClick={() => setSearch({ q: undefined, status: undefined, page: undefined })}
+                >
+                  Clear filters
+                </Button>
+              </EmptyState.Actions>
+            </EmptyState>
+          ) : (
+            <EmptyState
+              icon={<IconBuilding size={28} />}
+              withIndicatorBackground
+              title="No enterprises yet"
+              description={
+                canCreate
+                  ? "Add your first customer. Their Microsoft Global Administrator gets an e-mail to connect the tenant."
+                  : "Enterprises appear here once your resellers add them."
+              }
+            >
+              {canCreate ? <EmptyState.Actions>{addButton}</EmptyState.Actions> : null}
+            </EmptyState>
+          )
+        }
+      />
+      {list.data ? (
+        <ListFooter
+          total={list.data.total}
+          page={list.data.page}
+          pageSize={list.data.pageSize || listPageSize}
+          onPageChange={(page) => setSearch({ page: page > 1 ? page : undefined })}
+        />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,379 @@
+import type { QueryClient } from "@tanstack/react-query";
+import {
+  createRootRouteWithContext,
+  createRoute,
+  createRouter,
+  Outlet,
+  redirect,
+} from "@tanstack/react-router";
+import { setCsrfToken } from "./api/client.ts";
+import { createQueryClient } from "./api/query-client.ts";
+import { AppLayout } from "./app/AppLayout.tsx";
+import { NotFoundPage } from "./app/NotFoundPage.tsx";
+import { PublicLayout } from "./app/PublicLayout.tsx";
+import { RequireAbility } from "./app/RequireAbility.tsx";
+import {
+  enterpriseStatuses,
+  listSearchOf,
+  organizationStatuses,
+} from "./components/list-search.ts";
+import { PageLoader } from "./components/PageLoader.tsx";
+import { QueryError } from "./components/QueryError.tsx";
+import {
+  AdminsPage,
+  MasterResellerAdminsPage,
+  ResellerAdminsPage,
+} from "./modules/admins/AdminsPage.tsx";
+import { AuditLogPage } from "./modules/audit/AuditLogPage.tsx";
+import { ChangePasswordPage } from "./modules/auth/ChangePasswordPage.tsx";
+import { ForgotPasswordPage } from "./modules/auth/ForgotPasswordPage.tsx";
+import { ResetPasswordPage } from "./modules/auth/ResetPasswordPage.tsx";
+import { SignInPage } from "./modules/auth/SignInPage.tsx";
+import { landingPath, sessionKey, sessionQuery } from "./modules/auth/session.ts";
+import { PbxTypesPage } from "./modules/catalog/PbxTypesPage.tsx";
+import { RegionsPage } from "./modules/catalog/RegionsPage.tsx";
+import {
+  AddEnterprisePage,
+  EditEnterprisePage,
+} from "./modules/enterprises/EnterpriseFormPage.tsx";
+import { EnterprisesPage } from "./modules/enterprises/EnterprisesPage.tsx";
+import { ActivatePage } from "./modules/invitations/ActivatePage.tsx";
+import { CompletePage } from "./modules/invitations/CompletePage.tsx";
+import {
+  AddMasterResellerPage,
+  EditMasterResellerPage,
+} from "./modules/master-resellers/MasterResellerFormPage.tsx";
+import { MasterResellersPage } from "./modules/master-resellers/MasterResellersPage.tsx";
+import { AddResellerPage, EditResellerPage } from "./modules/resellers/ResellerFormPage.tsx";
+import { ResellersPage } from "./modules/resellers/ResellersPage.tsx";
+
+export interface RouterContext {
+  queryClient: QueryClient;
+}
+
+type SignInNotice = "activated" | "password_reset" | "signed_out" | "session_ended";
+const signInNotices: readonly SignInNotice[] = [
+  "activated",
+  "password_reset",
+  "signed_out",
+  "session_ended",
+];
+
+function tokenSearch(raw: Record<string, unknown>): { token?: string } {
+  return typeof raw.token === "string" && raw.token ? { token: raw.token } : {};
+}
+
+const rootRoute = createRootRouteWithContext<RouterContext>()({
+  component: Outlet,
+  notFoundComponent: NotFoundPage,
+});
+
+// ---- Public pages (no session needed) ----
+
+const publicLayout = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "public",
+  component: PublicLayout,
+});
+
+const signInRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "sign-in",
+  validateSearch: (raw: Record<string, unknown>): { redirect?: string; notice?: SignInNotice } => ({
+    redirect: typeof raw.redirect === "string" ? raw.redirect : undefined,
+    notice: signInNotices.find((n) => n === raw.notice),
+  }),
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (session) {
+      throw redirect({
+        to: session.account.mustChangePassword
+          ? "/change-password"
+          : landingPath(session.organization.kind),
+      });
+    }
+  },
+  component: SignInPage,
+});
+
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "forgot-password",
+  component: ForgotPasswordPage,
+});
+
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "reset-password",
+  validateSearch: tokenSearch,
+  component: ResetPasswordPage,
+});
+
+const activateRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "activate",
+  validateSearch: tokenSearch,
+  component: ActivatePage,
+});
+
+const completeRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "complete",
+  validateSearch: tokenSearch,
+  component: CompletePage,
+});
+
+// ---- The signed-in area ----
+
+const appLayout = createRoute({
+  getParentRoute: () => rootRoute,
+  id: "app",
+  beforeLoad: async ({ context, location }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (!session) {
+      throw redirect({ to: "/sign-in", search: { redirect: location.href } });
+    }
+    if (session.account.mustChangePassword && location.pathname !== "/change-password") {
+      throw redirect({ to: "/change-password" });
+    }
+    return { session };
+  },
+  component: AppLayout,
+  pendingComponent: PageLoader,
+  errorComponent: ({ error, reset }) => <QueryError error={error} onRetry={reset} />,
+});
+
+const indexRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "/",
+  beforeLoad: ({ context }) => {
+    throw redirect({ to: landingPath(context.session.organization.kind) });
+  },
+});
+
+const changePasswordRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "change-password",
+  component: ChangePasswordPage,
+});
+
+const masterResellersRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "master-resellers",
+  validateSearch: listSearchOf(organizationStatuses),
+  component: () => (
+    <RequireAbility action="master_reseller.manage">
+      <MasterResellersPage />
+    </RequireAbility>
+  ),
+});
+
+const addMasterResellerRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "master-resellers/new",
+  component: () => (
+    <RequireAbility action="master_reseller.manage">
+      <AddMasterResellerPage />
+    </RequireAbility>
+  ),
+});
+
+const editMasterResellerRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "master-resellers/$masterResellerId/edit",
+  component: () => (
+    <RequireAbility action="master_reseller.manage">
+      <EditMasterResellerPage />
+    </RequireAbility>
+  ),
+});
+
+const masterResellerAdminsRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "master-resellers/$masterResellerId/admins",
+  component: () => (
+    <RequireAbility action="admin.manage">
+      <MasterResellerAdminsPage />
+    </RequireAbility>
+  ),
+});
+
+const resellersRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "resellers",
+  validateSearch: listSearchOf(organizationStatuses),
+  component: () => (
+    <RequireAbility action="reseller.read">
+      <ResellersPage />
+    </RequireAbility>
+  ),
+});
+
+const addResellerRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "resellers/new",
+  validateSearch: (raw: Record<string, unknown>): { masterId?: string } =>
+    typeof raw.masterId === "string" && raw.masterId ? { masterId: raw.masterId } : {},
+  component: () => (
+    <RequireAbility action="reseller.manage">
+      <AddResellerPage />
+    </RequireAbility>
+  ),
+});
+
+const editResellerRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "resellers/$resellerId/edit",
+  component: () => (
+    <RequireAbility action="reseller.manage">
+      <EditResellerPage />
+    </RequireAbility>
+  ),
+});
+
+const resellerAdminsRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "resellers/$resellerId/admins",
+  component: () => (
+    <RequireAbility action="admin.manage">
+      <ResellerAdminsPage />
+    </RequireAbility>
+  ),
+});
+
+const enterprisesRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises",
+  validateSearch: listSearchOf(enterpriseStatuses),
+  component: () => (
+    <RequireAbility action="enterprise.read">
+      <EnterprisesPage />
+    </RequireAbility>
+  ),
+});
+
+const addEnterpriseRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/new",
+  component: () => (
+    <RequireAbility action="enterprise.manage">
+      <AddEnterprisePage />
+    </RequireAbility>
+  ),
+});
+
+const editEnterpriseRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/$enterpriseId/edit",
+  component: () => (
+    <RequireAbility action="enterprise.manage">
+      <EditEnterprisePage />
+    </RequireAbility>
+  ),
+});
+
+const regionsRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "regions",
+  component: () => (
+    <RequireAbility action="region.manage">
+      <RegionsPage />
+    </RequireAbility>
+  ),
+});
+
+const pbxTypesRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "pbx-types",
+  component: () => (
+    <RequireAbility action="pbx_type.manage">
+      <PbxTypesPage />
+    </RequireAbility>
+  ),
+});
+
+const adminsRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "admins",
+  component: () => (
+    <RequireAbility action="admin.manage">
+      <AdminsPage />
+    </RequireAbility>
+  ),
+});
+
+const auditRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "audit",
+  validateSearch: listSearchOf(),
+  component: () => (
+    <RequireAbility action="audit.read">
+      <AuditLogPage />
+    </RequireAbility>
+  ),
+});
+
+const routeTree = rootRoute.addChildren([
+  publicLayout.addChildren([
+    signInRoute,
+    forgotPasswordRoute,
+    resetPasswordRoute,
+    activateRoute,
+    completeRoute,
+  ]),
+  appLayout.addChildren([
+    indexRoute,
+    changePasswordRoute,
+    masterResellersRoute,
+    addMasterResellerRoute,
+    editMasterResellerRoute,
+    masterResellerAdminsRoute,
+    resellersRoute,
+    addResellerRoute,
+    editResellerRoute,
+    resellerAdminsRoute,
+    enterprisesRoute,
+    addEnterpriseRoute,
+    editEnterpriseRoute,
+    regionsRoute,
+    pbxTypesRoute,
+    adminsRoute,
+    auditRoute,
+  ]),
+]);
+
+/** Public pages: a session that ends while one of them is open needs no redirect. */
+const publicPaths = ["/sign-in", "/forgot-password", "/reset-password", "/activate", "/complete"];
+
+export const queryClient = createQueryClient({
+  onUnauthenticated() {
+    const { pathname, href } = router.state.location;
+    setCsrfToken(null);
+    queryClient.setQueryData(sessionKey, null);
+    if (publicPaths.includes(pathname)) return;
+    void router.navigate({
+      to: "/sign-in",
+      search: { redirect: href, notice: "session_ended" },
+      replace: true,
+    });
+  },
+  onPasswordChangeRequired() {
+    void queryClient.invalidateQueries({ queryKey: sessionKey });
+    void router.navigate({ to: "/change-password" });
+  },
+});
+
+export const router = createRouter({
+  routeTree,
+  context: { queryClient },
+  defaultPreload: "intent",
+  // react-query caches the data; the router should not hold a second, staler copy.
+  defaultPreloadStaleTime: 0,
+  scrollRestoration: true,
+});
+
+declare module "@tanstack/react-router" {
+  interface Register {
+    router: typeof router;
+  }
+}
