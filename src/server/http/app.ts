@@ -28,6 +28,8 @@ export interface AppOptions {
   webRoot?: string;
   /** Extra plugins mounted at the root (e.g. the dev mail inbox). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Called for every route as it is registered (the isolation test walks them). */
+  onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
   /** Turn off the per-address rate limiter (benchmarks drive thousands of requests from one address). */
   rateLimit?: boolean;
 }
@@ -44,9 +46,13 @@ export async function buildApp(
     loggerInstance: services.log as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: services.env.TRUST_PROXY,
-    disableRequestLogging: services.env.LOG_LEVEL !== "debug" && services.env.LOG_LEVEL !== "trace",
+    logController: new Fastify.LogController({
+      disableRequestLogging:
+        services.env.LOG_LEVEL !== "debug" && services.env.LOG_LEVEL !== "trace",
+    }),
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<ZodTypeProvider>();
+  if (options.onRoute) app.addHook("onRoute", options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
@@ -109,7 +115,9 @@ export async function buildApp(
             })
             .where(eq(sessions.tokenHash, actor.session.tokenHash));
         }
+        // Public routes never act as the session's account, so they need no token.
         if (
+          !config.public &&
           unsafeMethods.has(request.method) &&
           request.headers["x-csrf-token"] !== actor.session.csrfToken
         ) {

@@ -2,9 +2,17 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
 import { auditRoutes } from "../modules/audit/audit.routes.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
+import { enterprisesRoutes } from "../modules/enterprises/index.ts";
+import { organizationsRoutes } from "../modules/organizations/index.ts";
 import type { Services } from "../services.ts";
 
 /** Every API route plugin, mounted under `/api/v1`. The isolation test walks this list's routes. */
 export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
-  return [accountsRoutes(services), catalogRoutes(services), auditRoutes(services)];
+  return [
+    accountsRoutes(services),
+    catalogRoutes(services),
+    auditRoutes(services),
+    enterprisesRoutes(services),
+    organizationsRoutes(services),
+  ];
 }

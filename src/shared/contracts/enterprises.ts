@@ -3,6 +3,7 @@ import {
   Email,
   type InvitationSummary,
   optionalText,
+  PageQuery,
   requiredText,
   type Service,
   Services,
@@ -12,13 +13,13 @@ export type EnterpriseStatus = "invited" | "registered" | "active" | "disabled";
 
 const IdList = z.array(z.string().min(1).max(64)).max(200);
 
-const UserLimit = z
+const UserLimitValue = z
   .number({ error: "Must be a whole number" })
   .int("Must be a whole number")
   .positive("Must be a positive number")
   .max(1_000_000, "Must be at most 1000000")
-  .nullable()
-  .default(null);
+  .nullable();
+const UserLimit = UserLimitValue.default(null);
 
 const enterpriseFields = {
   name: requiredText(2, 100),
@@ -55,7 +56,8 @@ export const UpdateEnterpriseBody = z
   .strictObject({
     name: enterpriseFields.name.optional(),
     adminEmail: Email.optional(),
-    userLimit: UserLimit.optional(),
+    // No default here: an omitted user limit must stay as it is, not become unlimited.
+    userLimit: UserLimitValue.optional(),
     pbxMusicOnHold: z.boolean().optional(),
     accessSipData: z.boolean().optional(),
     requestManagementConsent: z.boolean().optional(),
@@ -100,4 +102,27 @@ export interface EnterpriseInvitationCheck {
   resellerName: string;
   adminEmail: string;
   next: "microsoft_sign_in";
+}
+
+/** Query of the Enterprises list: paging, search on name and admin e-mail, and a status filter. */
+export const EnterpriseListQuery = PageQuery.extend({
+  status: z
+    .enum(["invited", "registered", "active", "disabled"], {
+      error: "Must be invited, registered, active or disabled",
+    })
+    .optional(),
+});
+export type EnterpriseListQuery = z.infer<typeof EnterpriseListQuery>;
+
+/** The link token of the enterprise Complete page (`/complete?token=…`). */
+export const EnterpriseInvitationQuery = z.strictObject({
+  token: z.string({ error: "Required" }).min(20).max(200),
+});
+export type EnterpriseInvitationQuery = z.infer<typeof EnterpriseInvitationQuery>;
+
+/** What the Complete page shows before the code is typed. */
+export interface EnterpriseInvitationInfo {
+  enterpriseName: string;
+  resellerName: string;
+  expiresAt: string;
 }

@@ -4,6 +4,7 @@ import {
   type InvitationSummary,
   NewPassword,
   optionalText,
+  PageQuery,
   requiredText,
   type Service,
   Services,
@@ -53,6 +54,14 @@ export const UpdateResellerBody = z.strictObject({
 });
 export type UpdateResellerBody = z.infer<typeof UpdateResellerBody>;
 
+/** Query of the master reseller and reseller lists: paging, search on name and e-mail, status filter. */
+export const OrganizationListQuery = PageQuery.extend({
+  status: z
+    .enum(["invited", "active", "disabled"], { error: "Must be invited, active or disabled" })
+    .optional(),
+});
+export type OrganizationListQuery = z.infer<typeof OrganizationListQuery>;
+
 export interface OrganizationView {
   id: string;
   kind: "master_reseller" | "reseller";
@@ -87,6 +96,12 @@ export const ActivateBody = z
     message: "Passwords do not match",
   });
 export type ActivateBody = z.infer<typeof ActivateBody>;
+
+/** The link token of the activation page (`/activate?token=…`). */
+export const ActivationQuery = z.strictObject({
+  token: z.string({ error: "Required" }).min(20).max(200),
+});
+export type ActivationQuery = z.infer<typeof ActivationQuery>;
 
 export interface ActivationInfo {
   organizationName: string;

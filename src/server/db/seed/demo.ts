@@ -59,7 +59,7 @@ export async function seedDemo(db: Db): Promise<string> {
       isFirstAdmin: true,
     });
     const lines = [
-      "Demo data added. Sign in with these (password for all: " + defaultPassword + "):",
+      `Demo data added. Sign in with these (password for all: ${defaultPassword}):`,
       "  demo-master (master reseller)",
     ];
     for (const [index, name] of ["Northwind Telecom", "Contoso Voice"].entries()) {

@@ -1,0 +1,63 @@
+import type { EnterpriseStatus } from "../../../shared/contracts/enterprises.ts";
+import type { Actor } from "../../authz/actor.ts";
+import { can, type TreePosition } from "../../authz/policy.ts";
+import { AppError } from "../../lib/errors.ts";
+
+/**
+ * The row actions of the Enterprises page (seed 3: Edit, Disable/Enable, Resend invitation).
+ * All four need the `enterprise.manage` role permission; disable, enable and resend also depend
+ * on the row's status, so the UI shows exactly the actions that would succeed.
+ */
+export const enterpriseActions = [
+  "enterprise.update",
+  "enterprise.disable",
+  "enterprise.enable",
+  "enterprise.resend_invitation",
+] as const;
+export type EnterpriseAction = (typeof enterpriseActions)[number];
+
+/** Which statuses each row action accepts (all statuses when absent). */
+const allowedStatuses: Partial<Record<EnterpriseAction, readonly EnterpriseStatus[]>> = {
+  "enterprise.disable": ["invited", "registered", "active"],
+  "enterprise.enable": ["disabled"],
+  "enterprise.resend_invitation": ["invited"],
+};
+
+/** Why an action is refused in a status: the message of the 409. */
+const stateMessages: Record<EnterpriseAction, string> = {
+  "enterprise.update": "This enterprise cannot be edited now",
+  "enterprise.disable": "This enterprise is already disabled",
+  "enterprise.enable": "Only a disabled enterprise can be enabled",
+  "enterprise.resend_invitation": "Only an invited enterprise can be sent a new invitation",
+};
+
+/** Where an enterprise sits in the tenancy tree (for `scopeTo`). */
+export function enterprisePosition(e: {
+  resellerId: string;
+  masterResellerId: string;
+}): TreePosition {
+  return {
+    organizationId: e.resellerId,
+    masterResellerId: e.masterResellerId,
+    resellerId: e.resellerId,
+  };
+}
+
+/** True when the action is allowed on an enterprise in this status (regardless of role). */
+export function statusAllows(action: EnterpriseAction, status: EnterpriseStatus): boolean {
+  return allowedStatuses[action]?.includes(status) ?? true;
+}
+
+/** Throws 409 `invalid_state` unless the enterprise's status allows the action. */
+export function assertStatusAllows(action: EnterpriseAction, status: EnterpriseStatus): void {
+  if (!statusAllows(action, status)) throw new AppError("invalid_state", stateMessages[action]);
+}
+
+/** The row actions this actor may take on an enterprise it can see, in `enterpriseActions` order. */
+export function enterpriseAbilities(
+  actor: Actor,
+  enterprise: { status: EnterpriseStatus },
+): EnterpriseAction[] {
+  if (!can(actor, "enterprise.manage")) return [];
+  return enterpriseActions.filter((a) => statusAllows(a, enterprise.status));
+}

@@ -1,0 +1,112 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  type AdminView,
+  type AdminWithTemporaryPassword,
+  CreateAdminBody,
+} from "../../../shared/contracts/organizations.ts";
+import type { Actor } from "../../authz/actor.ts";
+import { type Scoped, scopeTo } from "../../authz/policy.ts";
+import { created, requireActor } from "../../http/context.ts";
+import type { Services } from "../../services.ts";
+import { createAdmin } from "./commands/create-admin.ts";
+import { deleteAdmin } from "./commands/delete-admin.ts";
+import { resetAdminPassword } from "./commands/reset-admin-password.ts";
+import {
+  authorizeAdminsOf,
+  type Organization,
+  organizationPosition,
+} from "./organizations.policy.ts";
+import { presentAdmin } from "./organizations.presenter.ts";
+import { findOrganization, getAdmin, listAdmins } from "./organizations.queries.ts";
+
+const OrgParam = z.strictObject({ orgId: z.string().min(1).max(64) });
+const AdminParam = z.strictObject({
+  orgId: z.string().min(1).max(64),
+  accountId: z.string().min(1).max(64),
+});
+
+/**
+ * The Admins page of every portal tier (SPEC §1): an organization's admins manage its admins, the
+ * operator those of any organization; a foreign organization is 404, a parent's admins 403.
+ */
+export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
+  const { db } = services;
+
+  const scoped = async (actor: Actor, orgId: string): Promise<Scoped<Organization>> =>
+    scopeTo(actor, await findOrganization(db, actor, orgId), organizationPosition, "Organization");
+
+  return async (app) => {
+    app.get(
+      "/organizations/:orgId/admins",
+      { schema: { params: OrgParam, tags: ["admins"], summary: "The admins of an organization" } },
+      async (request): Promise<{ items: AdminView[] }> => {
+        const actor = requireActor(request);
+        const org = await scoped(actor, request.params.orgId);
+        authorizeAdminsOf(actor, org);
+        return { items: (await listAdmins(db, org.id)).map(presentAdmin) };
+      },
+    );
+    app.post(
+      "/organizations/:orgId/admins",
+      {
+        schema: {
+          params: OrgParam,
+          body: CreateAdminBody,
+          tags: ["admins"],
+          summary: "Add an admin; its temporary password is shown once",
+        },
+      },
+      async (request, reply): Promise<AdminWithTemporaryPassword> => {
+        const actor = requireActor(request);
+        const org = await scoped(actor, request.params.orgId);
+        authorizeAdminsOf(actor, org);
+        const result = await createAdmin(services, actor, org, request.body);
+        return created(reply, {
+          admin: presentAdmin(result.account),
+          temporaryPassword: result.temporaryPassword,
+        });
+      },
+    );
+    app.post(
+      "/organizations/:orgId/admins/:accountId/reset-password",
+      {
+        schema: {
+          params: AdminParam,
+          tags: ["admins"],
+          summary: "Give an admin a new temporary password (shown once) and end its sessions",
+        },
+      },
+      async (request): Promise<AdminWithTemporaryPassword> => {
+        const actor = requireActor(request);
+        const org = await scoped(actor, request.params.orgId);
+        authorizeAdminsOf(actor, org);
+        const target = await getAdmin(db, org.id, request.params.accountId);
+        const result = await resetAdminPassword(services, actor, org, target);
+        return { admin: presentAdmin(result.account), temporaryPassword: result.temporaryPassword };
+      },
+    );
+    app.delete(
+      "/organizations/:orgId/admins/:accountId",
+      {
+        schema: {
+          params: AdminParam,
+          tags: ["admins"],
+          summary: "Delete an admin (not yourself, not the first admin)",
+        },
+      },
+      async (request, reply) => {
+        const actor = requireActor(request);
+        const org = await scoped(actor, request.params.orgId);
+        authorizeAdminsOf(actor, org);
+        await deleteAdmin(
+          services,
+          actor,
+          org,
+          await getAdmin(db, org.id, request.params.accountId),
+        );
+        return reply.code(204).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,50 @@
+import type { CreateAdminBody } from "../../../../shared/contracts/organizations.ts";
+import { type Actor, whoOf } from "../../../authz/actor.ts";
+import type { Scoped } from "../../../authz/policy.ts";
+import { temporaryPassword } from "../../../lib/passwords.ts";
+import type { Services } from "../../../services.ts";
+import { createAccount, pathOf } from "../../accounts/index.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { assertStatusAllows, type Organization } from "../organizations.policy.ts";
+import type { Account } from "../organizations.queries.ts";
+import { assertEmailNotOnDeletedAccount } from "../organizations.rules.ts";
+
+/**
+ * Adds an admin to an activated organization with a one-time password it must change at first
+ * sign-in; the e-mail is claimed globally (a taken one is a 409 on `email`). The password is
+ * returned once, never stored in clear nor audited.
+ */
+export async function createAdmin(
+  services: Services,
+  actor: Actor,
+  org: Scoped<Organization>,
+  input: CreateAdminBody,
+): Promise<{ account: Account; temporaryPassword: string }> {
+  assertStatusAllows("manage_admins", org.status);
+  const password = temporaryPassword();
+  const account = await services.db.transaction(async (tx) => {
+    await assertEmailNotOnDeletedAccount(tx, input.email);
+    const row = await createAccount(tx, {
+      organizationId: org.id,
+      name: input.name,
+      email: input.email,
+      username: input.username,
+      password,
+      mustChangePassword: true,
+    });
+    await recordAudit(tx, whoOf(actor), {
+      action: "account.created",
+      target: { type: "account", id: row.id, label: row.email },
+      path: pathOf(org),
+      after: {
+        organizationId: org.id,
+        name: row.name,
+        email: row.email,
+        username: row.username,
+        mustChangePassword: true,
+      },
+    });
+    return row;
+  });
+  return { account, temporaryPassword: password };
+}

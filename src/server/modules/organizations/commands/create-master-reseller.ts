@@ -1,0 +1,70 @@
+import type { CreateMasterResellerBody } from "../../../../shared/contracts/organizations.ts";
+import { newId } from "../../../../shared/ids.ts";
+import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { organizations } from "../../../db/schema/index.ts";
+import type { Services } from "../../../services.ts";
+import { claimEmail, pathOf } from "../../accounts/index.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { issueInvitation } from "../../invitations/index.ts";
+import type { Organization } from "../organizations.policy.ts";
+import { getOperatorOrganization } from "../organizations.queries.ts";
+import {
+  assertEmailNotOnDeletedAccount,
+  assertNameFree,
+  resolveCatalogueEntitlements,
+  uniqueNameToField,
+  writeEntitlements,
+} from "../organizations.rules.ts";
+
+/**
+ * Creates a master reseller in status `invited` under the operator, claims its e-mail globally and
+ * queues its activation e-mail, all in one transaction: a refused e-mail or name writes nothing.
+ */
+export async function createMasterReseller(
+  services: Services,
+  actor: Actor,
+  input: CreateMasterResellerBody,
+): Promise<Organization> {
+  return services.db.transaction(async (tx) => {
+    const operator = await getOperatorOrganization(tx);
+    const entitlements = await resolveCatalogueEntitlements(tx, input, "catalogue");
+    await assertNameFree(tx, {
+      kind: "master_reseller",
+      parentId: operator.id,
+      name: input.companyName,
+    });
+    const id = newId("organization");
+    await assertEmailNotOnDeletedAccount(tx, input.email);
+    await claimEmail(tx, input.email, { type: "organization", id });
+    const [row] = await tx
+      .insert(organizations)
+      .values({
+        id,
+        kind: "master_reseller",
+        parentId: operator.id,
+        masterResellerId: null,
+        name: input.companyName,
+        contactName: input.adminName,
+        email: input.email,
+        status: "invited",
+        services: ["PBX", "TRUNK"],
+        billingReference: input.billingReference,
+      })
+      .returning()
+      .catch(uniqueNameToField("master_reseller"));
+    await writeEntitlements(tx, id, entitlements);
+    await issueInvitation(services, tx, {
+      kind: "organization_activation",
+      targetId: id,
+      email: input.email,
+      createdBy: actor.accountId,
+    });
+    await recordAudit(tx, whoOf(actor), {
+      action: "master_reseller.created",
+      target: { type: "master_reseller", id, label: row!.name },
+      path: pathOf(row!),
+      after: { ...row, ...entitlements },
+    });
+    return row!;
+  });
+}

@@ -1,0 +1,48 @@
+import { eq } from "drizzle-orm";
+import { type Actor, whoOf } from "../../../authz/actor.ts";
+import type { Scoped } from "../../../authz/policy.ts";
+import { organizations } from "../../../db/schema/index.ts";
+import { notFound } from "../../../lib/errors.ts";
+import type { Services } from "../../../services.ts";
+import { pathOf } from "../../accounts/index.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { issueInvitation } from "../../invitations/index.ts";
+import {
+  assertStatusAllows,
+  type ManagedKind,
+  type Organization,
+} from "../organizations.policy.ts";
+
+/**
+ * Sends a new activation e-mail to an organization still `invited` (else 409 `invalid_state`).
+ * The previous code and link stop working in the same transaction that queues the new e-mail.
+ */
+export async function resendActivation(
+  services: Services,
+  actor: Actor,
+  org: Scoped<Organization>,
+): Promise<Organization> {
+  return services.db.transaction(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(organizations)
+      .where(eq(organizations.id, org.id))
+      .for("update");
+    if (!row) throw notFound("Organization");
+    assertStatusAllows("resend_invitation", row.status);
+    const invitation = await issueInvitation(services, tx, {
+      kind: "organization_activation",
+      targetId: row.id,
+      email: row.email,
+      createdBy: actor.accountId,
+    });
+    const kind = row.kind as ManagedKind;
+    await recordAudit(tx, whoOf(actor), {
+      action: `${kind}.invitation_resent`,
+      target: { type: kind, id: row.id, label: row.name },
+      path: pathOf(row),
+      after: { email: invitation.email, expiresAt: invitation.expiresAt },
+    });
+    return row;
+  });
+}

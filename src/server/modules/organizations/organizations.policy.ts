@@ -1,0 +1,106 @@
+import type { OrganizationStatus } from "../../../shared/contracts/organizations.ts";
+import type { Action } from "../../../shared/permissions.ts";
+import type { Actor } from "../../authz/actor.ts";
+import { authorize, can, isInSubtree, type TreePosition } from "../../authz/policy.ts";
+import type { organizations } from "../../db/schema/index.ts";
+import { AppError, forbidden } from "../../lib/errors.ts";
+
+/** An organization row of any tier (operator, master reseller, reseller). */
+export type Organization = typeof organizations.$inferSelect;
+/** A master reseller or a reseller: the tiers this module creates and manages. */
+export type ManagedKind = "master_reseller" | "reseller";
+
+/** Where an organization sits in the tenancy tree (for `scopeTo`): a reseller is its own reseller. */
+export function organizationPosition(
+  org: Pick<Organization, "id" | "kind" | "masterResellerId">,
+): TreePosition {
+  return {
+    organizationId: org.id,
+    masterResellerId: org.kind === "master_reseller" ? org.id : org.masterResellerId,
+    resellerId: org.kind === "reseller" ? org.id : null,
+  };
+}
+
+/** The role permission that edits, disables, enables and re-invites an organization of this kind. */
+export function manageActionOf(kind: ManagedKind): Action {
+  return kind === "master_reseller" ? "master_reseller.manage" : "reseller.manage";
+}
+
+/** The row actions of the Master resellers and Resellers pages. */
+export const organizationVerbs = [
+  "update",
+  "disable",
+  "enable",
+  "resend_invitation",
+  "add_reseller",
+  "manage_admins",
+] as const;
+/** One row action of the Master resellers and Resellers pages. */
+export type OrganizationVerb = (typeof organizationVerbs)[number];
+
+const allowedStatuses: Partial<Record<OrganizationVerb, readonly OrganizationStatus[]>> = {
+  disable: ["invited", "active"],
+  enable: ["disabled"],
+  resend_invitation: ["invited"],
+  manage_admins: ["active", "disabled"],
+};
+
+const stateMessages: Record<OrganizationVerb, string> = {
+  update: "This organization cannot be edited now",
+  disable: "This organization is already disabled",
+  enable: "Only a disabled organization can be enabled",
+  resend_invitation:
+    "Only an organization that has not been activated yet can be sent a new invitation",
+  add_reseller: "Resellers cannot be added here now",
+  manage_admins:
+    "This organization has not been activated yet; its first admin is created by the activation",
+};
+
+/** True when the verb is allowed on an organization in this status (regardless of role). */
+export function statusAllows(verb: OrganizationVerb, status: OrganizationStatus): boolean {
+  return allowedStatuses[verb]?.includes(status) ?? true;
+}
+
+/** Throws 409 `invalid_state` unless the organization's status allows the verb. */
+export function assertStatusAllows(verb: OrganizationVerb, status: OrganizationStatus): void {
+  if (!statusAllows(verb, status)) throw new AppError("invalid_state", stateMessages[verb]);
+}
+
+/**
+ * True when the actor may manage the admins of this organization: every admin those of its own
+ * organization, the operator those of any organization. Call after scoping (foreign → 404).
+ */
+export function canManageAdminsOf(actor: Actor, org: Pick<Organization, "id">): boolean {
+  return (
+    can(actor, "admin.manage") && (actor.role === "operator" || org.id === actor.organizationId)
+  );
+}
+
+/** Throws 403 unless `canManageAdminsOf` (e.g. a master reseller acting on its reseller's admins). */
+export function authorizeAdminsOf(actor: Actor, org: Pick<Organization, "id">): void {
+  authorize(actor, "admin.manage");
+  if (!canManageAdminsOf(actor, org))
+    throw forbidden("Only the organization's own admins or the operator may manage its admins");
+}
+
+/**
+ * The row actions this actor may take on an organization it can see, as `<kind>.<verb>`, so the
+ * portal shows exactly the actions that would succeed.
+ */
+export function organizationAbilities(actor: Actor, org: Organization): string[] {
+  if (org.kind === "operator")
+    return canManageAdminsOf(actor, org) ? ["operator.manage_admins"] : [];
+  const position = organizationPosition(org);
+  if (!isInSubtree(actor, position)) return [];
+  const manages = can(actor, manageActionOf(org.kind));
+  const status = org.status;
+  return organizationVerbs
+    .filter((verb) => {
+      if (verb === "manage_admins") return canManageAdminsOf(actor, org);
+      if (verb === "add_reseller")
+        return org.kind === "master_reseller" && can(actor, "reseller.manage");
+      return manages;
+    })
+    .filter((verb) => statusAllows(verb, status))
+    .map((verb) => `${org.kind}.${verb}`);
+}

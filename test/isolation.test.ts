@@ -1,0 +1,193 @@
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWorld, type World } from "../src/server/db/seed/factories.ts";
+import { buildApp } from "../src/server/http/app.ts";
+import {
+  type Client,
+  closeTestServices,
+  createTestServices,
+  signIn,
+  type TestServices,
+} from "./harness.ts";
+
+/**
+ * SPEC §1: an actor outside a resource's subtree gets 404, indistinguishable from absent. This
+ * walks every registered API route: each one with a path parameter is called by the admins of
+ * subtree A on the objects of subtree B (with a valid body, so validation cannot answer first) and
+ * must answer 404; each list must not mention any of B's ids. A route missing from these tables
+ * fails the test, so a new route cannot skip the check.
+ */
+
+type Ids = (w: World) => Record<string, string>;
+
+/** Path parameters of B's objects, per route pattern. */
+const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
+  "GET /api/v1/enterprises/:id": { params: (w) => ({ id: w.b.enterprise.id }) },
+  "PATCH /api/v1/enterprises/:id": {
+    params: (w) => ({ id: w.b.enterprise.id }),
+    body: () => ({ billingReference: "X" }),
+  },
+  "POST /api/v1/enterprises/:id/disable": { params: (w) => ({ id: w.b.enterprise.id }) },
+  "POST /api/v1/enterprises/:id/enable": { params: (w) => ({ id: w.b.enterprise.id }) },
+  "POST /api/v1/enterprises/:id/resend-invitation": { params: (w) => ({ id: w.b.enterprise.id }) },
+  "POST /api/v1/resellers/:resellerId/enterprises": {
+    params: (w) => ({ resellerId: w.b.reseller.id }),
+    body: (w) => ({
+      name: "Intruder Inc",
+      adminEmail: "intruder@example.com",
+      regionIds: [w.regions[0]!.id],
+      services: ["PBX"],
+      pbxTypeIds: [w.pbxTypes[0]!.id],
+    }),
+  },
+  "GET /api/v1/organizations/:orgId/admins": { params: (w) => ({ orgId: w.b.reseller.id }) },
+  "POST /api/v1/organizations/:orgId/admins": {
+    params: (w) => ({ orgId: w.b.reseller.id }),
+    body: () => ({ name: "Intruder", email: "intruder-admin@example.com", username: "intruder" }),
+  },
+  "POST /api/v1/organizations/:orgId/admins/:accountId/reset-password": {
+    params: (w) => ({ orgId: w.b.reseller.id, accountId: w.b.resellerAdmin.id }),
+  },
+  "DELETE /api/v1/organizations/:orgId/admins/:accountId": {
+    params: (w) => ({ orgId: w.b.reseller.id, accountId: w.b.resellerAdmin.id }),
+  },
+  "POST /api/v1/master-resellers/:masterId/resellers": {
+    params: (w) => ({ masterId: w.b.master.id }),
+    body: () => ({
+      name: "Intruder reseller",
+      email: "intruder-rsl@example.com",
+      services: ["PBX"],
+    }),
+  },
+  "GET /api/v1/master-resellers/:id": { params: (w) => ({ id: w.b.master.id }) },
+  "PATCH /api/v1/master-resellers/:id": {
+    params: (w) => ({ id: w.b.master.id }),
+    body: () => ({ billingReference: "X" }),
+  },
+  "POST /api/v1/master-resellers/:id/disable": { params: (w) => ({ id: w.b.master.id }) },
+  "POST /api/v1/master-resellers/:id/enable": { params: (w) => ({ id: w.b.master.id }) },
+  "POST /api/v1/master-resellers/:id/resend-invitation": { params: (w) => ({ id: w.b.master.id }) },
+  "GET /api/v1/resellers/:id": { params: (w) => ({ id: w.b.reseller.id }) },
+  "PATCH /api/v1/resellers/:id": {
+    params: (w) => ({ id: w.b.reseller.id }),
+    body: () => ({ billingReference: "X" }),
+  },
+  "POST /api/v1/resellers/:id/disable": { params: (w) => ({ id: w.b.reseller.id }) },
+  "POST /api/v1/resellers/:id/enable": { params: (w) => ({ id: w.b.reseller.id }) },
+  "POST /api/v1/resellers/:id/resend-invitation": { params: (w) => ({ id: w.b.reseller.id }) },
+};
+
+/** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */
+const lists = [
+  "GET /api/v1/enterprises",
+  "GET /api/v1/resellers",
+  "GET /api/v1/master-resellers",
+  "GET /api/v1/audit",
+  "GET /api/v1/regions",
+  "GET /api/v1/pbx-types",
+];
+
+/** Not tenant-scoped: the operator catalogue (role-checked, 403) and the public or own-account routes. */
+const exempt = new Set([
+  "PATCH /api/v1/regions/:id",
+  "PATCH /api/v1/pbx-types/:id",
+  "POST /api/v1/regions",
+  "POST /api/v1/pbx-types",
+  "POST /api/v1/master-resellers",
+  "POST /api/v1/auth/login",
+  "POST /api/v1/auth/logout",
+  "GET /api/v1/auth/session",
+  "PUT /api/v1/auth/password",
+  "POST /api/v1/auth/password-reset",
+  "POST /api/v1/auth/password-reset/complete",
+  "GET /api/v1/activation",
+  "POST /api/v1/activation",
+  "GET /api/v1/enterprise-invitations",
+  "POST /api/v1/enterprise-invitations/verify",
+]);
+
+let services: TestServices;
+let app: FastifyInstance;
+let world: World;
+const routes: string[] = [];
+let actors: { name: string; client: Client }[];
+
+beforeAll(async () => {
+  services = await createTestServices();
+  app = await buildApp(services, {
+    onRoute: (route) => {
+      for (const method of [route.method].flat()) {
+        if (method !== "HEAD" && route.url.startsWith("/api/v1/"))
+          routes.push(`${method} ${route.url}`);
+      }
+    },
+  });
+  await app.ready();
+  world = await buildWorld(services.db);
+  // Some audit history in B, so the audit list has something to leak.
+  const bMaster = await signIn(app, world.b.masterAdmin.email);
+  await bMaster.patch(`/api/v1/resellers/${world.b.reseller.id}`, { billingReference: "B-REF" });
+  actors = [
+    { name: "master reseller A", client: await signIn(app, world.a.masterAdmin.email) },
+    { name: "reseller A", client: await signIn(app, world.a.resellerAdmin.email) },
+  ];
+});
+afterAll(async () => {
+  await app.close();
+  await closeTestServices(services);
+});
+
+const bIds = (w: World) => [
+  w.b.master.id,
+  w.b.reseller.id,
+  w.b.enterprise.id,
+  w.b.masterAdmin.id,
+  w.b.resellerAdmin.id,
+];
+
+describe("tenant isolation", () => {
+  it("has every API route in one of the tables", () => {
+    const unknown = routes.filter((r) => !(r in scoped) && !lists.includes(r) && !exempt.has(r));
+    expect(unknown, "add these routes to test/isolation.test.ts").toEqual([]);
+    expect(routes.length).toBeGreaterThan(40);
+  });
+
+  it("answers 404 to every actor of another subtree, on every scoped route", async () => {
+    const failures: string[] = [];
+    for (const [route, spec] of Object.entries(scoped)) {
+      const [method, pattern] = route.split(" ") as [string, string];
+      const url = Object.entries(spec.params(world)).reduce(
+        (u, [k, v]) => u.replace(`:${k}`, v),
+        pattern,
+      );
+      for (const { name, client } of actors) {
+        const body =
+          spec.body?.(world) ?? (method === "GET" || method === "DELETE" ? undefined : {});
+        const res = await client.request(method as "GET", url, body);
+        if (res.status !== 404)
+          failures.push(`${route} as ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("never lists another subtree's objects", async () => {
+    const failures: string[] = [];
+    for (const route of lists) {
+      const url = route.split(" ")[1]!;
+      for (const { name, client } of actors) {
+        const res = await client.get(
+          `${url}${url.includes("?") ? "&" : "?"}pageSize=100`
+            .replace("/regions?pageSize=100", "/regions")
+            .replace("/pbx-types?pageSize=100", "/pbx-types"),
+        );
+        if (res.status === 403) continue;
+        if (res.status !== 200) failures.push(`${route} as ${name}: ${res.status}`);
+        const text = JSON.stringify(res.body);
+        for (const id of bIds(world))
+          if (text.includes(id)) failures.push(`${route} as ${name} leaks ${id}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
