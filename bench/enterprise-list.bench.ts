@@ -2,14 +2,24 @@ import { sql } from "drizzle-orm";
 import Fastify from "fastify";
 import pg from "pg";
 import pino from "pino";
-import { type Database, migrateDatabase, openPglite, openPostgres } from "../src/server/db/client.ts";
+import {
+  type Database,
+  migrateDatabase,
+  openPglite,
+  openPostgres,
+} from "../src/server/db/client.ts";
 import { emailClaims, enterprises } from "../src/server/db/schema/index.ts";
-import { buildAccount, buildOrganization, buildRegion, defaultPassword } from "../src/server/db/seed/factories.ts";
+import {
+  buildAccount,
+  buildOrganization,
+  buildRegion,
+  defaultPassword,
+} from "../src/server/db/seed/factories.ts";
 import { parseEnv } from "../src/server/env.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
-import { newId } from "../src/shared/ids.ts";
 import type { Services } from "../src/server/services.ts";
+import { newId } from "../src/shared/ids.ts";
 import { type LoadResult, load, printTable, round } from "./lib.ts";
 
 const resellerCount = 100;
@@ -23,10 +33,21 @@ async function seed(database: Database) {
   const region = await buildRegion(db);
   const operator = await buildOrganization(db, { kind: "operator", name: "Operator" });
   const operatorAdmin = await buildAccount(db, { organizationId: operator.id });
-  const master = await buildOrganization(db, { kind: "master_reseller", parent: operator, regionIds: [region.id] });
+  const master = await buildOrganization(db, {
+    kind: "master_reseller",
+    parent: operator,
+    regionIds: [region.id],
+  });
   const resellers = [];
   for (let r = 0; r < resellerCount; r++) {
-    resellers.push(await buildOrganization(db, { kind: "reseller", parent: master, name: `Bench reseller ${r}`, regionIds: [region.id] }));
+    resellers.push(
+      await buildOrganization(db, {
+        kind: "reseller",
+        parent: master,
+        name: `Bench reseller ${r}`,
+        regionIds: [region.id],
+      }),
+    );
   }
   const resellerAdmin = await buildAccount(db, { organizationId: resellers[0]!.id });
   for (const reseller of resellers) {
@@ -40,7 +61,11 @@ async function seed(database: Database) {
       status: (["invited", "registered", "active", "disabled"] as const)[i % 4],
     }));
     await db.insert(enterprises).values(rows);
-    await db.insert(emailClaims).values(rows.map((e) => ({ email: e.adminEmail, ownerType: "enterprise" as const, ownerId: e.id })));
+    await db
+      .insert(emailClaims)
+      .values(
+        rows.map((e) => ({ email: e.adminEmail, ownerType: "enterprise" as const, ownerId: e.id })),
+      );
   }
   await db.execute(sql`analyze`);
   return { operatorAdmin, resellerAdmin };
@@ -49,7 +74,11 @@ async function seed(database: Database) {
 async function measure(kind: string, database: Database): Promise<LoadResult[]> {
   await migrateDatabase(database);
   const { operatorAdmin, resellerAdmin } = await seed(database);
-  const parsed = parseEnv({ NODE_ENV: "test", LOG_LEVEL: "silent", APP_SECRET: "bench-secret-bench-secret-bench-secret" });
+  const parsed = parseEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    APP_SECRET: "bench-secret-bench-secret-bench-secret",
+  });
   if (!parsed.ok) throw new Error(parsed.problems.join("; "));
   const boss = await startQueue(database, () => {});
   const services: Services = {
@@ -71,13 +100,22 @@ async function measure(kind: string, database: Database): Promise<LoadResult[]> 
   const bareAddress = await bare.listen({ host: "127.0.0.1", port: 0 });
 
   const cookieOf = async (login: string) => {
-    const res = await app.inject({ method: "POST", url: "/api/v1/auth/login", payload: { login, password: defaultPassword } });
+    const res = await app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      payload: { login, password: defaultPassword },
+    });
     return `tg_session=${res.cookies.find((c) => c.name === "tg_session")!.value}`;
   };
-  const pages = (n: number) => Array.from({ length: n }, (_, i) => ({ path: `/api/v1/enterprises?page=${(i % n) + 1}&pageSize=25` }));
+  const pages = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      path: `/api/v1/enterprises?page=${(i % n) + 1}&pageSize=25`,
+    }));
 
   const results: LoadResult[] = [];
-  results.push(await load(`${kind}: bare fastify JSON route`, `${bareAddress}/bare`, { connections, seconds }));
+  results.push(
+    await load(`${kind}: bare fastify JSON route`, `${bareAddress}/bare`, { connections, seconds }),
+  );
   results.push(
     await load(`${kind}: enterprise list, operator (10,000 rows, 400 pages)`, address, {
       connections,
@@ -136,7 +174,13 @@ export async function benchEnterpriseList(): Promise<void> {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
   } catch (e) {
-    rows.push({ run: `PostgreSQL: skipped (${(e as Error).message})`, "req/s": "-", "p99 ms": "-", "ratio to bare": "-", "errors/non-2xx": "-" });
+    rows.push({
+      run: `PostgreSQL: skipped (${(e as Error).message})`,
+      "req/s": "-",
+      "p99 ms": "-",
+      "ratio to bare": "-",
+      "errors/non-2xx": "-",
+    });
   } finally {
     await admin.end().catch(() => {});
   }

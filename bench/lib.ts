@@ -12,7 +12,12 @@ export interface LoadResult {
 export async function load(
   name: string,
   url: string,
-  options: { connections: number; seconds: number; headers?: Record<string, string>; requests?: { path: string }[] },
+  options: {
+    connections: number;
+    seconds: number;
+    headers?: Record<string, string>;
+    requests?: { path: string }[];
+  },
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,

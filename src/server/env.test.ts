@@ -4,11 +4,21 @@ import { parseEnv } from "./env.ts";
 describe("parseEnv", () => {
   it("gives working defaults for the embedded development mode", () => {
     const parsed = parseEnv({});
-    expect(parsed.ok && parsed.env).toMatchObject({ PORT: 3000, DATA_DIR: "./data", INVITATION_TTL_DAYS: 7, NODE_ENV: "development" });
+    expect(parsed.ok && parsed.env).toMatchObject({
+      PORT: 3000,
+      DATA_DIR: "./data",
+      INVITATION_TTL_DAYS: 7,
+      NODE_ENV: "development",
+    });
   });
 
   it("reports every problem at once", () => {
-    const parsed = parseEnv({ PORT: "http", DATABASE_URL: "mysql://x", NODE_ENV: "production", SMTP_URL: "mail.example.com" });
+    const parsed = parseEnv({
+      PORT: "http",
+      DATABASE_URL: "mysql://x",
+      NODE_ENV: "production",
+      SMTP_URL: "mail.example.com",
+    });
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.problems).toEqual(

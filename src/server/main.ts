@@ -47,7 +47,9 @@ export function resolveSecret(env: Env): string {
 
 export async function openDatabase(env: Env, log: Logger = createLogger(env)): Promise<Database> {
   return env.DATABASE_URL
-    ? openPostgres(env.DATABASE_URL, 10, (e) => log.warn({ err: e }, "idle database connection lost"))
+    ? openPostgres(env.DATABASE_URL, 10, (e) =>
+        log.warn({ err: e }, "idle database connection lost"),
+      )
     : openPglite({ dataDir: env.DATA_DIR });
 }
 

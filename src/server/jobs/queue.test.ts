@@ -19,7 +19,10 @@ describe("enqueue (transactional outbox)", () => {
     const before = await queued();
     await services.db.transaction(async (tx) => {
       await buildRegion(tx, { name: "Outbox committed" });
-      await enqueue(services.boss, tx, sendPasswordResetJob, { resetId: "pwr_x", sealedToken: "sealed" });
+      await enqueue(services.boss, tx, sendPasswordResetJob, {
+        resetId: "pwr_x",
+        sealedToken: "sealed",
+      });
     });
     expect(await queued()).toBe(before + 1);
   });
@@ -29,18 +32,26 @@ describe("enqueue (transactional outbox)", () => {
     await expect(
       services.db.transaction(async (tx) => {
         await buildRegion(tx, { name: "Outbox rolled back" });
-        await enqueue(services.boss, tx, sendPasswordResetJob, { resetId: "pwr_y", sealedToken: "sealed" });
+        await enqueue(services.boss, tx, sendPasswordResetJob, {
+          resetId: "pwr_y",
+          sealedToken: "sealed",
+        });
         throw new Error("abort");
       }),
     ).rejects.toThrow("abort");
     expect(await queued()).toBe(before);
-    const rows = await services.db.select().from(regions).where(sql`${regions.name} = 'Outbox rolled back'`);
+    const rows = await services.db
+      .select()
+      .from(regions)
+      .where(sql`${regions.name} = 'Outbox rolled back'`);
     expect(rows).toEqual([]);
   });
 
   it("validates the payload before writing anything", async () => {
     await expect(
-      services.db.transaction((tx) => enqueue(services.boss, tx, sendPasswordResetJob, { resetId: 1 } as never)),
+      services.db.transaction((tx) =>
+        enqueue(services.boss, tx, sendPasswordResetJob, { resetId: 1 } as never),
+      ),
     ).rejects.toThrow();
   });
 });

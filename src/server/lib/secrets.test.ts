@@ -3,7 +3,8 @@ import { hashCode, humanCode, normalizeCode, seal, unseal } from "./secrets.ts";
 
 describe("invitation codes", () => {
   it("are short, unambiguous and typable", () => {
-    for (let i = 0; i < 200; i++) expect(humanCode()).toMatch(/^[A-HJ-NP-TV-Z2-9]{4}-[A-HJ-NP-TV-Z2-9]{4}$/);
+    for (let i = 0; i < 200; i++)
+      expect(humanCode()).toMatch(/^[A-HJ-NP-TV-Z2-9]{4}-[A-HJ-NP-TV-Z2-9]{4}$/);
   });
 
   it("compare regardless of case, spaces and dashes, under a keyed hash", () => {
