@@ -44,7 +44,8 @@ export const accounts = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex("accounts_email_key").on(t.email),
+    // A deleted account gives its e-mail back (its claim is released too).
+    uniqueIndex("accounts_email_key").on(t.email).where(sql`${t.deletedAt} is null`),
     uniqueIndex("accounts_username_key").on(sql`lower(${t.username})`),
     index("accounts_organization_idx").on(t.organizationId),
   ],

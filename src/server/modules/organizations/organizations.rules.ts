@@ -247,28 +247,6 @@ export function uniqueNameToField(kind: ManagedKind) {
 }
 
 /**
- * Refuses (409 on `field`) an e-mail still held by a deleted account: its claim is released, but
- * the account row keeps the address, so a later account with it could not be created.
- */
-export async function assertEmailNotOnDeletedAccount(
-  db: Db,
-  email: string,
-  field = "email",
-): Promise<void> {
-  const [row] = await db
-    .select({ id: accounts.id })
-    .from(accounts)
-    .where(eq(accounts.email, email.toLowerCase()))
-    .limit(1);
-  if (row)
-    throw fieldError(
-      { [field]: "This e-mail address is already in use" },
-      "email_in_use",
-      "This e-mail address is already in use",
-    );
-}
-
-/**
  * Ends every session of the organization's accounts and, for a master reseller, of its resellers'
  * accounts, so a disable takes effect on the next request rather than at session expiry.
  */

@@ -7,7 +7,6 @@ import { createAccount, pathOf } from "../../accounts/index.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { assertStatusAllows, type Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
-import { assertEmailNotOnDeletedAccount } from "../organizations.rules.ts";
 
 /**
  * Adds an admin to an activated organization with a one-time password it must change at first
@@ -23,7 +22,6 @@ export async function createAdmin(
   assertStatusAllows("manage_admins", org.status);
   const password = temporaryPassword();
   const account = await services.db.transaction(async (tx) => {
-    await assertEmailNotOnDeletedAccount(tx, input.email);
     const row = await createAccount(tx, {
       organizationId: org.id,
       name: input.name,

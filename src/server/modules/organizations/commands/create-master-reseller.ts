@@ -9,7 +9,6 @@ import { issueInvitation } from "../../invitations/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import { getOperatorOrganization } from "../organizations.queries.ts";
 import {
-  assertEmailNotOnDeletedAccount,
   assertNameFree,
   resolveCatalogueEntitlements,
   uniqueNameToField,
@@ -34,7 +33,6 @@ export async function createMasterReseller(
       name: input.companyName,
     });
     const id = newId("organization");
-    await assertEmailNotOnDeletedAccount(tx, input.email);
     await claimEmail(tx, input.email, { type: "organization", id });
     const [row] = await tx
       .insert(organizations)

@@ -12,7 +12,6 @@ import { issueInvitation } from "../../invitations/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import { getEntitlements } from "../organizations.queries.ts";
 import {
-  assertEmailNotOnDeletedAccount,
   assertNameFree,
   resolveResellerEntitlements,
   uniqueNameToField,
@@ -44,7 +43,6 @@ export async function createReseller(
     const entitlements = resolveResellerEntitlements(masterEntitlements, input, masterEntitlements);
     await assertNameFree(tx, { kind: "reseller", parentId: master.id, name: input.name });
     const id = newId("organization");
-    await assertEmailNotOnDeletedAccount(tx, input.email);
     await claimEmail(tx, input.email, { type: "organization", id });
     const [row] = await tx
       .insert(organizations)
