@@ -1,4 +1,5 @@
-import autocannon from "autocannon";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 export interface LoadResult {
   name: string;
@@ -8,31 +9,35 @@ export interface LoadResult {
   non2xx: number;
 }
 
-/** Drives `url` with `connections` concurrent clients for `seconds`; bounded in count and time. */
-export async function load(
-  name: string,
-  url: string,
-  options: {
-    connections: number;
-    seconds: number;
-    headers?: Record<string, string>;
-    requests?: { path: string }[];
-  },
-): Promise<LoadResult> {
-  const result = await autocannon({
-    url,
-    connections: options.connections,
-    duration: options.seconds,
-    headers: options.headers ?? {},
-    ...(options.requests ? { requests: options.requests } : {}),
+export interface LoadOptions {
+  connections: number;
+  seconds: number;
+  headers?: Record<string, string>;
+  requests?: { path: string }[];
+}
+
+const loadProcess = fileURLToPath(new URL("./load-process.ts", import.meta.url));
+
+/**
+ * Drives `url` with `connections` concurrent clients for `seconds` (bounded in time) from a
+ * separate process, so the load generator does not share the measured server's event loop.
+ */
+export function load(name: string, url: string, options: LoadOptions): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", loadProcess], {
+      env: { ...process.env, BENCH_LOAD: JSON.stringify({ url, ...options }) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`load process for ${name} exited with ${code}`));
+      resolve({ name, ...(JSON.parse(out) as Omit<LoadResult, "name">) });
+    });
   });
-  return {
-    name,
-    requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-  };
 }
 
 export function printTable(title: string, rows: Record<string, string | number>[]): void {

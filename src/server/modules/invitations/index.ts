@@ -5,5 +5,10 @@ export {
   maxCodeAttempts,
 } from "./commands/check-invitation.ts";
 export { type InvitationKind, issueInvitation } from "./commands/issue-invitation.ts";
-export { findInvitationSummaries } from "./invitations.queries.ts";
+export {
+  currentInvitationOf,
+  findInvitationSummaries,
+  type InvitationJson,
+  invitationSummaryOf,
+} from "./invitations.queries.ts";
 export { sendInvitationEmailJob } from "./jobs/send-invitation-email.job.ts";
