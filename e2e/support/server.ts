@@ -1,0 +1,167 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root (where package.json and dist/web live). */
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The one-time operator login that `teamgate start` prints on a fresh data directory. */
+export interface OperatorLogin {
+  username: string;
+  email: string;
+  password: string;
+}
+
+/** A running `teamgate start` child process on a private data directory and free ports. */
+export interface RunningServer {
+  /** Base URL of the portal, without a trailing slash. */
+  url: string;
+  dataDir: string;
+  mailCapturePort: number;
+  /** Printed once on first start; null when the data directory already had an operator. */
+  operator: OperatorLogin | null;
+  /** Everything the process wrote so far (stdout and stderr), for failure messages. */
+  output(): string;
+  /** Stops the process (SIGTERM, then SIGKILL) and removes its data directory unless kept. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Parses the start banner of `src/server/start.ts`. */
+export function parseBanner(text: string): { running: boolean; operator: OperatorLogin | null } {
+  const running = text.includes("Teamgate is running");
+  const login = /^\s*login:\s+(\S+)\s+\(or (\S+?)\)\s*$/m.exec(text);
+  const password = /^\s*password:\s+(\S+)\s*$/m.exec(text);
+  return {
+    running,
+    operator:
+      login && password ? { username: login[1]!, email: login[2]!, password: password[1]! } : null,
+  };
+}
+
+function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    // Not the test runner's variables, and not a database or SMTP server meant for another run.
+    if (/^(VITEST|TEST_)/.test(key) || key === "NODE_ENV") continue;
+    if (key === "DATABASE_URL" || key === "SMTP_URL" || key === "APP_SECRET") continue;
+    env[key] = value;
+  }
+  return { ...env, ...overrides };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, deadline: number): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error("exited");
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url}/healthz did not answer in time`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Starts the product as users do (`tsx src/server/cli.ts start`: every role, embedded PGlite, the
+ * mail capture) on a fresh temporary data directory and free ports; resolves once the banner is
+ * printed and /healthz answers. The web app must have been built (`npm run build`).
+ */
+export async function startServer(
+  options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<RunningServer> {
+  if (!existsSync(join(repoRoot, "dist/web/index.html"))) {
+    throw new Error("The web app is not built: run `npm run build` before `npm run test:e2e`.");
+  }
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "teamgate-e2e-"));
+  const port = await freePort();
+  const mailCapturePort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server/cli.ts", "start"], {
+    cwd: repoRoot,
+    env: childEnv({
+      NODE_ENV: "development",
+      DATA_DIR: dataDir,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      MAIL_CAPTURE_PORT: String(mailCapturePort),
+      PUBLIC_URL: url,
+      LOG_LEVEL: "warn",
+      ...options.env,
+    }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let all = "";
+  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    all += chunk;
+  });
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+    all += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+
+  const stop = async (stopOptions: { keepData?: boolean } = {}) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const killed = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 15_000)),
+      ]);
+      if (killed) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    }
+    if (!stopOptions.keepData && !options.dataDir && !process.env.E2E_KEEP_DATA) {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  };
+
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  try {
+    while (!parseBanner(stdout).running) {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error("exited");
+      if (Date.now() > deadline) throw new Error("no start banner in time");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The banner is one write; give a split chunk a moment to arrive before parsing the login.
+    await new Promise((r) => setTimeout(r, 50));
+    await waitForHealth(url, child, deadline);
+  } catch (e) {
+    await stop();
+    const reason =
+      (e as Error).message === "exited"
+        ? `exited with ${child.exitCode ?? child.signalCode}`
+        : (e as Error).message;
+    throw new Error(`teamgate start ${reason}. Its output:\n${all}`);
+  }
+
+  return {
+    url,
+    dataDir,
+    mailCapturePort,
+    operator: parseBanner(stdout).operator,
+    output: () => all,
+    stop,
+  };
+}
