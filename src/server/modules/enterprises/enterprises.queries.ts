@@ -154,8 +154,13 @@ function prepareList(db: Db, shape: ListShape) {
   );
   // Deferred join: the offset is walked on the narrow (subtree, created_at, id) index alone, and
   // only the page's rows are read in full and joined (page 400 of 10,000: ~35 ms → ~3 ms).
+  // The window counts the whole filtered set before LIMIT, so the total rides with the page.
   const pageIds = db
-    .select({ id: enterprises.id, createdAt: enterprises.createdAt })
+    .select({
+      id: enterprises.id,
+      createdAt: enterprises.createdAt,
+      total: sql<number>`count(*) over ()`.mapWith(Number).as("total"),
+    })
     .from(enterprises)
     .where(where)
     .orderBy(desc(enterprises.createdAt), desc(enterprises.id))
@@ -164,7 +169,7 @@ function prepareList(db: Db, shape: ListShape) {
     .as("page_ids");
   return {
     page: db
-      .select(recordWithInvitation)
+      .select({ ...recordWithInvitation, total: pageIds.total })
       .from(pageIds)
       .innerJoin(enterprises, eq(enterprises.id, pageIds.id))
       .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
@@ -195,10 +200,9 @@ function listStatements(db: Db, shape: ListShape) {
 }
 
 /**
- * One page of the actor's enterprises, newest first; `q` matches name or admin e-mail. Two
- * prepared statements whatever the page size: the page (with reseller name, region and PBX type
- * ids and the current invitation) and, in parallel, the total (skipped on the last page, which
- * tells it).
+ * One page of the actor's enterprises, newest first; `q` matches name or admin e-mail. One
+ * prepared statement whatever the page size: the page with its total, reseller name, region and
+ * PBX type ids and current invitation (a second one counts only when the page is past the end).
  */
 export async function listEnterprises(
   db: Db,
@@ -218,17 +222,16 @@ export async function listEnterprises(
     pattern: query.q ? containsPattern(query.q) : undefined,
   };
   const offset = (query.page - 1) * query.pageSize;
-  const [rows, counted] = await Promise.all([
-    statements.page.execute({ ...params, limit: query.pageSize, offset }),
-    // Only the first page runs both at once; a later page may learn its total from its rows.
-    offset === 0 ? statements.total.execute(params) : null,
-  ]);
-  // A page that is neither full nor past the end is the last one: it tells the total by itself.
-  const isLastPage = rows.length < query.pageSize && (rows.length > 0 || offset === 0);
-  const total = isLastPage
-    ? offset + rows.length
-    : ((counted ?? (await statements.total.execute(params)))[0]?.n ?? 0);
-  return { items: rows.map(toRecord), total, page: query.page, pageSize: query.pageSize };
+  const rows = await statements.page.execute({ ...params, limit: query.pageSize, offset });
+  // Only a page past the end (or of an empty list) lacks a row to carry the total.
+  const total =
+    rows[0]?.total ?? (offset === 0 ? 0 : ((await statements.total.execute(params))[0]?.n ?? 0));
+  return {
+    items: rows.map(({ total: _, ...row }) => toRecord(row)),
+    total,
+    page: query.page,
+    pageSize: query.pageSize,
+  };
 }
 
 export type ResellerRow = typeof organizations.$inferSelect & {
