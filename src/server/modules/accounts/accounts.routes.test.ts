@@ -239,3 +239,19 @@ describe("password reset by e-mail", () => {
     expect(res.body.fields.password).toBe("Must be at least 12 characters");
   });
 });
+
+describe("rate limit", () => {
+  it("throttles the credential routes per client address (429 with Retry-After)", async () => {
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<ReturnType<typeof anon>["post"]>> | undefined;
+    // 20 a minute per address and route; earlier tests in this file may have used some already.
+    for (let i = 0; i < 21 && last?.status !== 429; i++) {
+      last = await anon().post("/api/v1/auth/password-reset", { email: `nobody-${i}@example.com` });
+      statuses.push(last.status);
+    }
+    expect(last!.status).toBe(429);
+    expect(statuses.slice(0, -1).every((s) => s === 202)).toBe(true);
+    expect(last!.body.code).toBe("rate_limited");
+    expect(Number(last!.headers["retry-after"])).toBeGreaterThan(0);
+  });
+});
