@@ -1,6 +1,12 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clientOf, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
+import {
+  type ApiResponse,
+  clientOf,
+  createTestApp,
+  signIn,
+  type TestApp,
+} from "../../../../test/harness.ts";
 import { accounts, auditLog, sessions } from "../../db/schema/index.ts";
 import { buildAccount, buildWorld, defaultPassword, type World } from "../../db/seed/factories.ts";
 
@@ -243,7 +249,7 @@ describe("password reset by e-mail", () => {
 describe("rate limit", () => {
   it("throttles the credential routes per client address (429 with Retry-After)", async () => {
     const statuses: number[] = [];
-    let last: Awaited<ReturnType<ReturnType<typeof anon>["post"]>> | undefined;
+    let last: ApiResponse<any> | undefined;
     // 20 a minute per address and route; earlier tests in this file may have used some already.
     for (let i = 0; i < 21 && last?.status !== 429; i++) {
       last = await anon().post("/api/v1/auth/password-reset", { email: `nobody-${i}@example.com` });
