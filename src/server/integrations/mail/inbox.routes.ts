@@ -10,6 +10,15 @@ a{color:#1c7ed6}iframe{width:100%;height:70vh;border:1px solid #dee2e6}pre{white
 </head><body><header><strong>Teamgate</strong> development inbox</header><main>${body}</main></body></html>`;
 }
 
+/** The message is shown in a frame; its links (Complete, reset password) must open the whole page. */
+function withLinksOutsideFrame(html: string): string {
+  const base = '<base target="_top">';
+  for (const tag of [/<head[^>]*>/i, /<html[^>]*>/i]) {
+    if (tag.test(html)) return html.replace(tag, (open) => `${open}${base}`);
+  }
+  return `${base}${html}`;
+}
+
 /**
  * The dev inbox: `/dev/mail` lists captured messages, `/dev/mail/:id` renders one (HTML in a
  * sandboxed frame, plus its text), `/dev/mail/messages.json` serves them to tests and scripts.
@@ -43,7 +52,7 @@ export function inboxRoutes(capture: MailCapture) {
           "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
         )
         .type("text/html")
-        .send(mail.html);
+        .send(withLinksOutsideFrame(mail.html));
     });
     app.get("/dev/mail/:id", { schema: { hide: true } }, async (request, reply) => {
       const mail = capture.get((request.params as { id: string }).id);
