@@ -19,7 +19,9 @@ createRoot(container).render(
     <MantineProvider theme={theme} defaultColorScheme="light">
       <QueryClientProvider client={queryClient}>
         <ModalsProvider labels={{ confirm: "Confirm", cancel: "Cancel" }}>
-          <Notifications position="top-right" limit={4} />
+          {/* Top centre, over the header and page title: at the top right a toast covered the page's
+              action button ("Add …") for seconds; a bottom corner would cover Save buttons. */}
+          <Notifications position="top-center" limit={4} />
           <RouterProvider router={router} />
         </ModalsProvider>
       </QueryClientProvider>

@@ -59,10 +59,16 @@ export function placeErrors(
   return { message: error.message, details };
 }
 
-/** Moves focus to the first control marked invalid, once the errors have rendered. */
+/**
+ * Moves focus to the first control marked invalid, once the errors have rendered. React may
+ * commit the errors of a failed request after the next frame, so it looks for a few frames.
+ */
 export function focusFirstError(): void {
-  requestAnimationFrame(() => {
+  let frames = 0;
+  const attempt = () => {
     const invalid = document.querySelector<HTMLElement>("[aria-invalid='true']");
-    invalid?.focus();
-  });
+    if (invalid) invalid.focus();
+    else if (++frames < 10) requestAnimationFrame(attempt);
+  };
+  requestAnimationFrame(attempt);
 }

@@ -18,6 +18,10 @@ export const theme = createTheme({
     // A closed dropdown leaves the DOM, so its listbox does not share the field's label.
     Combobox: { defaultProps: { keepMounted: false } },
     Button: { defaultProps: { radius: "md" } },
-    Notification: { defaultProps: { withBorder: true } },
+    // The close "×" of toasts and dialogs is an icon button: it needs a name of its own.
+    Notification: {
+      defaultProps: { withBorder: true, closeButtonProps: { "aria-label": "Dismiss" } },
+    },
+    Modal: { defaultProps: { closeButtonProps: { "aria-label": "Close" } } },
   },
 });

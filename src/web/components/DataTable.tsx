@@ -7,6 +7,8 @@ export interface Column<T> {
   header: string;
   hideHeader?: boolean;
   width?: number | string;
+  /** Keep the cell on one line (short values such as dates, which read badly broken). */
+  nowrap?: boolean;
   render(row: T): ReactNode;
 }
 
@@ -42,7 +44,12 @@ export function DataTable<T>({
           <Table.Thead>
             <Table.Tr>
               {columns.map((column) => (
-                <Table.Th key={column.header} scope="col" w={column.width}>
+                <Table.Th
+                  key={column.header}
+                  scope="col"
+                  w={column.width}
+                  style={{ whiteSpace: "nowrap" }}
+                >
                   {column.hideHeader ? (
                     <VisuallyHidden>{column.header}</VisuallyHidden>
                   ) : (
@@ -67,7 +74,12 @@ export function DataTable<T>({
                 <Fragment key={rowKey(row)}>
                   <Table.Tr>
                     {columns.map((column) => (
-                      <Table.Td key={column.header}>{column.render(row)}</Table.Td>
+                      <Table.Td
+                        key={column.header}
+                        style={column.nowrap ? { whiteSpace: "nowrap" } : undefined}
+                      >
+                        {column.render(row)}
+                      </Table.Td>
                     ))}
                   </Table.Tr>
                   {extra ? (

@@ -11,7 +11,9 @@ const styles: Record<string, { color: string; label: string }> = {
 export function StatusBadge({ status }: { status: string }) {
   const style = styles[status] ?? { color: "gray", label: status };
   return (
-    <Badge color={style.color} variant="light" radius="sm">
+    // At least as wide as its label: in an auto-layout table, a badge (whose label may ellipsize)
+    // would otherwise let its column shrink until "Registered" reads "REGISTE…".
+    <Badge color={style.color} variant="light" radius="sm" style={{ minWidth: "max-content" }}>
       {style.label}
     </Badge>
   );

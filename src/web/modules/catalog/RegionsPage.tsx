@@ -49,7 +49,7 @@ export function RegionsPage() {
             ),
           },
           { header: "Status", render: (r) => <StatusBadge status={r.status} /> },
-          { header: "Added", render: (r) => formatDate(r.createdAt) },
+          { header: "Added", nowrap: true, render: (r) => formatDate(r.createdAt) },
           {
             header: "Actions",
             hideHeader: true,

@@ -52,13 +52,20 @@ export function EnterprisesPage() {
     { header: "Services", render: (e) => <ServiceBadges services={e.services} /> },
     {
       header: "SBC regions",
-      render: (e) => (e.regionIds.length ? e.regionIds.map(regionName).join(", ") : "—"),
+      // By name: the ids come sorted by id, which would order the names at random.
+      render: (e) =>
+        e.regionIds.length
+          ? e.regionIds
+              .map(regionName)
+              .sort((a, b) => a.localeCompare(b))
+              .join(", ")
+          : "—",
     },
     {
       header: "Status",
       render: (e) => <StatusWithInvitation status={e.status} invitation={e.invitation} />,
     },
-    { header: "Added", render: (e) => formatDate(e.createdAt) },
+    { header: "Added", nowrap: true, render: (e) => formatDate(e.createdAt) },
   ];
   if (canManageAny) {
     columns.push({

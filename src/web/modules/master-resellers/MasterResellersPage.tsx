@@ -83,7 +83,7 @@ export function MasterResellersPage() {
             render: (o) => <StatusWithInvitation status={o.status} invitation={o.invitation} />,
           },
           { header: "Billing reference", render: (o) => o.billingReference ?? "—" },
-          { header: "Added", render: (o) => formatDate(o.createdAt) },
+          { header: "Added", nowrap: true, render: (o) => formatDate(o.createdAt) },
           {
             header: "Actions",
             hideHeader: true,

@@ -79,7 +79,7 @@ export function ResellersPage() {
             header: "Status",
             render: (o) => <StatusWithInvitation status={o.status} invitation={o.invitation} />,
           },
-          { header: "Added", render: (o) => formatDate(o.createdAt) },
+          { header: "Added", nowrap: true, render: (o) => formatDate(o.createdAt) },
           {
             header: "Actions",
             hideHeader: true,

@@ -1,0 +1,65 @@
+/**
+ * Retakes the screenshots of the documentation (docs/screenshots/) from the demo data:
+ *
+ *   npm run build && npx tsx e2e/docs-screenshots.ts
+ *
+ * Not a test: it seeds a fresh data directory (`teamgate seed --demo`), starts the product on it,
+ * signs in as a demo reseller, disables one enterprise so every status shows, and saves 1440x900
+ * PNGs. The data directory is removed afterwards.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { field, launchBrowser } from "./support/browser.ts";
+import { repoRoot, startServer } from "./support/server.ts";
+import {
+  confirmDialog,
+  rowAction,
+  rowOf,
+  signIn,
+  waitForPath,
+  waitForStatus,
+} from "./support/ui.ts";
+
+const demoPassword = "correct-horse-battery-staple";
+const outDir = join(repoRoot, "docs/screenshots");
+
+const dataDir = mkdtempSync(join(tmpdir(), "teamgate-docs-"));
+try {
+  execFileSync(process.execPath, ["--import", "tsx", "src/server/cli.ts", "seed", "--demo"], {
+    cwd: repoRoot,
+    env: { ...process.env, DATA_DIR: dataDir, NODE_ENV: "development", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const server = await startServer({ dataDir });
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await page.goto(`${server.url}/sign-in`);
+    await signIn(page, server.url, "demo-contoso", demoPassword);
+    await waitForPath(page, "/enterprises");
+    await field(page, "Search").waitFor();
+
+    // Every status in one list: the demo has invited, registered and active enterprises.
+    await rowAction(page, "Contoso Customer 4", "Disable");
+    await confirmDialog(page, "Disable Contoso Customer 4?", "Disable");
+    await waitForStatus(rowOf(page, "Enterprises", "Contoso Customer 4"), "Disabled");
+    // No toast in the picture.
+    await page.getByRole("button", { name: "Dismiss" }).click();
+    await page.getByRole("alert").waitFor({ state: "detached" });
+    await page.mouse.move(0, 899);
+
+    mkdirSync(outDir, { recursive: true });
+    const path = join(outDir, "enterprises.png");
+    await page.screenshot({ path });
+    process.stdout.write(`Saved ${path}\n`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
