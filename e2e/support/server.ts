@@ -94,6 +94,8 @@ export async function startServer(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "teamgate-e2e-"));
   const port = await freePort();
   const mailCapturePort = await freePort();
+  const emulatorLoginPort = await freePort();
+  const emulatorGraphPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["--import", "tsx", "src/server/cli.ts", "start"], {
     cwd: repoRoot,
@@ -103,6 +105,8 @@ export async function startServer(
       HOST: "127.0.0.1",
       PORT: String(port),
       MAIL_CAPTURE_PORT: String(mailCapturePort),
+      EMULATOR_LOGIN_PORT: String(emulatorLoginPort),
+      EMULATOR_GRAPH_PORT: String(emulatorGraphPort),
       PUBLIC_URL: url,
       LOG_LEVEL: "warn",
       ...options.env,

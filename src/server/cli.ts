@@ -2,9 +2,9 @@
 import { Command, Option } from "commander";
 import { migrateDatabase } from "./db/client.ts";
 import { loadEnv } from "./env.ts";
-import { allRoles, openDatabase, type Role } from "./main.ts";
+import { allRoles, openDatabase, publicUrlOf, type Role } from "./main.ts";
 import { createOperatorAdmin } from "./modules/accounts/index.ts";
-import { startProcess } from "./start.ts";
+import { startEmulatorRole, startProcess } from "./start.ts";
 
 const program = new Command()
   .name("teamgate")
@@ -22,20 +22,57 @@ function parseRoles(value: string): Role[] {
 program
   .command("start")
   .description(
-    "Run Teamgate: by default every role in one process on the embedded database in ./data",
+    "Run Teamgate: by default every role in one process on the embedded database in ./data (api,worker in production)",
   )
   .addOption(
-    new Option("--roles <roles>", "comma-separated roles to run").default(
-      allRoles.join(","),
-      "all",
+    new Option(
+      "--roles <roles>",
+      `comma-separated roles to run (${allRoles.join(", ")}); default: all, or api,worker when NODE_ENV=production`,
     ),
   )
-  .action(async (options: { roles: string }) => {
+  .action(async (options: { roles?: string }) => {
     const env = loadEnv();
-    const roles = parseRoles(options.roles);
+    // The mail capture and the Microsoft emulator are development stand-ins: never by default in production.
+    const roles = parseRoles(
+      options.roles ?? (env.NODE_ENV === "production" ? "api,worker" : allRoles.join(",")),
+    );
     const running = await startProcess(env, roles);
     const stop = async () => {
       await running.stop();
+      process.exit(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+
+program
+  .command("emulator")
+  .description(
+    "Run only the Microsoft emulator (HTTPS login and Graph origins) with the demo tenant",
+  )
+  .action(async () => {
+    const env = loadEnv();
+    const emulator = await startEmulatorRole(env, publicUrlOf(env, env.PORT));
+    const { demoLogins } = await import("../emulator/demo.ts");
+    process.stdout.write(
+      [
+        "Microsoft emulator is running",
+        `  Login (authority base): ${emulator.loginUrl}   e.g. ${emulator.loginUrl}/organizations`,
+        `  Graph:                  ${emulator.graphUrl}/v1.0`,
+        `  CA certificate:         ${emulator.caFile}   (trust it: NODE_EXTRA_CA_CERTS=${emulator.caFile})`,
+        `  Control API:            ${emulator.loginUrl}/_control${emulator.controlToken ? `  (Authorization: Bearer ${emulator.controlToken})` : "  (no token on loopback)"}`,
+        "  Demo tenant Contoso:",
+        `    Global Administrator: ${demoLogins.globalAdministrator.userPrincipalName} / ${demoLogins.globalAdministrator.password}`,
+        `    Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
+        `    Other users:          <first>.<last>@contoso.onmicrosoft.com / ${demoLogins.userPassword}`,
+        env.MS_CLIENT_ID
+          ? `  Registered application: ${env.MS_CLIENT_ID} (MS_CLIENT_ID)`
+          : "  No application registered: set MS_CLIENT_ID and MS_CLIENT_SECRET.",
+        "",
+      ].join("\n"),
+    );
+    const stop = async () => {
+      await emulator.stop();
       process.exit(0);
     };
     process.once("SIGINT", stop);

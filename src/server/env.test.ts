@@ -36,4 +36,41 @@ describe("parseEnv", () => {
     const parsed = parseEnv({});
     expect(parsed.ok && parsed.env.APP_SECRET).toBeUndefined();
   });
+
+  it("defaults Microsoft to the public cloud and leaves the integration off without credentials", () => {
+    const parsed = parseEnv({});
+    expect(parsed.ok && parsed.env).toMatchObject({
+      MS_LOGIN_BASE: "https://login.microsoftonline.com",
+      MS_GRAPH_BASE: "https://graph.microsoft.com",
+      MS_KNOWN_AUTHORITIES: [],
+      MS_REDIRECT_PATH: "/api/v1/microsoft/callback",
+      MS_ADMIN_CONSENT_REDIRECT_PATH: "/api/v1/microsoft/admin-consent/callback",
+    });
+  });
+
+  it("points Microsoft at other bases by configuration", () => {
+    const parsed = parseEnv({
+      MS_CLIENT_ID: "app",
+      MS_CLIENT_SECRET: "secret",
+      MS_LOGIN_BASE: "https://127.0.0.1:44301/",
+      MS_GRAPH_BASE: "https://127.0.0.1:44302",
+      MS_KNOWN_AUTHORITIES: " 127.0.0.1:44301 , login.example.net",
+    });
+    expect(parsed.ok && parsed.env).toMatchObject({
+      MS_LOGIN_BASE: "https://127.0.0.1:44301",
+      MS_KNOWN_AUTHORITIES: ["127.0.0.1:44301", "login.example.net"],
+    });
+  });
+
+  it("refuses plain-HTTP Microsoft bases and a client id without its secret", () => {
+    const parsed = parseEnv({ MS_CLIENT_ID: "app", MS_GRAPH_BASE: "http://graph.example.net" });
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.problems).toEqual(
+      expect.arrayContaining([
+        "MS_GRAPH_BASE: Must be an https:// URL",
+        expect.stringMatching(/^MS_CLIENT_SECRET: /),
+      ]),
+    );
+  });
 });

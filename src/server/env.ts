@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+const stripTrailingSlashes = (url: string) => url.replace(/\/+$/, "");
+
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .transform((v) => v === "true" || v === "1" || v === "yes");
@@ -29,6 +31,18 @@ export const EnvSchema = z.object({
     .min(0)
     .max(65535)
     .default(2525),
+  EMULATOR_LOGIN_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(4431),
+  EMULATOR_GRAPH_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(4432),
   SESSION_TTL_HOURS: z.coerce
     .number({ error: "Must be a whole number" })
     .int()
@@ -53,6 +67,40 @@ export const EnvSchema = z.object({
     .min(1)
     .max(1440)
     .default(15),
+  // Microsoft: one multi-tenant Entra application. Without MS_CLIENT_ID and MS_CLIENT_SECRET the
+  // Microsoft integration is disabled. The bases point at Microsoft or at the emulator.
+  MS_CLIENT_ID: z.string().min(1).optional(),
+  MS_CLIENT_SECRET: z.string().min(1).optional(),
+  MS_LOGIN_BASE: z
+    .url({ protocol: /^https$/, error: "Must be an https:// URL" })
+    .default("https://login.microsoftonline.com")
+    .transform(stripTrailingSlashes),
+  MS_GRAPH_BASE: z
+    .url({ protocol: /^https$/, error: "Must be an https:// URL" })
+    .default("https://graph.microsoft.com")
+    .transform(stripTrailingSlashes),
+  /** Graph's resource identifier, the prefix of its scopes (`…/.default`); not a URL we call. */
+  MS_GRAPH_RESOURCE: z
+    .url({ protocol: /^https$/, error: "Must be an https:// URL" })
+    .default("https://graph.microsoft.com")
+    .transform(stripTrailingSlashes),
+  /** Hosts (host[:port]) msal trusts as authorities; default: the host of MS_LOGIN_BASE. */
+  MS_KNOWN_AUTHORITIES: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "")
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+  /** A PEM file of extra certificate authorities to trust for the two bases (the emulator's CA). */
+  MS_CA_FILE: z.string().min(1).optional(),
+  MS_REDIRECT_PATH: z.string().startsWith("/").default("/api/v1/microsoft/callback"),
+  MS_ADMIN_CONSENT_REDIRECT_PATH: z
+    .string()
+    .startsWith("/")
+    .default("/api/v1/microsoft/admin-consent/callback"),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -66,6 +114,11 @@ export function parseEnv(
     ? []
     : result.error.issues.map((i) => `${i.path.join(".") || "(env)"}: ${i.message}`);
   // Checked on the raw source so they are reported alongside any other problem.
+  if (Boolean(source.MS_CLIENT_ID) !== Boolean(source.MS_CLIENT_SECRET)) {
+    problems.push(
+      "MS_CLIENT_SECRET: MS_CLIENT_ID and MS_CLIENT_SECRET are set together or not at all",
+    );
+  }
   if (source.NODE_ENV === "production") {
     if (!source.APP_SECRET) problems.push("APP_SECRET: Required in production");
     if (!source.PUBLIC_URL) problems.push("PUBLIC_URL: Required in production");

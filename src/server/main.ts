@@ -9,8 +9,8 @@ import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { startQueue } from "./jobs/queue.ts";
 import type { Services } from "./services.ts";
 
-export type Role = "api" | "worker" | "mail";
-export const allRoles: Role[] = ["api", "worker", "mail"];
+export type Role = "api" | "worker" | "mail" | "emulator";
+export const allRoles: Role[] = ["api", "worker", "mail", "emulator"];
 
 /** Paths in log lines that must never be printed (SPEC §6: secrets never logged). */
 export const logRedactions = [

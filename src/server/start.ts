@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { demoLogins, seedDemoTenant } from "../emulator/demo.ts";
+import { type Emulator, startEmulator } from "../emulator/index.ts";
 import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
@@ -13,6 +15,8 @@ export interface RunningProcess {
   services: Services;
   app: FastifyInstance | null;
   capture: MailCapture | null;
+  /** The bundled Microsoft emulator (the `emulator` role). */
+  emulator: Emulator | null;
   url: string;
   stop(): Promise<void>;
 }
@@ -41,6 +45,12 @@ export async function startProcess(
         })
       : null;
   const publicUrl = publicUrlOf(env, env.PORT);
+  const emulator = roles.includes("emulator")
+    ? await startEmulatorRole(env, publicUrl).catch(async (e: Error) => {
+        await capture?.close();
+        throw e;
+      })
+    : null;
   const services = await createServices(
     {
       ...env,
@@ -66,6 +76,13 @@ export async function startProcess(
       ...(capture && app
         ? [`  Dev inbox:  ${url}/dev/mail  (SMTP capture on port ${capture.port})`]
         : []),
+      ...(emulator
+        ? [
+            `  Microsoft emulator: login ${emulator.loginUrl}, Graph ${emulator.graphUrl}/v1.0`,
+            `    CA: ${emulator.caFile}${emulator.controlToken ? `  control token: ${emulator.controlToken}` : ""}`,
+            `    Demo Global Administrator: ${demoLogins.globalAdministrator.userPrincipalName} / ${demoLogins.globalAdministrator.password}`,
+          ]
+        : []),
       ...(operator
         ? [
             "",
@@ -83,13 +100,40 @@ export async function startProcess(
     services,
     app,
     capture,
+    emulator,
     url,
     async stop() {
       await app?.close();
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
       await capture?.close();
+      await emulator?.stop();
       await services.database.close();
     },
   };
+}
+
+/**
+ * Starts the Microsoft emulator with its CA kept in DATA_DIR/emulator, seeds the demo tenant and,
+ * when MS_CLIENT_ID/MS_CLIENT_SECRET are set, registers that application with the portal's callbacks.
+ */
+export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Emulator> {
+  const emulator = await startEmulator({
+    host: env.HOST,
+    loginPort: env.EMULATOR_LOGIN_PORT,
+    graphPort: env.EMULATOR_GRAPH_PORT,
+    dataDir: join(env.DATA_DIR, "emulator"),
+  });
+  if (env.MS_CLIENT_ID && env.MS_CLIENT_SECRET)
+    emulator.control.registerApp({
+      clientId: env.MS_CLIENT_ID,
+      clientSecret: env.MS_CLIENT_SECRET,
+      displayName: "Teamgate",
+      redirectUris: [
+        `${publicUrl}${env.MS_REDIRECT_PATH}`,
+        `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+      ],
+    });
+  seedDemoTenant(emulator.control);
+  return emulator;
 }

@@ -17,12 +17,26 @@ export const errorStatus = {
   name_in_use: 409,
   invalid_state: 409,
   invitation_invalid: 410,
+  /** Microsoft refused: a missing role or permission (Graph 401/403). */
+  microsoft_forbidden: 403,
+  /** The tenant has not (or no longer) granted the application's permissions. */
+  microsoft_consent_required: 403,
+  /** A Microsoft sign-in could not be completed or verified (code, PKCE, nonce, id token). */
+  microsoft_sign_in_failed: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,
   locked_out: 423,
   rate_limited: 429,
   internal: 500,
+  /** Microsoft answered with an error we did not expect (a 4xx other than the above). */
+  microsoft_error: 502,
   unavailable: 503,
+  /** Microsoft is unreachable or answers 5xx after bounded retries. */
+  microsoft_unavailable: 503,
+  /** Microsoft kept throttling (429) beyond the retry budget; `Retry-After` tells when to try again. */
+  microsoft_throttled: 503,
+  /** MS_CLIENT_ID / MS_CLIENT_SECRET are not configured. */
+  microsoft_not_configured: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;

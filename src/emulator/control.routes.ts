@@ -1,0 +1,67 @@
+import { timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { EmulatorControl } from "./index.ts";
+import { NotFound, type SeedUser } from "./state.ts";
+
+/**
+ * The control API at `${loginUrl}/_control/...` (JSON): the same operations as the programmatic
+ * `control` object. Guarded by `Authorization: Bearer <controlToken>` unless `controlToken` is null.
+ */
+export async function controlRoutes(
+  app: FastifyInstance,
+  control: EmulatorControl,
+  controlToken: string | null,
+): Promise<void> {
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/_control") || controlToken === null) return;
+    const given = Buffer.from(request.headers.authorization?.replace(/^Bearer\s+/i, "") ?? "");
+    const expected = Buffer.from(controlToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return reply
+        .code(401)
+        .send({ error: "unauthorized", message: "A valid control token is required." });
+  });
+
+  const run = async <T>(reply: FastifyReply, fn: () => T, status = 200) => {
+    try {
+      const result = fn();
+      return reply.code(status).send(result ?? { ok: true });
+    } catch (e) {
+      if (e instanceof NotFound)
+        return reply.code(404).send({ error: "not_found", message: e.message });
+      return reply.code(400).send({ error: "bad_request", message: (e as Error).message });
+    }
+  };
+
+  type Body<T> = { Body: T };
+  type P<T> = { Params: T };
+  app.post<Body<Parameters<EmulatorControl["registerApp"]>[0]>>("/_control/apps", (req, reply) =>
+    run(reply, () => control.registerApp(req.body), 201),
+  );
+  app.post<Body<Parameters<EmulatorControl["seedTenant"]>[0]>>("/_control/tenants", (req, reply) =>
+    run(reply, () => control.seedTenant(req.body), 201),
+  );
+  app.get<P<{ tenantId: string }>>("/_control/tenants/:tenantId", (req, reply) =>
+    run(reply, () => control.tenantState(req.params.tenantId)),
+  );
+  app.post<P<{ tenantId: string }> & Body<SeedUser>>(
+    "/_control/tenants/:tenantId/users",
+    (req, reply) => run(reply, () => control.addUser(req.params.tenantId, req.body), 201),
+  );
+  app.patch<P<{ tenantId: string; userId: string }> & Body<Partial<SeedUser>>>(
+    "/_control/tenants/:tenantId/users/:userId",
+    (req, reply) =>
+      run(reply, () => control.updateUser(req.params.tenantId, req.params.userId, req.body)),
+  );
+  app.delete<P<{ tenantId: string; userId: string }>>(
+    "/_control/tenants/:tenantId/users/:userId",
+    (req, reply) => run(reply, () => control.removeUser(req.params.tenantId, req.params.userId)),
+  );
+  app.post<Body<{ name: string; value: string }>>("/_control/dns/txt", (req, reply) =>
+    run(reply, () => control.publishTxt(req.body.name, req.body.value), 201),
+  );
+  app.post<Body<Parameters<EmulatorControl["injectFault"]>[0]>>("/_control/faults", (req, reply) =>
+    run(reply, () => ({ id: control.injectFault(req.body) }), 201),
+  );
+  app.delete("/_control/faults", (_req, reply) => run(reply, () => control.clearFaults()));
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+
+/** An error body as the Microsoft identity platform's token endpoint returns it. */
+export interface EntraErrorBody {
+  error: string;
+  error_description: string;
+  error_codes: number[];
+  timestamp: string;
+  trace_id: string;
+  correlation_id: string;
+  error_uri: string;
+}
+
+function entraTimestamp(): string {
+  return new Date()
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+/** `{error, error_description: "AADSTS<code>: …", error_codes, timestamp, trace_id, correlation_id}`. */
+export function entraError(
+  loginUrl: string,
+  code: number,
+  error: string,
+  message: string,
+  correlationId: string = randomUUID(),
+): EntraErrorBody {
+  const timestamp = entraTimestamp();
+  const traceId = randomUUID();
+  return {
+    error,
+    error_description: `AADSTS${code}: ${message} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+    error_codes: [code],
+    timestamp,
+    trace_id: traceId,
+    correlation_id: correlationId,
+    error_uri: `${loginUrl}/error?code=${code}`,
+  };
+}
+
+/** A failure the token endpoint reports with an HTTP status and an Entra error body. */
+export class EntraError extends Error {
+  constructor(
+    readonly status: number,
+    readonly aadsts: number,
+    readonly error: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An error body as Microsoft Graph returns it. */
+export interface GraphErrorBody {
+  error: {
+    code: string;
+    message: string;
+    innerError: { date: string; "request-id": string; "client-request-id": string };
+  };
+}
+
+export function graphError(
+  code: string,
+  message: string,
+  requestId: string = randomUUID(),
+): GraphErrorBody {
+  return {
+    error: {
+      code,
+      message,
+      innerError: {
+        date: new Date().toISOString().replace(/\.\d+Z$/, ""),
+        "request-id": requestId,
+        "client-request-id": requestId,
+      },
+    },
+  };
+}
+
+/** A failure a Graph route reports with an HTTP status and Graph's error body. */
+export class GraphError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

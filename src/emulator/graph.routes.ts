@@ -1,0 +1,730 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { EmulatorContext } from "./context.ts";
+import { GraphError, graphError } from "./errors.ts";
+import { type Group, skus, type Tenant, type User } from "./state.ts";
+import type { GraphTokenClaims } from "./tokens.ts";
+
+/**
+ * Application permissions (app-only) and delegated scopes that allow each kind of read, as Graph
+ * documents them: the least-privileged one first, then the broader ones that include it.
+ */
+const permissions = {
+  organization: {
+    app: [
+      "Organization.Read.All",
+      "Organization.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "User.Read",
+      "Organization.Read.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  users: {
+    app: ["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    delegated: [
+      "User.ReadBasic.All",
+      "User.Read.All",
+      "User.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  groups: {
+    app: [
+      "Group.Read.All",
+      "GroupMember.Read.All",
+      "Group.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "GroupMember.Read.All",
+      "Group.Read.All",
+      "Group.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  members: {
+    app: [
+      "GroupMember.Read.All",
+      "Group.Read.All",
+      "Group.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "GroupMember.Read.All",
+      "Group.Read.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  skus: {
+    app: [
+      "LicenseAssignment.Read.All",
+      "Organization.Read.All",
+      "Directory.Read.All",
+      "Organization.ReadWrite.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "LicenseAssignment.Read.All",
+      "Organization.Read.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+} as const;
+
+/** The application permissions each Graph read needs; documented for the platform's registration. */
+export const graphPermissions = permissions;
+
+const defaultUserSelect = [
+  "businessPhones",
+  "displayName",
+  "givenName",
+  "jobTitle",
+  "mail",
+  "mobilePhone",
+  "officeLocation",
+  "preferredLanguage",
+  "surname",
+  "userPrincipalName",
+  "id",
+];
+const defaultGroupSelect = [
+  "id",
+  "createdDateTime",
+  "description",
+  "displayName",
+  "groupTypes",
+  "mail",
+  "mailEnabled",
+  "mailNickname",
+  "securityEnabled",
+  "visibility",
+];
+
+interface Caller {
+  tenant: Tenant;
+  claims: GraphTokenClaims;
+  isApp: boolean;
+  granted: Set<string>;
+}
+
+type Query = Record<string, string | undefined>;
+type Presented = Record<string, unknown>;
+
+function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+function decodeToken<T>(token: string): T {
+  try {
+    return JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as T;
+  } catch {
+    throw new GraphError(400, "BadRequest", "Invalid skip or delta token.");
+  }
+}
+
+function presentUser(user: User): Presented {
+  return {
+    id: user.id,
+    businessPhones: [],
+    displayName: user.displayName,
+    givenName: user.givenName,
+    jobTitle: null,
+    mail: user.mail,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: null,
+    surname: user.surname,
+    userPrincipalName: user.userPrincipalName,
+    accountEnabled: user.accountEnabled,
+    createdDateTime: user.createdDateTime,
+    usageLocation: "US",
+    userType: "Member",
+    assignedLicenses: user.licenses.map((l) => ({ disabledPlans: [], skuId: skus[l].skuId })),
+    assignedPlans: user.licenses.flatMap((l) =>
+      skus[l].servicePlans.map((p) => ({
+        assignedDateTime: user.licensedAt,
+        capabilityStatus: "Enabled",
+        service: p.service,
+        servicePlanId: p.servicePlanId,
+      })),
+    ),
+  };
+}
+
+function presentGroup(group: Group): Presented {
+  return {
+    id: group.id,
+    createdDateTime: group.createdDateTime,
+    description: null,
+    displayName: group.displayName,
+    groupTypes: [],
+    mail: null,
+    mailEnabled: false,
+    mailNickname: group.mailNickname,
+    securityEnabled: true,
+    visibility: null,
+  };
+}
+
+function parseSelect(
+  value: string | undefined,
+  type: "user" | "group",
+  known: Presented,
+): string[] | null {
+  if (!value) return null;
+  const fields = value
+    .split(",")
+    .map((f) => f.trim())
+    .filter(Boolean);
+  const keys = new Map(Object.keys(known).map((k) => [k.toLowerCase(), k]));
+  return fields.map((f) => {
+    const k = keys.get(f.toLowerCase());
+    if (!k)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        `Could not find a property named '${f}' on type 'microsoft.graph.${type}'.`,
+      );
+    return k;
+  });
+}
+
+function pick(obj: Presented, fields: string[]): Presented {
+  const out: Presented = {};
+  for (const f of fields) out[f] = obj[f];
+  return out;
+}
+
+function parseTop(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 999)
+    throw new GraphError(
+      400,
+      "Request_BadRequest",
+      `Invalid page size specified: '${value}'. Must be between 1 and 999 inclusive.`,
+    );
+  return n;
+}
+
+/** The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. */
+function parseFilter(
+  value: string | undefined,
+  strings: string[],
+): ((o: Presented) => boolean) | null {
+  if (!value) return null;
+  const unsupported = () =>
+    new GraphError(
+      400,
+      "Request_UnsupportedQuery",
+      `Unsupported or invalid query filter clause specified: '${value}'.`,
+    );
+  const lowerNames = new Map(strings.map((s) => [s.toLowerCase(), s]));
+  const clauses = value.split(/\s+and\s+/i).map((clause): ((o: Presented) => boolean) => {
+    const c = clause.trim();
+    let m = c.match(/^accountEnabled\s+eq\s+(true|false)$/i);
+    if (m) {
+      const want = m[1]?.toLowerCase() === "true";
+      return (o) => o.accountEnabled === want;
+    }
+    m = c.match(/^startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i);
+    if (m) {
+      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
+      if (!prop) throw unsupported();
+      const prefix = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
+      return (o) =>
+        String(o[prop] ?? "")
+          .toLowerCase()
+          .startsWith(prefix);
+    }
+    m = c.match(/^(\w+)\s+eq\s+'((?:[^']|'')*)'$/i);
+    if (m) {
+      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
+      if (!prop) throw unsupported();
+      const want = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
+      return (o) => String(o[prop] ?? "").toLowerCase() === want;
+    }
+    throw unsupported();
+  });
+  return (o) => clauses.every((f) => f(o));
+}
+
+/** The first index whose id sorts after `after` in a sorted id list. */
+function indexAfter(ids: string[], after: string | null): number {
+  if (!after) return 0;
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((ids[mid] ?? "") <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One page of `ids` after the cursor, keeping those that present and pass the filter. */
+function pageOf<T>(
+  ids: string[],
+  after: string | null,
+  top: number,
+  load: (id: string) => T | null,
+): { items: T[]; last: string | null; more: boolean } {
+  const items: T[] = [];
+  let last: string | null = null;
+  for (let i = indexAfter(ids, after); i < ids.length; i++) {
+    const id = ids[i] as string;
+    const item = load(id);
+    if (item === null) continue;
+    if (items.length === top) return { items, last, more: true };
+    items.push(item);
+    last = id;
+  }
+  return { items, last, more: false };
+}
+
+/** The Graph origin under /v1.0: the directory reads the platform needs, with Graph's errors. */
+export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): Promise<void> {
+  const { state, issuer } = ctx;
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof GraphError)
+      return reply.code(error.status).send(graphError(error.code, error.message));
+    const status = (error as { statusCode?: number }).statusCode ?? 500;
+    if (status < 500)
+      return reply.code(status).send(graphError("BadRequest", (error as Error).message));
+    return reply
+      .code(500)
+      .send(graphError("generalException", "An internal server error occurred."));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const segment = request.url.split("?")[0]?.split("/").filter(Boolean).slice(1).join("/") ?? "";
+    return reply
+      .code(400)
+      .send(graphError("BadRequest", `Resource not found for the segment '${segment}'.`));
+  });
+
+  async function authenticate(request: FastifyRequest): Promise<Caller> {
+    const header = request.headers.authorization;
+    const token = header?.match(/^Bearer\s+(.+)$/i)?.[1];
+    if (!token) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.");
+    let claims: GraphTokenClaims;
+    try {
+      claims = await issuer.verifyGraphToken(token);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      throw new GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        code === "ERR_JWT_EXPIRED"
+          ? "Lifetime validation failed, the token is expired."
+          : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
+            ? "Access token validation failure. Invalid audience."
+            : "Access token validation failure.",
+      );
+    }
+    const tenant = state.tenants.get(claims.tid);
+    if (!tenant)
+      throw new GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        "Access token validation failure. Invalid tenant.",
+      );
+    const isApp = claims.idtyp === "app";
+    const granted = new Set(
+      (isApp ? (claims.roles ?? []) : (claims.scp ?? "").split(" ")).map((s) => s.toLowerCase()),
+    );
+    return { tenant, claims, isApp, granted };
+  }
+
+  async function authorize(
+    request: FastifyRequest,
+    need: { app: readonly string[]; delegated: readonly string[] },
+  ) {
+    const caller = await authenticate(request);
+    const allowed = caller.isApp ? need.app : need.delegated;
+    if (!allowed.some((p) => caller.granted.has(p.toLowerCase())))
+      throw new GraphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
+    return caller;
+  }
+
+  const q = (request: FastifyRequest) => request.query as Query;
+  const userFields = Object.keys(
+    presentUser({
+      id: "",
+      userPrincipalName: "",
+      displayName: "",
+      givenName: null,
+      surname: null,
+      mail: null,
+      password: "",
+      accountEnabled: true,
+      roles: [],
+      licenses: [],
+      createdDateTime: "",
+      licensedAt: "",
+    }),
+  );
+  const stringUserFields = [
+    "id",
+    "userPrincipalName",
+    "displayName",
+    "givenName",
+    "surname",
+    "mail",
+  ];
+  const sample = Object.fromEntries(userFields.map((f) => [f, null]));
+  const groupSample = Object.fromEntries(defaultGroupSelect.map((f) => [f, null]));
+
+  function userList(
+    request: FastifyRequest,
+    tenant: Tenant,
+    ids: string[],
+    path: string,
+    context: string,
+    extra: Presented = {},
+  ) {
+    const query = q(request);
+    const select = parseSelect(query.$select, "user", sample) ?? defaultUserSelect;
+    const filter = parseFilter(query.$filter, stringUserFields);
+    const top = parseTop(query.$top, 100);
+    const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
+    const page = pageOf(ids, after, top, (id) => {
+      const user = tenant.users.get(id);
+      if (!user) return null;
+      const full = presentUser(user);
+      return !filter || filter(full) ? { ...extra, ...pick(full, select) } : null;
+    });
+    const next = new URLSearchParams();
+    for (const k of ["$select", "$filter", "$top"]) {
+      const v = query[k];
+      if (v !== undefined) next.set(k, v);
+    }
+    if (page.more && page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#${context}`,
+      value: page.items,
+      ...(page.more
+        ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/${path}?${next.toString()}` }
+        : {}),
+    };
+  }
+
+  app.get("/v1.0/organization", async (request) => {
+    const { tenant } = await authorize(request, permissions.organization);
+    const domains = [...tenant.domains.values()].filter((d) => d.isVerified);
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#organization`,
+      value: tenant.isPersonal
+        ? []
+        : [
+            {
+              id: tenant.id,
+              displayName: tenant.displayName,
+              createdDateTime: tenant.createdDateTime,
+              tenantType: "AAD",
+              countryLetterCode: "US",
+              preferredLanguage: "en",
+              businessPhones: [],
+              city: null,
+              country: null,
+              street: null,
+              postalCode: null,
+              state: null,
+              technicalNotificationMails: [],
+              assignedPlans: [],
+              verifiedDomains: domains.map((d) => ({
+                capabilities: d.supportedServices.join(", "),
+                isDefault: d.isDefault,
+                isInitial: d.isInitial,
+                name: d.id,
+                type: "Managed",
+              })),
+            },
+          ],
+    };
+  });
+
+  app.get("/v1.0/users", async (request) => {
+    const { tenant } = await authorize(request, permissions.users);
+    return userList(request, tenant, state.sortedUserIds(tenant), "users", "users");
+  });
+
+  app.get("/v1.0/me", async (request) => {
+    const caller = await authenticate(request);
+    if (caller.isApp)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        "/me request is only valid with delegated authentication flow.",
+      );
+    if (!caller.granted.has("user.read") && !caller.granted.has("user.read.all"))
+      throw new GraphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
+    const user = caller.tenant.users.get(caller.claims.oid);
+    if (!user)
+      throw new GraphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${caller.claims.oid}' does not exist.`,
+      );
+    const select = parseSelect(q(request).$select, "user", sample) ?? defaultUserSelect;
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#users/$entity`,
+      ...pick(presentUser(user), select),
+    };
+  });
+
+  app.get("/v1.0/users/delta", async (request) => {
+    const { tenant } = await authorize(request, permissions.users);
+    return usersDelta(request, tenant);
+  });
+
+  app.get<{ Params: { id: string } }>("/v1.0/users/:id", async (request) => {
+    const caller = await authenticate(request);
+    const self = !caller.isApp && request.params.id === caller.claims.oid;
+    if (!self) await authorize(request, permissions.users);
+    const key = request.params.id.toLowerCase();
+    const user =
+      caller.tenant.users.get(request.params.id) ??
+      [...caller.tenant.users.values()].find((u) => u.userPrincipalName.toLowerCase() === key);
+    if (!user)
+      throw new GraphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${request.params.id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    const select = parseSelect(q(request).$select, "user", sample) ?? defaultUserSelect;
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#users/$entity`,
+      ...pick(presentUser(user), select),
+    };
+  });
+
+  interface DeltaCursor {
+    m: "full" | "chg";
+    a: string | null;
+    s: number;
+    u: number;
+    sel: string | null;
+  }
+
+  function usersDelta(request: FastifyRequest, tenant: Tenant) {
+    const query = q(request);
+    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
+    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    let cursor: DeltaCursor;
+    if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
+    else if (query.$deltatoken) {
+      const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
+      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
+    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    const select = parseSelect(cursor.sel ?? undefined, "user", sample) ?? defaultUserSelect;
+
+    let ids: string[];
+    if (cursor.m === "full") ids = state.sortedUserIds(tenant);
+    else {
+      const changed = new Set<string>();
+      for (let i = firstChangeAfter(tenant, cursor.s); i < tenant.changes.length; i++) {
+        const change = tenant.changes[i];
+        if (!change || change.seq > cursor.u) break;
+        changed.add(change.userId);
+      }
+      ids = [...changed].sort();
+    }
+    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+      const user = tenant.users.get(id);
+      if (user) return pick(presentUser(user), select);
+      return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+    });
+    const link = page.more
+      ? {
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/users/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+        }
+      : {
+          "@odata.deltaLink": `${ctx.graphUrl}/v1.0/users/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,
+        };
+    return { "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#users`, ...link, value: page.items };
+  }
+
+  function firstChangeAfter(tenant: Tenant, seq: number): number {
+    let lo = 0;
+    let hi = tenant.changes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((tenant.changes[mid]?.seq ?? 0) <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  function findGroup(tenant: Tenant, id: string): Group {
+    const group = tenant.groups.get(id);
+    if (!group)
+      throw new GraphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    return group;
+  }
+
+  app.get("/v1.0/groups", async (request) => {
+    const { tenant } = await authorize(request, permissions.groups);
+    const query = q(request);
+    const select = parseSelect(query.$select, "group", groupSample) ?? defaultGroupSelect;
+    const filter = parseFilter(query.$filter, ["id", "displayName", "mailNickname"]);
+    const top = parseTop(query.$top, 100);
+    const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
+    const ids = [...tenant.groups.keys()].sort();
+    const page = pageOf(ids, after, top, (id) => {
+      const group = tenant.groups.get(id);
+      if (!group) return null;
+      const full = presentGroup(group);
+      return !filter || filter(full) ? pick(full, select) : null;
+    });
+    const next = new URLSearchParams();
+    for (const k of ["$select", "$filter", "$top"]) {
+      const v = query[k];
+      if (v !== undefined) next.set(k, v);
+    }
+    if (page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups`,
+      value: page.items,
+      ...(page.more ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups?${next.toString()}` } : {}),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1.0/groups/:id", async (request) => {
+    const { tenant } = await authorize(request, permissions.groups);
+    const select = parseSelect(q(request).$select, "group", groupSample) ?? defaultGroupSelect;
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups/$entity`,
+      ...pick(presentGroup(findGroup(tenant, request.params.id)), select),
+    };
+  });
+
+  for (const relation of ["members", "transitiveMembers"]) {
+    const handler = async (request: FastifyRequest<{ Params: { id: string } }>) => {
+      const { tenant } = await authorize(request, permissions.members);
+      const group = findGroup(tenant, request.params.id);
+      return userList(
+        request,
+        tenant,
+        [...group.memberIds].sort(),
+        `groups/${group.id}/${relation}`,
+        "directoryObjects",
+        { "@odata.type": "#microsoft.graph.user" },
+      );
+    };
+    app.get(`/v1.0/groups/:id/${relation}`, handler);
+    app.get(`/v1.0/groups/:id/${relation}/microsoft.graph.user`, handler);
+  }
+
+  app.get("/v1.0/subscribedSkus", async (request) => {
+    const { tenant } = await authorize(request, permissions.skus);
+    const value = tenant.isPersonal
+      ? []
+      : Object.entries(skus).map(([name, sku]) => {
+          let consumed = 0;
+          for (const u of tenant.users.values())
+            if (u.licenses.includes(name as keyof typeof skus)) consumed++;
+          return {
+            accountId: tenant.id,
+            accountName: tenant.displayName,
+            appliesTo: "User",
+            capabilityStatus: "Enabled",
+            consumedUnits: consumed,
+            id: `${tenant.id}_${sku.skuId}`,
+            skuId: sku.skuId,
+            skuPartNumber: sku.skuPartNumber,
+            subscriptionIds: [],
+            prepaidUnits: {
+              enabled: Math.max(25, consumed + 10),
+              suspended: 0,
+              warning: 0,
+              lockedOut: 0,
+            },
+            servicePlans: sku.servicePlans.map((p) => ({
+              servicePlanId: p.servicePlanId,
+              servicePlanName: p.servicePlanName,
+              provisioningStatus: "Success",
+              appliesTo: "User",
+            })),
+          };
+        });
+    return { "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#subscribedSkus`, value };
+  });
+
+  app.post("/v1.0/$batch", async (request, reply) => {
+    const body = request.body as { requests?: unknown } | null;
+    const requests = body?.requests;
+    if (!Array.isArray(requests))
+      throw new GraphError(400, "BadRequest", "Invalid batch payload format.");
+    if (requests.length > 20)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        "Invalid batch payload format: the number of requests in a batch must not exceed 20.",
+      );
+    const responses = await Promise.all(
+      requests.map(async (raw: unknown) => {
+        const r = (raw ?? {}) as {
+          id?: unknown;
+          method?: unknown;
+          url?: unknown;
+          headers?: unknown;
+          body?: unknown;
+        };
+        const id = String(r.id ?? "");
+        const method = String(r.method ?? "GET").toUpperCase();
+        const url = String(r.url ?? "");
+        if (!id || !url || /^https?:/i.test(url) || /\$batch/i.test(url))
+          return {
+            id,
+            status: 400,
+            headers: { "Content-Type": "application/json" },
+            body: graphError("BadRequest", "Invalid request in batch."),
+          };
+        const res = await app.inject({
+          method: method as "GET",
+          url: `/v1.0${url.startsWith("/") ? url : `/${url}`}`,
+          headers: {
+            ...((r.headers as Record<string, string> | undefined) ?? {}),
+            ...(request.headers.authorization
+              ? { authorization: request.headers.authorization }
+              : {}),
+          },
+          ...(r.body !== undefined ? { payload: r.body as Record<string, unknown> } : {}),
+        });
+        const headers: Record<string, string> = { "Content-Type": "application/json" };
+        const retryAfter = res.headers["retry-after"];
+        if (retryAfter) headers["Retry-After"] = String(retryAfter);
+        let parsed: unknown = null;
+        try {
+          parsed = res.body ? JSON.parse(res.body) : null;
+        } catch {
+          parsed = res.body;
+        }
+        return { id, status: res.statusCode, headers, body: parsed };
+      }),
+    );
+    return reply.code(200).send({ responses });
+  });
+}

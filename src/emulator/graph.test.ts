@@ -1,0 +1,349 @@
+import { ConfidentialClientApplication } from "@azure/msal-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seedDemoTenant } from "./demo.ts";
+import { type Emulator, skus, startEmulator } from "./index.ts";
+import { type Fetch, fetchTrusting, msalNetworkClient, signInThroughForms } from "./testing.ts";
+
+const clientId = "0f1e2d3c-4b5a-4678-9abc-def012345678";
+const clientSecret = "graph-test-secret";
+const redirectUri = "https://portal.test/callback";
+
+let emu: Emulator;
+let f: Fetch;
+let tenantId: string;
+let token: string;
+let salesId: string;
+
+type Page = {
+  value: Record<string, unknown>[];
+  "@odata.nextLink"?: string;
+  "@odata.deltaLink"?: string;
+};
+
+async function graph(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+  const url = path.startsWith("https://") ? path : `${emu.graphUrl}/v1.0${path}`;
+  const res = await f(url, {
+    method: init.method ?? "GET",
+    headers: {
+      ...(init.token !== "" ? { authorization: `Bearer ${init.token ?? token}` } : {}),
+      ...(init.body ? { "content-type": "application/json" } : {}),
+    },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+}
+
+async function appToken(tenant: string) {
+  const app = new ConfidentialClientApplication({
+    auth: {
+      clientId,
+      clientSecret,
+      authority: `${emu.loginUrl}/${tenant}`,
+      knownAuthorities: [new URL(emu.loginUrl).host],
+    },
+    system: { networkClient: msalNetworkClient(emu.caPem) },
+  });
+  const result = await app.acquireTokenByClientCredential({
+    scopes: ["https://graph.microsoft.com/.default"],
+  });
+  return result?.accessToken ?? "";
+}
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  f = fetchTrusting(emu.caPem);
+  emu.control.registerApp({ clientId, clientSecret, redirectUris: [redirectUri] });
+  const seeded = seedDemoTenant(emu.control, { licensed: 250, unlicensed: 5 });
+  tenantId = seeded.tenantId;
+  salesId = seeded.groups.find((g) => g.displayName === "Sales")?.id ?? "";
+  const consent = new URL(`${emu.loginUrl}/${tenantId}/v2.0/adminconsent`);
+  consent.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: "https://graph.microsoft.com/.default",
+    state: "x",
+  }).toString();
+  const journey = await signInThroughForms(f, consent.toString(), {
+    login: "admin@contoso.onmicrosoft.com",
+    password: "Contoso-Admin-1",
+  });
+  expect(journey.location).toContain("admin_consent=True");
+  token = await appToken(tenantId);
+});
+afterAll(() => emu.stop());
+
+describe("authentication", () => {
+  it("answers 401 in Graph's format without or with a bad token", async () => {
+    const none = await graph("/users", { token: "" });
+    expect(none.status).toBe(401);
+    expect(none.body.error.code).toBe("InvalidAuthenticationToken");
+    expect(none.body.error.innerError["request-id"]).toBeTruthy();
+    expect((await graph("/users", { token: `${token}x` })).status).toBe(401);
+  });
+
+  it("answers 403 when the token lacks the application role", async () => {
+    const other = "11111111-2222-4333-8444-555555555555";
+    emu.control.registerApp({
+      clientId: other,
+      clientSecret,
+      redirectUris: [redirectUri],
+      appRoles: ["Organization.Read.All"],
+    });
+    const consent = new URL(`${emu.loginUrl}/${tenantId}/adminconsent`);
+    consent.search = new URLSearchParams({
+      client_id: other,
+      redirect_uri: redirectUri,
+      state: "y",
+    }).toString();
+    await signInThroughForms(f, consent.toString(), {
+      login: "admin@contoso.onmicrosoft.com",
+      password: "Contoso-Admin-1",
+    });
+    const app = new ConfidentialClientApplication({
+      auth: {
+        clientId: other,
+        clientSecret,
+        authority: `${emu.loginUrl}/${tenantId}`,
+        knownAuthorities: [new URL(emu.loginUrl).host],
+      },
+      system: { networkClient: msalNetworkClient(emu.caPem) },
+    });
+    const limited =
+      (
+        await app.acquireTokenByClientCredential({
+          scopes: ["https://graph.microsoft.com/.default"],
+        })
+      )?.accessToken ?? "";
+    const res = await graph("/users", { token: limited });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("Authorization_RequestDenied");
+    expect((await graph("/organization", { token: limited })).status).toBe(200);
+  });
+});
+
+describe("directory reads", () => {
+  it("returns the organization with its verified domain", async () => {
+    const res = await graph("/organization");
+    expect(res.status).toBe(200);
+    expect(res.body.value[0]).toMatchObject({ id: tenantId, displayName: "Contoso" });
+    expect(res.body.value[0].verifiedDomains[0]).toMatchObject({
+      name: "contoso.onmicrosoft.com",
+      isDefault: true,
+    });
+  });
+
+  it("pages users through opaque nextLinks", async () => {
+    const seen = new Set<string>();
+    let next: string | undefined = "/users?$select=id,userPrincipalName,assignedPlans&$top=100";
+    let pages = 0;
+    while (next) {
+      const res = await graph(next);
+      expect(res.status).toBe(200);
+      for (const u of res.body.value) seen.add(u.id);
+      next = (res.body as Page)["@odata.nextLink"];
+      pages++;
+    }
+    expect(seen.size).toBe(257);
+    expect(pages).toBe(3);
+  });
+
+  it("selects properties and reports assigned plans with Teams Phone (MCOEV)", async () => {
+    const res = await graph(
+      "/users?$select=id,displayName,assignedLicenses,assignedPlans&$top=1&$filter=startswith(userPrincipalName,'teams.admin')",
+    );
+    const user = res.body.value[0];
+    expect(Object.keys(user).sort()).toEqual([
+      "assignedLicenses",
+      "assignedPlans",
+      "displayName",
+      "id",
+    ]);
+    expect(user.assignedPlans.map((p: { servicePlanId: string }) => p.servicePlanId)).toEqual(
+      expect.arrayContaining([
+        "57ff2da0-773e-42df-b2af-ffb7a2317929",
+        "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+      ]),
+    );
+    expect(user.assignedLicenses).toContainEqual({
+      disabledPlans: [],
+      skuId: skus.teamsPhone.skuId,
+    });
+  });
+
+  it("filters on accountEnabled and refuses an unsupported filter or page size", async () => {
+    const users = (await graph("/users?$select=id")).body.value;
+    emu.control.updateUser(tenantId, users[0].id, { accountEnabled: false });
+    const enabled = await graph("/users?$filter=accountEnabled eq false&$select=id,accountEnabled");
+    expect(enabled.body.value).toEqual([{ id: users[0].id, accountEnabled: false }]);
+    emu.control.updateUser(tenantId, users[0].id, { accountEnabled: true });
+    const bad = await graph("/users?$filter=endswith(mail,'x')");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("Request_UnsupportedQuery");
+    expect((await graph("/users?$top=1000")).status).toBe(400);
+  });
+
+  it("lists groups and their transitive members, paged", async () => {
+    const groups = await graph("/groups?$select=id,displayName");
+    expect(groups.body.value.map((g: { displayName: string }) => g.displayName).sort()).toEqual([
+      "Sales",
+      "Support",
+    ]);
+    let next: string | undefined = `/groups/${salesId}/transitiveMembers?$top=50&$select=id`;
+    let count = 0;
+    while (next) {
+      const res = await graph(next);
+      count += res.body.value.length;
+      expect(res.body.value[0]["@odata.type"]).toBe("#microsoft.graph.user");
+      next = res.body["@odata.nextLink"];
+    }
+    expect(count).toBe(125);
+    expect(
+      (await graph("/groups/00000000-0000-0000-0000-000000000000/transitiveMembers")).status,
+    ).toBe(404);
+  });
+
+  it("reports subscribed SKUs with consumed units", async () => {
+    const res = await graph("/subscribedSkus");
+    const phone = res.body.value.find(
+      (s: { skuPartNumber: string }) => s.skuPartNumber === "MCOEV",
+    );
+    expect(phone.consumedUnits).toBe(251);
+    expect(phone.servicePlans[0].servicePlanId).toBe("4828c8ec-dc2e-4779-b502-87ac9ce28ab7");
+  });
+});
+
+describe("users delta", () => {
+  it("returns everyone first, then only what changed, with @removed", async () => {
+    let next: string | undefined = "/users/delta?$select=id,displayName,accountEnabled";
+    let delta: string | undefined;
+    let total = 0;
+    while (next) {
+      const res = await graph(next);
+      total += res.body.value.length;
+      next = res.body["@odata.nextLink"];
+      delta = res.body["@odata.deltaLink"];
+    }
+    expect(total).toBe(257);
+    expect(delta).toBeTruthy();
+
+    const nothing = await graph(delta!);
+    expect(nothing.body.value).toEqual([]);
+
+    const all = (await graph("/users?$select=id&$top=3")).body.value;
+    emu.control.updateUser(tenantId, all[0].id, { displayName: "Renamed" });
+    emu.control.removeUser(tenantId, all[1].id);
+    const { id: added } = emu.control.addUser(tenantId, {
+      userPrincipalName: "new@contoso.onmicrosoft.com",
+      displayName: "New Person",
+      password: "x",
+    });
+
+    const changes = await graph(delta!);
+    const byId = new Map(changes.body.value.map((u: { id: string }) => [u.id, u]));
+    expect(byId.size).toBe(3);
+    expect(byId.get(all[0].id)).toMatchObject({ displayName: "Renamed" });
+    expect(byId.get(all[1].id)).toEqual({ id: all[1].id, "@removed": { reason: "changed" } });
+    expect(byId.get(added)).toMatchObject({ displayName: "New Person", accountEnabled: true });
+    expect(Object.keys(byId.get(added) as object).sort()).toEqual([
+      "accountEnabled",
+      "displayName",
+      "id",
+    ]);
+
+    const after = await graph(changes.body["@odata.deltaLink"]);
+    expect(after.body.value).toEqual([]);
+  });
+});
+
+describe("batch and faults", () => {
+  it("answers each request of a batch independently", async () => {
+    const res = await graph("/$batch", {
+      method: "POST",
+      body: {
+        requests: [
+          { id: "1", method: "GET", url: "/organization" },
+          { id: "2", method: "GET", url: "/users?$top=2&$select=id" },
+          { id: "3", method: "GET", url: "/groups/nope" },
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    const byId = Object.fromEntries(res.body.responses.map((r: { id: string }) => [r.id, r]));
+    expect(byId["1"].status).toBe(200);
+    expect(byId["2"].body.value).toHaveLength(2);
+    expect(byId["3"].status).toBe(404);
+    const tooMany = await graph("/$batch", {
+      method: "POST",
+      body: {
+        requests: Array.from({ length: 21 }, (_, i) => ({
+          id: String(i),
+          method: "GET",
+          url: "/organization",
+        })),
+      },
+    });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it("injects 429 with Retry-After for the tenant, a set number of times, also inside a batch", async () => {
+    emu.control.injectFault({
+      path: "^/v1\\.0/users",
+      tenantId,
+      status: 429,
+      retryAfterSeconds: 3,
+      times: 2,
+    });
+    const first = await graph("/users?$top=1");
+    expect(first.status).toBe(429);
+    expect(first.headers.get("retry-after")).toBe("3");
+    expect(first.body.error.code).toBe("TooManyRequests");
+    const batch = await graph("/$batch", {
+      method: "POST",
+      body: { requests: [{ id: "a", method: "GET", url: "/users?$top=1" }] },
+    });
+    expect(batch.body.responses[0]).toMatchObject({ status: 429, headers: { "Retry-After": "3" } });
+    expect((await graph("/users?$top=1")).status).toBe(200);
+  });
+
+  it("injects 503 and latency, and a fault for another tenant does not apply", async () => {
+    emu.control.injectFault({
+      path: "/organization",
+      tenantId: "00000000-0000-0000-0000-000000000000",
+      status: 503,
+    });
+    expect((await graph("/organization")).status).toBe(200);
+    emu.control.clearFaults();
+    emu.control.injectFault({ method: "GET", path: "/organization", status: 503, times: 1 });
+    const res = await graph("/organization");
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe("serviceNotAvailable");
+    emu.control.injectFault({ path: "/organization", latencyMs: 150, times: 1 });
+    const started = Date.now();
+    expect((await graph("/organization")).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+});
+
+describe("control API over HTTPS", () => {
+  it("seeds a tenant and reads its state", async () => {
+    const res = await f(`${emu.loginUrl}/_control/tenants`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        displayName: "Northwind",
+        domain: "northwind",
+        users: [
+          { userPrincipalName: "a@northwind.onmicrosoft.com", displayName: "A", password: "p" },
+        ],
+      }),
+    });
+    expect(res.status).toBe(201);
+    const seeded = (await res.json()) as { tenantId: string };
+    const view = (await (
+      await f(`${emu.loginUrl}/_control/tenants/${seeded.tenantId}`)
+    ).json()) as { userCount: number; domains: { id: string }[] };
+    expect(view.userCount).toBe(1);
+    expect(view.domains[0]?.id).toBe("northwind.onmicrosoft.com");
+    expect((await f(`${emu.loginUrl}/_control/tenants/nope`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,465 @@
+import { randomUUID } from "node:crypto";
+
+/** Directory role template ids (the values Microsoft puts in `wids`). */
+export const roleTemplateIds = {
+  globalAdministrator: "62e90394-69f5-4237-9190-012177145e10",
+  teamsAdministrator: "69091246-20e8-4a56-aa4d-066075b2a7a8",
+  /** Every member user holds this one; Microsoft includes it in `wids`. */
+  user: "b79fbf4d-3ef9-4689-8143-76b194e85509",
+} as const;
+
+/** The tenant id Microsoft gives every personal (MSA) account. */
+export const consumersTenantId = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+export interface ServicePlan {
+  servicePlanId: string;
+  servicePlanName: string;
+  service: string;
+}
+export interface Sku {
+  skuId: string;
+  skuPartNumber: string;
+  servicePlans: ServicePlan[];
+}
+
+/** Microsoft 365 E3 (carries Teams, TEAMS1) and Teams Phone Standard (MCOEV). */
+export const skus = {
+  teams: {
+    skuId: "05e9a617-0261-4cee-bb44-138d3ef5d965",
+    skuPartNumber: "SPE_E3",
+    servicePlans: [
+      {
+        servicePlanId: "57ff2da0-773e-42df-b2af-ffb7a2317929",
+        servicePlanName: "TEAMS1",
+        service: "TeamspaceAPI",
+      },
+      {
+        servicePlanId: "0feaeb32-d00e-4d66-bd5a-43b5b83db82c",
+        servicePlanName: "MCOSTANDARD",
+        service: "MicrosoftCommunicationsOnline",
+      },
+      {
+        servicePlanId: "efb87545-963c-4e0d-99df-69c6916d9eb0",
+        servicePlanName: "EXCHANGE_S_ENTERPRISE",
+        service: "exchange",
+      },
+    ],
+  },
+  teamsPhone: {
+    skuId: "e43b5b99-8dfb-405f-9987-dc307f34bcbd",
+    skuPartNumber: "MCOEV",
+    servicePlans: [
+      {
+        servicePlanId: "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+        servicePlanName: "MCOEV",
+        service: "MicrosoftCommunicationsOnline",
+      },
+    ],
+  },
+} satisfies Record<string, Sku>;
+
+export type RoleName = "globalAdministrator" | "teamsAdministrator";
+export type LicenseName = keyof typeof skus;
+
+/** A user as the control API describes it (see the interface in index.ts). */
+export interface SeedUser {
+  userPrincipalName: string;
+  displayName: string;
+  password: string;
+  roles?: RoleName[];
+  licenses?: LicenseName[];
+  groups?: string[];
+  accountEnabled?: boolean;
+}
+
+export interface User {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  givenName: string | null;
+  surname: string | null;
+  mail: string | null;
+  password: string;
+  accountEnabled: boolean;
+  roles: RoleName[];
+  licenses: LicenseName[];
+  createdDateTime: string;
+  licensedAt: string;
+}
+
+export interface Group {
+  id: string;
+  displayName: string;
+  mailNickname: string;
+  createdDateTime: string;
+  memberIds: Set<string>;
+}
+
+export interface RegisteredApp {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  displayName: string;
+  delegatedScopes: string[];
+  appRoles: string[];
+  /** PEM certificates accepted for client assertions. */
+  certificates: string[];
+}
+
+export interface Consent {
+  /** Delegated scopes granted for every user of the tenant ("Consent on behalf of your organization"). */
+  tenantScopes: Set<string>;
+  /** Delegated scopes users granted for themselves. */
+  userScopes: Map<string, Set<string>>;
+  /** Application permissions (app roles) granted by an administrator. */
+  appRoles: Set<string>;
+  adminConsented: boolean;
+  consentedBy: string[];
+}
+
+export interface ServicePrincipal {
+  id: string;
+  appId: string;
+  displayName: string;
+}
+
+export interface RoleAssignment {
+  id: string;
+  principalId: string;
+  roleDefinitionId: string;
+  directoryScopeId: string;
+}
+
+export interface Domain {
+  id: string;
+  isDefault: boolean;
+  isInitial: boolean;
+  isVerified: boolean;
+  authenticationType: "Managed";
+  supportedServices: string[];
+  verificationCode: string;
+}
+
+export interface Change {
+  seq: number;
+  userId: string;
+}
+
+export interface Tenant {
+  id: string;
+  displayName: string;
+  defaultDomain: string;
+  isPersonal: boolean;
+  createdDateTime: string;
+  users: Map<string, User>;
+  groups: Map<string, Group>;
+  consents: Map<string, Consent>;
+  servicePrincipals: Map<string, ServicePrincipal>;
+  roleAssignments: RoleAssignment[];
+  domains: Map<string, Domain>;
+  changes: Change[];
+  seq: number;
+  sortedUserIds: string[] | null;
+}
+
+/** Admin-only delegated scopes: a non-administrator cannot consent to these, even for themselves. */
+export function requiresAdmin(scope: string): boolean {
+  return /\.All$/i.test(scope) && scope.toLowerCase() !== "user.readbasic.all";
+}
+
+export class NotFound extends Error {}
+
+/**
+ * The whole emulated Microsoft cloud, in memory: tenants and their directories, the registered
+ * multi-tenant applications, consents, published DNS TXT records.
+ */
+export class DirectoryState {
+  readonly tenants = new Map<string, Tenant>();
+  readonly apps = new Map<string, RegisteredApp>();
+  readonly txt = new Map<string, string[]>();
+
+  registerApp(app: {
+    clientId: string;
+    clientSecret: string;
+    redirectUris: string[];
+    displayName?: string;
+    delegatedScopes?: string[];
+    appRoles?: string[];
+    certificates?: string[];
+  }): RegisteredApp {
+    const registered: RegisteredApp = {
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      redirectUris: [...app.redirectUris],
+      displayName: app.displayName ?? "Teamgate",
+      delegatedScopes: app.delegatedScopes ?? [
+        "openid",
+        "profile",
+        "email",
+        "offline_access",
+        "User.Read",
+      ],
+      appRoles: app.appRoles ?? ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+      certificates: app.certificates ?? [],
+    };
+    this.apps.set(app.clientId, registered);
+    return registered;
+  }
+
+  seedTenant(input: {
+    displayName: string;
+    domain: string;
+    isPersonal?: boolean;
+    users: SeedUser[];
+    groups?: string[];
+  }): {
+    tenantId: string;
+    users: { id: string; userPrincipalName: string }[];
+    groups: { id: string; displayName: string }[];
+  } {
+    const now = new Date().toISOString();
+    let tenant = input.isPersonal ? this.tenants.get(consumersTenantId) : undefined;
+    if (!tenant) {
+      const id = input.isPersonal ? consumersTenantId : randomUUID();
+      const defaultDomain = input.domain.includes(".")
+        ? input.domain.toLowerCase()
+        : `${input.domain.toLowerCase()}.onmicrosoft.com`;
+      tenant = {
+        id,
+        displayName: input.isPersonal ? "Microsoft Accounts" : input.displayName,
+        defaultDomain,
+        isPersonal: input.isPersonal ?? false,
+        createdDateTime: now,
+        users: new Map(),
+        groups: new Map(),
+        consents: new Map(),
+        servicePrincipals: new Map(),
+        roleAssignments: [],
+        domains: new Map(),
+        changes: [],
+        seq: 0,
+        sortedUserIds: null,
+      };
+      tenant.domains.set(defaultDomain, {
+        id: defaultDomain,
+        isDefault: true,
+        isInitial: true,
+        isVerified: true,
+        authenticationType: "Managed",
+        supportedServices: ["Email", "OfficeCommunicationsOnline"],
+        verificationCode: "",
+      });
+      this.tenants.set(id, tenant);
+    }
+    const groups = (input.groups ?? []).map((name) => this.ensureGroup(tenant, name));
+    const users = input.users.map((u) => {
+      const { id } = this.addUser(tenant.id, u);
+      return { id, userPrincipalName: u.userPrincipalName };
+    });
+    for (const u of input.users)
+      for (const g of u.groups ?? []) {
+        const group = this.ensureGroup(tenant, g);
+        if (!groups.includes(group)) groups.push(group);
+      }
+    return {
+      tenantId: tenant.id,
+      users,
+      groups: groups.map((g) => ({ id: g.id, displayName: g.displayName })),
+    };
+  }
+
+  getTenant(tenantId: string): Tenant {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant) throw new NotFound(`Tenant ${tenantId} not found`);
+    return tenant;
+  }
+
+  /** A tenant by id or by one of its verified domains. */
+  findTenant(idOrDomain: string): Tenant | null {
+    const key = idOrDomain.toLowerCase();
+    const byId = this.tenants.get(key);
+    if (byId) return byId;
+    for (const t of this.tenants.values()) {
+      const d = t.domains.get(key);
+      if (d?.isVerified) return t;
+    }
+    return null;
+  }
+
+  /** The user with this sign-in name in any tenant. */
+  findUserByUpn(upn: string): { tenant: Tenant; user: User } | null {
+    const key = upn.trim().toLowerCase();
+    for (const tenant of this.tenants.values())
+      for (const user of tenant.users.values())
+        if (user.userPrincipalName.toLowerCase() === key) return { tenant, user };
+    return null;
+  }
+
+  addUser(tenantId: string, input: SeedUser): { id: string } {
+    const tenant = this.getTenant(tenantId);
+    if (this.findUserByUpn(input.userPrincipalName))
+      throw new Error(`User ${input.userPrincipalName} already exists`);
+    const now = new Date().toISOString();
+    const [givenName, ...rest] = input.displayName.split(" ");
+    const user: User = {
+      id: randomUUID(),
+      userPrincipalName: input.userPrincipalName,
+      displayName: input.displayName,
+      givenName: givenName ?? null,
+      surname: rest.length ? rest.join(" ") : null,
+      mail: tenant.isPersonal ? null : input.userPrincipalName,
+      password: input.password,
+      accountEnabled: input.accountEnabled ?? true,
+      roles: [...(input.roles ?? [])],
+      licenses: [...(input.licenses ?? [])],
+      createdDateTime: now,
+      licensedAt: now,
+    };
+    tenant.users.set(user.id, user);
+    tenant.sortedUserIds = null;
+    for (const g of input.groups ?? []) this.ensureGroup(tenant, g).memberIds.add(user.id);
+    this.recordChange(tenant, user.id);
+    return { id: user.id };
+  }
+
+  updateUser(tenantId: string, userId: string, patch: Partial<SeedUser>): void {
+    const tenant = this.getTenant(tenantId);
+    const user = tenant.users.get(userId);
+    if (!user) throw new NotFound(`User ${userId} not found`);
+    if (patch.userPrincipalName !== undefined) user.userPrincipalName = patch.userPrincipalName;
+    if (patch.displayName !== undefined) user.displayName = patch.displayName;
+    if (patch.password !== undefined) user.password = patch.password;
+    if (patch.accountEnabled !== undefined) user.accountEnabled = patch.accountEnabled;
+    if (patch.roles !== undefined) user.roles = [...patch.roles];
+    if (patch.licenses !== undefined) {
+      user.licenses = [...patch.licenses];
+      user.licensedAt = new Date().toISOString();
+    }
+    if (patch.groups !== undefined) {
+      for (const g of tenant.groups.values()) g.memberIds.delete(userId);
+      for (const name of patch.groups) this.ensureGroup(tenant, name).memberIds.add(userId);
+    }
+    this.recordChange(tenant, userId);
+  }
+
+  removeUser(tenantId: string, userId: string): void {
+    const tenant = this.getTenant(tenantId);
+    if (!tenant.users.delete(userId)) throw new NotFound(`User ${userId} not found`);
+    tenant.sortedUserIds = null;
+    for (const g of tenant.groups.values()) g.memberIds.delete(userId);
+    this.recordChange(tenant, userId);
+  }
+
+  publishTxt(name: string, value: string): void {
+    const key = name.toLowerCase().replace(/\.$/, "");
+    this.txt.set(key, [...(this.txt.get(key) ?? []), value]);
+  }
+
+  /** User ids in a stable order (for cursors that survive insertions and deletions). */
+  sortedUserIds(tenant: Tenant): string[] {
+    tenant.sortedUserIds ??= [...tenant.users.keys()].sort();
+    return tenant.sortedUserIds;
+  }
+
+  consentOf(tenant: Tenant, clientId: string): Consent {
+    let consent = tenant.consents.get(clientId);
+    if (!consent) {
+      consent = {
+        tenantScopes: new Set(),
+        userScopes: new Map(),
+        appRoles: new Set(),
+        adminConsented: false,
+        consentedBy: [],
+      };
+      tenant.consents.set(clientId, consent);
+    }
+    return consent;
+  }
+
+  /** The application's service principal in the tenant, created on first consent. */
+  ensureServicePrincipal(tenant: Tenant, app: RegisteredApp): ServicePrincipal {
+    let sp = tenant.servicePrincipals.get(app.clientId);
+    if (!sp) {
+      sp = { id: randomUUID(), appId: app.clientId, displayName: app.displayName };
+      tenant.servicePrincipals.set(app.clientId, sp);
+    }
+    return sp;
+  }
+
+  /** Delegated scopes the user may use with the app without being asked again. */
+  grantedScopes(tenant: Tenant, clientId: string, userId: string): Set<string> {
+    const consent = tenant.consents.get(clientId);
+    const granted = new Set<string>();
+    for (const s of consent?.tenantScopes ?? []) granted.add(s.toLowerCase());
+    for (const s of consent?.userScopes.get(userId) ?? []) granted.add(s.toLowerCase());
+    return granted;
+  }
+
+  /** A read-only view for assertions in tests. */
+  tenantState(tenantId: string): TenantStateView {
+    const tenant = this.getTenant(tenantId);
+    return {
+      tenantId: tenant.id,
+      displayName: tenant.displayName,
+      isPersonal: tenant.isPersonal,
+      consents: Object.fromEntries(
+        [...tenant.consents].map(([clientId, c]) => [
+          clientId,
+          {
+            delegatedScopes: [...c.tenantScopes],
+            userConsents: Object.fromEntries([...c.userScopes].map(([u, s]) => [u, [...s]])),
+            appRoles: [...c.appRoles],
+            adminConsented: c.adminConsented,
+          },
+        ]),
+      ),
+      servicePrincipals: [...tenant.servicePrincipals.values()],
+      roleAssignments: [...tenant.roleAssignments],
+      domains: [...tenant.domains.values()].map((d) => ({
+        id: d.id,
+        isDefault: d.isDefault,
+        isVerified: d.isVerified,
+      })),
+      userCount: tenant.users.size,
+      groupCount: tenant.groups.size,
+    };
+  }
+
+  private ensureGroup(tenant: Tenant, displayName: string): Group {
+    for (const g of tenant.groups.values()) if (g.displayName === displayName) return g;
+    const group: Group = {
+      id: randomUUID(),
+      displayName,
+      mailNickname: displayName.replace(/[^A-Za-z0-9]/g, "").toLowerCase() || "group",
+      createdDateTime: new Date().toISOString(),
+      memberIds: new Set(),
+    };
+    tenant.groups.set(group.id, group);
+    return group;
+  }
+
+  private recordChange(tenant: Tenant, userId: string): void {
+    tenant.seq += 1;
+    tenant.changes.push({ seq: tenant.seq, userId });
+  }
+}
+
+export interface TenantStateView {
+  tenantId: string;
+  displayName: string;
+  isPersonal: boolean;
+  consents: Record<
+    string,
+    {
+      delegatedScopes: string[];
+      userConsents: Record<string, string[]>;
+      appRoles: string[];
+      adminConsented: boolean;
+    }
+  >;
+  servicePrincipals: ServicePrincipal[];
+  roleAssignments: RoleAssignment[];
+  domains: { id: string; isDefault: boolean; isVerified: boolean }[];
+  userCount: number;
+  groupCount: number;
+}

@@ -1,0 +1,197 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from "jose";
+
+/** The audience of every Graph access token. */
+export const graphResource = "https://graph.microsoft.com";
+export const graphAppId = "00000003-0000-0000-c000-000000000000";
+
+const accessTokenSeconds = 3599;
+
+export type SigningKey = Parameters<SignJWT["sign"]>[0];
+
+/** The emulator's RS256 signing key and the JWKS that publishes it. */
+export interface TokenKeys {
+  kid: string;
+  privateKey: SigningKey;
+  publicKey: SigningKey;
+  publicJwk: JWK;
+}
+
+/** Loads the signing key from `dir` (or creates and keeps it there) so tokens survive a restart. */
+export async function loadOrCreateKeys(dir: string): Promise<TokenKeys> {
+  const file = join(dir, "signing-key.json");
+  let privateJwk: JWK;
+  if (existsSync(file)) {
+    privateJwk = JSON.parse(readFileSync(file, "utf8")) as JWK;
+  } else {
+    const pair = await generateKeyPair("RS256", { extractable: true });
+    privateJwk = await exportJWK(pair.privateKey);
+    writeFileSync(file, JSON.stringify(privateJwk), { mode: 0o600 });
+  }
+  const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = privateJwk;
+  const kid = await calculateJwkThumbprint(publicJwk);
+  return {
+    kid,
+    privateKey: await importJWK(privateJwk, "RS256"),
+    publicKey: await importJWK(publicJwk, "RS256"),
+    publicJwk: { ...publicJwk, kid, use: "sig" },
+  };
+}
+
+export function issuerFor(loginUrl: string, tenantId: string): string {
+  return `${loginUrl}/${tenantId}/v2.0`;
+}
+
+/** `client_info` as Microsoft returns it: base64url JSON naming the account's home. */
+export function clientInfo(userId: string, tenantId: string): string {
+  return Buffer.from(JSON.stringify({ uid: userId, utid: tenantId })).toString("base64url");
+}
+
+/** Microsoft's `sub` is pairwise: stable per user and application. */
+export function pairwiseSubject(userId: string, clientId: string): string {
+  return createHash("sha256").update(`${userId}:${clientId}`).digest("base64url").slice(0, 43);
+}
+
+export interface UserClaims {
+  oid: string;
+  tid: string;
+  name: string;
+  preferredUsername: string;
+  email: string | null;
+  wids: string[];
+}
+
+/** Signs tokens for one emulator instance. */
+export class TokenIssuer {
+  constructor(
+    private readonly keys: TokenKeys,
+    private readonly origin: () => string,
+  ) {}
+
+  private get loginUrl(): string {
+    return this.origin();
+  }
+
+  jwks(): { keys: (JWK & { issuer: string })[] } {
+    return { keys: [{ ...this.keys.publicJwk, issuer: `${this.loginUrl}/{tenantid}/v2.0` }] };
+  }
+
+  private async sign(payload: JWTPayload, seconds: number): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ ...payload, uti: randomBytes(16).toString("base64url") })
+      .setProtectedHeader({ alg: "RS256", typ: "JWT", kid: this.keys.kid })
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + seconds)
+      .sign(this.keys.privateKey);
+  }
+
+  idToken(input: {
+    clientId: string;
+    user: UserClaims;
+    nonce?: string | undefined;
+    withEmail: boolean;
+  }) {
+    const { user } = input;
+    return this.sign(
+      {
+        iss: issuerFor(this.loginUrl, user.tid),
+        aud: input.clientId,
+        sub: pairwiseSubject(user.oid, input.clientId),
+        oid: user.oid,
+        tid: user.tid,
+        name: user.name,
+        preferred_username: user.preferredUsername,
+        ...(input.withEmail && user.email ? { email: user.email } : {}),
+        ...(input.nonce ? { nonce: input.nonce } : {}),
+        wids: user.wids,
+        ver: "2.0",
+      },
+      accessTokenSeconds,
+    );
+  }
+
+  delegatedAccessToken(input: { clientId: string; user: UserClaims; scopes: string[] }) {
+    const { user } = input;
+    return this.sign(
+      {
+        iss: issuerFor(this.loginUrl, user.tid),
+        aud: graphResource,
+        sub: pairwiseSubject(user.oid, graphAppId),
+        oid: user.oid,
+        tid: user.tid,
+        appid: input.clientId,
+        azp: input.clientId,
+        name: user.name,
+        upn: user.preferredUsername,
+        preferred_username: user.preferredUsername,
+        scp: input.scopes.join(" "),
+        wids: user.wids,
+        idtyp: "user",
+        ver: "2.0",
+      },
+      accessTokenSeconds,
+    );
+  }
+
+  appAccessToken(input: {
+    clientId: string;
+    tenantId: string;
+    servicePrincipalId: string;
+    roles: string[];
+  }) {
+    return this.sign(
+      {
+        iss: issuerFor(this.loginUrl, input.tenantId),
+        aud: graphResource,
+        sub: input.servicePrincipalId,
+        oid: input.servicePrincipalId,
+        tid: input.tenantId,
+        appid: input.clientId,
+        azp: input.clientId,
+        roles: input.roles,
+        idtyp: "app",
+        ver: "2.0",
+      },
+      accessTokenSeconds,
+    );
+  }
+
+  /** Verifies a token this emulator issued for Graph; throws a described error otherwise. */
+  async verifyGraphToken(token: string): Promise<GraphTokenClaims> {
+    const { payload } = await jwtVerify(token, this.keys.publicKey, {
+      algorithms: ["RS256"],
+      audience: [graphResource, graphAppId, `${graphResource}/`],
+      clockTolerance: 300, // as Graph: five minutes of clock skew
+    });
+    return payload as GraphTokenClaims;
+  }
+
+  get expiresIn(): number {
+    return accessTokenSeconds;
+  }
+}
+
+export interface GraphTokenClaims extends JWTPayload {
+  tid: string;
+  oid: string;
+  appid: string;
+  scp?: string;
+  roles?: string[];
+  idtyp?: string;
+}
+
+export function newOpaqueToken(): string {
+  return `${randomUUID()}.${randomBytes(32).toString("base64url")}`;
+}

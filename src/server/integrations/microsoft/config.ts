@@ -1,0 +1,47 @@
+import { readFileSync } from "node:fs";
+import type { Env } from "../../env.ts";
+
+/** Everything the Microsoft integration needs, resolved from the environment once. */
+export interface MicrosoftConfig {
+  clientId: string;
+  clientSecret: string;
+  /** Login origin without a trailing slash (MS_LOGIN_BASE). */
+  loginBase: string;
+  /** Graph origin without a trailing slash (MS_GRAPH_BASE); requests go to `${graphBase}/v1.0`. */
+  graphBase: string;
+  /** Graph's resource identifier (MS_GRAPH_RESOURCE): scopes are `${graphResource}/…`. */
+  graphResource: string;
+  /** Hosts msal accepts as authorities without instance discovery. */
+  knownAuthorities: string[];
+  /** Extra certificate authorities (PEM) to trust besides the system's, e.g. the emulator's CA. */
+  caPem: string | undefined;
+}
+
+/** The Microsoft configuration, or null when MS_CLIENT_ID / MS_CLIENT_SECRET are not set. */
+export function microsoftConfigFromEnv(env: Env): MicrosoftConfig | null {
+  if (!env.MS_CLIENT_ID || !env.MS_CLIENT_SECRET) return null;
+  return {
+    clientId: env.MS_CLIENT_ID,
+    clientSecret: env.MS_CLIENT_SECRET,
+    loginBase: env.MS_LOGIN_BASE,
+    graphBase: env.MS_GRAPH_BASE,
+    graphResource: env.MS_GRAPH_RESOURCE,
+    knownAuthorities:
+      env.MS_KNOWN_AUTHORITIES.length > 0
+        ? env.MS_KNOWN_AUTHORITIES
+        : [new URL(env.MS_LOGIN_BASE).host],
+    caPem: env.MS_CA_FILE ? readFileSync(env.MS_CA_FILE, "utf8") : undefined,
+  };
+}
+
+/** The `.default` scope of Graph: every application permission the tenant granted. */
+export function graphDefaultScope(config: Pick<MicrosoftConfig, "graphResource">): string {
+  return `${config.graphResource}/.default`;
+}
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Tenant ids end up in URL paths: only GUIDs are accepted. */
+export function isTenantId(value: string): boolean {
+  return guid.test(value);
+}

@@ -1,0 +1,223 @@
+import type { Logger } from "pino";
+import type { Env } from "../../env.ts";
+import { AppError } from "../../lib/errors.ts";
+import { type MicrosoftConfig, microsoftConfigFromEnv } from "./config.ts";
+import { createGraphClient, type GraphClient, type RetryPolicy } from "./graph.ts";
+import { createHttpTransport, type HttpTransport } from "./http.ts";
+import type { SignInClaims } from "./id-token.ts";
+import {
+  createMicrosoftAuth,
+  type RedeemSignInCodeRequest,
+  type SignInUrlRequest,
+} from "./msal.ts";
+
+/** Service plan ids found in a user's `assignedPlans`. */
+export const servicePlans = {
+  /** Microsoft Teams (TEAMS1). */
+  teams: "57ff2da0-773e-42df-b2af-ffb7a2317929",
+  /** Teams Phone Standard (MCOEV). */
+  teamsPhone: "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+} as const;
+
+export interface Organization {
+  id: string;
+  displayName: string;
+  verifiedDomains: { name: string; isDefault: boolean; isInitial: boolean }[];
+}
+
+export interface DirectoryUser {
+  id: string;
+  displayName: string;
+  userPrincipalName: string;
+  mail: string | null;
+  accountEnabled: boolean;
+  /** An enabled Teams service plan. */
+  teamsLicensed: boolean;
+  /** An enabled Teams Phone (MCOEV) service plan. */
+  teamsPhoneLicensed: boolean;
+}
+
+export interface DirectoryGroup {
+  id: string;
+  displayName: string;
+  description: string | null;
+}
+
+interface GraphUser {
+  "@odata.type"?: string;
+  id: string;
+  displayName?: string | null;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+  accountEnabled?: boolean | null;
+  assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[] | null;
+}
+
+const USER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
+const PAGE_SIZE = 999;
+
+function hasEnabledPlan(user: GraphUser, planId: string): boolean {
+  return (user.assignedPlans ?? []).some(
+    (p) => p.servicePlanId?.toLowerCase() === planId && p.capabilityStatus === "Enabled",
+  );
+}
+
+export function toDirectoryUser(user: GraphUser): DirectoryUser {
+  return {
+    id: user.id,
+    displayName: user.displayName ?? "",
+    userPrincipalName: user.userPrincipalName ?? "",
+    mail: user.mail ?? null,
+    accountEnabled: user.accountEnabled ?? true,
+    teamsLicensed: hasEnabledPlan(user, servicePlans.teams),
+    teamsPhoneLicensed: hasEnabledPlan(user, servicePlans.teamsPhone),
+  };
+}
+
+/**
+ * What the product asks of Microsoft. Sign-in and consent go through msal; directory reads use
+ * an app-only token of the tenant. Every failure is an AppError (microsoft_* codes).
+ */
+export interface Microsoft {
+  /** Round 1 / portal sign-in: the URL to send the browser to. */
+  buildSignInUrl(request: SignInUrlRequest): Promise<string>;
+  /** The redirect's code → the verified identity (tenant, user, directory roles). */
+  redeemSignInCode(request: RedeemSignInCodeRequest): Promise<SignInClaims>;
+  /** Round 2: the URL of the tenant-wide consent screen for the application permissions. */
+  buildAdminConsentUrl(request: { tenantId: string; redirectUri: string; state: string }): string;
+  /** The tenant as Microsoft reports it with an app-only token (proves consent and the tenant). */
+  getOrganization(tenantId: string, options?: { freshToken?: boolean }): Promise<Organization>;
+  /**
+   * The tenant's users, one page at a time with licence flags; with `groupIds`, the transitive
+   * user members of those groups, each user once. Pages are fetched as they are consumed.
+   */
+  listUsers(
+    tenantId: string,
+    options?: { groupIds?: string[]; pageSize?: number },
+  ): AsyncGenerator<DirectoryUser[], void, undefined>;
+  /** The tenant's groups, one page at a time. */
+  listGroups(tenantId: string): AsyncGenerator<DirectoryGroup[], void, undefined>;
+  /** A Graph client authenticated as the application in a tenant (for adapters built on it). */
+  graphFor(tenantId: string): GraphClient;
+  close(): Promise<void>;
+}
+
+export function createMicrosoft(
+  config: MicrosoftConfig,
+  options: {
+    retry?: Partial<RetryPolicy>;
+    transport?: HttpTransport;
+    /** Transport failures msal would hide (TLS, DNS, refused connections) are logged here. */
+    log?: Pick<Logger, "warn">;
+  } = {},
+): Microsoft {
+  const transport = options.transport ?? createHttpTransport({ caPem: config.caPem });
+  const log = options.log;
+  const auth = createMicrosoftAuth(
+    config,
+    transport,
+    log ? (details, message) => log.warn(details, message) : undefined,
+  );
+
+  function graphFor(tenantId: string, freshToken = false): GraphClient {
+    let fresh = freshToken;
+    return createGraphClient({
+      graphBase: config.graphBase,
+      transport,
+      accessToken: () => {
+        const token = auth.acquireAppToken(tenantId, { fresh });
+        fresh = false;
+        return token;
+      },
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+  }
+
+  return {
+    buildSignInUrl: (request) => auth.buildSignInUrl(request),
+    redeemSignInCode: (request) => auth.redeemSignInCode(request),
+    buildAdminConsentUrl: (request) => auth.buildAdminConsentUrl(request),
+
+    async getOrganization(tenantId, { freshToken = false } = {}) {
+      const graph = graphFor(tenantId, freshToken);
+      const result = await graph.get<{ value?: Partial<Organization>[] }>(
+        "/organization?$select=id,displayName,verifiedDomains",
+      );
+      const org = result?.value?.[0];
+      if (!org?.id) {
+        throw new AppError("microsoft_error", "Microsoft returned no organization", {
+          cause: { tenantId },
+        });
+      }
+      return {
+        id: org.id.toLowerCase(),
+        displayName: org.displayName ?? "",
+        verifiedDomains: (org.verifiedDomains ?? []).map((d) => ({
+          name: d.name,
+          isDefault: Boolean(d.isDefault),
+          isInitial: Boolean(d.isInitial),
+        })),
+      };
+    },
+
+    async *listUsers(tenantId, { groupIds, pageSize = PAGE_SIZE } = {}) {
+      const graph = graphFor(tenantId);
+      const query = `$select=${USER_FIELDS}&$top=${pageSize}`;
+      if (!groupIds || groupIds.length === 0) {
+        for await (const page of graph.pages<GraphUser>(`/users?${query}`)) {
+          yield page.value.map(toDirectoryUser);
+        }
+        return;
+      }
+      // A user in several chosen groups is yielded once: only ids are remembered.
+      const seen = new Set<string>();
+      for (const groupId of groupIds) {
+        const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?${query}`;
+        for await (const page of graph.pages<GraphUser>(path)) {
+          const users: DirectoryUser[] = [];
+          for (const member of page.value) {
+            if (member["@odata.type"] && member["@odata.type"] !== "#microsoft.graph.user")
+              continue;
+            if (seen.has(member.id)) continue;
+            seen.add(member.id);
+            users.push(toDirectoryUser(member));
+          }
+          if (users.length > 0) yield users;
+        }
+      }
+    },
+
+    async *listGroups(tenantId) {
+      const graph = graphFor(tenantId);
+      for await (const page of graph.pages<Partial<DirectoryGroup> & { id: string }>(
+        `/groups?$select=id,displayName,description&$top=${PAGE_SIZE}`,
+      )) {
+        yield page.value.map((g) => ({
+          id: g.id,
+          displayName: g.displayName ?? "",
+          description: g.description ?? null,
+        }));
+      }
+    },
+
+    graphFor: (tenantId) => graphFor(tenantId),
+    close: () => transport.close(),
+  };
+}
+
+/** The Microsoft port configured by the environment, or null when no application is configured. */
+export function microsoftFromEnv(env: Env, log?: Pick<Logger, "warn">): Microsoft | null {
+  const config = microsoftConfigFromEnv(env);
+  return config ? createMicrosoft(config, log ? { log } : {}) : null;
+}
+
+/** The port, or `microsoft_not_configured` for routes that need Microsoft when it is off. */
+export function requireMicrosoft(microsoft: Microsoft | null | undefined): Microsoft {
+  if (!microsoft) {
+    throw new AppError(
+      "microsoft_not_configured",
+      "Microsoft is not configured on this platform (MS_CLIENT_ID, MS_CLIENT_SECRET)",
+    );
+  }
+  return microsoft;
+}
