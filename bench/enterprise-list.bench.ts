@@ -158,7 +158,7 @@ export async function benchEnterpriseList(): Promise<void> {
         run: r.name,
         "req/s": round(r.requestsPerSecond, 0),
         "p99 ms": r.p99Ms,
-        "ratio to bare": round(r.requestsPerSecond / base.requestsPerSecond),
+        "ratio to bare": round(r.requestsPerSecond / base.requestsPerSecond, 3),
         "errors/non-2xx": `${r.errors}/${r.non2xx}`,
       });
     }
