@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError, graphError } from "./errors.ts";
+import { adminPermissions, graphAdminRoutes } from "./graph-admin.routes.ts";
 import { type Group, skus, type Tenant, type User } from "./state.ts";
 import type { GraphTokenClaims } from "./tokens.ts";
 
@@ -81,8 +82,11 @@ const permissions = {
   },
 } as const;
 
-/** The application permissions each Graph read needs; documented for the platform's registration. */
-export const graphPermissions = permissions;
+/**
+ * The application permissions (and delegated scopes) each Graph call needs, documented for the
+ * platform's registration: the directory reads here, the administrative calls in graph-admin.routes.ts.
+ */
+export const graphPermissions = { ...permissions, ...adminPermissions };
 
 const defaultUserSelect = [
   "businessPhones",
@@ -611,6 +615,91 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     };
   });
 
+  interface GroupDeltaCursor {
+    m: "full" | "chg";
+    a: string | null;
+    s: number;
+    u: number;
+    sel: string | null;
+  }
+
+  /**
+   * `/groups/delta`: every group first (with `members@delta` listing all members), then only the
+   * groups that changed, with the members added since and those removed (`@removed`).
+   */
+  app.get("/v1.0/groups/delta", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.groupsDelta);
+    const query = q(request);
+    // `$deltatoken=latest`: no groups, only a deltaLink for the changes from now on.
+    if (query.$deltatoken?.toLowerCase() === "latest")
+      return {
+        "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups`,
+        "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: tenant.seq, sel: query.$select ?? null })}`,
+        value: [],
+      };
+    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
+    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    let cursor: GroupDeltaCursor;
+    if (query.$skiptoken) cursor = decodeToken<GroupDeltaCursor>(query.$skiptoken);
+    else if (query.$deltatoken) {
+      const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
+      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
+    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    const requested = (cursor.sel ?? "")
+      .split(",")
+      .map((f) => f.trim())
+      .filter(Boolean);
+    const withMembers =
+      requested.length === 0 || requested.some((f) => f.toLowerCase() === "members");
+    const rest = requested.filter((f) => f.toLowerCase() !== "members");
+    const select =
+      parseSelect(rest.length ? rest.join(",") : undefined, "group", groupSample) ??
+      (requested.length ? ["id"] : defaultGroupSelect);
+    if (!select.includes("id")) select.unshift("id");
+
+    // Per changed group: member id -> removed? (the last change wins).
+    const changed = new Map<string, Map<string, boolean>>();
+    if (cursor.m === "chg")
+      for (const change of tenant.groupChanges) {
+        if (change.seq <= cursor.s) continue;
+        if (change.seq > cursor.u) break;
+        const members = changed.get(change.groupId) ?? new Map<string, boolean>();
+        if (change.memberId) members.set(change.memberId, change.removed === true);
+        changed.set(change.groupId, members);
+      }
+    const ids = cursor.m === "full" ? [...tenant.groups.keys()].sort() : [...changed.keys()].sort();
+    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+      const group = tenant.groups.get(id);
+      if (!group) return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+      const out = pick(presentGroup(group), select);
+      if (!withMembers) return out;
+      const members =
+        cursor.m === "full"
+          ? [...group.memberIds].sort().map((m) => [m, false] as const)
+          : [...(changed.get(id) ?? new Map<string, boolean>())].sort(([x], [y]) =>
+              x < y ? -1 : 1,
+            );
+      out["members@delta"] = members.map(([memberId, removed]) => ({
+        "@odata.type": "#microsoft.graph.user",
+        id: memberId,
+        ...(removed ? { "@removed": { reason: "deleted" } } : {}),
+      }));
+      return out;
+    });
+    const link = page.more
+      ? {
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+        }
+      : {
+          "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,
+        };
+    return {
+      "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups`,
+      ...link,
+      value: page.items,
+    };
+  });
+
   app.get<{ Params: { id: string } }>("/v1.0/groups/:id", async (request) => {
     const { tenant } = await authorize(request, permissions.groups);
     const select = parseSelect(q(request).$select, "group", groupSample) ?? defaultGroupSelect;
@@ -672,6 +761,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     return { "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#subscribedSkus`, value };
   });
 
+  graphAdminRoutes(app, ctx, { authorize, parseFilter });
+
   app.post("/v1.0/$batch", async (request, reply) => {
     const body = request.body as { requests?: unknown } | null;
     const requests = body?.requests;
@@ -683,48 +774,91 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         "BadRequest",
         "Invalid batch payload format: the number of requests in a batch must not exceed 20.",
       );
+    type BatchResponse = {
+      id: string;
+      status: number;
+      headers: Record<string, string>;
+      body: unknown;
+    };
+    // `dependsOn`: a request runs once the requests it names (earlier in the batch) have answered;
+    // if one of them failed, it is not run and answers 424 Failed Dependency.
+    const seen = new Set<string>();
+    const dependencies = requests.map((raw: unknown) => {
+      const r = (raw ?? {}) as { id?: unknown; dependsOn?: unknown };
+      const deps = r.dependsOn === undefined ? [] : r.dependsOn;
+      if (!Array.isArray(deps) || deps.some((d) => typeof d !== "string" || !seen.has(d)))
+        throw new GraphError(
+          400,
+          "BadRequest",
+          "Invalid batch payload format: dependsOn must name requests that appear earlier in the batch.",
+        );
+      seen.add(String(r.id ?? ""));
+      return deps as string[];
+    });
+    const answers = new Map<string, Promise<BatchResponse>>();
     const responses = await Promise.all(
-      requests.map(async (raw: unknown) => {
-        const r = (raw ?? {}) as {
-          id?: unknown;
-          method?: unknown;
-          url?: unknown;
-          headers?: unknown;
-          body?: unknown;
-        };
-        const id = String(r.id ?? "");
-        const method = String(r.method ?? "GET").toUpperCase();
-        const url = String(r.url ?? "");
-        if (!id || !url || /^https?:/i.test(url) || /\$batch/i.test(url))
-          return {
-            id,
-            status: 400,
-            headers: { "Content-Type": "application/json" },
-            body: graphError("BadRequest", "Invalid request in batch."),
-          };
-        const res = await app.inject({
-          method: method as "GET",
-          url: `/v1.0${url.startsWith("/") ? url : `/${url}`}`,
-          headers: {
-            ...((r.headers as Record<string, string> | undefined) ?? {}),
-            ...(request.headers.authorization
-              ? { authorization: request.headers.authorization }
-              : {}),
-          },
-          ...(r.body !== undefined ? { payload: r.body as Record<string, unknown> } : {}),
-        });
-        const headers: Record<string, string> = { "Content-Type": "application/json" };
-        const retryAfter = res.headers["retry-after"];
-        if (retryAfter) headers["Retry-After"] = String(retryAfter);
-        let parsed: unknown = null;
-        try {
-          parsed = res.body ? JSON.parse(res.body) : null;
-        } catch {
-          parsed = res.body;
-        }
-        return { id, status: res.statusCode, headers, body: parsed };
+      requests.map((raw: unknown, index: number) => {
+        const deps = dependencies[index] ?? [];
+        const answer = (async (): Promise<BatchResponse> => {
+          const done = await Promise.all(deps.map((d) => answers.get(d)));
+          const failed = done.find((d) => d && d.status >= 400);
+          if (failed)
+            return {
+              id: String((raw as { id?: unknown } | null)?.id ?? ""),
+              status: 424,
+              headers: { "Content-Type": "application/json" },
+              body: graphError(
+                "FailedDependency",
+                `The request depends on request '${failed.id}', which failed.`,
+              ),
+            };
+          return runBatchRequest(raw);
+        })();
+        answers.set(String((raw as { id?: unknown } | null)?.id ?? ""), answer);
+        return answer;
       }),
     );
     return reply.code(200).send({ responses });
+
+    async function runBatchRequest(raw: unknown): Promise<BatchResponse> {
+      const r = (raw ?? {}) as {
+        id?: unknown;
+        method?: unknown;
+        url?: unknown;
+        headers?: unknown;
+        body?: unknown;
+      };
+      const id = String(r.id ?? "");
+      const method = String(r.method ?? "GET").toUpperCase();
+      const url = String(r.url ?? "");
+      if (!id || !url || /^https?:/i.test(url) || /\$batch/i.test(url))
+        return {
+          id,
+          status: 400,
+          headers: { "Content-Type": "application/json" },
+          body: graphError("BadRequest", "Invalid request in batch."),
+        };
+      const res = await app.inject({
+        method: method as "GET",
+        url: `/v1.0${url.startsWith("/") ? url : `/${url}`}`,
+        headers: {
+          ...((r.headers as Record<string, string> | undefined) ?? {}),
+          ...(request.headers.authorization
+            ? { authorization: request.headers.authorization }
+            : {}),
+        },
+        ...(r.body !== undefined ? { payload: r.body as Record<string, unknown> } : {}),
+      });
+      const headers: Record<string, string> = { "Content-Type": "application/json" };
+      const retryAfter = res.headers["retry-after"];
+      if (retryAfter) headers["Retry-After"] = String(retryAfter);
+      let parsed: unknown = null;
+      try {
+        parsed = res.body ? JSON.parse(res.body) : null;
+      } catch {
+        parsed = res.body;
+      }
+      return { id, status: res.statusCode, headers, body: parsed };
+    }
   });
 }

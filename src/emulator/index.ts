@@ -13,6 +13,8 @@ import { DirectoryState, type SeedUser, type TenantStateView } from "./state.ts"
 import { loadOrCreateTls } from "./tls.ts";
 import { loadOrCreateKeys, TokenIssuer } from "./tokens.ts";
 
+export { graphPermissions } from "./graph.routes.ts";
+export { numberOperationMs } from "./graph-admin.routes.ts";
 export type { SeedUser } from "./state.ts";
 export { consumersTenantId, roleTemplateIds, skus } from "./state.ts";
 
@@ -62,7 +64,7 @@ export interface EmulatorControl {
   /** Fault injection: matching requests (method optional, path regex, optional tenant) get `status` (429 adds Retry-After) and/or latency, `times` times (default: until cleared). */
   injectFault(fault: FaultSpec): string;
   clearFaults(): void;
-  /** Read-only view for assertions: consents (delegated scopes, app roles, admin-consented) per app, service principal role assignments, domains. */
+  /** Read-only view for assertions: consents (delegated scopes, app roles, admin-consented) per app, service principals, directory role assignments made through Graph, domains, Teams number assignments and their operations. */
   tenantState(tenantId: string): TenantStateView;
 }
 

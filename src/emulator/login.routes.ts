@@ -1030,6 +1030,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
             tenantId: tenant.id,
             servicePrincipalId: sp.id,
             roles,
+            wids: tenant.roleAssignments
+              .filter((a) => a.principalId === sp.id)
+              .map((a) => a.roleDefinitionId),
           }),
         };
       }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 
 /** Directory role template ids (the values Microsoft puts in `wids`). */
 export const roleTemplateIds = {
@@ -145,6 +145,37 @@ export interface Change {
   userId: string;
 }
 
+/** A change to a group or its membership (for `/groups/delta`); `memberId` when membership changed. */
+export interface GroupChange {
+  seq: number;
+  groupId: string;
+  memberId?: string;
+  removed?: boolean;
+}
+
+/** A Teams telephone number assigned to a user; active once its asynchronous operation succeeded. */
+export interface NumberAssignment {
+  telephoneNumber: string;
+  assignmentTargetId: string;
+  numberType: string;
+  assignmentCategory: string;
+  operationId: string;
+}
+
+/** An asynchronous Teams telephone number operation (`telephoneNumberLongRunningOperation`). */
+export interface NumberOperation {
+  id: string;
+  createdDateTime: string;
+  /** When the operation completes (epoch ms); the state is derived from the clock. */
+  completesAt: number;
+  telephoneNumber: string;
+  assignmentTargetId: string;
+  numberType: string;
+  assignmentCategory: string;
+  status: "notStarted" | "running" | "succeeded" | "failed";
+  statusDetail: string | null;
+}
+
 export interface Tenant {
   id: string;
   displayName: string;
@@ -160,6 +191,9 @@ export interface Tenant {
   changes: Change[];
   seq: number;
   sortedUserIds: string[] | null;
+  groupChanges: GroupChange[];
+  numberAssignments: Map<string, NumberAssignment>;
+  numberOperations: Map<string, NumberOperation>;
 }
 
 /** Admin-only delegated scopes: a non-administrator cannot consent to these, even for themselves. */
@@ -177,6 +211,8 @@ export class DirectoryState {
   readonly tenants = new Map<string, Tenant>();
   readonly apps = new Map<string, RegisteredApp>();
   readonly txt = new Map<string, string[]>();
+  /** Every domain verification code issued (`MS=ms<digits>`), so each is unique. */
+  readonly verificationCodes = new Set<string>();
 
   registerApp(app: {
     clientId: string;
@@ -239,6 +275,9 @@ export class DirectoryState {
         changes: [],
         seq: 0,
         sortedUserIds: null,
+        groupChanges: [],
+        numberAssignments: new Map(),
+        numberOperations: new Map(),
       };
       tenant.domains.set(defaultDomain, {
         id: defaultDomain,
@@ -317,7 +356,8 @@ export class DirectoryState {
     };
     tenant.users.set(user.id, user);
     tenant.sortedUserIds = null;
-    for (const g of input.groups ?? []) this.ensureGroup(tenant, g).memberIds.add(user.id);
+    for (const g of input.groups ?? [])
+      this.addMember(tenant, this.ensureGroup(tenant, g), user.id);
     this.recordChange(tenant, user.id);
     return { id: user.id };
   }
@@ -336,8 +376,10 @@ export class DirectoryState {
       user.licensedAt = new Date().toISOString();
     }
     if (patch.groups !== undefined) {
-      for (const g of tenant.groups.values()) g.memberIds.delete(userId);
-      for (const name of patch.groups) this.ensureGroup(tenant, name).memberIds.add(userId);
+      const wanted = new Set(patch.groups.map((name) => this.ensureGroup(tenant, name)));
+      for (const g of tenant.groups.values())
+        if (!wanted.has(g) && g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
+      for (const g of wanted) this.addMember(tenant, g, userId);
     }
     this.recordChange(tenant, userId);
   }
@@ -346,13 +388,38 @@ export class DirectoryState {
     const tenant = this.getTenant(tenantId);
     if (!tenant.users.delete(userId)) throw new NotFound(`User ${userId} not found`);
     tenant.sortedUserIds = null;
-    for (const g of tenant.groups.values()) g.memberIds.delete(userId);
+    for (const g of tenant.groups.values())
+      if (g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
     this.recordChange(tenant, userId);
   }
 
   publishTxt(name: string, value: string): void {
     const key = name.toLowerCase().replace(/\.$/, "");
     this.txt.set(key, [...(this.txt.get(key) ?? []), value]);
+  }
+
+  /** A domain verification value `MS=ms<8 digits>`, never issued before (unique per domain and tenant). */
+  newVerificationCode(): string {
+    for (;;) {
+      const code = `MS=ms${randomInt(10_000_000, 100_000_000)}`;
+      if (!this.verificationCodes.has(code)) {
+        this.verificationCodes.add(code);
+        return code;
+      }
+    }
+  }
+
+  /** The tenant other than `exceptTenantId` where `name` is a verified domain, if any. */
+  tenantWithVerifiedDomain(name: string, exceptTenantId: string): Tenant | null {
+    const key = name.toLowerCase();
+    for (const t of this.tenants.values())
+      if (t.id !== exceptTenantId && t.domains.get(key)?.isVerified) return t;
+    return null;
+  }
+
+  /** Whether a TXT record with exactly this value was published for `name` through the control API. */
+  hasTxt(name: string, value: string): boolean {
+    return (this.txt.get(name.toLowerCase().replace(/\.$/, "")) ?? []).includes(value);
   }
 
   /** User ids in a stable order (for cursors that survive insertions and deletions). */
@@ -422,6 +489,19 @@ export class DirectoryState {
       })),
       userCount: tenant.users.size,
       groupCount: tenant.groups.size,
+      numberAssignments: [...tenant.numberAssignments.values()].map((a) => {
+        const op = tenant.numberOperations.get(a.operationId);
+        const status = op ? numberOperationStatus(op) : "succeeded";
+        return {
+          ...a,
+          activationState:
+            status === "succeeded" ? ("activated" as const) : ("assignmentPending" as const),
+        };
+      }),
+      numberOperations: [...tenant.numberOperations.values()].map((o) => ({
+        ...o,
+        status: numberOperationStatus(o),
+      })),
     };
   }
 
@@ -435,7 +515,24 @@ export class DirectoryState {
       memberIds: new Set(),
     };
     tenant.groups.set(group.id, group);
+    this.recordGroupChange(tenant, { groupId: group.id });
     return group;
+  }
+
+  private addMember(tenant: Tenant, group: Group, userId: string): void {
+    if (group.memberIds.has(userId)) return;
+    group.memberIds.add(userId);
+    this.recordGroupChange(tenant, { groupId: group.id, memberId: userId });
+  }
+
+  private removeMember(tenant: Tenant, group: Group, userId: string): void {
+    if (!group.memberIds.delete(userId)) return;
+    this.recordGroupChange(tenant, { groupId: group.id, memberId: userId, removed: true });
+  }
+
+  private recordGroupChange(tenant: Tenant, change: Omit<GroupChange, "seq">): void {
+    tenant.seq += 1;
+    tenant.groupChanges.push({ seq: tenant.seq, ...change });
   }
 
   private recordChange(tenant: Tenant, userId: string): void {
@@ -462,4 +559,13 @@ export interface TenantStateView {
   domains: { id: string; isDefault: boolean; isVerified: boolean }[];
   userCount: number;
   groupCount: number;
+  /** Teams telephone numbers assigned through Graph (pending until their operation completes). */
+  numberAssignments: (NumberAssignment & { activationState: "activated" | "assignmentPending" })[];
+  numberOperations: NumberOperation[];
+}
+
+/** An operation's status now: running until `completesAt`, then its outcome (`status`). */
+export function numberOperationStatus(op: NumberOperation): NumberOperation["status"] {
+  if (Date.now() < op.completesAt) return "running";
+  return op.status === "failed" ? "failed" : "succeeded";
 }

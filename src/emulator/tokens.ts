@@ -150,6 +150,8 @@ export class TokenIssuer {
     tenantId: string;
     servicePrincipalId: string;
     roles: string[];
+    /** Directory roles assigned to the service principal (Microsoft adds `wids` when there are any). */
+    wids?: string[];
   }) {
     return this.sign(
       {
@@ -161,6 +163,7 @@ export class TokenIssuer {
         appid: input.clientId,
         azp: input.clientId,
         roles: input.roles,
+        ...(input.wids?.length ? { wids: input.wids } : {}),
         idtyp: "app",
         ver: "2.0",
       },

@@ -1,0 +1,656 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { EmulatorContext } from "./context.ts";
+import { GraphError } from "./errors.ts";
+import {
+  type Domain,
+  type NumberOperation,
+  numberOperationStatus,
+  type RoleAssignment,
+  type RoleName,
+  roleTemplateIds,
+  type ServicePrincipal,
+  type Tenant,
+} from "./state.ts";
+import type { GraphTokenClaims } from "./tokens.ts";
+
+/**
+ * Application permissions (app-only) and delegated scopes each administrative Graph call needs, as
+ * Microsoft documents them: the least-privileged one first, then broader ones that include it.
+ */
+export const adminPermissions = {
+  /** GET /domains, /domains/{id}, /domains/{id}/verificationDnsRecords */
+  domains: {
+    app: [
+      "Domain.Read.All",
+      "Domain.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "Domain.Read.All",
+      "Domain.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  /** POST /domains, POST /domains/{id}/verify */
+  domainsWrite: {
+    app: ["Domain.ReadWrite.All"],
+    delegated: ["Domain.ReadWrite.All", "Directory.AccessAsUser.All"],
+  },
+  /** GET /servicePrincipals (with `$filter=appId eq '…'`), /servicePrincipals/{id} */
+  servicePrincipals: {
+    app: [
+      "Application.Read.All",
+      "Application.ReadWrite.OwnedBy",
+      "Application.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "Application.Read.All",
+      "Application.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  /** GET /roleManagement/directory/roleAssignments */
+  roleAssignments: {
+    app: [
+      "RoleManagement.Read.Directory",
+      "RoleManagement.Read.All",
+      "Directory.Read.All",
+      "RoleManagement.ReadWrite.Directory",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "RoleManagement.Read.Directory",
+      "RoleManagement.Read.All",
+      "Directory.Read.All",
+      "RoleManagement.ReadWrite.Directory",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  /** POST /roleManagement/directory/roleAssignments */
+  roleAssignmentsWrite: {
+    app: ["RoleManagement.ReadWrite.Directory"],
+    delegated: ["RoleManagement.ReadWrite.Directory"],
+  },
+  /** GET /groups/delta */
+  groupsDelta: {
+    app: [
+      "GroupMember.Read.All",
+      "Group.Read.All",
+      "Group.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+    delegated: [
+      "GroupMember.Read.All",
+      "Group.Read.All",
+      "Group.ReadWrite.All",
+      "Directory.Read.All",
+      "Directory.ReadWrite.All",
+    ],
+  },
+  /** POST /beta/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
+  teamsTelephoneNumbers: {
+    app: ["TeamsTelephoneNumber.ReadWrite.All"],
+    delegated: ["TeamsTelephoneNumber.ReadWrite.All"],
+  },
+} as const;
+
+/** What graphRoutes shares with the administrative routes. */
+export interface GraphHelpers {
+  authorize(
+    request: FastifyRequest,
+    need: { app: readonly string[]; delegated: readonly string[] },
+  ): Promise<{ tenant: Tenant; claims: GraphTokenClaims; isApp: boolean }>;
+  /** `$filter` subset (`eq`, `startswith`, `and`) over the named string properties. */
+  parseFilter(
+    value: string | undefined,
+    strings: string[],
+  ): ((o: Record<string, unknown>) => boolean) | null;
+}
+
+/** How long an asynchronous telephone number operation runs before it completes. */
+export const numberOperationMs = 500;
+
+const domainPattern = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Built-in directory roles the emulator knows, by template id. */
+const roleDefinitions: Record<string, RoleName | "user"> = {
+  [roleTemplateIds.globalAdministrator]: "globalAdministrator",
+  [roleTemplateIds.teamsAdministrator]: "teamsAdministrator",
+  [roleTemplateIds.user]: "user",
+};
+
+function notFound(id: string): GraphError {
+  return new GraphError(
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
+/** Microsoft's role assignment ids look like base64url of the role and principal, with a suffix. */
+function roleAssignmentId(): string {
+  return `${randomBytes(32).toString("base64url").slice(0, 43)}-1`;
+}
+
+/** The deterministic id of an assignment that comes from a seeded user's role. */
+function seededAssignmentId(roleDefinitionId: string, principalId: string): string {
+  const bytes = Buffer.from(`${roleDefinitionId}${principalId}`.replace(/-/g, ""), "hex");
+  return `${bytes.toString("base64url")}-1`;
+}
+
+/**
+ * Administrative Graph routes: domains (add, DNS records, verify against published TXT records),
+ * service principals, directory role assignments, groups delta, and Teams telephone number
+ * assignment (beta, asynchronous).
+ */
+export function graphAdminRoutes(
+  app: FastifyInstance,
+  ctx: EmulatorContext,
+  helpers: GraphHelpers,
+): void {
+  const { state } = ctx;
+  const { authorize } = helpers;
+
+  /**
+   * A write: app-only callers need the application permission; a signed-in user also needs a
+   * directory role that allows it (Global Administrator always does), as Microsoft requires.
+   */
+  async function authorizeWrite(
+    request: FastifyRequest,
+    need: { app: readonly string[]; delegated: readonly string[] },
+    roles: RoleName[] = [],
+  ) {
+    const caller = await authorize(request, need);
+    if (caller.isApp) return caller;
+    const user = caller.tenant.users.get(caller.claims.oid);
+    const allowed: RoleName[] = ["globalAdministrator", ...roles];
+    if (!user?.roles.some((r) => allowed.includes(r)))
+      throw new GraphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
+    return caller;
+  }
+  const q = (request: FastifyRequest) => request.query as Record<string, string | undefined>;
+  const metadata = (fragment: string) => `${ctx.graphUrl}/v1.0/$metadata#${fragment}`;
+
+  // ---- Domains ------------------------------------------------------------------------------
+
+  function presentDomain(tenant: Tenant, d: Domain) {
+    const isRoot = ![...tenant.domains.keys()].some((k) => k !== d.id && d.id.endsWith(`.${k}`));
+    return {
+      authenticationType: d.authenticationType,
+      availabilityStatus: null,
+      id: d.id,
+      isAdminManaged: true,
+      isDefault: d.isDefault,
+      isInitial: d.isInitial,
+      isRoot,
+      isVerified: d.isVerified,
+      manufacturer: null,
+      model: null,
+      passwordNotificationWindowInDays: null,
+      passwordValidityPeriodInDays: null,
+      supportedServices: d.supportedServices,
+      state: null,
+    };
+  }
+
+  function findDomain(tenant: Tenant, id: string): Domain {
+    const domain = tenant.domains.get(id.toLowerCase());
+    if (!domain) throw notFound(id);
+    return domain;
+  }
+
+  function refuseIfVerifiedElsewhere(tenant: Tenant, name: string): void {
+    if (state.tenantWithVerifiedDomain(name, tenant.id))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `Domain '${name}' is already verified in another tenant and cannot be added to this one.`,
+      );
+  }
+
+  app.get("/v1.0/domains", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.domains);
+    const filter = helpers.parseFilter(q(request).$filter, ["id"]);
+    const value = [...tenant.domains.values()]
+      .map((d) => presentDomain(tenant, d))
+      .filter((d) => !filter || filter(d));
+    return { "@odata.context": metadata("domains"), value };
+  });
+
+  app.post("/v1.0/domains", async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.domainsWrite);
+    const body = (request.body ?? {}) as { id?: unknown };
+    if (typeof body.id !== "string" || !body.id)
+      throw new GraphError(400, "Request_BadRequest", "Required property 'id' is missing.");
+    const name = body.id.trim().toLowerCase().replace(/\.$/, "");
+    if (!domainPattern.test(name))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `Invalid domain name '${body.id}': the domain name must be a fully qualified domain name.`,
+      );
+    if (name.endsWith(".onmicrosoft.com"))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "Domains ending in onmicrosoft.com are reserved and cannot be added.",
+      );
+    if (tenant.domains.has(name))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "A conflicting object with one or more of the specified property values is present in the directory.",
+      );
+    refuseIfVerifiedElsewhere(tenant, name);
+    // As Microsoft: a subdomain of a root domain verified in this tenant is verified at once.
+    const parentVerified = [...tenant.domains.values()].some(
+      (d) => d.isVerified && !d.isInitial && name.endsWith(`.${d.id}`),
+    );
+    const domain: Domain = {
+      id: name,
+      isDefault: false,
+      isInitial: false,
+      isVerified: parentVerified,
+      authenticationType: "Managed",
+      supportedServices: [],
+      verificationCode: state.newVerificationCode(),
+    };
+    tenant.domains.set(name, domain);
+    return reply.code(201).send({
+      "@odata.context": metadata("domains/$entity"),
+      ...presentDomain(tenant, domain),
+    });
+  });
+
+  app.get<{ Params: { id: string } }>("/v1.0/domains/:id", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.domains);
+    return {
+      "@odata.context": metadata("domains/$entity"),
+      ...presentDomain(tenant, findDomain(tenant, request.params.id)),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    "/v1.0/domains/:id/verificationDnsRecords",
+    async (request) => {
+      const { tenant } = await authorize(request, adminPermissions.domains);
+      const domain = findDomain(tenant, request.params.id);
+      const code = domain.verificationCode;
+      const value = code
+        ? [
+            {
+              "@odata.type": "#microsoft.graph.domainDnsTxtRecord",
+              id: `aceff52c-06a5-447f-ac5f-${Buffer.from(code).toString("hex").slice(-12)}`,
+              isOptional: false,
+              label: domain.id,
+              recordType: "Txt",
+              supportedService: "Email",
+              ttl: 3600,
+              text: code,
+            },
+            {
+              "@odata.type": "#microsoft.graph.domainDnsMxRecord",
+              id: `5fbde38c-0865-497f-82b1-${Buffer.from(code).toString("hex").slice(-12)}`,
+              isOptional: false,
+              label: domain.id,
+              recordType: "Mx",
+              supportedService: "Email",
+              ttl: 3600,
+              mailExchange: `${code.slice(3)}.msv1.invalid`,
+              preference: 32767,
+            },
+          ]
+        : [];
+      return {
+        "@odata.context": metadata(`domains('${domain.id}')/verificationDnsRecords`),
+        value,
+      };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>("/v1.0/domains/:id/verify", async (request) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.domainsWrite);
+    const domain = findDomain(tenant, request.params.id);
+    if (domain.isVerified)
+      throw new GraphError(400, "Request_BadRequest", "Domain is already verified.");
+    refuseIfVerifiedElsewhere(tenant, domain.id);
+    if (!state.hasTxt(domain.id, domain.verificationCode))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `Domain verification failed with the following error: Unable to verify domain: the DNS TXT record '${domain.verificationCode}' was not found for '${domain.id}'.`,
+      );
+    domain.isVerified = true;
+    domain.supportedServices = ["Email", "OfficeCommunicationsOnline"];
+    return { "@odata.context": metadata("domains/$entity"), ...presentDomain(tenant, domain) };
+  });
+
+  // ---- Service principals -------------------------------------------------------------------
+
+  function presentServicePrincipal(tenant: Tenant, sp: ServicePrincipal) {
+    const registered = state.apps.get(sp.appId);
+    return {
+      id: sp.id,
+      accountEnabled: true,
+      appDisplayName: sp.displayName,
+      appId: sp.appId,
+      appOwnerOrganizationId: null,
+      appRoleAssignmentRequired: false,
+      appRoles: [],
+      displayName: sp.displayName,
+      replyUrls: registered?.redirectUris ?? [],
+      servicePrincipalNames: [sp.appId],
+      servicePrincipalType: "Application",
+      signInAudience: "AzureADMultipleOrgs",
+      tags: [],
+      tenantId: tenant.id,
+    };
+  }
+
+  app.get("/v1.0/servicePrincipals", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.servicePrincipals);
+    const filter = helpers.parseFilter(q(request).$filter, ["id", "appId", "displayName"]);
+    const value = [...tenant.servicePrincipals.values()]
+      .map((sp) => presentServicePrincipal(tenant, sp))
+      .filter((sp) => !filter || filter(sp));
+    return { "@odata.context": metadata("servicePrincipals"), value };
+  });
+
+  app.get<{ Params: { id: string } }>("/v1.0/servicePrincipals/:id", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.servicePrincipals);
+    const sp = [...tenant.servicePrincipals.values()].find(
+      (s) => s.id === request.params.id.toLowerCase(),
+    );
+    if (!sp) throw notFound(request.params.id);
+    return {
+      "@odata.context": metadata("servicePrincipals/$entity"),
+      ...presentServicePrincipal(tenant, sp),
+    };
+  });
+
+  // ---- Directory role assignments -----------------------------------------------------------
+
+  /** Explicit assignments, then those of seeded users' roles (as Microsoft lists them). */
+  function allAssignments(tenant: Tenant): RoleAssignment[] {
+    const seeded: RoleAssignment[] = [];
+    for (const user of tenant.users.values())
+      for (const role of user.roles) {
+        const roleDefinitionId = roleTemplateIds[role];
+        if (
+          tenant.roleAssignments.some(
+            (a) => a.principalId === user.id && a.roleDefinitionId === roleDefinitionId,
+          )
+        )
+          continue;
+        seeded.push({
+          id: seededAssignmentId(roleDefinitionId, user.id),
+          principalId: user.id,
+          roleDefinitionId,
+          directoryScopeId: "/",
+        });
+      }
+    return [...tenant.roleAssignments, ...seeded];
+  }
+
+  const presentAssignment = (a: RoleAssignment) => ({
+    id: a.id,
+    principalId: a.principalId,
+    roleDefinitionId: a.roleDefinitionId,
+    directoryScopeId: a.directoryScopeId,
+    appScopeId: null,
+    condition: null,
+  });
+
+  app.get("/v1.0/roleManagement/directory/roleAssignments", async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.roleAssignments);
+    const filter = helpers.parseFilter(q(request).$filter, [
+      "id",
+      "principalId",
+      "roleDefinitionId",
+      "directoryScopeId",
+    ]);
+    const value = allAssignments(tenant)
+      .map(presentAssignment)
+      .filter((a) => !filter || filter(a));
+    return { "@odata.context": metadata("roleManagement/directory/roleAssignments"), value };
+  });
+
+  app.get<{ Params: { id: string } }>(
+    "/v1.0/roleManagement/directory/roleAssignments/:id",
+    async (request) => {
+      const { tenant } = await authorize(request, adminPermissions.roleAssignments);
+      const found = allAssignments(tenant).find((a) => a.id === request.params.id);
+      if (!found) throw notFound(request.params.id);
+      return {
+        "@odata.context": metadata("roleManagement/directory/roleAssignments/$entity"),
+        ...presentAssignment(found),
+      };
+    },
+  );
+
+  app.post("/v1.0/roleManagement/directory/roleAssignments", async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.roleAssignmentsWrite);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const principalId = typeof body.principalId === "string" ? body.principalId.toLowerCase() : "";
+    const roleDefinitionId =
+      typeof body.roleDefinitionId === "string" ? body.roleDefinitionId.toLowerCase() : "";
+    const directoryScopeId = body.directoryScopeId;
+    if (!principalId || !roleDefinitionId || directoryScopeId === undefined)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "The request is missing a required property: principalId, roleDefinitionId and directoryScopeId (or appScopeId) are required.",
+      );
+    if (directoryScopeId !== "/")
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `Invalid value specified for property 'directoryScopeId' of resource 'UnifiedRoleAssignment': '${String(directoryScopeId)}' is not supported by the emulator (use "/").`,
+      );
+    const role = guidPattern.test(roleDefinitionId) ? roleDefinitions[roleDefinitionId] : undefined;
+    if (!role)
+      throw new GraphError(
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${roleDefinitionId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
+    const user = tenant.users.get(principalId);
+    const sp = [...tenant.servicePrincipals.values()].find((s) => s.id === principalId);
+    if (!user && !sp)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `Invalid value specified for property 'principalId' of resource 'UnifiedRoleAssignment': the principal '${principalId}' does not exist in the directory.`,
+      );
+    if (
+      allAssignments(tenant).some(
+        (a) => a.principalId === principalId && a.roleDefinitionId === roleDefinitionId,
+      )
+    )
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "A conflicting object with one or more of the specified property values is present in the directory.",
+      );
+    const assignment: RoleAssignment = {
+      id: roleAssignmentId(),
+      principalId,
+      roleDefinitionId,
+      directoryScopeId: "/",
+    };
+    tenant.roleAssignments.push(assignment);
+    // A user who gets a role holds it from their next sign-in (`wids`).
+    if (user && role !== "user" && !user.roles.includes(role)) user.roles.push(role);
+    return reply.code(201).send({
+      "@odata.context": metadata("roleManagement/directory/roleAssignments/$entity"),
+      ...presentAssignment(assignment),
+    });
+  });
+
+  // ---- Teams telephone numbers (beta, asynchronous) -----------------------------------------
+
+  const numbersBase = "/beta/admin/teams/telephoneNumberManagement";
+  const numberTypes = ["directRouting", "callingPlan", "operatorConnect"];
+  const operationUrl = (id: string) => `${ctx.graphUrl}${numbersBase}/operations('${id}')`;
+
+  app.post(`${numbersBase}/numberAssignments/assignNumber`, async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
+      "teamsAdministrator",
+    ]);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const { telephoneNumber, assignmentTargetId, numberType } = body;
+    const assignmentCategory =
+      typeof body.assignmentCategory === "string" ? body.assignmentCategory : "primary";
+    if (
+      typeof telephoneNumber !== "string" ||
+      typeof assignmentTargetId !== "string" ||
+      typeof numberType !== "string"
+    )
+      throw new GraphError(
+        400,
+        "BadRequest",
+        "telephoneNumber, assignmentTargetId and numberType are mandatory parameters.",
+      );
+    const digits = telephoneNumber.replace(/^\+/, "");
+    if (!/^\d{4,15}$/.test(digits))
+      throw new GraphError(
+        400,
+        "BadRequest",
+        `The telephone number '${telephoneNumber}' is not a valid E.164 number.`,
+      );
+    const type = numberTypes.find((t) => t.toLowerCase() === numberType.toLowerCase());
+    if (!type)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        `Invalid numberType '${numberType}': expected directRouting, callingPlan or operatorConnect.`,
+      );
+    const number = `+${digits}`;
+    const target = assignmentTargetId.toLowerCase();
+    const user = tenant.users.get(target);
+    const holder = tenant.numberAssignments.get(number);
+    // Validation happens in the asynchronous order, as Microsoft's: the operation fails.
+    const failure = !user
+      ? `The user '${assignmentTargetId}' was not found.`
+      : type === "directRouting" && !user.licenses.includes("teamsPhone")
+        ? `The user '${user.userPrincipalName}' is not licensed for Teams Phone (MCOEV).`
+        : holder && holder.assignmentTargetId !== target
+          ? `The telephone number '${number}' is already assigned to another user.`
+          : null;
+    const op: NumberOperation = {
+      id: Buffer.from(`Assignment|${randomUUID()}`).toString("base64url"),
+      createdDateTime: new Date().toISOString(),
+      completesAt: Date.now() + numberOperationMs,
+      telephoneNumber: number,
+      assignmentTargetId: target,
+      numberType: type,
+      assignmentCategory,
+      status: failure ? "failed" : "succeeded",
+      statusDetail: failure,
+    };
+    tenant.numberOperations.set(op.id, op);
+    if (!failure) {
+      // A user holds one primary number: the new one replaces any other.
+      for (const [n, a] of tenant.numberAssignments)
+        if (a.assignmentTargetId === target && a.assignmentCategory === assignmentCategory)
+          tenant.numberAssignments.delete(n);
+      tenant.numberAssignments.set(number, {
+        telephoneNumber: number,
+        assignmentTargetId: target,
+        numberType: type,
+        assignmentCategory,
+        operationId: op.id,
+      });
+    }
+    return reply.code(202).header("Location", operationUrl(op.id)).send();
+  });
+
+  const operation = async (request: FastifyRequest, id: string) => {
+    const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+    const op = tenant.numberOperations.get(id);
+    if (!op) throw notFound(id);
+    const status = numberOperationStatus(op);
+    return {
+      "@odata.context": `${ctx.graphUrl}/beta/$metadata#admin/teams/telephoneNumberManagement/operations/$entity`,
+      "@odata.type": "#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation",
+      id: op.id,
+      createdDateTime: op.createdDateTime,
+      status,
+      numbers: [
+        {
+          resourceLocation: operationUrl(op.id),
+          status,
+          statusDetail: status === "failed" ? op.statusDetail : null,
+        },
+      ],
+    };
+  };
+  app.get<{ Params: { id: string } }>(`${numbersBase}/operations/:id`, (request) =>
+    operation(request, request.params.id),
+  );
+  // OData key syntax, the Location Microsoft returns: …/telephoneNumberManagement/operations('<id>').
+  app.get<{ Params: { key: string } }>(`${numbersBase}/:key`, async (request) => {
+    const id = request.params.key.match(/^operations\('([^']+)'\)$/)?.[1];
+    if (!id)
+      throw new GraphError(
+        400,
+        "BadRequest",
+        `Resource not found for the segment '${request.params.key}'.`,
+      );
+    return operation(request, id);
+  });
+
+  app.get(`${numbersBase}/numberAssignments`, async (request) => {
+    const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+    const filter = helpers.parseFilter(q(request).$filter, [
+      "telephoneNumber",
+      "assignmentTargetId",
+      "numberType",
+      "assignmentStatus",
+      "activationState",
+    ]);
+    const value = [...tenant.numberAssignments.values()]
+      .map((a) => {
+        const op = tenant.numberOperations.get(a.operationId);
+        const active = !op || numberOperationStatus(op) === "succeeded";
+        return {
+          "@odata.type": "#microsoft.graph.teamsAdministration.numberAssignment",
+          id: Buffer.from(`${tenant.id}|${a.telephoneNumber}`).toString("base64url"),
+          telephoneNumber: a.telephoneNumber,
+          operatorId: null,
+          numberType: a.numberType,
+          activationState: active ? "activated" : "assignmentPending",
+          capabilities: ["userAssignment"],
+          locationId: null,
+          civicAddressId: null,
+          networkSiteId: null,
+          assignmentTargetId: a.assignmentTargetId,
+          assignmentCategory: a.assignmentCategory,
+          portInStatus: null,
+          assignmentStatus: "userAssigned",
+          isoCountryCode: null,
+          city: null,
+          numberSource: "online",
+          supportedCustomerActions: [],
+          reverseNumberLookupOptions: [],
+        };
+      })
+      .filter((a) => !filter || filter(a));
+    return {
+      "@odata.context": `${ctx.graphUrl}/beta/$metadata#admin/teams/telephoneNumberManagement/numberAssignments`,
+      value,
+    };
+  });
+}
