@@ -87,6 +87,7 @@ async function measure(kind: string, database: Database): Promise<LoadResult[]> 
     db: database.db,
     boss,
     mailer: { send: async () => ({ messageId: "bench" }), close() {} },
+    microsoft: null,
     log: pino({ level: "silent" }),
     secret: parsed.env.APP_SECRET!,
     publicUrl: "http://bench.local",

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { demoLogins } from "../src/emulator/demo.ts";
 import { field, launchBrowser, newPage, screenshot, screenshotDir } from "./support/browser.ts";
 import {
   firstLink,
@@ -352,9 +353,9 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await enterpriseAdmin.getByText(enterprise.adminEmail, { exact: false }).waitFor();
     const microsoft = enterpriseAdmin.getByRole("button", { name: "Sign in with Microsoft" });
     await microsoft.waitFor();
-    // The Microsoft rounds are the next issue: the button says so rather than failing.
-    expect(await microsoft.isDisabled()).toBe(true);
-    expect(await descriptionOf(microsoft)).toContain("next release");
+    // The Microsoft rounds are wired: the button is enabled and says who must sign in.
+    expect(await microsoft.isEnabled()).toBe(true);
+    expect(await descriptionOf(microsoft)).toContain("Global Administrator");
     await snap(enterpriseAdmin, "enterprise-complete-next-step");
   });
 
@@ -478,5 +479,42 @@ describe("provisioning journey: operator → master reseller → reseller → en
     expect(await rowOf(reseller, "Enterprises", "Fabrikam Inc").count()).toBe(0);
     await reseller.getByText("1 result").waitFor();
     expect(await listMail(server.url, masterCo.email)).toHaveLength(mailsToMaster);
+  });
+
+  it("10. the Global Administrator signs in with Microsoft, consents twice; the reseller sees Registered", async () => {
+    // The newest invitation (step 8 resent it; the inbox lists newest first); the demo tenant "Contoso".
+    const [latest] = await listMail(server.url, enterprise.adminEmail);
+    if (!latest) throw new Error("no invitation mail");
+    const admin = await newPage(browser, { ignoreHTTPSErrors: true });
+    await admin.goto(firstLink(latest));
+    await waitForHeading(admin, `Connect ${enterprise.name} to Microsoft Teams`);
+    await field(admin, "Invitation code").fill(invitationCode(latest));
+    await admin.getByRole("button", { name: "Continue", exact: true }).click();
+    await admin.getByText("Your code is valid").waitFor();
+    await admin.getByRole("button", { name: "Sign in with Microsoft" }).click();
+
+    // Round 1 at the emulator: sign in, tick "Consent on behalf of your organization", Accept.
+    await admin.locator('input[name="login"]').waitFor();
+    await admin
+      .locator('input[name="login"]')
+      .fill(demoLogins.globalAdministrator.userPrincipalName);
+    await admin.locator('input[name="passwd"]').fill(demoLogins.globalAdministrator.password);
+    await admin.locator('input[name="passwd"]').press("Enter");
+    await admin.locator('input[name="consent_on_behalf"]').check();
+    await snap(admin, "enterprise-microsoft-consent-round-1");
+    await admin.locator('button[name="accept"]').click();
+    // Round 2: the tenant's admin consent screen for the application permissions, Accept.
+    await admin.waitForURL(/\/v2\.0\/adminconsent/);
+    await admin.locator('button[name="accept"]').waitFor();
+    await snap(admin, "enterprise-microsoft-consent-round-2");
+    await admin.locator('button[name="accept"]').click();
+
+    await waitForHeading(admin, "Registration complete");
+    expect(new URL(admin.url()).pathname).toBe("/complete/done");
+    await snap(admin, "enterprise-registration-complete");
+    await admin.context().close();
+
+    await reseller.goto(`${server.url}/enterprises`);
+    await waitForStatus(rowOf(reseller, "Enterprises", enterprise.name), "Registered");
   });
 });

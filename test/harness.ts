@@ -3,11 +3,14 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import pg from "pg";
 import pino from "pino";
 import { inject } from "vitest";
+import { type Emulator, startEmulator } from "../src/emulator/index.ts";
 import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
 import { defaultPassword } from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer.ts";
+import { microsoftConfigFromEnv } from "../src/server/integrations/microsoft/config.ts";
+import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
 import type { Services } from "../src/server/services.ts";
@@ -79,6 +82,7 @@ export async function createTestServices(
     db: database.db,
     boss,
     mailer: new MemoryMailer(),
+    microsoft: null,
     log: pino({ level: "silent" }),
     secret: env.APP_SECRET!,
     publicUrl: "http://teamgate.test",
@@ -96,19 +100,63 @@ export async function closeTestServices(services: Services): Promise<void> {
 export interface TestApp {
   app: FastifyInstance;
   services: TestServices;
+  /** The Microsoft emulator `services.microsoft` talks to (with `microsoft: true`). */
+  emulator: Emulator | null;
   close(): Promise<void>;
 }
 
-export async function createTestApp(envOverrides: Record<string, string> = {}): Promise<TestApp> {
-  const services = await createTestServices(envOverrides);
+/** The application the emulator knows the platform as (`microsoft: true`). */
+export const testMicrosoftApp = {
+  clientId: "00000000-0000-4000-8000-00000000a11c",
+  clientSecret: "emulator-test-client-secret",
+} as const;
+
+/**
+ * The API on a fresh test database. With `microsoft: true` a Microsoft emulator is started for
+ * this app (one per test file: call it in `beforeAll`) and `services.microsoft` talks to it over
+ * real HTTPS, with short retry delays.
+ */
+export async function createTestApp(
+  options: { env?: Record<string, string>; microsoft?: boolean } = {},
+): Promise<TestApp> {
+  let emulator: Emulator | null = null;
+  let env = options.env ?? {};
+  if (options.microsoft) {
+    emulator = await startEmulator();
+    env = {
+      MS_CLIENT_ID: testMicrosoftApp.clientId,
+      MS_CLIENT_SECRET: testMicrosoftApp.clientSecret,
+      MS_LOGIN_BASE: emulator.loginUrl,
+      MS_GRAPH_BASE: emulator.graphUrl,
+      MS_CA_FILE: emulator.caFile,
+      ...env,
+    };
+  }
+  const services = await createTestServices(env);
+  if (emulator) {
+    emulator.control.registerApp({
+      ...testMicrosoftApp,
+      displayName: "Teamgate (test)",
+      redirectUris: [
+        `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+        `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+      ],
+    });
+    services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, {
+      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 },
+    });
+  }
   const app = await buildApp(services);
   await app.ready();
   return {
     app,
     services,
+    emulator,
     close: async () => {
       await app.close();
+      await services.microsoft?.close();
       await closeTestServices(services);
+      await emulator?.stop();
     },
   };
 }

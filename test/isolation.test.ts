@@ -104,6 +104,9 @@ const exempt = new Set([
   "POST /api/v1/activation",
   "GET /api/v1/enterprise-invitations",
   "POST /api/v1/enterprise-invitations/verify",
+  "POST /api/v1/enterprise-invitations/sign-in",
+  "GET /api/v1/microsoft/callback",
+  "GET /api/v1/microsoft/admin-consent/callback",
 ]);
 
 let services: TestServices;

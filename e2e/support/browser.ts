@@ -25,8 +25,12 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /** A new page in a fresh context (own cookies) with a desktop viewport and 15 s step timeouts. */
-export async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+export async function newPage(
+  browser: Browser,
+  options: { ignoreHTTPSErrors?: boolean } = {},
+): Promise<Page> {
+  // ignoreHTTPSErrors: for pages that visit the Microsoft emulator (its CA is not in Chromium's store).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, ...options });
   const page = await context.newPage();
   // Fail a missing element in seconds rather than Playwright's default 30 s per step.
   page.setDefaultTimeout(15_000);

@@ -61,6 +61,8 @@ function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
     // Not the test runner's variables, and not a database or SMTP server meant for another run.
     if (/^(VITEST|TEST_)/.test(key) || key === "NODE_ENV") continue;
     if (key === "DATABASE_URL" || key === "SMTP_URL" || key === "APP_SECRET") continue;
+    // Not a real Entra application: the product configures itself for its bundled emulator.
+    if (key.startsWith("MS_")) continue;
     env[key] = value;
   }
   return { ...env, ...overrides };

@@ -6,6 +6,7 @@ import pino, { type Logger } from "pino";
 import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
+import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
 import { startQueue } from "./jobs/queue.ts";
 import type { Services } from "./services.ts";
 
@@ -62,7 +63,13 @@ export const webRoot = fileURLToPath(new URL("../../dist/web", import.meta.url))
 /** Opens the database, migrates it and builds the services every role shares. */
 export async function createServices(
   env: Env,
-  options: { database?: Database; mailer?: Mailer; log?: Logger; publicUrl?: string } = {},
+  options: {
+    database?: Database;
+    mailer?: Mailer;
+    log?: Logger;
+    publicUrl?: string;
+    microsoft?: Microsoft | null;
+  } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(env);
   const database = options.database ?? (await openDatabase(env, log));
@@ -75,6 +82,7 @@ export async function createServices(
     db: database.db,
     boss,
     mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
+    microsoft: options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log),
     log,
     secret: resolveSecret(env),
     publicUrl: options.publicUrl ?? publicUrlOf(env, env.PORT),

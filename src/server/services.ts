@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Database, Db } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import type { Mailer } from "./integrations/mail/mailer.ts";
+import type { Microsoft } from "./integrations/microsoft/port.ts";
 
 /** What commands, jobs and routes need from the running process; built once per process. */
 export interface Services {
@@ -11,6 +12,8 @@ export interface Services {
   db: Db;
   boss: PgBoss;
   mailer: Mailer;
+  /** The Microsoft port; null when no Entra application is configured (MS_CLIENT_ID). */
+  microsoft: Microsoft | null;
   log: Logger;
   /** Key material for keyed hashes and sealed values (APP_SECRET). */
   secret: string;

@@ -1,3 +1,5 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { demoLogins, seedDemoTenant } from "../emulator/demo.ts";
@@ -51,9 +53,13 @@ export async function startProcess(
         throw e;
       })
     : null;
+  // With the emulator and no Entra application configured, the platform talks to the emulator.
+  const microsoftEnv =
+    emulator && !env.MS_CLIENT_ID ? configureEmulatorApp(env, emulator, publicUrl) : {};
   const services = await createServices(
     {
       ...env,
+      ...microsoftEnv,
       SMTP_URL: env.SMTP_URL ?? (capture ? `smtp://127.0.0.1:${capture.port}` : undefined),
     },
     { log, publicUrl },
@@ -106,6 +112,7 @@ export async function startProcess(
       await app?.close();
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
+      await services.microsoft?.close();
       await capture?.close();
       await emulator?.stop();
       await services.database.close();
@@ -136,4 +143,44 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
     });
   seedDemoTenant(emulator.control);
   return emulator;
+}
+
+/**
+ * A development Entra application for the bundled emulator: its client id and secret are generated
+ * once and kept in DATA_DIR/emulator/app.json, registered with the portal's two callback URLs, and
+ * the Microsoft settings point at the emulator. Used only when MS_CLIENT_ID is not set.
+ */
+export function configureEmulatorApp(
+  env: Env,
+  emulator: Emulator,
+  publicUrl: string,
+): Pick<
+  Env,
+  "MS_CLIENT_ID" | "MS_CLIENT_SECRET" | "MS_LOGIN_BASE" | "MS_GRAPH_BASE" | "MS_CA_FILE"
+> {
+  const dir = join(env.DATA_DIR, "emulator");
+  const file = join(dir, "app.json");
+  let app: { clientId: string; clientSecret: string };
+  if (existsSync(file)) {
+    app = JSON.parse(readFileSync(file, "utf8")) as typeof app;
+  } else {
+    mkdirSync(dir, { recursive: true });
+    app = { clientId: randomUUID(), clientSecret: randomBytes(32).toString("base64url") };
+    writeFileSync(file, JSON.stringify(app), { mode: 0o600 });
+  }
+  emulator.control.registerApp({
+    ...app,
+    displayName: "Teamgate (development)",
+    redirectUris: [
+      `${publicUrl}${env.MS_REDIRECT_PATH}`,
+      `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+    ],
+  });
+  return {
+    MS_CLIENT_ID: app.clientId,
+    MS_CLIENT_SECRET: app.clientSecret,
+    MS_LOGIN_BASE: emulator.loginUrl,
+    MS_GRAPH_BASE: emulator.graphUrl,
+    MS_CA_FILE: emulator.caFile,
+  };
 }

@@ -8,6 +8,8 @@ export const idPrefixes = {
   invitation: "inv",
   audit: "aud",
   passwordReset: "pwr",
+  microsoftFlow: "msf",
+  enterpriseAdmin: "ead",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -40,6 +40,11 @@ import { EnterprisesPage } from "./modules/enterprises/EnterprisesPage.tsx";
 import { ActivatePage } from "./modules/invitations/ActivatePage.tsx";
 import { CompletePage } from "./modules/invitations/CompletePage.tsx";
 import {
+  RegistrationDonePage,
+  RegistrationFailedPage,
+  registrationReasonOf,
+} from "./modules/invitations/RegistrationResultPages.tsx";
+import {
   AddMasterResellerPage,
   EditMasterResellerPage,
 } from "./modules/master-resellers/MasterResellerFormPage.tsx";
@@ -121,6 +126,24 @@ const completeRoute = createRoute({
   path: "complete",
   validateSearch: tokenSearch,
   component: CompletePage,
+});
+
+const completeDoneRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "complete/done",
+  validateSearch: (raw: Record<string, unknown>): { enterprise?: string } =>
+    typeof raw.enterprise === "string" && raw.enterprise ? { enterprise: raw.enterprise } : {},
+  component: RegistrationDonePage,
+});
+
+const completeFailedRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "complete/failed",
+  validateSearch: (raw: Record<string, unknown>) => {
+    const reason = registrationReasonOf(raw.reason);
+    return reason ? { reason } : {};
+  },
+  component: RegistrationFailedPage,
 });
 
 // ---- The signed-in area ----
@@ -320,6 +343,8 @@ const routeTree = rootRoute.addChildren([
     resetPasswordRoute,
     activateRoute,
     completeRoute,
+    completeDoneRoute,
+    completeFailedRoute,
   ]),
   appLayout.addChildren([
     indexRoute,
@@ -343,7 +368,15 @@ const routeTree = rootRoute.addChildren([
 ]);
 
 /** Public pages: a session that ends while one of them is open needs no redirect. */
-const publicPaths = ["/sign-in", "/forgot-password", "/reset-password", "/activate", "/complete"];
+const publicPaths = [
+  "/sign-in",
+  "/forgot-password",
+  "/reset-password",
+  "/activate",
+  "/complete",
+  "/complete/done",
+  "/complete/failed",
+];
 
 export const queryClient = createQueryClient({
   onUnauthenticated() {

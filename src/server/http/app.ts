@@ -21,7 +21,7 @@ import { findActorBySession } from "../modules/accounts/index.ts";
 import type { Services } from "../services.ts";
 import { sessionCookie } from "./context.ts";
 import { installErrorHandler } from "./errors.ts";
-import { apiRoutes } from "./routes.ts";
+import { apiRoutes, rootRoutes } from "./routes.ts";
 
 export interface AppOptions {
   /** Directory of the built web app; served with an SPA fallback when present. */
@@ -134,6 +134,8 @@ export async function buildApp(
     },
     { prefix: "/api/v1" },
   );
+
+  for (const plugin of rootRoutes(services)) await app.register(plugin);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
 

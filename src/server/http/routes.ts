@@ -4,6 +4,7 @@ import { auditRoutes } from "../modules/audit/audit.routes.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
+import { microsoftCallbackRoutes, registrationRoutes } from "../modules/registration/index.ts";
 import type { Services } from "../services.ts";
 
 /** Every API route plugin, mounted under `/api/v1`. The isolation test walks this list's routes. */
@@ -14,5 +15,11 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     auditRoutes(services),
     enterprisesRoutes(services),
     organizationsRoutes(services),
+    registrationRoutes(services),
   ];
+}
+
+/** Route plugins mounted at the root: their paths are configuration (Microsoft's redirect URIs). */
+export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
+  return [microsoftCallbackRoutes(services)];
 }

@@ -4,3 +4,4 @@ export * from "./catalog.ts";
 export * from "./common.ts";
 export * from "./enterprises.ts";
 export * from "./organizations.ts";
+export * from "./registration.ts";

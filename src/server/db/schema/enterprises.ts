@@ -39,6 +39,12 @@ export const enterprises = pgTable(
       enum: ["invited", "registered", "active"],
     }),
     tenantId: text("tenant_id"),
+    /** When the Global Administrator completed both Microsoft rounds (seed 3). */
+    registeredAt: timestamp("registered_at", { withTimezone: true }),
+    /** The tenant's display name as Microsoft reported it with an app-only token. */
+    tenantName: text("tenant_name"),
+    /** The application permissions (app roles) the tenant granted in round 2. */
+    grantedPermissions: text("granted_permissions").array(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -75,4 +81,24 @@ export const enterprisePbxTypes = pgTable(
       .references(() => pbxTypes.id),
   },
   (t) => [primaryKey({ columns: [t.enterpriseId, t.pbxTypeId] })],
+);
+
+/** Microsoft users who administer an enterprise (first: the Global Administrator who registered it). */
+export const enterpriseAdmins = pgTable(
+  "enterprise_admins",
+  {
+    id: text("id").primaryKey(),
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    /** The user's object id in the enterprise's tenant. */
+    oid: text("oid").notNull(),
+    upn: text("upn"),
+    name: text("name"),
+    /** Directory role template ids (`wids`) held at the last sign-in. */
+    roles: text("roles").array().notNull().default(sql`'{}'::text[]`),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("enterprise_admins_enterprise_oid_key").on(t.enterpriseId, t.oid)],
 );

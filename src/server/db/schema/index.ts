@@ -3,4 +3,5 @@ export * from "./audit.ts";
 export * from "./catalog.ts";
 export * from "./enterprises.ts";
 export * from "./invitations.ts";
+export * from "./microsoft.ts";
 export * from "./organizations.ts";

@@ -85,6 +85,8 @@ export interface Microsoft {
   redeemSignInCode(request: RedeemSignInCodeRequest): Promise<SignInClaims>;
   /** Round 2: the URL of the tenant-wide consent screen for the application permissions. */
   buildAdminConsentUrl(request: { tenantId: string; redirectUri: string; state: string }): string;
+  /** An app-only Graph access token of the tenant (client credentials); `fresh` skips the cache. */
+  acquireAppToken(tenantId: string, options?: { fresh?: boolean }): Promise<string>;
   /** The tenant as Microsoft reports it with an app-only token (proves consent and the tenant). */
   getOrganization(tenantId: string, options?: { freshToken?: boolean }): Promise<Organization>;
   /**
@@ -137,6 +139,7 @@ export function createMicrosoft(
     buildSignInUrl: (request) => auth.buildSignInUrl(request),
     redeemSignInCode: (request) => auth.redeemSignInCode(request),
     buildAdminConsentUrl: (request) => auth.buildAdminConsentUrl(request),
+    acquireAppToken: (tenantId, opts) => auth.acquireAppToken(tenantId, opts),
 
     async getOrganization(tenantId, { freshToken = false } = {}) {
       const graph = graphFor(tenantId, freshToken);
@@ -206,9 +209,15 @@ export function createMicrosoft(
 }
 
 /** The Microsoft port configured by the environment, or null when no application is configured. */
-export function microsoftFromEnv(env: Env, log?: Pick<Logger, "warn">): Microsoft | null {
+export function microsoftFromEnv(
+  env: Env,
+  log?: Pick<Logger, "warn">,
+  retry?: Partial<RetryPolicy>,
+): Microsoft | null {
   const config = microsoftConfigFromEnv(env);
-  return config ? createMicrosoft(config, log ? { log } : {}) : null;
+  return config
+    ? createMicrosoft(config, { ...(log ? { log } : {}), ...(retry ? { retry } : {}) })
+    : null;
 }
 
 /** The port, or `microsoft_not_configured` for routes that need Microsoft when it is off. */

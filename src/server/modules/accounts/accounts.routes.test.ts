@@ -14,7 +14,7 @@ let t: TestApp;
 let world: World;
 
 beforeAll(async () => {
-  t = await createTestApp({ LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" });
+  t = await createTestApp({ env: { LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" } });
   world = await buildWorld(t.services.db);
 });
 afterAll(() => t.close());

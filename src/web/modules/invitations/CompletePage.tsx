@@ -8,30 +8,41 @@ import {
   type EnterpriseInvitationInfo,
   VerifyEnterpriseInvitationBody,
 } from "../../../shared/contracts/enterprises.ts";
+import { isApiError } from "../../api/client.ts";
 import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { formatDateTime } from "../../components/format.ts";
 import { IconCircleCheck, IconMicrosoft } from "../../components/icons.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { InvalidInvitation } from "./InvalidInvitation.tsx";
-import { enterpriseInvitationQuery, useVerifyEnterpriseInvitation } from "./invitations.api.ts";
+import {
+  enterpriseInvitationQuery,
+  useStartRegistrationSignIn,
+  useVerifyEnterpriseInvitation,
+} from "./invitations.api.ts";
 
 const routeApi = getRouteApi("/public/complete");
 
 /**
- * The enterprise Complete page (seed 3): the Global Administrator enters the invitation code;
- * the Microsoft consent rounds come next (not wired in this release, and the page says so).
+ * The enterprise Complete page (seed 3): the Global Administrator enters the invitation code, then
+ * signs in with Microsoft (round 1: sign-in and consent; round 2: the application permissions).
  */
 export function CompletePage() {
   const { token } = routeApi.useSearch();
   const usable = Boolean(token && token.length >= 20);
   const info = useQuery({ ...enterpriseInvitationQuery(token ?? ""), enabled: usable });
-  const [verified, setVerified] = useState<EnterpriseInvitationCheck | null>(null);
+  const [verified, setVerified] = useState<{
+    check: EnterpriseInvitationCheck;
+    code: string;
+  } | null>(null);
 
   if (!usable) return <InvalidInvitation />;
   if (info.isError) return <InvalidInvitation error={info.error} />;
   if (!info.data) return <PageLoader />;
-  if (verified) return <NextStep check={verified} info={info.data} />;
+  if (verified)
+    return (
+      <NextStep check={verified.check} info={info.data} token={token ?? ""} code={verified.code} />
+    );
   return (
     <Stack gap="lg">
       <div>
@@ -54,7 +65,7 @@ function CodeForm({
   onVerified,
 }: {
   token: string;
-  onVerified(check: EnterpriseInvitationCheck): void;
+  onVerified(verified: { check: EnterpriseInvitationCheck; code: string }): void;
 }) {
   const verify = useVerifyEnterpriseInvitation();
   const [failure, setFailure] = useState<FormFailure | null>(null);
@@ -69,7 +80,7 @@ function CodeForm({
       return;
     }
     verify.mutate(parsed.data, {
-      onSuccess: onVerified,
+      onSuccess: (check) => onVerified({ check, code: parsed.data.code }),
       onError: (error) => {
         setFailure(placeErrors(form, error, { token: "Invitation link" }));
         focusFirstError();
@@ -99,10 +110,27 @@ function CodeForm({
 function NextStep({
   check,
   info,
+  token,
+  code,
 }: {
   check: EnterpriseInvitationCheck;
   info: EnterpriseInvitationInfo;
+  token: string;
+  code: string;
 }) {
+  const start = useStartRegistrationSignIn();
+  const [leaving, setLeaving] = useState(false);
+  const signIn = () => {
+    start.mutate(
+      { token, code },
+      {
+        onSuccess: ({ url }) => {
+          setLeaving(true);
+          window.location.assign(url);
+        },
+      },
+    );
+  };
   return (
     <Stack gap="lg">
       <Title order={1} fz="h3">
@@ -119,20 +147,29 @@ function NextStep({
         </List.Item>
         <List.Item>Accept the second set of application permissions.</List.Item>
       </List>
+      {start.isError ? (
+        <Alert
+          color="red"
+          variant="light"
+          title="Could not start the Microsoft sign-in"
+          role="alert"
+        >
+          {isApiError(start.error) ? start.error.message : "Try again in a moment."}
+        </Alert>
+      ) : null}
       <Button
         leftSection={<IconMicrosoft />}
         size="md"
         variant="default"
-        disabled
+        onClick={signIn}
+        loading={start.isPending || leaving}
         aria-describedby="microsoft-sign-in-note"
       >
         Sign in with Microsoft
       </Button>
       <Text id="microsoft-sign-in-note" size="sm" c="dimmed">
-        Microsoft sign-in is wired in the next release of Teamgate, so registration cannot be
-        completed yet. Nothing has been changed in your Microsoft tenant. Your invitation stays
-        valid until {formatDateTime(info.expiresAt)}; use the same link again once{" "}
-        {info.resellerName} lets you know it is available.
+        You will be taken to Microsoft and brought back here. Use an account that holds the Global
+        Administrator role. Your invitation is valid until {formatDateTime(info.expiresAt)}.
       </Text>
     </Stack>
   );

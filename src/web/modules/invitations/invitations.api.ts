@@ -5,6 +5,7 @@ import type {
   VerifyEnterpriseInvitationBody,
 } from "../../../shared/contracts/enterprises.ts";
 import type { ActivateBody, ActivationInfo } from "../../../shared/contracts/organizations.ts";
+import type { RegistrationSignInStart } from "../../../shared/contracts/registration.ts";
 import { api } from "../../api/client.ts";
 
 /** What an activation link is for (public; 410 `invitation_invalid` when used, expired or replaced). */
@@ -34,5 +35,13 @@ export function useVerifyEnterpriseInvitation() {
   return useMutation({
     mutationFn: (body: VerifyEnterpriseInvitationBody) =>
       api.post<EnterpriseInvitationCheck>("/enterprise-invitations/verify", body),
+  });
+}
+
+/** "Sign in with Microsoft": checks the code again and returns the Microsoft URL to open. */
+export function useStartRegistrationSignIn() {
+  return useMutation({
+    mutationFn: (body: VerifyEnterpriseInvitationBody) =>
+      api.post<RegistrationSignInStart>("/enterprise-invitations/sign-in", body),
   });
 }

@@ -1,0 +1,41 @@
+import { index, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { enterprises } from "./enterprises.ts";
+import { invitations } from "./invitations.ts";
+
+/**
+ * One browser journey through Microsoft (seed 3: sign-in, then admin consent). Only the SHA-256
+ * of the `state` is stored; the PKCE verifier is sealed with APP_SECRET. A flow is single-use:
+ * `usedAt` is set when it succeeds or fails, with `failure` naming why.
+ */
+export const microsoftFlows = pgTable(
+  "microsoft_flows",
+  {
+    id: text("id").primaryKey(),
+    purpose: text("purpose", { enum: ["enterprise_registration"] }).notNull(),
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    invitationId: text("invitation_id")
+      .notNull()
+      .references(() => invitations.id, { onDelete: "cascade" }),
+    stateHash: text("state_hash").notNull(),
+    nonce: text("nonce").notNull(),
+    sealedCodeVerifier: text("sealed_code_verifier").notNull(),
+    round: text("round", { enum: ["sign_in", "admin_consent"] })
+      .notNull()
+      .default("sign_in"),
+    tenantId: text("tenant_id"),
+    adminOid: text("admin_oid"),
+    adminUpn: text("admin_upn"),
+    adminName: text("admin_name"),
+    adminRoles: text("admin_roles").array(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    failure: text("failure"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("microsoft_flows_state_key").on(t.stateHash),
+    index("microsoft_flows_enterprise_idx").on(t.enterpriseId, t.createdAt),
+  ],
+);

@@ -1,0 +1,163 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { decodeJwt } from "jose";
+import { newId } from "../../../../shared/ids.ts";
+import type { Who } from "../../../authz/actor.ts";
+import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { AppError } from "../../../lib/errors.ts";
+import { isUniqueViolation } from "../../../lib/sql.ts";
+import type { Services } from "../../../services.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { consumeInvitation } from "../../invitations/index.ts";
+import { findFlowByState, isTenantBoundElsewhere } from "../registration.queries.ts";
+import { assertInvitationLive } from "./complete-registration-sign-in.ts";
+import {
+  assertFlowUsable,
+  failFlow,
+  failurePage,
+  RegistrationFailure,
+  reasonOfMicrosoftError,
+  successPage,
+} from "./registration-outcome.ts";
+
+export interface AdminConsentRedirect {
+  admin_consent?: string | undefined;
+  tenant?: string | undefined;
+  state?: string | undefined;
+  error?: string | undefined;
+  error_description?: string | undefined;
+}
+
+/** The application permissions in an app-only token (`roles`); the token is ours to read. */
+function grantedRolesOf(accessToken: string): string[] {
+  try {
+    const roles = decodeJwt(accessToken).roles;
+    return Array.isArray(roles)
+      ? roles.filter((r): r is string => typeof r === "string").sort()
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Round 2's redirect (`MS_ADMIN_CONSENT_REDIRECT_PATH`). The redirect's `tenant` is never trusted:
+ * the flow's tenant (from the verified id token of round 1) gets an app-only token and
+ * `GET /organization` must answer with that same tenant. Then one transaction consumes the
+ * invitation, binds the tenant, marks the enterprise registered with what was granted, records the
+ * Global Administrator and ends the flow. Any failure binds nothing. Returns where to redirect.
+ */
+export async function completeRegistrationConsent(
+  services: Services,
+  query: AdminConsentRedirect,
+  who: Who,
+): Promise<string> {
+  const flow = await findFlowByState(services.db, query.state ?? "");
+  try {
+    assertFlowUsable(flow, "admin_consent", services.now());
+  } catch (e) {
+    if (e instanceof RegistrationFailure) return failurePage(services, e.reason);
+    throw e;
+  }
+  try {
+    const microsoft = requireMicrosoft(services.microsoft);
+    if (query.error) throw new RegistrationFailure("consent_declined");
+    const tenantId = flow.tenantId;
+    if (!tenantId || !flow.adminOid) throw new RegistrationFailure("state_invalid");
+    await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
+
+    let granted: string[];
+    let tenantName: string;
+    try {
+      granted = grantedRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
+      const organization = await microsoft.getOrganization(tenantId);
+      if (organization.id !== tenantId) throw new RegistrationFailure("state_invalid");
+      tenantName = organization.displayName;
+    } catch (e) {
+      if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
+      throw e;
+    }
+    if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
+      throw new RegistrationFailure("tenant_already_bound");
+
+    const now = services.now();
+    let enterpriseName: string;
+    try {
+      enterpriseName = await services.db.transaction(async (tx) => {
+        const ended = await tx
+          .update(microsoftFlows)
+          .set({ usedAt: now })
+          .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
+          .returning({ id: microsoftFlows.id });
+        if (ended.length === 0) throw new RegistrationFailure("state_invalid");
+        if (!(await consumeInvitation(tx, flow.invitationId, now)))
+          throw new RegistrationFailure("invitation_invalid");
+        const [row] = await tx
+          .update(enterprises)
+          .set({
+            status: "registered",
+            tenantId,
+            tenantName,
+            grantedPermissions: granted,
+            registeredAt: now,
+            updatedAt: now,
+          })
+          .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
+          .returning();
+        if (!row) throw new RegistrationFailure("invitation_invalid");
+        await tx
+          .insert(enterpriseAdmins)
+          .values({
+            id: newId("enterpriseAdmin"),
+            enterpriseId: row.id,
+            oid: flow.adminOid!,
+            upn: flow.adminUpn,
+            name: flow.adminName,
+            roles: flow.adminRoles ?? [],
+            createdAt: now,
+            lastSignInAt: now,
+          })
+          .onConflictDoUpdate({
+            target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
+            set: {
+              upn: flow.adminUpn,
+              name: flow.adminName,
+              roles: flow.adminRoles ?? [],
+              lastSignInAt: now,
+            },
+          });
+        await recordAudit(tx, who, {
+          action: "enterprise.registered",
+          target: { type: "enterprise", id: row.id, label: row.name },
+          path: auditPathOf(row),
+          before: { status: "invited" },
+          after: {
+            status: "registered",
+            tenantId,
+            tenantName,
+            grantedPermissions: granted,
+            admin: { oid: flow.adminOid, upn: flow.adminUpn },
+          },
+        });
+        return row.name;
+      });
+    } catch (e) {
+      if (isUniqueViolation(e, "enterprises_tenant_key"))
+        throw new RegistrationFailure("tenant_already_bound");
+      throw e;
+    }
+    return successPage(services, enterpriseName);
+  } catch (e) {
+    if (e instanceof RegistrationFailure) {
+      // Ends the flow unless it already ended (a replayed or concurrent redirect).
+      await failFlow(services, flow, e.reason, who);
+      return failurePage(services, e.reason);
+    }
+    if (e instanceof AppError && e.code === "microsoft_not_configured") {
+      await failFlow(services, flow, "microsoft_unavailable", who);
+      return failurePage(services, "microsoft_unavailable");
+    }
+    throw e;
+  }
+}

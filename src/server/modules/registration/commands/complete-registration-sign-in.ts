@@ -1,0 +1,160 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { GLOBAL_ADMINISTRATOR_ROLE } from "../../../../shared/contracts/registration.ts";
+import type { Who } from "../../../authz/actor.ts";
+import { enterprises, invitations, microsoftFlows } from "../../../db/schema/index.ts";
+import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { AppError } from "../../../lib/errors.ts";
+import { hashToken, randomToken, unseal } from "../../../lib/secrets.ts";
+import type { Services } from "../../../services.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { findFlowByState, isTenantBoundElsewhere } from "../registration.queries.ts";
+import {
+  assertFlowUsable,
+  failFlow,
+  failurePage,
+  RegistrationFailure,
+  reasonOfMicrosoftError,
+} from "./registration-outcome.ts";
+import { flowTtlMs, signInScopes } from "./start-registration-sign-in.ts";
+
+export interface MicrosoftRedirect {
+  code?: string | undefined;
+  state?: string | undefined;
+  error?: string | undefined;
+  error_description?: string | undefined;
+}
+
+/** Consent refused, or the consent screen cancelled. */
+function isDeclined(error: string, description: string | undefined): boolean {
+  return (
+    error === "access_denied" ||
+    error === "consent_required" ||
+    /AADSTS(65004|65001)/.test(description ?? "")
+  );
+}
+
+/** The invitation is still live and its enterprise still waiting for registration. */
+export async function assertInvitationLive(
+  services: Services,
+  flowInvitationId: string,
+  enterpriseId: string,
+) {
+  const [row] = await services.db
+    .select({
+      status: enterprises.status,
+      usedAt: invitations.usedAt,
+      revokedAt: invitations.revokedAt,
+      expiresAt: invitations.expiresAt,
+    })
+    .from(invitations)
+    .innerJoin(enterprises, eq(enterprises.id, invitations.targetId))
+    .where(and(eq(invitations.id, flowInvitationId), eq(enterprises.id, enterpriseId)));
+  if (row?.status !== "invited" || row.usedAt || row.revokedAt || row.expiresAt <= services.now()) {
+    throw new RegistrationFailure("invitation_invalid");
+  }
+}
+
+/**
+ * Round 1's redirect (`MS_REDIRECT_PATH`): the state must be known, unused and unexpired; then
+ * consent declined, a personal account, a user without Global Administrator, or a tenant bound to
+ * another enterprise end the flow. Otherwise the flow moves to round 2 with the tenant and a new
+ * state, and the browser goes to the tenant's admin consent screen. Returns where to redirect.
+ */
+export async function completeRegistrationSignIn(
+  services: Services,
+  query: MicrosoftRedirect,
+  who: Who,
+): Promise<string> {
+  const flow = await findFlowByState(services.db, query.state ?? "");
+  try {
+    assertFlowUsable(flow, "sign_in", services.now());
+  } catch (e) {
+    if (e instanceof RegistrationFailure) return failurePage(services, e.reason);
+    throw e;
+  }
+  try {
+    const microsoft = requireMicrosoft(services.microsoft);
+    if (query.error) {
+      // AADSTS90094: only an administrator may grant this (the user is not one).
+      if (/AADSTS90094/.test(query.error_description ?? ""))
+        throw new RegistrationFailure("not_global_admin");
+      throw new RegistrationFailure(
+        isDeclined(query.error, query.error_description) ? "consent_declined" : "sign_in_failed",
+      );
+    }
+    if (!query.code) throw new RegistrationFailure("sign_in_failed");
+    await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
+    let claims: Awaited<ReturnType<typeof microsoft.redeemSignInCode>>;
+    try {
+      claims = await microsoft.redeemSignInCode({
+        code: query.code,
+        codeVerifier: unseal<string>(services.secret, flow.sealedCodeVerifier),
+        redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+        scopes: signInScopes,
+        expectedNonce: flow.nonce,
+      });
+    } catch (e) {
+      if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
+      throw e;
+    }
+    if (claims.isPersonalAccount) throw new RegistrationFailure("personal_account");
+    if (!claims.wids.includes(GLOBAL_ADMINISTRATOR_ROLE))
+      throw new RegistrationFailure("not_global_admin");
+    const tenantId = claims.tid.toLowerCase();
+    if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
+      throw new RegistrationFailure("tenant_already_bound");
+
+    const state = randomToken();
+    const now = services.now();
+    await services.db.transaction(async (tx) => {
+      const moved = await tx
+        .update(microsoftFlows)
+        .set({
+          round: "admin_consent",
+          stateHash: hashToken(state),
+          tenantId,
+          adminOid: claims.oid,
+          adminUpn: claims.preferredUsername ?? null,
+          adminName: claims.name ?? null,
+          adminRoles: claims.wids,
+          expiresAt: new Date(now.getTime() + flowTtlMs),
+        })
+        .where(
+          and(
+            eq(microsoftFlows.id, flow.id),
+            eq(microsoftFlows.round, "sign_in"),
+            isNull(microsoftFlows.usedAt),
+          ),
+        )
+        .returning({ id: microsoftFlows.id });
+      // A concurrent redirect with the same state won the race.
+      if (moved.length === 0) throw new RegistrationFailure("state_invalid");
+      const [enterprise] = await tx
+        .select()
+        .from(enterprises)
+        .where(eq(enterprises.id, flow.enterpriseId));
+      await recordAudit(tx, who, {
+        action: "enterprise.registration_signed_in",
+        target: { type: "enterprise", id: flow.enterpriseId, label: enterprise?.name ?? null },
+        path: enterprise ? auditPathOf(enterprise) : { enterpriseId: flow.enterpriseId },
+        after: { tenantId, adminOid: claims.oid, adminUpn: claims.preferredUsername ?? null },
+      });
+    });
+    return microsoft.buildAdminConsentUrl({
+      tenantId,
+      redirectUri: `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+      state,
+    });
+  } catch (e) {
+    if (e instanceof RegistrationFailure) {
+      if (e.reason !== "state_invalid") await failFlow(services, flow, e.reason, who);
+      return failurePage(services, e.reason);
+    }
+    if (e instanceof AppError && e.code === "microsoft_not_configured") {
+      await failFlow(services, flow, "microsoft_unavailable", who);
+      return failurePage(services, "microsoft_unavailable");
+    }
+    throw e;
+  }
+}

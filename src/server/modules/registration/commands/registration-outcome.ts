@@ -1,0 +1,82 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { RegistrationFailureReason } from "../../../../shared/contracts/registration.ts";
+import type { Who } from "../../../authz/actor.ts";
+import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import type { AppError } from "../../../lib/errors.ts";
+import type { Services } from "../../../services.ts";
+import { recordAudit } from "../../audit/index.ts";
+import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import type { MicrosoftFlowRow } from "../registration.queries.ts";
+
+/** A registration that must stop: the browser goes to the failure page with this reason. */
+export class RegistrationFailure extends Error {
+  constructor(
+    readonly reason: RegistrationFailureReason,
+    detail?: string,
+  ) {
+    super(detail ?? reason);
+  }
+}
+
+/** Where the browser lands after the Microsoft rounds. */
+export function failurePage(services: Services, reason: RegistrationFailureReason): string {
+  return `${services.publicUrl}/complete/failed?reason=${encodeURIComponent(reason)}`;
+}
+
+export function successPage(services: Services, enterpriseName: string): string {
+  return `${services.publicUrl}/complete/done?enterprise=${encodeURIComponent(enterpriseName)}`;
+}
+
+/** The failure reason for a Microsoft error met during a round. */
+export function reasonOfMicrosoftError(error: AppError): RegistrationFailureReason {
+  switch (error.code) {
+    case "microsoft_consent_required":
+      return "consent_declined";
+    case "microsoft_sign_in_failed":
+      return "sign_in_failed";
+    default:
+      return "microsoft_unavailable";
+  }
+}
+
+/**
+ * Ends a flow as failed (single use: its state can never be replayed) and records why. Nothing
+ * else is written: a failed registration binds nothing.
+ */
+export async function failFlow(
+  services: Services,
+  flow: MicrosoftFlowRow,
+  reason: RegistrationFailureReason,
+  who: Who,
+): Promise<void> {
+  await services.db.transaction(async (tx) => {
+    const ended = await tx
+      .update(microsoftFlows)
+      .set({ usedAt: services.now(), failure: reason })
+      .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
+      .returning({ id: microsoftFlows.id });
+    if (ended.length === 0) return;
+    const [enterprise] = await tx
+      .select()
+      .from(enterprises)
+      .where(eq(enterprises.id, flow.enterpriseId));
+    if (!enterprise) return;
+    await recordAudit(tx, who, {
+      action: "enterprise.registration_failed",
+      target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+      path: auditPathOf(enterprise),
+      after: { reason, round: flow.round, tenantId: flow.tenantId },
+    });
+  });
+}
+
+/** The flow's state is usable: known, not used, not expired, in the expected round. */
+export function assertFlowUsable(
+  flow: MicrosoftFlowRow | null,
+  round: MicrosoftFlowRow["round"],
+  now: Date,
+): asserts flow is MicrosoftFlowRow {
+  if (!flow || flow.usedAt || flow.expiresAt <= now || flow.round !== round) {
+    throw new RegistrationFailure("state_invalid");
+  }
+}

@@ -1,0 +1,32 @@
+import { and, eq, ne } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { enterprises, microsoftFlows } from "../../db/schema/index.ts";
+import { hashToken } from "../../lib/secrets.ts";
+
+export type MicrosoftFlowRow = typeof microsoftFlows.$inferSelect;
+
+/**
+ * The flow a Microsoft redirect's `state` belongs to (only the state's SHA-256 is stored). Not
+ * scoped: the state is the capability; an unknown one finds nothing.
+ */
+export async function findFlowByState(db: Db, state: string): Promise<MicrosoftFlowRow | null> {
+  if (!state || state.length > 200) return null;
+  const [row] = await db
+    .select()
+    .from(microsoftFlows)
+    .where(eq(microsoftFlows.stateHash, hashToken(state)));
+  return row ?? null;
+}
+
+/** True when another enterprise is already bound to this Microsoft tenant. */
+export async function isTenantBoundElsewhere(
+  db: Db,
+  tenantId: string,
+  enterpriseId: string,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ id: enterprises.id })
+    .from(enterprises)
+    .where(and(eq(enterprises.tenantId, tenantId), ne(enterprises.id, enterpriseId)));
+  return Boolean(row);
+}

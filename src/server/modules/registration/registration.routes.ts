@@ -1,0 +1,95 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { VerifyEnterpriseInvitationBody } from "../../../shared/contracts/enterprises.ts";
+import type { Services } from "../../services.ts";
+import { completeRegistrationConsent } from "./commands/complete-registration-consent.ts";
+import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
+import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
+
+/** Public, and each call reaches Microsoft: strict per-address limits. */
+const publicMicrosoftStep = { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } };
+
+const text = z.string().max(4096).optional();
+
+const SignInRedirectQuery = z.object({
+  code: text,
+  state: text,
+  error: text,
+  error_description: text,
+});
+
+const AdminConsentRedirectQuery = z.object({
+  admin_consent: text,
+  tenant: text,
+  state: text,
+  error: text,
+  error_description: text,
+});
+
+/**
+ * Registration of an enterprise through Microsoft (seed 3), the API part mounted under `/api/v1`:
+ * "Sign in with Microsoft" on the Complete page.
+ */
+export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      "/enterprise-invitations/sign-in",
+      {
+        schema: {
+          body: VerifyEnterpriseInvitationBody,
+          tags: ["enterprises"],
+          summary:
+            "Complete page: check the code again and start the Microsoft sign-in (returns the URL to open)",
+        },
+        config: publicMicrosoftStep,
+      },
+      async (request) => startRegistrationSignIn(services, request.body, request.ip),
+    );
+  };
+}
+
+/**
+ * Microsoft's two redirects (MS_REDIRECT_PATH, MS_ADMIN_CONSENT_REDIRECT_PATH), mounted at the
+ * root because their paths are configuration. Every outcome is a 302 to a web page.
+ */
+export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZod {
+  return async (app) => {
+    const who = (ip: string) => ({
+      actor: null,
+      label: "Microsoft Global Administrator",
+      clientAddress: ip,
+    });
+    app.get(
+      services.env.MS_REDIRECT_PATH,
+      {
+        schema: {
+          querystring: SignInRedirectQuery,
+          tags: ["enterprises"],
+          summary: "Microsoft sign-in redirect (round 1 of enterprise registration)",
+        },
+        config: publicMicrosoftStep,
+      },
+      async (request, reply) =>
+        reply.redirect(
+          await completeRegistrationSignIn(services, request.query, who(request.ip)),
+          302,
+        ),
+    );
+    app.get(
+      services.env.MS_ADMIN_CONSENT_REDIRECT_PATH,
+      {
+        schema: {
+          querystring: AdminConsentRedirectQuery,
+          tags: ["enterprises"],
+          summary: "Microsoft admin consent redirect (round 2 of enterprise registration)",
+        },
+        config: publicMicrosoftStep,
+      },
+      async (request, reply) =>
+        reply.redirect(
+          await completeRegistrationConsent(services, request.query, who(request.ip)),
+          302,
+        ),
+    );
+  };
+}

@@ -1,0 +1,115 @@
+import { Alert, List, Stack, Text, Title } from "@mantine/core";
+import { getRouteApi } from "@tanstack/react-router";
+import {
+  type RegistrationFailureReason,
+  registrationFailureReasons,
+} from "../../../shared/contracts/registration.ts";
+import { IconAlertCircle, IconCircleCheck } from "../../components/icons.tsx";
+
+const doneRoute = getRouteApi("/public/complete/done");
+const failedRoute = getRouteApi("/public/complete/failed");
+
+/** Where the Microsoft rounds end when the enterprise is registered (seed 3). */
+export function RegistrationDonePage() {
+  const { enterprise } = doneRoute.useSearch();
+  return (
+    <Stack gap="lg">
+      <Title order={1} fz="h3">
+        Registration complete
+      </Title>
+      <Alert
+        color="teal"
+        variant="light"
+        icon={<IconCircleCheck />}
+        title="Microsoft 365 is connected"
+      >
+        {enterprise ? `${enterprise} is` : "Your organization is"} now linked to Teamgate. The
+        permissions you granted are recorded and your service provider sees the enterprise as
+        registered.
+      </Alert>
+      <Text size="sm">What happens next:</Text>
+      <List size="sm" spacing={4}>
+        <List.Item>Your service provider sets up direct routing for your Teams tenant.</List.Item>
+        <List.Item>Teams users are synchronised and given their phone numbers.</List.Item>
+        <List.Item>You can close this page; nothing else is needed from you right now.</List.Item>
+      </List>
+    </Stack>
+  );
+}
+
+const failures: Record<RegistrationFailureReason, { title: string; what: string; todo: string }> = {
+  invitation_invalid: {
+    title: "This invitation can no longer be used",
+    what: "The invitation was used, replaced by a newer one, expired, or the enterprise was disabled.",
+    todo: "Ask your service provider to resend the invitation, then use the link and code in the newest e-mail.",
+  },
+  consent_declined: {
+    title: "Consent was not granted",
+    what: "The Microsoft consent screen was cancelled, so Teamgate was not given the permissions it needs.",
+    todo: "Open the invitation link again and, on Microsoft's screens, tick “Consent on behalf of your organization” and click Accept both times.",
+  },
+  not_global_admin: {
+    title: "A Global Administrator must sign in",
+    what: "The Microsoft account you used does not hold the Global Administrator role in its organization.",
+    todo: "Sign in with an account that holds the Global Administrator role. Open the invitation link again to retry.",
+  },
+  personal_account: {
+    title: "A work account is needed",
+    what: "You signed in with a personal Microsoft account; Teams for your organization needs a work or school account.",
+    todo: "Open the invitation link again and sign in with your organization's Global Administrator account.",
+  },
+  tenant_already_bound: {
+    title: "This Microsoft 365 organization is already connected",
+    what: "The Microsoft 365 organization you signed in to is already linked to another enterprise in Teamgate.",
+    todo: "Sign in with the Global Administrator of the right organization, or contact your service provider.",
+  },
+  state_invalid: {
+    title: "This sign-in has expired or was already used",
+    what: "The Microsoft sign-in took too long, was already completed, or did not start from this site.",
+    todo: "Open the invitation link again and start the sign-in once more.",
+  },
+  microsoft_unavailable: {
+    title: "Microsoft is not answering right now",
+    what: "Microsoft could not confirm your organization. Nothing was changed and your invitation is still valid.",
+    todo: "Wait a few minutes, then open the invitation link again and retry.",
+  },
+  sign_in_failed: {
+    title: "The Microsoft sign-in could not be completed",
+    what: "Microsoft did not return a usable sign-in. Nothing was changed and your invitation is still valid.",
+    todo: "Open the invitation link again and retry. If it keeps failing, contact your service provider.",
+  },
+};
+
+export function registrationReasonOf(raw: unknown): RegistrationFailureReason | undefined {
+  return registrationFailureReasons.find((r) => r === raw);
+}
+
+/** Where every failure of the Microsoft rounds ends: what went wrong and what to do. Nothing is bound. */
+export function RegistrationFailedPage() {
+  const { reason } = failedRoute.useSearch();
+  const failure = failures[reason ?? "sign_in_failed"];
+  return (
+    <Stack gap="lg">
+      <Title order={1} fz="h3">
+        Registration not completed
+      </Title>
+      <Alert
+        color="red"
+        variant="light"
+        icon={<IconAlertCircle />}
+        title={failure.title}
+        role="alert"
+      >
+        <Stack gap={6}>
+          <Text size="sm">{failure.what}</Text>
+          <Text size="sm" fw={500}>
+            {failure.todo}
+          </Text>
+        </Stack>
+      </Alert>
+      <Text size="sm" c="dimmed">
+        Your Microsoft 365 organization was not linked to Teamgate.
+      </Text>
+    </Stack>
+  );
+}
