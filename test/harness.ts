@@ -9,7 +9,10 @@ import { defaultPassword } from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer.ts";
-import { microsoftConfigFromEnv } from "../src/server/integrations/microsoft/config.ts";
+import {
+  microsoftConfigFromEnv,
+  requiredAppPermissions,
+} from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
@@ -137,6 +140,7 @@ export async function createTestApp(
     emulator.control.registerApp({
       ...testMicrosoftApp,
       displayName: "Teamgate (test)",
+      appRoles: [...requiredAppPermissions],
       redirectUris: [
         `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
         `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,

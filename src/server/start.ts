@@ -8,6 +8,7 @@ import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
 import { inboxRoutes } from "./integrations/mail/inbox.routes.ts";
+import { requiredAppPermissions } from "./integrations/microsoft/config.ts";
 import { startWorker } from "./jobs/worker.ts";
 import { createLogger, createServices, publicUrlOf, type Role, webRoot } from "./main.ts";
 import { seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
@@ -136,6 +137,7 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
       clientId: env.MS_CLIENT_ID,
       clientSecret: env.MS_CLIENT_SECRET,
       displayName: "Teamgate",
+      appRoles: [...requiredAppPermissions],
       redirectUris: [
         `${publicUrl}${env.MS_REDIRECT_PATH}`,
         `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
@@ -171,6 +173,7 @@ export function configureEmulatorApp(
   emulator.control.registerApp({
     ...app,
     displayName: "Teamgate (development)",
+    appRoles: [...requiredAppPermissions],
     redirectUris: [
       `${publicUrl}${env.MS_REDIRECT_PATH}`,
       `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,

@@ -1,6 +1,11 @@
 import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitation-email.job.ts";
+import { assignTeamsAdminRoleJob } from "../modules/registration/jobs/assign-teams-admin-role.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 
 /** Every durable job, listed explicitly so a worker knows exactly what it serves. */
-export const jobs: JobDefinition[] = [sendPasswordResetJob, sendInvitationEmailJob];
+export const jobs: JobDefinition[] = [
+  sendPasswordResetJob,
+  sendInvitationEmailJob,
+  assignTeamsAdminRoleJob,
+];

@@ -45,3 +45,16 @@ const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isTenantId(value: string): boolean {
   return guid.test(value);
 }
+
+/**
+ * The application permissions (app roles) the platform's Entra application must request, granted
+ * in round 2 of registration: read the tenant, its users and groups, find our own service
+ * principal, and assign it the Teams Administrator role.
+ */
+export const requiredAppPermissions = [
+  "Organization.Read.All",
+  "User.Read.All",
+  "Group.Read.All",
+  "Application.Read.All",
+  "RoleManagement.ReadWrite.Directory",
+] as const;

@@ -50,6 +50,8 @@ export interface BatchResponse {
 
 export interface GraphClient {
   get<T>(path: string): Promise<T>;
+  /** A JSON POST; 429 and 503/504 are retried like reads, so the call must be safe to repeat. */
+  post<T>(path: string, body: unknown): Promise<T>;
   /** Follows `@odata.nextLink` one page at a time: the next page is requested only when pulled. */
   pages<T>(path: string): AsyncGenerator<GraphPage<T>, void, undefined>;
   /** Up to 20 requests in one `$batch`; throttled or unavailable sub-requests are re-sent. */
@@ -226,6 +228,10 @@ export function createGraphClient(options: {
     async get<T>(path: string): Promise<T> {
       const url = resolve(path);
       return (await send("GET", url)) as T;
+    },
+
+    async post<T>(path: string, body: unknown): Promise<T> {
+      return (await send("POST", resolve(path), body)) as T;
     },
 
     async *pages<T>(path: string): AsyncGenerator<GraphPage<T>, void, undefined> {

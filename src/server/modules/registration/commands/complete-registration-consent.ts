@@ -4,12 +4,14 @@ import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
+import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
 import { findFlowByState, isTenantBoundElsewhere } from "../registration.queries.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
@@ -101,6 +103,9 @@ export async function completeRegistrationConsent(
             tenantName,
             grantedPermissions: granted,
             registeredAt: now,
+            teamsAdminRoleState: "pending",
+            teamsAdminRoleError: null,
+            teamsAdminRoleAssignedAt: null,
             updatedAt: now,
           })
           .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
@@ -127,6 +132,8 @@ export async function completeRegistrationConsent(
               lastSignInAt: now,
             },
           });
+        // Next step of registration, committed with it: the Teams Administrator role.
+        await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
         await recordAudit(tx, who, {
           action: "enterprise.registered",
           target: { type: "enterprise", id: row.id, label: row.name },

@@ -1,0 +1,152 @@
+/**
+ * The Teams Administrator role job, after a real registration through both Microsoft rounds, against
+ * the emulator over HTTPS (msal-node, our Graph client). Nothing is mocked.
+ */
+import { eq, sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Client, createTestApp, signIn, type TestApp } from "../../../../../test/harness.ts";
+import { enterprises } from "../../../db/schema/index.ts";
+import { buildWorld, type World } from "../../../db/seed/factories.ts";
+import { registerEnterprise } from "../registration.test-support.ts";
+import {
+  assignTeamsAdminRoleJob,
+  teamsAdministratorRoleId,
+} from "./assign-teams-admin-role.job.ts";
+
+let t: TestApp;
+let world: World;
+let reseller: Client;
+
+beforeAll(async () => {
+  t = await createTestApp({ microsoft: true });
+  world = await buildWorld(t.services.db);
+  reseller = await signIn(t.app, world.a.resellerAdmin.username);
+});
+afterEach(() => t.emulator!.control.clearFaults());
+afterAll(() => t.close());
+
+const name = assignTeamsAdminRoleJob.name;
+
+const enterpriseRow = async (id: string) =>
+  (await t.services.db.select().from(enterprises).where(eq(enterprises.id, id)))[0]!;
+
+/** Our service principal in the tenant and its Teams Administrator assignments. */
+function teamsAdminAssignments(tenantId: string) {
+  const state = t.emulator!.control.tenantState(tenantId);
+  const sp = state.servicePrincipals.find((s) => s.appId === t.services.env.MS_CLIENT_ID);
+  expect(sp).toBeDefined();
+  return state.roleAssignments.filter(
+    (a) => a.principalId === sp!.id && a.roleDefinitionId === teamsAdministratorRoleId,
+  );
+}
+
+/** The queued jobs of this enterprise, newest first. */
+async function jobsOf(enterpriseId: string) {
+  const result = (await t.services.db.execute(
+    sql`SELECT id, state FROM pgboss.job WHERE name = ${name} AND data->>'enterpriseId' = ${enterpriseId} ORDER BY created_on DESC`,
+  )) as unknown as { rows: { id: string; state: string }[] };
+  return result.rows;
+}
+
+describe("Assigning our service principal the Teams Administrator role", () => {
+  it("is queued with the registration and assigns the role directory-wide", async () => {
+    const { enterpriseId, tenantId } = await registerEnterprise(t, world, reseller);
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      status: "registered",
+      teamsAdminRoleState: "pending",
+      teamsAdminRoleAssignedAt: null,
+    });
+    expect((await enterpriseRow(enterpriseId)).grantedPermissions).toEqual(
+      expect.arrayContaining(["Application.Read.All", "RoleManagement.ReadWrite.Directory"]),
+    );
+    expect(await jobsOf(enterpriseId)).toEqual([expect.objectContaining({ state: "created" })]);
+    expect(teamsAdminAssignments(tenantId)).toEqual([]);
+
+    await t.services.drain(name);
+
+    expect(teamsAdminAssignments(tenantId)).toEqual([
+      expect.objectContaining({ directoryScopeId: "/" }),
+    ]);
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      teamsAdminRoleState: "assigned",
+      teamsAdminRoleError: null,
+      teamsAdminRoleAssignedAt: expect.any(Date),
+    });
+    expect(await jobsOf(enterpriseId)).toEqual([expect.objectContaining({ state: "completed" })]);
+  });
+
+  it("is harmless when run again, even when the role is already assigned", async () => {
+    const { enterpriseId, tenantId } = await registerEnterprise(t, world, reseller);
+    await t.services.drain(name);
+    const meta = { id: "again", attempt: 1, isLastAttempt: false };
+    // A second run of a completed job does nothing.
+    await assignTeamsAdminRoleJob.handle(t.services, { enterpriseId }, meta);
+    expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
+
+    // A retry after a success that was not recorded: Graph's conflict counts as assigned.
+    await t.services.db
+      .update(enterprises)
+      .set({ teamsAdminRoleState: "pending", teamsAdminRoleAssignedAt: null })
+      .where(eq(enterprises.id, enterpriseId));
+    await assignTeamsAdminRoleJob.handle(t.services, { enterpriseId }, meta);
+    expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      teamsAdminRoleState: "assigned",
+      teamsAdminRoleError: null,
+      teamsAdminRoleAssignedAt: expect.any(Date),
+    });
+  });
+
+  it("keeps the state pending with the error on a 503, fails the job for a retry, then assigns", async () => {
+    const { enterpriseId, tenantId } = await registerEnterprise(t, world, reseller);
+    t.emulator!.control.injectFault({
+      path: "/v1\\.0/roleManagement/directory/roleAssignments",
+      tenantId,
+      status: 503,
+    });
+    expect(await t.services.drain(name)).toBe(1);
+    const failed = await enterpriseRow(enterpriseId);
+    expect(failed).toMatchObject({
+      teamsAdminRoleState: "pending",
+      teamsAdminRoleAssignedAt: null,
+    });
+    expect(failed.teamsAdminRoleError).toMatch(/unavailable/i);
+    const [job] = await jobsOf(enterpriseId);
+    expect(job?.state).toBe("retry");
+    expect(teamsAdminAssignments(tenantId)).toEqual([]);
+
+    t.emulator!.control.clearFaults();
+    // The retry's back-off has elapsed.
+    await t.services.db.execute(
+      sql`UPDATE pgboss.job SET start_after = now() WHERE name = ${name} AND id = ${job!.id}`,
+    );
+    expect(await t.services.drain(name)).toBe(1);
+    expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      teamsAdminRoleState: "assigned",
+      teamsAdminRoleError: null,
+      teamsAdminRoleAssignedAt: expect.any(Date),
+    });
+    expect((await jobsOf(enterpriseId))[0]?.state).toBe("completed");
+  });
+
+  it("marks the role failed after the last attempt", async () => {
+    const { enterpriseId, tenantId } = await registerEnterprise(t, world, reseller);
+    t.emulator!.control.injectFault({
+      path: "/v1\\.0/roleManagement/directory/roleAssignments",
+      tenantId,
+      status: 503,
+    });
+    await expect(
+      assignTeamsAdminRoleJob.handle(
+        t.services,
+        { enterpriseId },
+        { id: "last", attempt: 9, isLastAttempt: true },
+      ),
+    ).rejects.toThrow();
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      teamsAdminRoleState: "failed",
+      teamsAdminRoleError: expect.stringMatching(/unavailable/i),
+    });
+  });
+});

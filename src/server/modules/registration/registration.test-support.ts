@@ -1,0 +1,74 @@
+import { expect } from "vitest";
+import { type Client, clientOf, type TestApp } from "../../../../test/harness.ts";
+import type { World } from "../../db/seed/factories.ts";
+import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
+import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
+
+const password = "Passw0rd!emulator";
+let n = 0;
+
+/** Follows one of our redirect routes in-process: where it sends the browser. */
+async function follow(t: TestApp, url: URL): Promise<string> {
+  const res = await t.app.inject({ method: "GET", url: `${url.pathname}${url.search}` });
+  expect(res.statusCode).toBe(302);
+  return String(res.headers.location);
+}
+
+/**
+ * A fresh emulator tenant and an enterprise of reseller A registered with it through both
+ * Microsoft rounds (the Global Administrator accepts everything). Returns the ids.
+ */
+export async function registerEnterprise(
+  t: TestApp,
+  world: World,
+  reseller: Client,
+): Promise<{ enterpriseId: string; tenantId: string }> {
+  const emulator = t.emulator!;
+  const tag = `${process.pid}x${++n}`;
+  const domain = `role${tag}.example`;
+  const tenant = emulator.control.seedTenant({
+    displayName: `Role tenant ${tag}`,
+    domain,
+    users: [
+      {
+        userPrincipalName: `admin@${domain}`,
+        displayName: "Global Admin",
+        password,
+        roles: ["globalAdministrator"],
+      },
+    ],
+  });
+  const res = await reseller.post(
+    `/api/v1/resellers/${world.a.reseller.id}/enterprises`,
+    enterpriseBody(`role${tag}`, {
+      regionIds: world.regions.map((r) => r.id),
+      pbxTypeIds: [world.pbxTypes[0]!.id],
+    }),
+  );
+  expect(res.status).toBe(201);
+  const enterprise = res.body as { id: string; adminEmail: string };
+  await t.services.drain("invitations.send-email");
+  const invitation = lastInvitationMail(t.services.mailer, enterprise.adminEmail);
+
+  const start = await clientOf(t.app).post("/api/v1/enterprise-invitations/sign-in", {
+    token: invitation.token,
+    code: invitation.code,
+  });
+  expect(start.status).toBe(200);
+  const browser = new FormBrowser(emulator.caPem, [t.services.publicUrl]);
+  try {
+    expect(await browser.open(start.body.url)).toBeNull();
+    let landed = await browser.submit({ login: `admin@${domain}`, passwd: password });
+    if (!landed) landed = await browser.submit({ accept: "1", consent_on_behalf: "1" });
+    if (!landed) throw new Error(`no redirect after round 1:\n${browser.html.slice(0, 1500)}`);
+    const adminConsent = await follow(t, landed);
+    expect(adminConsent).toContain("/v2.0/adminconsent?");
+    landed = await browser.open(adminConsent);
+    if (!landed) landed = await browser.submit({ accept: "1" });
+    if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
+    expect(await follow(t, landed)).toContain("/complete/done?");
+  } finally {
+    await browser.close();
+  }
+  return { enterpriseId: enterprise.id, tenantId: tenant.tenantId };
+}
