@@ -29,6 +29,22 @@ export interface ErrorTarget {
   getValues(): object;
 }
 
+/**
+ * Validates a form's values with their shared contract before they are sent. When they are not
+ * valid it marks each field, moves focus to the first one and returns null.
+ */
+export function validateForm<S extends z.ZodType>(
+  form: ErrorTarget,
+  schema: S,
+  value: unknown,
+): z.output<S> | null {
+  const parsed = parseWith(schema, value);
+  if (parsed.ok) return parsed.data;
+  form.setErrors(parsed.fields);
+  focusFirstError();
+  return null;
+}
+
 /** What could not be placed next to a control: shown in the form's Alert. */
 export interface FormFailure {
   message: string;

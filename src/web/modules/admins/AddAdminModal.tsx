@@ -5,7 +5,7 @@ import {
   type AdminWithTemporaryPassword,
   CreateAdminBody,
 } from "../../../shared/contracts/organizations.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { useCreateAdmin } from "./admins.api.ts";
 
@@ -40,13 +40,9 @@ function AddAdminForm({
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(CreateAdminBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    create.mutate(parsed.data, {
+    const parsed = validateForm(form, CreateAdminBody, values);
+    if (!parsed) return;
+    create.mutate(parsed, {
       onSuccess: onCreated,
       onError: (error) => setFailure(placeErrors(form, error)),
     });

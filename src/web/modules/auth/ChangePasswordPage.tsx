@@ -4,7 +4,7 @@ import { notifications } from "@mantine/notifications";
 import { useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { ChangePasswordBody } from "../../../shared/contracts/auth.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { IconLock } from "../../components/icons.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
@@ -25,13 +25,9 @@ export function ChangePasswordPage() {
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(ChangePasswordBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    change.mutate(parsed.data, {
+    const parsed = validateForm(form, ChangePasswordBody, values);
+    if (!parsed) return;
+    change.mutate(parsed, {
       onSuccess: () => {
         notifications.show({
           color: "teal",

@@ -3,7 +3,7 @@ import { useForm } from "@mantine/form";
 import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { PasswordResetRequestBody } from "../../../shared/contracts/auth.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { IconMail } from "../../components/icons.tsx";
 import { useRequestPasswordReset } from "./auth.api.ts";
@@ -17,13 +17,9 @@ export function ForgotPasswordPage() {
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(PasswordResetRequestBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    requestReset.mutate(parsed.data, {
+    const parsed = validateForm(form, PasswordResetRequestBody, values);
+    if (!parsed) return;
+    requestReset.mutate(parsed, {
       onSuccess: (result) => setSent(result.message),
       onError: (error) => setFailure(placeErrors(form, error)),
     });

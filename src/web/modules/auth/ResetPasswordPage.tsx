@@ -3,7 +3,7 @@ import { useForm } from "@mantine/form";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { PasswordResetCompleteBody } from "../../../shared/contracts/auth.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { IconAlertCircle } from "../../components/icons.tsx";
 import { PasswordField } from "../../components/PasswordField.tsx";
@@ -21,13 +21,9 @@ export function ResetPasswordPage() {
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(PasswordResetCompleteBody, { ...values, token: token ?? "" });
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    complete.mutate(parsed.data, {
+    const parsed = validateForm(form, PasswordResetCompleteBody, { ...values, token: token ?? "" });
+    if (!parsed) return;
+    complete.mutate(parsed, {
       onSuccess: () => void navigate({ to: "/sign-in", search: { notice: "password_reset" } }),
       onError: (error) => setFailure(placeErrors(form, error, { token: "Reset link" })),
     });

@@ -3,7 +3,7 @@ import { useForm } from "@mantine/form";
 import { getRouteApi, Link, useRouter } from "@tanstack/react-router";
 import { useState } from "react";
 import { LoginBody } from "../../../shared/contracts/auth.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { IconCircleCheck, IconInfo } from "../../components/icons.tsx";
 import { PasswordField } from "../../components/PasswordField.tsx";
@@ -39,13 +39,9 @@ export function SignInPage() {
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(LoginBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    signIn.mutate(parsed.data, {
+    const parsed = validateForm(form, LoginBody, values);
+    if (!parsed) return;
+    signIn.mutate(parsed, {
       onSuccess: (session) => {
         if (session.account.mustChangePassword) {
           void router.navigate({ to: "/change-password" });

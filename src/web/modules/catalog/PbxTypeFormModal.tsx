@@ -3,7 +3,7 @@ import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 import { CreatePbxTypeBody, type PbxTypeView } from "../../../shared/contracts/catalog.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { hostingTypeLabels, useSavePbxType } from "./catalog.api.ts";
 
@@ -44,13 +44,9 @@ function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(CreatePbxTypeBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    save.mutate(pbxType ? { id: pbxType.id, body: parsed.data } : { body: parsed.data }, {
+    const parsed = validateForm(form, CreatePbxTypeBody, values);
+    if (!parsed) return;
+    save.mutate(pbxType ? { id: pbxType.id, body: parsed } : { body: parsed }, {
       onSuccess: (saved) => {
         notifications.show({
           color: "teal",

@@ -3,7 +3,7 @@ import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
 import { CreateRegionBody, type RegionView } from "../../../shared/contracts/catalog.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { useSaveRegion } from "./catalog.api.ts";
 
@@ -41,13 +41,9 @@ function RegionForm({ region, onDone }: { region: RegionView | null; onDone(): v
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(CreateRegionBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    save.mutate(region ? { id: region.id, body: parsed.data } : { body: parsed.data }, {
+    const parsed = validateForm(form, CreateRegionBody, values);
+    if (!parsed) return;
+    save.mutate(region ? { id: region.id, body: parsed } : { body: parsed }, {
       onSuccess: (saved) => {
         notifications.show({
           color: "teal",

@@ -23,7 +23,7 @@ import {
   type EnterpriseView,
   UpdateEnterpriseBody,
 } from "../../../shared/contracts/enterprises.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { DualList } from "../../components/DualList.tsx";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { FormSection } from "../../components/FormSection.tsx";
@@ -192,13 +192,13 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
     if (existing) {
       const { adminEmail, ...rest } = body;
       const changedEmail = emailEditable && adminEmail.trim().toLowerCase() !== existing.adminEmail;
-      const parsed = parseWith(UpdateEnterpriseBody, changedEmail ? { ...rest, adminEmail } : rest);
-      if (!parsed.ok) {
-        form.setErrors(parsed.fields);
-        focusFirstError();
-        return;
-      }
-      update.mutate(parsed.data, {
+      const parsed = validateForm(
+        form,
+        UpdateEnterpriseBody,
+        changedEmail ? { ...rest, adminEmail } : rest,
+      );
+      if (!parsed) return;
+      update.mutate(parsed, {
         onSuccess: (saved) => {
           notifications.show({
             color: "teal",
@@ -212,14 +212,10 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
       });
       return;
     }
-    const parsed = parseWith(CreateEnterpriseBody, body);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
+    const parsed = validateForm(form, CreateEnterpriseBody, body);
+    if (!parsed) return;
     create.mutate(
-      { resellerId: resellerId ?? "", body: parsed.data },
+      { resellerId: resellerId ?? "", body: parsed },
       {
         onSuccess: (saved) => {
           notifications.show({

@@ -5,7 +5,7 @@ import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import { ActivateBody } from "../../../shared/contracts/organizations.ts";
 import { isApiError } from "../../api/client.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { formatDateTime } from "../../components/format.ts";
 import { PageLoader } from "../../components/PageLoader.tsx";
@@ -53,13 +53,9 @@ function ActivationForm({ token }: { token: string }) {
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(ActivateBody, { ...values, token });
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    activate.mutate(parsed.data, {
+    const parsed = validateForm(form, ActivateBody, { ...values, token });
+    if (!parsed) return;
+    activate.mutate(parsed, {
       onSuccess: () => void navigate({ to: "/sign-in", search: { notice: "activated" } }),
       onError: (error) => {
         setFailure(placeErrors(form, error, { token: "Invitation link" }));

@@ -9,7 +9,7 @@ import {
   VerifyEnterpriseInvitationBody,
 } from "../../../shared/contracts/enterprises.ts";
 import { isApiError } from "../../api/client.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { formatDateTime } from "../../components/format.ts";
 import { IconCircleCheck, IconMicrosoft } from "../../components/icons.tsx";
@@ -73,14 +73,10 @@ function CodeForm({
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = parseWith(VerifyEnterpriseInvitationBody, { ...values, token });
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    verify.mutate(parsed.data, {
-      onSuccess: (check) => onVerified({ check, code: parsed.data.code }),
+    const parsed = validateForm(form, VerifyEnterpriseInvitationBody, { ...values, token });
+    if (!parsed) return;
+    verify.mutate(parsed, {
+      onSuccess: (check) => onVerified({ check, code: parsed.code }),
       onError: (error) => {
         setFailure(placeErrors(form, error, { token: "Invitation link" }));
         focusFirstError();

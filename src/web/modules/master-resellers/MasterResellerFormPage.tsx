@@ -10,7 +10,7 @@ import {
   type OrganizationView,
   UpdateMasterResellerBody,
 } from "../../../shared/contracts/organizations.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { FormSection } from "../../components/FormSection.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
@@ -115,13 +115,9 @@ function MasterResellerForm({ existing, regions, pbxTypes }: FormProps) {
     setFailure(null);
     if (existing) {
       const { email: _email, ...editable } = values;
-      const parsed = parseWith(UpdateMasterResellerBody, editable);
-      if (!parsed.ok) {
-        form.setErrors(parsed.fields);
-        focusFirstError();
-        return;
-      }
-      update.mutate(parsed.data, {
+      const parsed = validateForm(form, UpdateMasterResellerBody, editable);
+      if (!parsed) return;
+      update.mutate(parsed, {
         onSuccess: (saved) => {
           notifications.show({ color: "teal", message: `${saved.name} saved` });
           done();
@@ -130,13 +126,9 @@ function MasterResellerForm({ existing, regions, pbxTypes }: FormProps) {
       });
       return;
     }
-    const parsed = parseWith(CreateMasterResellerBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
-    create.mutate(parsed.data, {
+    const parsed = validateForm(form, CreateMasterResellerBody, values);
+    if (!parsed) return;
+    create.mutate(parsed, {
       onSuccess: (saved) => {
         notifications.show({
           color: "teal",

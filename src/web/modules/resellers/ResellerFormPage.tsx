@@ -21,7 +21,7 @@ import {
   type OrganizationView,
   UpdateResellerBody,
 } from "../../../shared/contracts/organizations.ts";
-import { type FormFailure, focusFirstError, parseWith, placeErrors } from "../../api/forms.ts";
+import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { FormSection } from "../../components/FormSection.tsx";
 import { IconInfo } from "../../components/icons.tsx";
@@ -163,13 +163,9 @@ function ResellerForm({ masterId, existing, regions, pbxTypes }: FormProps) {
     setFailure(null);
     if (existing) {
       const { email: _email, ...editable } = values;
-      const parsed = parseWith(UpdateResellerBody, editable);
-      if (!parsed.ok) {
-        form.setErrors(parsed.fields);
-        focusFirstError();
-        return;
-      }
-      update.mutate(parsed.data, {
+      const parsed = validateForm(form, UpdateResellerBody, editable);
+      if (!parsed) return;
+      update.mutate(parsed, {
         onSuccess: (saved) => {
           notifications.show({ color: "teal", message: `${saved.name} saved` });
           done();
@@ -178,14 +174,10 @@ function ResellerForm({ masterId, existing, regions, pbxTypes }: FormProps) {
       });
       return;
     }
-    const parsed = parseWith(CreateResellerBody, values);
-    if (!parsed.ok) {
-      form.setErrors(parsed.fields);
-      focusFirstError();
-      return;
-    }
+    const parsed = validateForm(form, CreateResellerBody, values);
+    if (!parsed) return;
     create.mutate(
-      { masterId: masterId ?? "", body: parsed.data },
+      { masterId: masterId ?? "", body: parsed },
       {
         onSuccess: (saved) => {
           notifications.show({
