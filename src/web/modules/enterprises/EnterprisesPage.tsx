@@ -8,6 +8,7 @@ import { IconBuilding, IconPlus } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
 import { enterpriseStatuses, type ListSearch, listPageSize } from "../../components/list-search.ts";
+import { NoMatches } from "../../components/NoMatches.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { RowActionsMenu } from "../../components/RowActionsMenu.tsx";
@@ -126,16 +127,10 @@ export function EnterprisesPage() {
         columns={columns}
         empty={
           filtered ? (
-            <EmptyState title="No enterprises match" description="Try another search or status.">
-              <EmptyState.Actions>
-                <Button
-                  variant="default"
-                  onClick={() => setSearch({ q: undefined, status: undefined, page: undefined })}
-                >
-                  Clear filters
-                </Button>
-              </EmptyState.Actions>
-            </EmptyState>
+            <NoMatches
+              what="enterprises"
+              onClear={() => setSearch({ q: undefined, status: undefined, page: undefined })}
+            />
           ) : (
             <EmptyState
               icon={<IconBuilding size={28} />}

@@ -12,6 +12,7 @@ import {
   listPageSize,
   organizationStatuses,
 } from "../../components/list-search.ts";
+import { NoMatches } from "../../components/NoMatches.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { RowActionsMenu } from "../../components/RowActionsMenu.tsx";
@@ -114,16 +115,10 @@ export function ResellersPage() {
         ]}
         empty={
           filtered ? (
-            <EmptyState title="No resellers match" description="Try another search or status.">
-              <EmptyState.Actions>
-                <Button
-                  variant="default"
-                  onClick={() => setSearch({ q: undefined, status: undefined, page: undefined })}
-                >
-                  Clear filters
-                </Button>
-              </EmptyState.Actions>
-            </EmptyState>
+            <NoMatches
+              what="resellers"
+              onClear={() => setSearch({ q: undefined, status: undefined, page: undefined })}
+            />
           ) : (
             <EmptyState
               icon={<IconBuildings size={28} />}
