@@ -1,5 +1,6 @@
 // The write-side rules shared by the organization commands, in one place so every tier agrees.
 import { and, arrayOverlaps, eq, inArray, ne, or, sql } from "drizzle-orm";
+import { type Actor, whoOf } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import {
   accounts,
@@ -13,12 +14,16 @@ import {
 } from "../../db/schema/index.ts";
 import { fieldError } from "../../lib/errors.ts";
 import { isUniqueViolation } from "../../lib/sql.ts";
+import type { Services } from "../../services.ts";
+import { pathOf } from "../accounts/index.ts";
+import { recordAudit } from "../audit/index.ts";
 import {
   findPbxTypesByIds,
   findRegionsByIds,
   listPbxTypes,
   listRegions,
 } from "../catalog/index.ts";
+import { issueInvitation } from "../invitations/index.ts";
 import type { ManagedKind, Organization } from "./organizations.policy.ts";
 
 /** The SBC regions and PBX types an organization may offer below it (SPEC §2.1), sorted ids. */
@@ -170,6 +175,32 @@ export async function assertRemovalsUnused(
   }
   if (Object.keys(fields).length)
     throw fieldError(fields, "conflict", "Some entitlements are still in use");
+}
+
+/**
+ * The rest of creating an invited master reseller or reseller, in the caller's transaction: its
+ * entitlements, the activation invitation (its e-mail is queued) and the audit entry.
+ */
+export async function inviteNewOrganization(
+  services: Services,
+  tx: Db,
+  actor: Actor,
+  organization: Organization,
+  entitlements: Entitlements,
+): Promise<void> {
+  await writeEntitlements(tx, organization.id, entitlements);
+  await issueInvitation(services, tx, {
+    kind: "organization_activation",
+    targetId: organization.id,
+    email: organization.email,
+    createdBy: actor.accountId,
+  });
+  await recordAudit(tx, whoOf(actor), {
+    action: `${organization.kind}.created`,
+    target: { type: organization.kind, id: organization.id, label: organization.name },
+    path: pathOf(organization),
+    after: { ...organization, ...entitlements },
+  });
 }
 
 /** Replaces the given entitlement lists of an organization (an absent list is left as it is). */

@@ -1,18 +1,16 @@
 import type { CreateMasterResellerBody } from "../../../../shared/contracts/organizations.ts";
 import { newId } from "../../../../shared/ids.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import type { Actor } from "../../../authz/actor.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import type { Services } from "../../../services.ts";
-import { claimEmail, pathOf } from "../../accounts/index.ts";
-import { recordAudit } from "../../audit/index.ts";
-import { issueInvitation } from "../../invitations/index.ts";
+import { claimEmail } from "../../accounts/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import { getOperatorOrganization } from "../organizations.queries.ts";
 import {
   assertNameFree,
+  inviteNewOrganization,
   resolveCatalogueEntitlements,
   uniqueNameToField,
-  writeEntitlements,
 } from "../organizations.rules.ts";
 
 /**
@@ -50,19 +48,7 @@ export async function createMasterReseller(
       })
       .returning()
       .catch(uniqueNameToField("master_reseller"));
-    await writeEntitlements(tx, id, entitlements);
-    await issueInvitation(services, tx, {
-      kind: "organization_activation",
-      targetId: id,
-      email: input.email,
-      createdBy: actor.accountId,
-    });
-    await recordAudit(tx, whoOf(actor), {
-      action: "master_reseller.created",
-      target: { type: "master_reseller", id, label: row!.name },
-      path: pathOf(row!),
-      after: { ...row, ...entitlements },
-    });
+    await inviteNewOrganization(services, tx, actor, row!, entitlements);
     return row!;
   });
 }

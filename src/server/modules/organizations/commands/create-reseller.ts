@@ -1,21 +1,19 @@
 import { eq } from "drizzle-orm";
 import type { CreateResellerBody } from "../../../../shared/contracts/organizations.ts";
 import { newId } from "../../../../shared/ids.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import type { Actor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import { claimEmail, pathOf } from "../../accounts/index.ts";
-import { recordAudit } from "../../audit/index.ts";
-import { issueInvitation } from "../../invitations/index.ts";
+import { claimEmail } from "../../accounts/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import { getEntitlements } from "../organizations.queries.ts";
 import {
   assertNameFree,
+  inviteNewOrganization,
   resolveResellerEntitlements,
   uniqueNameToField,
-  writeEntitlements,
 } from "../organizations.rules.ts";
 
 /**
@@ -60,19 +58,7 @@ export async function createReseller(
       })
       .returning()
       .catch(uniqueNameToField("reseller"));
-    await writeEntitlements(tx, id, entitlements);
-    await issueInvitation(services, tx, {
-      kind: "organization_activation",
-      targetId: id,
-      email: input.email,
-      createdBy: actor.accountId,
-    });
-    await recordAudit(tx, whoOf(actor), {
-      action: "reseller.created",
-      target: { type: "reseller", id, label: row!.name },
-      path: pathOf(row!),
-      after: { ...row, ...entitlements },
-    });
+    await inviteNewOrganization(services, tx, actor, row!, entitlements);
     return row!;
   });
 }
