@@ -1,13 +1,7 @@
 import { sql } from "drizzle-orm";
 import Fastify from "fastify";
 import pg from "pg";
-import pino from "pino";
-import {
-  type Database,
-  migrateDatabase,
-  openPglite,
-  openPostgres,
-} from "../src/server/db/client.ts";
+import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
 import { emailClaims, enterprises } from "../src/server/db/schema/index.ts";
 import {
   buildAccount,
@@ -17,8 +11,7 @@ import {
 } from "../src/server/db/seed/factories.ts";
 import { parseEnv } from "../src/server/env.ts";
 import { buildApp } from "../src/server/http/app.ts";
-import { startQueue } from "../src/server/jobs/queue.ts";
-import type { Services } from "../src/server/services.ts";
+import { createServices } from "../src/server/main.ts";
 import { newId } from "../src/shared/ids.ts";
 import { type LoadResult, load, printTable, round } from "./lib.ts";
 
@@ -72,27 +65,19 @@ async function seed(database: Database) {
 }
 
 async function measure(kind: string, database: Database): Promise<LoadResult[]> {
-  await migrateDatabase(database);
-  const { operatorAdmin, resellerAdmin } = await seed(database);
   const parsed = parseEnv({
     NODE_ENV: "test",
     LOG_LEVEL: "silent",
     APP_SECRET: "bench-secret-bench-secret-bench-secret",
   });
   if (!parsed.ok) throw new Error(parsed.problems.join("; "));
-  const boss = await startQueue(database, () => {});
-  const services: Services = {
-    env: parsed.env,
+  const services = await createServices(parsed.env, {
     database,
-    db: database.db,
-    boss,
     mailer: { send: async () => ({ messageId: "bench" }), close() {} },
     microsoft: null,
-    log: pino({ level: "silent" }),
-    secret: parsed.env.APP_SECRET!,
     publicUrl: "http://bench.local",
-    now: () => new Date(),
-  };
+  });
+  const { operatorAdmin, resellerAdmin } = await seed(database);
   const app = await buildApp(services, { rateLimit: false });
   const address = await app.listen({ host: "127.0.0.1", port: 0 });
 
@@ -145,7 +130,7 @@ async function measure(kind: string, database: Database): Promise<LoadResult[]> 
   );
   await app.close();
   await bare.close();
-  await boss.stop({ graceful: false, wait: true });
+  await services.boss.stop({ graceful: false, wait: true });
   return results;
 }
 
