@@ -57,6 +57,41 @@ export async function controlRoutes(
     "/_control/tenants/:tenantId/users/:userId",
     (req, reply) => run(reply, () => control.removeUser(req.params.tenantId, req.params.userId)),
   );
+  app.post<P<{ tenantId: string }> & Body<{ displayName: string }>>(
+    "/_control/tenants/:tenantId/groups",
+    (req, reply) =>
+      run(reply, () => control.addGroup(req.params.tenantId, req.body.displayName), 201),
+  );
+  app.put<P<{ tenantId: string; groupId: string; memberId: string }> & Body<{ kind?: string }>>(
+    "/_control/tenants/:tenantId/groups/:groupId/members/:memberId",
+    (req, reply) =>
+      run(reply, () =>
+        req.body?.kind === "group"
+          ? control.nestGroup(req.params.tenantId, req.params.groupId, req.params.memberId)
+          : control.setGroupMember(
+              req.params.tenantId,
+              req.params.groupId,
+              req.params.memberId,
+              true,
+            ),
+      ),
+  );
+  app.delete<P<{ tenantId: string; groupId: string; memberId: string }>>(
+    "/_control/tenants/:tenantId/groups/:groupId/members/:memberId",
+    (req, reply) =>
+      run(reply, () =>
+        control.setGroupMember(req.params.tenantId, req.params.groupId, req.params.memberId, false),
+      ),
+  );
+  app.post<P<{ tenantId: string }> & Body<{ clientId: string }>>(
+    "/_control/tenants/:tenantId/admin-consent",
+    (req, reply) =>
+      run(reply, () => control.grantAdminConsent(req.params.tenantId, req.body.clientId)),
+  );
+  app.post<P<{ tenantId: string }>>(
+    "/_control/tenants/:tenantId/expire-delta-tokens",
+    (req, reply) => run(reply, () => control.expireDeltaTokens(req.params.tenantId)),
+  );
   app.post<Body<{ name: string; value: string }>>("/_control/dns/txt", (req, reply) =>
     run(reply, () => control.publishTxt(req.body.name, req.body.value), 201),
   );

@@ -532,12 +532,27 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     const query = q(request);
     const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
     const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    // `$deltatoken=latest`: no users, only a deltaLink for the changes from now on.
+    if (query.$deltatoken?.toLowerCase() === "latest") {
+      if (query.$select) parseSelect(query.$select, "user", sample);
+      return {
+        "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#users`,
+        "@odata.deltaLink": `${ctx.graphUrl}/v1.0/users/delta?$deltatoken=${encodeToken({ s: tenant.seq, sel: query.$select ?? null })}`,
+        value: [],
+      };
+    }
     let cursor: DeltaCursor;
     if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
     else if (query.$deltatoken) {
       const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
       cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
     } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
+      throw new GraphError(
+        410,
+        "syncStateNotFound",
+        "The delta token has expired; restart the sync without a token.",
+      );
     const select = parseSelect(cursor.sel ?? undefined, "user", sample) ?? defaultUserSelect;
 
     let ids: string[];
@@ -716,7 +731,9 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       return userList(
         request,
         tenant,
-        [...group.memberIds].sort(),
+        relation === "members"
+          ? [...group.memberIds].sort()
+          : state.transitiveUserIds(tenant, group),
         `groups/${group.id}/${relation}`,
         "directoryObjects",
         { "@odata.type": "#microsoft.graph.user" },

@@ -253,6 +253,65 @@ describe("users delta", () => {
     const after = await graph(changes.body["@odata.deltaLink"]);
     expect(after.body.value).toEqual([]);
   });
+
+  it("gives a deltaLink from now on with $deltatoken=latest, and expires tokens on demand", async () => {
+    const latest = await graph("/users/delta?$deltatoken=latest&$select=id,displayName");
+    expect(latest.status).toBe(200);
+    expect(latest.body.value).toEqual([]);
+    const link: string = latest.body["@odata.deltaLink"];
+    expect(link).toContain("$deltatoken=");
+    const { id } = emu.control.addUser(tenantId, {
+      userPrincipalName: "latest@contoso.onmicrosoft.com",
+      displayName: "Latest Person",
+      password: "x",
+    });
+    const changes = await graph(link);
+    expect(changes.body.value).toEqual([{ id, displayName: "Latest Person" }]);
+
+    emu.control.expireDeltaTokens(tenantId);
+    const expired = await graph(changes.body["@odata.deltaLink"]);
+    expect(expired.status).toBe(410);
+    expect(expired.body.error.code).toBe("syncStateNotFound");
+    const fresh = await graph("/users/delta?$deltatoken=latest");
+    expect((await graph(fresh.body["@odata.deltaLink"])).status).toBe(200);
+  });
+});
+
+describe("nested groups", () => {
+  it("lists users of nested groups as transitive members, not as direct members", async () => {
+    const outer = emu.control.addGroup(tenantId, "Outer");
+    const inner = emu.control.addGroup(tenantId, "Inner");
+    const { id: a } = emu.control.addUser(tenantId, {
+      userPrincipalName: "outer.a@contoso.onmicrosoft.com",
+      displayName: "Outer A",
+      password: "x",
+      groups: ["Outer"],
+    });
+    const { id: b } = emu.control.addUser(tenantId, {
+      userPrincipalName: "inner.b@contoso.onmicrosoft.com",
+      displayName: "Inner B",
+      password: "x",
+      groups: ["Inner", "Outer"],
+    });
+    const { id: c } = emu.control.addUser(tenantId, {
+      userPrincipalName: "inner.c@contoso.onmicrosoft.com",
+      displayName: "Inner C",
+      password: "x",
+    });
+    emu.control.setGroupMember(tenantId, inner.id, c, true);
+    emu.control.nestGroup(tenantId, outer.id, inner.id);
+    expect(() => emu.control.nestGroup(tenantId, inner.id, outer.id)).toThrow(/cycle/);
+
+    const ids = async (path: string) =>
+      ((await graph(path)).body.value as { id: string }[]).map((u) => u.id).sort();
+    expect(
+      await ids(`/groups/${outer.id}/transitiveMembers/microsoft.graph.user?$select=id`),
+    ).toEqual([a, b, c].sort());
+    expect(await ids(`/groups/${outer.id}/members?$select=id`)).toEqual([a, b].sort());
+
+    emu.control.setGroupMember(tenantId, inner.id, c, false);
+    expect(await ids(`/groups/${outer.id}/transitiveMembers?$select=id`)).toEqual([a, b].sort());
+  });
 });
 
 describe("batch and faults", () => {

@@ -60,6 +60,16 @@ export interface EmulatorControl {
   addUser(tenantId: string, user: SeedUser): { id: string };
   updateUser(tenantId: string, userId: string, patch: Partial<SeedUser>): void;
   removeUser(tenantId: string, userId: string): void;
+  /** A group by display name (created when absent). */
+  addGroup(tenantId: string, displayName: string): { id: string };
+  /** Nests group `childId` in group `parentId`: its users become transitive members of the parent. */
+  nestGroup(tenantId: string, parentId: string, childId: string): void;
+  /** Adds (`member: true`) or removes a user of a group, by ids. */
+  setGroupMember(tenantId: string, groupId: string, userId: string, member: boolean): void;
+  /** The tenant-wide admin consent of an application, without the pages (seeding large tenants). */
+  grantAdminConsent(tenantId: string, clientId: string): void;
+  /** Expires the tenant's delta tokens: the next delta round with one answers 410 syncStateNotFound. */
+  expireDeltaTokens(tenantId: string): void;
   publishTxt(name: string, value: string): void;
   /** Fault injection: matching requests (method optional, path regex, optional tenant) get `status` (429 adds Retry-After) and/or latency, `times` times (default: until cleared). */
   injectFault(fault: FaultSpec): string;
@@ -122,6 +132,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     addUser: (tenantId, user) => state.addUser(tenantId, user),
     updateUser: (tenantId, userId, patch) => state.updateUser(tenantId, userId, patch),
     removeUser: (tenantId, userId) => state.removeUser(tenantId, userId),
+    addGroup: (tenantId, displayName) => state.addGroup(tenantId, displayName),
+    nestGroup: (tenantId, parentId, childId) => state.nestGroup(tenantId, parentId, childId),
+    setGroupMember: (tenantId, groupId, userId, member) =>
+      state.setGroupMember(tenantId, groupId, userId, member),
+    grantAdminConsent: (tenantId, clientId) => state.grantAdminConsent(tenantId, clientId),
+    expireDeltaTokens: (tenantId) => state.expireDeltaTokens(tenantId),
     publishTxt: (name, value) => state.publishTxt(name, value),
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),

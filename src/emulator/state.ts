@@ -93,6 +93,8 @@ export interface Group {
   mailNickname: string;
   createdDateTime: string;
   memberIds: Set<string>;
+  /** Groups nested in this one: their users are transitive members of this group. */
+  memberGroupIds: Set<string>;
 }
 
 export interface RegisteredApp {
@@ -194,6 +196,8 @@ export interface Tenant {
   groupChanges: GroupChange[];
   numberAssignments: Map<string, NumberAssignment>;
   numberOperations: Map<string, NumberOperation>;
+  /** Delta tokens taken before this sequence number are expired (410 syncStateNotFound). */
+  deltaTokenFloor: number;
 }
 
 /** Admin-only delegated scopes: a non-administrator cannot consent to these, even for themselves. */
@@ -213,6 +217,8 @@ export class DirectoryState {
   readonly txt = new Map<string, string[]>();
   /** Every domain verification code issued (`MS=ms<digits>`), so each is unique. */
   readonly verificationCodes = new Set<string>();
+  /** Sign-in name (lower case) → tenant and user, so large seeded tenants stay fast. */
+  private readonly upnIndex = new Map<string, { tenantId: string; userId: string }>();
 
   registerApp(app: {
     clientId: string;
@@ -278,6 +284,7 @@ export class DirectoryState {
         groupChanges: [],
         numberAssignments: new Map(),
         numberOperations: new Map(),
+        deltaTokenFloor: 0,
       };
       tenant.domains.set(defaultDomain, {
         id: defaultDomain,
@@ -327,11 +334,10 @@ export class DirectoryState {
 
   /** The user with this sign-in name in any tenant. */
   findUserByUpn(upn: string): { tenant: Tenant; user: User } | null {
-    const key = upn.trim().toLowerCase();
-    for (const tenant of this.tenants.values())
-      for (const user of tenant.users.values())
-        if (user.userPrincipalName.toLowerCase() === key) return { tenant, user };
-    return null;
+    const entry = this.upnIndex.get(upn.trim().toLowerCase());
+    const tenant = entry ? this.tenants.get(entry.tenantId) : undefined;
+    const user = entry ? tenant?.users.get(entry.userId) : undefined;
+    return tenant && user ? { tenant, user } : null;
   }
 
   addUser(tenantId: string, input: SeedUser): { id: string } {
@@ -355,6 +361,10 @@ export class DirectoryState {
       licensedAt: now,
     };
     tenant.users.set(user.id, user);
+    this.upnIndex.set(user.userPrincipalName.trim().toLowerCase(), {
+      tenantId: tenant.id,
+      userId: user.id,
+    });
     tenant.sortedUserIds = null;
     for (const g of input.groups ?? [])
       this.addMember(tenant, this.ensureGroup(tenant, g), user.id);
@@ -366,7 +376,14 @@ export class DirectoryState {
     const tenant = this.getTenant(tenantId);
     const user = tenant.users.get(userId);
     if (!user) throw new NotFound(`User ${userId} not found`);
-    if (patch.userPrincipalName !== undefined) user.userPrincipalName = patch.userPrincipalName;
+    if (patch.userPrincipalName !== undefined) {
+      const taken = this.findUserByUpn(patch.userPrincipalName);
+      if (taken && taken.user.id !== userId)
+        throw new Error(`User ${patch.userPrincipalName} already exists`);
+      this.upnIndex.delete(user.userPrincipalName.trim().toLowerCase());
+      user.userPrincipalName = patch.userPrincipalName;
+      this.upnIndex.set(patch.userPrincipalName.trim().toLowerCase(), { tenantId, userId });
+    }
     if (patch.displayName !== undefined) user.displayName = patch.displayName;
     if (patch.password !== undefined) user.password = patch.password;
     if (patch.accountEnabled !== undefined) user.accountEnabled = patch.accountEnabled;
@@ -386,11 +403,89 @@ export class DirectoryState {
 
   removeUser(tenantId: string, userId: string): void {
     const tenant = this.getTenant(tenantId);
-    if (!tenant.users.delete(userId)) throw new NotFound(`User ${userId} not found`);
+    const user = tenant.users.get(userId);
+    if (!user) throw new NotFound(`User ${userId} not found`);
+    tenant.users.delete(userId);
+    this.upnIndex.delete(user.userPrincipalName.trim().toLowerCase());
     tenant.sortedUserIds = null;
     for (const g of tenant.groups.values())
       if (g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
     this.recordChange(tenant, userId);
+  }
+
+  /** A group (created when absent), by display name; returns its id. */
+  addGroup(tenantId: string, displayName: string): { id: string } {
+    return { id: this.ensureGroup(this.getTenant(tenantId), displayName).id };
+  }
+
+  /** Makes group `childId` a member of group `parentId` (nested groups; transitive membership). */
+  nestGroup(tenantId: string, parentId: string, childId: string): void {
+    const tenant = this.getTenant(tenantId);
+    const parent = tenant.groups.get(parentId);
+    const child = tenant.groups.get(childId);
+    if (!parent || !child) throw new NotFound("Group not found");
+    if (parentId === childId || this.transitiveGroupIds(tenant, child).has(parentId))
+      throw new Error("Nesting would create a cycle");
+    if (parent.memberGroupIds.has(childId)) return;
+    // Not recorded for /groups/delta, whose members@delta lists users only here.
+    parent.memberGroupIds.add(childId);
+  }
+
+  /** Adds or removes one user of a group by ids (membership changes are recorded for delta). */
+  setGroupMember(tenantId: string, groupId: string, userId: string, member: boolean): void {
+    const tenant = this.getTenant(tenantId);
+    const group = tenant.groups.get(groupId);
+    if (!group) throw new NotFound(`Group ${groupId} not found`);
+    if (!tenant.users.has(userId)) throw new NotFound(`User ${userId} not found`);
+    // Like Graph's users delta without `memberOf`: membership is not a change of the user.
+    if (member) this.addMember(tenant, group, userId);
+    else this.removeMember(tenant, group, userId);
+  }
+
+  /** The ids of a group's users, direct and through nested groups (each once), sorted. */
+  transitiveUserIds(tenant: Tenant, group: Group): string[] {
+    if (group.memberGroupIds.size === 0) return [...group.memberIds].sort();
+    const ids = new Set<string>();
+    for (const gid of this.transitiveGroupIds(tenant, group))
+      for (const u of tenant.groups.get(gid)?.memberIds ?? []) ids.add(u);
+    return [...ids].sort();
+  }
+
+  /** The group and every group nested in it, at any depth. */
+  private transitiveGroupIds(tenant: Tenant, group: Group): Set<string> {
+    const found = new Set<string>([group.id]);
+    const queue = [group];
+    for (let g = queue.shift(); g; g = queue.shift())
+      for (const child of g.memberGroupIds) {
+        const c = tenant.groups.get(child);
+        if (c && !found.has(child)) {
+          found.add(child);
+          queue.push(c);
+        }
+      }
+    return found;
+  }
+
+  /**
+   * What an administrator's tenant-wide consent does (the adminconsent journey without the pages):
+   * grants the application's app roles and delegated scopes and creates its service principal.
+   */
+  grantAdminConsent(tenantId: string, clientId: string): void {
+    const tenant = this.getTenant(tenantId);
+    const app = this.apps.get(clientId);
+    if (!app) throw new NotFound(`Application ${clientId} not found`);
+    const record = this.consentOf(tenant, clientId);
+    for (const r of app.appRoles) record.appRoles.add(r);
+    for (const s of app.delegatedScopes) record.tenantScopes.add(s);
+    record.adminConsented = true;
+    this.ensureServicePrincipal(tenant, app);
+  }
+
+  /** Expires every delta token issued so far (the next round answers 410 syncStateNotFound). */
+  expireDeltaTokens(tenantId: string): void {
+    const tenant = this.getTenant(tenantId);
+    tenant.seq += 1;
+    tenant.deltaTokenFloor = tenant.seq;
   }
 
   publishTxt(name: string, value: string): void {
@@ -513,6 +608,7 @@ export class DirectoryState {
       mailNickname: displayName.replace(/[^A-Za-z0-9]/g, "").toLowerCase() || "group",
       createdDateTime: new Date().toISOString(),
       memberIds: new Set(),
+      memberGroupIds: new Set(),
     };
     tenant.groups.set(group.id, group);
     this.recordGroupChange(tenant, { groupId: group.id });

@@ -67,6 +67,13 @@ export const EnvSchema = z.object({
     .min(1)
     .max(1440)
     .default(15),
+  /** How often the scheduler syncs each registered enterprise's users from Microsoft. */
+  USER_SYNC_INTERVAL_MINUTES: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(5)
+    .max(10080)
+    .default(60),
   // Microsoft: one multi-tenant Entra application. Without MS_CLIENT_ID and MS_CLIENT_SECRET the
   // Microsoft integration is disabled. The bases point at Microsoft or at the emulator.
   MS_CLIENT_ID: z.string().min(1).optional(),

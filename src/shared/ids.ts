@@ -10,6 +10,8 @@ export const idPrefixes = {
   passwordReset: "pwr",
   microsoftFlow: "msf",
   enterpriseAdmin: "ead",
+  user: "usr",
+  userSyncRun: "usy",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
@@ -22,6 +24,18 @@ export function newId(kind: IdKind): string {
   let out = "";
   for (const b of bytes) out += alphabet[b & 31];
   return `${idPrefixes[kind]}_${out}`;
+}
+
+/** `count` ids of one kind from one draw of random bytes (bulk inserts). */
+export function newIds(kind: IdKind, count: number): string[] {
+  const bytes = crypto.getRandomValues(new Uint8Array(20 * count));
+  const ids: string[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    let out = "";
+    for (let j = i * 20; j < i * 20 + 20; j++) out += alphabet[(bytes[j] ?? 0) & 31];
+    ids[i] = `${idPrefixes[kind]}_${out}`;
+  }
+  return ids;
 }
 
 /** True when the string has the shape of an id of the given kind (checked before any query). */

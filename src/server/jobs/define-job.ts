@@ -6,6 +6,11 @@ export interface JobOptions {
   retryDelaySeconds: number;
   retryBackoff: boolean;
   expireInSeconds: number;
+  /**
+   * pg-boss queue policy: `stately` keeps at most one queued and one active job per singletonKey
+   * (a sync asked for while one runs is queued once, not piled up).
+   */
+  policy?: "standard" | "short" | "singleton" | "stately";
 }
 
 /** A durable job: a dotted name, a payload schema and an idempotent handler. */

@@ -35,6 +35,7 @@ export async function startQueue(database: Database, onError: (e: Error) => void
       retryDelay: job.options.retryDelaySeconds,
       retryBackoff: job.options.retryBackoff,
       expireInSeconds: job.options.expireInSeconds,
+      ...(job.options.policy ? { policy: job.options.policy } : {}),
     });
   }
   return boss;

@@ -1,6 +1,8 @@
 import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitation-email.job.ts";
 import { assignTeamsAdminRoleJob } from "../modules/registration/jobs/assign-teams-admin-role.job.ts";
+import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
+import { syncUsersJob } from "../modules/users/jobs/sync-users.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 
 /** Every durable job, listed explicitly so a worker knows exactly what it serves. */
@@ -8,4 +10,6 @@ export const jobs: JobDefinition[] = [
   sendPasswordResetJob,
   sendInvitationEmailJob,
   assignTeamsAdminRoleJob,
+  syncUsersJob,
+  syncDueUsersJob,
 ];

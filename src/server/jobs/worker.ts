@@ -1,5 +1,6 @@
 import type { Services } from "../services.ts";
 import { jobs } from "./registry.ts";
+import { startSchedules } from "./schedule.ts";
 
 /** Starts handling every registered job in this process; returns when the workers are polling. */
 export async function startWorker(
@@ -36,6 +37,7 @@ export async function startWorker(
       },
     );
   }
+  await startSchedules(services.boss);
 }
 
 /** Runs one queued job of the given name now, in this process (tests and CLI use it to drain). */

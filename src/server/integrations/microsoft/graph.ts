@@ -52,8 +52,14 @@ export interface GraphClient {
   get<T>(path: string): Promise<T>;
   /** A JSON POST; 429 and 503/504 are retried like reads, so the call must be safe to repeat. */
   post<T>(path: string, body: unknown): Promise<T>;
-  /** Follows `@odata.nextLink` one page at a time: the next page is requested only when pulled. */
-  pages<T>(path: string): AsyncGenerator<GraphPage<T>, void, undefined>;
+  /**
+   * Follows `@odata.nextLink` one page at a time: the next page is requested only when pulled.
+   * `maxPageSize` sends `Prefer: odata.maxpagesize` on every page (delta queries ignore `$top`).
+   */
+  pages<T>(
+    path: string,
+    options?: { maxPageSize?: number },
+  ): AsyncGenerator<GraphPage<T>, void, undefined>;
   /** Up to 20 requests in one `$batch`; throttled or unavailable sub-requests are re-sent. */
   batch(requests: BatchRequest[]): Promise<BatchResponse[]>;
 }
@@ -178,7 +184,12 @@ export function createGraphClient(options: {
   }
 
   /** One logical request: attempts, waits and the final mapping. */
-  async function send(method: string, url: string, body?: unknown): Promise<unknown> {
+  async function send(
+    method: string,
+    url: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<unknown> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const token = await options.accessToken();
@@ -187,6 +198,7 @@ export function createGraphClient(options: {
         response = await options.transport.fetch(url, {
           method,
           headers: {
+            ...extraHeaders,
             authorization: `Bearer ${token}`,
             accept: "application/json",
             ...(body === undefined ? {} : { "content-type": "application/json" }),
@@ -234,11 +246,17 @@ export function createGraphClient(options: {
       return (await send("POST", resolve(path), body)) as T;
     },
 
-    async *pages<T>(path: string): AsyncGenerator<GraphPage<T>, void, undefined> {
+    async *pages<T>(
+      path: string,
+      options: { maxPageSize?: number } = {},
+    ): AsyncGenerator<GraphPage<T>, void, undefined> {
+      const headers: Record<string, string> = options.maxPageSize
+        ? { prefer: `odata.maxpagesize=${options.maxPageSize}` }
+        : {};
       let next: string | undefined = resolve(path);
       while (next) {
         const url: string = next;
-        const page = (await send("GET", url)) as
+        const page = (await send("GET", url, undefined, headers)) as
           | { value?: T[]; "@odata.nextLink"?: string; "@odata.deltaLink"?: string }
           | undefined;
         const nextLink = page?.["@odata.nextLink"];

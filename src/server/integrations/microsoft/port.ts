@@ -43,8 +43,11 @@ export interface DirectoryGroup {
   description: string | null;
 }
 
-interface GraphUser {
+/** A user as Graph returns it (the fields `directoryUserSelect` asks for). */
+export interface GraphUser {
   "@odata.type"?: string;
+  /** In a delta round: the user left the tenant (`changed`: soft-deleted, `deleted`: for good). */
+  "@removed"?: { reason?: string };
   id: string;
   displayName?: string | null;
   userPrincipalName?: string | null;
@@ -53,7 +56,10 @@ interface GraphUser {
   assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[] | null;
 }
 
-const USER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
+/** The `$select` that gives `toDirectoryUser` everything it reads. */
+export const directoryUserSelect =
+  "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
+const USER_FIELDS = directoryUserSelect;
 const PAGE_SIZE = 999;
 
 function hasEnabledPlan(user: GraphUser, planId: string): boolean {

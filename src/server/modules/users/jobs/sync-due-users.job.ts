@@ -1,0 +1,41 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import { defineJob } from "../../../jobs/define-job.ts";
+import { requestUserSync } from "../commands/request-user-sync.ts";
+import { STALE_CLAIM_MINUTES } from "../commands/sync-users.ts";
+
+const CHUNK = 500;
+
+/**
+ * The scheduler's tick (every 15 minutes, see jobs/schedule.ts): queues a `users.sync` for every
+ * registered or active enterprise whose next sync is due (never synced, or `nextDueAt` passed) and
+ * that is not running. Reads ids in chunks; duplicates are absorbed by the singletonKey.
+ */
+export const syncDueUsersJob = defineJob({
+  name: "users.sync-due",
+  schema: z.object({}).passthrough(),
+  options: { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 15 * 60 },
+  async handle(services) {
+    const now = services.now();
+    const staleBefore = new Date(now.getTime() - STALE_CLAIM_MINUTES * 60_000);
+    let after = "";
+    let queued = 0;
+    for (;;) {
+      const result = (await services.db.execute(sql`
+        SELECT e.id FROM enterprises e
+        LEFT JOIN user_sync_state s ON s.enterprise_id = e.id
+        WHERE e.status IN ('registered', 'active') AND e.tenant_id IS NOT NULL
+          AND e.id > ${after}
+          AND (s.enterprise_id IS NULL OR s.next_due_at IS NULL OR s.next_due_at <= ${now})
+          AND (s.status IS DISTINCT FROM 'running' OR s.heartbeat_at < ${staleBefore})
+        ORDER BY e.id LIMIT ${CHUNK}`)) as unknown as { rows: { id: string }[] };
+      if (result.rows.length === 0) break;
+      for (const { id } of result.rows) {
+        await services.db.transaction((tx) => requestUserSync(tx, services, id, "scheduled"));
+        queued++;
+      }
+      after = result.rows[result.rows.length - 1]?.id ?? after;
+    }
+    if (queued > 0) services.log.info({ queued }, "scheduled user syncs queued");
+  },
+});
