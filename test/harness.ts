@@ -16,6 +16,7 @@ import {
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
+import { openEnterpriseAdminSession } from "../src/server/modules/enterprise-portal/index.ts";
 import type { Services } from "../src/server/services.ts";
 import { withDatabase } from "./global-setup.ts";
 
@@ -239,4 +240,37 @@ export async function signIn(
     cookie: `tg_session=${cookie!.value}`,
     csrfToken: (response.json() as { csrfToken: string }).csrfToken,
   });
+}
+
+/** A client carrying a session cookie set by a redirect (enterprise admins sign in at Microsoft). */
+export async function clientWithSessionCookie(
+  app: FastifyInstance,
+  setCookie: unknown,
+): Promise<Client> {
+  const header = Array.isArray(setCookie) ? setCookie.join("; ") : String(setCookie ?? "");
+  const value = header.match(/tg_session=([^;]+)/)?.[1];
+  if (!value) throw new Error(`no session cookie in: ${header}`);
+  const cookie = `tg_session=${value}`;
+  const session = await app.inject({
+    method: "GET",
+    url: "/api/v1/auth/session",
+    headers: { cookie },
+  });
+  if (session.statusCode !== 200)
+    throw new Error(`session check failed: ${session.statusCode} ${session.body}`);
+  return clientOf(app, { cookie, csrfToken: (session.json() as { csrfToken: string }).csrfToken });
+}
+
+/** A client signed in as an enterprise admin (the session Microsoft sign-in would open). */
+export async function signInEnterpriseAdmin(
+  app: FastifyInstance,
+  services: Services,
+  enterpriseAdminId: string,
+): Promise<Client> {
+  const session = await openEnterpriseAdminSession(services.db, services, {
+    enterpriseAdminId,
+    clientAddress: null,
+    userAgent: null,
+  });
+  return clientWithSessionCookie(app, `tg_session=${session.token}`);
 }

@@ -9,6 +9,7 @@ export const errorStatus = {
   invalid_credentials: 401,
   password_change_required: 403,
   forbidden: 403,
+  management_consent_required: 403,
   csrf_failed: 403,
   account_disabled: 403,
   not_found: 404,

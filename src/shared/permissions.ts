@@ -1,8 +1,12 @@
 import type { PortalRole } from "./contracts/auth.ts";
 
+/** Portal roles, plus the enterprise admin who signs in with Microsoft (SPEC §1). */
+export type Role = PortalRole | "enterprise_admin";
+
 /**
- * What each portal role may do, by `resource.action`. Where a resource lives in a subtree, the
- * scope check comes first (foreign → 404) and this table second (wrong role → 403).
+ * What each role may do, by `resource.action`. Where a resource lives in a subtree, the scope
+ * check comes first (foreign → 404) and this table second (wrong role → 403). Some service
+ * provider actions on an enterprise also need its management consent (SPEC §3.4), checked after.
  */
 export const permissions = {
   "region.manage": ["operator"],
@@ -12,17 +16,24 @@ export const permissions = {
   "reseller.manage": ["operator", "master_reseller"],
   "enterprise.read": ["operator", "master_reseller", "reseller"],
   "enterprise.manage": ["operator", "reseller"],
+  /** The enterprise dashboard: action items, consent, sync state. */
+  "enterprise.overview": ["operator", "master_reseller", "reseller", "enterprise_admin"],
+  /** Grant or revoke management by the service provider: the enterprise's own decision. */
+  "management_consent.manage": ["enterprise_admin"],
+  "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
+  /** Choose the groups to sync and sync now (service provider: with management consent). */
+  "users.sync": ["operator", "reseller", "enterprise_admin"],
   "admin.manage": ["operator", "master_reseller", "reseller"],
-  "audit.read": ["operator", "master_reseller", "reseller"],
-} as const satisfies Record<string, readonly PortalRole[]>;
+  "audit.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
+} as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
 
-export function roleCan(role: PortalRole, action: Action): boolean {
-  return (permissions[action] as readonly PortalRole[]).includes(role);
+export function roleCan(role: Role, action: Action): boolean {
+  return (permissions[action] as readonly Role[]).includes(role);
 }
 
 /** Every action a role may take; sent to the portal so it shows only what the user may do. */
-export function abilitiesOf(role: PortalRole): Action[] {
+export function abilitiesOf(role: Role): Action[] {
   return (Object.keys(permissions) as Action[]).filter((a) => roleCan(role, a));
 }

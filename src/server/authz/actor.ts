@@ -1,7 +1,13 @@
 import type { PortalRole } from "../../shared/contracts/auth.ts";
 
-/** A signed-in portal account, resolved from its session on every request. */
-export interface Actor {
+interface SignedIn {
+  session: { tokenHash: string; csrfToken: string };
+  clientAddress: string | null;
+}
+
+/** A signed-in portal account (operator, master reseller or reseller admin). */
+export interface PortalActor extends SignedIn {
+  kind: "portal";
   accountId: string;
   name: string;
   email: string;
@@ -16,8 +22,35 @@ export interface Actor {
   /** The reseller this actor belongs to (only for reseller admins). */
   resellerId: string | null;
   mustChangePassword: boolean;
-  session: { tokenHash: string; csrfToken: string };
-  clientAddress: string | null;
+}
+
+/**
+ * A Microsoft user of an enterprise's tenant signed in with Microsoft (SPEC §3.3): its Global
+ * Administrator or, once the tenant is registered, a Teams Administrator. Sees only its enterprise.
+ */
+export interface EnterpriseAdminActor extends SignedIn {
+  kind: "enterprise_admin";
+  role: "enterprise_admin";
+  enterpriseAdminId: string;
+  name: string;
+  /** The user's sign-in name (user principal name) in the tenant. */
+  email: string;
+  enterpriseId: string;
+  enterpriseName: string;
+  resellerId: string;
+  masterResellerId: string;
+  tenantId: string;
+  /** Directory role template ids held at sign-in (`wids`). */
+  directoryRoles: string[];
+  mustChangePassword: false;
+}
+
+/** Whoever a session belongs to, resolved on every request. */
+export type Actor = PortalActor | EnterpriseAdminActor;
+
+/** The actor's id as the audit log records it (account or enterprise admin, by prefix). */
+export function actorIdOf(actor: Actor): string {
+  return actor.kind === "portal" ? actor.accountId : actor.enterpriseAdminId;
 }
 
 /** Who did something, for the audit log; `actor` is null for the system and for anonymous flows. */

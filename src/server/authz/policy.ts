@@ -15,11 +15,18 @@ export interface TreePosition {
   organizationId: string;
   masterResellerId: string | null;
   resellerId: string | null;
+  /** The enterprise for enterprises and what they hold; absent above them. */
+  enterpriseId?: string | null;
 }
 
-/** True when the position lies in the actor's subtree (operator: everything). */
+/**
+ * True when the position lies in the actor's subtree (operator: everything; an enterprise admin:
+ * its own enterprise and what it holds).
+ */
 export function isInSubtree(actor: Actor, position: TreePosition): boolean {
   switch (actor.role) {
+    case "enterprise_admin":
+      return position.enterpriseId === actor.enterpriseId;
     case "operator":
       return true;
     case "master_reseller":
@@ -47,4 +54,32 @@ export function can(actor: Actor, action: Action): boolean {
 /** Throws 403 unless the actor's role allows the action. Call after scoping (SPEC §1). */
 export function authorize(actor: Actor, action: Action): void {
   if (!can(actor, action)) throw new AppError("forbidden", "Your role does not allow this action");
+}
+
+/** Whether the service provider may act on the enterprise's behalf (SPEC §3.4). */
+export type ManagementConsent = "not_requested" | "pending" | "granted";
+
+export function managementConsentOf(enterprise: {
+  requestManagementConsent: boolean;
+  managementConsentGrantedAt: Date | null;
+}): ManagementConsent {
+  if (!enterprise.requestManagementConsent) return "not_requested";
+  return enterprise.managementConsentGrantedAt ? "granted" : "pending";
+}
+
+/**
+ * Throws 403 `management_consent_required` when a service provider account (not an enterprise
+ * admin) acts on an enterprise that has not granted management consent. Call after `authorize`.
+ */
+export function assertManagementConsent(
+  actor: Actor,
+  enterprise: { requestManagementConsent: boolean; managementConsentGrantedAt: Date | null },
+): void {
+  if (actor.kind === "enterprise_admin") return;
+  if (managementConsentOf(enterprise) !== "granted") {
+    throw new AppError(
+      "management_consent_required",
+      "The enterprise has not allowed management by its service provider; an enterprise admin must do this or grant consent first",
+    );
+  }
 }

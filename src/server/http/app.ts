@@ -16,12 +16,11 @@ import {
 } from "fastify-type-provider-zod";
 import { sessions } from "../db/schema/index.ts";
 import { AppError } from "../lib/errors.ts";
-import { hashToken } from "../lib/secrets.ts";
-import { findActorBySession } from "../modules/accounts/index.ts";
 import type { Services } from "../services.ts";
 import { sessionCookie } from "./context.ts";
 import { installErrorHandler } from "./errors.ts";
 import { apiRoutes, rootRoutes } from "./routes.ts";
+import { resolveSession } from "./session.ts";
 
 export interface AppOptions {
   /** Directory of the built web app; served with an SPA fallback when present. */
@@ -96,9 +95,7 @@ export async function buildApp(
         const config = request.routeOptions.config;
         const token = request.cookies[sessionCookie];
         const now = services.now();
-        const found = token
-          ? await findActorBySession(services.db, hashToken(token), now, request.ip)
-          : null;
+        const found = token ? await resolveSession(services.db, token, now, request.ip) : null;
         if (!found) {
           if (!config.public && request.routeOptions.url)
             throw new AppError("unauthenticated", "Sign in to continue");

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
 import { auditRoutes } from "../modules/audit/audit.routes.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
+import { enterprisePortalRoutes } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
 import { microsoftCallbackRoutes, registrationRoutes } from "../modules/registration/index.ts";
@@ -14,6 +15,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     catalogRoutes(services),
     auditRoutes(services),
     enterprisesRoutes(services),
+    enterprisePortalRoutes(services),
     organizationsRoutes(services),
     registrationRoutes(services),
   ];

@@ -42,6 +42,7 @@ export type PortalRole = "operator" | "master_reseller" | "reseller";
 
 /** What the portal knows about the signed-in account; `csrfToken` goes back in `x-csrf-token`. */
 export interface SessionView {
+  kind: "portal";
   account: {
     id: string;
     name: string;
@@ -53,3 +54,15 @@ export interface SessionView {
   csrfToken: string;
   abilities: string[];
 }
+
+/** An enterprise admin signed in with Microsoft (SPEC §3.3). */
+export interface EnterpriseAdminSessionView {
+  kind: "enterprise_admin";
+  admin: { id: string; name: string; email: string };
+  enterprise: { id: string; name: string };
+  csrfToken: string;
+  abilities: string[];
+}
+
+/** `GET /auth/session`: whoever is signed in. */
+export type AnySessionView = SessionView | EnterpriseAdminSessionView;

@@ -84,6 +84,10 @@ export interface EnterpriseView {
   services: Service[];
   pbxTypeIds: string[];
   status: EnterpriseStatus;
+  /** The Microsoft 365 organization's name, once registered. */
+  tenantName: string | null;
+  /** Whether the enterprise lets its service provider act on its behalf (SPEC §3.4). */
+  managementConsent: "not_requested" | "pending" | "granted";
   invitation: InvitationSummary | null;
   createdAt: string;
   updatedAt: string;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   boolean,
+  check,
   index,
   integer,
   pgTable,
@@ -8,6 +9,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import { enterpriseAdmins } from "./enterprises.ts";
 import { organizations } from "./organizations.ts";
 
 /**
@@ -51,14 +53,18 @@ export const accounts = pgTable(
   ],
 );
 
-/** Server-side sessions; only a SHA-256 of the cookie value is stored. */
+/**
+ * Server-side sessions; only a SHA-256 of the cookie value is stored. A session belongs either to
+ * a portal account or to an enterprise admin signed in with Microsoft, never both.
+ */
 export const sessions = pgTable(
   "sessions",
   {
     tokenHash: text("token_hash").primaryKey(),
-    accountId: text("account_id")
-      .notNull()
-      .references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id").references(() => accounts.id, { onDelete: "cascade" }),
+    enterpriseAdminId: text("enterprise_admin_id").references(() => enterpriseAdmins.id, {
+      onDelete: "cascade",
+    }),
     csrfToken: text("csrf_token").notNull(),
     clientAddress: text("client_address"),
     userAgent: text("user_agent"),
@@ -66,7 +72,11 @@ export const sessions = pgTable(
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
   },
-  (t) => [index("sessions_account_idx").on(t.accountId)],
+  (t) => [
+    index("sessions_account_idx").on(t.accountId),
+    index("sessions_enterprise_admin_idx").on(t.enterpriseAdminId),
+    check("sessions_one_owner", sql`num_nonnulls(${t.accountId}, ${t.enterpriseAdminId}) = 1`),
+  ],
 );
 
 /** Single-use password-reset tokens (hashed), sent by e-mail. */

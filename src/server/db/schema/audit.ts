@@ -26,6 +26,8 @@ export const auditLog = pgTable(
     index("audit_at_idx").on(t.at),
     index("audit_master_reseller_idx").on(t.masterResellerId, t.at),
     index("audit_reseller_idx").on(t.resellerId, t.at),
+    // The enterprise's activity feed and an enterprise admin's view of the log.
+    index("audit_enterprise_idx").on(t.enterpriseId, t.at),
     index("audit_target_idx").on(t.targetId, t.at),
   ],
 );

@@ -55,6 +55,15 @@ export const enterprises = pgTable(
     /** Why the last attempt to assign the role failed (cleared once assigned). */
     teamsAdminRoleError: text("teams_admin_role_error"),
     teamsAdminRoleAssignedAt: timestamp("teams_admin_role_assigned_at", { withTimezone: true }),
+    /**
+     * Management consent (SPEC §3.4): when requested, the enterprise admin may allow its service
+     * provider to act on its behalf. Granted while `managementConsentGrantedAt` is set.
+     */
+    managementConsentGrantedAt: timestamp("management_consent_granted_at", { withTimezone: true }),
+    /** Who granted it (the enterprise admin's name and sign-in). */
+    managementConsentGrantedBy: text("management_consent_granted_by"),
+    /** When an enterprise admin saved the user groups to sync (none chosen = all users). */
+    syncGroupsChosenAt: timestamp("sync_groups_chosen_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -111,4 +120,19 @@ export const enterpriseAdmins = pgTable(
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
   },
   (t) => [uniqueIndex("enterprise_admins_enterprise_oid_key").on(t.enterpriseId, t.oid)],
+);
+
+/** The tenant's groups whose members are synced; none = every user of the tenant (SPEC §2.6). */
+export const enterpriseSyncGroups = pgTable(
+  "enterprise_sync_groups",
+  {
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    /** The group's object id in the tenant. */
+    groupId: text("group_id").notNull(),
+    displayName: text("display_name").notNull(),
+    addedAt: timestamp("added_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.enterpriseId, t.groupId] })],
 );

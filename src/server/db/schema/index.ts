@@ -5,3 +5,4 @@ export * from "./enterprises.ts";
 export * from "./invitations.ts";
 export * from "./microsoft.ts";
 export * from "./organizations.ts";
+export * from "./users.ts";

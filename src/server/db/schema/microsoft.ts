@@ -3,7 +3,8 @@ import { enterprises } from "./enterprises.ts";
 import { invitations } from "./invitations.ts";
 
 /**
- * One browser journey through Microsoft (seed 3: sign-in, then admin consent). Only the SHA-256
+ * One browser journey through Microsoft: registration (seed 3: sign-in, then admin consent) or an
+ * enterprise admin's portal sign-in. Only the SHA-256
  * of the `state` is stored; the PKCE verifier is sealed with APP_SECRET. A flow is single-use:
  * `usedAt` is set when it succeeds or fails, with `failure` naming why.
  */
@@ -11,13 +12,10 @@ export const microsoftFlows = pgTable(
   "microsoft_flows",
   {
     id: text("id").primaryKey(),
-    purpose: text("purpose", { enum: ["enterprise_registration"] }).notNull(),
-    enterpriseId: text("enterprise_id")
-      .notNull()
-      .references(() => enterprises.id, { onDelete: "cascade" }),
-    invitationId: text("invitation_id")
-      .notNull()
-      .references(() => invitations.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["enterprise_registration", "enterprise_sign_in"] }).notNull(),
+    /** The enterprise being registered; a portal sign-in learns its enterprise from the tenant. */
+    enterpriseId: text("enterprise_id").references(() => enterprises.id, { onDelete: "cascade" }),
+    invitationId: text("invitation_id").references(() => invitations.id, { onDelete: "cascade" }),
     stateHash: text("state_hash").notNull(),
     nonce: text("nonce").notNull(),
     sealedCodeVerifier: text("sealed_code_verifier").notNull(),

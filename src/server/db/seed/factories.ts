@@ -1,9 +1,12 @@
+import { randomUUID } from "node:crypto";
+import { and, eq } from "drizzle-orm";
 import { newId } from "../../../shared/ids.ts";
 import { hashPassword } from "../../lib/passwords.ts";
 import type { Db } from "../client.ts";
 import {
   accounts,
   emailClaims,
+  enterpriseAdmins,
   enterprisePbxTypes,
   enterpriseRegions,
   enterprises,
@@ -158,6 +161,34 @@ export async function buildEnterprise(
     await db
       .insert(enterprisePbxTypes)
       .values(pbxTypeIds.map((pbxTypeId) => ({ enterpriseId: id, pbxTypeId })));
+  return row!;
+}
+
+/**
+ * An enterprise admin of an enterprise, registering the enterprise first when it is still
+ * invited (a random tenant id; no Microsoft involved). Roles default to Global Administrator.
+ */
+export async function buildEnterpriseAdmin(
+  db: Db,
+  enterprise: { id: string },
+  input: { roles?: string[]; upn?: string; name?: string } = {},
+) {
+  const n = next();
+  await db
+    .update(enterprises)
+    .set({ status: "registered", tenantId: randomUUID(), registeredAt: new Date() })
+    .where(and(eq(enterprises.id, enterprise.id), eq(enterprises.status, "invited")));
+  const [row] = await db
+    .insert(enterpriseAdmins)
+    .values({
+      id: newId("enterpriseAdmin"),
+      enterpriseId: enterprise.id,
+      oid: randomUUID(),
+      upn: input.upn ?? `admin-${n}@tenant.example.com`,
+      name: input.name ?? `Tenant Admin ${n}`,
+      roles: input.roles ?? ["62e90394-69f5-4237-9190-012177145e10"],
+    })
+    .returning();
   return row!;
 }
 

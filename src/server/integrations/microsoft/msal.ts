@@ -102,7 +102,13 @@ export function mapMsalError(error: unknown, step: "sign-in" | "app-token"): App
     // Entra's descriptions carry trace ids and timestamps, never tokens or secrets.
     description: error.errorMessage.slice(0, 500),
   };
-  if (unavailableCodes.has(error.errorCode) || (status !== undefined && status >= 500)) {
+  // After a 5xx or 429, msal answers the same kind of request from its throttling cache for up to
+  // Retry-After (60 s by default) with the cached error: AADSTS90033 "a transient error" then.
+  if (
+    unavailableCodes.has(error.errorCode) ||
+    (status !== undefined && status >= 500) ||
+    aadsts === "90033"
+  ) {
     return new AppError("microsoft_unavailable", "Microsoft is unavailable right now", { cause });
   }
   if (status === 429) {

@@ -1,6 +1,6 @@
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import { accounts, organizations, sessions } from "../../db/schema/index.ts";
 
@@ -54,7 +54,7 @@ export async function findActorBySession(
   tokenHash: string,
   now: Date,
   clientAddress: string | null,
-): Promise<(Actor & { lastSeenAt: Date }) | null> {
+): Promise<(PortalActor & { lastSeenAt: Date }) | null> {
   let statement = actorBySession.get(db);
   if (!statement) {
     statement = prepareActorBySession(db);
@@ -78,8 +78,9 @@ type OrganizationRow = typeof organizations.$inferSelect;
 export function actorOf(
   account: Pick<AccountRow, "id" | "name" | "email" | "username" | "mustChangePassword">,
   organization: Pick<OrganizationRow, "id" | "kind" | "name" | "services" | "masterResellerId">,
-): Omit<Actor, "session" | "clientAddress"> {
+): Omit<PortalActor, "session" | "clientAddress"> {
   return {
+    kind: "portal",
     accountId: account.id,
     name: account.name,
     email: account.email,

@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
+  type AnySessionView,
   ChangePasswordBody,
   LoginBody,
   PasswordResetCompleteBody,
   PasswordResetRequestBody,
-  type SessionView,
 } from "../../../shared/contracts/auth.ts";
 import { abilitiesOf } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
-import { requireActor, sessionCookie } from "../../http/context.ts";
+import { requireActor, requireAnyActor, sessionCookie } from "../../http/context.ts";
+import { setSessionCookie } from "../../http/session.ts";
 import { hashToken } from "../../lib/secrets.ts";
 import type { Services } from "../../services.ts";
 import { findActorBySession } from "./accounts.queries.ts";
@@ -16,8 +17,18 @@ import { changePassword } from "./commands/change-password.ts";
 import { completePasswordReset, requestPasswordReset } from "./commands/reset-password.ts";
 import { signIn, signOut } from "./commands/sign-in.ts";
 
-function presentSession(actor: Actor): SessionView {
+function presentSession(actor: Actor): AnySessionView {
+  if (actor.kind === "enterprise_admin") {
+    return {
+      kind: "enterprise_admin",
+      admin: { id: actor.enterpriseAdminId, name: actor.name, email: actor.email },
+      enterprise: { id: actor.enterpriseId, name: actor.enterpriseName },
+      csrfToken: actor.session.csrfToken,
+      abilities: abilitiesOf(actor.role),
+    };
+  }
   return {
+    kind: "portal",
     account: {
       id: actor.accountId,
       name: actor.name,
@@ -57,13 +68,7 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
           clientAddress: request.ip,
           userAgent: request.headers["user-agent"] ?? null,
         });
-        reply.setCookie(sessionCookie, token, {
-          path: "/",
-          httpOnly: true,
-          sameSite: "lax",
-          secure: services.publicUrl.startsWith("https://"),
-          expires: expiresAt,
-        });
+        setSessionCookie(reply, services, { token, expiresAt });
         const actor = await findActorBySession(
           services.db,
           hashToken(token),
@@ -81,7 +86,7 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
         config: { allowPendingPasswordChange: true },
       },
       async (request, reply) => {
-        const actor = requireActor(request, { allowPendingPasswordChange: true });
+        const actor = requireAnyActor(request, { allowPendingPasswordChange: true });
         await signOut(services, actor.session.tokenHash);
         reply.clearCookie(sessionCookie, { path: "/" });
         return reply.code(204).send();
@@ -95,7 +100,7 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
         config: { allowPendingPasswordChange: true },
       },
       async (request) => {
-        return presentSession(requireActor(request, { allowPendingPasswordChange: true }));
+        return presentSession(requireAnyActor(request, { allowPendingPasswordChange: true }));
       },
     );
 

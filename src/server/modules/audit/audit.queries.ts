@@ -8,6 +8,8 @@ import { containsPattern } from "../../lib/sql.ts";
 
 function subtreeOf(actor: Actor): SQL | undefined {
   switch (actor.role) {
+    case "enterprise_admin":
+      return eq(auditLog.enterpriseId, actor.enterpriseId);
     case "operator":
       return undefined;
     case "master_reseller":
@@ -17,14 +19,18 @@ function subtreeOf(actor: Actor): SQL | undefined {
   }
 }
 
-/** The audit entries of the actor's subtree, newest first; `q` matches action or target. */
+/**
+ * The audit entries of the actor's subtree, newest first; `q` matches action or target;
+ * `enterpriseId` keeps one enterprise's entries (its activity feed).
+ */
 export async function listAuditEntries(
   db: Db,
   actor: Actor,
-  query: PageQuery & { targetId?: string },
+  query: PageQuery & { targetId?: string; enterpriseId?: string },
 ): Promise<Page<AuditEntryView>> {
   const where = and(
     subtreeOf(actor),
+    query.enterpriseId ? eq(auditLog.enterpriseId, query.enterpriseId) : undefined,
     query.targetId ? eq(auditLog.targetId, query.targetId) : undefined,
     query.q
       ? or(

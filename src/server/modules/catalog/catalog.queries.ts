@@ -1,5 +1,5 @@
 import { asc, eq, getTableColumns, inArray } from "drizzle-orm";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import {
   organizationPbxTypes,
@@ -43,7 +43,7 @@ export function findPbxTypesByIds(db: Db, ids: string[]) {
 }
 
 /** The regions an actor may offer below it: every region for the operator, else its entitlements. */
-export function listRegionsVisibleTo(db: Db, actor: Actor) {
+export function listRegionsVisibleTo(db: Db, actor: PortalActor) {
   if (actor.role === "operator") return listRegions(db);
   return db
     .select(getTableColumns(regions))
@@ -54,7 +54,7 @@ export function listRegionsVisibleTo(db: Db, actor: Actor) {
 }
 
 /** The PBX types an actor may offer below it. */
-export function listPbxTypesVisibleTo(db: Db, actor: Actor) {
+export function listPbxTypesVisibleTo(db: Db, actor: PortalActor) {
   if (actor.role === "operator") return listPbxTypes(db);
   return db
     .select(getTableColumns(pbxTypes))

@@ -2,7 +2,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import * as schema from "../../db/schema/index.ts";
 import {
@@ -216,11 +216,12 @@ describe("Enterprises list: cost", () => {
 
   it("issues the same small number of queries whatever the page size (no N+1)", async () => {
     const actor = {
+      kind: "portal",
       role: "operator",
       organizationId: world.operator.id,
       masterResellerId: null,
       resellerId: null,
-    } as Actor;
+    } as PortalActor;
     const statementsFor = async (pageSize: number) => {
       const { db, counter } = countingDb();
       const page = await listEnterprises(db, actor, { page: 1, pageSize });

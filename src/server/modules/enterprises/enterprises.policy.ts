@@ -1,5 +1,5 @@
 import type { EnterpriseStatus } from "../../../shared/contracts/enterprises.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import { can, type TreePosition } from "../../authz/policy.ts";
 import { AppError } from "../../lib/errors.ts";
 
@@ -33,6 +33,7 @@ const stateMessages: Record<EnterpriseAction, string> = {
 
 /** Where an enterprise sits in the tenancy tree (for `scopeTo`). */
 export function enterprisePosition(e: {
+  id: string;
   resellerId: string;
   masterResellerId: string;
 }): TreePosition {
@@ -40,6 +41,7 @@ export function enterprisePosition(e: {
     organizationId: e.resellerId,
     masterResellerId: e.masterResellerId,
     resellerId: e.resellerId,
+    enterpriseId: e.id,
   };
 }
 
@@ -55,7 +57,7 @@ export function assertStatusAllows(action: EnterpriseAction, status: EnterpriseS
 
 /** The row actions this actor may take on an enterprise it can see, in `enterpriseActions` order. */
 export function enterpriseAbilities(
-  actor: Actor,
+  actor: PortalActor,
   enterprise: { status: EnterpriseStatus },
 ): EnterpriseAction[] {
   if (!can(actor, "enterprise.manage")) return [];

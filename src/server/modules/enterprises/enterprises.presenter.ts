@@ -4,12 +4,13 @@ import type {
   EnterpriseInvitationInfo,
   EnterpriseView,
 } from "../../../shared/contracts/enterprises.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
+import { managementConsentOf } from "../../authz/policy.ts";
 import { enterpriseAbilities } from "./enterprises.policy.ts";
 import type { EnterpriseRecord, EnterpriseRow } from "./enterprises.queries.ts";
 
 /** The API view of an enterprise, with the row actions this actor may take on it. */
-export function presentEnterprise(actor: Actor, record: EnterpriseRecord): EnterpriseView {
+export function presentEnterprise(actor: PortalActor, record: EnterpriseRecord): EnterpriseView {
   const e = record.enterprise;
   return {
     id: e.id,
@@ -26,6 +27,8 @@ export function presentEnterprise(actor: Actor, record: EnterpriseRecord): Enter
     services: e.services as Service[],
     pbxTypeIds: record.pbxTypeIds,
     status: e.status,
+    tenantName: e.tenantName,
+    managementConsent: managementConsentOf(e),
     invitation: record.invitation,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),

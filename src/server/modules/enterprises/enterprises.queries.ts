@@ -2,7 +2,7 @@ import { and, count, desc, eq, ilike, ne, or, type SQL, sql } from "drizzle-orm"
 import { alias, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
 import type { InvitationSummary, Page } from "../../../shared/contracts/common.ts";
 import type { EnterpriseListQuery } from "../../../shared/contracts/enterprises.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { Actor, PortalActor } from "../../authz/actor.ts";
 import { type Scoped, scopeTo } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -40,6 +40,8 @@ export interface EnterpriseRecord {
  */
 function subtreeOf(actor: Actor): SQL | undefined {
   switch (actor.role) {
+    case "enterprise_admin":
+      return eq(enterprises.id, actor.enterpriseId);
     case "operator":
       return undefined;
     case "master_reseller":
@@ -201,7 +203,7 @@ function listStatements(db: Db, shape: ListShape) {
  */
 export async function listEnterprises(
   db: Db,
-  actor: Actor,
+  actor: PortalActor,
   query: EnterpriseListQuery,
 ): Promise<Page<EnterpriseRecord>> {
   const scope =
@@ -244,7 +246,7 @@ const master = alias(organizations, "master");
 /** The reseller if it lies in the actor's subtree, or 404 (an unknown or foreign id alike). */
 export async function getReseller(
   db: Db,
-  actor: Actor,
+  actor: PortalActor,
   resellerId: string,
 ): Promise<Scoped<ResellerRow>> {
   const inSubtree =

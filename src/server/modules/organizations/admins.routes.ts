@@ -5,7 +5,7 @@ import {
   type AdminWithTemporaryPassword,
   CreateAdminBody,
 } from "../../../shared/contracts/organizations.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import { type Scoped, scopeTo } from "../../authz/policy.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
@@ -33,7 +33,7 @@ const AdminParam = z.strictObject({
 export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
   const { db } = services;
 
-  const scoped = async (actor: Actor, orgId: string): Promise<Scoped<Organization>> =>
+  const scoped = async (actor: PortalActor, orgId: string): Promise<Scoped<Organization>> =>
     scopeTo(actor, await findOrganization(db, actor, orgId), organizationPosition, "Organization");
 
   return async (app) => {

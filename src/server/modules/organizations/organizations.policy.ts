@@ -1,6 +1,6 @@
 import type { OrganizationStatus } from "../../../shared/contracts/organizations.ts";
 import type { Action } from "../../../shared/permissions.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import { authorize, can, isInSubtree, type TreePosition } from "../../authz/policy.ts";
 import type { organizations } from "../../db/schema/index.ts";
 import { AppError, forbidden } from "../../lib/errors.ts";
@@ -70,14 +70,14 @@ export function assertStatusAllows(verb: OrganizationVerb, status: OrganizationS
  * True when the actor may manage the admins of this organization: every admin those of its own
  * organization, the operator those of any organization. Call after scoping (foreign → 404).
  */
-export function canManageAdminsOf(actor: Actor, org: Pick<Organization, "id">): boolean {
+export function canManageAdminsOf(actor: PortalActor, org: Pick<Organization, "id">): boolean {
   return (
     can(actor, "admin.manage") && (actor.role === "operator" || org.id === actor.organizationId)
   );
 }
 
 /** Throws 403 unless `canManageAdminsOf` (e.g. a master reseller acting on its reseller's admins). */
-export function authorizeAdminsOf(actor: Actor, org: Pick<Organization, "id">): void {
+export function authorizeAdminsOf(actor: PortalActor, org: Pick<Organization, "id">): void {
   authorize(actor, "admin.manage");
   if (!canManageAdminsOf(actor, org))
     throw forbidden("Only the organization's own admins or the operator may manage its admins");
@@ -87,7 +87,7 @@ export function authorizeAdminsOf(actor: Actor, org: Pick<Organization, "id">): 
  * The row actions this actor may take on an organization it can see, as `<kind>.<verb>`, so the
  * portal shows exactly the actions that would succeed.
  */
-export function organizationAbilities(actor: Actor, org: Organization): string[] {
+export function organizationAbilities(actor: PortalActor, org: Organization): string[] {
   if (org.kind === "operator")
     return canManageAdminsOf(actor, org) ? ["operator.manage_admins"] : [];
   const position = organizationPosition(org);

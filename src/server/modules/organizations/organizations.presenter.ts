@@ -1,11 +1,11 @@
 import type { Service } from "../../../shared/contracts/common.ts";
 import type { AdminView, OrganizationView } from "../../../shared/contracts/organizations.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import { type ManagedKind, organizationAbilities } from "./organizations.policy.ts";
 import type { Account, OrganizationRecord } from "./organizations.queries.ts";
 
 /** The portal's view of a master reseller or reseller, with the row actions the actor may take. */
-export function presentOrganization(actor: Actor, org: OrganizationRecord): OrganizationView {
+export function presentOrganization(actor: PortalActor, org: OrganizationRecord): OrganizationView {
   return {
     id: org.id,
     kind: org.kind as ManagedKind,

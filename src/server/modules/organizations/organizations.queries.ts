@@ -4,7 +4,7 @@ import type {
   ActivationInfo,
   OrganizationListQuery,
 } from "../../../shared/contracts/organizations.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import {
   accounts,
@@ -31,7 +31,7 @@ export type OrganizationRecord = Organization & {
 export type Account = typeof accounts.$inferSelect;
 
 /** The organizations the actor can see: all (operator), itself and its resellers, or itself. */
-function visibleTo(actor: Actor): SQL | undefined {
+function visibleTo(actor: PortalActor): SQL | undefined {
   switch (actor.role) {
     case "operator":
       return undefined;
@@ -97,7 +97,7 @@ export async function describeOrganization(db: Db, row: Organization): Promise<O
  */
 export async function listOrganizations(
   db: Db,
-  actor: Actor,
+  actor: PortalActor,
   kind: ManagedKind,
   query: OrganizationListQuery,
 ): Promise<Page<OrganizationRecord>> {
@@ -136,7 +136,7 @@ export async function listOrganizations(
  */
 export async function findOrganization(
   db: Db,
-  actor: Actor,
+  actor: PortalActor,
   id: string,
   kind?: Organization["kind"],
 ): Promise<Organization | null> {

@@ -9,7 +9,7 @@ import {
   UpdateMasterResellerBody,
   UpdateResellerBody,
 } from "../../../shared/contracts/organizations.ts";
-import type { Actor } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
 import { authorize, type Scoped, scopeTo } from "../../authz/policy.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
@@ -50,7 +50,7 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
 
   /** The organization of this kind if the actor can see it, else 404. */
   const scoped = async (
-    actor: Actor,
+    actor: PortalActor,
     kind: ManagedKind,
     id: string,
   ): Promise<Scoped<Organization>> =>
@@ -60,7 +60,7 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
       organizationPosition,
       tiers[kind].what,
     );
-  const view = async (actor: Actor, row: Organization): Promise<OrganizationView> =>
+  const view = async (actor: PortalActor, row: Organization): Promise<OrganizationView> =>
     presentOrganization(actor, await describeOrganization(db, row));
 
   return async (app) => {

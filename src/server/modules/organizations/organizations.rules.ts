@@ -1,6 +1,6 @@
 // The write-side rules shared by the organization commands, in one place so every tier agrees.
 import { and, arrayOverlaps, eq, inArray, ne, or, sql } from "drizzle-orm";
-import { type Actor, whoOf } from "../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import {
   accounts,
@@ -184,7 +184,7 @@ export async function assertRemovalsUnused(
 export async function inviteNewOrganization(
   services: Services,
   tx: Db,
-  actor: Actor,
+  actor: PortalActor,
   organization: Organization,
   entitlements: Entitlements,
 ): Promise<void> {

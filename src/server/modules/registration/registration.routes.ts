@@ -1,10 +1,13 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { VerifyEnterpriseInvitationBody } from "../../../shared/contracts/enterprises.ts";
+import { setSessionCookie } from "../../http/session.ts";
 import type { Services } from "../../services.ts";
+import { completeEnterpriseSignIn } from "../enterprise-portal/commands/sign-in-with-microsoft.ts";
 import { completeRegistrationConsent } from "./commands/complete-registration-consent.ts";
 import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
+import { findFlowByState } from "./registration.queries.ts";
 
 /** Public, and each call reaches Microsoft: strict per-address limits. */
 const publicMicrosoftStep = { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } };
@@ -50,7 +53,8 @@ export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
 
 /**
  * Microsoft's two redirects (MS_REDIRECT_PATH, MS_ADMIN_CONSENT_REDIRECT_PATH), mounted at the
- * root because their paths are configuration. Every outcome is a 302 to a web page.
+ * root because their paths are configuration. Every outcome is a 302 to a web page; a completed
+ * registration or portal sign-in also sets the enterprise admin's session cookie.
  */
 export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
@@ -69,11 +73,22 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
         },
         config: publicMicrosoftStep,
       },
-      async (request, reply) =>
-        reply.redirect(
+      async (request, reply) => {
+        // One redirect URI serves registration (round 1) and the enterprise portal's sign-in.
+        const flow = await findFlowByState(services.db, request.query.state ?? "");
+        if (flow?.purpose === "enterprise_sign_in") {
+          const outcome = await completeEnterpriseSignIn(services, flow, request.query, {
+            clientAddress: request.ip,
+            userAgent: request.headers["user-agent"] ?? null,
+          });
+          if (outcome.session) setSessionCookie(reply, services, outcome.session);
+          return reply.redirect(outcome.location, 302);
+        }
+        return reply.redirect(
           await completeRegistrationSignIn(services, request.query, who(request.ip)),
           302,
-        ),
+        );
+      },
     );
     app.get(
       services.env.MS_ADMIN_CONSENT_REDIRECT_PATH,
@@ -85,11 +100,16 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
         },
         config: publicMicrosoftStep,
       },
-      async (request, reply) =>
-        reply.redirect(
-          await completeRegistrationConsent(services, request.query, who(request.ip)),
-          302,
-        ),
+      async (request, reply) => {
+        const outcome = await completeRegistrationConsent(
+          services,
+          request.query,
+          who(request.ip),
+          request.headers["user-agent"] ?? null,
+        );
+        if (outcome.session) setSessionCookie(reply, services, outcome.session);
+        return reply.redirect(outcome.location, 302);
+      },
     );
   };
 }

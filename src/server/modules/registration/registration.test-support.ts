@@ -1,5 +1,10 @@
 import { expect } from "vitest";
-import { type Client, clientOf, type TestApp } from "../../../../test/harness.ts";
+import {
+  type Client,
+  clientOf,
+  clientWithSessionCookie,
+  type TestApp,
+} from "../../../../test/harness.ts";
 import type { World } from "../../db/seed/factories.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
@@ -9,20 +14,25 @@ let n = 0;
 
 /** Follows one of our redirect routes in-process: where it sends the browser. */
 async function follow(t: TestApp, url: URL): Promise<string> {
+  return String((await followWithCookie(t, url)).location);
+}
+
+async function followWithCookie(t: TestApp, url: URL) {
   const res = await t.app.inject({ method: "GET", url: `${url.pathname}${url.search}` });
   expect(res.statusCode).toBe(302);
-  return String(res.headers.location);
+  return { location: String(res.headers.location), setCookie: res.headers["set-cookie"] };
 }
 
 /**
  * A fresh emulator tenant and an enterprise of reseller A registered with it through both
- * Microsoft rounds (the Global Administrator accepts everything). Returns the ids.
+ * Microsoft rounds (the Global Administrator accepts everything). Returns the ids and the Global
+ * Administrator's portal session (registration signs them in).
  */
 export async function registerEnterprise(
   t: TestApp,
   world: World,
   reseller: Client,
-): Promise<{ enterpriseId: string; tenantId: string }> {
+): Promise<{ enterpriseId: string; tenantId: string; domain: string; admin: Client }> {
   const emulator = t.emulator!;
   const tag = `${process.pid}x${++n}`;
   const domain = `role${tag}.example`;
@@ -56,6 +66,7 @@ export async function registerEnterprise(
   });
   expect(start.status).toBe(200);
   const browser = new FormBrowser(emulator.caPem, [t.services.publicUrl]);
+  let admin: Client;
   try {
     expect(await browser.open(start.body.url)).toBeNull();
     let landed = await browser.submit({ login: `admin@${domain}`, passwd: password });
@@ -66,9 +77,11 @@ export async function registerEnterprise(
     landed = await browser.open(adminConsent);
     if (!landed) landed = await browser.submit({ accept: "1" });
     if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
-    expect(await follow(t, landed)).toContain("/complete/done?");
+    const done = await followWithCookie(t, landed);
+    expect(done.location).toContain("/enterprise/groups?registered=1");
+    admin = await clientWithSessionCookie(t.app, done.setCookie);
   } finally {
     await browser.close();
   }
-  return { enterpriseId: enterprise.id, tenantId: tenant.tenantId };
+  return { enterpriseId: enterprise.id, tenantId: tenant.tenantId, domain, admin };
 }

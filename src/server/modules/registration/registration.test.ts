@@ -177,9 +177,8 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     expect(adminConsent.pathname).toBe(`/${tenant.tenantId}/v2.0/adminconsent`);
     expect(adminConsent.searchParams.get("scope")).toBe("https://graph.microsoft.com/.default");
     const { landed, page } = await round2(journey);
-    expect(page).toBe(
-      `${t.services.publicUrl}/complete/done?enterprise=${encodeURIComponent(invitation.enterprise.name)}`,
-    );
+    // Registration signs the Global Administrator in and asks for the groups to sync.
+    expect(page).toBe(`${t.services.publicUrl}/enterprise/groups?registered=1`);
 
     const [row] = await t.services.db
       .select()
@@ -300,7 +299,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     const pending = await round1(second, tenant.admin);
     expect(pending.afterRound1).toContain("/v2.0/adminconsent?");
     const done = await round2(await round1(first, tenant.admin));
-    expect(done.page).toContain("/complete/done?");
+    expect(done.page).toContain("/enterprise/groups?registered=1");
     // Round 2 of the second one now finds the tenant taken.
     expect((await round2(pending)).page).toBe(failed("tenant_already_bound"));
     await expectNothingBound(second.enterprise.id);
@@ -377,6 +376,6 @@ describe("Enterprise registration: both Microsoft rounds", () => {
 
     // The invitation is still good: the administrator starts again and completes.
     const retry = await round2(await round1(invitation, tenant.admin));
-    expect(retry.page).toContain("/complete/done?");
+    expect(retry.page).toContain("/enterprise/groups?registered=1");
   });
 });

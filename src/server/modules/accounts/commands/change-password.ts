@@ -1,6 +1,6 @@
 import { and, eq, ne } from "drizzle-orm";
 import type { ChangePasswordBody } from "../../../../shared/contracts/auth.ts";
-import type { Actor } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import { whoOf } from "../../../authz/actor.ts";
 import { accounts, organizations, sessions } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
@@ -12,7 +12,7 @@ import { pathOf } from "./sign-in.ts";
 /** Changes the actor's own password, clears a pending forced change and ends its other sessions. */
 export async function changePassword(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   input: ChangePasswordBody,
 ): Promise<void> {
   const [row] = await services.db

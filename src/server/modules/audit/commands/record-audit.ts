@@ -1,5 +1,5 @@
 import { newId } from "../../../../shared/ids.ts";
-import type { Who } from "../../../authz/actor.ts";
+import { actorIdOf, type Who } from "../../../authz/actor.ts";
 import type { Db } from "../../../db/client.ts";
 import { auditLog } from "../../../db/schema/index.ts";
 
@@ -35,7 +35,7 @@ function redact(value: unknown): unknown {
 export async function recordAudit(tx: Db, who: Who, input: AuditInput): Promise<void> {
   await tx.insert(auditLog).values({
     id: newId("audit"),
-    actorAccountId: who.actor?.accountId ?? null,
+    actorAccountId: who.actor ? actorIdOf(who.actor) : null,
     actorLabel: who.label,
     action: input.action,
     targetType: input.target.type,

@@ -149,6 +149,9 @@ describe("Add Enterprise", () => {
       services: ["PBX", "TRUNK"],
       pbxTypeIds: [entitled.pbxTypeIds[1]],
       status: "invited",
+      tenantName: null,
+      // Asked for; the enterprise decides once registered.
+      managementConsent: "pending",
       invitation: {
         email: "global.admin@contoso.example.com",
         sentAt: expect.any(String),

@@ -1,6 +1,6 @@
 import type { CreateEnterpriseBody } from "../../../../shared/contracts/enterprises.ts";
 import { newId } from "../../../../shared/ids.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -25,7 +25,7 @@ import {
  */
 export async function createEnterprise(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   reseller: Scoped<ResellerRow>,
   input: CreateEnterpriseBody,
 ): Promise<EnterpriseRow> {

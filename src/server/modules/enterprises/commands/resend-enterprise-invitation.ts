@@ -1,4 +1,4 @@
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
@@ -13,7 +13,7 @@ import { auditPathOf } from "./enterprise-rules.ts";
  */
 export async function resendEnterpriseInvitation(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   target: Scoped<EnterpriseRow>,
 ): Promise<EnterpriseRow> {
   return services.db.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import type { Services } from "../../../services.ts";
@@ -22,7 +22,7 @@ function liveStatusOf(status: EnterpriseRow["status"]): LiveStatus {
  */
 export async function setEnterpriseStatus(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   target: Scoped<EnterpriseRow>,
   change: "disable" | "enable",
 ): Promise<EnterpriseRow> {

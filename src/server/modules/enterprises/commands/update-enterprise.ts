@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Service } from "../../../../shared/contracts/common.ts";
 import type { UpdateEnterpriseBody } from "../../../../shared/contracts/enterprises.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
@@ -33,7 +33,7 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
  */
 export async function updateEnterprise(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   target: Scoped<EnterpriseRow>,
   input: UpdateEnterpriseBody,
 ): Promise<EnterpriseRow> {

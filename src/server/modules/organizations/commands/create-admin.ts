@@ -1,5 +1,5 @@
 import type { CreateAdminBody } from "../../../../shared/contracts/organizations.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { temporaryPassword } from "../../../lib/passwords.ts";
 import type { Services } from "../../../services.ts";
@@ -15,7 +15,7 @@ import type { Account } from "../organizations.queries.ts";
  */
 export async function createAdmin(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   input: CreateAdminBody,
 ): Promise<{ account: Account; temporaryPassword: string }> {

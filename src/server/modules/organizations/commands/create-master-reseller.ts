@@ -1,6 +1,6 @@
 import type { CreateMasterResellerBody } from "../../../../shared/contracts/organizations.ts";
 import { newId } from "../../../../shared/ids.ts";
-import type { Actor } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import type { Services } from "../../../services.ts";
 import { claimEmail } from "../../accounts/index.ts";
@@ -19,7 +19,7 @@ import {
  */
 export async function createMasterReseller(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   input: CreateMasterResellerBody,
 ): Promise<Organization> {
   return services.db.transaction(async (tx) => {

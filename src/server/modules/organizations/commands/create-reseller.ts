@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { CreateResellerBody } from "../../../../shared/contracts/organizations.ts";
 import { newId } from "../../../../shared/ids.ts";
-import type { Actor } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
@@ -23,7 +23,7 @@ import {
  */
 export async function createReseller(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   master: Scoped<Organization>,
   input: CreateResellerBody,
 ): Promise<Organization> {

@@ -1,5 +1,5 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError, notFound } from "../../../lib/errors.ts";
@@ -16,7 +16,7 @@ import type { Account } from "../organizations.queries.ts";
  */
 export async function deleteAdmin(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   target: Account,
 ): Promise<void> {

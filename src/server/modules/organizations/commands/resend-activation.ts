@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { notFound } from "../../../lib/errors.ts";
@@ -19,7 +19,7 @@ import {
  */
 export async function resendActivation(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
 ): Promise<Organization> {
   return services.db.transaction(async (tx) => {

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { accounts, organizations } from "../../../db/schema/index.ts";
 import { notFound } from "../../../lib/errors.ts";
@@ -20,7 +20,7 @@ import { deleteSubtreeSessions } from "../organizations.rules.ts";
  */
 export async function setOrganizationStatus(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   change: "disable" | "enable",
 ): Promise<Organization> {

@@ -3,7 +3,7 @@ import type {
   UpdateMasterResellerBody,
   UpdateResellerBody,
 } from "../../../../shared/contracts/organizations.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Db } from "../../../db/client.ts";
 import { organizations } from "../../../db/schema/index.ts";
@@ -42,7 +42,7 @@ const without = (from: string[], keep: string[]) => from.filter((id) => !keep.in
 
 async function updateOrganization(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   kind: ManagedKind,
   changes: Changes,
@@ -106,7 +106,7 @@ async function updateOrganization(
  */
 export function updateMasterReseller(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   input: UpdateMasterResellerBody,
 ): Promise<Organization> {
@@ -125,7 +125,7 @@ export function updateMasterReseller(
  */
 export function updateReseller(
   services: Services,
-  actor: Actor,
+  actor: PortalActor,
   org: Scoped<Organization>,
   input: UpdateResellerBody,
 ): Promise<Organization> {

@@ -9,6 +9,10 @@ import { AppError } from "../../../lib/errors.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
+import {
+  type NewSession,
+  openEnterpriseAdminSession,
+} from "../../enterprise-portal/enterprise-admin-sessions.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
@@ -19,6 +23,7 @@ import {
   failFlow,
   failurePage,
   RegistrationFailure,
+  type RegistrationOutcome,
   reasonOfMicrosoftError,
   successPage,
 } from "./registration-outcome.ts";
@@ -54,12 +59,13 @@ export async function completeRegistrationConsent(
   services: Services,
   query: AdminConsentRedirect,
   who: Who,
-): Promise<string> {
+  userAgent: string | null = null,
+): Promise<RegistrationOutcome> {
   const flow = await findFlowByState(services.db, query.state ?? "");
   try {
     assertFlowUsable(flow, "admin_consent", services.now());
   } catch (e) {
-    if (e instanceof RegistrationFailure) return failurePage(services, e.reason);
+    if (e instanceof RegistrationFailure) return { location: failurePage(services, e.reason) };
     throw e;
   }
   try {
@@ -84,9 +90,9 @@ export async function completeRegistrationConsent(
       throw new RegistrationFailure("tenant_already_bound");
 
     const now = services.now();
-    let enterpriseName: string;
+    let session: NewSession;
     try {
-      enterpriseName = await services.db.transaction(async (tx) => {
+      session = await services.db.transaction(async (tx) => {
         const ended = await tx
           .update(microsoftFlows)
           .set({ usedAt: now })
@@ -111,7 +117,7 @@ export async function completeRegistrationConsent(
           .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
           .returning();
         if (!row) throw new RegistrationFailure("invitation_invalid");
-        await tx
+        const [admin] = await tx
           .insert(enterpriseAdmins)
           .values({
             id: newId("enterpriseAdmin"),
@@ -131,7 +137,8 @@ export async function completeRegistrationConsent(
               roles: flow.adminRoles ?? [],
               lastSignInAt: now,
             },
-          });
+          })
+          .returning({ id: enterpriseAdmins.id });
         // Next step of registration, committed with it: the Teams Administrator role.
         await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
         await recordAudit(tx, who, {
@@ -147,23 +154,28 @@ export async function completeRegistrationConsent(
             admin: { oid: flow.adminOid, upn: flow.adminUpn },
           },
         });
-        return row.name;
+        // The Global Administrator goes on signed in: the groups to sync, then the dashboard.
+        return openEnterpriseAdminSession(tx, services, {
+          enterpriseAdminId: admin!.id,
+          clientAddress: who.clientAddress,
+          userAgent,
+        });
       });
     } catch (e) {
       if (isUniqueViolation(e, "enterprises_tenant_key"))
         throw new RegistrationFailure("tenant_already_bound");
       throw e;
     }
-    return successPage(services, enterpriseName);
+    return { location: successPage(services), session };
   } catch (e) {
     if (e instanceof RegistrationFailure) {
       // Ends the flow unless it already ended (a replayed or concurrent redirect).
       await failFlow(services, flow, e.reason, who);
-      return failurePage(services, e.reason);
+      return { location: failurePage(services, e.reason) };
     }
     if (e instanceof AppError && e.code === "microsoft_not_configured") {
       await failFlow(services, flow, "microsoft_unavailable", who);
-      return failurePage(services, "microsoft_unavailable");
+      return { location: failurePage(services, "microsoft_unavailable") };
     }
     throw e;
   }

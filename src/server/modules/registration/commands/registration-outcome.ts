@@ -5,6 +5,7 @@ import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import type { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
+import type { NewSession } from "../../enterprise-portal/enterprise-admin-sessions.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import type { MicrosoftFlowRow } from "../registration.queries.ts";
 
@@ -23,8 +24,15 @@ export function failurePage(services: Services, reason: RegistrationFailureReaso
   return `${services.publicUrl}/complete/failed?reason=${encodeURIComponent(reason)}`;
 }
 
-export function successPage(services: Services, enterpriseName: string): string {
-  return `${services.publicUrl}/complete/done?enterprise=${encodeURIComponent(enterpriseName)}`;
+/** After registration the Global Administrator, now signed in, chooses the groups to sync. */
+export function successPage(services: Services): string {
+  return `${services.publicUrl}/enterprise/groups?registered=1`;
+}
+
+/** Where the browser goes next and, once registration succeeded, the admin's new session. */
+export interface RegistrationOutcome {
+  location: string;
+  session?: NewSession;
 }
 
 /** The failure reason for a Microsoft error met during a round. */
@@ -45,7 +53,7 @@ export function reasonOfMicrosoftError(error: AppError): RegistrationFailureReas
  */
 export async function failFlow(
   services: Services,
-  flow: MicrosoftFlowRow,
+  flow: RegistrationFlow,
   reason: RegistrationFailureReason,
   who: Who,
 ): Promise<void> {
@@ -70,13 +78,25 @@ export async function failFlow(
   });
 }
 
-/** The flow's state is usable: known, not used, not expired, in the expected round. */
+/** A registration flow: it always names its enterprise and invitation. */
+export type RegistrationFlow = MicrosoftFlowRow & { enterpriseId: string; invitationId: string };
+
+/**
+ * The flow's state is usable: known, a registration, not used, not expired, in the expected round.
+ */
 export function assertFlowUsable(
   flow: MicrosoftFlowRow | null,
   round: MicrosoftFlowRow["round"],
   now: Date,
-): asserts flow is MicrosoftFlowRow {
-  if (!flow || flow.usedAt || flow.expiresAt <= now || flow.round !== round) {
+): asserts flow is RegistrationFlow {
+  if (
+    flow?.purpose !== "enterprise_registration" ||
+    !flow.enterpriseId ||
+    !flow.invitationId ||
+    flow.usedAt ||
+    flow.expiresAt <= now ||
+    flow.round !== round
+  ) {
     throw new RegistrationFailure("state_invalid");
   }
 }

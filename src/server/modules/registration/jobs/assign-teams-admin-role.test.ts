@@ -118,7 +118,7 @@ describe("Assigning our service principal the Teams Administrator role", () => {
     t.emulator!.control.clearFaults();
     // The retry's back-off has elapsed.
     await t.services.db.execute(
-      sql`UPDATE pgboss.job SET start_after = now() WHERE name = ${name} AND id = ${job!.id}`,
+      sql`UPDATE pgboss.job SET start_after = now() - interval '1 minute' WHERE name = ${name} AND id = ${job!.id}`,
     );
     expect(await t.services.drain(name)).toBe(1);
     expect(teamsAdminAssignments(tenantId)).toHaveLength(1);

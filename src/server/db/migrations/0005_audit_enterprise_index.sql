@@ -1,0 +1,1 @@
+CREATE INDEX "audit_enterprise_idx" ON "audit_log" USING btree ("enterprise_id","at");

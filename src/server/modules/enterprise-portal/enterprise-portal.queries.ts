@@ -1,0 +1,165 @@
+import { asc, eq } from "drizzle-orm";
+import type {
+  ActionItem,
+  EnterpriseOverview,
+  SyncGroupsView,
+} from "../../../shared/contracts/enterprise-portal.ts";
+import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
+import type { Actor } from "../../authz/actor.ts";
+import { can, managementConsentOf, type Scoped } from "../../authz/policy.ts";
+import type { Db } from "../../db/client.ts";
+import { enterpriseSyncGroups } from "../../db/schema/index.ts";
+import type { EnterpriseRecord } from "../enterprises/enterprises.queries.ts";
+import { userSyncStatusOf } from "../users/index.ts";
+
+type EnterpriseRow = EnterpriseRecord["enterprise"];
+
+export async function syncGroupsOf(
+  db: Db,
+  enterprise: Pick<EnterpriseRow, "id" | "syncGroupsChosenAt">,
+): Promise<SyncGroupsView> {
+  const rows = await db
+    .select({ id: enterpriseSyncGroups.groupId, displayName: enterpriseSyncGroups.displayName })
+    .from(enterpriseSyncGroups)
+    .where(eq(enterpriseSyncGroups.enterpriseId, enterprise.id))
+    .orderBy(asc(enterpriseSyncGroups.displayName), asc(enterpriseSyncGroups.groupId));
+  return { chosenAt: enterprise.syncGroupsChosenAt?.toISOString() ?? null, groups: rows };
+}
+
+/** True when the actor may change users and their sync here (SPEC §3.4). */
+export function mayManageUsers(actor: Actor, enterprise: EnterpriseRow): boolean {
+  if (!can(actor, "users.sync")) return false;
+  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
+}
+
+function date(d: Date | null): string {
+  return d ? d.toISOString().slice(0, 10) : "";
+}
+
+/** The dashboard's action items (SPEC §3.3): consents, the groups, the sync, direct routing. */
+export function actionItemsOf(
+  enterprise: EnterpriseRow,
+  syncGroups: SyncGroupsView,
+  userSync: UserSyncStatus,
+): ActionItem[] {
+  const items: ActionItem[] = [];
+  const consent = managementConsentOf(enterprise);
+  if (consent !== "not_requested") {
+    items.push({
+      id: "management_consent",
+      title: "Allow management by service provider",
+      detail:
+        consent === "granted"
+          ? `Granted by ${enterprise.managementConsentGrantedBy ?? "an enterprise admin"} on ${date(enterprise.managementConsentGrantedAt)}.`
+          : "Your service provider asks to set up direct routing and configure users on your behalf.",
+      state: consent === "granted" ? "done" : "todo",
+      owner: "enterprise",
+    });
+  }
+  const role = enterprise.teamsAdminRoleState;
+  items.push({
+    id: "teams_admin_role",
+    title: "Teams Administrator role for the platform",
+    detail:
+      role === "assigned"
+        ? "Assigned: the platform can manage Teams telephony in your tenant."
+        : role === "failed"
+          ? `Could not be assigned: ${enterprise.teamsAdminRoleError ?? "unknown error"}`
+          : "Being assigned in your tenant.",
+    state: role === "assigned" ? "done" : role === "failed" ? "failed" : "waiting",
+    owner: "platform",
+  });
+  const groups = syncGroups.groups.length;
+  items.push({
+    id: "sync_groups",
+    title: "Choose the user groups to sync",
+    detail: syncGroups.chosenAt
+      ? groups === 0
+        ? "All users of your tenant are synced."
+        : `Members of ${groups} group${groups === 1 ? "" : "s"} are synced.`
+      : "Pick the Microsoft 365 groups whose members become Teams users here (none: everyone).",
+    state: syncGroups.chosenAt ? "done" : "todo",
+    owner: "enterprise",
+  });
+  const counts = userSync.userCounts;
+  items.push({
+    id: "user_sync",
+    title: "Sync users",
+    detail:
+      userSync.status === "running"
+        ? `Syncing: ${userSync.currentRun?.counters.seen ?? 0} users read so far.`
+        : userSync.status === "queued"
+          ? "A sync is queued."
+          : userSync.status === "failed"
+            ? `The last sync failed: ${userSync.lastError ?? "unknown error"}`
+            : userSync.lastSyncAt
+              ? `${counts.total} users, ${counts.teamsPhone} with Teams Phone; last synced ${userSync.lastSyncAt.slice(0, 16).replace("T", " ")} UTC.`
+              : "Users have not been synced yet.",
+    state:
+      userSync.status === "running" || userSync.status === "queued"
+        ? "waiting"
+        : userSync.status === "failed"
+          ? "failed"
+          : userSync.lastSyncAt
+            ? "done"
+            : "todo",
+    owner: "enterprise",
+  });
+  items.push({
+    id: "direct_routing",
+    title: "Set up Direct Routing",
+    detail: "Connect Microsoft Teams to the PBX through your SBC regions.",
+    state: enterprise.status === "active" ? "done" : "todo",
+    owner: managementConsentOf(enterprise) === "granted" ? "provider" : "enterprise",
+  });
+  return items;
+}
+
+/** The enterprise dashboard for an actor who may see the enterprise. */
+export async function overviewOf(
+  db: Db,
+  actor: Actor,
+  record: Scoped<EnterpriseRecord>,
+): Promise<EnterpriseOverview> {
+  const e = record.enterprise;
+  const [syncGroups, userSync] = await Promise.all([
+    syncGroupsOf(db, e),
+    userSyncStatusOf(db, e.id),
+  ]);
+  const consent = managementConsentOf(e);
+  const registered = e.tenantId !== null && e.status !== "disabled";
+  const abilities: string[] = [];
+  if (registered && can(actor, "management_consent.manage")) {
+    if (consent === "pending") abilities.push("management_consent.grant");
+    if (consent === "granted") abilities.push("management_consent.revoke");
+  }
+  if (registered && mayManageUsers(actor, e)) abilities.push("users.sync");
+  return {
+    enterprise: {
+      id: e.id,
+      name: e.name,
+      status: e.status,
+      resellerName: record.resellerName,
+      tenantId: e.tenantId,
+      tenantName: e.tenantName,
+      registeredAt: e.registeredAt?.toISOString() ?? null,
+      accessSipData: e.accessSipData,
+    },
+    teamsAdminRole: {
+      state: e.teamsAdminRoleState,
+      error: e.teamsAdminRoleError,
+      assignedAt: e.teamsAdminRoleAssignedAt?.toISOString() ?? null,
+    },
+    grantedPermissions: e.grantedPermissions ?? [],
+    managementConsent: {
+      state: consent,
+      grantedAt: e.managementConsentGrantedAt?.toISOString() ?? null,
+      grantedBy: e.managementConsentGrantedBy,
+    },
+    syncGroups,
+    userSync,
+    actionItems:
+      registered || e.status === "disabled" ? actionItemsOf(e, syncGroups, userSync) : [],
+    abilities,
+  };
+}

@@ -1,0 +1,11 @@
+export {
+  completeEnterpriseSignIn,
+  startEnterpriseSignIn,
+} from "./commands/sign-in-with-microsoft.ts";
+export {
+  findEnterpriseAdminBySession,
+  isEnterpriseAdminToken,
+  openEnterpriseAdminSession,
+} from "./enterprise-admin-sessions.ts";
+export { overviewOf } from "./enterprise-portal.queries.ts";
+export { enterprisePortalRoutes } from "./enterprise-portal.routes.ts";

@@ -1,0 +1,113 @@
+import { z } from "zod";
+import type { EnterpriseStatus } from "./enterprises.ts";
+import type { UserSyncStatus } from "./users.ts";
+
+/** Why a portal sign-in with Microsoft ended on the sign-in page instead of the dashboard. */
+export const enterpriseSignInFailures = [
+  "state_invalid",
+  "consent_declined",
+  "sign_in_failed",
+  "personal_account",
+  "not_registered",
+  "enterprise_disabled",
+  "not_enterprise_admin",
+  "microsoft_unavailable",
+] as const;
+export type EnterpriseSignInFailure = (typeof enterpriseSignInFailures)[number];
+
+/** What each failure tells the person on the sign-in page. */
+export const enterpriseSignInFailureMessages: Record<EnterpriseSignInFailure, string> = {
+  state_invalid: "This sign-in link has expired or was already used. Start again.",
+  consent_declined: "The sign-in was cancelled at Microsoft.",
+  sign_in_failed: "Microsoft could not complete the sign-in. Try again.",
+  personal_account: "Sign in with a work account of your organization, not a personal account.",
+  not_registered:
+    "Your Microsoft 365 organization is not registered with this service. Use the invitation your provider sent to register it first.",
+  enterprise_disabled: "Your organization's access has been disabled by its service provider.",
+  not_enterprise_admin:
+    "Only Global Administrators and Teams Administrators of your organization may sign in here.",
+  microsoft_unavailable: "Microsoft is unavailable right now. Try again in a few minutes.",
+};
+
+/** `POST /auth/microsoft/sign-in`: where to send the browser. */
+export interface EnterpriseSignInStart {
+  url: string;
+}
+
+export type ManagementConsentState = "not_requested" | "pending" | "granted";
+
+export interface ManagementConsentView {
+  state: ManagementConsentState;
+  grantedAt: string | null;
+  grantedBy: string | null;
+}
+
+export interface SyncGroupView {
+  id: string;
+  displayName: string;
+}
+
+/** The groups whose members are synced; none = all users. `chosenAt` null until first saved. */
+export interface SyncGroupsView {
+  chosenAt: string | null;
+  groups: SyncGroupView[];
+}
+
+export const UpdateSyncGroupsBody = z.strictObject({
+  groupIds: z
+    .array(z.uuid({ error: "Not a Microsoft group id" }), { error: "Required" })
+    .max(100, "Choose at most 100 groups")
+    .refine((ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length, {
+      message: "A group is listed twice",
+    }),
+});
+export type UpdateSyncGroupsBody = z.infer<typeof UpdateSyncGroupsBody>;
+
+export const DirectoryGroupQuery = z.strictObject({
+  q: z.string().trim().max(100).optional(),
+});
+export type DirectoryGroupQuery = z.infer<typeof DirectoryGroupQuery>;
+
+/** Groups of the tenant, live from Microsoft; `more` when the search should be narrowed. */
+export interface DirectoryGroupList {
+  items: { id: string; displayName: string; description: string | null }[];
+  more: boolean;
+}
+
+export type ActionItemState = "todo" | "waiting" | "done" | "failed";
+
+/** One line of the dashboard's action items (SPEC §3.3). */
+export interface ActionItem {
+  id: "management_consent" | "teams_admin_role" | "sync_groups" | "user_sync" | "direct_routing";
+  title: string;
+  detail: string;
+  state: ActionItemState;
+  /** Who has to act: the enterprise admin, the service provider, or nobody (the platform). */
+  owner: "enterprise" | "provider" | "platform";
+}
+
+/** The enterprise dashboard, for its admins and for its service provider. */
+export interface EnterpriseOverview {
+  enterprise: {
+    id: string;
+    name: string;
+    status: EnterpriseStatus;
+    resellerName: string;
+    tenantId: string | null;
+    tenantName: string | null;
+    registeredAt: string | null;
+    accessSipData: boolean;
+  };
+  teamsAdminRole: {
+    state: "pending" | "assigned" | "failed" | null;
+    error: string | null;
+    assignedAt: string | null;
+  };
+  grantedPermissions: string[];
+  managementConsent: ManagementConsentView;
+  syncGroups: SyncGroupsView;
+  userSync: UserSyncStatus;
+  actionItems: ActionItem[];
+  /** What the viewer may do here: `management_consent.grant|revoke`, `users.sync`. */
+  abilities: string[];
+}
