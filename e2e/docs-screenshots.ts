@@ -4,8 +4,8 @@
  *   npm run build && npx tsx e2e/docs-screenshots.ts
  *
  * Not a test: it seeds a fresh data directory (`teamgate seed --demo`), starts the product on it,
- * signs in as a demo reseller, disables one enterprise so every status shows, and saves 1440x900
- * PNGs. The data directory is removed afterwards.
+ * signs in as a demo reseller, disables one enterprise so every status shows, opens an enterprise's
+ * dashboard, and saves 1440x900 PNGs. The data directory is removed afterwards.
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -56,6 +56,17 @@ try {
     const path = join(outDir, "enterprises.png");
     await page.screenshot({ path });
     process.stdout.write(`Saved ${path}\n`);
+
+    // The enterprise page the reseller opens from the list: its dashboard and synced users.
+    await rowOf(page, "Enterprises", "Contoso Customer 3")
+      .getByRole("link", { name: "Contoso Customer 3", exact: true })
+      .click();
+    await page.getByRole("heading", { level: 1, name: "Contoso Customer 3" }).waitFor();
+    await page.getByRole("region", { name: "Action items" }).waitFor();
+    await page.mouse.move(0, 899);
+    const dashboard = join(outDir, "enterprise-dashboard.png");
+    await page.screenshot({ path: dashboard });
+    process.stdout.write(`Saved ${dashboard}\n`);
   } finally {
     await browser.close();
     await server.stop();

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { demoLogins } from "../src/emulator/demo.ts";
+import { enterpriseSignInFailureMessages } from "../src/shared/contracts/enterprise-portal.ts";
 import { field, launchBrowser, newPage, screenshot, screenshotDir } from "./support/browser.ts";
 import {
   firstLink,
@@ -32,6 +33,25 @@ import {
  * operator → master reseller → reseller → enterprise invitation, each persona in its own browser
  * context (own cookies), every mail read from the dev inbox. Screenshots: e2e/screenshots/provisioning-*.
  */
+/**
+ * "Sign in with Microsoft" on the enterprise sign-in page, then the emulator's sign-in form; a
+ * consent screen, if Microsoft shows one, is accepted.
+ */
+async function microsoftSignIn(page: Page, login: string, password: string): Promise<void> {
+  await page.getByRole("button", { name: "Sign in with Microsoft", exact: true }).click();
+  await page.locator('input[name="login"]').waitFor();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="passwd"]').fill(password);
+  await page.locator('input[name="passwd"]').press("Enter");
+  const accept = page.locator('button[name="accept"]');
+  const back = page.waitForURL((url) => url.pathname.startsWith("/enterprise")).then(() => false);
+  const consent = accept.waitFor().then(() => true);
+  // Whichever comes first; the other one's timeout must not surface as an unhandled rejection.
+  back.catch(() => {});
+  consent.catch(() => {});
+  if (await Promise.race([back, consent])) await accept.click();
+}
+
 describe("provisioning journey: operator → master reseller → reseller → enterprise", () => {
   let server: RunningServer;
   let browser: Browser;
@@ -39,6 +59,8 @@ describe("provisioning journey: operator → master reseller → reseller → en
   let master: Page;
   let reseller: Page;
   let enterpriseAdmin: Page;
+  /** The Global Administrator after registering: signed in to the enterprise portal. */
+  let tenantAdmin: Page;
 
   const operatorPassword = "operator-passphrase-for-e2e-1";
   const masterCo = {
@@ -94,7 +116,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
     if (context.task.result?.state !== "fail") return;
     broken = true;
     // What each persona saw when the step failed.
-    const personas = { operator, master, reseller, enterpriseAdmin };
+    const personas = { operator, master, reseller, enterpriseAdmin, tenantAdmin };
     for (const [name, page] of Object.entries(personas)) {
       if (page && !page.isClosed()) await screenshot(page, `provisioning-failed-${name}`);
     }
@@ -481,11 +503,12 @@ describe("provisioning journey: operator → master reseller → reseller → en
     expect(await listMail(server.url, masterCo.email)).toHaveLength(mailsToMaster);
   });
 
-  it("10. the Global Administrator signs in with Microsoft, consents twice; the reseller sees Registered", async () => {
+  it("10. the Global Administrator signs in with Microsoft, consents twice and lands on the groups page", async () => {
     // The newest invitation (step 8 resent it; the inbox lists newest first); the demo tenant "Contoso".
     const [latest] = await listMail(server.url, enterprise.adminEmail);
     if (!latest) throw new Error("no invitation mail");
-    const admin = await newPage(browser, { ignoreHTTPSErrors: true });
+    tenantAdmin = await newPage(browser, { ignoreHTTPSErrors: true });
+    const admin = tenantAdmin;
     await admin.goto(firstLink(latest));
     await waitForHeading(admin, `Connect ${enterprise.name} to Microsoft Teams`);
     await field(admin, "Invitation code").fill(invitationCode(latest));
@@ -509,12 +532,165 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await snap(admin, "enterprise-microsoft-consent-round-2");
     await admin.locator('button[name="accept"]').click();
 
-    await waitForHeading(admin, "Registration complete");
-    expect(new URL(admin.url()).pathname).toBe("/complete/done");
-    await snap(admin, "enterprise-registration-complete");
-    await admin.context().close();
+    // Registered and signed in to the enterprise portal: choosing the users to sync comes first.
+    await waitForPath(admin, "/enterprise/groups");
+    await waitForHeading(admin, "Manage user groups");
+    await admin.getByText("Your organization is registered").waitFor();
+    await admin.getByText("No group chosen: all users of your organization are synced.").waitFor();
+    await admin.getByRole("checkbox", { name: "Support", exact: true }).waitFor();
+    await snap(admin, "enterprise-registered-groups");
 
     await reseller.goto(`${server.url}/enterprises`);
     await waitForStatus(rowOf(reseller, "Enterprises", enterprise.name), "Registered");
+  });
+
+  it("11. the admin picks a group to sync, sees the dashboard, the sync and grants management consent", async () => {
+    const admin = tenantAdmin;
+    // The search narrows the tenant's groups by name; tick "Sales".
+    await field(admin, "Search groups").fill("Sal");
+    await admin
+      .getByRole("checkbox", { name: "Support", exact: true })
+      .waitFor({ state: "detached" });
+    await admin.getByRole("checkbox", { name: "Sales", exact: true }).check();
+    await admin.getByRole("button", { name: "Remove Sales", exact: true }).waitFor();
+    expect(
+      await admin.getByText("No group chosen: all users of your organization are synced.").count(),
+    ).toBe(0);
+    await snap(admin, "enterprise-groups-chosen");
+    await admin.getByRole("button", { name: "Save and continue", exact: true }).click();
+
+    // The dashboard: action items, the user sync, the management consent state.
+    await waitForPath(admin, "/enterprise");
+    await waitForHeading(admin, enterprise.name);
+    const items = admin.getByRole("region", { name: "Action items" });
+    await items.waitFor();
+    expect(await items.getByRole("listitem").count()).toBeGreaterThan(0);
+    const consentItem = items.getByRole("listitem").filter({
+      has: admin.getByRole("button", { name: "Grant consent", exact: true }),
+    });
+    await consentItem.waitFor();
+    await admin.getByText("Pending", { exact: true }).first().waitFor();
+    const sync = admin.getByRole("region", { name: "User sync" });
+    // The worker syncs the members of "Sales"; the dashboard polls until the run has finished.
+    await sync.getByText("Succeeded", { exact: true }).waitFor({ timeout: 60_000 });
+    await sync
+      .getByText(/^\d+ seen · \d+ added · \d+ updated · \d+ removed$/)
+      .first()
+      .waitFor();
+    await admin
+      .getByRole("region", { name: "Recent activity" })
+      .getByText("User groups changed")
+      .first()
+      .waitFor();
+    await snap(admin, "enterprise-dashboard");
+
+    // Grant consent, after a dialog that says what it allows.
+    await consentItem.getByRole("button", { name: "Grant consent", exact: true }).click();
+    const dialog = admin.getByRole("dialog", { name: "Grant management consent?", exact: true });
+    await dialog.getByText("will be allowed to manage").waitFor();
+    await snap(admin, "enterprise-confirm-grant-consent");
+    await confirmDialog(admin, "Grant management consent?", "Grant consent");
+    await admin.getByText("Granted", { exact: true }).first().waitFor();
+    await items.getByRole("button", { name: "Revoke consent", exact: true }).waitFor();
+    expect(await items.getByRole("button", { name: "Grant consent", exact: true }).count()).toBe(0);
+    await snap(admin, "enterprise-dashboard-consent-granted");
+
+    // The synced users and the activity, from the navigation.
+    const nav = admin.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Users", exact: true }).click();
+    await waitForPath(admin, "/enterprise/users");
+    await waitForHeading(admin, "Users");
+    await field(admin, "Search users").waitFor();
+    await admin.getByRole("switch", { name: "Show removed users" }).waitFor();
+    const users = admin.getByRole("table", { name: "Users", exact: true });
+    await users.getByRole("row").nth(1).getByText("Active", { exact: true }).waitFor();
+    await snap(admin, "enterprise-users");
+    await pickOptions(admin, "Licence", ["Teams Phone"]);
+    await expect.poll(() => new URL(admin.url()).searchParams.get("licence")).toBe("teams_phone");
+    await users.getByRole("row").nth(1).getByText("Teams Phone", { exact: true }).waitFor();
+    await nav.getByRole("link", { name: "Activity", exact: true }).click();
+    await waitForHeading(admin, "Activity");
+    await admin.getByText("Management consent granted").first().waitFor();
+    await snap(admin, "enterprise-activity");
+
+    // Each kind of session keeps to its own portal.
+    await admin.goto(`${server.url}/enterprises`);
+    await waitForPath(admin, "/enterprise");
+    await reseller.goto(`${server.url}/enterprise/users`);
+    await waitForPath(reseller, "/enterprises");
+  });
+
+  it("12. the reseller opens the enterprise from the list and sees it registered, consented and synced", async () => {
+    await reseller.goto(`${server.url}/enterprises`);
+    const row = rowOf(reseller, "Enterprises", enterprise.name);
+    await waitForStatus(row, "Registered");
+    await row.getByRole("link", { name: enterprise.name, exact: true }).click();
+    await waitForPath(reseller, /^\/enterprises\/[^/]+$/);
+    await waitForHeading(reseller, enterprise.name);
+    await reseller.getByText("Registered", { exact: true }).first().waitFor();
+    await reseller.getByText("Granted", { exact: true }).first().waitFor();
+    const connection = reseller.getByRole("region", { name: "Microsoft 365 connection" });
+    await connection.getByText("Contoso", { exact: true }).waitFor();
+    // With management consent, the reseller may sync; never grant or revoke consent itself.
+    await reseller.getByRole("button", { name: "Sync now", exact: true }).waitFor();
+    expect(await reseller.getByRole("button", { name: "Grant consent" }).count()).toBe(0);
+    expect(await reseller.getByRole("button", { name: "Revoke consent" }).count()).toBe(0);
+    await reseller
+      .getByRole("table", { name: "Users", exact: true })
+      .getByRole("row")
+      .nth(1)
+      .getByText("Active", { exact: true })
+      .waitFor();
+    await snap(reseller, "reseller-enterprise-dashboard");
+  });
+
+  it("13. later, the enterprise admin signs in again through the enterprise sign-in page", async () => {
+    const admin = tenantAdmin;
+    await admin.goto(`${server.url}/enterprise`);
+    await admin.getByRole("button", { name: /^Account menu for / }).click();
+    await admin.getByRole("menuitem", { name: "Sign out", exact: true }).click();
+    await waitForPath(admin, "/enterprise/sign-in");
+    await admin.getByText("You have been signed out.").waitFor();
+    // Signed out, the enterprise portal sends visitors to its sign-in page.
+    await admin.goto(`${server.url}/enterprise/users`);
+    await waitForPath(admin, "/enterprise/sign-in");
+
+    // The portal's sign-in page points enterprise admins to theirs.
+    await admin.goto(`${server.url}/sign-in`);
+    await admin.getByText("Enterprise administrator?").waitFor();
+    await admin.getByRole("link", { name: "Sign in with Microsoft", exact: true }).click();
+    await waitForPath(admin, "/enterprise/sign-in");
+    await waitForHeading(admin, "Sign in to your enterprise portal");
+    await snap(admin, "enterprise-sign-in");
+
+    await microsoftSignIn(
+      admin,
+      demoLogins.globalAdministrator.userPrincipalName,
+      demoLogins.globalAdministrator.password,
+    );
+    await waitForPath(admin, "/enterprise");
+    await waitForHeading(admin, enterprise.name);
+    await admin.getByText("Granted", { exact: true }).first().waitFor();
+  });
+
+  it("14. a user of the tenant who is not an administrator is refused with the reason", async () => {
+    const user = await newPage(browser, { ignoreHTTPSErrors: true });
+    try {
+      await user.goto(`${server.url}/enterprise/sign-in`);
+      await waitForHeading(user, "Sign in to your enterprise portal");
+      await microsoftSignIn(user, "adele.vance@contoso.onmicrosoft.com", demoLogins.userPassword);
+      await waitForPath(user, "/enterprise/sign-in");
+      expect(new URL(user.url()).searchParams.get("error")).toBe("not_enterprise_admin");
+      await user
+        .getByRole("alert")
+        .getByText(enterpriseSignInFailureMessages.not_enterprise_admin)
+        .waitFor();
+      await snap(user, "enterprise-sign-in-refused");
+      // Still anonymous: the portal's pages send it back to the sign-in page.
+      await user.goto(`${server.url}/enterprise`);
+      await waitForPath(user, "/enterprise/sign-in");
+    } finally {
+      await user.context().close();
+    }
   });
 });

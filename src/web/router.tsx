@@ -6,9 +6,14 @@ import {
   Outlet,
   redirect,
 } from "@tanstack/react-router";
+import {
+  type EnterpriseSignInFailure,
+  enterpriseSignInFailures,
+} from "../shared/contracts/enterprise-portal.ts";
 import { setCsrfToken } from "./api/client.ts";
 import { createQueryClient } from "./api/query-client.ts";
 import { AppLayout } from "./app/AppLayout.tsx";
+import { EnterpriseLayout } from "./app/EnterpriseLayout.tsx";
 import { NotFoundPage } from "./app/NotFoundPage.tsx";
 import { PublicLayout } from "./app/PublicLayout.tsx";
 import { RequireAbility } from "./app/RequireAbility.tsx";
@@ -29,9 +34,18 @@ import { ChangePasswordPage } from "./modules/auth/ChangePasswordPage.tsx";
 import { ForgotPasswordPage } from "./modules/auth/ForgotPasswordPage.tsx";
 import { ResetPasswordPage } from "./modules/auth/ResetPasswordPage.tsx";
 import { SignInPage } from "./modules/auth/SignInPage.tsx";
-import { landingPath, sessionKey, sessionQuery } from "./modules/auth/session.ts";
+import { homeOf, landingPath, sessionKey, sessionQuery } from "./modules/auth/session.ts";
 import { PbxTypesPage } from "./modules/catalog/PbxTypesPage.tsx";
 import { RegionsPage } from "./modules/catalog/RegionsPage.tsx";
+import {
+  EnterpriseActivityPage,
+  EnterpriseDashboardPage,
+  EnterpriseUsersPage,
+} from "./modules/enterprise-portal/EnterpriseHomePages.tsx";
+import { EnterpriseSignInPage } from "./modules/enterprise-portal/EnterpriseSignInPage.tsx";
+import { ProviderEnterprisePage } from "./modules/enterprise-portal/ProviderEnterprisePage.tsx";
+import { SyncGroupsPage } from "./modules/enterprise-portal/SyncGroupsPage.tsx";
+import { usersSearchOf } from "./modules/enterprise-portal/users-search.ts";
 import {
   AddEnterprisePage,
   EditEnterprisePage,
@@ -40,7 +54,6 @@ import { EnterprisesPage } from "./modules/enterprises/EnterprisesPage.tsx";
 import { ActivatePage } from "./modules/invitations/ActivatePage.tsx";
 import { CompletePage } from "./modules/invitations/CompletePage.tsx";
 import {
-  RegistrationDonePage,
   RegistrationFailedPage,
   registrationReasonOf,
 } from "./modules/invitations/RegistrationResultPages.tsx";
@@ -63,6 +76,14 @@ const signInNotices: readonly SignInNotice[] = [
   "signed_out",
   "session_ended",
 ];
+
+type EnterpriseSignInNotice = "signed_out" | "session_ended";
+const enterpriseSignInNotices: readonly EnterpriseSignInNotice[] = ["signed_out", "session_ended"];
+
+function pageSearch(raw: Record<string, unknown>): { page?: number } {
+  const page = Number(raw.page);
+  return Number.isInteger(page) && page > 1 ? { page } : {};
+}
 
 function tokenSearch(raw: Record<string, unknown>): { token?: string } {
   return typeof raw.token === "string" && raw.token ? { token: raw.token } : {};
@@ -90,15 +111,25 @@ const signInRoute = createRoute({
   }),
   beforeLoad: async ({ context }) => {
     const session = await context.queryClient.ensureQueryData(sessionQuery);
-    if (session) {
-      throw redirect({
-        to: session.account.mustChangePassword
-          ? "/change-password"
-          : landingPath(session.organization.kind),
-      });
-    }
+    if (session) throw redirect({ to: homeOf(session) });
   },
   component: SignInPage,
+});
+
+const enterpriseSignInRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "enterprise/sign-in",
+  validateSearch: (
+    raw: Record<string, unknown>,
+  ): { error?: EnterpriseSignInFailure; notice?: EnterpriseSignInNotice } => ({
+    error: enterpriseSignInFailures.find((f) => f === raw.error),
+    notice: enterpriseSignInNotices.find((n) => n === raw.notice),
+  }),
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (session) throw redirect({ to: homeOf(session) });
+  },
+  component: EnterpriseSignInPage,
 });
 
 const forgotPasswordRoute = createRoute({
@@ -128,14 +159,6 @@ const completeRoute = createRoute({
   component: CompletePage,
 });
 
-const completeDoneRoute = createRoute({
-  getParentRoute: () => publicLayout,
-  path: "complete/done",
-  validateSearch: (raw: Record<string, unknown>): { enterprise?: string } =>
-    typeof raw.enterprise === "string" && raw.enterprise ? { enterprise: raw.enterprise } : {},
-  component: RegistrationDonePage,
-});
-
 const completeFailedRoute = createRoute({
   getParentRoute: () => publicLayout,
   path: "complete/failed",
@@ -156,6 +179,8 @@ const appLayout = createRoute({
     if (!session) {
       throw redirect({ to: "/sign-in", search: { redirect: location.href } });
     }
+    // An enterprise admin has a portal of its own.
+    if (session.kind === "enterprise_admin") throw redirect({ to: "/enterprise" });
     if (session.account.mustChangePassword && location.pathname !== "/change-password") {
       throw redirect({ to: "/change-password" });
     }
@@ -295,6 +320,17 @@ const editEnterpriseRoute = createRoute({
   ),
 });
 
+const providerEnterpriseRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/$enterpriseId",
+  validateSearch: usersSearchOf,
+  component: () => (
+    <RequireAbility action="enterprise.overview">
+      <ProviderEnterprisePage />
+    </RequireAbility>
+  ),
+});
+
 const regionsRoute = createRoute({
   getParentRoute: () => appLayout,
   path: "regions",
@@ -336,6 +372,53 @@ const auditRoute = createRoute({
   ),
 });
 
+// ---- The enterprise portal (enterprise admins signed in with Microsoft) ----
+
+const enterpriseLayout = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "enterprise",
+  beforeLoad: async ({ context }) => {
+    const session = await context.queryClient.ensureQueryData(sessionQuery);
+    if (!session) throw redirect({ to: "/enterprise/sign-in" });
+    // A portal account has its own start page.
+    if (session.kind !== "enterprise_admin") throw redirect({ to: homeOf(session) });
+    return { enterpriseSession: session };
+  },
+  component: EnterpriseLayout,
+  pendingComponent: PageLoader,
+  errorComponent: ({ error, reset }) => <QueryError error={error} onRetry={reset} />,
+});
+
+const enterpriseDashboardRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "/",
+  component: EnterpriseDashboardPage,
+});
+
+const enterpriseGroupsRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "groups",
+  validateSearch: (raw: Record<string, unknown>): { registered?: boolean } =>
+    raw.registered === 1 || raw.registered === "1" || raw.registered === true
+      ? { registered: true }
+      : {},
+  component: SyncGroupsPage,
+});
+
+const enterpriseUsersRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "users",
+  validateSearch: usersSearchOf,
+  component: EnterpriseUsersPage,
+});
+
+const enterpriseActivityRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "activity",
+  validateSearch: pageSearch,
+  component: EnterpriseActivityPage,
+});
+
 const routeTree = rootRoute.addChildren([
   publicLayout.addChildren([
     signInRoute,
@@ -343,8 +426,8 @@ const routeTree = rootRoute.addChildren([
     resetPasswordRoute,
     activateRoute,
     completeRoute,
-    completeDoneRoute,
     completeFailedRoute,
+    enterpriseSignInRoute,
   ]),
   appLayout.addChildren([
     indexRoute,
@@ -360,10 +443,17 @@ const routeTree = rootRoute.addChildren([
     enterprisesRoute,
     addEnterpriseRoute,
     editEnterpriseRoute,
+    providerEnterpriseRoute,
     regionsRoute,
     pbxTypesRoute,
     adminsRoute,
     auditRoute,
+  ]),
+  enterpriseLayout.addChildren([
+    enterpriseDashboardRoute,
+    enterpriseGroupsRoute,
+    enterpriseUsersRoute,
+    enterpriseActivityRoute,
   ]),
 ]);
 
@@ -374,9 +464,13 @@ const publicPaths = [
   "/reset-password",
   "/activate",
   "/complete",
-  "/complete/done",
   "/complete/failed",
+  "/enterprise/sign-in",
 ];
+
+function isEnterprisePortalPath(pathname: string): boolean {
+  return pathname === "/enterprise" || pathname.startsWith("/enterprise/");
+}
 
 export const queryClient = createQueryClient({
   onUnauthenticated() {
@@ -384,6 +478,14 @@ export const queryClient = createQueryClient({
     setCsrfToken(null);
     queryClient.setQueryData(sessionKey, null);
     if (publicPaths.includes(pathname)) return;
+    if (isEnterprisePortalPath(pathname)) {
+      void router.navigate({
+        to: "/enterprise/sign-in",
+        search: { notice: "session_ended" },
+        replace: true,
+      });
+      return;
+    }
     void router.navigate({
       to: "/sign-in",
       search: { redirect: href, notice: "session_ended" },

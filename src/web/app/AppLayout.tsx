@@ -93,6 +93,7 @@ function navFor(session: SessionView): NavItem[] {
 export function AppLayout() {
   const { data: session } = useSuspenseQuery(sessionQuery);
   if (!session) return <Navigate to="/sign-in" replace />;
+  if (session.kind === "enterprise_admin") return <Navigate to="/enterprise" replace />;
   return (
     <SessionContext value={session}>
       <Shell session={session} />

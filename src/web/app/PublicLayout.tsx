@@ -10,8 +10,8 @@ const titles: Record<string, string> = {
   "/reset-password": "Choose a new password",
   "/activate": "Activate your account",
   "/complete": "Connect to Microsoft Teams",
-  "/complete/done": "Registration complete",
   "/complete/failed": "Registration not completed",
+  "/enterprise/sign-in": "Sign in to your enterprise portal",
 };
 
 export function PublicLayout() {

@@ -8,6 +8,8 @@ const allStatuses = "all";
 interface ListToolbarProps {
   /** The search text currently applied to the list. */
   search: string;
+  /** The visible label of the search box ("Search" unless told). */
+  searchLabel?: string;
   onSearchChange(value: string): void;
   searchPlaceholder?: string;
   /** Omit to hide the status filter. */
@@ -20,6 +22,7 @@ interface ListToolbarProps {
 /** Search (debounced) and status filter above a list. Both are labelled for assistive technology. */
 export function ListToolbar({
   search,
+  searchLabel = "Search",
   onSearchChange,
   searchPlaceholder,
   statusOptions,
@@ -37,7 +40,7 @@ export function ListToolbar({
   return (
     <Group align="flex-end" gap="md" mb="md" wrap="wrap">
       <TextInput
-        label="Search"
+        label={searchLabel}
         placeholder={searchPlaceholder}
         leftSection={<IconSearch size={16} />}
         value={text}

@@ -104,6 +104,12 @@ export function SignInPage() {
           </Group>
         </Stack>
       </form>
+      <Text size="sm" c="dimmed" ta="center">
+        Enterprise administrator?{" "}
+        <Anchor component={Link} to="/enterprise/sign-in" size="sm">
+          Sign in with Microsoft
+        </Anchor>
+      </Text>
     </Stack>
   );
 }

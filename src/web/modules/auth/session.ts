@@ -1,14 +1,19 @@
 import { queryOptions } from "@tanstack/react-query";
 import { createContext, useContext } from "react";
-import type { PortalRole, SessionView } from "../../../shared/contracts/auth.ts";
+import type {
+  AnySessionView,
+  EnterpriseAdminSessionView,
+  PortalRole,
+  SessionView,
+} from "../../../shared/contracts/auth.ts";
 import type { Action } from "../../../shared/permissions.ts";
 import { api, isApiError, setCsrfToken } from "../../api/client.ts";
 
 export const sessionKey = ["session"] as const;
 
-async function fetchSession(): Promise<SessionView | null> {
+async function fetchSession(): Promise<AnySessionView | null> {
   try {
-    const session = await api.get<SessionView>("/auth/session");
+    const session = await api.get<AnySessionView>("/auth/session");
     setCsrfToken(session.csrfToken);
     return session;
   } catch (error) {
@@ -20,7 +25,10 @@ async function fetchSession(): Promise<SessionView | null> {
   }
 }
 
-/** The signed-in account, or null when nobody is signed in (never throws for 401). */
+/**
+ * Whoever is signed in (a portal account or an enterprise admin, told apart by `kind`), or null
+ * when nobody is (never throws for 401).
+ */
 export const sessionQuery = queryOptions({
   queryKey: sessionKey,
   queryFn: fetchSession,
@@ -34,6 +42,24 @@ export function useSession(): SessionView {
   const session = useContext(SessionContext);
   if (!session) throw new Error("useSession() used outside the signed-in area");
   return session;
+}
+
+export const EnterpriseSessionContext = createContext<EnterpriseAdminSessionView | null>(null);
+
+/** The enterprise admin's session; only usable below the enterprise layout, which guarantees one. */
+export function useEnterpriseSession(): EnterpriseAdminSessionView {
+  const session = useContext(EnterpriseSessionContext);
+  if (!session) throw new Error("useEnterpriseSession() used outside the enterprise portal");
+  return session;
+}
+
+/** Where a session belongs: a portal role's start page, or the enterprise dashboard. */
+export function homeOf(
+  session: AnySessionView,
+): "/master-resellers" | "/resellers" | "/enterprises" | "/change-password" | "/enterprise" {
+  if (session.kind === "enterprise_admin") return "/enterprise";
+  if (session.account.mustChangePassword) return "/change-password";
+  return landingPath(session.organization.kind);
 }
 
 /** Whether the user's role allows an action (the session's abilities). */
@@ -76,5 +102,7 @@ export function landingPath(role: PortalRole): "/master-resellers" | "/resellers
 export function safeRedirect(target: string | undefined): string | null {
   if (!target?.startsWith("/") || target.startsWith("//")) return null;
   if (target.startsWith("/sign-in") || target.startsWith("/change-password")) return null;
+  // The enterprise portal is not a portal account's place.
+  if (target === "/enterprise" || target.startsWith("/enterprise/")) return null;
   return target;
 }

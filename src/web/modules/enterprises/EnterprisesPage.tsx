@@ -1,4 +1,4 @@
-import { Button, EmptyState, Text } from "@mantine/core";
+import { Anchor, Button, EmptyState } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import type { EnterpriseView } from "../../../shared/contracts/enterprises.ts";
@@ -16,6 +16,7 @@ import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { statusOptions } from "../../components/StatusBadge.tsx";
 import { useCan, useSession } from "../auth/session.ts";
 import { regionsQuery } from "../catalog/catalog.api.ts";
+import { ConsentBadge } from "../enterprise-portal/EnterpriseDashboard.tsx";
 import { StatusWithInvitation } from "../invitations/InvitationStatus.tsx";
 import { useLifecycleActions } from "../invitations/lifecycle.tsx";
 import { enterprisesQuery } from "./enterprises.api.ts";
@@ -47,7 +48,19 @@ export function EnterprisesPage() {
   );
 
   const columns: Column<EnterpriseView>[] = [
-    { header: "Enterprise", render: (e) => <Text fw={500}>{e.name}</Text> },
+    {
+      header: "Enterprise",
+      render: (e) => (
+        <Anchor
+          fw={500}
+          renderRoot={(props) => (
+            <Link {...props} to="/enterprises/$enterpriseId" params={{ enterpriseId: e.id }} />
+          )}
+        >
+          {e.name}
+        </Anchor>
+      ),
+    },
     { header: "Admin e-mail", render: (e) => e.adminEmail },
     ...(isReseller ? [] : [{ header: "Reseller", render: (e: EnterpriseView) => e.resellerName }]),
     { header: "Services", render: (e) => <ServiceBadges services={e.services} /> },
@@ -65,6 +78,15 @@ export function EnterprisesPage() {
     {
       header: "Status",
       render: (e) => <StatusWithInvitation status={e.status} invitation={e.invitation} />,
+    },
+    {
+      header: "Management consent",
+      render: (e) =>
+        e.managementConsent === "not_requested" ? (
+          "—"
+        ) : (
+          <ConsentBadge state={e.managementConsent} />
+        ),
     },
     { header: "Added", nowrap: true, render: (e) => formatDate(e.createdAt) },
   ];

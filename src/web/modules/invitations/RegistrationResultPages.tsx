@@ -1,41 +1,12 @@
-import { Alert, List, Stack, Text, Title } from "@mantine/core";
+import { Alert, Stack, Text, Title } from "@mantine/core";
 import { getRouteApi } from "@tanstack/react-router";
 import {
   type RegistrationFailureReason,
   registrationFailureReasons,
 } from "../../../shared/contracts/registration.ts";
-import { IconAlertCircle, IconCircleCheck } from "../../components/icons.tsx";
+import { IconAlertCircle } from "../../components/icons.tsx";
 
-const doneRoute = getRouteApi("/public/complete/done");
 const failedRoute = getRouteApi("/public/complete/failed");
-
-/** Where the Microsoft rounds end when the enterprise is registered (seed 3). */
-export function RegistrationDonePage() {
-  const { enterprise } = doneRoute.useSearch();
-  return (
-    <Stack gap="lg">
-      <Title order={1} fz="h3">
-        Registration complete
-      </Title>
-      <Alert
-        color="teal"
-        variant="light"
-        icon={<IconCircleCheck />}
-        title="Microsoft 365 is connected"
-      >
-        {enterprise ? `${enterprise} is` : "Your organization is"} now linked to Teamgate. The
-        permissions you granted are recorded and your service provider sees the enterprise as
-        registered.
-      </Alert>
-      <Text size="sm">What happens next:</Text>
-      <List size="sm" spacing={4}>
-        <List.Item>Your service provider sets up direct routing for your Teams tenant.</List.Item>
-        <List.Item>Teams users are synchronised and given their phone numbers.</List.Item>
-        <List.Item>You can close this page; nothing else is needed from you right now.</List.Item>
-      </List>
-    </Stack>
-  );
-}
 
 const failures: Record<RegistrationFailureReason, { title: string; what: string; todo: string }> = {
   invitation_invalid: {

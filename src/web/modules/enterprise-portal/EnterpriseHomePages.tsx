@@ -1,0 +1,81 @@
+import { Anchor, Button } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { getRouteApi, Link } from "@tanstack/react-router";
+import { ListFooter } from "../../components/ListFooter.tsx";
+import { listPageSize } from "../../components/list-search.ts";
+import { PageHeader } from "../../components/PageHeader.tsx";
+import { QueryError } from "../../components/QueryError.tsx";
+import { useEnterpriseSession } from "../auth/session.ts";
+import { ActivityTable } from "./ActivityTable.tsx";
+import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
+import { activityQuery } from "./enterprise-portal.api.ts";
+import { UsersTable } from "./UsersTable.tsx";
+
+const usersRoute = getRouteApi("/enterprise/users");
+const activityRoute = getRouteApi("/enterprise/activity");
+
+/** `/enterprise`: the signed-in enterprise admin's dashboard. */
+export function EnterpriseDashboardPage() {
+  const session = useEnterpriseSession();
+  return <EnterpriseDashboard enterpriseId={session.enterprise.id} audience="enterprise" />;
+}
+
+/** `/enterprise/users`: the organization's synced Microsoft 365 users. */
+export function EnterpriseUsersPage() {
+  const session = useEnterpriseSession();
+  const search = usersRoute.useSearch();
+  const navigate = usersRoute.useNavigate();
+  return (
+    <>
+      <PageHeader
+        title="Users"
+        description="The Microsoft 365 users of your organization that Teamgate keeps in sync, with their Teams licences."
+      />
+      <UsersTable
+        enterpriseId={session.enterprise.id}
+        search={search}
+        onSearchChange={(patch) =>
+          void navigate({ search: (prev) => ({ ...prev, ...patch }), replace: true })
+        }
+        emptyActions={
+          <>
+            <Button component={Link} to="/enterprise">
+              Go to the dashboard
+            </Button>
+            <Anchor component={Link} to="/enterprise/groups" size="sm">
+              Manage user groups
+            </Anchor>
+          </>
+        }
+      />
+    </>
+  );
+}
+
+/** `/enterprise/activity`: everything recorded about the organization, newest first. */
+export function EnterpriseActivityPage() {
+  const session = useEnterpriseSession();
+  const { page } = activityRoute.useSearch();
+  const navigate = activityRoute.useNavigate();
+  const list = useQuery(activityQuery(session.enterprise.id, page ?? 1));
+  return (
+    <>
+      <PageHeader
+        title="Activity"
+        description="Sign-ins, consents, user group changes and syncs of your organization, newest first."
+      />
+      {list.isError ? <QueryError error={list.error} onRetry={() => void list.refetch()} /> : null}
+      <ActivityTable label="Activity" rows={list.data?.items} loading={list.isPending} />
+      {list.data ? (
+        <ListFooter
+          total={list.data.total}
+          page={list.data.page}
+          pageSize={list.data.pageSize || listPageSize}
+          onPageChange={(p) =>
+            void navigate({ search: { page: p > 1 ? p : undefined }, replace: true })
+          }
+        />
+      ) : null}
+    </>
+  );
+}

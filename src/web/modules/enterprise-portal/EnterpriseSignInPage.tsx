@@ -1,0 +1,97 @@
+import { Alert, Button, Stack, Text, Title } from "@mantine/core";
+import { getRouteApi } from "@tanstack/react-router";
+import { useState } from "react";
+import { enterpriseSignInFailureMessages } from "../../../shared/contracts/enterprise-portal.ts";
+import { isApiError } from "../../api/client.ts";
+import {
+  IconAlertCircle,
+  IconCircleCheck,
+  IconInfo,
+  IconMicrosoft,
+} from "../../components/icons.tsx";
+import { useStartEnterpriseSignIn } from "./enterprise-portal.api.ts";
+
+const routeApi = getRouteApi("/public/enterprise/sign-in");
+
+const notices = {
+  signed_out: { title: "Signed out", text: "You have been signed out." },
+  session_ended: {
+    title: "Your session ended",
+    text: "Sign in again to continue where you left off.",
+  },
+} as const;
+
+/** The enterprise portal's sign-in: Microsoft work accounts of registered organizations only. */
+export function EnterpriseSignInPage() {
+  const { error, notice } = routeApi.useSearch();
+  const start = useStartEnterpriseSignIn();
+  const [leaving, setLeaving] = useState(false);
+  const shown = notice ? notices[notice] : null;
+
+  const signIn = () =>
+    start.mutate(undefined, {
+      onSuccess: ({ url }) => {
+        setLeaving(true);
+        window.location.assign(url);
+      },
+    });
+
+  return (
+    <Stack gap="lg">
+      <div>
+        <Title order={1} fz="h3">
+          Sign in to your enterprise portal
+        </Title>
+        <Text size="sm" c="dimmed">
+          For Global Administrators and Teams Administrators of a Microsoft 365 organization that is
+          registered with Teamgate. Sign in with your work account: no separate password is needed.
+        </Text>
+      </div>
+      {error ? (
+        <Alert
+          color="red"
+          variant="light"
+          icon={<IconAlertCircle />}
+          title="You were not signed in"
+          role="alert"
+        >
+          {enterpriseSignInFailureMessages[error]}
+        </Alert>
+      ) : null}
+      {shown && !error ? (
+        <Alert
+          color={notice === "session_ended" ? "blue" : "teal"}
+          variant="light"
+          title={shown.title}
+          icon={notice === "session_ended" ? <IconInfo /> : <IconCircleCheck />}
+        >
+          {shown.text}
+        </Alert>
+      ) : null}
+      {start.isError ? (
+        <Alert
+          color="red"
+          variant="light"
+          title="Could not start the Microsoft sign-in"
+          role="alert"
+        >
+          {isApiError(start.error) ? start.error.message : "Try again in a moment."}
+        </Alert>
+      ) : null}
+      <Button
+        leftSection={<IconMicrosoft />}
+        size="md"
+        variant="default"
+        onClick={signIn}
+        loading={start.isPending || leaving}
+        aria-describedby="enterprise-sign-in-note"
+      >
+        Sign in with Microsoft
+      </Button>
+      <Text id="enterprise-sign-in-note" size="sm" c="dimmed">
+        You will be taken to Microsoft and brought back to your organization's dashboard. Not
+        registered yet? Use the invitation your service provider sent.
+      </Text>
+    </Stack>
+  );
+}

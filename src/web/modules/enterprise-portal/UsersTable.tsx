@@ -1,0 +1,176 @@
+import { Badge, EmptyState, Select, Stack, Switch, Text } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { UserLicenceFilter, type UserSummary } from "../../../shared/contracts/users.ts";
+import { DataTable } from "../../components/DataTable.tsx";
+import { IconUsers } from "../../components/icons.tsx";
+import { ListFooter } from "../../components/ListFooter.tsx";
+import { ListToolbar } from "../../components/ListToolbar.tsx";
+import { listPageSize } from "../../components/list-search.ts";
+import { NoMatches } from "../../components/NoMatches.tsx";
+import { QueryError } from "../../components/QueryError.tsx";
+import { usersQuery } from "./enterprise-portal.api.ts";
+import type { UsersSearch } from "./users-search.ts";
+
+const anyLicence = "any";
+const licenceOptions: { value: string; label: string }[] = [
+  { value: anyLicence, label: "Any licence" },
+  { value: "teams", label: "Teams" },
+  { value: "teams_phone", label: "Teams Phone" },
+  { value: "none", label: "No Teams licence" },
+];
+
+interface UsersTableProps {
+  enterpriseId: string;
+  search: UsersSearch;
+  onSearchChange(patch: UsersSearch): void;
+  /** What the empty state offers while no user has been synced (a link, a Sync now button). */
+  emptyActions?: ReactNode;
+}
+
+function Licence({ licensed, what }: { licensed: boolean; what: string }) {
+  return licensed ? (
+    <Badge color="blue" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
+      {what}
+    </Badge>
+  ) : (
+    <Text size="sm" c="dimmed">
+      No
+    </Text>
+  );
+}
+
+function UserStatus({ user }: { user: UserSummary }) {
+  if (user.removedAt) {
+    return (
+      <Badge color="gray" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
+        Removed
+      </Badge>
+    );
+  }
+  if (!user.accountEnabled) {
+    return (
+      <Badge color="yellow" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
+        Sign-in blocked
+      </Badge>
+    );
+  }
+  return (
+    <Badge color="teal" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
+      Active
+    </Badge>
+  );
+}
+
+/**
+ * The synced Microsoft 365 users of an enterprise: search, licence filter, removed users on
+ * request, paging. The search lives with the page that shows the table (its URL).
+ */
+export function UsersTable({
+  enterpriseId,
+  search,
+  onSearchChange,
+  emptyActions,
+}: UsersTableProps) {
+  const list = useQuery(usersQuery(enterpriseId, search));
+  const filtered = Boolean(search.q || search.licence || search.removed);
+
+  return (
+    <Stack gap={0}>
+      <ListToolbar
+        search={search.q ?? ""}
+        searchLabel="Search users"
+        onSearchChange={(q) => onSearchChange({ q: q || undefined, page: undefined })}
+        searchPlaceholder="Name, sign-in name or e-mail"
+      >
+        <Select
+          label="Licence"
+          data={licenceOptions}
+          value={search.licence ?? anyLicence}
+          onChange={(value) => {
+            const licence = UserLicenceFilter.safeParse(value);
+            onSearchChange({
+              licence: licence.success ? licence.data : undefined,
+              page: undefined,
+            });
+          }}
+          allowDeselect={false}
+          w={{ base: "100%", sm: 200 }}
+        />
+        <Switch
+          label="Show removed users"
+          checked={Boolean(search.removed)}
+          onChange={(event) =>
+            onSearchChange({ removed: event.currentTarget.checked || undefined, page: undefined })
+          }
+          mb={8}
+        />
+      </ListToolbar>
+      {list.isError ? <QueryError error={list.error} onRetry={() => void list.refetch()} /> : null}
+      <DataTable<UserSummary>
+        label="Users"
+        rows={list.data?.items}
+        loading={list.isPending}
+        rowKey={(u) => u.id}
+        minWidth={900}
+        columns={[
+          { header: "Name", render: (u) => <Text fw={500}>{u.displayName}</Text> },
+          {
+            header: "Sign-in name",
+            render: (u) => (
+              <Text size="sm" style={{ wordBreak: "break-all" }}>
+                {u.userPrincipalName}
+              </Text>
+            ),
+          },
+          {
+            header: "E-mail",
+            render: (u) => (
+              <Text size="sm" style={{ wordBreak: "break-all" }}>
+                {u.mail ?? "—"}
+              </Text>
+            ),
+          },
+          { header: "Teams", render: (u) => <Licence licensed={u.teamsLicensed} what="Teams" /> },
+          {
+            header: "Teams Phone",
+            render: (u) => <Licence licensed={u.teamsPhoneLicensed} what="Teams Phone" />,
+          },
+          { header: "Status", render: (u) => <UserStatus user={u} /> },
+        ]}
+        empty={
+          filtered ? (
+            <NoMatches
+              what="users"
+              onClear={() =>
+                onSearchChange({
+                  q: undefined,
+                  licence: undefined,
+                  removed: undefined,
+                  page: undefined,
+                })
+              }
+            />
+          ) : (
+            <EmptyState
+              icon={<IconUsers size={28} />}
+              withIndicatorBackground
+              title="No users synced yet"
+              description="Users appear here once the first user sync has run. A sync starts after the user groups are chosen, every few hours, and on request."
+            >
+              {emptyActions ? <EmptyState.Actions>{emptyActions}</EmptyState.Actions> : null}
+            </EmptyState>
+          )
+        }
+      />
+      {list.data ? (
+        <ListFooter
+          total={list.data.total}
+          page={list.data.page}
+          pageSize={list.data.pageSize || listPageSize}
+          onPageChange={(page) => onSearchChange({ page: page > 1 ? page : undefined })}
+        />
+      ) : null}
+    </Stack>
+  );
+}

@@ -1,0 +1,132 @@
+import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import type { AuditEntryView } from "../../../shared/contracts/audit.ts";
+import type { Page } from "../../../shared/contracts/common.ts";
+import type {
+  DirectoryGroupList,
+  EnterpriseOverview,
+  EnterpriseSignInStart,
+  ManagementConsentView,
+  SyncGroupsView,
+  UpdateSyncGroupsBody,
+} from "../../../shared/contracts/enterprise-portal.ts";
+import type {
+  UserListResponse,
+  UserSyncStatus,
+  UserSyncStatusValue,
+} from "../../../shared/contracts/users.ts";
+import { api } from "../../api/client.ts";
+import { listPageSize } from "../../components/list-search.ts";
+import type { UsersSearch } from "./users-search.ts";
+
+const root = "enterprise-portal";
+const pathOf = (enterpriseId: string, rest: string) =>
+  `/enterprises/${encodeURIComponent(enterpriseId)}/${rest}`;
+
+/** How often a queued or running user sync is polled for its progress. */
+export const syncPollMs = 2_000;
+
+export function isSyncBusy(status: UserSyncStatusValue | undefined): boolean {
+  return status === "queued" || status === "running";
+}
+
+/** The dashboard's data; polled while a user sync is queued or running. */
+export function overviewQuery(enterpriseId: string) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "overview"],
+    queryFn: ({ signal }) =>
+      api.get<EnterpriseOverview>(pathOf(enterpriseId, "overview"), undefined, signal),
+    refetchInterval: (query) =>
+      isSyncBusy(query.state.data?.userSync.status) ? syncPollMs : false,
+  });
+}
+
+export function syncGroupsQuery(enterpriseId: string) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "sync-groups"],
+    queryFn: ({ signal }) =>
+      api.get<SyncGroupsView>(pathOf(enterpriseId, "sync-groups"), undefined, signal),
+  });
+}
+
+/** Groups of the tenant, live from Microsoft, whose name starts with `q`. */
+export function directoryGroupsQuery(enterpriseId: string, q: string) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "directory-groups", q],
+    queryFn: ({ signal }) =>
+      api.get<DirectoryGroupList>(pathOf(enterpriseId, "directory-groups"), { q }, signal),
+    placeholderData: keepPreviousData,
+    staleTime: 60_000,
+  });
+}
+
+export function usersQuery(enterpriseId: string, search: UsersSearch) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "users", search],
+    queryFn: ({ signal }) =>
+      api.get<UserListResponse>(
+        pathOf(enterpriseId, "users"),
+        {
+          page: search.page ?? 1,
+          pageSize: listPageSize,
+          q: search.q,
+          licence: search.licence,
+          includeRemoved: search.removed ? "true" : undefined,
+        },
+        signal,
+      ),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function activityQuery(enterpriseId: string, page: number, pageSize = listPageSize) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "activity", page, pageSize],
+    queryFn: ({ signal }) =>
+      api.get<Page<AuditEntryView>>(pathOf(enterpriseId, "activity"), { page, pageSize }, signal),
+    placeholderData: keepPreviousData,
+  });
+}
+
+/** Everything cached about one enterprise is refreshed after a change to it. */
+function useRefreshEnterprise(enterpriseId: string) {
+  const queryClient = useQueryClient();
+  return () => queryClient.invalidateQueries({ queryKey: [root, enterpriseId] });
+}
+
+/** Grant (true) or revoke (false) management of the enterprise by its service provider. */
+export function useSetManagementConsent(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: (grant: boolean) =>
+      grant
+        ? api.put<ManagementConsentView>(pathOf(enterpriseId, "management-consent"))
+        : api.delete<ManagementConsentView>(pathOf(enterpriseId, "management-consent")),
+    onSuccess: refresh,
+  });
+}
+
+/** Saves the groups to sync (none: all users); the server queues a user sync. */
+export function useUpdateSyncGroups(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: (body: UpdateSyncGroupsBody) =>
+      api.put<SyncGroupsView>(pathOf(enterpriseId, "sync-groups"), body),
+    onSuccess: refresh,
+  });
+}
+
+/** "Sync now": queues a user sync (or joins the one already queued or running). */
+export function useSyncNow(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () => api.post<UserSyncStatus>(pathOf(enterpriseId, "user-sync")),
+    onSuccess: refresh,
+  });
+}
+
+/** Starts "Sign in with Microsoft" for enterprise admins: resolves with the URL to open. */
+export function useStartEnterpriseSignIn() {
+  return useMutation({
+    mutationFn: () => api.post<EnterpriseSignInStart>("/auth/microsoft/sign-in"),
+  });
+}
