@@ -274,3 +274,11 @@ export async function signInEnterpriseAdmin(
   });
   return clientWithSessionCookie(app, `tg_session=${session.token}`);
 }
+
+/** `tg_ms_flow=…` from a "Sign in with Microsoft" response: the browser's flow binding. */
+export function flowCookieOf(setCookie: unknown): string {
+  const header = Array.isArray(setCookie) ? setCookie.join("; ") : String(setCookie ?? "");
+  const value = header.match(/tg_ms_flow=([^;]+)/)?.[1];
+  if (!value) throw new Error(`no flow cookie in: ${header}`);
+  return `tg_ms_flow=${value}`;
+}

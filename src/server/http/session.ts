@@ -1,7 +1,7 @@
-import type { FastifyReply } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Actor } from "../authz/actor.ts";
 import type { Db } from "../db/client.ts";
-import { hashToken } from "../lib/secrets.ts";
+import { hashToken, randomToken } from "../lib/secrets.ts";
 import { findActorBySession } from "../modules/accounts/accounts.queries.ts";
 import {
   findEnterpriseAdminBySession,
@@ -36,4 +36,38 @@ export function setSessionCookie(
     secure: services.publicUrl.startsWith("https://"),
     expires: session.expiresAt,
   });
+}
+
+/** The cookie that binds a Microsoft flow (registration, portal sign-in) to its browser. */
+export const flowCookie = "tg_ms_flow";
+
+/**
+ * The browser's flow binding: its existing `tg_ms_flow` value (so flows started in two tabs both
+ * stay valid) or a new one, set on the reply. Returns the value's SHA-256 for the flow row.
+ */
+export function bindFlowToBrowser(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  services: Services,
+): string {
+  const current = request.cookies[flowCookie];
+  const value = current && current.length >= 32 && current.length <= 100 ? current : randomToken();
+  reply.setCookie(flowCookie, value, {
+    path: "/",
+    httpOnly: true,
+    // Lax: sent on the top-level GET redirects back from Microsoft, not on cross-site POSTs.
+    sameSite: "lax",
+    secure: services.publicUrl.startsWith("https://"),
+    maxAge: 60 * 60,
+  });
+  return hashToken(value);
+}
+
+/** True when the request comes from the browser that started the flow. */
+export function isFlowBrowser(
+  request: FastifyRequest,
+  flow: { browserBindingHash: string | null } | null,
+): boolean {
+  const value = request.cookies[flowCookie];
+  return Boolean(flow?.browserBindingHash && value && hashToken(value) === flow.browserBindingHash);
 }

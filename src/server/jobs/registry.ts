@@ -4,6 +4,7 @@ import { assignTeamsAdminRoleJob } from "../modules/registration/jobs/assign-tea
 import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
 import { syncUsersJob } from "../modules/users/jobs/sync-users.job.ts";
 import type { JobDefinition } from "./define-job.ts";
+import { purgeExpiredJob } from "./purge-expired.job.ts";
 
 /** Every durable job, listed explicitly so a worker knows exactly what it serves. */
 export const jobs: JobDefinition[] = [
@@ -12,4 +13,5 @@ export const jobs: JobDefinition[] = [
   assignTeamsAdminRoleJob,
   syncUsersJob,
   syncDueUsersJob,
+  purgeExpiredJob,
 ];

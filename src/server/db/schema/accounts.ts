@@ -75,6 +75,7 @@ export const sessions = pgTable(
   (t) => [
     index("sessions_account_idx").on(t.accountId),
     index("sessions_enterprise_admin_idx").on(t.enterpriseAdminId),
+    index("sessions_expires_idx").on(t.expiresAt),
     check("sessions_one_owner", sql`num_nonnulls(${t.accountId}, ${t.enterpriseAdminId}) = 1`),
   ],
 );

@@ -17,6 +17,11 @@ export const microsoftFlows = pgTable(
     enterpriseId: text("enterprise_id").references(() => enterprises.id, { onDelete: "cascade" }),
     invitationId: text("invitation_id").references(() => invitations.id, { onDelete: "cascade" }),
     stateHash: text("state_hash").notNull(),
+    /**
+     * SHA-256 of the `tg_ms_flow` cookie of the browser that started the flow: Microsoft's
+     * redirects are honoured only in that browser (no login CSRF with someone else's state).
+     */
+    browserBindingHash: text("browser_binding_hash"),
     nonce: text("nonce").notNull(),
     sealedCodeVerifier: text("sealed_code_verifier").notNull(),
     round: text("round", { enum: ["sign_in", "admin_consent"] })
@@ -35,5 +40,6 @@ export const microsoftFlows = pgTable(
   (t) => [
     uniqueIndex("microsoft_flows_state_key").on(t.stateHash),
     index("microsoft_flows_enterprise_idx").on(t.enterpriseId, t.createdAt),
+    index("microsoft_flows_expires_idx").on(t.expiresAt),
   ],
 );

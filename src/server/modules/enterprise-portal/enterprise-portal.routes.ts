@@ -9,6 +9,7 @@ import {
 import { UserListQuery } from "../../../shared/contracts/users.ts";
 import { authorize } from "../../authz/policy.ts";
 import { requireAnyActor, requireEnterpriseAdmin } from "../../http/context.ts";
+import { bindFlowToBrowser } from "../../http/session.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
 import type { Services } from "../../services.ts";
 import { listAuditEntries } from "../audit/index.ts";
@@ -45,7 +46,8 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         },
         config: { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } },
       },
-      async () => startEnterpriseSignIn(services),
+      async (request, reply) =>
+        startEnterpriseSignIn(services, bindFlowToBrowser(request, reply, services)),
     );
 
     app.get(

@@ -9,6 +9,7 @@ import {
   clientOf,
   clientWithSessionCookie,
   createTestApp,
+  flowCookieOf,
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
@@ -46,7 +47,8 @@ describe("Enterprise portal: sign-in with Microsoft", () => {
   it("signs in a Global Administrator and a Teams Administrator of a registered tenant later", async () => {
     const { enterpriseId, domain } = await registered(t, world, reseller);
     for (const login of [`admin@${domain}`, `teams-admin@${domain}`]) {
-      const outcome = await portalSignIn(t, login);
+      // A forged copy of the redirect in another browser fails first; the real one still works.
+      const outcome = await portalSignIn(t, login, { forged: true });
       expect(outcome.location).toBe(`${t.services.publicUrl}/enterprise`);
       const client = await clientWithSessionCookie(t.app, outcome.setCookie);
       const session = await client.get("/api/v1/auth/session");
@@ -97,6 +99,7 @@ describe("Enterprise portal: sign-in with Microsoft", () => {
     const cancelled = await t.app.inject({
       method: "GET",
       url: `${t.services.env.MS_REDIRECT_PATH}?error=access_denied&state=${state}`,
+      headers: { cookie: flowCookieOf(start.headers["set-cookie"]) },
     });
     expect(cancelled.headers.location).toBe(signInPage("consent_declined"));
   });

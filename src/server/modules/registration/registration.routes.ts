@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { VerifyEnterpriseInvitationBody } from "../../../shared/contracts/enterprises.ts";
-import { setSessionCookie } from "../../http/session.ts";
+import { bindFlowToBrowser, isFlowBrowser, setSessionCookie } from "../../http/session.ts";
 import type { Services } from "../../services.ts";
 import { completeEnterpriseSignIn } from "../enterprise-portal/commands/sign-in-with-microsoft.ts";
 import { completeRegistrationConsent } from "./commands/complete-registration-consent.ts";
 import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
+import { failurePage } from "./commands/registration-outcome.ts";
 import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
 import { findFlowByState } from "./registration.queries.ts";
 
@@ -46,7 +47,11 @@ export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
         },
         config: publicMicrosoftStep,
       },
-      async (request) => startRegistrationSignIn(services, request.body, request.ip),
+      async (request, reply) =>
+        startRegistrationSignIn(services, request.body, {
+          clientAddress: request.ip,
+          browserBindingHash: bindFlowToBrowser(request, reply, services),
+        }),
     );
   };
 }
@@ -76,6 +81,15 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
       async (request, reply) => {
         // One redirect URI serves registration (round 1) and the enterprise portal's sign-in.
         const flow = await findFlowByState(services.db, request.query.state ?? "");
+        // Another browser's state (a forged link): refused, and the real flow stays usable.
+        if (flow && !isFlowBrowser(request, flow)) {
+          return reply.redirect(
+            flow.purpose === "enterprise_sign_in"
+              ? `${services.publicUrl}/enterprise/sign-in?error=state_invalid`
+              : failurePage(services, "state_invalid"),
+            302,
+          );
+        }
         if (flow?.purpose === "enterprise_sign_in") {
           const outcome = await completeEnterpriseSignIn(services, flow, request.query, {
             clientAddress: request.ip,
@@ -101,6 +115,9 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
         config: publicMicrosoftStep,
       },
       async (request, reply) => {
+        const flow = await findFlowByState(services.db, request.query.state ?? "");
+        if (flow && !isFlowBrowser(request, flow))
+          return reply.redirect(failurePage(services, "state_invalid"), 302);
         const outcome = await completeRegistrationConsent(
           services,
           request.query,

@@ -3,6 +3,7 @@ import {
   type Client,
   clientOf,
   clientWithSessionCookie,
+  flowCookieOf,
   type TestApp,
 } from "../../../../test/harness.ts";
 import type { World } from "../../db/seed/factories.ts";
@@ -13,12 +14,16 @@ const password = "Passw0rd!emulator";
 let n = 0;
 
 /** Follows one of our redirect routes in-process: where it sends the browser. */
-async function follow(t: TestApp, url: URL): Promise<string> {
-  return String((await followWithCookie(t, url)).location);
+async function follow(t: TestApp, url: URL, cookie: string): Promise<string> {
+  return String((await followWithCookie(t, url, cookie)).location);
 }
 
-async function followWithCookie(t: TestApp, url: URL) {
-  const res = await t.app.inject({ method: "GET", url: `${url.pathname}${url.search}` });
+async function followWithCookie(t: TestApp, url: URL, cookie: string) {
+  const res = await t.app.inject({
+    method: "GET",
+    url: `${url.pathname}${url.search}`,
+    headers: { cookie },
+  });
   expect(res.statusCode).toBe(302);
   return { location: String(res.headers.location), setCookie: res.headers["set-cookie"] };
 }
@@ -65,6 +70,7 @@ export async function registerEnterprise(
     code: invitation.code,
   });
   expect(start.status).toBe(200);
+  const cookie = flowCookieOf(start.headers["set-cookie"]);
   const browser = new FormBrowser(emulator.caPem, [t.services.publicUrl]);
   let admin: Client;
   try {
@@ -72,12 +78,12 @@ export async function registerEnterprise(
     let landed = await browser.submit({ login: `admin@${domain}`, passwd: password });
     if (!landed) landed = await browser.submit({ accept: "1", consent_on_behalf: "1" });
     if (!landed) throw new Error(`no redirect after round 1:\n${browser.html.slice(0, 1500)}`);
-    const adminConsent = await follow(t, landed);
+    const adminConsent = await follow(t, landed, cookie);
     expect(adminConsent).toContain("/v2.0/adminconsent?");
     landed = await browser.open(adminConsent);
     if (!landed) landed = await browser.submit({ accept: "1" });
     if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
-    const done = await followWithCookie(t, landed);
+    const done = await followWithCookie(t, landed, cookie);
     expect(done.location).toContain("/enterprise/groups?registered=1");
     admin = await clientWithSessionCookie(t.app, done.setCookie);
   } finally {

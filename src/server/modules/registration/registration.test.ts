@@ -8,6 +8,7 @@ import {
   type Client,
   clientOf,
   createTestApp,
+  flowCookieOf,
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
@@ -79,15 +80,24 @@ async function invite() {
   return { enterprise, ...lastInvitationMail(t.services.mailer, enterprise.adminEmail) };
 }
 
-/** Follows one of our redirect routes in-process: where it sends the browser. */
-async function follow(url: URL): Promise<string> {
-  const res = await t.app.inject({ method: "GET", url: `${url.pathname}${url.search}` });
+/** The `tg_ms_flow` cookie of the test's browser, set by "Sign in with Microsoft". */
+let browserCookie = "";
+
+/** Follows one of our redirect routes in-process, as the test's browser: where it sends it. */
+async function follow(url: URL, cookie = browserCookie): Promise<string> {
+  const res = await t.app.inject({
+    method: "GET",
+    url: `${url.pathname}${url.search}`,
+    headers: cookie ? { cookie } : {},
+  });
   expect(res.statusCode).toBe(302);
   return String(res.headers.location);
 }
 
 interface Journey {
   browser: FormBrowser;
+  /** This journey's browser's flow cookie. */
+  cookie: string;
   /** Where round 1's callback sent the browser (admin consent, or a page of ours). */
   afterRound1: string;
   round1Redirect: URL;
@@ -99,11 +109,22 @@ async function round1(
   login: string,
   decision: "accept" | "cancel" = "accept",
 ): Promise<Journey> {
+  const journey = await microsoftRound1(invitation, login, decision);
+  return { ...journey, afterRound1: await follow(journey.round1Redirect, journey.cookie) };
+}
+
+/** Round 1 up to Microsoft's redirect back to us (not followed). */
+async function microsoftRound1(
+  invitation: { token: string; code: string },
+  login: string,
+  decision: "accept" | "cancel" = "accept",
+): Promise<Omit<Journey, "afterRound1">> {
   const start = await anonymous.post("/api/v1/enterprise-invitations/sign-in", {
     token: invitation.token,
     code: invitation.code,
   });
   expect(start.status).toBe(200);
+  browserCookie = flowCookieOf(start.headers["set-cookie"]);
   const url = new URL(start.body.url);
   expect(url.searchParams.get("prompt")).toBe("consent");
   expect(url.searchParams.get("code_challenge_method")).toBe("S256");
@@ -127,7 +148,7 @@ async function round1(
     );
   }
   if (!landed) throw new Error(`no redirect after round 1:\n${browser.html.slice(0, 1500)}`);
-  return { browser, round1Redirect: landed, afterRound1: await follow(landed) };
+  return { browser, cookie: browserCookie, round1Redirect: landed };
 }
 
 /** Round 2: the admin consent screen (Accept or Cancel) and our consent callback. */
@@ -139,7 +160,7 @@ async function round2(journey: Journey, decision: "accept" | "cancel" = "accept"
     landed = await browser.submit(decision === "accept" ? { accept: "1" } : { cancel: "1" });
   if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
   await browser.close();
-  return { landed, page: await follow(landed) };
+  return { landed, page: await follow(landed, journey.cookie) };
 }
 
 const failed = (reason: string) => `${t.services.publicUrl}/complete/failed?reason=${reason}`;
@@ -235,6 +256,25 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       code: invitation.code,
     });
     expect(again.status).toBe(410);
+  });
+
+  it("honours Microsoft's redirects only in the browser that started the flow", async () => {
+    const tenant = seedTenant();
+    const invitation = await invite();
+    const journey = await microsoftRound1(invitation, tenant.admin);
+    // A forged link carrying this flow's code and state, opened in another browser: refused.
+    expect(await follow(journey.round1Redirect, "")).toBe(failed("state_invalid"));
+    expect(
+      await follow(journey.round1Redirect, "tg_ms_flow=someone-elses-browser-cookie-value-x"),
+    ).toBe(failed("state_invalid"));
+    // The flow is untouched: its own browser completes both rounds.
+    const afterRound1 = await follow(journey.round1Redirect);
+    expect(afterRound1).toContain("/v2.0/adminconsent?");
+    let landed = await journey.browser.open(afterRound1);
+    if (!landed) landed = await journey.browser.submit({ accept: "1" });
+    await journey.browser.close();
+    expect(await follow(landed!, "")).toBe(failed("state_invalid"));
+    expect(await follow(landed!)).toBe(`${t.services.publicUrl}/enterprise/groups?registered=1`);
   });
 
   it("refuses a wrong code before Microsoft (400) and an unknown link (410)", async () => {

@@ -457,6 +457,11 @@ describe("jobs", () => {
       users: (d) => numberedUsers(d, 1),
       status: "invited",
     });
+    // Registered, but its admin has not chosen the groups yet: the first sync waits for them.
+    const undecided = await syncTenant(t, world, {
+      users: (d) => numberedUsers(d, 1),
+      groupsChosen: false,
+    });
 
     await syncDueUsersJob.handle(t.services, {}, { id: "x", attempt: 1, isLastAttempt: true });
     const jobs = await t.services.boss.fetch<{ enterpriseId: string; trigger: string }>(
@@ -465,7 +470,8 @@ describe("jobs", () => {
     );
     const queued = new Set(jobs.map((j) => j.data.enterpriseId));
     for (const e of [due, activeDue, overdue]) expect(queued.has(e.enterpriseId)).toBe(true);
-    for (const e of [notDue, disabled, invited]) expect(queued.has(e.enterpriseId)).toBe(false);
+    for (const e of [notDue, disabled, invited, undecided])
+      expect(queued.has(e.enterpriseId)).toBe(false);
     expect(jobs.every((j) => j.data.trigger === "scheduled")).toBe(true);
     for (const j of jobs) await t.services.boss.complete("users.sync", j.id);
     expect((await stateOf(due.enterpriseId)).status).toBe("queued");

@@ -42,6 +42,8 @@ export async function syncTenant(
     users: (domain: string) => SeedUser[];
     groups?: string[];
     status?: "registered" | "active" | "disabled" | "invited";
+    /** Whether the admin has saved the groups to sync (default: yes). */
+    groupsChosen?: boolean;
   },
 ): Promise<SyncTenant> {
   const emulator = t.emulator!;
@@ -57,6 +59,8 @@ export async function syncTenant(
     reseller: world.a.reseller,
     status: input.status ?? "registered",
     tenantId: input.status === "invited" ? null : seeded.tenantId,
+    syncGroupsChosenAt:
+      input.status === "invited" || input.groupsChosen === false ? null : new Date(),
   });
   const groupIds = new Map(seeded.groups.map((g) => [g.displayName, g.id]));
   return {

@@ -44,7 +44,10 @@ function failure(services: Services, reason: EnterpriseSignInFailure): SignInOut
  * state's hash and the sealed verifier are stored) and the URL of Microsoft's sign-in for work
  * accounts (`organizations`). The tenant is learnt from the verified id token, never asked.
  */
-export async function startEnterpriseSignIn(services: Services): Promise<EnterpriseSignInStart> {
+export async function startEnterpriseSignIn(
+  services: Services,
+  browserBindingHash: string,
+): Promise<EnterpriseSignInStart> {
   const microsoft = requireMicrosoft(services.microsoft);
   const state = randomToken();
   const nonce = randomToken();
@@ -63,6 +66,7 @@ export async function startEnterpriseSignIn(services: Services): Promise<Enterpr
     id: newId("microsoftFlow"),
     purpose: "enterprise_sign_in",
     stateHash: hashToken(state),
+    browserBindingHash,
     nonce,
     sealedCodeVerifier: seal(services.secret, codeVerifier),
     round: "sign_in",

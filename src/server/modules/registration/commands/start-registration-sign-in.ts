@@ -23,8 +23,9 @@ export const signInScopes = ["email", "User.Read"];
 export async function startRegistrationSignIn(
   services: Services,
   input: VerifyEnterpriseInvitationBody,
-  clientAddress: string | null,
+  browser: { clientAddress: string | null; browserBindingHash: string },
 ): Promise<RegistrationSignInStart> {
+  const { clientAddress, browserBindingHash } = browser;
   const microsoft = requireMicrosoft(services.microsoft);
   const { invitation, enterprise } = await verifyEnterpriseInvitation(services, input);
   const state = randomToken();
@@ -47,6 +48,7 @@ export async function startRegistrationSignIn(
       enterpriseId: enterprise.id,
       invitationId: invitation.id,
       stateHash: hashToken(state),
+      browserBindingHash,
       nonce,
       sealedCodeVerifier: seal(services.secret, codeVerifier),
       round: "sign_in",

@@ -8,8 +8,9 @@ const CHUNK = 500;
 
 /**
  * The scheduler's tick (every 15 minutes, see jobs/schedule.ts): queues a `users.sync` for every
- * registered or active enterprise whose next sync is due (never synced, or `nextDueAt` passed) and
- * that is not running. Reads ids in chunks; duplicates are absorbed by the singletonKey.
+ * registered or active enterprise whose admin has chosen the groups to sync (registration's last
+ * step: the first sync waits for it) and whose next sync is due (never synced, or `nextDueAt`
+ * passed) and that is not running. Reads ids in chunks; duplicates are absorbed by the singletonKey.
  */
 export const syncDueUsersJob = defineJob({
   name: "users.sync-due",
@@ -25,6 +26,7 @@ export const syncDueUsersJob = defineJob({
         SELECT e.id FROM enterprises e
         LEFT JOIN user_sync_state s ON s.enterprise_id = e.id
         WHERE e.status IN ('registered', 'active') AND e.tenant_id IS NOT NULL
+          AND e.sync_groups_chosen_at IS NOT NULL
           AND e.id > ${after}
           AND (s.enterprise_id IS NULL OR s.next_due_at IS NULL OR s.next_due_at <= ${now})
           AND (s.status IS DISTINCT FROM 'running' OR s.heartbeat_at < ${staleBefore})
