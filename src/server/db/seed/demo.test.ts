@@ -5,7 +5,7 @@ import {
   createTestServices,
   type TestServices,
 } from "../../../../test/harness.ts";
-import { enterprises, organizations } from "../schema/index.ts";
+import { enterprises, organizations, users } from "../schema/index.ts";
 import { seedDemo } from "./demo.ts";
 
 let services: TestServices;
@@ -20,6 +20,14 @@ it("adds the demo tree once and nothing on a second run", async () => {
   const [ents] = await services.db.select({ n: count() }).from(enterprises);
   expect(orgs!.n).toBe(4);
   expect(ents!.n).toBe(8);
+  // Registered and active enterprises look registered: a tenant, the role; active ones have users.
+  const rows = await services.db.select().from(enterprises);
+  for (const e of rows) {
+    expect(e.tenantId === null, e.name).toBe(e.status === "invited");
+    if (e.status !== "invited") expect(e.teamsAdminRoleState, e.name).toBe("assigned");
+  }
+  const [synced] = await services.db.select({ n: count() }).from(users);
+  expect(synced!.n).toBe(12 * rows.filter((e) => e.status === "active").length);
   expect(await seedDemo(services.db)).toMatch(/already there/);
   const [again] = await services.db.select({ n: count() }).from(enterprises);
   expect(again!.n).toBe(8);

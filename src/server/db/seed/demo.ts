@@ -1,6 +1,15 @@
+import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
+import { newId, newIds } from "../../../shared/ids.ts";
 import type { Db } from "../client.ts";
-import { organizations, regions } from "../schema/index.ts";
+import {
+  enterprises,
+  organizations,
+  regions,
+  userSyncRuns,
+  userSyncState,
+  users,
+} from "../schema/index.ts";
 import {
   buildAccount,
   buildEnterprise,
@@ -81,18 +90,105 @@ export async function seedDemo(db: Db): Promise<string> {
       });
       lines.push(`  demo-${slug} (reseller ${name})`);
       for (let i = 1; i <= 3 + index * 2; i++) {
-        await buildEnterprise(tx, {
+        const customer = `${name.split(" ")[0]} Customer ${i}`;
+        const status = i === 1 ? "invited" : i === 2 ? "registered" : "active";
+        const enterprise = await buildEnterprise(tx, {
           reseller,
-          name: `${name.split(" ")[0]} Customer ${i}`,
+          name: customer,
           adminEmail: `ga@customer${i}.${slug}.demo.teamgate.localhost`,
           services: i % 2 ? ["PBX"] : ["PBX", "TRUNK"],
-          status: i === 1 ? "invited" : i === 2 ? "registered" : "active",
+          status,
           regionIds: [regionIds[i % 3]!],
           pbxTypeIds: [pbxTypeIds[0]!],
           billingReference: `CUST-${1000 + i}`,
+          requestManagementConsent: i % 2 === 1,
         });
+        if (status !== "invited") await registerDemoEnterprise(tx, enterprise, status === "active");
       }
     }
     return lines.join("\n");
+  });
+}
+
+const demoPeople = [
+  "Adele Vance",
+  "Alex Wilber",
+  "Diego Siciliani",
+  "Grady Archie",
+  "Henrietta Mueller",
+  "Isaiah Langer",
+  "Johanna Lorenz",
+  "Lee Gu",
+  "Lidia Holloway",
+  "Lynne Robbins",
+  "Megan Bowen",
+  "Nestor Wilke",
+];
+
+/**
+ * What registration leaves on a demo enterprise: a tenant (made up: it exists in no Microsoft and
+ * not in the emulator), the Teams Administrator role assigned and, once active, the groups chosen
+ * (all users), a dozen synced users and a finished sync. There is no Microsoft tenant behind them,
+ * so their next scheduled sync is a year away ("Sync now" shows what Microsoft would answer).
+ */
+async function registerDemoEnterprise(
+  tx: Db,
+  enterprise: typeof enterprises.$inferSelect,
+  active: boolean,
+): Promise<void> {
+  const now = new Date();
+  const domain = `${enterprise.name.toLowerCase().replace(/[^a-z0-9]+/g, "")}.onmicrosoft.com`;
+  await tx
+    .update(enterprises)
+    .set({
+      tenantId: randomUUID(),
+      tenantName: enterprise.name,
+      registeredAt: now,
+      grantedPermissions: ["Group.Read.All", "Organization.Read.All", "User.Read.All"],
+      teamsAdminRoleState: "assigned",
+      teamsAdminRoleAssignedAt: now,
+      managementConsentGrantedAt: active && enterprise.requestManagementConsent ? now : null,
+      managementConsentGrantedBy:
+        active && enterprise.requestManagementConsent ? `Global Admin <admin@${domain}>` : null,
+      syncGroupsChosenAt: active ? now : null,
+    })
+    .where(eq(enterprises.id, enterprise.id));
+  if (!active) return;
+  const runId = newId("userSyncRun");
+  const ids = newIds("user", demoPeople.length);
+  await tx.insert(userSyncRuns).values({
+    id: runId,
+    enterpriseId: enterprise.id,
+    trigger: "registration",
+    mode: "full",
+    status: "succeeded",
+    seen: demoPeople.length,
+    created: demoPeople.length,
+    startedAt: now,
+    finishedAt: now,
+  });
+  await tx.insert(users).values(
+    demoPeople.map((displayName, i) => {
+      const login = `${displayName.toLowerCase().replace(" ", ".")}@${domain}`;
+      return {
+        id: ids[i]!,
+        enterpriseId: enterprise.id,
+        msObjectId: randomUUID(),
+        displayName,
+        userPrincipalName: login,
+        mail: login,
+        teamsLicensed: i % 4 !== 3,
+        teamsPhoneLicensed: i % 4 < 2,
+        lastSeenRunId: runId,
+      };
+    }),
+  );
+  await tx.insert(userSyncState).values({
+    enterpriseId: enterprise.id,
+    status: "idle",
+    lastSyncAt: now,
+    lastFullSyncAt: now,
+    deltaScope: [],
+    nextDueAt: new Date(now.getTime() + 365 * 86_400_000),
   });
 }

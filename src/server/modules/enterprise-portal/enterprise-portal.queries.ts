@@ -41,8 +41,12 @@ export function actionItemsOf(
   enterprise: EnterpriseRow,
   syncGroups: SyncGroupsView,
   userSync: UserSyncStatus,
+  audience: Actor["kind"],
 ): ActionItem[] {
   const items: ActionItem[] = [];
+  // The enterprise's admins read "your"; its service provider reads about the enterprise.
+  const mine = audience === "enterprise_admin";
+  const tenant = mine ? "your tenant" : "the enterprise's tenant";
   const consent = managementConsentOf(enterprise);
   if (consent !== "not_requested") {
     items.push({
@@ -51,7 +55,9 @@ export function actionItemsOf(
       detail:
         consent === "granted"
           ? `Granted by ${enterprise.managementConsentGrantedBy ?? "an enterprise admin"} on ${date(enterprise.managementConsentGrantedAt)}.`
-          : "Your service provider asks to set up direct routing and configure users on your behalf.",
+          : mine
+            ? "Your service provider asks to set up direct routing and configure users on your behalf."
+            : "Asked for: the enterprise's admin has not granted it yet.",
       state: consent === "granted" ? "done" : "todo",
       owner: "enterprise",
     });
@@ -62,10 +68,10 @@ export function actionItemsOf(
     title: "Teams Administrator role for the platform",
     detail:
       role === "assigned"
-        ? "Assigned: the platform can manage Teams telephony in your tenant."
+        ? `Assigned: the platform can manage Teams telephony in ${tenant}.`
         : role === "failed"
           ? `Could not be assigned: ${enterprise.teamsAdminRoleError ?? "unknown error"}`
-          : "Being assigned in your tenant.",
+          : `Being assigned in ${tenant}.`,
     state: role === "assigned" ? "done" : role === "failed" ? "failed" : "waiting",
     owner: "platform",
   });
@@ -75,9 +81,11 @@ export function actionItemsOf(
     title: "Choose the user groups to sync",
     detail: syncGroups.chosenAt
       ? groups === 0
-        ? "All users of your tenant are synced."
+        ? `All users of ${tenant} are synced.`
         : `Members of ${groups} group${groups === 1 ? "" : "s"} are synced.`
-      : "Pick the Microsoft 365 groups whose members become Teams users here (none: everyone).",
+      : mine
+        ? "Pick the Microsoft 365 groups whose members become Teams users here (none: everyone)."
+        : "The enterprise's admin has not chosen the groups to sync yet.",
     state: syncGroups.chosenAt ? "done" : "todo",
     owner: "enterprise",
   });
@@ -108,7 +116,7 @@ export function actionItemsOf(
   items.push({
     id: "direct_routing",
     title: "Set up Direct Routing",
-    detail: "Connect Microsoft Teams to the PBX through your SBC regions.",
+    detail: "Connect Microsoft Teams to the PBX through the enterprise's SBC regions.",
     state: enterprise.status === "active" ? "done" : "todo",
     owner: managementConsentOf(enterprise) === "granted" ? "provider" : "enterprise",
   });
@@ -159,7 +167,9 @@ export async function overviewOf(
     syncGroups,
     userSync,
     actionItems:
-      registered || e.status === "disabled" ? actionItemsOf(e, syncGroups, userSync) : [],
+      registered || e.status === "disabled"
+        ? actionItemsOf(e, syncGroups, userSync, actor.kind)
+        : [],
     abilities,
   };
 }
