@@ -79,7 +79,13 @@ export async function startProcess(
     const lines = [
       "",
       `Teamgate is running (${roles.join(", ")}; database: ${services.database.kind === "pglite" ? `embedded PGlite in ${env.DATA_DIR}` : "PostgreSQL"})`,
-      ...(app ? [`  Portal:     ${url}`, `  API docs:   ${url}/api/docs`] : []),
+      ...(app
+        ? [
+            `  Portal:     ${url}`,
+            `  Enterprise admins (sign in with Microsoft): ${url}/enterprise/sign-in`,
+            `  API docs:   ${url}/api/docs`,
+          ]
+        : []),
       ...(capture && app
         ? [`  Dev inbox:  ${url}/dev/mail  (SMTP capture on port ${capture.port})`]
         : []),
@@ -88,6 +94,7 @@ export async function startProcess(
             `  Microsoft emulator: login ${emulator.loginUrl}, Graph ${emulator.graphUrl}/v1.0`,
             `    CA: ${emulator.caFile}${emulator.controlToken ? `  control token: ${emulator.controlToken}` : ""}`,
             `    Demo Global Administrator: ${demoLogins.globalAdministrator.userPrincipalName} / ${demoLogins.globalAdministrator.password}`,
+            `    Demo Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
           ]
         : []),
       ...(operator

@@ -1,14 +1,8 @@
-import { Alert, Button, Stack, Text, Title } from "@mantine/core";
+import { Alert, Stack, Text, Title } from "@mantine/core";
 import { getRouteApi } from "@tanstack/react-router";
-import { useState } from "react";
 import { enterpriseSignInFailureMessages } from "../../../shared/contracts/enterprise-portal.ts";
-import { isApiError } from "../../api/client.ts";
-import {
-  IconAlertCircle,
-  IconCircleCheck,
-  IconInfo,
-  IconMicrosoft,
-} from "../../components/icons.tsx";
+import { IconAlertCircle, IconCircleCheck, IconInfo } from "../../components/icons.tsx";
+import { MicrosoftSignIn } from "../../components/MicrosoftSignIn.tsx";
 import { useStartEnterpriseSignIn } from "./enterprise-portal.api.ts";
 
 const routeApi = getRouteApi("/public/enterprise/sign-in");
@@ -25,16 +19,7 @@ const notices = {
 export function EnterpriseSignInPage() {
   const { error, notice } = routeApi.useSearch();
   const start = useStartEnterpriseSignIn();
-  const [leaving, setLeaving] = useState(false);
   const shown = notice ? notices[notice] : null;
-
-  const signIn = () =>
-    start.mutate(undefined, {
-      onSuccess: ({ url }) => {
-        setLeaving(true);
-        window.location.assign(url);
-      },
-    });
 
   return (
     <Stack gap="lg">
@@ -68,30 +53,11 @@ export function EnterpriseSignInPage() {
           {shown.text}
         </Alert>
       ) : null}
-      {start.isError ? (
-        <Alert
-          color="red"
-          variant="light"
-          title="Could not start the Microsoft sign-in"
-          role="alert"
-        >
-          {isApiError(start.error) ? start.error.message : "Try again in a moment."}
-        </Alert>
-      ) : null}
-      <Button
-        leftSection={<IconMicrosoft />}
-        size="md"
-        variant="default"
-        onClick={signIn}
-        loading={start.isPending || leaving}
-        aria-describedby="enterprise-sign-in-note"
-      >
-        Sign in with Microsoft
-      </Button>
-      <Text id="enterprise-sign-in-note" size="sm" c="dimmed">
-        You will be taken to Microsoft and brought back to your organization's dashboard. Not
-        registered yet? Use the invitation your service provider sent.
-      </Text>
+      <MicrosoftSignIn
+        start={start}
+        variables={undefined}
+        note="You will be taken to Microsoft and brought back to your organization's dashboard. Not registered yet? Use the invitation your service provider sent."
+      />
     </Stack>
   );
 }

@@ -8,11 +8,11 @@ import {
   type EnterpriseInvitationInfo,
   VerifyEnterpriseInvitationBody,
 } from "../../../shared/contracts/enterprises.ts";
-import { isApiError } from "../../api/client.ts";
 import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { formatDateTime } from "../../components/format.ts";
-import { IconCircleCheck, IconMicrosoft } from "../../components/icons.tsx";
+import { IconCircleCheck } from "../../components/icons.tsx";
+import { MicrosoftSignIn } from "../../components/MicrosoftSignIn.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { InvalidInvitation } from "./InvalidInvitation.tsx";
 import {
@@ -115,18 +115,6 @@ function NextStep({
   code: string;
 }) {
   const start = useStartRegistrationSignIn();
-  const [leaving, setLeaving] = useState(false);
-  const signIn = () => {
-    start.mutate(
-      { token, code },
-      {
-        onSuccess: ({ url }) => {
-          setLeaving(true);
-          window.location.assign(url);
-        },
-      },
-    );
-  };
   return (
     <Stack gap="lg">
       <Title order={1} fz="h3">
@@ -143,30 +131,11 @@ function NextStep({
         </List.Item>
         <List.Item>Accept the second set of application permissions.</List.Item>
       </List>
-      {start.isError ? (
-        <Alert
-          color="red"
-          variant="light"
-          title="Could not start the Microsoft sign-in"
-          role="alert"
-        >
-          {isApiError(start.error) ? start.error.message : "Try again in a moment."}
-        </Alert>
-      ) : null}
-      <Button
-        leftSection={<IconMicrosoft />}
-        size="md"
-        variant="default"
-        onClick={signIn}
-        loading={start.isPending || leaving}
-        aria-describedby="microsoft-sign-in-note"
-      >
-        Sign in with Microsoft
-      </Button>
-      <Text id="microsoft-sign-in-note" size="sm" c="dimmed">
-        You will be taken to Microsoft and brought back here. Use an account that holds the Global
-        Administrator role. Your invitation is valid until {formatDateTime(info.expiresAt)}.
-      </Text>
+      <MicrosoftSignIn
+        start={start}
+        variables={{ token, code }}
+        note={`You will be taken to Microsoft and brought back here. Use an account that holds the Global Administrator role. Your invitation is valid until ${formatDateTime(info.expiresAt)}.`}
+      />
     </Stack>
   );
 }
