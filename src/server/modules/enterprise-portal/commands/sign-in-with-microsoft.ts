@@ -8,11 +8,12 @@ import { newId } from "../../../../shared/ids.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
+import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { teamsAdministratorRoleId } from "../../registration/jobs/assign-teams-admin-role.job.ts";
+import { prepareSignInFlow } from "../../registration/microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../../registration/registration.queries.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin-sessions.ts";
 
@@ -48,31 +49,15 @@ export async function startEnterpriseSignIn(
   services: Services,
   browserBindingHash: string,
 ): Promise<EnterpriseSignInStart> {
-  const microsoft = requireMicrosoft(services.microsoft);
-  const state = randomToken();
-  const nonce = randomToken();
-  const codeVerifier = randomToken(48);
-  const url = await microsoft.buildSignInUrl({
-    state,
-    nonce,
-    codeVerifier,
-    redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+  const { url, row } = await prepareSignInFlow(services, {
+    purpose: "enterprise_sign_in",
     scopes: signInScopes,
     tenant: "organizations",
     prompt: "select_account",
-  });
-  const now = services.now();
-  await services.db.insert(microsoftFlows).values({
-    id: newId("microsoftFlow"),
-    purpose: "enterprise_sign_in",
-    stateHash: hashToken(state),
+    ttlMs: flowTtlMs,
     browserBindingHash,
-    nonce,
-    sealedCodeVerifier: seal(services.secret, codeVerifier),
-    round: "sign_in",
-    expiresAt: new Date(now.getTime() + flowTtlMs),
-    createdAt: now,
   });
+  await services.db.insert(microsoftFlows).values(row);
   return { url };
 }
 

@@ -1,13 +1,12 @@
 import type { VerifyEnterpriseInvitationBody } from "../../../../shared/contracts/enterprises.ts";
 import type { RegistrationSignInStart } from "../../../../shared/contracts/registration.ts";
-import { newId } from "../../../../shared/ids.ts";
 import { microsoftFlows } from "../../../db/schema/index.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
-import { hashToken, randomToken, seal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { verifyEnterpriseInvitation } from "../../enterprises/index.ts";
+import { prepareSignInFlow } from "../microsoft-flow.ts";
 
 /** A registration journey through Microsoft must finish within this time. */
 export const flowTtlMs = 15 * 60_000;
@@ -26,35 +25,19 @@ export async function startRegistrationSignIn(
   browser: { clientAddress: string | null; browserBindingHash: string },
 ): Promise<RegistrationSignInStart> {
   const { clientAddress, browserBindingHash } = browser;
-  const microsoft = requireMicrosoft(services.microsoft);
+  requireMicrosoft(services.microsoft);
   const { invitation, enterprise } = await verifyEnterpriseInvitation(services, input);
-  const state = randomToken();
-  const nonce = randomToken();
-  const codeVerifier = randomToken(48);
-  const url = await microsoft.buildSignInUrl({
-    state,
-    nonce,
-    codeVerifier,
-    redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+  const { url, row } = await prepareSignInFlow(services, {
+    purpose: "enterprise_registration",
+    enterpriseId: enterprise.id,
+    invitationId: invitation.id,
     scopes: signInScopes,
     prompt: "consent",
+    ttlMs: flowTtlMs,
+    browserBindingHash,
   });
-  const now = services.now();
   await services.db.transaction(async (tx) => {
-    const id = newId("microsoftFlow");
-    await tx.insert(microsoftFlows).values({
-      id,
-      purpose: "enterprise_registration",
-      enterpriseId: enterprise.id,
-      invitationId: invitation.id,
-      stateHash: hashToken(state),
-      browserBindingHash,
-      nonce,
-      sealedCodeVerifier: seal(services.secret, codeVerifier),
-      round: "sign_in",
-      expiresAt: new Date(now.getTime() + flowTtlMs),
-      createdAt: now,
-    });
+    await tx.insert(microsoftFlows).values(row);
     await recordAudit(
       tx,
       { actor: null, label: invitation.email, clientAddress },
@@ -62,7 +45,7 @@ export async function startRegistrationSignIn(
         action: "enterprise.registration_started",
         target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
         path: auditPathOf(enterprise),
-        after: { flowId: id },
+        after: { flowId: row.id },
       },
     );
   });

@@ -1,0 +1,56 @@
+import { newId } from "../../../shared/ids.ts";
+import type { microsoftFlows } from "../../db/schema/index.ts";
+import type { SignInUrlRequest } from "../../integrations/microsoft/msal.ts";
+import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
+import { hashToken, randomToken, seal } from "../../lib/secrets.ts";
+import type { Services } from "../../services.ts";
+
+/**
+ * A new journey through Microsoft's sign-in: fresh state, nonce and PKCE verifier, the URL to send
+ * the browser to, and the flow row for the caller to insert (in its own transaction). Only the
+ * state's SHA-256 and the sealed verifier are stored; the flow is bound to the starting browser.
+ */
+export async function prepareSignInFlow(
+  services: Services,
+  input: {
+    purpose: (typeof microsoftFlows.$inferInsert)["purpose"];
+    scopes: string[];
+    prompt: NonNullable<SignInUrlRequest["prompt"]>;
+    tenant?: string;
+    ttlMs: number;
+    browserBindingHash: string;
+    enterpriseId?: string;
+    invitationId?: string;
+  },
+): Promise<{ url: string; row: typeof microsoftFlows.$inferInsert }> {
+  const microsoft = requireMicrosoft(services.microsoft);
+  const state = randomToken();
+  const nonce = randomToken();
+  const codeVerifier = randomToken(48);
+  const url = await microsoft.buildSignInUrl({
+    state,
+    nonce,
+    codeVerifier,
+    redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+    scopes: input.scopes,
+    prompt: input.prompt,
+    ...(input.tenant ? { tenant: input.tenant } : {}),
+  });
+  const now = services.now();
+  return {
+    url,
+    row: {
+      id: newId("microsoftFlow"),
+      purpose: input.purpose,
+      enterpriseId: input.enterpriseId ?? null,
+      invitationId: input.invitationId ?? null,
+      stateHash: hashToken(state),
+      browserBindingHash: input.browserBindingHash,
+      nonce,
+      sealedCodeVerifier: seal(services.secret, codeVerifier),
+      round: "sign_in",
+      expiresAt: new Date(now.getTime() + input.ttlMs),
+      createdAt: now,
+    },
+  };
+}
