@@ -16,7 +16,7 @@ import { microsoftConfigFromEnv } from "./config.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import { createIdTokenVerifier, PERSONAL_ACCOUNT_TENANT_ID } from "./id-token.ts";
 import { FormBrowser } from "./microsoft.test-support.ts";
-import { pkceChallenge } from "./msal.ts";
+import { createMicrosoftAuth, pkceChallenge } from "./msal.ts";
 import { createMicrosoft, type DirectoryUser, type Microsoft } from "./port.ts";
 
 const GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10";
@@ -436,6 +436,20 @@ async function firstUsers(count: number): Promise<DirectoryUser[]> {
 }
 
 describe("resilience", () => {
+  it("keeps the msal applications of a bounded number of tenants, least recently used out", async () => {
+    const transport = createHttpTransport({ caPem: config.caPem });
+    const auth = createMicrosoftAuth(config, transport, undefined, 2);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    // Unknown tenants: the token requests fail, but each tenant's application was made.
+    for (const tenant of [a, b, c]) await auth.acquireAppToken(tenant).catch(() => undefined);
+    expect(auth.cachedTenants()).toEqual([b, c]);
+    await auth.acquireAppToken(b).catch(() => undefined);
+    expect(auth.cachedTenants()).toEqual([c, b]);
+    await auth.acquireAppToken(a).catch(() => undefined);
+    expect(auth.cachedTenants()).toEqual([b, a]);
+    await transport.close();
+  });
+
   it("does not trust the emulator's CA unless configured to (MS_CA_FILE)", async () => {
     const warnings: Record<string, unknown>[] = [];
     const untrusting = createMicrosoft(

@@ -171,6 +171,7 @@ export function createMicrosoftAuth(
   config: MicrosoftConfig,
   transport: HttpTransport,
   logFailure?: NetworkFailureLog,
+  maxCachedTenants = 1000,
 ) {
   const networkClient = msalNetworkClient(transport, logFailure);
   const apps = new Map<string, ConfidentialClientApplication>();
@@ -180,10 +181,17 @@ export function createMicrosoftAuth(
     transport,
   });
 
-  /** One application per authority, so each tenant's app-only tokens sit in their own cache. */
+  /**
+   * One application per authority, so each tenant's app-only tokens sit in their own cache. The
+   * most recently used `maxCachedTenants` are kept (a Map in use order); an evicted tenant only
+   * costs a new token at its next call.
+   */
   function appFor(tenant: string): ConfidentialClientApplication {
     let app = apps.get(tenant);
-    if (!app) {
+    if (app) {
+      apps.delete(tenant);
+      apps.set(tenant, app);
+    } else {
       app = new ConfidentialClientApplication({
         auth: {
           clientId: config.clientId,
@@ -194,6 +202,10 @@ export function createMicrosoftAuth(
         system: { networkClient },
       });
       apps.set(tenant, app);
+      if (apps.size > maxCachedTenants) {
+        const oldest = apps.keys().next().value;
+        if (oldest !== undefined) apps.delete(oldest);
+      }
     }
     return app;
   }
@@ -217,6 +229,9 @@ export function createMicrosoftAuth(
   }
 
   return {
+    /** The tenants whose msal application is kept, least recently used first (observability). */
+    cachedTenants: (): string[] => [...apps.keys()],
+
     /** The Microsoft sign-in URL (authorization code flow with PKCE S256, state and nonce). */
     async buildSignInUrl(request: SignInUrlRequest): Promise<string> {
       const app = appFor(checkAuthorityTenant(request.tenant ?? "common"));
