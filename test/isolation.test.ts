@@ -87,6 +87,7 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       "GET /api/v1/enterprises/:enterpriseId/user-sync",
       "POST /api/v1/enterprises/:enterpriseId/user-sync",
       "GET /api/v1/enterprises/:enterpriseId/activity",
+      "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry",
     ].map((route) => [route, { params: (w: World) => ({ enterpriseId: w.b.enterprise.id }) }]),
   ),
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": {

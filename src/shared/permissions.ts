@@ -20,6 +20,8 @@ export const permissions = {
   "enterprise.overview": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Grant or revoke management by the service provider: the enterprise's own decision. */
   "management_consent.manage": ["enterprise_admin"],
+  /** Queue again a Microsoft set-up step that gave up (the Teams Administrator role). */
+  "microsoft_setup.retry": ["operator", "reseller", "enterprise_admin"],
   "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Choose the groups to sync and sync now (service provider: with management consent). */
   "users.sync": ["operator", "reseller", "enterprise_admin"],

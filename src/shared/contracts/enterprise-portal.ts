@@ -108,6 +108,9 @@ export interface EnterpriseOverview {
   syncGroups: SyncGroupsView;
   userSync: UserSyncStatus;
   actionItems: ActionItem[];
-  /** What the viewer may do here: `management_consent.grant|revoke`, `users.sync`. */
+  /**
+   * What the viewer may do here: `management_consent.grant|revoke`, `users.sync`,
+   * `teams_admin_role.retry`.
+   */
   abilities: string[];
 }

@@ -5,6 +5,7 @@ import type {
   SyncGroupsView,
 } from "../../../shared/contracts/enterprise-portal.ts";
 import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
+import type { Action } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { can, managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
@@ -26,10 +27,15 @@ export async function syncGroupsOf(
   return { chosenAt: enterprise.syncGroupsChosenAt?.toISOString() ?? null, groups: rows };
 }
 
+/** True when the actor's role allows the action and, for a provider, the enterprise consented. */
+function mayActFor(actor: Actor, enterprise: EnterpriseRow, action: Action): boolean {
+  if (!can(actor, action)) return false;
+  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
+}
+
 /** True when the actor may change users and their sync here (SPEC §3.4). */
 export function mayManageUsers(actor: Actor, enterprise: EnterpriseRow): boolean {
-  if (!can(actor, "users.sync")) return false;
-  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
+  return mayActFor(actor, enterprise, "users.sync");
 }
 
 function date(d: Date | null): string {
@@ -142,6 +148,12 @@ export async function overviewOf(
     if (consent === "granted") abilities.push("management_consent.revoke");
   }
   if (registered && mayManageUsers(actor, e)) abilities.push("users.sync");
+  if (
+    registered &&
+    e.teamsAdminRoleState === "failed" &&
+    mayActFor(actor, e, "microsoft_setup.retry")
+  )
+    abilities.push("teams_admin_role.retry");
   return {
     enterprise: {
       id: e.id,

@@ -16,6 +16,7 @@ import { listAuditEntries } from "../audit/index.ts";
 import { getEnterprise, getEnterpriseRecord } from "../enterprises/enterprises.queries.ts";
 import { listUsers, userSyncStatusOf } from "../users/index.ts";
 import { setManagementConsent } from "./commands/management-consent.ts";
+import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";
 import { startEnterpriseSignIn } from "./commands/sign-in-with-microsoft.ts";
 import { requestUserSyncNow } from "./commands/sync-now.ts";
 import { registeredTenantOf, updateSyncGroups } from "./commands/update-sync-groups.ts";
@@ -94,6 +95,24 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         },
       });
     }
+
+    app.post(
+      "/enterprises/:enterpriseId/teams-admin-role/retry",
+      {
+        schema: {
+          params: EnterpriseParam,
+          tags: ["enterprise portal"],
+          summary: "Retry giving the platform the Teams Administrator role after it failed",
+        },
+      },
+      async (request, reply) => {
+        const actor = requireAnyActor(request);
+        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
+        authorize(actor, "microsoft_setup.retry");
+        await retryTeamsAdminRole(services, actor, enterprise);
+        return reply.code(202).send({ state: "pending" });
+      },
+    );
 
     app.get(
       "/enterprises/:enterpriseId/sync-groups",

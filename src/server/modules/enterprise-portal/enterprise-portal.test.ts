@@ -127,6 +127,45 @@ describe("Enterprise portal: dashboard and management consent", () => {
   });
 });
 
+describe("Enterprise portal: retrying the Teams Administrator role", () => {
+  it("queues the assignment again after it failed, for the admin or a consented provider", async () => {
+    const { enterpriseId, admin } = await registered(t, world, reseller);
+    const url = `/api/v1/enterprises/${enterpriseId}/teams-admin-role/retry`;
+    const fail = () =>
+      t.services.db
+        .update(enterprises)
+        .set({ teamsAdminRoleState: "failed", teamsAdminRoleError: "Microsoft refused" })
+        .where(eq(enterprises.id, enterpriseId));
+    // Still pending (registration queued it): nothing to retry.
+    expect((await admin.post(url)).status).toBe(409);
+    await t.services.drain("microsoft.assign-teams-admin-role");
+    await fail();
+
+    expect((await clientOf(t.app).post(url)).status).toBe(401);
+    const overview = await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`);
+    expect(overview.body.abilities).toContain("teams_admin_role.retry");
+    // The provider: its role may, but not without the enterprise's consent; the master never.
+    expect((await reseller.post(url)).body.code).toBe("management_consent_required");
+    expect((await master.post(url)).body.code).toBe("forbidden");
+
+    const retried = await admin.post(url);
+    expect(retried.status).toBe(202);
+    const [pending] = await t.services.db
+      .select()
+      .from(enterprises)
+      .where(eq(enterprises.id, enterpriseId));
+    expect(pending?.teamsAdminRoleState).toBe("pending");
+    expect(await t.services.drain("microsoft.assign-teams-admin-role")).toBe(1);
+    const after = await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`);
+    expect(after.body.teamsAdminRole).toMatchObject({ state: "assigned", error: null });
+    expect(after.body.abilities).not.toContain("teams_admin_role.retry");
+
+    await fail();
+    await admin.put(`/api/v1/enterprises/${enterpriseId}/management-consent`);
+    expect((await reseller.post(url)).status).toBe(202);
+  });
+});
+
 describe("Enterprise portal: user groups and sync", () => {
   it("lists the tenant's groups, live, by name prefix", async () => {
     const { enterpriseId, admin, groups } = await registered(t, world, reseller);

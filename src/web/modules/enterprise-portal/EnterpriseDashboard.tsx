@@ -40,6 +40,7 @@ import {
   activityQuery,
   isSyncBusy,
   overviewQuery,
+  useRetryTeamsAdminRole,
   useSetManagementConsent,
   useSyncNow,
 } from "./enterprise-portal.api.ts";
@@ -260,6 +261,7 @@ function ItemActions({
   audience: DashboardAudience;
 }) {
   const consent = useSetManagementConsent(data.enterprise.id);
+  const retryRole = useRetryTeamsAdminRole(data.enterprise.id);
   const provider = data.enterprise.resellerName;
   const change = (grant: boolean) =>
     consent.mutate(grant, {
@@ -328,6 +330,31 @@ function ItemActions({
             Revoke consent
           </Button>
         ) : null}
+      </Group>
+    );
+  }
+  if (item.id === "teams_admin_role" && data.abilities.includes("teams_admin_role.retry")) {
+    return (
+      <Group gap="sm" mt={4}>
+        <Button
+          size="xs"
+          variant="default"
+          loading={retryRole.isPending}
+          onClick={() =>
+            retryRole.mutate(undefined, {
+              onSuccess: () =>
+                notifications.show({ color: "teal", message: "The role assignment is retrying" }),
+              onError: (error) =>
+                notifications.show({
+                  color: "red",
+                  title: "Could not retry",
+                  message: failureText(error),
+                }),
+            })
+          }
+        >
+          Retry role assignment
+        </Button>
       </Group>
     );
   }

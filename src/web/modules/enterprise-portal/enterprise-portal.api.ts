@@ -124,6 +124,16 @@ export function useSyncNow(enterpriseId: string) {
   });
 }
 
+/** Queues again the Teams Administrator role assignment after it failed. */
+export function useRetryTeamsAdminRole(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () =>
+      api.post<{ state: "pending" }>(pathOf(enterpriseId, "teams-admin-role/retry")),
+    onSuccess: refresh,
+  });
+}
+
 /** Starts "Sign in with Microsoft" for enterprise admins: resolves with the URL to open. */
 export function useStartEnterpriseSignIn() {
   return useMutation({
