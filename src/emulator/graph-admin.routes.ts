@@ -77,23 +77,6 @@ export const adminPermissions = {
     app: ["RoleManagement.ReadWrite.Directory"],
     delegated: ["RoleManagement.ReadWrite.Directory"],
   },
-  /** GET /groups/delta */
-  groupsDelta: {
-    app: [
-      "GroupMember.Read.All",
-      "Group.Read.All",
-      "Group.ReadWrite.All",
-      "Directory.Read.All",
-      "Directory.ReadWrite.All",
-    ],
-    delegated: [
-      "GroupMember.Read.All",
-      "Group.Read.All",
-      "Group.ReadWrite.All",
-      "Directory.Read.All",
-      "Directory.ReadWrite.All",
-    ],
-  },
   /** POST /beta/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
   teamsTelephoneNumbers: {
     app: ["TeamsTelephoneNumber.ReadWrite.All"],

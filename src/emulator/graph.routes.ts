@@ -34,6 +34,7 @@ const permissions = {
       "Directory.ReadWrite.All",
     ],
   },
+  /** GET /groups, /groups/{id} and /groups/delta */
   groups: {
     app: [
       "Group.Read.All",
@@ -643,7 +644,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
    * groups that changed, with the members added since and those removed (`@removed`).
    */
   app.get("/v1.0/groups/delta", async (request) => {
-    const { tenant } = await authorize(request, adminPermissions.groupsDelta);
+    const { tenant } = await authorize(request, permissions.groups);
     const query = q(request);
     // `$deltatoken=latest`: no groups, only a deltaLink for the changes from now on.
     if (query.$deltatoken?.toLowerCase() === "latest")

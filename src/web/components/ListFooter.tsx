@@ -1,10 +1,12 @@
 import { Group, Pagination, Text } from "@mantine/core";
+import type { Page } from "../../shared/contracts/common.ts";
+import { listPageSize } from "./list-search.ts";
 
 interface ListFooterProps {
-  total: number;
-  page: number;
-  pageSize: number;
-  onPageChange(page: number): void;
+  /** The page of results shown above; nothing is rendered until it has loaded. */
+  list: Pick<Page<unknown>, "total" | "page" | "pageSize"> | undefined;
+  /** The page chosen, as the URL keeps it: undefined for the first page. */
+  onPageChange(page: number | undefined): void;
 }
 
 const controlLabels = {
@@ -15,8 +17,10 @@ const controlLabels = {
 } as const;
 
 /** "N results" and page navigation under a paged list. */
-export function ListFooter({ total, page, pageSize, onPageChange }: ListFooterProps) {
-  const pages = Math.max(1, Math.ceil(total / pageSize));
+export function ListFooter({ list, onPageChange }: ListFooterProps) {
+  if (!list) return null;
+  const { total, page } = list;
+  const pages = Math.max(1, Math.ceil(total / (list.pageSize || listPageSize)));
   return (
     <Group justify="space-between" mt="md" wrap="wrap">
       <Text size="sm" c="dimmed" aria-live="polite">
@@ -26,7 +30,7 @@ export function ListFooter({ total, page, pageSize, onPageChange }: ListFooterPr
         <Pagination
           total={pages}
           value={Math.min(page, pages)}
-          onChange={onPageChange}
+          onChange={(p) => onPageChange(p > 1 ? p : undefined)}
           size="sm"
           getControlProps={(control) => ({ "aria-label": controlLabels[control] })}
           getItemProps={(p) => ({ "aria-label": `Page ${p}` })}

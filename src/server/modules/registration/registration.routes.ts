@@ -99,7 +99,7 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
           return reply.redirect(outcome.location, 302);
         }
         return reply.redirect(
-          await completeRegistrationSignIn(services, request.query, who(request.ip)),
+          await completeRegistrationSignIn(services, flow, request.query, who(request.ip)),
           302,
         );
       },
@@ -120,6 +120,7 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
           return reply.redirect(failurePage(services, "state_invalid"), 302);
         const outcome = await completeRegistrationConsent(
           services,
+          flow,
           request.query,
           who(request.ip),
           request.headers["user-agent"] ?? null,

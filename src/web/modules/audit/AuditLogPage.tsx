@@ -8,7 +8,7 @@ import { formatDateTime } from "../../components/format.ts";
 import { IconChevronDown, IconChevronRight, IconHistory } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
-import { type ListSearch, listPageSize } from "../../components/list-search.ts";
+import type { ListSearch } from "../../components/list-search.ts";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { auditQuery } from "./audit.api.ts";
@@ -163,14 +163,7 @@ export function AuditLogPage() {
           />
         }
       />
-      {list.data ? (
-        <ListFooter
-          total={list.data.total}
-          page={list.data.page}
-          pageSize={list.data.pageSize || listPageSize}
-          onPageChange={(page) => setSearch({ page: page > 1 ? page : undefined })}
-        />
-      ) : null}
+      <ListFooter list={list.data} onPageChange={(page) => setSearch({ page })} />
     </>
   );
 }

@@ -2,7 +2,6 @@ import { Anchor, Button } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { ListFooter } from "../../components/ListFooter.tsx";
-import { listPageSize } from "../../components/list-search.ts";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { useEnterpriseSession } from "../auth/session.ts";
@@ -66,16 +65,10 @@ export function EnterpriseActivityPage() {
       />
       {list.isError ? <QueryError error={list.error} onRetry={() => void list.refetch()} /> : null}
       <ActivityTable label="Activity" rows={list.data?.items} loading={list.isPending} />
-      {list.data ? (
-        <ListFooter
-          total={list.data.total}
-          page={list.data.page}
-          pageSize={list.data.pageSize || listPageSize}
-          onPageChange={(p) =>
-            void navigate({ search: { page: p > 1 ? p : undefined }, replace: true })
-          }
-        />
-      ) : null}
+      <ListFooter
+        list={list.data}
+        onPageChange={(page) => void navigate({ search: { page }, replace: true })}
+      />
     </>
   );
 }

@@ -6,7 +6,6 @@ import { DataTable } from "../../components/DataTable.tsx";
 import { IconUsers } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
-import { listPageSize } from "../../components/list-search.ts";
 import { NoMatches } from "../../components/NoMatches.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { usersQuery } from "./enterprise-portal.api.ts";
@@ -163,14 +162,7 @@ export function UsersTable({
           )
         }
       />
-      {list.data ? (
-        <ListFooter
-          total={list.data.total}
-          page={list.data.page}
-          pageSize={list.data.pageSize || listPageSize}
-          onPageChange={(page) => onSearchChange({ page: page > 1 ? page : undefined })}
-        />
-      ) : null}
+      <ListFooter list={list.data} onPageChange={(page) => onSearchChange({ page })} />
     </Stack>
   );
 }

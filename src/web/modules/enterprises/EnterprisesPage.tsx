@@ -7,7 +7,7 @@ import { formatDate } from "../../components/format.ts";
 import { IconBuilding, IconPlus } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
-import { enterpriseStatuses, type ListSearch, listPageSize } from "../../components/list-search.ts";
+import { enterpriseStatuses, type ListSearch } from "../../components/list-search.ts";
 import { NoMatches } from "../../components/NoMatches.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -169,14 +169,7 @@ export function EnterprisesPage() {
           )
         }
       />
-      {list.data ? (
-        <ListFooter
-          total={list.data.total}
-          page={list.data.page}
-          pageSize={list.data.pageSize || listPageSize}
-          onPageChange={(page) => setSearch({ page: page > 1 ? page : undefined })}
-        />
-      ) : null}
+      <ListFooter list={list.data} onPageChange={(page) => setSearch({ page })} />
     </>
   );
 }

@@ -7,11 +7,7 @@ import { formatDate } from "../../components/format.ts";
 import { IconBuildings, IconPlus, IconUsers } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
-import {
-  type ListSearch,
-  listPageSize,
-  organizationStatuses,
-} from "../../components/list-search.ts";
+import { type ListSearch, organizationStatuses } from "../../components/list-search.ts";
 import { NoMatches } from "../../components/NoMatches.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -153,14 +149,7 @@ export function MasterResellersPage() {
           )
         }
       />
-      {list.data ? (
-        <ListFooter
-          total={list.data.total}
-          page={list.data.page}
-          pageSize={list.data.pageSize || listPageSize}
-          onPageChange={(page) => setSearch({ page: page > 1 ? page : undefined })}
-        />
-      ) : null}
+      <ListFooter list={list.data} onPageChange={(page) => setSearch({ page })} />
     </>
   );
 }

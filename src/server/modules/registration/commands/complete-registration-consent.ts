@@ -16,7 +16,7 @@ import {
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
-import { findFlowByState, isTenantBoundElsewhere } from "../registration.queries.ts";
+import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
   assertFlowUsable,
@@ -49,19 +49,20 @@ function grantedRolesOf(accessToken: string): string[] {
 }
 
 /**
- * Round 2's redirect (`MS_ADMIN_CONSENT_REDIRECT_PATH`). The redirect's `tenant` is never trusted:
- * the flow's tenant (from the verified id token of round 1) gets an app-only token and
- * `GET /organization` must answer with that same tenant. Then one transaction consumes the
- * invitation, binds the tenant, marks the enterprise registered with what was granted, records the
- * Global Administrator and ends the flow. Any failure binds nothing. Returns where to redirect.
+ * Round 2's redirect (`MS_ADMIN_CONSENT_REDIRECT_PATH`), with the flow its state found. The
+ * redirect's `tenant` is never trusted: the flow's tenant (from the verified id token of round 1)
+ * gets an app-only token and `GET /organization` must answer with that same tenant. Then one
+ * transaction consumes the invitation, binds the tenant, marks the enterprise registered with what
+ * was granted, records the Global Administrator, ends the flow and opens the admin's session. Any
+ * failure binds nothing. Returns where to redirect, and the session on success.
  */
 export async function completeRegistrationConsent(
   services: Services,
+  flow: MicrosoftFlowRow | null,
   query: AdminConsentRedirect,
   who: Who,
   userAgent: string | null = null,
 ): Promise<RegistrationOutcome> {
-  const flow = await findFlowByState(services.db, query.state ?? "");
   try {
     assertFlowUsable(flow, "admin_consent", services.now());
   } catch (e) {

@@ -8,7 +8,7 @@ import { hashToken, randomToken, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { findFlowByState, isTenantBoundElsewhere } from "../registration.queries.ts";
+import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import {
   assertFlowUsable,
   failFlow,
@@ -56,17 +56,18 @@ export async function assertInvitationLive(
 }
 
 /**
- * Round 1's redirect (`MS_REDIRECT_PATH`): the state must be known, unused and unexpired; then
+ * Round 1's redirect (`MS_REDIRECT_PATH`), with the flow its state found (null: unknown): the
+ * state must be known, unused and unexpired; then
  * consent declined, a personal account, a user without Global Administrator, or a tenant bound to
  * another enterprise end the flow. Otherwise the flow moves to round 2 with the tenant and a new
  * state, and the browser goes to the tenant's admin consent screen. Returns where to redirect.
  */
 export async function completeRegistrationSignIn(
   services: Services,
+  flow: MicrosoftFlowRow | null,
   query: MicrosoftRedirect,
   who: Who,
 ): Promise<string> {
-  const flow = await findFlowByState(services.db, query.state ?? "");
   try {
     assertFlowUsable(flow, "sign_in", services.now());
   } catch (e) {
