@@ -59,24 +59,27 @@ export function authorize(actor: Actor, action: Action): void {
 /** Whether the service provider may act on the enterprise's behalf (SPEC §3.4). */
 export type ManagementConsent = "not_requested" | "pending" | "granted";
 
-export function managementConsentOf(enterprise: {
-  requestManagementConsent: boolean;
-  managementConsentGrantedAt: Date | null;
-}): ManagementConsent {
+type ConsentFacts = { requestManagementConsent: boolean; managementConsentGrantedAt: Date | null };
+
+export function managementConsentOf(enterprise: ConsentFacts): ManagementConsent {
   if (!enterprise.requestManagementConsent) return "not_requested";
   return enterprise.managementConsentGrantedAt ? "granted" : "pending";
+}
+
+/**
+ * True when the actor may act on the enterprise's behalf as far as consent goes: its own admins
+ * always, its service provider only with management consent (SPEC §3.4).
+ */
+export function mayActForEnterprise(actor: Actor, enterprise: ConsentFacts): boolean {
+  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
 }
 
 /**
  * Throws 403 `management_consent_required` when a service provider account (not an enterprise
  * admin) acts on an enterprise that has not granted management consent. Call after `authorize`.
  */
-export function assertManagementConsent(
-  actor: Actor,
-  enterprise: { requestManagementConsent: boolean; managementConsentGrantedAt: Date | null },
-): void {
-  if (actor.kind === "enterprise_admin") return;
-  if (managementConsentOf(enterprise) !== "granted") {
+export function assertManagementConsent(actor: Actor, enterprise: ConsentFacts): void {
+  if (!mayActForEnterprise(actor, enterprise)) {
     throw new AppError(
       "management_consent_required",
       "The enterprise has not allowed management by its service provider; an enterprise admin must do this or grant consent first",

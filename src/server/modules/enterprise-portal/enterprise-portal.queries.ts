@@ -7,7 +7,7 @@ import type {
 import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
 import type { Action } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
-import { can, managementConsentOf, type Scoped } from "../../authz/policy.ts";
+import { can, managementConsentOf, mayActForEnterprise, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups } from "../../db/schema/index.ts";
 import type { EnterpriseRecord } from "../enterprises/enterprises.queries.ts";
@@ -29,13 +29,7 @@ export async function syncGroupsOf(
 
 /** True when the actor's role allows the action and, for a provider, the enterprise consented. */
 function mayActFor(actor: Actor, enterprise: EnterpriseRow, action: Action): boolean {
-  if (!can(actor, action)) return false;
-  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
-}
-
-/** True when the actor may change users and their sync here (SPEC §3.4). */
-export function mayManageUsers(actor: Actor, enterprise: EnterpriseRow): boolean {
-  return mayActFor(actor, enterprise, "users.sync");
+  return can(actor, action) && mayActForEnterprise(actor, enterprise);
 }
 
 function date(d: Date | null): string {
@@ -147,7 +141,7 @@ export async function overviewOf(
     if (consent === "pending") abilities.push("management_consent.grant");
     if (consent === "granted") abilities.push("management_consent.revoke");
   }
-  if (registered && mayManageUsers(actor, e)) abilities.push("users.sync");
+  if (registered && mayActFor(actor, e, "users.sync")) abilities.push("users.sync");
   if (
     registered &&
     e.teamsAdminRoleState === "failed" &&

@@ -19,7 +19,8 @@ import { setManagementConsent } from "./commands/management-consent.ts";
 import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";
 import { startEnterpriseSignIn } from "./commands/sign-in-with-microsoft.ts";
 import { requestUserSyncNow } from "./commands/sync-now.ts";
-import { registeredTenantOf, updateSyncGroups } from "./commands/update-sync-groups.ts";
+import { updateSyncGroups } from "./commands/update-sync-groups.ts";
+import { registeredTenantOf } from "./enterprise-portal.policy.ts";
 import { overviewOf, syncGroupsOf } from "./enterprise-portal.queries.ts";
 
 const EnterpriseParam = z.strictObject({ enterpriseId: z.string().min(1).max(64) });

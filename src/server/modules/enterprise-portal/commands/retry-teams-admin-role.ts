@@ -8,7 +8,7 @@ import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { assignTeamsAdminRoleJob } from "../../registration/jobs/assign-teams-admin-role.job.ts";
-import { registeredTenantOf } from "./update-sync-groups.ts";
+import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 
 /**
  * "Retry" on a failed Teams Administrator role (its job gave up, e.g. before a permission was

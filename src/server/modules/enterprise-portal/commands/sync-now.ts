@@ -6,7 +6,7 @@ import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { requestUserSync, userSyncStatusOf } from "../../users/index.ts";
-import { registeredTenantOf } from "./update-sync-groups.ts";
+import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 
 /** "Sync now": queues a sync of the enterprise's users (audited) and returns the new status. */
 export async function requestUserSyncNow(

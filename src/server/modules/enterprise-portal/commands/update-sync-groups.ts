@@ -14,23 +14,10 @@ import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { getEnterprise } from "../../enterprises/enterprises.queries.ts";
 import { requestUserSync } from "../../users/index.ts";
+import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 import { syncGroupsOf } from "../enterprise-portal.queries.ts";
 
 type EnterpriseRow = typeof enterprises.$inferSelect;
-
-/** The enterprise's tenant, or 409 while it is not registered (or disabled). */
-export function registeredTenantOf(enterprise: EnterpriseRow): string {
-  if (!enterprise.tenantId || enterprise.status === "invited") {
-    throw new AppError(
-      "invalid_state",
-      "The enterprise has not registered its Microsoft tenant yet",
-    );
-  }
-  if (enterprise.status === "disabled") {
-    throw new AppError("invalid_state", "This enterprise is disabled");
-  }
-  return enterprise.tenantId;
-}
 
 /**
  * Looks the chosen groups up in the tenant ($batch, 20 at a time) and returns their names;
