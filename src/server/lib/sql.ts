@@ -21,3 +21,11 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   }
   return false;
 }
+
+/**
+ * How many rows an INSERT, UPDATE or DELETE touched, from `db.execute`'s result (PostgreSQL and
+ * PGlite both report `rowCount`): counts without returning the rows themselves.
+ */
+export function affectedRows(result: unknown): number {
+  return (result as { rowCount?: number | null }).rowCount ?? 0;
+}

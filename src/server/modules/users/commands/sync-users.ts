@@ -11,6 +11,7 @@ import {
   toDirectoryUser,
 } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
+import { affectedRows } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 
 /**
@@ -404,9 +405,8 @@ class Engine {
     const swept = await this.db.execute(sql`
       UPDATE users SET removed_at = ${now}, updated_at = ${now}
       WHERE enterprise_id = ${this.enterpriseId} AND removed_at IS NULL
-        AND last_seen_run_id IS DISTINCT FROM ${this.runId}
-      RETURNING 1`);
-    const removed = rowsOfResult(swept).length;
+        AND last_seen_run_id IS DISTINCT FROM ${this.runId}`);
+    const removed = affectedRows(swept);
     this.counters.removed += removed;
     await this.progress({ removed });
     return deltaLink;
@@ -473,9 +473,8 @@ class Engine {
           const staged = await db.execute(sql`
             INSERT INTO user_sync_members (run_id, ms_object_id)
             SELECT ${runId}, value FROM json_array_elements_text(${JSON.stringify(members.map((m) => m.id))}::json)
-            ON CONFLICT DO NOTHING
-            RETURNING 1`);
-          const seen = rowsOfResult(staged).length;
+            ON CONFLICT DO NOTHING`);
+          const seen = affectedRows(staged);
           this.counters.seen += seen;
           await this.progress({ seen });
         }
@@ -486,9 +485,8 @@ class Engine {
         WHERE u.enterprise_id = ${enterpriseId} AND u.removed_at IS NULL
           AND NOT EXISTS (
             SELECT 1 FROM user_sync_members m
-            WHERE m.run_id = ${runId} AND m.ms_object_id = u.ms_object_id)
-        RETURNING 1`);
-      const removed = rowsOfResult(gone).length;
+            WHERE m.run_id = ${runId} AND m.ms_object_id = u.ms_object_id)`);
+      const removed = affectedRows(gone);
       this.counters.removed += removed;
       await this.progress({ removed });
 
@@ -639,9 +637,8 @@ class Engine {
     const result = await this.db.execute(sql`
       UPDATE users SET removed_at = ${now}, updated_at = ${now}
       WHERE enterprise_id = ${this.enterpriseId} AND removed_at IS NULL
-        AND ms_object_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(ids)}::json))
-      RETURNING 1`);
-    const removed = rowsOfResult(result).length;
+        AND ms_object_id IN (SELECT value FROM json_array_elements_text(${JSON.stringify(ids)}::json))`);
+    const removed = affectedRows(result);
     this.counters.removed += removed;
     return removed;
   }
@@ -657,9 +654,8 @@ class Engine {
         WHERE id = ${this.runId}
       )
       UPDATE user_sync_state SET heartbeat_at = ${now}
-      WHERE enterprise_id = ${this.enterpriseId} AND current_run_id = ${this.runId}
-      RETURNING 1`);
-    if (rowsOfResult(result).length === 0) throw lostClaim();
+      WHERE enterprise_id = ${this.enterpriseId} AND current_run_id = ${this.runId}`);
+    if (affectedRows(result) === 0) throw lostClaim();
     await this.onPage?.(this.runId);
   }
 }
