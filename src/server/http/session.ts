@@ -23,17 +23,27 @@ export async function resolveSession(
     : findActorBySession(db, tokenHash, now, clientAddress);
 }
 
-/** Sets the session cookie: HttpOnly, SameSite=Lax, Secure behind https. */
+/**
+ * Our cookies: HttpOnly, SameSite=Lax (sent on top-level GET navigations, such as Microsoft's
+ * redirects back, not on cross-site POSTs), Secure behind https.
+ */
+function cookieOptions(services: Services) {
+  return {
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax",
+    secure: services.publicUrl.startsWith("https://"),
+  } as const;
+}
+
+/** Sets the session cookie. */
 export function setSessionCookie(
   reply: FastifyReply,
   services: Services,
   session: { token: string; expiresAt: Date },
 ): void {
   reply.setCookie(sessionCookie, session.token, {
-    path: "/",
-    httpOnly: true,
-    sameSite: "lax",
-    secure: services.publicUrl.startsWith("https://"),
+    ...cookieOptions(services),
     expires: session.expiresAt,
   });
 }
@@ -52,14 +62,7 @@ export function bindFlowToBrowser(
 ): string {
   const current = request.cookies[flowCookie];
   const value = current && current.length >= 32 && current.length <= 100 ? current : randomToken();
-  reply.setCookie(flowCookie, value, {
-    path: "/",
-    httpOnly: true,
-    // Lax: sent on the top-level GET redirects back from Microsoft, not on cross-site POSTs.
-    sameSite: "lax",
-    secure: services.publicUrl.startsWith("https://"),
-    maxAge: 60 * 60,
-  });
+  reply.setCookie(flowCookie, value, { ...cookieOptions(services), maxAge: 60 * 60 });
   return hashToken(value);
 }
 
