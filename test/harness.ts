@@ -247,10 +247,7 @@ export async function clientWithSessionCookie(
   app: FastifyInstance,
   setCookie: unknown,
 ): Promise<Client> {
-  const header = Array.isArray(setCookie) ? setCookie.join("; ") : String(setCookie ?? "");
-  const value = header.match(/tg_session=([^;]+)/)?.[1];
-  if (!value) throw new Error(`no session cookie in: ${header}`);
-  const cookie = `tg_session=${value}`;
+  const cookie = cookieOf(setCookie, "tg_session");
   const session = await app.inject({
     method: "GET",
     url: "/api/v1/auth/session",
@@ -277,8 +274,13 @@ export async function signInEnterpriseAdmin(
 
 /** `tg_ms_flow=…` from a "Sign in with Microsoft" response: the browser's flow binding. */
 export function flowCookieOf(setCookie: unknown): string {
+  return cookieOf(setCookie, "tg_ms_flow");
+}
+
+/** `name=value` of one cookie in a response's `set-cookie` header(s), for a `cookie` header. */
+function cookieOf(setCookie: unknown, name: string): string {
   const header = Array.isArray(setCookie) ? setCookie.join("; ") : String(setCookie ?? "");
-  const value = header.match(/tg_ms_flow=([^;]+)/)?.[1];
-  if (!value) throw new Error(`no flow cookie in: ${header}`);
-  return `tg_ms_flow=${value}`;
+  const value = header.match(new RegExp(`${name}=([^;]+)`))?.[1];
+  if (!value) throw new Error(`no ${name} cookie in: ${header}`);
+  return `${name}=${value}`;
 }
