@@ -1,4 +1,5 @@
 import { asc, eq, type SQL, sql } from "drizzle-orm";
+import type { UserSyncCounters, UserSyncTrigger } from "../../../../shared/contracts/users.ts";
 import { newId, newIds } from "../../../../shared/ids.ts";
 import type { Db } from "../../../db/client.ts";
 import { enterpriseSyncGroups, enterprises, userSyncRuns } from "../../../db/schema/index.ts";
@@ -39,19 +40,10 @@ import type { Services } from "../../../services.ts";
  * every page, and a run that finds its claim gone stops.
  */
 
-export type SyncTrigger = "registration" | "manual" | "scheduled" | "scope_changed";
-
-export interface SyncCounters {
-  seen: number;
-  created: number;
-  updated: number;
-  removed: number;
-}
-
 export type SyncOutcome =
   | { outcome: "skipped"; reason: string }
   | { outcome: "busy" }
-  | { outcome: "succeeded"; runId: string; mode: "full" | "delta"; counters: SyncCounters };
+  | { outcome: "succeeded"; runId: string; mode: "full" | "delta"; counters: UserSyncCounters };
 
 export interface SyncOptions {
   /** Users per Graph page (max 999). */
@@ -157,7 +149,7 @@ const sameScope = (a: readonly string[] | null, b: readonly string[]) =>
 /** Syncs one enterprise's users from its tenant; see the module comment. */
 export async function syncUsers(
   services: Services,
-  input: { enterpriseId: string; trigger: SyncTrigger },
+  input: { enterpriseId: string; trigger: UserSyncTrigger },
   options: SyncOptions = {},
 ): Promise<SyncOutcome> {
   const { db } = services;
@@ -219,7 +211,7 @@ export async function syncUsers(
     startedAt: started,
   });
 
-  const counters: SyncCounters = { seen: 0, created: 0, updated: 0, removed: 0 };
+  const counters: UserSyncCounters = { seen: 0, created: 0, updated: 0, removed: 0 };
   const engine = new Engine(services, enterpriseId, runId, counters, options.onPage);
   try {
     const graph = requireMicrosoft(services.microsoft).graphFor(tenantId);
@@ -343,7 +335,7 @@ class Engine {
     private readonly services: Services,
     private readonly enterpriseId: string,
     private readonly runId: string,
-    private readonly counters: SyncCounters,
+    private readonly counters: UserSyncCounters,
     private readonly onPage: SyncOptions["onPage"],
   ) {}
 
@@ -644,7 +636,7 @@ class Engine {
   }
 
   /** Adds counts to the run's progress and renews the claim; stops when the claim was taken over. */
-  private async progress(delta: Partial<SyncCounters>) {
+  private async progress(delta: Partial<UserSyncCounters>) {
     const now = this.services.now();
     const result = await this.db.execute(sql`
       WITH run AS (
