@@ -98,5 +98,9 @@ export async function controlRoutes(
   app.post<Body<Parameters<EmulatorControl["injectFault"]>[0]>>("/_control/faults", (req, reply) =>
     run(reply, () => ({ id: control.injectFault(req.body) }), 201),
   );
+  app.put<Body<Parameters<EmulatorControl["setPropagation"]>[0]>>(
+    "/_control/propagation",
+    (req, reply) => run(reply, () => control.setPropagation(req.body ?? {})),
+  );
   app.delete("/_control/faults", (_req, reply) => run(reply, () => control.clearFaults()));
 }

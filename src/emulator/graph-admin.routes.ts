@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError } from "./errors.ts";
+import { graphMeRoutes } from "./graph-me.routes.ts";
 import {
   type Domain,
   type NumberOperation,
@@ -107,6 +108,7 @@ const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const roleDefinitions: Record<string, RoleName | "user"> = {
   [roleTemplateIds.globalAdministrator]: "globalAdministrator",
   [roleTemplateIds.teamsAdministrator]: "teamsAdministrator",
+  [roleTemplateIds.privilegedRoleAdministrator]: "privilegedRoleAdministrator",
   [roleTemplateIds.user]: "user",
 };
 
@@ -141,6 +143,7 @@ export function graphAdminRoutes(
 ): void {
   const { state } = ctx;
   const { authorize } = helpers;
+  graphMeRoutes(app, ctx, helpers);
 
   /**
    * A write: app-only callers need the application permission; a signed-in user also needs a
@@ -472,6 +475,7 @@ export function graphAdminRoutes(
       principalId,
       roleDefinitionId,
       directoryScopeId: "/",
+      effectiveAt: Date.now() + state.propagation.roleAssignmentMs,
     };
     tenant.roleAssignments.push(assignment);
     // A user who gets a role holds it from their next sign-in (`wids`).

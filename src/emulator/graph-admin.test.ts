@@ -310,7 +310,7 @@ describe("directory role assignments", () => {
     expect(list.status).toBe(200);
     expect(list.body.value).toEqual([expect.objectContaining({ ...body, id: created.body.id })]);
     expect(emu.control.tenantState(tenantId).roleAssignments).toEqual([
-      { id: created.body.id, ...body },
+      { id: created.body.id, ...body, effectiveAt: expect.any(Number) },
     ]);
     // App-only tokens issued afterwards carry the service principal's directory roles.
     expect(decodeJwt(token).wids).toBeUndefined();

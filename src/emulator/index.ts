@@ -9,13 +9,20 @@ import { entraError, graphError } from "./errors.ts";
 import { FaultInjector, type FaultSpec, installFaults, unverifiedTenantOf } from "./faults.ts";
 import { graphRoutes } from "./graph.routes.ts";
 import { loginRoutes } from "./login.routes.ts";
-import { DirectoryState, type SeedUser, type TenantStateView } from "./state.ts";
+import {
+  DirectoryState,
+  type GroupMembershipClaims,
+  type Propagation,
+  type SeedUser,
+  type SignInAudience,
+  type TenantStateView,
+} from "./state.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import { loadOrCreateKeys, TokenIssuer } from "./tokens.ts";
 
 export { graphPermissions } from "./graph.routes.ts";
 export { numberOperationMs } from "./graph-admin.routes.ts";
-export type { SeedUser } from "./state.ts";
+export type { Propagation, SeedUser } from "./state.ts";
 export { consumersTenantId, roleTemplateIds, skus } from "./state.ts";
 
 /** A running emulator: two HTTPS origins (login and Graph) over one generated CA. */
@@ -44,6 +51,10 @@ export interface EmulatorControl {
     appRoles?: string[];
     /** PEM certificates whose keys may sign client assertions (optional extension). */
     certificates?: string[];
+    /** The manifest's `groupMembershipClaims` (default `None`: ID tokens carry no `wids`). */
+    groupMembershipClaims?: GroupMembershipClaims;
+    /** Default `AzureADMultipleOrgs`: personal accounts are stopped at `/common` (AADSTS50020). */
+    signInAudience?: SignInAudience;
   }): void;
   /** A tenant with users and groups; returns ids. `isPersonal` models a consumer (MSA) tenant. */
   seedTenant(input: {
@@ -74,6 +85,8 @@ export interface EmulatorControl {
   /** Fault injection: matching requests (method optional, path regex, optional tenant) get `status` (429 adds Retry-After) and/or latency, `times` times (default: until cleared). */
   injectFault(fault: FaultSpec): string;
   clearFaults(): void;
+  /** How long admin consents and role assignments take to reach tokens and Graph (ms; 0 = at once). */
+  setPropagation(delays: Partial<Propagation>): Propagation;
   /** Read-only view for assertions: consents (delegated scopes, app roles, admin-consented) per app, service principals, directory role assignments made through Graph, domains, Teams number assignments and their operations. */
   tenantState(tenantId: string): TenantStateView;
 }
@@ -86,6 +99,8 @@ export interface EmulatorOptions {
   dataDir?: string;
   /** Require this control token even on loopback (default: a random one off loopback, none on it). */
   controlToken?: string;
+  /** Microsoft's propagation delays from the start (see `setPropagation`). */
+  propagation?: Partial<Propagation>;
 }
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -116,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const servers = [login, graph];
   const state = new DirectoryState();
   const faults = new FaultInjector();
+  Object.assign(state.propagation, options.propagation ?? {});
   const ctx: EmulatorContext = {
     state,
     faults,
@@ -141,6 +157,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     publishTxt: (name, value) => state.publishTxt(name, value),
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
+    setPropagation: (delays) => {
+      for (const key of ["consentMs", "roleAssignmentMs"] as const) {
+        const value = delays[key];
+        if (value === undefined) continue;
+        if (!Number.isFinite(value) || value < 0) throw new Error(`${key} must be a number ≥ 0`);
+        state.propagation[key] = value;
+      }
+      return { ...state.propagation };
+    },
     tenantState: (tenantId) => state.tenantState(tenantId),
   };
   const controlToken =

@@ -35,6 +35,7 @@ const permissionText: Record<string, string> = {
   "organization.read.all": "Read organization information",
   "domain.readwrite.all": "Read and write domains",
   "rolemanagement.readwrite.directory": "Read and write your organization's directory roles",
+  "rolemanagement.read.directory": "Read your organization's directory role settings",
 };
 
 function describe(scope: string): string {
@@ -272,6 +273,11 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     return user.roles.includes("globalAdministrator");
   }
 
+  /** Tenant-wide consent to Graph application permissions: Global or Privileged Role Administrator. */
+  function mayGrantAppConsent(user: User): boolean {
+    return isGlobalAdmin(user) || user.roles.includes("privilegedRoleAdministrator");
+  }
+
   /** Checks the common request parameters; returns the app or sends an error page. */
   function checkClient(q: Params, reply: FastifyReply, tenantName: string): RegisteredApp | null {
     if (!q.client_id) {
@@ -345,6 +351,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
 
   function errorRedirectHref(flow: Flow, code: number, message: string, subcode?: string): string {
     return withQuery(flow.redirectUri, {
+      ...(flow.kind === "adminconsent" ? { admin_consent: "True" } : {}),
       error: "access_denied",
       ...(subcode ? { error_subcode: subcode } : {}),
       error_description: `AADSTS${code}: ${message}`,
@@ -379,10 +386,17 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     if (flow.kind === "adminconsent") {
       if (tenant.isPersonal)
         return redirectBack(reply, flow, {
+          admin_consent: "True",
           error: "access_denied",
           error_description: `AADSTS500200: User account '${user.userPrincipalName}' is a personal Microsoft account. Personal Microsoft accounts are not supported for this application unless explicitly invited to an organization. Try signing out and signing back in with an organizational account.`,
         });
-      if (!isGlobalAdmin(user)) return needAdminApproval(reply, flow, registered);
+      if (!mayGrantAppConsent(user)) return needAdminApproval(reply, flow, registered);
+      if (flow.prompt === "none")
+        return redirectBack(reply, flow, {
+          admin_consent: "True",
+          error: "interaction_required",
+          error_description: "AADSTS50076: The administrator must consent interactively.",
+        });
       return html(
         reply,
         consentPage({
@@ -401,9 +415,20 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     const granted = state.grantedScopes(tenant, registered.clientId, user.id);
     const missing = wanted.filter((s) => !granted.has(s.toLowerCase()));
     const needsAdmin = missing.filter(requiresAdmin);
-    if (needsAdmin.length && !isGlobalAdmin(user))
+    if (needsAdmin.length && !isGlobalAdmin(user)) {
+      if (flow.prompt === "none")
+        return redirectBack(reply, flow, {
+          error: "consent_required",
+          error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${registered.clientId}' named '${registered.displayName}'.`,
+        });
       return needAdminApproval(reply, flow, registered);
+    }
     const neverConsented = !granted.size;
+    if (flow.prompt === "none" && (missing.length || neverConsented))
+      return redirectBack(reply, flow, {
+        error: "consent_required",
+        error_description: `AADSTS65001: The user or administrator has not consented to use the application with ID '${registered.clientId}' named '${registered.displayName}'. Send an interactive authorization request for this user and resource.`,
+      });
     if (missing.length || flow.prompt === "consent" || neverConsented)
       return html(
         reply,
@@ -472,6 +497,15 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       return fail(
         `AADSTS50020: User account '${user.userPrincipalName}' from identity provider does not exist in tenant '${a.tenant.displayName}' and cannot access the application '${flow.clientId}' in that tenant.`,
       );
+    const registered = state.apps.get(flow.clientId);
+    if (
+      a.kind === "common" &&
+      tenant.isPersonal &&
+      registered?.signInAudience !== "AzureADandPersonalMicrosoftAccount"
+    )
+      return fail(
+        `AADSTS50020: User account '${user.userPrincipalName}' from identity provider 'live.com' does not exist in tenant 'Microsoft Services' and cannot access the application '${flow.clientId}'(${registered?.displayName ?? ""}) in that tenant. The account needs to be added as an external user in the tenant first.`,
+      );
     if (a.kind === "organizations" && tenant.isPersonal)
       return fail(
         `AADSTS500200: User account '${user.userPrincipalName}' is a personal Microsoft account. Personal Microsoft accounts are not supported for this application unless explicitly invited to an organization.`,
@@ -503,19 +537,17 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     if (!tenant || !user || !registered) return html(reply, signInPage({ flow: flow.id }));
     if (body.cancel !== undefined || body.accept === undefined)
       return redirectBack(reply, flow, {
+        ...(flow.kind === "adminconsent" ? { admin_consent: "True" } : {}),
         error: "access_denied",
         error_subcode: "cancel",
         error_description: "AADSTS65004: User declined to consent to access the app.",
       });
     const record = state.consentOf(tenant, registered.clientId);
     if (flow.kind === "adminconsent") {
-      if (!isGlobalAdmin(user) || tenant.isPersonal)
+      if (!mayGrantAppConsent(user) || tenant.isPersonal)
         return needAdminApproval(reply, flow, registered);
-      for (const r of registered.appRoles) record.appRoles.add(r);
-      for (const s of registered.delegatedScopes) record.tenantScopes.add(s);
-      record.adminConsented = true;
+      state.grantAdminConsent(tenant.id, registered.clientId);
       record.consentedBy.push(user.id);
-      state.ensureServicePrincipal(tenant, registered);
       return redirectBack(reply, flow, {
         admin_consent: "True",
         tenant: tenant.id,
@@ -585,8 +617,8 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       )
         return fail(
           "invalid_request",
-          50146,
-          `The code_challenge_method '${q.code_challenge_method}' is not supported.`,
+          501491,
+          `Invalid code_challenge_method '${q.code_challenge_method}'.`,
         );
       if (!scopes.length)
         return fail(
@@ -606,6 +638,13 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     }
     const flow = newFlow(kind, q, authority, scopes);
     const session = sessionOf(request);
+    if (q.prompt === "none" && !session)
+      return redirectBack(reply, flow, {
+        ...(kind === "adminconsent" ? { admin_consent: "True" } : {}),
+        error: "login_required",
+        error_description:
+          "AADSTS50058: A silent sign-in request was sent but no user is signed in.",
+      });
     const forceLogin = q.prompt === "login" || q.prompt === "select_account";
     if (session && !forceLogin) {
       const a = authority;
@@ -814,6 +853,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         user: claims,
         nonce,
         withEmail: lower.has("email"),
+        withWids:
+          registered.groupMembershipClaims === "DirectoryRole" ||
+          registered.groupMembershipClaims === "All",
       });
     body.client_info = clientInfo(user.id, tenant.id);
     return body;
@@ -975,6 +1017,13 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       }
 
       if (body.grant_type === "client_credentials") {
+        if (authority.kind === "common" || authority.kind === "consumers")
+          throw new EntraError(
+            400,
+            9001023,
+            "invalid_request",
+            "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+          );
         if (authority.kind !== "tenant")
           throw new EntraError(
             400,
@@ -1003,24 +1052,21 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
             `The resource principal named ${scope.replace(/\/\.default$/, "")} was not found in the tenant named ${tenant.displayName}.`,
           );
         const sp = tenant.servicePrincipals.get(registered.clientId);
-        if (!sp || tenant.isPersonal)
+        const now = Date.now();
+        if (!sp || tenant.isPersonal || sp.visibleAt > now)
           throw new EntraError(
             400,
             7000229,
             "invalid_client",
             `The client application ${registered.clientId} is missing service principal in the tenant ${tenant.id}.`,
           );
+        // With a service principal but no application permission in effect (none granted, or an
+        // admin consent still propagating), Entra issues a token without `roles`; Graph refuses it.
         const consentRecord = tenant.consents.get(registered.clientId);
-        const roles = [...(consentRecord?.appRoles ?? [])].filter((r) =>
-          registered.appRoles.includes(r),
-        );
-        if (!consentRecord?.adminConsented || !roles.length)
-          throw new EntraError(
-            400,
-            65001,
-            "unauthorized_client",
-            `The user or administrator has not consented to use the application with ID '${registered.clientId}' named '${registered.displayName}'. Send an interactive authorization request for this user and resource.`,
-          );
+        const effective = consentRecord?.adminConsented && consentRecord.appRolesEffectiveAt <= now;
+        const roles = effective
+          ? [...consentRecord.appRoles].filter((r) => registered.appRoles.includes(r))
+          : [];
         return {
           token_type: "Bearer",
           expires_in: issuer.expiresIn,
@@ -1031,7 +1077,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
             servicePrincipalId: sp.id,
             roles,
             wids: tenant.roleAssignments
-              .filter((a) => a.principalId === sp.id)
+              .filter((a) => a.principalId === sp.id && (a.effectiveAt ?? 0) <= now)
               .map((a) => a.roleDefinitionId),
           }),
         };

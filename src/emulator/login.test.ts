@@ -286,7 +286,8 @@ describe("authorization code with PKCE", () => {
       aud: clientId,
       ver: "2.0",
     });
-    expect(id.wids).toContain(roleTemplateIds.globalAdministrator);
+    // The app's manifest asks for no directory roles (Entra's default): no `wids`.
+    expect(id.wids).toBeUndefined();
     expect(result.account?.homeAccountId).toBe(`${id.oid}.${tenantId}`);
     expect(emu.control.tenantState(tenantId).consents[clientId]?.delegatedScopes).toContain(
       "User.Read",
@@ -360,7 +361,16 @@ describe("authorization code with PKCE", () => {
     expect(await res.json()).toMatchObject({ error: "invalid_grant", error_codes: [50011] });
   });
 
-  it("gives a Teams Administrator wids with the Teams Administrator role only", async () => {
+  it("gives a Teams Administrator wids with the Teams Administrator role only, when the manifest asks for directory roles", async () => {
+    emu.control.registerApp({
+      clientId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      displayName: "Teamgate test",
+      delegatedScopes: delegated,
+      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+      groupMembershipClaims: "DirectoryRole",
+    });
     const crypto = new CryptoProvider();
     const { verifier, challenge } = await crypto.generatePkceCodes();
     const journey = await signInThroughForms(
@@ -382,6 +392,14 @@ describe("authorization code with PKCE", () => {
     const wids = (result.idTokenClaims as { wids: string[] }).wids;
     expect(wids).toContain(roleTemplateIds.teamsAdministrator);
     expect(wids).not.toContain(roleTemplateIds.globalAdministrator);
+    emu.control.registerApp({
+      clientId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      displayName: "Teamgate test",
+      delegatedScopes: delegated,
+      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+    });
   });
 
   it("shows the sign-in page again on a wrong password", async () => {
@@ -439,7 +457,26 @@ describe("tenant-wide consent needs a Global Administrator", () => {
     expect(journey.page).toContain("error=access_denied");
   });
 
-  it("signs a personal account in but refuses its admin consent", async () => {
+  it("stops a personal account at /common for a work-or-school app (AADSTS50020, no redirect)", async () => {
+    const { challenge } = await new CryptoProvider().generatePkceCodes();
+    const journey = await signInThroughForms(f, await authorizeUrl("common", { challenge }), {
+      login: "someone@outlook.com",
+      password: "pw-msa",
+    });
+    expect(journey.location).toBeNull();
+    expect(journey.page).toContain("AADSTS50020");
+  });
+
+  it("signs a personal account in (an app open to personal accounts) but refuses its admin consent", async () => {
+    emu.control.registerApp({
+      clientId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      displayName: "Teamgate test",
+      delegatedScopes: delegated,
+      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+      signInAudience: "AzureADandPersonalMicrosoftAccount",
+    });
     const { challenge } = await new CryptoProvider().generatePkceCodes();
     const signIn = await signInThroughForms(f, await authorizeUrl("common", { challenge }), {
       login: "someone@outlook.com",
@@ -455,9 +492,18 @@ describe("tenant-wide consent needs a Global Administrator", () => {
     const back = new URL(consent.location ?? "");
     expect(back.searchParams.get("error")).toBe("access_denied");
     expect(back.searchParams.get("error_description")).toMatch(/^AADSTS500200/);
+    expect(back.searchParams.get("admin_consent")).toBe("True");
     expect(
       emu.control.tenantState(personalTenantId).consents[clientId]?.adminConsented ?? false,
     ).toBe(false);
+    emu.control.registerApp({
+      clientId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      displayName: "Teamgate test",
+      delegatedScopes: delegated,
+      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+    });
   });
 
   it("keeps a work account out of the organizations authority only when it is personal", async () => {

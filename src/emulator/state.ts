@@ -4,6 +4,8 @@ import { randomInt, randomUUID } from "node:crypto";
 export const roleTemplateIds = {
   globalAdministrator: "62e90394-69f5-4237-9190-012177145e10",
   teamsAdministrator: "69091246-20e8-4a56-aa4d-066075b2a7a8",
+  /** May grant tenant-wide admin consent to Graph application permissions, like a Global Administrator. */
+  privilegedRoleAdministrator: "e8611ab8-c189-46e8-94e1-60213ab1f814",
   /** Every member user holds this one; Microsoft includes it in `wids`. */
   user: "b79fbf4d-3ef9-4689-8143-76b194e85509",
 } as const;
@@ -58,7 +60,7 @@ export const skus = {
   },
 } satisfies Record<string, Sku>;
 
-export type RoleName = "globalAdministrator" | "teamsAdministrator";
+export type RoleName = "globalAdministrator" | "teamsAdministrator" | "privilegedRoleAdministrator";
 export type LicenseName = keyof typeof skus;
 
 /** A user as the control API describes it (see the interface in index.ts). */
@@ -106,6 +108,31 @@ export interface RegisteredApp {
   appRoles: string[];
   /** PEM certificates accepted for client assertions. */
   certificates: string[];
+  /**
+   * The manifest's `groupMembershipClaims`: ID tokens carry `wids` only with `DirectoryRole` or
+   * `All`, as in Entra, where the default (`None`) sends no directory roles at all.
+   */
+  groupMembershipClaims: GroupMembershipClaims;
+  /** `AzureADMultipleOrgs` (work or school accounts only) or with personal accounts too. */
+  signInAudience: SignInAudience;
+}
+
+export type GroupMembershipClaims = "None" | "SecurityGroup" | "DirectoryRole" | "All";
+export type SignInAudience = "AzureADMultipleOrgs" | "AzureADandPersonalMicrosoftAccount";
+
+/**
+ * How long Microsoft takes to apply what an administrator did, which Microsoft does not bound:
+ * tests set these to model the delays the product must wait out.
+ */
+export interface Propagation {
+  /**
+   * After an admin consent: the new service principal is unknown to the token service for the
+   * first third of this time (client credentials answer AADSTS7000229), then app-only tokens come
+   * without `roles` (Graph answers 403) until it has passed.
+   */
+  consentMs: number;
+  /** A directory role given to a service principal reaches its app-only tokens after this long. */
+  roleAssignmentMs: number;
 }
 
 export interface Consent {
@@ -117,12 +144,16 @@ export interface Consent {
   appRoles: Set<string>;
   adminConsented: boolean;
   consentedBy: string[];
+  /** When the granted app roles reach app-only tokens (epoch ms). */
+  appRolesEffectiveAt: number;
 }
 
 export interface ServicePrincipal {
   id: string;
   appId: string;
   displayName: string;
+  /** When the token service knows it (epoch ms): before, client credentials answer 7000229. */
+  visibleAt: number;
 }
 
 export interface RoleAssignment {
@@ -130,6 +161,8 @@ export interface RoleAssignment {
   principalId: string;
   roleDefinitionId: string;
   directoryScopeId: string;
+  /** When the assignment reaches the principal's tokens (`wids`), epoch ms. */
+  effectiveAt?: number;
 }
 
 export interface Domain {
@@ -200,9 +233,17 @@ export interface Tenant {
   deltaTokenFloor: number;
 }
 
+/** Delegated scopes Microsoft marks "admin consent required" that the `.All` rule does not catch. */
+const adminOnlyScopes = new Set([
+  "rolemanagement.read.directory",
+  "rolemanagement.readwrite.directory",
+  "directory.accessasuser.all",
+]);
+
 /** Admin-only delegated scopes: a non-administrator cannot consent to these, even for themselves. */
 export function requiresAdmin(scope: string): boolean {
-  return /\.All$/i.test(scope) && scope.toLowerCase() !== "user.readbasic.all";
+  const lower = scope.toLowerCase();
+  return adminOnlyScopes.has(lower) || (/\.all$/.test(lower) && lower !== "user.readbasic.all");
 }
 
 export class NotFound extends Error {}
@@ -215,6 +256,8 @@ export class DirectoryState {
   readonly tenants = new Map<string, Tenant>();
   readonly apps = new Map<string, RegisteredApp>();
   readonly txt = new Map<string, string[]>();
+  /** Delays Microsoft takes to apply consents and role assignments (none unless a test sets them). */
+  readonly propagation: Propagation = { consentMs: 0, roleAssignmentMs: 0 };
   /** Every domain verification code issued (`MS=ms<digits>`), so each is unique. */
   readonly verificationCodes = new Set<string>();
   /** Sign-in name (lower case) → tenant and user, so large seeded tenants stay fast. */
@@ -228,6 +271,8 @@ export class DirectoryState {
     delegatedScopes?: string[];
     appRoles?: string[];
     certificates?: string[];
+    groupMembershipClaims?: GroupMembershipClaims;
+    signInAudience?: SignInAudience;
   }): RegisteredApp {
     const registered: RegisteredApp = {
       clientId: app.clientId,
@@ -243,6 +288,8 @@ export class DirectoryState {
       ],
       appRoles: app.appRoles ?? ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
       certificates: app.certificates ?? [],
+      groupMembershipClaims: app.groupMembershipClaims ?? "None",
+      signInAudience: app.signInAudience ?? "AzureADMultipleOrgs",
     };
     this.apps.set(app.clientId, registered);
     return registered;
@@ -478,6 +525,7 @@ export class DirectoryState {
     for (const r of app.appRoles) record.appRoles.add(r);
     for (const s of app.delegatedScopes) record.tenantScopes.add(s);
     record.adminConsented = true;
+    record.appRolesEffectiveAt = Date.now() + this.propagation.consentMs;
     this.ensureServicePrincipal(tenant, app);
   }
 
@@ -532,6 +580,7 @@ export class DirectoryState {
         appRoles: new Set(),
         adminConsented: false,
         consentedBy: [],
+        appRolesEffectiveAt: 0,
       };
       tenant.consents.set(clientId, consent);
     }
@@ -542,7 +591,12 @@ export class DirectoryState {
   ensureServicePrincipal(tenant: Tenant, app: RegisteredApp): ServicePrincipal {
     let sp = tenant.servicePrincipals.get(app.clientId);
     if (!sp) {
-      sp = { id: randomUUID(), appId: app.clientId, displayName: app.displayName };
+      sp = {
+        id: randomUUID(),
+        appId: app.clientId,
+        displayName: app.displayName,
+        visibleAt: Date.now() + Math.floor(this.propagation.consentMs / 3),
+      };
       tenant.servicePrincipals.set(app.clientId, sp);
     }
     return sp;

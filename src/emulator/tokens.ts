@@ -53,6 +53,14 @@ export function issuerFor(loginUrl: string, tenantId: string): string {
   return `${loginUrl}/${tenantId}/v2.0`;
 }
 
+/**
+ * The issuer of Graph access tokens: Graph accepts v1.0 tokens only, whatever endpoint issued
+ * them, so they name the v1 security token service (as Entra's real Graph tokens do).
+ */
+export function graphIssuerFor(tenantId: string): string {
+  return `https://sts.windows.net/${tenantId}/`;
+}
+
 /** `client_info` as Microsoft returns it: base64url JSON naming the account's home. */
 export function clientInfo(userId: string, tenantId: string): string {
   return Buffer.from(JSON.stringify({ uid: userId, utid: tenantId })).toString("base64url");
@@ -69,6 +77,7 @@ export interface UserClaims {
   name: string;
   preferredUsername: string;
   email: string | null;
+  /** Directory role template ids; ID tokens carry them only when the app's manifest asks. */
   wids: string[];
 }
 
@@ -102,6 +111,8 @@ export class TokenIssuer {
     user: UserClaims;
     nonce?: string | undefined;
     withEmail: boolean;
+    /** The app's `groupMembershipClaims` asks for directory roles (`DirectoryRole` or `All`). */
+    withWids: boolean;
   }) {
     const { user } = input;
     return this.sign(
@@ -115,7 +126,7 @@ export class TokenIssuer {
         preferred_username: user.preferredUsername,
         ...(input.withEmail && user.email ? { email: user.email } : {}),
         ...(input.nonce ? { nonce: input.nonce } : {}),
-        wids: user.wids,
+        ...(input.withWids ? { wids: user.wids } : {}),
         ver: "2.0",
       },
       accessTokenSeconds,
@@ -126,20 +137,20 @@ export class TokenIssuer {
     const { user } = input;
     return this.sign(
       {
-        iss: issuerFor(this.loginUrl, user.tid),
+        iss: graphIssuerFor(user.tid),
         aud: graphResource,
         sub: pairwiseSubject(user.oid, graphAppId),
         oid: user.oid,
         tid: user.tid,
         appid: input.clientId,
-        azp: input.clientId,
+        appidacr: "1",
         name: user.name,
         upn: user.preferredUsername,
-        preferred_username: user.preferredUsername,
+        unique_name: user.preferredUsername,
         scp: input.scopes.join(" "),
         wids: user.wids,
         idtyp: "user",
-        ver: "2.0",
+        ver: "1.0",
       },
       accessTokenSeconds,
     );
@@ -155,17 +166,18 @@ export class TokenIssuer {
   }) {
     return this.sign(
       {
-        iss: issuerFor(this.loginUrl, input.tenantId),
+        iss: graphIssuerFor(input.tenantId),
         aud: graphResource,
         sub: input.servicePrincipalId,
         oid: input.servicePrincipalId,
         tid: input.tenantId,
         appid: input.clientId,
-        azp: input.clientId,
-        roles: input.roles,
+        appidacr: "1",
+        // Entra leaves `roles` out when no application permission is in effect yet.
+        ...(input.roles.length ? { roles: input.roles } : {}),
         ...(input.wids?.length ? { wids: input.wids } : {}),
         idtyp: "app",
-        ver: "2.0",
+        ver: "1.0",
       },
       accessTokenSeconds,
     );
