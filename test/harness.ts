@@ -3,7 +3,7 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import pg from "pg";
 import pino from "pino";
 import { inject } from "vitest";
-import { type Emulator, startEmulator } from "../src/emulator/index.ts";
+import { type Emulator, type Propagation, startEmulator } from "../src/emulator/index.ts";
 import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
 import { defaultPassword } from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
@@ -12,6 +12,7 @@ import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer
 import {
   microsoftConfigFromEnv,
   requiredAppPermissions,
+  requiredDelegatedScopes,
 } from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
@@ -109,6 +110,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * Microsoft's propagation delays in tests: an admin consent reaches tokens and Graph after a
+ * while (7000229, then tokens without roles), and so does a role assignment. Microsoft takes
+ * minutes; these are scaled down so the product's waiting is exercised on every registration.
+ */
+export const realisticPropagation: Propagation = { consentMs: 900, roleAssignmentMs: 600 };
+
 /** The application the emulator knows the platform as (`microsoft: true`). */
 export const testMicrosoftApp = {
   clientId: "00000000-0000-4000-8000-00000000a11c",
@@ -116,17 +124,45 @@ export const testMicrosoftApp = {
 } as const;
 
 /**
+ * (Re-)registers the platform's application in the emulator as the README tells operators to
+ * register it in Entra, or, with `appRoles`, with fewer application permissions than required.
+ */
+export function registerTestMicrosoftApp(
+  emulator: Emulator,
+  services: Pick<Services, "publicUrl" | "env">,
+  appRoles: readonly string[] = requiredAppPermissions,
+): void {
+  emulator.control.registerApp({
+    ...testMicrosoftApp,
+    displayName: "Teamgate (test)",
+    appRoles: [...appRoles],
+    delegatedScopes: [...requiredDelegatedScopes],
+    redirectUris: [
+      `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
+      `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+    ],
+  });
+}
+
+/**
  * The API on a fresh test database. With `microsoft: true` a Microsoft emulator is started for
  * this app (one per test file: call it in `beforeAll`) and `services.microsoft` talks to it over
  * real HTTPS, with short retry delays.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; microsoft?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    microsoft?: boolean;
+    /** Microsoft's delays (default: realistic, scaled down; `{ consentMs: 0 }` for instant). */
+    propagation?: Partial<Propagation>;
+  } = {},
 ): Promise<TestApp> {
   let emulator: Emulator | null = null;
   let env = options.env ?? {};
   if (options.microsoft) {
-    emulator = await startEmulator();
+    emulator = await startEmulator({
+      propagation: { ...realisticPropagation, ...options.propagation },
+    });
     env = {
       MS_CLIENT_ID: testMicrosoftApp.clientId,
       MS_CLIENT_SECRET: testMicrosoftApp.clientSecret,
@@ -138,15 +174,7 @@ export async function createTestApp(
   }
   const services = await createTestServices(env);
   if (emulator) {
-    emulator.control.registerApp({
-      ...testMicrosoftApp,
-      displayName: "Teamgate (test)",
-      appRoles: [...requiredAppPermissions],
-      redirectUris: [
-        `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
-        `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
-      ],
-    });
+    registerTestMicrosoftApp(emulator, services);
     services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, {
       retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 },
     });
@@ -189,11 +217,14 @@ export interface Client {
 export function clientOf(
   app: FastifyInstance,
   auth?: { cookie: string; csrfToken: string },
+  /** Each request from a new client address (per-address rate limits stay out of the way). */
+  addresses?: () => string,
 ): Client {
   const request = async (method: InjectOptions["method"], url: string, body?: unknown) => {
     const response = await app.inject({
       method,
       url,
+      ...(addresses ? { remoteAddress: addresses() } : {}),
       headers: auth ? { cookie: auth.cookie, "x-csrf-token": auth.csrfToken } : {},
       ...(body === undefined ? {} : { payload: body as object }),
     });

@@ -522,10 +522,13 @@ export class DirectoryState {
     const app = this.apps.get(clientId);
     if (!app) throw new NotFound(`Application ${clientId} not found`);
     const record = this.consentOf(tenant, clientId);
+    const added = app.appRoles.filter((r) => !record.appRoles.has(r));
     for (const r of app.appRoles) record.appRoles.add(r);
     for (const s of app.delegatedScopes) record.tenantScopes.add(s);
+    // Consenting again to what is already granted changes nothing; new grants take time.
+    if (!record.adminConsented || added.length > 0)
+      record.appRolesEffectiveAt = Date.now() + this.propagation.consentMs;
     record.adminConsented = true;
-    record.appRolesEffectiveAt = Date.now() + this.propagation.consentMs;
     this.ensureServicePrincipal(tenant, app);
   }
 

@@ -8,7 +8,10 @@ import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
 import { inboxRoutes } from "./integrations/mail/inbox.routes.ts";
-import { requiredAppPermissions } from "./integrations/microsoft/config.ts";
+import {
+  requiredAppPermissions,
+  requiredDelegatedScopes,
+} from "./integrations/microsoft/config.ts";
 import { startWorker } from "./jobs/worker.ts";
 import { createLogger, createServices, publicUrlOf, type Role, webRoot } from "./main.ts";
 import { seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
@@ -138,6 +141,9 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
     loginPort: env.EMULATOR_LOGIN_PORT,
     graphPort: env.EMULATOR_GRAPH_PORT,
     dataDir: join(env.DATA_DIR, "emulator"),
+    // As Microsoft: an admin consent takes a few seconds to reach tokens and Graph (the
+    // registration shows "Finishing the connection…" meanwhile).
+    propagation: { consentMs: 3000, roleAssignmentMs: 3000 },
   });
   if (env.MS_CLIENT_ID && env.MS_CLIENT_SECRET)
     emulator.control.registerApp({
@@ -145,6 +151,7 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
       clientSecret: env.MS_CLIENT_SECRET,
       displayName: "Teamgate",
       appRoles: [...requiredAppPermissions],
+      delegatedScopes: [...requiredDelegatedScopes],
       redirectUris: [
         `${publicUrl}${env.MS_REDIRECT_PATH}`,
         `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
@@ -181,6 +188,7 @@ export function configureEmulatorApp(
     ...app,
     displayName: "Teamgate (development)",
     appRoles: [...requiredAppPermissions],
+    delegatedScopes: [...requiredDelegatedScopes],
     redirectUris: [
       `${publicUrl}${env.MS_REDIRECT_PATH}`,
       `${publicUrl}${env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,

@@ -22,6 +22,8 @@ export const errorStatus = {
   microsoft_forbidden: 403,
   /** The tenant has not (or no longer) granted the application's permissions. */
   microsoft_consent_required: 403,
+  /** The Entra application lacks a setting or permission the platform needs (README: Microsoft application). */
+  microsoft_app_misconfigured: 502,
   /** A Microsoft sign-in could not be completed or verified (code, PKCE, nonce, id token). */
   microsoft_sign_in_failed: 400,
   payload_too_large: 413,

@@ -66,6 +66,12 @@ export function bindFlowToBrowser(
   return hashToken(value);
 }
 
+/** The SHA-256 of this browser's flow binding, or null when it has none. */
+export function flowBindingOf(request: FastifyRequest): string | null {
+  const value = request.cookies[flowCookie];
+  return value && value.length >= 32 && value.length <= 100 ? hashToken(value) : null;
+}
+
 /** True when the request comes from the browser that started the flow. */
 export function isFlowBrowser(
   request: FastifyRequest,

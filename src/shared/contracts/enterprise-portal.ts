@@ -12,6 +12,7 @@ export const enterpriseSignInFailures = [
   "enterprise_disabled",
   "not_enterprise_admin",
   "microsoft_unavailable",
+  "app_misconfigured",
 ] as const;
 export type EnterpriseSignInFailure = (typeof enterpriseSignInFailures)[number];
 
@@ -27,6 +28,8 @@ export const enterpriseSignInFailureMessages: Record<EnterpriseSignInFailure, st
   not_enterprise_admin:
     "Only Global Administrators and Teams Administrators of your organization may sign in here.",
   microsoft_unavailable: "Microsoft is unavailable right now. Try again in a few minutes.",
+  app_misconfigured:
+    "This service's Microsoft application is missing a permission (RoleManagement.Read.Directory), so your administrator roles cannot be checked. Your service provider must fix its Microsoft application; nothing is wrong with your account.",
 };
 
 /** `POST /auth/microsoft/sign-in`: where to send the browser. */

@@ -11,9 +11,18 @@ export const registrationFailureReasons = [
   "state_invalid",
   "microsoft_unavailable",
   "sign_in_failed",
+  "app_misconfigured",
+  "consent_not_effective",
+  "permissions_missing",
 ] as const;
 
 export type RegistrationFailureReason = (typeof registrationFailureReasons)[number];
+
+/**
+ * One poll of the "Finishing the connection…" page: still waiting for Microsoft, or done (the
+ * browser goes to `location`: the groups to sync, signed in, or the failure page).
+ */
+export type RegistrationFinishState = { status: "pending" } | { status: "done"; location: string };
 
 /** The answer to "Sign in with Microsoft": where to send the browser. */
 export interface RegistrationSignInStart {

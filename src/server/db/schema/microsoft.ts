@@ -24,7 +24,8 @@ export const microsoftFlows = pgTable(
     browserBindingHash: text("browser_binding_hash"),
     nonce: text("nonce").notNull(),
     sealedCodeVerifier: text("sealed_code_verifier").notNull(),
-    round: text("round", { enum: ["sign_in", "admin_consent"] })
+    /** `finishing`: the admin consent came back, and Microsoft is still applying it. */
+    round: text("round", { enum: ["sign_in", "admin_consent", "finishing"] })
       .notNull()
       .default("sign_in"),
     tenantId: text("tenant_id"),

@@ -48,13 +48,32 @@ export function isTenantId(value: string): boolean {
 
 /**
  * The application permissions (app roles) the platform's Entra application must request, granted
- * in round 2 of registration: read the tenant, its users and groups, find our own service
- * principal, and assign it the Teams Administrator role.
+ * in round 2 of registration: read the tenant, its users and their group memberships, find our own
+ * service principal, and assign it the Teams Administrator role. The README says why each one.
  */
 export const requiredAppPermissions = [
   "Organization.Read.All",
   "User.Read.All",
-  "Group.Read.All",
+  "GroupMember.Read.All",
   "Application.Read.All",
   "RoleManagement.ReadWrite.Directory",
+] as const;
+
+/**
+ * The delegated scopes of the sign-ins (registration round 1 and the enterprise portal): the
+ * profile, and the signed-in user's directory roles (`/me/transitiveMemberOf`), which decide
+ * Global and Teams Administrator without depending on the app's token configuration. msal adds
+ * openid, profile and offline_access.
+ */
+export const signInScopes = ["User.Read", "RoleManagement.Read.Directory"] as const;
+
+/**
+ * Every delegated permission the Entra application lists; round 2's admin consent grants them
+ * tenant-wide, so Teams Administrators can sign in later without a consent screen.
+ */
+export const requiredDelegatedScopes = [
+  "openid",
+  "profile",
+  "offline_access",
+  ...signInScopes,
 ] as const;

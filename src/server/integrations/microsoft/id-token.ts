@@ -19,8 +19,6 @@ export interface SignInClaims {
   oid: string;
   name: string | undefined;
   preferredUsername: string | undefined;
-  /** Directory role template ids the user holds (Global Administrator, Teams Administrator, …). */
-  wids: string[];
   isPersonalAccount: boolean;
 }
 
@@ -119,16 +117,12 @@ export function createIdTokenVerifier(options: {
       }
       if (payload.nonce !== expectedNonce) throw refused("nonce mismatch");
       if (typeof payload.oid !== "string") throw refused("id token has no object id");
-      const wids = Array.isArray(payload.wids)
-        ? payload.wids.filter((w): w is string => typeof w === "string")
-        : [];
       return {
         tid: tid.toLowerCase(),
         oid: payload.oid,
         name: typeof payload.name === "string" ? payload.name : undefined,
         preferredUsername:
           typeof payload.preferred_username === "string" ? payload.preferred_username : undefined,
-        wids,
         isPersonalAccount: tid.toLowerCase() === PERSONAL_ACCOUNT_TENANT_ID,
       };
     },

@@ -7,12 +7,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../../emulator/index.ts";
 import { parseEnv } from "../../env.ts";
 import type { AppError } from "../../lib/errors.ts";
 import type { MicrosoftConfig } from "./config.ts";
-import { microsoftConfigFromEnv } from "./config.ts";
+import { microsoftConfigFromEnv, signInScopes } from "./config.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import { createIdTokenVerifier, PERSONAL_ACCOUNT_TENANT_ID } from "./id-token.ts";
 import { FormBrowser } from "./microsoft.test-support.ts";
@@ -23,7 +24,7 @@ const GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10";
 const APP = "https://teamgate.test";
 const SIGN_IN_REDIRECT = `${APP}/api/v1/microsoft/callback`;
 const CONSENT_REDIRECT = `${APP}/api/v1/microsoft/admin-consent/callback`;
-const DELEGATED = ["User.Read"];
+const DELEGATED = [...signInScopes];
 const retry = { maxAttempts: 4, baseDelayMs: 40, maxDelayMs: 200, maxTotalMs: 10_000 };
 
 let emulator: Emulator;
@@ -51,7 +52,12 @@ const random = () => randomBytes(24).toString("base64url");
 /** Round 1 as a browser does it: sign-in page, consent page, back to our redirect URI. */
 async function signIn(
   login: string,
-  options: { onBehalf?: boolean; nonce?: string; codeVerifier?: string } = {},
+  options: {
+    onBehalf?: boolean;
+    nonce?: string;
+    codeVerifier?: string;
+    scopes?: readonly string[];
+  } = {},
 ) {
   const state = random();
   const nonce = options.nonce ?? random();
@@ -61,7 +67,7 @@ async function signIn(
     nonce,
     codeVerifier,
     redirectUri: SIGN_IN_REDIRECT,
-    scopes: DELEGATED,
+    scopes: options.scopes ?? DELEGATED,
     prompt: "consent",
   });
   const browser = new FormBrowser(emulator.caPem, [APP]);
@@ -202,8 +208,9 @@ describe("sign-in (round 1)", () => {
         prompt: "consent",
       }),
     );
+    // Work or school accounts only: Microsoft stops a personal account on its own page.
     expect(`${url.origin}${url.pathname}`).toBe(
-      `${emulator.loginUrl}/common/oauth2/v2.0/authorize`,
+      `${emulator.loginUrl}/organizations/oauth2/v2.0/authorize`,
     );
     const q = url.searchParams;
     expect(q.get("client_id")).toBe(clientId);
@@ -234,7 +241,8 @@ describe("sign-in (round 1)", () => {
       isPersonalAccount: false,
     });
     expect(claims.oid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(claims.wids).toContain(GLOBAL_ADMINISTRATOR);
+    // From Graph (/me/transitiveMemberOf): the app's manifest asks for no `wids` in ID tokens.
+    expect(claims.directoryRoles).toEqual([GLOBAL_ADMINISTRATOR]);
     expect(claims.tid).not.toBe(PERSONAL_ACCOUNT_TENANT_ID);
   });
 
@@ -247,19 +255,42 @@ describe("sign-in (round 1)", () => {
       scopes: DELEGATED,
       expectedNonce: round.nonce,
     });
-    expect(claims.wids).not.toContain(GLOBAL_ADMINISTRATOR);
+    expect(claims.directoryRoles).toEqual([]);
   });
 
-  it("marks a personal (MSA) account", async () => {
-    const round = await signIn("someone@outlook.example");
-    const claims = await microsoft.redeemSignInCode({
-      code: round.code,
-      codeVerifier: round.codeVerifier,
+  it("calls the application misconfigured when the sign-in cannot read directory roles", async () => {
+    // Only User.Read: Graph returns directory roles without their template ids.
+    const round = await signIn("admin@contoso.example", { scopes: ["User.Read"] });
+    const error = await caught(
+      microsoft.redeemSignInCode({
+        code: round.code,
+        codeVerifier: round.codeVerifier,
+        redirectUri: SIGN_IN_REDIRECT,
+        scopes: ["User.Read"],
+        expectedNonce: round.nonce,
+      }),
+    );
+    expect(error.code).toBe("microsoft_app_misconfigured");
+  });
+
+  it("never brings a personal (MSA) account back: Microsoft stops it at the organizations authority", async () => {
+    const url = await microsoft.buildSignInUrl({
+      state: random(),
+      nonce: random(),
+      codeVerifier: random(),
       redirectUri: SIGN_IN_REDIRECT,
       scopes: DELEGATED,
-      expectedNonce: round.nonce,
     });
-    expect(claims).toMatchObject({ tid: PERSONAL_ACCOUNT_TENANT_ID, isPersonalAccount: true });
+    const browser = new FormBrowser(emulator.caPem, [APP]);
+    try {
+      expect(await browser.open(url)).toBeNull();
+      expect(
+        await browser.submit({ login: "someone@outlook.example", passwd: password }),
+      ).toBeNull();
+      expect(browser.has("AADSTS500200")).toBe(true);
+    } finally {
+      await browser.close();
+    }
   });
 
   it("verifies the id token's signature, audience and nonce itself", async () => {
@@ -352,10 +383,14 @@ describe("sign-in (round 1)", () => {
 });
 
 describe("admin consent (round 2) and app-only Graph", () => {
-  it("refuses app-only tokens before the tenant consents", async () => {
+  it("gets no app-only access before the tenant consents: a token without roles, then Graph 403", async () => {
+    // Round 1's user consent created our service principal: as in Entra, client credentials
+    // then succeed with a token that carries no application permission.
+    const token = await microsoft.acquireAppToken(tenantId, { fresh: true });
+    expect(decodeJwt(token).roles).toBeUndefined();
     const error = await caught(microsoft.getOrganization(tenantId));
-    expect(error.code).toBe("microsoft_consent_required");
-    expect(["65001", "7000229"]).toContain((error.cause as { aadsts?: string }).aadsts);
+    expect(error.code).toBe("microsoft_forbidden");
+    expect((error.cause as { status?: number }).status).toBe(403);
   });
 
   it("builds the admin consent URL, then confirms the tenant with GET /organization", async () => {

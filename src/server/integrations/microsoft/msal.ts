@@ -147,9 +147,9 @@ export interface SignInUrlRequest {
   codeVerifier: string;
   redirectUri: string;
   /** Delegated scopes (openid, profile and offline_access are added by msal). */
-  scopes: string[];
+  scopes: readonly string[];
   prompt?: "consent" | "select_account" | "login" | "none";
-  /** Authority tenant: "common" (default; personal accounts are then refused by the caller). */
+  /** Authority tenant: "organizations" (default: work or school accounts only), or a tenant id. */
   tenant?: string;
   loginHint?: string;
 }
@@ -158,9 +158,16 @@ export interface RedeemSignInCodeRequest {
   code: string;
   codeVerifier: string;
   redirectUri: string;
-  scopes: string[];
+  scopes: readonly string[];
   expectedNonce: string;
   tenant?: string;
+}
+
+/** A redeemed sign-in: the verified id token, and the delegated Graph token to use at once. */
+export interface RedeemedSignIn {
+  claims: SignInClaims;
+  /** Never stored: used for the calls of this one request (the user's directory roles). */
+  graphAccessToken: string;
 }
 
 /**
@@ -234,10 +241,10 @@ export function createMicrosoftAuth(
 
     /** The Microsoft sign-in URL (authorization code flow with PKCE S256, state and nonce). */
     async buildSignInUrl(request: SignInUrlRequest): Promise<string> {
-      const app = appFor(checkAuthorityTenant(request.tenant ?? "common"));
+      const app = appFor(checkAuthorityTenant(request.tenant ?? "organizations"));
       try {
         return await app.getAuthCodeUrl({
-          scopes: request.scopes,
+          scopes: [...request.scopes],
           redirectUri: request.redirectUri,
           state: request.state,
           nonce: request.nonce,
@@ -256,20 +263,23 @@ export function createMicrosoftAuth(
      * Redeems the code from the sign-in redirect and returns the id token's verified claims.
      * The caller has already matched `state`; msal checks PKCE through Entra and the nonce, and
      * we verify the id token's signature, issuer, audience and nonce against the tenant's keys.
-     * No token is kept: the signed-in account is removed from msal's cache straight away.
+     * No token is kept: the signed-in account is removed from msal's cache straight away, and the
+     * delegated access token is returned for the caller's immediate use only.
      */
-    async redeemSignInCode(request: RedeemSignInCodeRequest): Promise<SignInClaims> {
-      const app = appFor(checkAuthorityTenant(request.tenant ?? "common"));
+    async redeemSignInCode(request: RedeemSignInCodeRequest): Promise<RedeemedSignIn> {
+      const app = appFor(checkAuthorityTenant(request.tenant ?? "organizations"));
       let idToken: string;
+      let graphAccessToken: string;
       try {
         const result = await app.acquireTokenByCode({
           code: request.code,
           codeVerifier: request.codeVerifier,
           redirectUri: request.redirectUri,
-          scopes: request.scopes,
+          scopes: [...request.scopes],
           nonce: request.expectedNonce,
         });
         idToken = result.idToken;
+        graphAccessToken = result.accessToken;
         if (result.account) await app.getTokenCache().removeAccount(result.account);
       } catch (e) {
         throw mapMsalError(e, "sign-in");
@@ -279,7 +289,7 @@ export function createMicrosoftAuth(
           cause: { reason: "no id token" },
         });
       }
-      return verifier.verify(idToken, request.expectedNonce);
+      return { claims: await verifier.verify(idToken, request.expectedNonce), graphAccessToken };
     },
 
     /** Round 2 of registration: the tenant-wide consent screen for the application permissions. */

@@ -37,6 +37,15 @@ export interface DirectoryUser {
   teamsPhoneLicensed: boolean;
 }
 
+/** A verified sign-in and the directory roles its user holds (role template ids, lower case). */
+export interface VerifiedSignIn extends SignInClaims {
+  /**
+   * Read from Graph (`/me/transitiveMemberOf`) with the sign-in's own delegated token, so it does
+   * not depend on the app's token configuration (`wids` is absent from ID tokens by default).
+   */
+  directoryRoles: string[];
+}
+
 export interface DirectoryGroup {
   id: string;
   displayName: string;
@@ -88,7 +97,7 @@ export interface Microsoft {
   /** Round 1 / portal sign-in: the URL to send the browser to. */
   buildSignInUrl(request: SignInUrlRequest): Promise<string>;
   /** The redirect's code → the verified identity (tenant, user, directory roles). */
-  redeemSignInCode(request: RedeemSignInCodeRequest): Promise<SignInClaims>;
+  redeemSignInCode(request: RedeemSignInCodeRequest): Promise<VerifiedSignIn>;
   /** Round 2: the URL of the tenant-wide consent screen for the application permissions. */
   buildAdminConsentUrl(request: { tenantId: string; redirectUri: string; state: string }): string;
   /** An app-only Graph access token of the tenant (client credentials); `fresh` skips the cache. */
@@ -141,9 +150,42 @@ export function createMicrosoft(
     });
   }
 
+  /** The directory roles of the signed-in user, through Graph with the sign-in's delegated token. */
+  async function directoryRolesOf(graphAccessToken: string): Promise<string[]> {
+    const graph = createGraphClient({
+      graphBase: config.graphBase,
+      transport,
+      accessToken: async () => graphAccessToken,
+      ...(options.retry ? { retry: options.retry } : {}),
+    });
+    const roles: string[] = [];
+    try {
+      for await (const page of graph.pages<{ "@odata.type"?: string; roleTemplateId?: string }>(
+        "/me/transitiveMemberOf?$select=id,roleTemplateId&$top=999",
+      )) {
+        for (const entry of page.value) {
+          if (entry["@odata.type"] !== "#microsoft.graph.directoryRole") continue;
+          // Graph hides what the token may not read: without RoleManagement.Read.Directory a
+          // role comes back with its id only.
+          if (!entry.roleTemplateId) throw misconfigured({ reason: "roleTemplateId hidden" });
+          roles.push(entry.roleTemplateId.toLowerCase());
+        }
+      }
+    } catch (e) {
+      if (e instanceof AppError && e.code === "microsoft_forbidden")
+        throw misconfigured({ reason: "Graph refused /me/transitiveMemberOf", graph: e.cause });
+      throw e;
+    }
+    return roles;
+  }
+
   return {
     buildSignInUrl: (request) => auth.buildSignInUrl(request),
-    redeemSignInCode: (request) => auth.redeemSignInCode(request),
+    async redeemSignInCode(request) {
+      const { claims, graphAccessToken } = await auth.redeemSignInCode(request);
+      if (claims.isPersonalAccount) return { ...claims, directoryRoles: [] };
+      return { ...claims, directoryRoles: await directoryRolesOf(graphAccessToken) };
+    },
     buildAdminConsentUrl: (request) => auth.buildAdminConsentUrl(request),
     acquireAppToken: (tenantId, opts) => auth.acquireAppToken(tenantId, opts),
 
@@ -212,6 +254,15 @@ export function createMicrosoft(
     graphFor: (tenantId) => graphFor(tenantId),
     close: () => transport.close(),
   };
+}
+
+/** The delegated permission that reads directory roles is missing from the app or its consent. */
+function misconfigured(cause: Record<string, unknown>): AppError {
+  return new AppError(
+    "microsoft_app_misconfigured",
+    "The Microsoft application cannot read the signed-in user's directory roles: it needs the delegated permission RoleManagement.Read.Directory",
+    { cause },
+  );
 }
 
 /** The Microsoft port configured by the environment, or null when no application is configured. */

@@ -14,7 +14,7 @@ export async function prepareSignInFlow(
   services: Services,
   input: {
     purpose: (typeof microsoftFlows.$inferInsert)["purpose"];
-    scopes: string[];
+    scopes: readonly string[];
     prompt: NonNullable<SignInUrlRequest["prompt"]>;
     tenant?: string;
     ttlMs: number;

@@ -1,4 +1,4 @@
-import { and, eq, ne } from "drizzle-orm";
+import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { enterprises, microsoftFlows } from "../../db/schema/index.ts";
 import { hashToken } from "../../lib/secrets.ts";
@@ -15,6 +15,29 @@ export async function findFlowByState(db: Db, state: string): Promise<MicrosoftF
     .select()
     .from(microsoftFlows)
     .where(eq(microsoftFlows.stateHash, hashToken(state)));
+  return row ?? null;
+}
+
+/**
+ * The registration of this browser (its flow binding's hash) waiting for Microsoft to apply the
+ * admin consent, newest first; null when there is none.
+ */
+export async function findFinishingFlow(
+  db: Db,
+  browserBindingHash: string,
+): Promise<MicrosoftFlowRow | null> {
+  const [row] = await db
+    .select()
+    .from(microsoftFlows)
+    .where(
+      and(
+        eq(microsoftFlows.browserBindingHash, browserBindingHash),
+        eq(microsoftFlows.round, "finishing"),
+        isNull(microsoftFlows.usedAt),
+      ),
+    )
+    .orderBy(desc(microsoftFlows.createdAt))
+    .limit(1);
   return row ?? null;
 }
 

@@ -1,14 +1,23 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { VerifyEnterpriseInvitationBody } from "../../../shared/contracts/enterprises.ts";
-import { bindFlowToBrowser, isFlowBrowser, setSessionCookie } from "../../http/session.ts";
+import type { RegistrationFinishState } from "../../../shared/contracts/registration.ts";
+import {
+  bindFlowToBrowser,
+  flowBindingOf,
+  isFlowBrowser,
+  setSessionCookie,
+} from "../../http/session.ts";
 import type { Services } from "../../services.ts";
 import { completeEnterpriseSignIn } from "../enterprise-portal/commands/sign-in-with-microsoft.ts";
-import { completeRegistrationConsent } from "./commands/complete-registration-consent.ts";
+import {
+  completeRegistrationConsent,
+  finishRegistration,
+} from "./commands/complete-registration-consent.ts";
 import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 import { failurePage } from "./commands/registration-outcome.ts";
 import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
-import { findFlowByState } from "./registration.queries.ts";
+import { findFinishingFlow, findFlowByState } from "./registration.queries.ts";
 
 /** Public, and each call reaches Microsoft: strict per-address limits. */
 const publicMicrosoftStep = { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } };
@@ -19,6 +28,7 @@ const SignInRedirectQuery = z.object({
   code: text,
   state: text,
   error: text,
+  error_subcode: text,
   error_description: text,
 });
 
@@ -52,6 +62,32 @@ export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
           clientAddress: request.ip,
           browserBindingHash: bindFlowToBrowser(request, reply, services),
         }),
+    );
+    app.post(
+      "/enterprise-invitations/finish",
+      {
+        schema: {
+          tags: ["enterprises"],
+          summary:
+            "Finishing page: has Microsoft applied the admin consent yet? (polled by the browser that registers)",
+        },
+        // Polled every few seconds for up to five minutes by one browser.
+        config: { public: true, rateLimit: { max: 60, timeWindow: "1 minute" } },
+      },
+      async (request, reply): Promise<RegistrationFinishState> => {
+        const binding = flowBindingOf(request);
+        const flow = binding ? await findFinishingFlow(services.db, binding) : null;
+        const outcome = await finishRegistration(
+          services,
+          flow,
+          { actor: null, label: "Microsoft Global Administrator", clientAddress: request.ip },
+          request.headers["user-agent"] ?? null,
+        );
+        reply.header("cache-control", "no-store");
+        if ("pending" in outcome) return { status: "pending" };
+        if (outcome.session) setSessionCookie(reply, services, outcome.session);
+        return { status: "done", location: outcome.location };
+      },
     );
   };
 }

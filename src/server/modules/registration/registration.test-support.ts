@@ -28,6 +28,48 @@ async function followWithCookie(t: TestApp, url: URL, cookie: string) {
   return { location: String(res.headers.location), setCookie: res.headers["set-cookie"] };
 }
 
+let addresses = 0;
+/** A client address of its own per request: the public Microsoft routes are rate-limited per address. */
+export function anotherAddress(): string {
+  addresses += 1;
+  return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
+}
+
+/**
+ * The "Finishing the connection…" page as the browser runs it: polls until Microsoft applied the
+ * admin consent (or registration gave up). Returns where the browser goes and the cookies set.
+ */
+export async function finishAsBrowser(
+  t: TestApp,
+  cookie: string,
+  { intervalMs = 150, maxPolls = 100 } = {},
+): Promise<{ location: string; setCookie: string | string[] | undefined; polls: number }> {
+  for (let polls = 1; polls <= maxPolls; polls++) {
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/v1/enterprise-invitations/finish",
+      headers: { cookie },
+      remoteAddress: anotherAddress(),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers["cache-control"]).toBe("no-store");
+    const body = res.json() as { status: string; location?: string };
+    if (body.status === "done")
+      return { location: String(body.location), setCookie: res.headers["set-cookie"], polls };
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`registration still pending after ${maxPolls} polls`);
+}
+
+/**
+ * Follows round 2's redirect, then, while Microsoft applies the consent, the finishing page.
+ */
+export async function completeRound2(t: TestApp, landed: URL, cookie: string) {
+  const back = await followWithCookie(t, landed, cookie);
+  if (!back.location.endsWith("/complete/finishing")) return back;
+  return finishAsBrowser(t, cookie);
+}
+
 /**
  * A fresh emulator tenant and an enterprise of reseller A registered with it through both
  * Microsoft rounds (the Global Administrator accepts everything). Returns the ids and the Global
@@ -83,7 +125,7 @@ export async function registerEnterprise(
     landed = await browser.open(adminConsent);
     if (!landed) landed = await browser.submit({ accept: "1" });
     if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
-    const done = await followWithCookie(t, landed, cookie);
+    const done = await completeRound2(t, landed, cookie);
     expect(done.location).toContain("/enterprise/groups?registered=1");
     admin = await clientWithSessionCookie(t.app, done.setCookie);
   } finally {

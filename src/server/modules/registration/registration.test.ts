@@ -9,6 +9,8 @@ import {
   clientOf,
   createTestApp,
   flowCookieOf,
+  realisticPropagation,
+  registerTestMicrosoftApp,
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
@@ -21,9 +23,11 @@ import {
   microsoftFlows,
 } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
+import { requiredAppPermissions } from "../../integrations/microsoft/config.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
 import { assignTeamsAdminRoleJob } from "./jobs/assign-teams-admin-role.job.ts";
+import { anotherAddress, finishAsBrowser } from "./registration.test-support.ts";
 
 let t: TestApp;
 let emulator: Emulator;
@@ -32,13 +36,15 @@ let reseller: Client;
 let anonymous: Client;
 let entitlements: { regionIds: string[]; pbxTypeIds: string[] };
 const password = "Passw0rd!emulator";
+const registerTestApp = (appRoles: readonly string[]) =>
+  registerTestMicrosoftApp(emulator, t.services, appRoles);
 
 beforeAll(async () => {
   t = await createTestApp({ microsoft: true });
   emulator = t.emulator!;
   world = await buildWorld(t.services.db);
   reseller = await signIn(t.app, world.a.resellerAdmin.username);
-  anonymous = clientOf(t.app);
+  anonymous = clientOf(t.app, undefined, anotherAddress);
   entitlements = {
     regionIds: world.regions.map((r) => r.id),
     pbxTypeIds: [world.pbxTypes[0]!.id],
@@ -89,6 +95,7 @@ async function follow(url: URL, cookie = browserCookie): Promise<string> {
     method: "GET",
     url: `${url.pathname}${url.search}`,
     headers: cookie ? { cookie } : {},
+    remoteAddress: anotherAddress(),
   });
   expect(res.statusCode).toBe(302);
   return String(res.headers.location);
@@ -129,14 +136,20 @@ async function microsoftRound1(
   expect(url.searchParams.get("prompt")).toBe("consent");
   expect(url.searchParams.get("code_challenge_method")).toBe("S256");
   expect(url.searchParams.get("nonce")).toBeTruthy();
-  expect(url.searchParams.get("scope")?.split(" ")).toEqual(
-    expect.arrayContaining(["openid", "profile", "email", "offline_access", "User.Read"]),
+  expect(url.searchParams.get("scope")?.split(" ").sort()).toEqual(
+    ["offline_access", "openid", "profile", "RoleManagement.Read.Directory", "User.Read"].sort(),
   );
+  expect(url.pathname).toBe("/organizations/oauth2/v2.0/authorize");
   const browser = new FormBrowser(emulator.caPem, [t.services.publicUrl]);
   expect(await browser.open(url.toString())).toBeNull();
   let landed = await browser.submit({ login, passwd: password });
-  if (!landed) {
-    expect(browser.has('name="accept"')).toBe(true);
+  if (!landed && browser.has("AADSTS90094")) {
+    // "Need admin approval": the person returns to the application without granting consent.
+    const back = /<a id="back" href="([^"]*)"/.exec(browser.html)?.[1] ?? "";
+    landed = await browser.open(back.replace(/&amp;/g, "&"));
+  } else if (!landed) {
+    if (!browser.has('name="accept"'))
+      throw new Error(`Microsoft stopped the sign-in:\n${browser.html.slice(0, 1500)}`);
     landed = await browser.submit(
       decision === "cancel"
         ? { cancel: "1" }
@@ -151,8 +164,20 @@ async function microsoftRound1(
   return { browser, cookie: browserCookie, round1Redirect: landed };
 }
 
-/** Round 2: the admin consent screen (Accept or Cancel) and our consent callback. */
+/**
+ * Round 2: the admin consent screen (Accept or Cancel) and our consent callback, then, while
+ * Microsoft applies the consent, the finishing page. `page` is where the browser ends up.
+ */
 async function round2(journey: Journey, decision: "accept" | "cancel" = "accept") {
+  const landed = await adminConsentRedirect(journey, decision);
+  const callback = await follow(landed, journey.cookie);
+  if (callback !== finishing()) return { landed, callback, page: callback, polls: 0 };
+  const done = await finishAsBrowser(t, journey.cookie);
+  return { landed, callback, page: done.location, polls: done.polls };
+}
+
+/** The admin consent screen, up to Microsoft's redirect back to us (not followed). */
+async function adminConsentRedirect(journey: Journey, decision: "accept" | "cancel" = "accept") {
   const { browser } = journey;
   expect(journey.afterRound1).toContain("/v2.0/adminconsent?");
   let landed = await browser.open(journey.afterRound1);
@@ -160,7 +185,29 @@ async function round2(journey: Journey, decision: "accept" | "cancel" = "accept"
     landed = await browser.submit(decision === "accept" ? { accept: "1" } : { cancel: "1" });
   if (!landed) throw new Error(`no redirect after round 2:\n${browser.html.slice(0, 1500)}`);
   await browser.close();
-  return { landed, page: await follow(landed, journey.cookie) };
+  return landed;
+}
+
+const finishing = () => `${t.services.publicUrl}/complete/finishing`;
+
+/** One poll of the finishing page by this journey's browser. */
+async function poll(journey: { cookie: string }) {
+  const res = await t.app.inject({
+    method: "POST",
+    url: "/api/v1/enterprise-invitations/finish",
+    headers: { cookie: journey.cookie },
+    remoteAddress: anotherAddress(),
+  });
+  expect(res.statusCode).toBe(200);
+  return res.json() as { status: "pending" | "done"; location?: string };
+}
+
+/** Ends the waiting window of the enterprise's flow, as if minutes had passed. */
+async function endWaitingWindow(enterpriseId: string) {
+  await t.services.db
+    .update(microsoftFlows)
+    .set({ expiresAt: new Date(Date.now() - 1000) })
+    .where(eq(microsoftFlows.enterpriseId, enterpriseId));
 }
 
 const failed = (reason: string) => `${t.services.publicUrl}/complete/failed?reason=${reason}`;
@@ -197,7 +244,11 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     const adminConsent = new URL(journey.afterRound1);
     expect(adminConsent.pathname).toBe(`/${tenant.tenantId}/v2.0/adminconsent`);
     expect(adminConsent.searchParams.get("scope")).toBe("https://graph.microsoft.com/.default");
-    const { landed, page } = await round2(journey);
+    const { landed, callback, page, polls } = await round2(journey);
+    // Microsoft takes a while to apply the consent: the browser waits on the finishing page,
+    // which polls (pending at least once), and the single-use flow survives the wait.
+    expect(callback).toBe(finishing());
+    expect(polls).toBeGreaterThan(1);
     // Registration signs the Global Administrator in and asks for the groups to sync.
     expect(page).toBe(`${t.services.publicUrl}/enterprise/groups?registered=1`);
 
@@ -211,9 +262,8 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       tenantName: tenant.tenantId ? expect.stringMatching(/^Tenant \d+$/) : "",
       registeredAt: expect.any(Date),
     });
-    expect(row?.grantedPermissions).toEqual(
-      expect.arrayContaining(["Organization.Read.All", "User.Read.All"]),
-    );
+    // Exactly what Microsoft granted, read from a fresh token after the wait.
+    expect(row?.grantedPermissions).toEqual([...requiredAppPermissions].sort());
     const [invitationRow] = await t.services.db
       .select()
       .from(invitations)
@@ -274,7 +324,15 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     if (!landed) landed = await journey.browser.submit({ accept: "1" });
     await journey.browser.close();
     expect(await follow(landed!, "")).toBe(failed("state_invalid"));
-    expect(await follow(landed!)).toBe(`${t.services.publicUrl}/enterprise/groups?registered=1`);
+    expect(await follow(landed!)).toBe(finishing());
+    // Another browser cannot finish it either.
+    expect(await poll({ cookie: "" })).toEqual({
+      status: "done",
+      location: failed("state_invalid"),
+    });
+    expect((await finishAsBrowser(t, journey.cookie)).location).toBe(
+      `${t.services.publicUrl}/enterprise/groups?registered=1`,
+    );
   });
 
   it("refuses a wrong code before Microsoft (400) and an unknown link (410)", async () => {
@@ -321,13 +379,89 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     await expectNothingBound(invitation.enterprise.id);
   });
 
-  it("a personal Microsoft account → personal_account, nothing bound", async () => {
+  it("a personal Microsoft account is stopped by Microsoft (organizations authority), nothing bound", async () => {
     const tenant = seedTenant({ isPersonal: true });
     const invitation = await invite();
-    const journey = await round1(invitation, tenant.admin);
-    await journey.browser.close();
-    expect(journey.afterRound1).toBe(failed("personal_account"));
+    const error = await microsoftRound1(invitation, tenant.admin).catch((e: Error) => e);
+    expect(String(error)).toContain("AADSTS500200");
     await expectNothingBound(invitation.enterprise.id);
+  });
+
+  it("decides round 1's errors from error and error_subcode, never from the description", async () => {
+    const cases = [
+      // Cancelled on the consent screen.
+      [{ error: "access_denied", error_subcode: "cancel" }, "consent_declined"],
+      // Any other refusal: an administrator must approve (whatever AADSTS text comes with it).
+      [{ error: "access_denied", error_description: "AADSTS65004: declined" }, "not_global_admin"],
+      [{ error: "consent_required" }, "not_global_admin"],
+      [{ error: "temporarily_unavailable" }, "microsoft_unavailable"],
+    ] as const;
+    for (const [params, reason] of cases) {
+      const tenant = seedTenant();
+      const invitation = await invite();
+      const journey = await microsoftRound1(invitation, tenant.admin);
+      await journey.browser.close();
+      const redirect = new URL(journey.round1Redirect);
+      const state = redirect.searchParams.get("state") ?? "";
+      redirect.search = new URLSearchParams({ ...params, state }).toString();
+      expect(await follow(redirect, journey.cookie)).toBe(failed(reason));
+      await expectNothingBound(invitation.enterprise.id);
+    }
+  });
+
+  it("waits for Microsoft, then gives up with consent_not_effective; nothing bound, the invitation still good", async () => {
+    emulator.control.setPropagation({ consentMs: 10 * 60_000 });
+    const tenant = seedTenant();
+    const invitation = await invite();
+    try {
+      const journey = await round1(invitation, tenant.admin);
+      expect(await follow(await adminConsentRedirect(journey), journey.cookie)).toBe(finishing());
+      expect(await poll(journey)).toEqual({ status: "pending" });
+      expect(await poll(journey)).toEqual({ status: "pending" });
+      await endWaitingWindow(invitation.enterprise.id);
+      expect(await poll(journey)).toEqual({
+        status: "done",
+        location: failed("consent_not_effective"),
+      });
+      await expectNothingBound(invitation.enterprise.id);
+    } finally {
+      emulator.control.setPropagation(realisticPropagation);
+    }
+  });
+
+  it("refuses a grant that lacks a required permission: permissions_missing, what was granted audited", async () => {
+    const partial = requiredAppPermissions.filter((p) => p !== "GroupMember.Read.All");
+    registerTestApp(partial);
+    const tenant = seedTenant();
+    const invitation = await invite();
+    try {
+      const journey = await round1(invitation, tenant.admin);
+      expect(await follow(await adminConsentRedirect(journey), journey.cookie)).toBe(finishing());
+      // Even once the consent took effect, a permission is missing: still not registered.
+      await new Promise((resolve) => setTimeout(resolve, realisticPropagation.consentMs + 100));
+      expect(await poll(journey)).toEqual({ status: "pending" });
+      await endWaitingWindow(invitation.enterprise.id);
+      expect(await poll(journey)).toEqual({
+        status: "done",
+        location: failed("permissions_missing"),
+      });
+      await expectNothingBound(invitation.enterprise.id);
+      const audit = await t.services.db
+        .select()
+        .from(auditLog)
+        .where(eq(auditLog.targetId, invitation.enterprise.id));
+      const failure = audit.find((a) => a.action === "enterprise.registration_failed");
+      // What Microsoft granted is kept: all but the missing permission.
+      expect(failure?.after).toMatchObject({
+        reason: "permissions_missing",
+        detail: expect.stringContaining("Organization.Read.All"),
+      });
+      expect(failure?.after).not.toMatchObject({
+        detail: expect.stringContaining("GroupMember.Read.All"),
+      });
+    } finally {
+      registerTestApp(requiredAppPermissions);
+    }
   });
 
   it("a tenant bound to another enterprise → tenant_already_bound at round 1 or round 2", async () => {
@@ -391,7 +525,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     await expectNothingBound(invitation.enterprise.id);
   });
 
-  it("Microsoft unavailable (Graph 503 on /organization) → microsoft_unavailable; a retry then succeeds", async () => {
+  it("Microsoft unavailable (Graph 503 on /organization) for the whole wait → microsoft_unavailable; a retry then succeeds", async () => {
     const tenant = seedTenant();
     const invitation = await invite();
     const journey = await round1(invitation, tenant.admin);
@@ -402,8 +536,15 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     });
     expect(fault).toBeTruthy();
     try {
-      const { page } = await round2(journey);
-      expect(page).toBe(failed("microsoft_unavailable"));
+      expect(await follow(await adminConsentRedirect(journey), journey.cookie)).toBe(finishing());
+      // The consent took effect, but Graph keeps failing: pending, then unavailable.
+      await new Promise((resolve) => setTimeout(resolve, realisticPropagation.consentMs + 100));
+      expect(await poll(journey)).toEqual({ status: "pending" });
+      await endWaitingWindow(invitation.enterprise.id);
+      expect(await poll(journey)).toEqual({
+        status: "done",
+        location: failed("microsoft_unavailable"),
+      });
     } finally {
       emulator.control.clearFaults();
     }

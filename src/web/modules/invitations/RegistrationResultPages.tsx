@@ -44,6 +44,21 @@ const failures: Record<RegistrationFailureReason, { title: string; what: string;
     what: "Microsoft could not confirm your organization. Nothing was changed and your invitation is still valid.",
     todo: "Wait a few minutes, then open the invitation link again and retry.",
   },
+  app_misconfigured: {
+    title: "Teamgate's Microsoft application is not set up completely",
+    what: "Your service provider's Microsoft application lacks a permission Teamgate needs to check that you are a Global Administrator. Nothing is wrong with your account, and nothing was changed.",
+    todo: "Tell your service provider: its Microsoft application needs the delegated permission RoleManagement.Read.Directory. Your invitation stays valid; retry once they have fixed it.",
+  },
+  consent_not_effective: {
+    title: "Microsoft has not finished applying your consent",
+    what: "You granted the permissions, but Microsoft had not made them effective after several minutes. Nothing was linked yet.",
+    todo: "Wait a few minutes, then open the invitation link again: Microsoft will show the consent screen again and the connection will finish.",
+  },
+  permissions_missing: {
+    title: "Some permissions were not granted",
+    what: "Microsoft granted only part of the permissions Teamgate needs, so your organization was not linked.",
+    todo: "Open the invitation link again and accept every permission on Microsoft's screens, or ask your service provider to check its Microsoft application.",
+  },
   sign_in_failed: {
     title: "The Microsoft sign-in could not be completed",
     what: "Microsoft did not return a usable sign-in. Nothing was changed and your invitation is still valid.",

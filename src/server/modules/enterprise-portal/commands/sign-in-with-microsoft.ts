@@ -6,6 +6,7 @@ import type {
 import { GLOBAL_ADMINISTRATOR_ROLE } from "../../../../shared/contracts/registration.ts";
 import { newId } from "../../../../shared/ids.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import { signInScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
@@ -19,9 +20,6 @@ import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin
 
 /** A sign-in journey through Microsoft must finish within this time. */
 const flowTtlMs = 10 * 60_000;
-
-/** Delegated scopes of the portal sign-in (msal adds openid, profile and offline_access). */
-const signInScopes = ["User.Read"];
 
 /** Directory roles that make a user of a registered tenant an enterprise admin (SPEC §3.3). */
 const adminRoles = [GLOBAL_ADMINISTRATOR_ROLE, teamsAdministratorRoleId];
@@ -114,7 +112,7 @@ export async function completeEnterpriseSignIn(
       .where(eq(enterprises.tenantId, tenantId));
     if (!enterprise || enterprise.status === "invited") return await fail("not_registered");
     if (enterprise.status === "disabled") return await fail("enterprise_disabled");
-    const held = claims.wids.filter((w) => adminRoles.includes(w));
+    const held = claims.directoryRoles.filter((role) => adminRoles.includes(role));
     const who = {
       actor: null,
       label: `${claims.name ?? claims.preferredUsername ?? claims.oid} <${claims.preferredUsername ?? claims.oid}>`,
@@ -171,7 +169,9 @@ export async function completeEnterpriseSignIn(
           ? "sign_in_failed"
           : e.code === "microsoft_consent_required"
             ? "consent_declined"
-            : "microsoft_unavailable",
+            : e.code === "microsoft_app_misconfigured"
+              ? "app_misconfigured"
+              : "microsoft_unavailable",
       );
     }
     throw e;

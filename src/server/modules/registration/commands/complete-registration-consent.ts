@@ -3,7 +3,8 @@ import { decodeJwt } from "jose";
 import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
-import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { requiredAppPermissions } from "../../../integrations/microsoft/config.ts";
+import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
@@ -23,6 +24,7 @@ import {
   failFlow,
   failurePage,
   RegistrationFailure,
+  type RegistrationFlow,
   type RegistrationOutcome,
   reasonOfMicrosoftError,
   successPage,
@@ -36,25 +38,80 @@ export interface AdminConsentRedirect {
   error_description?: string | undefined;
 }
 
-/** The application permissions in an app-only token (`roles`); the token is ours to read. */
-function grantedRolesOf(accessToken: string): string[] {
+/**
+ * How long Microsoft may take to apply an admin consent before registration gives up. Microsoft
+ * promises no bound; minutes are common, so the browser shows "Finishing the connection…".
+ */
+export const consentWaitMs = 5 * 60_000;
+
+/**
+ * The application permissions in an app-only token (`roles`), or null when the token cannot be
+ * read (Microsoft may change its format): then only Graph's answers decide.
+ */
+function grantedRolesOf(accessToken: string): string[] | null {
   try {
     const roles = decodeJwt(accessToken).roles;
     return Array.isArray(roles)
       ? roles.filter((r): r is string => typeof r === "string").sort()
       : [];
   } catch {
-    return [];
+    return null;
   }
+}
+
+/** Answers Microsoft gives while a consent is still propagating (or it is briefly unavailable). */
+const notYet = new Set([
+  "microsoft_consent_required",
+  "microsoft_forbidden",
+  "microsoft_unavailable",
+  "microsoft_throttled",
+]);
+
+type ConsentCheck =
+  | { ready: true; granted: string[]; tenantName: string }
+  | { ready: false; granted: string[]; unavailable?: boolean };
+
+/**
+ * One look at whether the tenant's consent took effect: a fresh app-only token (never msal's
+ * cache, which may hold a token from before the consent) whose roles cover every required
+ * permission, and `GET /organization` answering with the flow's tenant.
+ */
+async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<ConsentCheck> {
+  let granted: string[] = [];
+  try {
+    const roles = grantedRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
+    if (roles !== null) {
+      granted = roles;
+      if (requiredAppPermissions.some((p) => !roles.includes(p))) return { ready: false, granted };
+    }
+    const organization = await microsoft.getOrganization(tenantId);
+    if (organization.id !== tenantId) throw new RegistrationFailure("state_invalid");
+    return { ready: true, granted, tenantName: organization.displayName };
+  } catch (e) {
+    if (e instanceof AppError && notYet.has(e.code))
+      return {
+        ready: false,
+        granted,
+        unavailable: e.code === "microsoft_unavailable" || e.code === "microsoft_throttled",
+      };
+    if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
+    throw e;
+  }
+}
+
+/** Where the browser waits while Microsoft applies the consent. */
+export function finishingPage(services: Services): string {
+  return `${services.publicUrl}/complete/finishing`;
 }
 
 /**
  * Round 2's redirect (`MS_ADMIN_CONSENT_REDIRECT_PATH`), with the flow its state found. The
  * redirect's `tenant` is never trusted: the flow's tenant (from the verified id token of round 1)
- * gets an app-only token and `GET /organization` must answer with that same tenant. Then one
- * transaction consumes the invitation, binds the tenant, marks the enterprise registered with what
- * was granted, records the Global Administrator, ends the flow and opens the admin's session. Any
- * failure binds nothing. Returns where to redirect, and the session on success.
+ * must answer `GET /organization` with an app-only token carrying every required permission. When
+ * Microsoft has not applied the consent yet (it takes from seconds to minutes) the flow waits in
+ * round `finishing` for up to `consentWaitMs` and the browser goes to the "Finishing the
+ * connection…" page, which calls `finishRegistration`. Returns where to redirect, and the session
+ * once registration succeeded.
  */
 export async function completeRegistrationConsent(
   services: Services,
@@ -69,109 +126,92 @@ export async function completeRegistrationConsent(
     if (e instanceof RegistrationFailure) return { location: failurePage(services, e.reason) };
     throw e;
   }
-  try {
+  return settle(services, flow, who, async () => {
     const microsoft = requireMicrosoft(services.microsoft);
+    // Microsoft adds `admin_consent=True` to its error redirects too: `error` decides.
     if (query.error) throw new RegistrationFailure("consent_declined");
     const tenantId = flow.tenantId;
     if (!tenantId || !flow.adminOid) throw new RegistrationFailure("state_invalid");
     await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
+    const check = await checkConsent(microsoft, tenantId);
+    if (check.ready) return bindTenant(services, flow, tenantId, check, who, userAgent);
+    const waiting = await services.db
+      .update(microsoftFlows)
+      .set({
+        round: "finishing",
+        expiresAt: new Date(services.now().getTime() + consentWaitMs),
+      })
+      .where(
+        and(
+          eq(microsoftFlows.id, flow.id),
+          eq(microsoftFlows.round, "admin_consent"),
+          isNull(microsoftFlows.usedAt),
+        ),
+      )
+      .returning({ id: microsoftFlows.id });
+    if (waiting.length === 0) throw new RegistrationFailure("state_invalid");
+    return { location: finishingPage(services) };
+  });
+}
 
-    let granted: string[];
-    let tenantName: string;
-    try {
-      granted = grantedRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
-      const organization = await microsoft.getOrganization(tenantId);
-      if (organization.id !== tenantId) throw new RegistrationFailure("state_invalid");
-      tenantName = organization.displayName;
-    } catch (e) {
-      if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
-      throw e;
+/**
+ * One poll of the "Finishing the connection…" page, for the flow waiting in this browser: binds
+ * the tenant once the consent took effect; gives up after `consentWaitMs`, saying whether the
+ * consent never took effect or lacks a permission (what was granted goes to the audit log).
+ */
+export async function finishRegistration(
+  services: Services,
+  flow: MicrosoftFlowRow | null,
+  who: Who,
+  userAgent: string | null = null,
+): Promise<RegistrationOutcome | { pending: true }> {
+  if (
+    flow?.purpose !== "enterprise_registration" ||
+    flow.round !== "finishing" ||
+    flow.usedAt ||
+    !flow.enterpriseId ||
+    !flow.invitationId ||
+    !flow.tenantId
+  )
+    return { location: failurePage(services, "state_invalid") };
+  const registration = flow as RegistrationFlow;
+  const tenantId = flow.tenantId;
+  const expired = flow.expiresAt <= services.now();
+  let pending = false;
+  const outcome = await settle(services, registration, who, async () => {
+    const microsoft = requireMicrosoft(services.microsoft);
+    await assertInvitationLive(services, registration.invitationId, registration.enterpriseId);
+    const check = await checkConsent(microsoft, tenantId);
+    if (check.ready) return bindTenant(services, registration, tenantId, check, who, userAgent);
+    if (!expired) {
+      pending = true;
+      return { location: finishingPage(services) };
     }
-    if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
-      throw new RegistrationFailure("tenant_already_bound");
+    throw new RegistrationFailure(
+      check.unavailable
+        ? "microsoft_unavailable"
+        : check.granted.length > 0
+          ? "permissions_missing"
+          : "consent_not_effective",
+      `granted: ${check.granted.join(" ") || "nothing"}`,
+    );
+  });
+  return pending ? { pending: true } : outcome;
+}
 
-    const now = services.now();
-    let session: NewSession;
-    try {
-      session = await services.db.transaction(async (tx) => {
-        const ended = await tx
-          .update(microsoftFlows)
-          .set({ usedAt: now })
-          .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
-          .returning({ id: microsoftFlows.id });
-        if (ended.length === 0) throw new RegistrationFailure("state_invalid");
-        if (!(await consumeInvitation(tx, flow.invitationId, now)))
-          throw new RegistrationFailure("invitation_invalid");
-        const [row] = await tx
-          .update(enterprises)
-          .set({
-            status: "registered",
-            tenantId,
-            tenantName,
-            grantedPermissions: granted,
-            registeredAt: now,
-            teamsAdminRoleState: "pending",
-            teamsAdminRoleError: null,
-            teamsAdminRoleAssignedAt: null,
-            updatedAt: now,
-          })
-          .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
-          .returning();
-        if (!row) throw new RegistrationFailure("invitation_invalid");
-        const [admin] = await tx
-          .insert(enterpriseAdmins)
-          .values({
-            id: newId("enterpriseAdmin"),
-            enterpriseId: row.id,
-            oid: flow.adminOid!,
-            upn: flow.adminUpn,
-            name: flow.adminName,
-            roles: flow.adminRoles ?? [],
-            createdAt: now,
-            lastSignInAt: now,
-          })
-          .onConflictDoUpdate({
-            target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
-            set: {
-              upn: flow.adminUpn,
-              name: flow.adminName,
-              roles: flow.adminRoles ?? [],
-              lastSignInAt: now,
-            },
-          })
-          .returning({ id: enterpriseAdmins.id });
-        // Next step of registration, committed with it: the Teams Administrator role.
-        await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
-        await recordAudit(tx, who, {
-          action: "enterprise.registered",
-          target: { type: "enterprise", id: row.id, label: row.name },
-          path: auditPathOf(row),
-          before: { status: "invited" },
-          after: {
-            status: "registered",
-            tenantId,
-            tenantName,
-            grantedPermissions: granted,
-            admin: { oid: flow.adminOid, upn: flow.adminUpn },
-          },
-        });
-        // The Global Administrator goes on signed in: the groups to sync, then the dashboard.
-        return openEnterpriseAdminSession(tx, services, {
-          enterpriseAdminId: admin!.id,
-          clientAddress: who.clientAddress,
-          userAgent,
-        });
-      });
-    } catch (e) {
-      if (isUniqueViolation(e, "enterprises_tenant_key"))
-        throw new RegistrationFailure("tenant_already_bound");
-      throw e;
-    }
-    return { location: successPage(services), session };
+/** Runs a step of round 2: a RegistrationFailure ends the flow and lands on its failure page. */
+async function settle(
+  services: Services,
+  flow: RegistrationFlow,
+  who: Who,
+  step: () => Promise<RegistrationOutcome>,
+): Promise<RegistrationOutcome> {
+  try {
+    return await step();
   } catch (e) {
     if (e instanceof RegistrationFailure) {
       // Ends the flow unless it already ended (a replayed or concurrent redirect).
-      await failFlow(services, flow, e.reason, who);
+      await failFlow(services, flow, e.reason, who, e.message);
       return { location: failurePage(services, e.reason) };
     }
     if (e instanceof AppError && e.code === "microsoft_not_configured") {
@@ -180,4 +220,101 @@ export async function completeRegistrationConsent(
     }
     throw e;
   }
+}
+
+/**
+ * One transaction: consumes the invitation, binds the tenant, marks the enterprise registered
+ * with exactly what was granted, records the Global Administrator, ends the flow, queues the
+ * Teams Administrator role and opens the admin's session. Any failure binds nothing.
+ */
+async function bindTenant(
+  services: Services,
+  flow: RegistrationFlow,
+  tenantId: string,
+  check: { granted: string[]; tenantName: string },
+  who: Who,
+  userAgent: string | null,
+): Promise<RegistrationOutcome> {
+  const { granted, tenantName } = check;
+  if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
+    throw new RegistrationFailure("tenant_already_bound");
+
+  const now = services.now();
+  let session: NewSession;
+  try {
+    session = await services.db.transaction(async (tx) => {
+      const ended = await tx
+        .update(microsoftFlows)
+        .set({ usedAt: now })
+        .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
+        .returning({ id: microsoftFlows.id });
+      if (ended.length === 0) throw new RegistrationFailure("state_invalid");
+      if (!(await consumeInvitation(tx, flow.invitationId, now)))
+        throw new RegistrationFailure("invitation_invalid");
+      const [row] = await tx
+        .update(enterprises)
+        .set({
+          status: "registered",
+          tenantId,
+          tenantName,
+          grantedPermissions: granted,
+          registeredAt: now,
+          teamsAdminRoleState: "pending",
+          teamsAdminRoleError: null,
+          teamsAdminRoleAssignedAt: null,
+          updatedAt: now,
+        })
+        .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
+        .returning();
+      if (!row) throw new RegistrationFailure("invitation_invalid");
+      const [admin] = await tx
+        .insert(enterpriseAdmins)
+        .values({
+          id: newId("enterpriseAdmin"),
+          enterpriseId: row.id,
+          oid: flow.adminOid!,
+          upn: flow.adminUpn,
+          name: flow.adminName,
+          roles: flow.adminRoles ?? [],
+          createdAt: now,
+          lastSignInAt: now,
+        })
+        .onConflictDoUpdate({
+          target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
+          set: {
+            upn: flow.adminUpn,
+            name: flow.adminName,
+            roles: flow.adminRoles ?? [],
+            lastSignInAt: now,
+          },
+        })
+        .returning({ id: enterpriseAdmins.id });
+      // Next step of registration, committed with it: the Teams Administrator role.
+      await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
+      await recordAudit(tx, who, {
+        action: "enterprise.registered",
+        target: { type: "enterprise", id: row.id, label: row.name },
+        path: auditPathOf(row),
+        before: { status: "invited" },
+        after: {
+          status: "registered",
+          tenantId,
+          tenantName,
+          grantedPermissions: granted,
+          admin: { oid: flow.adminOid, upn: flow.adminUpn },
+        },
+      });
+      // The Global Administrator goes on signed in: the groups to sync, then the dashboard.
+      return openEnterpriseAdminSession(tx, services, {
+        enterpriseAdminId: admin!.id,
+        clientAddress: who.clientAddress,
+        userAgent,
+      });
+    });
+  } catch (e) {
+    if (isUniqueViolation(e, "enterprises_tenant_key"))
+      throw new RegistrationFailure("tenant_already_bound");
+    throw e;
+  }
+  return { location: successPage(services), session };
 }

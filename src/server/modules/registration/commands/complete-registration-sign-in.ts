@@ -1,7 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { GLOBAL_ADMINISTRATOR_ROLE } from "../../../../shared/contracts/registration.ts";
+import {
+  GLOBAL_ADMINISTRATOR_ROLE,
+  type RegistrationFailureReason,
+} from "../../../../shared/contracts/registration.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { enterprises, invitations, microsoftFlows } from "../../../db/schema/index.ts";
+import { signInScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { hashToken, randomToken, unseal } from "../../../lib/secrets.ts";
@@ -16,22 +20,27 @@ import {
   RegistrationFailure,
   reasonOfMicrosoftError,
 } from "./registration-outcome.ts";
-import { flowTtlMs, signInScopes } from "./start-registration-sign-in.ts";
+import { flowTtlMs } from "./start-registration-sign-in.ts";
 
 export interface MicrosoftRedirect {
   code?: string | undefined;
   state?: string | undefined;
   error?: string | undefined;
+  error_subcode?: string | undefined;
   error_description?: string | undefined;
 }
 
-/** Consent refused, or the consent screen cancelled. */
-function isDeclined(error: string, description: string | undefined): boolean {
-  return (
-    error === "access_denied" ||
-    error === "consent_required" ||
-    /AADSTS(65004|65001)/.test(description ?? "")
-  );
+/**
+ * Why Microsoft sent the browser back with an error, from `error` and `error_subcode` only:
+ * Microsoft's descriptions and AADSTS numbers change and must not drive behaviour. Cancelled →
+ * declined; Microsoft's outage → unavailable; any other refusal (an administrator's approval is
+ * needed, the tenant allows no user consent, …) → ask the Global Administrator.
+ */
+function reasonOfRedirectError(query: MicrosoftRedirect): RegistrationFailureReason {
+  if (query.error_subcode === "cancel") return "consent_declined";
+  if (query.error === "server_error" || query.error === "temporarily_unavailable")
+    return "microsoft_unavailable";
+  return "not_global_admin";
 }
 
 /** The invitation is still live and its enterprise still waiting for registration. */
@@ -76,14 +85,7 @@ export async function completeRegistrationSignIn(
   }
   try {
     const microsoft = requireMicrosoft(services.microsoft);
-    if (query.error) {
-      // AADSTS90094: only an administrator may grant this (the user is not one).
-      if (/AADSTS90094/.test(query.error_description ?? ""))
-        throw new RegistrationFailure("not_global_admin");
-      throw new RegistrationFailure(
-        isDeclined(query.error, query.error_description) ? "consent_declined" : "sign_in_failed",
-      );
-    }
+    if (query.error) throw new RegistrationFailure(reasonOfRedirectError(query));
     if (!query.code) throw new RegistrationFailure("sign_in_failed");
     await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
     let claims: Awaited<ReturnType<typeof microsoft.redeemSignInCode>>;
@@ -100,7 +102,7 @@ export async function completeRegistrationSignIn(
       throw e;
     }
     if (claims.isPersonalAccount) throw new RegistrationFailure("personal_account");
-    if (!claims.wids.includes(GLOBAL_ADMINISTRATOR_ROLE))
+    if (!claims.directoryRoles.includes(GLOBAL_ADMINISTRATOR_ROLE))
       throw new RegistrationFailure("not_global_admin");
     const tenantId = claims.tid.toLowerCase();
     if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
@@ -118,7 +120,7 @@ export async function completeRegistrationSignIn(
           adminOid: claims.oid,
           adminUpn: claims.preferredUsername ?? null,
           adminName: claims.name ?? null,
-          adminRoles: claims.wids,
+          adminRoles: claims.directoryRoles,
           expiresAt: new Date(now.getTime() + flowTtlMs),
         })
         .where(

@@ -42,6 +42,8 @@ export function reasonOfMicrosoftError(error: AppError): RegistrationFailureReas
       return "consent_declined";
     case "microsoft_sign_in_failed":
       return "sign_in_failed";
+    case "microsoft_app_misconfigured":
+      return "app_misconfigured";
     default:
       return "microsoft_unavailable";
   }
@@ -56,6 +58,8 @@ export async function failFlow(
   flow: RegistrationFlow,
   reason: RegistrationFailureReason,
   who: Who,
+  /** What was seen (e.g. the permissions granted), kept in the audit entry. */
+  detail?: string,
 ): Promise<void> {
   await services.db.transaction(async (tx) => {
     const ended = await tx
@@ -73,7 +77,12 @@ export async function failFlow(
       action: "enterprise.registration_failed",
       target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
       path: auditPathOf(enterprise),
-      after: { reason, round: flow.round, tenantId: flow.tenantId },
+      after: {
+        reason,
+        round: flow.round,
+        tenantId: flow.tenantId,
+        ...(detail && detail !== reason ? { detail: detail.slice(0, 500) } : {}),
+      },
     });
   });
 }

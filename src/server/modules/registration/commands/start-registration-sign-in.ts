@@ -1,6 +1,7 @@
 import type { VerifyEnterpriseInvitationBody } from "../../../../shared/contracts/enterprises.ts";
 import type { RegistrationSignInStart } from "../../../../shared/contracts/registration.ts";
 import { microsoftFlows } from "../../../db/schema/index.ts";
+import { signInScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
@@ -10,9 +11,6 @@ import { prepareSignInFlow } from "../microsoft-flow.ts";
 
 /** A registration journey through Microsoft must finish within this time. */
 export const flowTtlMs = 15 * 60_000;
-
-/** Round 1's delegated scopes (msal adds openid, profile and offline_access). */
-export const signInScopes = ["email", "User.Read"];
 
 /**
  * "Sign in with Microsoft" on the Complete page (seed 3, round 1): checks the invitation code and
