@@ -221,6 +221,31 @@ function parseTop(value: string | undefined, fallback: number): number {
   return n;
 }
 
+/**
+ * A `$filter` cut at its top-level `and`s: an `and` inside a quoted literal ('' escapes a quote)
+ * is part of the value, as in Graph.
+ */
+function splitAnd(filter: string): string[] {
+  const clauses: string[] = [];
+  const separator = /\s+and\s+/iy;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < filter.length; i++) {
+    if (filter[i] === "'") quoted = !quoted;
+    else if (!quoted) {
+      separator.lastIndex = i;
+      const m = separator.exec(filter);
+      if (m) {
+        clauses.push(filter.slice(start, i));
+        i += m[0].length - 1;
+        start = i + 1;
+      }
+    }
+  }
+  clauses.push(filter.slice(start));
+  return clauses;
+}
+
 /** The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. */
 function parseFilter(
   value: string | undefined,
@@ -234,7 +259,7 @@ function parseFilter(
       `Unsupported or invalid query filter clause specified: '${value}'.`,
     );
   const lowerNames = new Map(strings.map((s) => [s.toLowerCase(), s]));
-  const clauses = value.split(/\s+and\s+/i).map((clause): ((o: Presented) => boolean) => {
+  const clauses = splitAnd(value).map((clause): ((o: Presented) => boolean) => {
     const c = clause.trim();
     let m = c.match(/^accountEnabled\s+eq\s+(true|false)$/i);
     if (m) {

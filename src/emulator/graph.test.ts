@@ -202,6 +202,18 @@ describe("directory reads", () => {
     ).toBe(404);
   });
 
+  it("keeps ' and ' inside a quoted $filter value (not a clause separator)", async () => {
+    emu.control.addGroup(tenantId, "Research and Development");
+    const filter = encodeURIComponent("startswith(displayName,'Research and D')");
+    const found = await graph(`/groups?$select=displayName&$filter=${filter}`);
+    expect(found.status).toBe(200);
+    expect(found.body.value).toEqual([{ displayName: "Research and Development" }]);
+    const both = encodeURIComponent(
+      "startswith(displayName,'Research and') and displayName eq 'Research and Development'",
+    );
+    expect((await graph(`/groups?$select=displayName&$filter=${both}`)).body.value).toHaveLength(1);
+  });
+
   it("reports subscribed SKUs with consumed units", async () => {
     const res = await graph("/subscribedSkus");
     const phone = res.body.value.find(
