@@ -246,10 +246,15 @@ function splitAnd(filter: string): string[] {
   return clauses;
 }
 
-/** The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. */
+/**
+ * The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. With
+ * `advanced` (an advanced query: ConsistencyLevel eventual and `$count=true`, see
+ * `advancedQuery`) also `ne`, `endswith(prop,'x')` and `not(…)`.
+ */
 function parseFilter(
   value: string | undefined,
   strings: string[],
+  options: { advanced?: boolean } = {},
 ): ((o: Presented) => boolean) | null {
   if (!value) return null;
   const unsupported = () =>
@@ -259,33 +264,93 @@ function parseFilter(
       `Unsupported or invalid query filter clause specified: '${value}'.`,
     );
   const lowerNames = new Map(strings.map((s) => [s.toLowerCase(), s]));
-  const clauses = splitAnd(value).map((clause): ((o: Presented) => boolean) => {
+  const literal = (raw: string | undefined) => (raw ?? "").replace(/''/g, "'").toLowerCase();
+  const property = (raw: string | undefined) => {
+    const prop = lowerNames.get((raw ?? "").toLowerCase());
+    if (!prop) throw unsupported();
+    return prop;
+  };
+  const text = (o: Presented, prop: string) => String(o[prop] ?? "").toLowerCase();
+  const parseClause = (clause: string): ((o: Presented) => boolean) => {
     const c = clause.trim();
-    let m = c.match(/^accountEnabled\s+eq\s+(true|false)$/i);
-    if (m) {
-      const want = m[1]?.toLowerCase() === "true";
+    let m = c.match(/^accountEnabled\s+(eq|ne)\s+(true|false)$/i);
+    if (m && (m[1]?.toLowerCase() === "eq" || options.advanced)) {
+      const want = (m[2]?.toLowerCase() === "true") === (m[1]?.toLowerCase() === "eq");
       return (o) => o.accountEnabled === want;
     }
-    m = c.match(/^startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i);
-    if (m) {
-      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
-      if (!prop) throw unsupported();
-      const prefix = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
-      return (o) =>
-        String(o[prop] ?? "")
-          .toLowerCase()
-          .startsWith(prefix);
+    m = c.match(/^(startswith|endswith)\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i);
+    if (m && (m[1]?.toLowerCase() === "startswith" || options.advanced)) {
+      const prop = property(m[2]);
+      const affix = literal(m[3]);
+      return m[1]?.toLowerCase() === "startswith"
+        ? (o) => text(o, prop).startsWith(affix)
+        : (o) => text(o, prop).endsWith(affix);
     }
-    m = c.match(/^(\w+)\s+eq\s+'((?:[^']|'')*)'$/i);
-    if (m) {
-      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
-      if (!prop) throw unsupported();
-      const want = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
-      return (o) => String(o[prop] ?? "").toLowerCase() === want;
+    m = c.match(/^(\w+)\s+(eq|ne)\s+'((?:[^']|'')*)'$/i);
+    if (m && (m[2]?.toLowerCase() === "eq" || options.advanced)) {
+      const prop = property(m[1]);
+      const want = literal(m[3]);
+      return m[2]?.toLowerCase() === "eq"
+        ? (o) => text(o, prop) === want
+        : (o) => text(o, prop) !== want;
+    }
+    m = c.match(/^not\s*\((.*)\)$/i);
+    if (m && options.advanced) {
+      const inner = parseClause(m[1] ?? "");
+      return (o) => !inner(o);
     }
     throw unsupported();
-  });
+  };
+  const clauses = splitAnd(value).map(parseClause);
   return (o) => clauses.every((f) => f(o));
+}
+
+/**
+ * Graph's advanced query rules on directory objects (https://learn.microsoft.com/graph/aad-advanced-queries):
+ * `$count=true` and `$search` need the header `ConsistencyLevel: eventual`; an OData cast on
+ * members/transitiveMembers, `endswith`, `ne`, `not` and `$filter` with `$orderby` need the header
+ * and `$count=true`. Anything else answers 400 Request_UnsupportedQuery, on every page (the header
+ * is not in the nextLink). Returns whether the query is advanced and whether it asked for a count.
+ */
+function advancedQuery(
+  request: FastifyRequest,
+  query: Query,
+  options: { cast?: boolean } = {},
+): { advanced: boolean; count: boolean } {
+  const eventual =
+    String(request.headers.consistencylevel ?? "")
+      .trim()
+      .toLowerCase() === "eventual";
+  const count = query.$count?.toLowerCase() === "true";
+  const filter = (query.$filter ?? "").replace(/'(?:[^']|'')*'/g, "''");
+  const needsBoth =
+    options.cast === true ||
+    /\bendswith\s*\(/i.test(filter) ||
+    /\sne\s/i.test(filter) ||
+    /(^|[\s(])not\s*\(/i.test(filter) ||
+    (query.$filter !== undefined && query.$orderby !== undefined);
+  const refuse = (what: string, needs: string) =>
+    new GraphError(
+      400,
+      "Request_UnsupportedQuery",
+      `${what} is an advanced query: it needs ${needs}.`,
+    );
+  if (needsBoth && !(eventual && count))
+    throw refuse(
+      options.cast ? "An OData cast on a members list" : "This $filter",
+      "the ConsistencyLevel header set to eventual and $count=true",
+    );
+  if (query.$count !== undefined && !eventual)
+    throw refuse("$count", "the ConsistencyLevel header set to eventual");
+  if (query.$search !== undefined && !eventual)
+    throw refuse("$search", "the ConsistencyLevel header set to eventual");
+  if (query.$search !== undefined || query.$orderby !== undefined)
+    throw new GraphError(
+      400,
+      "Request_UnsupportedQuery",
+      "The emulator does not model $search or $orderby.",
+    );
+  return { advanced: eventual && count, count };
 }
 
 /** The first index whose id sorts after `after` in a sorted id list. */
@@ -425,26 +490,35 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     path: string,
     context: string,
     extra: Presented = {},
+    options: { cast?: boolean } = {},
   ) {
     const query = q(request);
+    const { advanced, count } = advancedQuery(request, query, options);
     const select = parseSelect(query.$select, "user", sample) ?? defaultUserSelect;
-    const filter = parseFilter(query.$filter, stringUserFields);
+    const filter = parseFilter(query.$filter, stringUserFields, { advanced });
     const top = parseTop(query.$top, 100);
     const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
+    const matches = (user: User | undefined): user is User =>
+      user !== undefined && (!filter || filter(presentUser(user)));
     const page = pageOf(ids, after, top, (id) => {
       const user = tenant.users.get(id);
-      if (!user) return null;
-      const full = presentUser(user);
-      return !filter || filter(full) ? { ...extra, ...pick(full, select) } : null;
+      return matches(user) ? { ...extra, ...pick(presentUser(user), select) } : null;
     });
     const next = new URLSearchParams();
-    for (const k of ["$select", "$filter", "$top"]) {
+    for (const k of ["$select", "$filter", "$top", "$count"]) {
       const v = query[k];
       if (v !== undefined) next.set(k, v);
     }
     if (page.more && page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
     return {
       "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#${context}`,
+      ...(count
+        ? {
+            "@odata.count": filter
+              ? ids.filter((id) => matches(tenant.users.get(id))).length
+              : ids.length,
+          }
+        : {}),
       value: page.items,
       ...(page.more
         ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/${path}?${next.toString()}` }
@@ -632,25 +706,29 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   app.get("/v1.0/groups", async (request) => {
     const { tenant } = await authorize(request, permissions.groups);
     const query = q(request);
+    const { advanced, count } = advancedQuery(request, query);
     const select = parseSelect(query.$select, "group", groupSample) ?? defaultGroupSelect;
-    const filter = parseFilter(query.$filter, ["id", "displayName", "mailNickname"]);
+    const filter = parseFilter(query.$filter, ["id", "displayName", "mailNickname"], { advanced });
     const top = parseTop(query.$top, 100);
     const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
     const ids = [...tenant.groups.keys()].sort();
+    const matches = (group: Group | undefined): group is Group =>
+      group !== undefined && (!filter || filter(presentGroup(group)));
     const page = pageOf(ids, after, top, (id) => {
       const group = tenant.groups.get(id);
-      if (!group) return null;
-      const full = presentGroup(group);
-      return !filter || filter(full) ? pick(full, select) : null;
+      return matches(group) ? pick(presentGroup(group), select) : null;
     });
     const next = new URLSearchParams();
-    for (const k of ["$select", "$filter", "$top"]) {
+    for (const k of ["$select", "$filter", "$top", "$count"]) {
       const v = query[k];
       if (v !== undefined) next.set(k, v);
     }
     if (page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
     return {
       "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups`,
+      ...(count
+        ? { "@odata.count": ids.filter((id) => matches(tenant.groups.get(id))).length }
+        : {}),
       value: page.items,
       ...(page.more ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups?${next.toString()}` } : {}),
     };
@@ -751,22 +829,24 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   });
 
   for (const relation of ["members", "transitiveMembers"]) {
-    const handler = async (request: FastifyRequest<{ Params: { id: string } }>) => {
-      const { tenant } = await authorize(request, permissions.members);
-      const group = findGroup(tenant, request.params.id);
-      return userList(
-        request,
-        tenant,
-        relation === "members"
-          ? [...group.memberIds].sort()
-          : state.transitiveUserIds(tenant, group),
-        `groups/${group.id}/${relation}`,
-        "directoryObjects",
-        { "@odata.type": "#microsoft.graph.user" },
-      );
-    };
-    app.get(`/v1.0/groups/:id/${relation}`, handler);
-    app.get(`/v1.0/groups/:id/${relation}/microsoft.graph.user`, handler);
+    const handler =
+      (cast: boolean) => async (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const { tenant } = await authorize(request, permissions.members);
+        const group = findGroup(tenant, request.params.id);
+        return userList(
+          request,
+          tenant,
+          relation === "members"
+            ? [...group.memberIds].sort()
+            : state.transitiveUserIds(tenant, group),
+          `groups/${group.id}/${relation}${cast ? "/microsoft.graph.user" : ""}`,
+          cast ? "users" : "directoryObjects",
+          { "@odata.type": "#microsoft.graph.user" },
+          { cast },
+        );
+      };
+    app.get(`/v1.0/groups/:id/${relation}`, handler(false));
+    app.get(`/v1.0/groups/:id/${relation}/microsoft.graph.user`, handler(true));
   }
 
   app.get("/v1.0/subscribedSkus", async (request) => {

@@ -20,11 +20,15 @@ type Page = {
   "@odata.deltaLink"?: string;
 };
 
-async function graph(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+async function graph(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {},
+) {
   const url = path.startsWith("https://") ? path : `${emu.graphUrl}/v1.0${path}`;
   const res = await f(url, {
     method: init.method ?? "GET",
     headers: {
+      ...init.headers,
       ...(init.token !== "" ? { authorization: `Bearer ${init.token ?? token}` } : {}),
       ...(init.body ? { "content-type": "application/json" } : {}),
     },
@@ -224,6 +228,93 @@ describe("directory reads", () => {
   });
 });
 
+describe("advanced queries", () => {
+  const eventual = { consistencylevel: "eventual" };
+
+  it("refuses an OData cast on (transitive) members without ConsistencyLevel and $count=true", async () => {
+    for (const relation of ["transitiveMembers", "members"]) {
+      const cast = `/groups/${salesId}/${relation}/microsoft.graph.user?$select=id`;
+      for (const [path, headers] of [
+        [cast, {}],
+        [cast, eventual],
+        [`${cast}&$count=true`, {}],
+      ] as const) {
+        const res = await graph(path, { headers });
+        expect(res.status, `${relation} ${JSON.stringify(headers)} ${path}`).toBe(400);
+        expect(res.body.error.code).toBe("Request_UnsupportedQuery");
+        expect(Object.keys(res.body.error.innerError).sort()).toEqual([
+          "client-request-id",
+          "date",
+          "request-id",
+        ]);
+      }
+    }
+    // Without the cast, the relationship is a plain query.
+    expect((await graph(`/groups/${salesId}/transitiveMembers?$select=id`)).status).toBe(200);
+  });
+
+  it("pages the cast with both, counting every member, the header needed on each page", async () => {
+    let next: string | undefined =
+      `/groups/${salesId}/transitiveMembers/microsoft.graph.user?$select=id&$count=true&$top=50`;
+    let count = 0;
+    let pages = 0;
+    while (next) {
+      const res = await graph(next, { headers: eventual });
+      expect(res.status).toBe(200);
+      expect(res.body["@odata.count"]).toBe(125);
+      count += res.body.value.length;
+      pages++;
+      next = res.body["@odata.nextLink"];
+      if (next && pages === 1) expect((await graph(next)).status).toBe(400);
+    }
+    expect(count).toBe(125);
+  });
+
+  it("needs the header for $count and $search, and both for endsWith, ne, not and $filter with $orderby", async () => {
+    const refused = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await graph(path, { headers });
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.code, path).toBe("Request_UnsupportedQuery");
+    };
+    await refused("/users?$count=true&$select=id");
+    await refused('/users?$search="displayName:Ada"&$select=id');
+    await refused("/groups?$count=true&$select=id");
+    for (const filter of [
+      "endswith(mail,'@contoso.onmicrosoft.com')",
+      "accountEnabled ne false",
+      "not(startswith(displayName,'A'))",
+    ]) {
+      await refused(`/users?$select=id&$filter=${encodeURIComponent(filter)}`);
+      await refused(`/users?$select=id&$filter=${encodeURIComponent(filter)}`, eventual);
+      await refused(`/users?$select=id&$count=true&$filter=${encodeURIComponent(filter)}`);
+    }
+    await refused(
+      `/users?$select=id&$orderby=displayName&$filter=${encodeURIComponent("accountEnabled eq true")}`,
+      eventual,
+    );
+    await refused(
+      `/groups?$select=id&$orderby=displayName&$filter=${encodeURIComponent("startswith(displayName,'S')")}`,
+    );
+
+    const all = await graph("/users?$count=true&$select=id&$top=1", { headers: eventual });
+    expect(all.status).toBe(200);
+    expect(all.body["@odata.count"]).toBeGreaterThan(1);
+    const ends = await graph(
+      `/users?$count=true&$select=userPrincipalName&$filter=${encodeURIComponent("endswith(userPrincipalName,'.admin@contoso.onmicrosoft.com')")}`,
+      { headers: eventual },
+    );
+    expect(ends.status).toBe(200);
+    expect(ends.body.value).toEqual([{ userPrincipalName: "teams.admin@contoso.onmicrosoft.com" }]);
+    expect(ends.body["@odata.count"]).toBe(1);
+    const enabled = await graph(
+      `/users?$count=true&$select=id&$filter=${encodeURIComponent("accountEnabled ne false")}`,
+      { headers: eventual },
+    );
+    expect(enabled.status).toBe(200);
+    expect(enabled.body["@odata.count"]).toBe(all.body["@odata.count"]);
+  });
+});
+
 describe("users delta", () => {
   it("returns everyone first, then only what changed, with @removed", async () => {
     let next: string | undefined = "/users/delta?$select=id,displayName,accountEnabled";
@@ -314,10 +405,15 @@ describe("nested groups", () => {
     emu.control.nestGroup(tenantId, outer.id, inner.id);
     expect(() => emu.control.nestGroup(tenantId, inner.id, outer.id)).toThrow(/cycle/);
 
-    const ids = async (path: string) =>
-      ((await graph(path)).body.value as { id: string }[]).map((u) => u.id).sort();
+    const ids = async (path: string, headers: Record<string, string> = {}) =>
+      ((await graph(path, { headers })).body.value as { id: string }[]).map((u) => u.id).sort();
     expect(
-      await ids(`/groups/${outer.id}/transitiveMembers/microsoft.graph.user?$select=id`),
+      await ids(
+        `/groups/${outer.id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true`,
+        {
+          consistencylevel: "eventual",
+        },
+      ),
     ).toEqual([a, b, c].sort());
     expect(await ids(`/groups/${outer.id}/members?$select=id`)).toEqual([a, b].sort());
 

@@ -56,6 +56,20 @@ export interface GraphUser {
   assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[] | null;
 }
 
+/**
+ * Headers of an advanced directory query (https://learn.microsoft.com/graph/aad-advanced-queries);
+ * Graph refuses such a query (400 Request_UnsupportedQuery) without them and `$count=true`.
+ */
+export const advancedQueryHeaders = { consistencylevel: "eventual" } as const;
+
+/**
+ * The page of a group's transitive *user* members: the OData cast is an advanced query, so the
+ * path carries `$count=true` and the caller must send `advancedQueryHeaders` with every page.
+ */
+export function transitiveUserMembersPath(groupId: string, select: string, top: number): string {
+  return `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${select}&$count=true&$top=${top}`;
+}
+
 /** The `$select` that gives `toDirectoryUser` everything it reads. */
 export const directoryUserSelect =
   "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
@@ -171,9 +185,10 @@ export function createMicrosoft(
 
     async *listUsers(tenantId, { groupIds, pageSize = PAGE_SIZE } = {}) {
       const graph = graphFor(tenantId);
-      const query = `$select=${USER_FIELDS}&$top=${pageSize}`;
       if (!groupIds || groupIds.length === 0) {
-        for await (const page of graph.pages<GraphUser>(`/users?${query}`)) {
+        for await (const page of graph.pages<GraphUser>(
+          `/users?$select=${USER_FIELDS}&$top=${pageSize}`,
+        )) {
           yield page.value.map(toDirectoryUser);
         }
         return;
@@ -181,8 +196,8 @@ export function createMicrosoft(
       // A user in several chosen groups is yielded once: only ids are remembered.
       const seen = new Set<string>();
       for (const groupId of groupIds) {
-        const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?${query}`;
-        for await (const page of graph.pages<GraphUser>(path)) {
+        const path = transitiveUserMembersPath(groupId, USER_FIELDS, pageSize);
+        for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders })) {
           const users: DirectoryUser[] = [];
           for (const member of page.value) {
             if (member["@odata.type"] && member["@odata.type"] !== "#microsoft.graph.user")

@@ -5,11 +5,13 @@ import type { Db } from "../../../db/client.ts";
 import { enterpriseSyncGroups, enterprises, userSyncRuns } from "../../../db/schema/index.ts";
 import type { GraphClient } from "../../../integrations/microsoft/graph.ts";
 import {
+  advancedQueryHeaders,
   type DirectoryUser,
   directoryUserSelect,
   type GraphUser,
   requireMicrosoft,
   toDirectoryUser,
+  transitiveUserMembersPath,
 } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { affectedRows } from "../../../lib/sql.ts";
@@ -378,7 +380,7 @@ class Engine {
         // re-cut into full pages: a group of 1,000 is two Graph pages (999 + 1) but one statement.
         const members = async function* (engine: Engine) {
           for (const groupId of groupIds)
-            yield* engine.groupMembers(graph, groupId, pageSize, select);
+            yield* engine.groupMembers(graph, groupId, pageSize, directoryUserSelect);
         };
         for await (const users of rechunked(prefetched(members(this)), pageSize))
           await write(users);
@@ -433,11 +435,12 @@ class Engine {
     graph: GraphClient,
     groupId: string,
     pageSize: number,
-    select: string,
+    fields: string,
   ): AsyncGenerator<GraphUser[], void, undefined> {
-    const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?${select}&$top=${pageSize}`;
+    const path = transitiveUserMembersPath(groupId, fields, pageSize);
     try {
-      for await (const page of graph.pages<GraphUser>(path)) yield page.value.filter(isUser);
+      for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders }))
+        yield page.value.filter(isUser);
     } catch (error) {
       if (error instanceof AppError && error.code === "not_found") {
         this.services.log.warn(
@@ -458,9 +461,7 @@ class Engine {
     const { db, runId, enterpriseId } = this;
     try {
       for (const groupId of groupIds) {
-        for await (const members of prefetched(
-          this.groupMembers(graph, groupId, pageSize, "$select=id"),
-        )) {
+        for await (const members of prefetched(this.groupMembers(graph, groupId, pageSize, "id"))) {
           if (members.length === 0) continue;
           const staged = await db.execute(sql`
             INSERT INTO user_sync_members (run_id, ms_object_id)
