@@ -153,14 +153,21 @@ function presentUser(user: User): Presented {
     createdDateTime: user.createdDateTime,
     usageLocation: "US",
     userType: "Member",
-    assignedLicenses: user.licenses.map((l) => ({ disabledPlans: [], skuId: skus[l].skuId })),
+    assignedLicenses: user.licenses.map((l) => ({
+      disabledPlans: skus[l].servicePlans
+        .map((p) => p.servicePlanId)
+        .filter((id) => user.disabledPlans.includes(id)),
+      skuId: skus[l].skuId,
+    })),
     assignedPlans: user.licenses.flatMap((l) =>
-      skus[l].servicePlans.map((p) => ({
-        assignedDateTime: user.licensedAt,
-        capabilityStatus: "Enabled",
-        service: p.service,
-        servicePlanId: p.servicePlanId,
-      })),
+      skus[l].servicePlans
+        .filter((p) => !user.disabledPlans.includes(p.servicePlanId))
+        .map((p) => ({
+          assignedDateTime: user.licensedAt,
+          capabilityStatus: user.licenseStatus[l] ?? "Enabled",
+          service: p.service,
+          servicePlanId: p.servicePlanId,
+        })),
     ),
   };
 }
@@ -468,6 +475,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       accountEnabled: true,
       roles: [],
       licenses: [],
+      licenseStatus: {},
+      disabledPlans: [],
       createdDateTime: "",
       licensedAt: "",
     }),
@@ -853,10 +862,12 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     const { tenant } = await authorize(request, permissions.skus);
     const value = tenant.isPersonal
       ? []
-      : Object.entries(skus).map(([name, sku]) => {
+      : Object.entries(skus).flatMap(([name, sku]) => {
           let consumed = 0;
           for (const u of tenant.users.values())
             if (u.licenses.includes(name as keyof typeof skus)) consumed++;
+          // A tenant subscribes to the commercial SKUs, and to another only once it assigns it.
+          if (consumed === 0 && name !== "teams" && name !== "teamsPhone") return [];
           return {
             accountId: tenant.id,
             accountName: tenant.displayName,

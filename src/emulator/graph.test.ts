@@ -218,6 +218,39 @@ describe("directory reads", () => {
     expect((await graph(`/groups?$select=displayName&$filter=${both}`)).body.value).toHaveLength(1);
   });
 
+  it("models the government and DoD SKUs, capability statuses and disabled plans", async () => {
+    const { id } = emu.control.addUser(tenantId, {
+      userPrincipalName: "gov.user@contoso.onmicrosoft.com",
+      displayName: "Gov User",
+      password: "x",
+      licenses: ["office365G3Gcc", "teamsPhoneGov", "office365E3GccHigh", "office365E3Dod"],
+      licenseStatus: { teamsPhoneGov: "Warning", office365E3Dod: "Suspended" },
+      disabledPlans: ["9953b155-8aef-4c56-92f3-72b0487fce41"],
+    });
+    const user = (await graph(`/users/${id}?$select=assignedLicenses,assignedPlans`)).body;
+    const status = (planId: string) =>
+      user.assignedPlans.find((p: { servicePlanId: string }) => p.servicePlanId === planId)
+        ?.capabilityStatus;
+    expect(status("304767db-7d23-49e8-a945-4a7eb65f9f28")).toBe("Enabled"); // TEAMS_GOV
+    expect(status("db23fce2-a974-42ef-9002-d78dd42a0f22")).toBe("Warning"); // MCOEV_GOV
+    expect(status("fd500458-c24c-478e-856c-a6067a8376cd")).toBe("Suspended"); // TEAMS_AR_DOD
+    expect(status("9953b155-8aef-4c56-92f3-72b0487fce41")).toBeUndefined(); // disabled
+    expect(user.assignedLicenses).toContainEqual({
+      disabledPlans: ["9953b155-8aef-4c56-92f3-72b0487fce41"],
+      skuId: skus.office365E3GccHigh.skuId,
+    });
+    const subscribed = (await graph("/subscribedSkus")).body.value as { skuPartNumber: string }[];
+    expect(subscribed.map((s) => s.skuPartNumber)).toEqual(
+      expect.arrayContaining([
+        "ENTERPRISEPACK_GOV",
+        "MCOEV_GOV",
+        "ENTERPRISEPACK_USGOV_GCCHIGH",
+        "ENTERPRISEPACK_USGOV_DOD",
+      ]),
+    );
+    emu.control.removeUser(tenantId, id);
+  });
+
   it("reports subscribed SKUs with consumed units", async () => {
     const res = await graph("/subscribedSkus");
     const phone = res.body.value.find(

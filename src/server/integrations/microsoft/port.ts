@@ -11,13 +11,29 @@ import {
   type SignInUrlRequest,
 } from "./msal.ts";
 
-/** Service plan ids found in a user's `assignedPlans`. */
+/**
+ * Service plan ids found in a user's `assignedPlans`, per cloud: the commercial plan and the
+ * government (GCC), GCC High and DoD ones. Teams ids from Microsoft's "eligible Teams licenses"
+ * list; Teams Phone ids from the licensing service plan reference (it lists the GCC High and DoD
+ * Teams Phone products but no plan id of their own here, so none is guessed).
+ */
 export const servicePlans = {
-  /** Microsoft Teams (TEAMS1). */
-  teams: "57ff2da0-773e-42df-b2af-ffb7a2317929",
-  /** Teams Phone Standard (MCOEV). */
-  teamsPhone: "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
-} as const;
+  teams: [
+    "57ff2da0-773e-42df-b2af-ffb7a2317929", // TEAMS1
+    "304767db-7d23-49e8-a945-4a7eb65f9f28", // TEAMS_GOV (GCC)
+    "495922d5-f138-498b-8967-4acdcdfb2a74", // TEAMS_GCCHIGH
+    "9953b155-8aef-4c56-92f3-72b0487fce41", // TEAMS_AR_GCCHIGH
+    "ec0dd2de-a877-4059-a9b8-5838b5629b2a", // TEAMS_DOD
+    "fd500458-c24c-478e-856c-a6067a8376cd", // TEAMS_AR_DOD
+  ],
+  teamsPhone: [
+    "4828c8ec-dc2e-4779-b502-87ac9ce28ab7", // MCOEV (Teams Phone Standard)
+    "db23fce2-a974-42ef-9002-d78dd42a0f22", // MCOEV_GOV (GCC)
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+/** `Warning` is a grace period: the plan is still usable (assignedPlan resource). */
+const usableStatuses = new Set(["enabled", "warning"]);
 
 export interface Organization {
   id: string;
@@ -31,9 +47,9 @@ export interface DirectoryUser {
   userPrincipalName: string;
   mail: string | null;
   accountEnabled: boolean;
-  /** An enabled Teams service plan. */
+  /** A usable Teams service plan (any cloud). */
   teamsLicensed: boolean;
-  /** An enabled Teams Phone (MCOEV) service plan. */
+  /** A usable Teams Phone (MCOEV, MCOEV_GOV) service plan. */
   teamsPhoneLicensed: boolean;
 }
 
@@ -76,9 +92,12 @@ export const directoryUserSelect =
 const USER_FIELDS = directoryUserSelect;
 const PAGE_SIZE = 999;
 
-function hasEnabledPlan(user: GraphUser, planId: string): boolean {
+/** A usable (`Enabled` or `Warning`) assigned plan among `planIds`. */
+function hasEnabledPlan(user: GraphUser, planIds: readonly string[]): boolean {
   return (user.assignedPlans ?? []).some(
-    (p) => p.servicePlanId?.toLowerCase() === planId && p.capabilityStatus === "Enabled",
+    (p) =>
+      planIds.includes(p.servicePlanId?.toLowerCase() ?? "") &&
+      usableStatuses.has(p.capabilityStatus?.toLowerCase() ?? ""),
   );
 }
 
