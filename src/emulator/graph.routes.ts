@@ -360,6 +360,77 @@ function advancedQuery(
   return { advanced: eventual && count, count };
 }
 
+/** A deterministic 32-bit mix of its arguments (page sizes and replays of a delta round). */
+function mix(...values: number[]): number {
+  let h = 0x811c9dc5;
+  for (const v of values) {
+    h ^= v >>> 0;
+    h = Math.imul(h, 0x01000193) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/**
+ * A delta round's seed: fixed by the directory's change counter where the round starts, so the
+ * same data gives the same pages in every test run (and a retried page is the same page).
+ */
+function roundSeed(seq: number): number {
+  return mix(0x5eed, seq);
+}
+
+/** Delta queries ignore `$top`; `Prefer: odata.maxpagesize` bounds a page (default 100, max 999). */
+function deltaMaxPageSize(request: FastifyRequest): number {
+  const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
+  const n = Number(prefer ?? 100);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 999) : 100;
+}
+
+/** `Prefer: return=minimal`: updated objects carry only the properties that changed. */
+function prefersMinimal(request: FastifyRequest): boolean {
+  return /(^|[\s,;])return=minimal\b/i.test(String(request.headers.prefer ?? ""));
+}
+
+/** Properties never set (null) are left out of delta objects, as Graph does. */
+function withoutUnset(obj: Presented): Presented {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null && v !== undefined));
+}
+
+interface DeltaPaging {
+  /** Last id of the previous page (the cursor). */
+  a: string | null;
+  /** Page number in the round. */
+  n: number;
+  /** The round's seed. */
+  z: number;
+}
+
+/**
+ * One page of a delta round as Graph serves it: sizes vary between half the maximum and the
+ * maximum, and the previous page's last object comes again first on the second page and now
+ * and then later (Graph replays objects; clients must tolerate it). Deterministic for a given cursor, so a retry gets the
+ * same page.
+ */
+function deltaPageOf<T>(
+  ids: string[],
+  cursor: DeltaPaging,
+  max: number,
+  load: (id: string) => T | null,
+): { items: T[]; last: string | null; more: boolean } {
+  const low = Math.ceil(max / 2);
+  const size = max <= 2 ? max : low + (mix(cursor.z, cursor.n, 1) % (max - low + 1));
+  // The second page always repeats (a round of two pages or more shows it), later ones by chance.
+  const replay =
+    size > 1 &&
+    cursor.n > 0 &&
+    cursor.a !== null &&
+    (cursor.n === 1 || mix(cursor.z, cursor.n, 2) % 3 === 0);
+  const page = pageOf(ids, cursor.a, replay ? size - 1 : size, load);
+  const again = replay && cursor.a !== null ? load(cursor.a) : null;
+  if (again !== null) page.items.unshift(again);
+  return page;
+}
+
 /** The first index whose id sorts after `after` in a sorted id list. */
 function indexAfter(ids: string[], after: string | null): number {
   if (!after) return 0;
@@ -399,7 +470,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof GraphError)
-      return reply.code(error.status).send(graphError(error.code, error.message));
+      return reply
+        .code(error.status)
+        .headers(error.headers)
+        .send(graphError(error.code, error.message));
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500)
       return reply.code(status).send(graphError("BadRequest", (error as Error).message));
@@ -629,18 +703,27 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     };
   });
 
-  interface DeltaCursor {
+  interface DeltaCursor extends DeltaPaging {
     m: "full" | "chg";
-    a: string | null;
     s: number;
     u: number;
     sel: string | null;
   }
 
+  /** 410 Gone for a delta token older than the tenant's floor, with where to start again. */
+  function deltaGone(resource: "users" | "groups", sel: string | null): GraphError {
+    const restart = `${ctx.graphUrl}/v1.0/${resource}/delta${sel ? `?$select=${encodeURIComponent(sel)}` : ""}`;
+    return new GraphError(
+      410,
+      "syncStateNotFound",
+      "The delta token has expired; restart the sync without a token.",
+      { location: restart },
+    );
+  }
+
   function usersDelta(request: FastifyRequest, tenant: Tenant) {
     const query = q(request);
-    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
-    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    const max = deltaMaxPageSize(request);
     // `$deltatoken=latest`: no users, only a deltaLink for the changes from now on.
     if (query.$deltatoken?.toLowerCase() === "latest") {
       if (query.$select) parseSelect(query.$select, "user", sample);
@@ -654,35 +737,40 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
     else if (query.$deltatoken) {
       const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
-    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+      if (t.s < tenant.deltaTokenFloor) throw deltaGone("users", t.sel);
+      const z = roundSeed(t.s);
+      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
+    } else {
+      const z = roundSeed(tenant.seq);
+      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    }
     if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
-      throw new GraphError(
-        410,
-        "syncStateNotFound",
-        "The delta token has expired; restart the sync without a token.",
-      );
+      throw deltaGone("users", cursor.sel);
     const select = parseSelect(cursor.sel ?? undefined, "user", sample) ?? defaultUserSelect;
 
-    let ids: string[];
-    if (cursor.m === "full") ids = state.sortedUserIds(tenant);
-    else {
-      const changed = new Set<string>();
+    // Per changed user: the properties changed since the token, or "all" (created, deleted).
+    const changed = new Map<string, Set<string> | "all">();
+    if (cursor.m === "chg")
       for (let i = firstChangeAfter(tenant, cursor.s); i < tenant.changes.length; i++) {
         const change = tenant.changes[i];
         if (!change || change.seq > cursor.u) break;
-        changed.add(change.userId);
+        const known = changed.get(change.userId);
+        if (!change.fields || known === "all") changed.set(change.userId, "all");
+        else changed.set(change.userId, new Set([...(known ?? []), ...change.fields]));
       }
-      ids = [...changed].sort();
-    }
-    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+    const ids = cursor.m === "full" ? state.sortedUserIds(tenant) : [...changed.keys()].sort();
+    const minimal = cursor.m === "chg" && prefersMinimal(request);
+    const page = deltaPageOf(ids, cursor, max, (id): Presented | null => {
       const user = tenant.users.get(id);
-      if (user) return pick(presentUser(user), select);
-      return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+      if (!user) return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+      const full = withoutUnset(pick(presentUser(user), select));
+      const fields = changed.get(id);
+      if (!minimal || fields === undefined || fields === "all") return full;
+      return Object.fromEntries(Object.entries(full).filter(([k]) => k === "id" || fields.has(k)));
     });
     const link = page.more
       ? {
-          "@odata.nextLink": `${ctx.graphUrl}/v1.0/users/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/users/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last, n: cursor.n + 1 })}`,
         }
       : {
           "@odata.deltaLink": `${ctx.graphUrl}/v1.0/users/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,
@@ -743,9 +831,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     };
   });
 
-  interface GroupDeltaCursor {
+  interface GroupDeltaCursor extends DeltaPaging {
     m: "full" | "chg";
-    a: string | null;
     s: number;
     u: number;
     sel: string | null;
@@ -765,14 +852,19 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: tenant.seq, sel: query.$select ?? null })}`,
         value: [],
       };
-    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
-    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    const max = deltaMaxPageSize(request);
     let cursor: GroupDeltaCursor;
     if (query.$skiptoken) cursor = decodeToken<GroupDeltaCursor>(query.$skiptoken);
     else if (query.$deltatoken) {
       const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
-    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+      const z = roundSeed(t.s);
+      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
+    } else {
+      const z = roundSeed(tenant.seq);
+      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    }
+    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
+      throw deltaGone("groups", cursor.sel);
     const requested = (cursor.sel ?? "")
       .split(",")
       .map((f) => f.trim())
@@ -796,10 +888,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         changed.set(change.groupId, members);
       }
     const ids = cursor.m === "full" ? [...tenant.groups.keys()].sort() : [...changed.keys()].sort();
-    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+    const page = deltaPageOf(ids, cursor, max, (id): Presented | null => {
       const group = tenant.groups.get(id);
       if (!group) return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
-      const out = pick(presentGroup(group), select);
+      const out = withoutUnset(pick(presentGroup(group), select));
       if (!withMembers) return out;
       const members =
         cursor.m === "full"
@@ -816,7 +908,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     });
     const link = page.more
       ? {
-          "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last, n: cursor.n + 1 })}`,
         }
       : {
           "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,

@@ -352,14 +352,14 @@ describe("users delta", () => {
   it("returns everyone first, then only what changed, with @removed", async () => {
     let next: string | undefined = "/users/delta?$select=id,displayName,accountEnabled";
     let delta: string | undefined;
-    let total = 0;
+    const seen = new Set<string>();
     while (next) {
       const res = await graph(next);
-      total += res.body.value.length;
+      for (const u of res.body.value) seen.add(u.id);
       next = res.body["@odata.nextLink"];
       delta = res.body["@odata.deltaLink"];
     }
-    expect(total).toBe(257);
+    expect(seen.size).toBe(257);
     expect(delta).toBeTruthy();
 
     const nothing = await graph(delta!);
@@ -408,8 +408,74 @@ describe("users delta", () => {
     const expired = await graph(changes.body["@odata.deltaLink"]);
     expect(expired.status).toBe(410);
     expect(expired.body.error.code).toBe("syncStateNotFound");
+    // Gone, with where to restart: a full round with the same $select.
+    const restart = expired.headers.get("location") ?? "";
+    expect(restart).toMatch(/\/v1\.0\/users\/delta\?/);
+    expect(restart).not.toContain("$deltatoken");
+    const restarted = await graph(restart);
+    expect(restarted.status).toBe(200);
+    expect(Object.keys(restarted.body.value[0]).sort()).toEqual(["displayName", "id"]);
     const fresh = await graph("/users/delta?$deltatoken=latest");
     expect((await graph(fresh.body["@odata.deltaLink"])).status).toBe(200);
+  });
+
+  it("ignores $top, varies page sizes under odata.maxpagesize and replays objects across pages", async () => {
+    const pages: string[][] = [];
+    let next: string | undefined = "/users/delta?$select=id&$top=5";
+    while (next) {
+      const res = await graph(next, { headers: { prefer: "odata.maxpagesize=20" } });
+      expect(res.status).toBe(200);
+      pages.push(res.body.value.map((u: { id: string }) => u.id));
+      next = res.body["@odata.nextLink"];
+    }
+    const sizes = pages.map((p) => p.length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
+    expect(Math.max(...sizes)).toBeGreaterThan(5);
+    expect(new Set(sizes.slice(0, -1)).size).toBeGreaterThan(1);
+    const all = pages.flat();
+    expect(new Set(all).size).toBe(emu.control.tenantState(tenantId).userCount);
+    expect(all.length).toBeGreaterThan(new Set(all).size);
+    // The same request gives the same page (a retried page must not shift the round).
+    const first = await graph("/users/delta?$select=id", {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    const again = await graph(first.body["@odata.nextLink"], {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    const twice = await graph(first.body["@odata.nextLink"], {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    expect(twice.body).toEqual(again.body);
+  });
+
+  it("with Prefer: return=minimal gives updated users' changed properties only; never-set ones are left out", async () => {
+    const select = "$select=id,displayName,surname,accountEnabled,assignedPlans";
+    const link = (await graph(`/users/delta?$deltatoken=latest&${select}`)).body[
+      "@odata.deltaLink"
+    ] as string;
+    const [someone] = (await graph("/users?$select=id&$top=1")).body.value;
+    emu.control.updateUser(tenantId, someone.id, { displayName: "Minimal Renamed" });
+    const { id: added } = emu.control.addUser(tenantId, {
+      userPrincipalName: "mononym@contoso.onmicrosoft.com",
+      displayName: "Mononym",
+      password: "x",
+    });
+    const minimal = await graph(link, { headers: { prefer: "return=minimal" } });
+    const byId = new Map(minimal.body.value.map((u: { id: string }) => [u.id, u]));
+    expect(byId.get(someone.id)).toEqual({ id: someone.id, displayName: "Minimal Renamed" });
+    // A new user comes whole, without the properties never set (surname).
+    expect(byId.get(added)).toEqual({
+      id: added,
+      displayName: "Mononym",
+      accountEnabled: true,
+      assignedPlans: [],
+    });
+    const full = await graph(link);
+    const renamed = full.body.value.find((u: { id: string }) => u.id === someone.id);
+    expect(Object.keys(renamed).sort()).toEqual(
+      expect.arrayContaining(["accountEnabled", "assignedPlans", "displayName", "id"]),
+    );
+    emu.control.removeUser(tenantId, added);
   });
 });
 

@@ -205,6 +205,8 @@ export interface Domain {
 export interface Change {
   seq: number;
   userId: string;
+  /** The Graph properties an update changed (absent: created or deleted, the whole object). */
+  fields?: string[];
 }
 
 /** A change to a group or its membership (for `/groups/delta`); `memberId` when membership changed. */
@@ -456,13 +458,23 @@ export class DirectoryState {
     }
     if (patch.licenseStatus !== undefined) user.licenseStatus = { ...patch.licenseStatus };
     if (patch.disabledPlans !== undefined) user.disabledPlans = [...patch.disabledPlans];
+    const fields = [
+      ...(patch.userPrincipalName !== undefined ? ["userPrincipalName"] : []),
+      ...(patch.displayName !== undefined ? ["displayName"] : []),
+      ...(patch.accountEnabled !== undefined ? ["accountEnabled"] : []),
+      ...(patch.licenses !== undefined ||
+      patch.licenseStatus !== undefined ||
+      patch.disabledPlans !== undefined
+        ? ["assignedLicenses", "assignedPlans"]
+        : []),
+    ];
     if (patch.groups !== undefined) {
       const wanted = new Set(patch.groups.map((name) => this.ensureGroup(tenant, name)));
       for (const g of tenant.groups.values())
         if (!wanted.has(g) && g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
       for (const g of wanted) this.addMember(tenant, g, userId);
     }
-    this.recordChange(tenant, userId);
+    this.recordChange(tenant, userId, fields);
   }
 
   removeUser(tenantId: string, userId: string): void {
@@ -695,9 +707,9 @@ export class DirectoryState {
     tenant.groupChanges.push({ seq: tenant.seq, ...change });
   }
 
-  private recordChange(tenant: Tenant, userId: string): void {
+  private recordChange(tenant: Tenant, userId: string, fields?: string[]): void {
     tenant.seq += 1;
-    tenant.changes.push({ seq: tenant.seq, userId });
+    tenant.changes.push({ seq: tenant.seq, userId, ...(fields ? { fields } : {}) });
   }
 }
 
