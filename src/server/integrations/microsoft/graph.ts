@@ -252,9 +252,15 @@ export function createGraphClient(options: {
       path: string,
       options: { maxPageSize?: number; headers?: Record<string, string> } = {},
     ): AsyncGenerator<GraphPage<T>, void, undefined> {
+      // Preferences share one Prefer header (RFC 7240): the caller's and the page size.
+      const { prefer, ...rest } = options.headers ?? {};
+      const preferences = [
+        ...(prefer ? [prefer] : []),
+        ...(options.maxPageSize ? [`odata.maxpagesize=${options.maxPageSize}`] : []),
+      ];
       const headers: Record<string, string> = {
-        ...options.headers,
-        ...(options.maxPageSize ? { prefer: `odata.maxpagesize=${options.maxPageSize}` } : {}),
+        ...rest,
+        ...(preferences.length > 0 ? { prefer: preferences.join(", ") } : {}),
       };
       let next: string | undefined = resolve(path);
       while (next) {

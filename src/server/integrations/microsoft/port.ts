@@ -114,6 +114,30 @@ export function toDirectoryUser(user: GraphUser): DirectoryUser {
 }
 
 /**
+ * Which `DirectoryUser` properties a Graph object carries. A full read defaults what is absent
+ * (never set); an updated object of a delta round carries only what changed (at least), so the
+ * others must be left as they are.
+ */
+export interface PresentFields {
+  displayName: boolean;
+  userPrincipalName: boolean;
+  mail: boolean;
+  accountEnabled: boolean;
+  /** `assignedPlans`, which both licence flags come from. */
+  licences: boolean;
+}
+
+export function presentFields(user: GraphUser): PresentFields {
+  return {
+    displayName: "displayName" in user,
+    userPrincipalName: "userPrincipalName" in user,
+    mail: "mail" in user,
+    accountEnabled: "accountEnabled" in user,
+    licences: "assignedPlans" in user,
+  };
+}
+
+/**
  * What the product asks of Microsoft. Sign-in and consent go through msal; directory reads use
  * an app-only token of the tenant. Every failure is an AppError (microsoft_* codes).
  */

@@ -190,6 +190,62 @@ describe("delta sync, all users", () => {
     expect(phone.items.every((u) => u.teamsPhoneLicensed)).toBe(true);
   });
 
+  it("counts a user Graph replays across delta pages once", async () => {
+    const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 40) });
+    succeeded(await sync(tenant.enterpriseId));
+    for (let i = 0; i < 30; i++)
+      emulator.control.updateUser(tenant.tenantId, tenant.userIds.get(`u${i}@${tenant.domain}`)!, {
+        displayName: `Renamed ${i}`,
+      });
+    // The round the sync is about to read (pages are deterministic) repeats some users.
+    const link = (await stateOf(tenant.enterpriseId)).deltaLink!;
+    const ids: string[] = [];
+    for await (const page of t.services.microsoft!.graphFor(tenant.tenantId).pages<{
+      id: string;
+    }>(link, { maxPageSize: 7 }))
+      ids.push(...page.value.map((u) => u.id));
+    expect(new Set(ids).size).toBe(30);
+    expect(ids.length).toBeGreaterThan(30);
+
+    const outcome = succeeded(await sync(tenant.enterpriseId));
+    expect(outcome.counters).toEqual({ seen: 30, created: 0, updated: 30, removed: 0 });
+  });
+
+  it("merges minimal delta objects: only the properties present change", async () => {
+    const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 9) });
+    succeeded(await sync(tenant.enterpriseId));
+    const id = (n: number) => tenant.userIds.get(`u${n}@${tenant.domain}`)!;
+    emulator.control.updateUser(tenant.tenantId, id(2), { displayName: "Renamed Two" });
+    emulator.control.updateUser(tenant.tenantId, id(5), { accountEnabled: false });
+    emulator.control.updateUser(tenant.tenantId, id(7), { licenses: ["teams", "teamsPhone"] });
+
+    const outcome = succeeded(await sync(tenant.enterpriseId));
+    expect(outcome.mode).toBe("delta");
+    expect(outcome.counters).toEqual({ seen: 3, created: 0, updated: 3, removed: 0 });
+    const rows = await userRows(t, tenant.enterpriseId);
+    expect(rows.get(`u2@${tenant.domain}`)).toMatchObject({
+      displayName: "Renamed Two",
+      mail: `u2@${tenant.domain}`,
+      accountEnabled: true,
+      teamsLicensed: true,
+      teamsPhoneLicensed: true,
+    });
+    expect(rows.get(`u5@${tenant.domain}`)).toMatchObject({
+      displayName: "User 0005",
+      mail: `u5@${tenant.domain}`,
+      accountEnabled: false,
+      teamsLicensed: true,
+      teamsPhoneLicensed: false,
+    });
+    expect(rows.get(`u7@${tenant.domain}`)).toMatchObject({
+      displayName: "User 0007",
+      userPrincipalName: `u7@${tenant.domain}`,
+      accountEnabled: true,
+      teamsLicensed: true,
+      teamsPhoneLicensed: true,
+    });
+  });
+
   it("runs a full sync when Graph rejects the delta link as expired", async () => {
     const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 6) });
     succeeded(await sync(tenant.enterpriseId));
