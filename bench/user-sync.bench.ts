@@ -14,10 +14,12 @@ import {
   requiredAppPermissions,
 } from "../src/server/integrations/microsoft/config.ts";
 import {
+  advancedQueryHeaders,
   createMicrosoft,
   directoryUserSelect,
   type GraphUser,
   type Microsoft,
+  transitiveUserMembersPath,
 } from "../src/server/integrations/microsoft/port.ts";
 import { createServices } from "../src/server/main.ts";
 import { syncUsers } from "../src/server/modules/users/commands/sync-users.ts";
@@ -182,7 +184,8 @@ async function measureOne(
       const started = performance.now();
       for (const g of groups) {
         for await (const page of graph.pages<GraphUser>(
-          `/groups/${g.id}/transitiveMembers/microsoft.graph.user?$select=${directoryUserSelect}&$top=999`,
+          transitiveUserMembersPath(g.id, directoryUserSelect, 999),
+          { headers: advancedQueryHeaders },
         ))
           count += page.value.length;
       }

@@ -84,6 +84,8 @@ export class GraphError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Response headers to send with it (e.g. `Location` on a delta query's 410 Gone). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }

@@ -11,7 +11,9 @@ import {
   type RoleName,
   roleTemplateIds,
   type ServicePrincipal,
+  skus,
   type Tenant,
+  type User,
 } from "./state.ts";
 import type { GraphTokenClaims } from "./tokens.ts";
 
@@ -78,7 +80,7 @@ export const adminPermissions = {
     app: ["RoleManagement.ReadWrite.Directory"],
     delegated: ["RoleManagement.ReadWrite.Directory"],
   },
-  /** POST /beta/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
+  /** POST /{v1.0,beta}/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
   teamsTelephoneNumbers: {
     app: ["TeamsTelephoneNumber.ReadWrite.All"],
     delegated: ["TeamsTelephoneNumber.ReadWrite.All"],
@@ -131,10 +133,27 @@ function seededAssignmentId(roleDefinitionId: string, principalId: string): stri
   return `${bytes.toString("base64url")}-1`;
 }
 
+/** Teams Phone service plans (MCOEV, MCOEV_GOV), usable while `Enabled` or in grace (`Warning`). */
+const teamsPhonePlans = [
+  "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+  "db23fce2-a974-42ef-9002-d78dd42a0f22",
+];
+function hasTeamsPhone(user: User): boolean {
+  return user.licenses.some(
+    (l) =>
+      ["Enabled", "Warning"].includes(user.licenseStatus[l] ?? "Enabled") &&
+      skus[l].servicePlans.some(
+        (p) =>
+          teamsPhonePlans.includes(p.servicePlanId) &&
+          !user.disabledPlans.includes(p.servicePlanId),
+      ),
+  );
+}
+
 /**
  * Administrative Graph routes: domains (add, DNS records, verify against published TXT records),
  * service principals, directory role assignments, groups delta, and Teams telephone number
- * assignment (beta, asynchronous).
+ * assignment (v1.0 and beta, asynchronous).
  */
 export function graphAdminRoutes(
   app: FastifyInstance,
@@ -486,158 +505,161 @@ export function graphAdminRoutes(
     });
   });
 
-  // ---- Teams telephone numbers (beta, asynchronous) -----------------------------------------
+  // ---- Teams telephone numbers (v1.0 and beta, asynchronous) -------------------------------
 
-  const numbersBase = "/beta/admin/teams/telephoneNumberManagement";
   const numberTypes = ["directRouting", "callingPlan", "operatorConnect"];
-  const operationUrl = (id: string) => `${ctx.graphUrl}${numbersBase}/operations('${id}')`;
+  // Documented under /v1.0 and /beta alike; each version links to its own operations.
+  for (const version of ["v1.0", "beta"]) {
+    const numbersBase = `/${version}/admin/teams/telephoneNumberManagement`;
+    const operationUrl = (id: string) => `${ctx.graphUrl}${numbersBase}/operations('${id}')`;
 
-  app.post(`${numbersBase}/numberAssignments/assignNumber`, async (request, reply) => {
-    const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
-      "teamsAdministrator",
-    ]);
-    const body = (request.body ?? {}) as Record<string, unknown>;
-    const { telephoneNumber, assignmentTargetId, numberType } = body;
-    const assignmentCategory =
-      typeof body.assignmentCategory === "string" ? body.assignmentCategory : "primary";
-    if (
-      typeof telephoneNumber !== "string" ||
-      typeof assignmentTargetId !== "string" ||
-      typeof numberType !== "string"
-    )
-      throw new GraphError(
-        400,
-        "BadRequest",
-        "telephoneNumber, assignmentTargetId and numberType are mandatory parameters.",
-      );
-    const digits = telephoneNumber.replace(/^\+/, "");
-    if (!/^\d{4,15}$/.test(digits))
-      throw new GraphError(
-        400,
-        "BadRequest",
-        `The telephone number '${telephoneNumber}' is not a valid E.164 number.`,
-      );
-    const type = numberTypes.find((t) => t.toLowerCase() === numberType.toLowerCase());
-    if (!type)
-      throw new GraphError(
-        400,
-        "BadRequest",
-        `Invalid numberType '${numberType}': expected directRouting, callingPlan or operatorConnect.`,
-      );
-    const number = `+${digits}`;
-    const target = assignmentTargetId.toLowerCase();
-    const user = tenant.users.get(target);
-    const holder = tenant.numberAssignments.get(number);
-    // Validation happens in the asynchronous order, as Microsoft's: the operation fails.
-    const failure = !user
-      ? `The user '${assignmentTargetId}' was not found.`
-      : type === "directRouting" && !user.licenses.includes("teamsPhone")
-        ? `The user '${user.userPrincipalName}' is not licensed for Teams Phone (MCOEV).`
-        : holder && holder.assignmentTargetId !== target
-          ? `The telephone number '${number}' is already assigned to another user.`
-          : null;
-    const op: NumberOperation = {
-      id: Buffer.from(`Assignment|${randomUUID()}`).toString("base64url"),
-      createdDateTime: new Date().toISOString(),
-      completesAt: Date.now() + numberOperationMs,
-      telephoneNumber: number,
-      assignmentTargetId: target,
-      numberType: type,
-      assignmentCategory,
-      status: failure ? "failed" : "succeeded",
-      statusDetail: failure,
-    };
-    tenant.numberOperations.set(op.id, op);
-    if (!failure) {
-      // A user holds one primary number: the new one replaces any other.
-      for (const [n, a] of tenant.numberAssignments)
-        if (a.assignmentTargetId === target && a.assignmentCategory === assignmentCategory)
-          tenant.numberAssignments.delete(n);
-      tenant.numberAssignments.set(number, {
+    app.post(`${numbersBase}/numberAssignments/assignNumber`, async (request, reply) => {
+      const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
+        "teamsAdministrator",
+      ]);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const { telephoneNumber, assignmentTargetId, numberType } = body;
+      const assignmentCategory =
+        typeof body.assignmentCategory === "string" ? body.assignmentCategory : "primary";
+      if (
+        typeof telephoneNumber !== "string" ||
+        typeof assignmentTargetId !== "string" ||
+        typeof numberType !== "string"
+      )
+        throw new GraphError(
+          400,
+          "BadRequest",
+          "telephoneNumber, assignmentTargetId and numberType are mandatory parameters.",
+        );
+      const digits = telephoneNumber.replace(/^\+/, "");
+      if (!/^\d{4,15}$/.test(digits))
+        throw new GraphError(
+          400,
+          "BadRequest",
+          `The telephone number '${telephoneNumber}' is not a valid E.164 number.`,
+        );
+      const type = numberTypes.find((t) => t.toLowerCase() === numberType.toLowerCase());
+      if (!type)
+        throw new GraphError(
+          400,
+          "BadRequest",
+          `Invalid numberType '${numberType}': expected directRouting, callingPlan or operatorConnect.`,
+        );
+      const number = `+${digits}`;
+      const target = assignmentTargetId.toLowerCase();
+      const user = tenant.users.get(target);
+      const holder = tenant.numberAssignments.get(number);
+      // Validation happens in the asynchronous order, as Microsoft's: the operation fails.
+      const failure = !user
+        ? `The user '${assignmentTargetId}' was not found.`
+        : type === "directRouting" && !hasTeamsPhone(user)
+          ? `The user '${user.userPrincipalName}' is not licensed for Teams Phone (MCOEV).`
+          : holder && holder.assignmentTargetId !== target
+            ? `The telephone number '${number}' is already assigned to another user.`
+            : null;
+      const op: NumberOperation = {
+        id: Buffer.from(`Assignment|${randomUUID()}`).toString("base64url"),
+        createdDateTime: new Date().toISOString(),
+        completesAt: Date.now() + numberOperationMs,
         telephoneNumber: number,
         assignmentTargetId: target,
         numberType: type,
         assignmentCategory,
-        operationId: op.id,
-      });
-    }
-    return reply.code(202).header("Location", operationUrl(op.id)).send();
-  });
+        status: failure ? "failed" : "succeeded",
+        statusDetail: failure,
+      };
+      tenant.numberOperations.set(op.id, op);
+      if (!failure) {
+        // A user holds one primary number: the new one replaces any other.
+        for (const [n, a] of tenant.numberAssignments)
+          if (a.assignmentTargetId === target && a.assignmentCategory === assignmentCategory)
+            tenant.numberAssignments.delete(n);
+        tenant.numberAssignments.set(number, {
+          telephoneNumber: number,
+          assignmentTargetId: target,
+          numberType: type,
+          assignmentCategory,
+          operationId: op.id,
+        });
+      }
+      return reply.code(202).header("Location", operationUrl(op.id)).send();
+    });
 
-  const operation = async (request: FastifyRequest, id: string) => {
-    const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
-    const op = tenant.numberOperations.get(id);
-    if (!op) throw notFound(id);
-    const status = numberOperationStatus(op);
-    return {
-      "@odata.context": `${ctx.graphUrl}/beta/$metadata#admin/teams/telephoneNumberManagement/operations/$entity`,
-      "@odata.type": "#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation",
-      id: op.id,
-      createdDateTime: op.createdDateTime,
-      status,
-      numbers: [
-        {
-          resourceLocation: operationUrl(op.id),
-          status,
-          statusDetail: status === "failed" ? op.statusDetail : null,
-        },
-      ],
+    const operation = async (request: FastifyRequest, id: string) => {
+      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+      const op = tenant.numberOperations.get(id);
+      if (!op) throw notFound(id);
+      const status = numberOperationStatus(op);
+      return {
+        "@odata.context": `${ctx.graphUrl}/${version}/$metadata#admin/teams/telephoneNumberManagement/operations/$entity`,
+        "@odata.type": "#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation",
+        id: op.id,
+        createdDateTime: op.createdDateTime,
+        status,
+        numbers: [
+          {
+            resourceLocation: operationUrl(op.id),
+            status,
+            statusDetail: status === "failed" ? op.statusDetail : null,
+          },
+        ],
+      };
     };
-  };
-  app.get<{ Params: { id: string } }>(`${numbersBase}/operations/:id`, (request) =>
-    operation(request, request.params.id),
-  );
-  // OData key syntax, the Location Microsoft returns: …/telephoneNumberManagement/operations('<id>').
-  app.get<{ Params: { key: string } }>(`${numbersBase}/:key`, async (request) => {
-    const id = request.params.key.match(/^operations\('([^']+)'\)$/)?.[1];
-    if (!id)
-      throw new GraphError(
-        400,
-        "BadRequest",
-        `Resource not found for the segment '${request.params.key}'.`,
-      );
-    return operation(request, id);
-  });
+    app.get<{ Params: { id: string } }>(`${numbersBase}/operations/:id`, (request) =>
+      operation(request, request.params.id),
+    );
+    // OData key syntax, the Location Microsoft returns: …/telephoneNumberManagement/operations('<id>').
+    app.get<{ Params: { key: string } }>(`${numbersBase}/:key`, async (request) => {
+      const id = request.params.key.match(/^operations\('([^']+)'\)$/)?.[1];
+      if (!id)
+        throw new GraphError(
+          400,
+          "BadRequest",
+          `Resource not found for the segment '${request.params.key}'.`,
+        );
+      return operation(request, id);
+    });
 
-  app.get(`${numbersBase}/numberAssignments`, async (request) => {
-    const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
-    const filter = helpers.parseFilter(q(request).$filter, [
-      "telephoneNumber",
-      "assignmentTargetId",
-      "numberType",
-      "assignmentStatus",
-      "activationState",
-    ]);
-    const value = [...tenant.numberAssignments.values()]
-      .map((a) => {
-        const op = tenant.numberOperations.get(a.operationId);
-        const active = !op || numberOperationStatus(op) === "succeeded";
-        return {
-          "@odata.type": "#microsoft.graph.teamsAdministration.numberAssignment",
-          id: Buffer.from(`${tenant.id}|${a.telephoneNumber}`).toString("base64url"),
-          telephoneNumber: a.telephoneNumber,
-          operatorId: null,
-          numberType: a.numberType,
-          activationState: active ? "activated" : "assignmentPending",
-          capabilities: ["userAssignment"],
-          locationId: null,
-          civicAddressId: null,
-          networkSiteId: null,
-          assignmentTargetId: a.assignmentTargetId,
-          assignmentCategory: a.assignmentCategory,
-          portInStatus: null,
-          assignmentStatus: "userAssigned",
-          isoCountryCode: null,
-          city: null,
-          numberSource: "online",
-          supportedCustomerActions: [],
-          reverseNumberLookupOptions: [],
-        };
-      })
-      .filter((a) => !filter || filter(a));
-    return {
-      "@odata.context": `${ctx.graphUrl}/beta/$metadata#admin/teams/telephoneNumberManagement/numberAssignments`,
-      value,
-    };
-  });
+    app.get(`${numbersBase}/numberAssignments`, async (request) => {
+      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+      const filter = helpers.parseFilter(q(request).$filter, [
+        "telephoneNumber",
+        "assignmentTargetId",
+        "numberType",
+        "assignmentStatus",
+        "activationState",
+      ]);
+      const value = [...tenant.numberAssignments.values()]
+        .map((a) => {
+          const op = tenant.numberOperations.get(a.operationId);
+          const active = !op || numberOperationStatus(op) === "succeeded";
+          return {
+            "@odata.type": "#microsoft.graph.teamsAdministration.numberAssignment",
+            id: Buffer.from(`${tenant.id}|${a.telephoneNumber}`).toString("base64url"),
+            telephoneNumber: a.telephoneNumber,
+            operatorId: null,
+            numberType: a.numberType,
+            activationState: active ? "activated" : "assignmentPending",
+            capabilities: ["userAssignment"],
+            locationId: null,
+            civicAddressId: null,
+            networkSiteId: null,
+            assignmentTargetId: a.assignmentTargetId,
+            assignmentCategory: a.assignmentCategory,
+            portInStatus: null,
+            assignmentStatus: "userAssigned",
+            isoCountryCode: null,
+            city: null,
+            numberSource: "online",
+            supportedCustomerActions: [],
+            reverseNumberLookupOptions: [],
+          };
+        })
+        .filter((a) => !filter || filter(a));
+      return {
+        "@odata.context": `${ctx.graphUrl}/${version}/$metadata#admin/teams/telephoneNumberManagement/numberAssignments`,
+        value,
+      };
+    });
+  }
 }

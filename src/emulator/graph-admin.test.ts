@@ -601,6 +601,36 @@ describe("Teams telephone number assignment (beta, asynchronous)", () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("Authorization_RequestDenied");
   });
+
+  it("serves the same assignment under /v1.0, with v1.0 operation links", async () => {
+    const target = await userId("adele.vance@contoso.onmicrosoft.com");
+    const res = await graph(`${base}/numberAssignments/assignNumber`, {
+      version: "v1.0",
+      method: "POST",
+      body: {
+        telephoneNumber: "+12065550104",
+        assignmentTargetId: target,
+        numberType: "directRouting",
+      },
+    });
+    expect(res.status).toBe(202);
+    const location = res.headers.get("location") ?? "";
+    expect(location).toMatch(
+      /\/v1\.0\/admin\/teams\/telephoneNumberManagement\/operations\('.+'\)$/,
+    );
+    const done = await waitFor(location);
+    expect(done).toMatchObject({ status: "succeeded" });
+    expect(done["@odata.context"]).toContain("/v1.0/$metadata#");
+    const filter = encodeURIComponent("telephoneNumber eq '+12065550104'");
+    for (const version of ["v1.0", "beta"] as const) {
+      const listed = await graph(`${base}/numberAssignments?$filter=${filter}`, { version });
+      expect(listed.status).toBe(200);
+      expect(listed.body["@odata.context"]).toContain(`/${version}/$metadata#`);
+      expect(listed.body.value).toEqual([
+        expect.objectContaining({ assignmentTargetId: target, activationState: "activated" }),
+      ]);
+    }
+  });
 });
 
 describe("delegated writes", () => {

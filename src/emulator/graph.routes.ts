@@ -153,14 +153,21 @@ function presentUser(user: User): Presented {
     createdDateTime: user.createdDateTime,
     usageLocation: "US",
     userType: "Member",
-    assignedLicenses: user.licenses.map((l) => ({ disabledPlans: [], skuId: skus[l].skuId })),
+    assignedLicenses: user.licenses.map((l) => ({
+      disabledPlans: skus[l].servicePlans
+        .map((p) => p.servicePlanId)
+        .filter((id) => user.disabledPlans.includes(id)),
+      skuId: skus[l].skuId,
+    })),
     assignedPlans: user.licenses.flatMap((l) =>
-      skus[l].servicePlans.map((p) => ({
-        assignedDateTime: user.licensedAt,
-        capabilityStatus: "Enabled",
-        service: p.service,
-        servicePlanId: p.servicePlanId,
-      })),
+      skus[l].servicePlans
+        .filter((p) => !user.disabledPlans.includes(p.servicePlanId))
+        .map((p) => ({
+          assignedDateTime: user.licensedAt,
+          capabilityStatus: user.licenseStatus[l] ?? "Enabled",
+          service: p.service,
+          servicePlanId: p.servicePlanId,
+        })),
     ),
   };
 }
@@ -221,10 +228,40 @@ function parseTop(value: string | undefined, fallback: number): number {
   return n;
 }
 
-/** The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. */
+/**
+ * A `$filter` cut at its top-level `and`s: an `and` inside a quoted literal ('' escapes a quote)
+ * is part of the value, as in Graph.
+ */
+function splitAnd(filter: string): string[] {
+  const clauses: string[] = [];
+  const separator = /\s+and\s+/iy;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < filter.length; i++) {
+    if (filter[i] === "'") quoted = !quoted;
+    else if (!quoted) {
+      separator.lastIndex = i;
+      const m = separator.exec(filter);
+      if (m) {
+        clauses.push(filter.slice(start, i));
+        i += m[0].length - 1;
+        start = i + 1;
+      }
+    }
+  }
+  clauses.push(filter.slice(start));
+  return clauses;
+}
+
+/**
+ * The `$filter` subset: `eq` on a few properties, `startswith(prop,'x')`, joined by `and`. With
+ * `advanced` (an advanced query: ConsistencyLevel eventual and `$count=true`, see
+ * `advancedQuery`) also `ne`, `endswith(prop,'x')` and `not(…)`.
+ */
 function parseFilter(
   value: string | undefined,
   strings: string[],
+  options: { advanced?: boolean } = {},
 ): ((o: Presented) => boolean) | null {
   if (!value) return null;
   const unsupported = () =>
@@ -234,33 +271,164 @@ function parseFilter(
       `Unsupported or invalid query filter clause specified: '${value}'.`,
     );
   const lowerNames = new Map(strings.map((s) => [s.toLowerCase(), s]));
-  const clauses = value.split(/\s+and\s+/i).map((clause): ((o: Presented) => boolean) => {
+  const literal = (raw: string | undefined) => (raw ?? "").replace(/''/g, "'").toLowerCase();
+  const property = (raw: string | undefined) => {
+    const prop = lowerNames.get((raw ?? "").toLowerCase());
+    if (!prop) throw unsupported();
+    return prop;
+  };
+  const text = (o: Presented, prop: string) => String(o[prop] ?? "").toLowerCase();
+  const parseClause = (clause: string): ((o: Presented) => boolean) => {
     const c = clause.trim();
-    let m = c.match(/^accountEnabled\s+eq\s+(true|false)$/i);
-    if (m) {
-      const want = m[1]?.toLowerCase() === "true";
+    let m = c.match(/^accountEnabled\s+(eq|ne)\s+(true|false)$/i);
+    if (m && (m[1]?.toLowerCase() === "eq" || options.advanced)) {
+      const want = (m[2]?.toLowerCase() === "true") === (m[1]?.toLowerCase() === "eq");
       return (o) => o.accountEnabled === want;
     }
-    m = c.match(/^startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i);
-    if (m) {
-      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
-      if (!prop) throw unsupported();
-      const prefix = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
-      return (o) =>
-        String(o[prop] ?? "")
-          .toLowerCase()
-          .startsWith(prefix);
+    m = c.match(/^(startswith|endswith)\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\)$/i);
+    if (m && (m[1]?.toLowerCase() === "startswith" || options.advanced)) {
+      const prop = property(m[2]);
+      const affix = literal(m[3]);
+      return m[1]?.toLowerCase() === "startswith"
+        ? (o) => text(o, prop).startsWith(affix)
+        : (o) => text(o, prop).endsWith(affix);
     }
-    m = c.match(/^(\w+)\s+eq\s+'((?:[^']|'')*)'$/i);
-    if (m) {
-      const prop = lowerNames.get((m[1] ?? "").toLowerCase());
-      if (!prop) throw unsupported();
-      const want = (m[2] ?? "").replace(/''/g, "'").toLowerCase();
-      return (o) => String(o[prop] ?? "").toLowerCase() === want;
+    m = c.match(/^(\w+)\s+(eq|ne)\s+'((?:[^']|'')*)'$/i);
+    if (m && (m[2]?.toLowerCase() === "eq" || options.advanced)) {
+      const prop = property(m[1]);
+      const want = literal(m[3]);
+      return m[2]?.toLowerCase() === "eq"
+        ? (o) => text(o, prop) === want
+        : (o) => text(o, prop) !== want;
+    }
+    m = c.match(/^not\s*\((.*)\)$/i);
+    if (m && options.advanced) {
+      const inner = parseClause(m[1] ?? "");
+      return (o) => !inner(o);
     }
     throw unsupported();
-  });
+  };
+  const clauses = splitAnd(value).map(parseClause);
   return (o) => clauses.every((f) => f(o));
+}
+
+/**
+ * Graph's advanced query rules on directory objects (https://learn.microsoft.com/graph/aad-advanced-queries):
+ * `$count=true` and `$search` need the header `ConsistencyLevel: eventual`; an OData cast on
+ * members/transitiveMembers, `endswith`, `ne`, `not` and `$filter` with `$orderby` need the header
+ * and `$count=true`. Anything else answers 400 Request_UnsupportedQuery, on every page (the header
+ * is not in the nextLink). Returns whether the query is advanced and whether it asked for a count.
+ */
+function advancedQuery(
+  request: FastifyRequest,
+  query: Query,
+  options: { cast?: boolean } = {},
+): { advanced: boolean; count: boolean } {
+  const eventual =
+    String(request.headers.consistencylevel ?? "")
+      .trim()
+      .toLowerCase() === "eventual";
+  const count = query.$count?.toLowerCase() === "true";
+  const filter = (query.$filter ?? "").replace(/'(?:[^']|'')*'/g, "''");
+  const needsBoth =
+    options.cast === true ||
+    /\bendswith\s*\(/i.test(filter) ||
+    /\sne\s/i.test(filter) ||
+    /(^|[\s(])not\s*\(/i.test(filter) ||
+    (query.$filter !== undefined && query.$orderby !== undefined);
+  const refuse = (what: string, needs: string) =>
+    new GraphError(
+      400,
+      "Request_UnsupportedQuery",
+      `${what} is an advanced query: it needs ${needs}.`,
+    );
+  if (needsBoth && !(eventual && count))
+    throw refuse(
+      options.cast ? "An OData cast on a members list" : "This $filter",
+      "the ConsistencyLevel header set to eventual and $count=true",
+    );
+  if (query.$count !== undefined && !eventual)
+    throw refuse("$count", "the ConsistencyLevel header set to eventual");
+  if (query.$search !== undefined && !eventual)
+    throw refuse("$search", "the ConsistencyLevel header set to eventual");
+  if (query.$search !== undefined || query.$orderby !== undefined)
+    throw new GraphError(
+      400,
+      "Request_UnsupportedQuery",
+      "The emulator does not model $search or $orderby.",
+    );
+  return { advanced: eventual && count, count };
+}
+
+/** A deterministic 32-bit mix of its arguments (page sizes and replays of a delta round). */
+function mix(...values: number[]): number {
+  let h = 0x811c9dc5;
+  for (const v of values) {
+    h ^= v >>> 0;
+    h = Math.imul(h, 0x01000193) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/**
+ * A delta round's seed: fixed by the directory's change counter where the round starts, so the
+ * same data gives the same pages in every test run (and a retried page is the same page).
+ */
+function roundSeed(seq: number): number {
+  return mix(0x5eed, seq);
+}
+
+/** Delta queries ignore `$top`; `Prefer: odata.maxpagesize` bounds a page (default 100, max 999). */
+function deltaMaxPageSize(request: FastifyRequest): number {
+  const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
+  const n = Number(prefer ?? 100);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 999) : 100;
+}
+
+/** `Prefer: return=minimal`: updated objects carry only the properties that changed. */
+function prefersMinimal(request: FastifyRequest): boolean {
+  return /(^|[\s,;])return=minimal\b/i.test(String(request.headers.prefer ?? ""));
+}
+
+/** Properties never set (null) are left out of delta objects, as Graph does. */
+function withoutUnset(obj: Presented): Presented {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== null && v !== undefined));
+}
+
+interface DeltaPaging {
+  /** Last id of the previous page (the cursor). */
+  a: string | null;
+  /** Page number in the round. */
+  n: number;
+  /** The round's seed. */
+  z: number;
+}
+
+/**
+ * One page of a delta round as Graph serves it: sizes vary between half the maximum and the
+ * maximum, and the previous page's last object comes again first on the second page and now
+ * and then later (Graph replays objects; clients must tolerate it). Deterministic for a given cursor, so a retry gets the
+ * same page.
+ */
+function deltaPageOf<T>(
+  ids: string[],
+  cursor: DeltaPaging,
+  max: number,
+  load: (id: string) => T | null,
+): { items: T[]; last: string | null; more: boolean } {
+  const low = Math.ceil(max / 2);
+  const size = max <= 2 ? max : low + (mix(cursor.z, cursor.n, 1) % (max - low + 1));
+  // The second page always repeats (a round of two pages or more shows it), later ones by chance.
+  const replay =
+    size > 1 &&
+    cursor.n > 0 &&
+    cursor.a !== null &&
+    (cursor.n === 1 || mix(cursor.z, cursor.n, 2) % 3 === 0);
+  const page = pageOf(ids, cursor.a, replay ? size - 1 : size, load);
+  const again = replay && cursor.a !== null ? load(cursor.a) : null;
+  if (again !== null) page.items.unshift(again);
+  return page;
 }
 
 /** The first index whose id sorts after `after` in a sorted id list. */
@@ -302,7 +470,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof GraphError)
-      return reply.code(error.status).send(graphError(error.code, error.message));
+      return reply
+        .code(error.status)
+        .headers(error.headers)
+        .send(graphError(error.code, error.message));
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500)
       return reply.code(status).send(graphError("BadRequest", (error as Error).message));
@@ -378,6 +549,8 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       accountEnabled: true,
       roles: [],
       licenses: [],
+      licenseStatus: {},
+      disabledPlans: [],
       createdDateTime: "",
       licensedAt: "",
     }),
@@ -400,26 +573,35 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     path: string,
     context: string,
     extra: Presented = {},
+    options: { cast?: boolean } = {},
   ) {
     const query = q(request);
+    const { advanced, count } = advancedQuery(request, query, options);
     const select = parseSelect(query.$select, "user", sample) ?? defaultUserSelect;
-    const filter = parseFilter(query.$filter, stringUserFields);
+    const filter = parseFilter(query.$filter, stringUserFields, { advanced });
     const top = parseTop(query.$top, 100);
     const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
+    const matches = (user: User | undefined): user is User =>
+      user !== undefined && (!filter || filter(presentUser(user)));
     const page = pageOf(ids, after, top, (id) => {
       const user = tenant.users.get(id);
-      if (!user) return null;
-      const full = presentUser(user);
-      return !filter || filter(full) ? { ...extra, ...pick(full, select) } : null;
+      return matches(user) ? { ...extra, ...pick(presentUser(user), select) } : null;
     });
     const next = new URLSearchParams();
-    for (const k of ["$select", "$filter", "$top"]) {
+    for (const k of ["$select", "$filter", "$top", "$count"]) {
       const v = query[k];
       if (v !== undefined) next.set(k, v);
     }
     if (page.more && page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
     return {
       "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#${context}`,
+      ...(count
+        ? {
+            "@odata.count": filter
+              ? ids.filter((id) => matches(tenant.users.get(id))).length
+              : ids.length,
+          }
+        : {}),
       value: page.items,
       ...(page.more
         ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/${path}?${next.toString()}` }
@@ -521,18 +703,27 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     };
   });
 
-  interface DeltaCursor {
+  interface DeltaCursor extends DeltaPaging {
     m: "full" | "chg";
-    a: string | null;
     s: number;
     u: number;
     sel: string | null;
   }
 
+  /** 410 Gone for a delta token older than the tenant's floor, with where to start again. */
+  function deltaGone(resource: "users" | "groups", sel: string | null): GraphError {
+    const restart = `${ctx.graphUrl}/v1.0/${resource}/delta${sel ? `?$select=${encodeURIComponent(sel)}` : ""}`;
+    return new GraphError(
+      410,
+      "syncStateNotFound",
+      "The delta token has expired; restart the sync without a token.",
+      { location: restart },
+    );
+  }
+
   function usersDelta(request: FastifyRequest, tenant: Tenant) {
     const query = q(request);
-    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
-    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    const max = deltaMaxPageSize(request);
     // `$deltatoken=latest`: no users, only a deltaLink for the changes from now on.
     if (query.$deltatoken?.toLowerCase() === "latest") {
       if (query.$select) parseSelect(query.$select, "user", sample);
@@ -546,35 +737,40 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
     else if (query.$deltatoken) {
       const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
-    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+      if (t.s < tenant.deltaTokenFloor) throw deltaGone("users", t.sel);
+      const z = roundSeed(t.s);
+      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
+    } else {
+      const z = roundSeed(tenant.seq);
+      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    }
     if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
-      throw new GraphError(
-        410,
-        "syncStateNotFound",
-        "The delta token has expired; restart the sync without a token.",
-      );
+      throw deltaGone("users", cursor.sel);
     const select = parseSelect(cursor.sel ?? undefined, "user", sample) ?? defaultUserSelect;
 
-    let ids: string[];
-    if (cursor.m === "full") ids = state.sortedUserIds(tenant);
-    else {
-      const changed = new Set<string>();
+    // Per changed user: the properties changed since the token, or "all" (created, deleted).
+    const changed = new Map<string, Set<string> | "all">();
+    if (cursor.m === "chg")
       for (let i = firstChangeAfter(tenant, cursor.s); i < tenant.changes.length; i++) {
         const change = tenant.changes[i];
         if (!change || change.seq > cursor.u) break;
-        changed.add(change.userId);
+        const known = changed.get(change.userId);
+        if (!change.fields || known === "all") changed.set(change.userId, "all");
+        else changed.set(change.userId, new Set([...(known ?? []), ...change.fields]));
       }
-      ids = [...changed].sort();
-    }
-    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+    const ids = cursor.m === "full" ? state.sortedUserIds(tenant) : [...changed.keys()].sort();
+    const minimal = cursor.m === "chg" && prefersMinimal(request);
+    const page = deltaPageOf(ids, cursor, max, (id): Presented | null => {
       const user = tenant.users.get(id);
-      if (user) return pick(presentUser(user), select);
-      return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+      if (!user) return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
+      const full = withoutUnset(pick(presentUser(user), select));
+      const fields = changed.get(id);
+      if (!minimal || fields === undefined || fields === "all") return full;
+      return Object.fromEntries(Object.entries(full).filter(([k]) => k === "id" || fields.has(k)));
     });
     const link = page.more
       ? {
-          "@odata.nextLink": `${ctx.graphUrl}/v1.0/users/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/users/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last, n: cursor.n + 1 })}`,
         }
       : {
           "@odata.deltaLink": `${ctx.graphUrl}/v1.0/users/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,
@@ -607,33 +803,36 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   app.get("/v1.0/groups", async (request) => {
     const { tenant } = await authorize(request, permissions.groups);
     const query = q(request);
+    const { advanced, count } = advancedQuery(request, query);
     const select = parseSelect(query.$select, "group", groupSample) ?? defaultGroupSelect;
-    const filter = parseFilter(query.$filter, ["id", "displayName", "mailNickname"]);
+    const filter = parseFilter(query.$filter, ["id", "displayName", "mailNickname"], { advanced });
     const top = parseTop(query.$top, 100);
     const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
     const ids = [...tenant.groups.keys()].sort();
+    const matches = (group: Group | undefined): group is Group =>
+      group !== undefined && (!filter || filter(presentGroup(group)));
     const page = pageOf(ids, after, top, (id) => {
       const group = tenant.groups.get(id);
-      if (!group) return null;
-      const full = presentGroup(group);
-      return !filter || filter(full) ? pick(full, select) : null;
+      return matches(group) ? pick(presentGroup(group), select) : null;
     });
     const next = new URLSearchParams();
-    for (const k of ["$select", "$filter", "$top"]) {
+    for (const k of ["$select", "$filter", "$top", "$count"]) {
       const v = query[k];
       if (v !== undefined) next.set(k, v);
     }
     if (page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
     return {
       "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#groups`,
+      ...(count
+        ? { "@odata.count": ids.filter((id) => matches(tenant.groups.get(id))).length }
+        : {}),
       value: page.items,
       ...(page.more ? { "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups?${next.toString()}` } : {}),
     };
   });
 
-  interface GroupDeltaCursor {
+  interface GroupDeltaCursor extends DeltaPaging {
     m: "full" | "chg";
-    a: string | null;
     s: number;
     u: number;
     sel: string | null;
@@ -653,14 +852,19 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: tenant.seq, sel: query.$select ?? null })}`,
         value: [],
       };
-    const prefer = String(request.headers.prefer ?? "").match(/odata\.maxpagesize=(\d+)/)?.[1];
-    const top = Math.min(parseTop(query.$top ?? prefer, 100), 999);
+    const max = deltaMaxPageSize(request);
     let cursor: GroupDeltaCursor;
     if (query.$skiptoken) cursor = decodeToken<GroupDeltaCursor>(query.$skiptoken);
     else if (query.$deltatoken) {
       const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      cursor = { m: "chg", a: null, s: t.s, u: tenant.seq, sel: t.sel };
-    } else cursor = { m: "full", a: null, s: 0, u: tenant.seq, sel: query.$select ?? null };
+      const z = roundSeed(t.s);
+      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
+    } else {
+      const z = roundSeed(tenant.seq);
+      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    }
+    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
+      throw deltaGone("groups", cursor.sel);
     const requested = (cursor.sel ?? "")
       .split(",")
       .map((f) => f.trim())
@@ -684,10 +888,10 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         changed.set(change.groupId, members);
       }
     const ids = cursor.m === "full" ? [...tenant.groups.keys()].sort() : [...changed.keys()].sort();
-    const page = pageOf(ids, cursor.a, top, (id): Presented | null => {
+    const page = deltaPageOf(ids, cursor, max, (id): Presented | null => {
       const group = tenant.groups.get(id);
       if (!group) return cursor.m === "chg" ? { id, "@removed": { reason: "changed" } } : null;
-      const out = pick(presentGroup(group), select);
+      const out = withoutUnset(pick(presentGroup(group), select));
       if (!withMembers) return out;
       const members =
         cursor.m === "full"
@@ -704,7 +908,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     });
     const link = page.more
       ? {
-          "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last })}`,
+          "@odata.nextLink": `${ctx.graphUrl}/v1.0/groups/delta?$skiptoken=${encodeToken({ ...cursor, a: page.last, n: cursor.n + 1 })}`,
         }
       : {
           "@odata.deltaLink": `${ctx.graphUrl}/v1.0/groups/delta?$deltatoken=${encodeToken({ s: cursor.u, sel: cursor.sel })}`,
@@ -726,32 +930,36 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   });
 
   for (const relation of ["members", "transitiveMembers"]) {
-    const handler = async (request: FastifyRequest<{ Params: { id: string } }>) => {
-      const { tenant } = await authorize(request, permissions.members);
-      const group = findGroup(tenant, request.params.id);
-      return userList(
-        request,
-        tenant,
-        relation === "members"
-          ? [...group.memberIds].sort()
-          : state.transitiveUserIds(tenant, group),
-        `groups/${group.id}/${relation}`,
-        "directoryObjects",
-        { "@odata.type": "#microsoft.graph.user" },
-      );
-    };
-    app.get(`/v1.0/groups/:id/${relation}`, handler);
-    app.get(`/v1.0/groups/:id/${relation}/microsoft.graph.user`, handler);
+    const handler =
+      (cast: boolean) => async (request: FastifyRequest<{ Params: { id: string } }>) => {
+        const { tenant } = await authorize(request, permissions.members);
+        const group = findGroup(tenant, request.params.id);
+        return userList(
+          request,
+          tenant,
+          relation === "members"
+            ? [...group.memberIds].sort()
+            : state.transitiveUserIds(tenant, group),
+          `groups/${group.id}/${relation}${cast ? "/microsoft.graph.user" : ""}`,
+          cast ? "users" : "directoryObjects",
+          { "@odata.type": "#microsoft.graph.user" },
+          { cast },
+        );
+      };
+    app.get(`/v1.0/groups/:id/${relation}`, handler(false));
+    app.get(`/v1.0/groups/:id/${relation}/microsoft.graph.user`, handler(true));
   }
 
   app.get("/v1.0/subscribedSkus", async (request) => {
     const { tenant } = await authorize(request, permissions.skus);
     const value = tenant.isPersonal
       ? []
-      : Object.entries(skus).map(([name, sku]) => {
+      : Object.entries(skus).flatMap(([name, sku]) => {
           let consumed = 0;
           for (const u of tenant.users.values())
             if (u.licenses.includes(name as keyof typeof skus)) consumed++;
+          // A tenant subscribes to the commercial SKUs, and to another only once it assigns it.
+          if (consumed === 0 && name !== "teams" && name !== "teamsPhone") return [];
           return {
             accountId: tenant.id,
             accountName: tenant.displayName,

@@ -20,11 +20,15 @@ type Page = {
   "@odata.deltaLink"?: string;
 };
 
-async function graph(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+async function graph(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {},
+) {
   const url = path.startsWith("https://") ? path : `${emu.graphUrl}/v1.0${path}`;
   const res = await f(url, {
     method: init.method ?? "GET",
     headers: {
+      ...init.headers,
       ...(init.token !== "" ? { authorization: `Bearer ${init.token ?? token}` } : {}),
       ...(init.body ? { "content-type": "application/json" } : {}),
     },
@@ -202,6 +206,51 @@ describe("directory reads", () => {
     ).toBe(404);
   });
 
+  it("keeps ' and ' inside a quoted $filter value (not a clause separator)", async () => {
+    emu.control.addGroup(tenantId, "Research and Development");
+    const filter = encodeURIComponent("startswith(displayName,'Research and D')");
+    const found = await graph(`/groups?$select=displayName&$filter=${filter}`);
+    expect(found.status).toBe(200);
+    expect(found.body.value).toEqual([{ displayName: "Research and Development" }]);
+    const both = encodeURIComponent(
+      "startswith(displayName,'Research and') and displayName eq 'Research and Development'",
+    );
+    expect((await graph(`/groups?$select=displayName&$filter=${both}`)).body.value).toHaveLength(1);
+  });
+
+  it("models the government and DoD SKUs, capability statuses and disabled plans", async () => {
+    const { id } = emu.control.addUser(tenantId, {
+      userPrincipalName: "gov.user@contoso.onmicrosoft.com",
+      displayName: "Gov User",
+      password: "x",
+      licenses: ["office365G3Gcc", "teamsPhoneGov", "office365E3GccHigh", "office365E3Dod"],
+      licenseStatus: { teamsPhoneGov: "Warning", office365E3Dod: "Suspended" },
+      disabledPlans: ["9953b155-8aef-4c56-92f3-72b0487fce41"],
+    });
+    const user = (await graph(`/users/${id}?$select=assignedLicenses,assignedPlans`)).body;
+    const status = (planId: string) =>
+      user.assignedPlans.find((p: { servicePlanId: string }) => p.servicePlanId === planId)
+        ?.capabilityStatus;
+    expect(status("304767db-7d23-49e8-a945-4a7eb65f9f28")).toBe("Enabled"); // TEAMS_GOV
+    expect(status("db23fce2-a974-42ef-9002-d78dd42a0f22")).toBe("Warning"); // MCOEV_GOV
+    expect(status("fd500458-c24c-478e-856c-a6067a8376cd")).toBe("Suspended"); // TEAMS_AR_DOD
+    expect(status("9953b155-8aef-4c56-92f3-72b0487fce41")).toBeUndefined(); // disabled
+    expect(user.assignedLicenses).toContainEqual({
+      disabledPlans: ["9953b155-8aef-4c56-92f3-72b0487fce41"],
+      skuId: skus.office365E3GccHigh.skuId,
+    });
+    const subscribed = (await graph("/subscribedSkus")).body.value as { skuPartNumber: string }[];
+    expect(subscribed.map((s) => s.skuPartNumber)).toEqual(
+      expect.arrayContaining([
+        "ENTERPRISEPACK_GOV",
+        "MCOEV_GOV",
+        "ENTERPRISEPACK_USGOV_GCCHIGH",
+        "ENTERPRISEPACK_USGOV_DOD",
+      ]),
+    );
+    emu.control.removeUser(tenantId, id);
+  });
+
   it("reports subscribed SKUs with consumed units", async () => {
     const res = await graph("/subscribedSkus");
     const phone = res.body.value.find(
@@ -212,18 +261,105 @@ describe("directory reads", () => {
   });
 });
 
+describe("advanced queries", () => {
+  const eventual = { consistencylevel: "eventual" };
+
+  it("refuses an OData cast on (transitive) members without ConsistencyLevel and $count=true", async () => {
+    for (const relation of ["transitiveMembers", "members"]) {
+      const cast = `/groups/${salesId}/${relation}/microsoft.graph.user?$select=id`;
+      for (const [path, headers] of [
+        [cast, {}],
+        [cast, eventual],
+        [`${cast}&$count=true`, {}],
+      ] as const) {
+        const res = await graph(path, { headers });
+        expect(res.status, `${relation} ${JSON.stringify(headers)} ${path}`).toBe(400);
+        expect(res.body.error.code).toBe("Request_UnsupportedQuery");
+        expect(Object.keys(res.body.error.innerError).sort()).toEqual([
+          "client-request-id",
+          "date",
+          "request-id",
+        ]);
+      }
+    }
+    // Without the cast, the relationship is a plain query.
+    expect((await graph(`/groups/${salesId}/transitiveMembers?$select=id`)).status).toBe(200);
+  });
+
+  it("pages the cast with both, counting every member, the header needed on each page", async () => {
+    let next: string | undefined =
+      `/groups/${salesId}/transitiveMembers/microsoft.graph.user?$select=id&$count=true&$top=50`;
+    let count = 0;
+    let pages = 0;
+    while (next) {
+      const res = await graph(next, { headers: eventual });
+      expect(res.status).toBe(200);
+      expect(res.body["@odata.count"]).toBe(125);
+      count += res.body.value.length;
+      pages++;
+      next = res.body["@odata.nextLink"];
+      if (next && pages === 1) expect((await graph(next)).status).toBe(400);
+    }
+    expect(count).toBe(125);
+  });
+
+  it("needs the header for $count and $search, and both for endsWith, ne, not and $filter with $orderby", async () => {
+    const refused = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await graph(path, { headers });
+      expect(res.status, path).toBe(400);
+      expect(res.body.error.code, path).toBe("Request_UnsupportedQuery");
+    };
+    await refused("/users?$count=true&$select=id");
+    await refused('/users?$search="displayName:Ada"&$select=id');
+    await refused("/groups?$count=true&$select=id");
+    for (const filter of [
+      "endswith(mail,'@contoso.onmicrosoft.com')",
+      "accountEnabled ne false",
+      "not(startswith(displayName,'A'))",
+    ]) {
+      await refused(`/users?$select=id&$filter=${encodeURIComponent(filter)}`);
+      await refused(`/users?$select=id&$filter=${encodeURIComponent(filter)}`, eventual);
+      await refused(`/users?$select=id&$count=true&$filter=${encodeURIComponent(filter)}`);
+    }
+    await refused(
+      `/users?$select=id&$orderby=displayName&$filter=${encodeURIComponent("accountEnabled eq true")}`,
+      eventual,
+    );
+    await refused(
+      `/groups?$select=id&$orderby=displayName&$filter=${encodeURIComponent("startswith(displayName,'S')")}`,
+    );
+
+    const all = await graph("/users?$count=true&$select=id&$top=1", { headers: eventual });
+    expect(all.status).toBe(200);
+    expect(all.body["@odata.count"]).toBeGreaterThan(1);
+    const ends = await graph(
+      `/users?$count=true&$select=userPrincipalName&$filter=${encodeURIComponent("endswith(userPrincipalName,'.admin@contoso.onmicrosoft.com')")}`,
+      { headers: eventual },
+    );
+    expect(ends.status).toBe(200);
+    expect(ends.body.value).toEqual([{ userPrincipalName: "teams.admin@contoso.onmicrosoft.com" }]);
+    expect(ends.body["@odata.count"]).toBe(1);
+    const enabled = await graph(
+      `/users?$count=true&$select=id&$filter=${encodeURIComponent("accountEnabled ne false")}`,
+      { headers: eventual },
+    );
+    expect(enabled.status).toBe(200);
+    expect(enabled.body["@odata.count"]).toBe(all.body["@odata.count"]);
+  });
+});
+
 describe("users delta", () => {
   it("returns everyone first, then only what changed, with @removed", async () => {
     let next: string | undefined = "/users/delta?$select=id,displayName,accountEnabled";
     let delta: string | undefined;
-    let total = 0;
+    const seen = new Set<string>();
     while (next) {
       const res = await graph(next);
-      total += res.body.value.length;
+      for (const u of res.body.value) seen.add(u.id);
       next = res.body["@odata.nextLink"];
       delta = res.body["@odata.deltaLink"];
     }
-    expect(total).toBe(257);
+    expect(seen.size).toBe(257);
     expect(delta).toBeTruthy();
 
     const nothing = await graph(delta!);
@@ -272,8 +408,74 @@ describe("users delta", () => {
     const expired = await graph(changes.body["@odata.deltaLink"]);
     expect(expired.status).toBe(410);
     expect(expired.body.error.code).toBe("syncStateNotFound");
+    // Gone, with where to restart: a full round with the same $select.
+    const restart = expired.headers.get("location") ?? "";
+    expect(restart).toMatch(/\/v1\.0\/users\/delta\?/);
+    expect(restart).not.toContain("$deltatoken");
+    const restarted = await graph(restart);
+    expect(restarted.status).toBe(200);
+    expect(Object.keys(restarted.body.value[0]).sort()).toEqual(["displayName", "id"]);
     const fresh = await graph("/users/delta?$deltatoken=latest");
     expect((await graph(fresh.body["@odata.deltaLink"])).status).toBe(200);
+  });
+
+  it("ignores $top, varies page sizes under odata.maxpagesize and replays objects across pages", async () => {
+    const pages: string[][] = [];
+    let next: string | undefined = "/users/delta?$select=id&$top=5";
+    while (next) {
+      const res = await graph(next, { headers: { prefer: "odata.maxpagesize=20" } });
+      expect(res.status).toBe(200);
+      pages.push(res.body.value.map((u: { id: string }) => u.id));
+      next = res.body["@odata.nextLink"];
+    }
+    const sizes = pages.map((p) => p.length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
+    expect(Math.max(...sizes)).toBeGreaterThan(5);
+    expect(new Set(sizes.slice(0, -1)).size).toBeGreaterThan(1);
+    const all = pages.flat();
+    expect(new Set(all).size).toBe(emu.control.tenantState(tenantId).userCount);
+    expect(all.length).toBeGreaterThan(new Set(all).size);
+    // The same request gives the same page (a retried page must not shift the round).
+    const first = await graph("/users/delta?$select=id", {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    const again = await graph(first.body["@odata.nextLink"], {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    const twice = await graph(first.body["@odata.nextLink"], {
+      headers: { prefer: "odata.maxpagesize=20" },
+    });
+    expect(twice.body).toEqual(again.body);
+  });
+
+  it("with Prefer: return=minimal gives updated users' changed properties only; never-set ones are left out", async () => {
+    const select = "$select=id,displayName,surname,accountEnabled,assignedPlans";
+    const link = (await graph(`/users/delta?$deltatoken=latest&${select}`)).body[
+      "@odata.deltaLink"
+    ] as string;
+    const [someone] = (await graph("/users?$select=id&$top=1")).body.value;
+    emu.control.updateUser(tenantId, someone.id, { displayName: "Minimal Renamed" });
+    const { id: added } = emu.control.addUser(tenantId, {
+      userPrincipalName: "mononym@contoso.onmicrosoft.com",
+      displayName: "Mononym",
+      password: "x",
+    });
+    const minimal = await graph(link, { headers: { prefer: "return=minimal" } });
+    const byId = new Map(minimal.body.value.map((u: { id: string }) => [u.id, u]));
+    expect(byId.get(someone.id)).toEqual({ id: someone.id, displayName: "Minimal Renamed" });
+    // A new user comes whole, without the properties never set (surname).
+    expect(byId.get(added)).toEqual({
+      id: added,
+      displayName: "Mononym",
+      accountEnabled: true,
+      assignedPlans: [],
+    });
+    const full = await graph(link);
+    const renamed = full.body.value.find((u: { id: string }) => u.id === someone.id);
+    expect(Object.keys(renamed).sort()).toEqual(
+      expect.arrayContaining(["accountEnabled", "assignedPlans", "displayName", "id"]),
+    );
+    emu.control.removeUser(tenantId, added);
   });
 });
 
@@ -302,10 +504,15 @@ describe("nested groups", () => {
     emu.control.nestGroup(tenantId, outer.id, inner.id);
     expect(() => emu.control.nestGroup(tenantId, inner.id, outer.id)).toThrow(/cycle/);
 
-    const ids = async (path: string) =>
-      ((await graph(path)).body.value as { id: string }[]).map((u) => u.id).sort();
+    const ids = async (path: string, headers: Record<string, string> = {}) =>
+      ((await graph(path, { headers })).body.value as { id: string }[]).map((u) => u.id).sort();
     expect(
-      await ids(`/groups/${outer.id}/transitiveMembers/microsoft.graph.user?$select=id`),
+      await ids(
+        `/groups/${outer.id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true`,
+        {
+          consistencylevel: "eventual",
+        },
+      ),
     ).toEqual([a, b, c].sort());
     expect(await ids(`/groups/${outer.id}/members?$select=id`)).toEqual([a, b].sort());
 

@@ -58,7 +58,61 @@ export const skus = {
       },
     ],
   },
+  /** Office 365 G3 GCC: Teams for Government (TEAMS_GOV). */
+  office365G3Gcc: {
+    skuId: "535a3a29-c5f0-42fe-8215-d3b9e1f38c4a",
+    skuPartNumber: "ENTERPRISEPACK_GOV",
+    servicePlans: [
+      {
+        servicePlanId: "304767db-7d23-49e8-a945-4a7eb65f9f28",
+        servicePlanName: "TEAMS_GOV",
+        service: "TeamspaceAPI",
+      },
+    ],
+  },
+  /** Teams Phone for GCC (MCOEV_GOV). */
+  teamsPhoneGov: {
+    skuId: "a460366a-ade7-4791-b581-9fbff1bdaa85",
+    skuPartNumber: "MCOEV_GOV",
+    servicePlans: [
+      {
+        servicePlanId: "db23fce2-a974-42ef-9002-d78dd42a0f22",
+        servicePlanName: "MCOEV_GOV",
+        service: "MicrosoftCommunicationsOnline",
+      },
+    ],
+  },
+  /** Office 365 E3 GCC High: TEAMS_AR_GCCHIGH. */
+  office365E3GccHigh: {
+    skuId: "aea38a85-9bd5-4981-aa00-616b411205bf",
+    skuPartNumber: "ENTERPRISEPACK_USGOV_GCCHIGH",
+    servicePlans: [
+      {
+        servicePlanId: "9953b155-8aef-4c56-92f3-72b0487fce41",
+        servicePlanName: "TEAMS_AR_GCCHIGH",
+        service: "TeamspaceAPI",
+      },
+    ],
+  },
+  /** Office 365 E3 DoD: TEAMS_AR_DOD. */
+  office365E3Dod: {
+    skuId: "b107e5a3-3e60-4c0d-a184-a7e4395eb44c",
+    skuPartNumber: "ENTERPRISEPACK_USGOV_DOD",
+    servicePlans: [
+      {
+        servicePlanId: "fd500458-c24c-478e-856c-a6067a8376cd",
+        servicePlanName: "TEAMS_AR_DOD",
+        service: "TeamspaceAPI",
+      },
+    ],
+  },
 } satisfies Record<string, Sku>;
+
+/**
+ * `capabilityStatus` of an assigned plan: `Warning` is a grace period (still usable), the others
+ * are not usable (https://learn.microsoft.com/graph/api/resources/assignedplan).
+ */
+export type CapabilityStatus = "Enabled" | "Warning" | "Suspended" | "LockedOut" | "Deleted";
 
 export type RoleName = "globalAdministrator" | "teamsAdministrator" | "privilegedRoleAdministrator";
 export type LicenseName = keyof typeof skus;
@@ -70,6 +124,10 @@ export interface SeedUser {
   password: string;
   roles?: RoleName[];
   licenses?: LicenseName[];
+  /** Per licence, the capabilityStatus of its plans (default `Enabled`). */
+  licenseStatus?: Partial<Record<LicenseName, CapabilityStatus>>;
+  /** Service plan ids switched off in the assigned licences (absent from `assignedPlans`). */
+  disabledPlans?: string[];
   groups?: string[];
   accountEnabled?: boolean;
 }
@@ -85,6 +143,8 @@ export interface User {
   accountEnabled: boolean;
   roles: RoleName[];
   licenses: LicenseName[];
+  licenseStatus: Partial<Record<LicenseName, CapabilityStatus>>;
+  disabledPlans: string[];
   createdDateTime: string;
   licensedAt: string;
 }
@@ -178,6 +238,8 @@ export interface Domain {
 export interface Change {
   seq: number;
   userId: string;
+  /** The Graph properties an update changed (absent: created or deleted, the whole object). */
+  fields?: string[];
 }
 
 /** A change to a group or its membership (for `/groups/delta`); `memberId` when membership changed. */
@@ -404,6 +466,8 @@ export class DirectoryState {
       accountEnabled: input.accountEnabled ?? true,
       roles: [...(input.roles ?? [])],
       licenses: [...(input.licenses ?? [])],
+      licenseStatus: { ...input.licenseStatus },
+      disabledPlans: [...(input.disabledPlans ?? [])],
       createdDateTime: now,
       licensedAt: now,
     };
@@ -439,13 +503,25 @@ export class DirectoryState {
       user.licenses = [...patch.licenses];
       user.licensedAt = new Date().toISOString();
     }
+    if (patch.licenseStatus !== undefined) user.licenseStatus = { ...patch.licenseStatus };
+    if (patch.disabledPlans !== undefined) user.disabledPlans = [...patch.disabledPlans];
+    const fields = [
+      ...(patch.userPrincipalName !== undefined ? ["userPrincipalName"] : []),
+      ...(patch.displayName !== undefined ? ["displayName"] : []),
+      ...(patch.accountEnabled !== undefined ? ["accountEnabled"] : []),
+      ...(patch.licenses !== undefined ||
+      patch.licenseStatus !== undefined ||
+      patch.disabledPlans !== undefined
+        ? ["assignedLicenses", "assignedPlans"]
+        : []),
+    ];
     if (patch.groups !== undefined) {
       const wanted = new Set(patch.groups.map((name) => this.ensureGroup(tenant, name)));
       for (const g of tenant.groups.values())
         if (!wanted.has(g) && g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
       for (const g of wanted) this.addMember(tenant, g, userId);
     }
-    this.recordChange(tenant, userId);
+    this.recordChange(tenant, userId, fields);
   }
 
   removeUser(tenantId: string, userId: string): void {
@@ -688,9 +764,9 @@ export class DirectoryState {
     tenant.groupChanges.push({ seq: tenant.seq, ...change });
   }
 
-  private recordChange(tenant: Tenant, userId: string): void {
+  private recordChange(tenant: Tenant, userId: string, fields?: string[]): void {
     tenant.seq += 1;
-    tenant.changes.push({ seq: tenant.seq, userId });
+    tenant.changes.push({ seq: tenant.seq, userId, ...(fields ? { fields } : {}) });
   }
 }
 

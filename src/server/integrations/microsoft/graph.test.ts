@@ -60,4 +60,34 @@ describe("PKCE and licences", () => {
     });
     expect(user).toMatchObject({ teamsLicensed: true, teamsPhoneLicensed: false, mail: null });
   });
+
+  it("recognises the government and DoD Teams and Teams Phone plans, in a grace period too", () => {
+    const planned = (servicePlanId: string, capabilityStatus: string) =>
+      toDirectoryUser({ id: "u", assignedPlans: [{ servicePlanId, capabilityStatus }] });
+    for (const teams of [
+      "57ff2da0-773e-42df-b2af-ffb7a2317929", // TEAMS1
+      "304767db-7d23-49e8-a945-4a7eb65f9f28", // TEAMS_GOV
+      "495922d5-f138-498b-8967-4acdcdfb2a74", // TEAMS_GCCHIGH
+      "9953b155-8aef-4c56-92f3-72b0487fce41", // TEAMS_AR_GCCHIGH
+      "ec0dd2de-a877-4059-a9b8-5838b5629b2a", // TEAMS_DOD
+      "FD500458-C24C-478E-856C-A6067A8376CD", // TEAMS_AR_DOD (any case)
+    ]) {
+      expect(planned(teams, "Enabled"), teams).toMatchObject({ teamsLicensed: true });
+      expect(planned(teams, "Warning"), teams).toMatchObject({ teamsLicensed: true });
+      for (const status of ["Suspended", "LockedOut", "Deleted"])
+        expect(planned(teams, status), `${teams} ${status}`).toMatchObject({
+          teamsLicensed: false,
+        });
+    }
+    for (const phone of [
+      "4828c8ec-dc2e-4779-b502-87ac9ce28ab7", // MCOEV
+      "db23fce2-a974-42ef-9002-d78dd42a0f22", // MCOEV_GOV
+    ]) {
+      expect(planned(phone, "Warning"), phone).toMatchObject({
+        teamsLicensed: false,
+        teamsPhoneLicensed: true,
+      });
+      expect(planned(phone, "Suspended")).toMatchObject({ teamsPhoneLicensed: false });
+    }
+  });
 });

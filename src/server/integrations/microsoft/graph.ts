@@ -54,11 +54,13 @@ export interface GraphClient {
   post<T>(path: string, body: unknown): Promise<T>;
   /**
    * Follows `@odata.nextLink` one page at a time: the next page is requested only when pulled.
-   * `maxPageSize` sends `Prefer: odata.maxpagesize` on every page (delta queries ignore `$top`).
+   * `maxPageSize` sends `Prefer: odata.maxpagesize` on every page (delta queries ignore `$top`);
+   * `headers` (e.g. `ConsistencyLevel: eventual` for an advanced query) go with every page too,
+   * since a nextLink carries the query but not the headers.
    */
   pages<T>(
     path: string,
-    options?: { maxPageSize?: number },
+    options?: { maxPageSize?: number; headers?: Record<string, string> },
   ): AsyncGenerator<GraphPage<T>, void, undefined>;
   /** Up to 20 requests in one `$batch`; throttled or unavailable sub-requests are re-sent. */
   batch(requests: BatchRequest[]): Promise<BatchResponse[]>;
@@ -248,11 +250,18 @@ export function createGraphClient(options: {
 
     async *pages<T>(
       path: string,
-      options: { maxPageSize?: number } = {},
+      options: { maxPageSize?: number; headers?: Record<string, string> } = {},
     ): AsyncGenerator<GraphPage<T>, void, undefined> {
-      const headers: Record<string, string> = options.maxPageSize
-        ? { prefer: `odata.maxpagesize=${options.maxPageSize}` }
-        : {};
+      // Preferences share one Prefer header (RFC 7240): the caller's and the page size.
+      const { prefer, ...rest } = options.headers ?? {};
+      const preferences = [
+        ...(prefer ? [prefer] : []),
+        ...(options.maxPageSize ? [`odata.maxpagesize=${options.maxPageSize}`] : []),
+      ];
+      const headers: Record<string, string> = {
+        ...rest,
+        ...(preferences.length > 0 ? { prefer: preferences.join(", ") } : {}),
+      };
       let next: string | undefined = resolve(path);
       while (next) {
         const url: string = next;

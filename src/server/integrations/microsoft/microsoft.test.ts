@@ -430,8 +430,10 @@ describe("admin consent (round 2) and app-only Graph", () => {
 
   it("limits users to the chosen groups, each user once", async () => {
     const users: DirectoryUser[] = [];
+    // One user per page: the advanced-query header must be sent again with every nextLink.
     for await (const page of microsoft.listUsers(tenantId, {
       groupIds: [groupIds.Sales!, groupIds.Support!],
+      pageSize: 1,
     })) {
       users.push(...page);
     }

@@ -11,13 +11,29 @@ import {
   type SignInUrlRequest,
 } from "./msal.ts";
 
-/** Service plan ids found in a user's `assignedPlans`. */
+/**
+ * Service plan ids found in a user's `assignedPlans`, per cloud: the commercial plan and the
+ * government (GCC), GCC High and DoD ones. Teams ids from Microsoft's "eligible Teams licenses"
+ * list; Teams Phone ids from the licensing service plan reference (it lists the GCC High and DoD
+ * Teams Phone products but no plan id of their own here, so none is guessed).
+ */
 export const servicePlans = {
-  /** Microsoft Teams (TEAMS1). */
-  teams: "57ff2da0-773e-42df-b2af-ffb7a2317929",
-  /** Teams Phone Standard (MCOEV). */
-  teamsPhone: "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
-} as const;
+  teams: [
+    "57ff2da0-773e-42df-b2af-ffb7a2317929", // TEAMS1
+    "304767db-7d23-49e8-a945-4a7eb65f9f28", // TEAMS_GOV (GCC)
+    "495922d5-f138-498b-8967-4acdcdfb2a74", // TEAMS_GCCHIGH
+    "9953b155-8aef-4c56-92f3-72b0487fce41", // TEAMS_AR_GCCHIGH
+    "ec0dd2de-a877-4059-a9b8-5838b5629b2a", // TEAMS_DOD
+    "fd500458-c24c-478e-856c-a6067a8376cd", // TEAMS_AR_DOD
+  ],
+  teamsPhone: [
+    "4828c8ec-dc2e-4779-b502-87ac9ce28ab7", // MCOEV (Teams Phone Standard)
+    "db23fce2-a974-42ef-9002-d78dd42a0f22", // MCOEV_GOV (GCC)
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+/** `Warning` is a grace period: the plan is still usable (assignedPlan resource). */
+const usableStatuses = new Set(["enabled", "warning"]);
 
 export interface Organization {
   id: string;
@@ -31,9 +47,9 @@ export interface DirectoryUser {
   userPrincipalName: string;
   mail: string | null;
   accountEnabled: boolean;
-  /** An enabled Teams service plan. */
+  /** A usable Teams service plan (any cloud). */
   teamsLicensed: boolean;
-  /** An enabled Teams Phone (MCOEV) service plan. */
+  /** A usable Teams Phone (MCOEV, MCOEV_GOV) service plan. */
   teamsPhoneLicensed: boolean;
 }
 
@@ -65,15 +81,32 @@ export interface GraphUser {
   assignedPlans?: { servicePlanId?: string; capabilityStatus?: string }[] | null;
 }
 
+/**
+ * Headers of an advanced directory query (https://learn.microsoft.com/graph/aad-advanced-queries);
+ * Graph refuses such a query (400 Request_UnsupportedQuery) without them and `$count=true`.
+ */
+export const advancedQueryHeaders = { consistencylevel: "eventual" } as const;
+
+/**
+ * The page of a group's transitive *user* members: the OData cast is an advanced query, so the
+ * path carries `$count=true` and the caller must send `advancedQueryHeaders` with every page.
+ */
+export function transitiveUserMembersPath(groupId: string, select: string, top: number): string {
+  return `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${select}&$count=true&$top=${top}`;
+}
+
 /** The `$select` that gives `toDirectoryUser` everything it reads. */
 export const directoryUserSelect =
   "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
 const USER_FIELDS = directoryUserSelect;
 const PAGE_SIZE = 999;
 
-function hasEnabledPlan(user: GraphUser, planId: string): boolean {
+/** A usable (`Enabled` or `Warning`) assigned plan among `planIds`. */
+function hasEnabledPlan(user: GraphUser, planIds: readonly string[]): boolean {
   return (user.assignedPlans ?? []).some(
-    (p) => p.servicePlanId?.toLowerCase() === planId && p.capabilityStatus === "Enabled",
+    (p) =>
+      planIds.includes(p.servicePlanId?.toLowerCase() ?? "") &&
+      usableStatuses.has(p.capabilityStatus?.toLowerCase() ?? ""),
   );
 }
 
@@ -86,6 +119,30 @@ export function toDirectoryUser(user: GraphUser): DirectoryUser {
     accountEnabled: user.accountEnabled ?? true,
     teamsLicensed: hasEnabledPlan(user, servicePlans.teams),
     teamsPhoneLicensed: hasEnabledPlan(user, servicePlans.teamsPhone),
+  };
+}
+
+/**
+ * Which `DirectoryUser` properties a Graph object carries. A full read defaults what is absent
+ * (never set); an updated object of a delta round carries only what changed (at least), so the
+ * others must be left as they are.
+ */
+export interface PresentFields {
+  displayName: boolean;
+  userPrincipalName: boolean;
+  mail: boolean;
+  accountEnabled: boolean;
+  /** `assignedPlans`, which both licence flags come from. */
+  licences: boolean;
+}
+
+export function presentFields(user: GraphUser): PresentFields {
+  return {
+    displayName: "displayName" in user,
+    userPrincipalName: "userPrincipalName" in user,
+    mail: "mail" in user,
+    accountEnabled: "accountEnabled" in user,
+    licences: "assignedPlans" in user,
   };
 }
 
@@ -213,9 +270,10 @@ export function createMicrosoft(
 
     async *listUsers(tenantId, { groupIds, pageSize = PAGE_SIZE } = {}) {
       const graph = graphFor(tenantId);
-      const query = `$select=${USER_FIELDS}&$top=${pageSize}`;
       if (!groupIds || groupIds.length === 0) {
-        for await (const page of graph.pages<GraphUser>(`/users?${query}`)) {
+        for await (const page of graph.pages<GraphUser>(
+          `/users?$select=${USER_FIELDS}&$top=${pageSize}`,
+        )) {
           yield page.value.map(toDirectoryUser);
         }
         return;
@@ -223,8 +281,8 @@ export function createMicrosoft(
       // A user in several chosen groups is yielded once: only ids are remembered.
       const seen = new Set<string>();
       for (const groupId of groupIds) {
-        const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?${query}`;
-        for await (const page of graph.pages<GraphUser>(path)) {
+        const path = transitiveUserMembersPath(groupId, USER_FIELDS, pageSize);
+        for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders })) {
           const users: DirectoryUser[] = [];
           for (const member of page.value) {
             if (member["@odata.type"] && member["@odata.type"] !== "#microsoft.graph.user")

@@ -115,7 +115,7 @@ describe("full sync, all users", () => {
       },
     );
     succeeded(outcome);
-    // 5 pages of users (5,5,5,5,3), then the sweep: partial counts are visible while the run is
+    // Pages of at most 5 users (Graph varies them), then the sweep: partial counts are visible while the run is
     // running (on PostgreSQL two pages are written at once, so hooks may observe out of order).
     expect(progress.length).toBeGreaterThanOrEqual(6);
     expect(new Set(progress.filter((n) => n > 0 && n < 23)).size).toBeGreaterThanOrEqual(2);
@@ -188,6 +188,62 @@ describe("delta sync, all users", () => {
       pageSize: 100,
     });
     expect(phone.items.every((u) => u.teamsPhoneLicensed)).toBe(true);
+  });
+
+  it("counts a user Graph replays across delta pages once", async () => {
+    const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 40) });
+    succeeded(await sync(tenant.enterpriseId));
+    for (let i = 0; i < 30; i++)
+      emulator.control.updateUser(tenant.tenantId, tenant.userIds.get(`u${i}@${tenant.domain}`)!, {
+        displayName: `Renamed ${i}`,
+      });
+    // The round the sync is about to read (pages are deterministic) repeats some users.
+    const link = (await stateOf(tenant.enterpriseId)).deltaLink!;
+    const ids: string[] = [];
+    for await (const page of t.services.microsoft!.graphFor(tenant.tenantId).pages<{
+      id: string;
+    }>(link, { maxPageSize: 7 }))
+      ids.push(...page.value.map((u) => u.id));
+    expect(new Set(ids).size).toBe(30);
+    expect(ids.length).toBeGreaterThan(30);
+
+    const outcome = succeeded(await sync(tenant.enterpriseId));
+    expect(outcome.counters).toEqual({ seen: 30, created: 0, updated: 30, removed: 0 });
+  });
+
+  it("merges minimal delta objects: only the properties present change", async () => {
+    const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 9) });
+    succeeded(await sync(tenant.enterpriseId));
+    const id = (n: number) => tenant.userIds.get(`u${n}@${tenant.domain}`)!;
+    emulator.control.updateUser(tenant.tenantId, id(2), { displayName: "Renamed Two" });
+    emulator.control.updateUser(tenant.tenantId, id(5), { accountEnabled: false });
+    emulator.control.updateUser(tenant.tenantId, id(7), { licenses: ["teams", "teamsPhone"] });
+
+    const outcome = succeeded(await sync(tenant.enterpriseId));
+    expect(outcome.mode).toBe("delta");
+    expect(outcome.counters).toEqual({ seen: 3, created: 0, updated: 3, removed: 0 });
+    const rows = await userRows(t, tenant.enterpriseId);
+    expect(rows.get(`u2@${tenant.domain}`)).toMatchObject({
+      displayName: "Renamed Two",
+      mail: `u2@${tenant.domain}`,
+      accountEnabled: true,
+      teamsLicensed: true,
+      teamsPhoneLicensed: true,
+    });
+    expect(rows.get(`u5@${tenant.domain}`)).toMatchObject({
+      displayName: "User 0005",
+      mail: `u5@${tenant.domain}`,
+      accountEnabled: false,
+      teamsLicensed: true,
+      teamsPhoneLicensed: false,
+    });
+    expect(rows.get(`u7@${tenant.domain}`)).toMatchObject({
+      displayName: "User 0007",
+      userPrincipalName: `u7@${tenant.domain}`,
+      accountEnabled: true,
+      teamsLicensed: true,
+      teamsPhoneLicensed: true,
+    });
   });
 
   it("runs a full sync when Graph rejects the delta link as expired", async () => {
@@ -334,7 +390,11 @@ describe("failures and concurrency", () => {
     expect(status.lastError).toMatch(
       /Microsoft is unavailable right now \(503 serviceNotAvailable/,
     );
-    expect(status.lastRun).toMatchObject({ status: "failed", counters: { seen: 4 } });
+    // The first page held up to 4 users (Graph may serve fewer than the page size asked for).
+    expect(status.lastRun).toMatchObject({ status: "failed" });
+    const firstPage = status.lastRun!.counters.seen;
+    expect(firstPage).toBeGreaterThan(0);
+    expect(firstPage).toBeLessThanOrEqual(4);
     expect(status.lastRun!.error).toBe(status.lastError);
     expect(status.currentRun).toBeNull();
 
@@ -342,7 +402,7 @@ describe("failures and concurrency", () => {
     emulator.control.clearFaults();
     const outcome = succeeded(await sync(tenant.enterpriseId));
     expect(outcome.mode).toBe("full");
-    expect(outcome.counters).toMatchObject({ created: 6, seen: 10 });
+    expect(outcome.counters).toMatchObject({ created: 10 - firstPage, seen: 10 });
     expect((await stateOf(tenant.enterpriseId)).lastError).toBeNull();
   });
 

@@ -5,11 +5,15 @@ import type { Db } from "../../../db/client.ts";
 import { enterpriseSyncGroups, enterprises, userSyncRuns } from "../../../db/schema/index.ts";
 import type { GraphClient } from "../../../integrations/microsoft/graph.ts";
 import {
+  advancedQueryHeaders,
   type DirectoryUser,
   directoryUserSelect,
   type GraphUser,
+  type PresentFields,
+  presentFields,
   requireMicrosoft,
   toDirectoryUser,
+  transitiveUserMembersPath,
 } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { affectedRows } from "../../../lib/sql.ts";
@@ -58,6 +62,14 @@ const MAX_PAGE_SIZE = 999;
 const MISSING_CHUNK = 100;
 const BATCH_SIZE = 20;
 
+/** A user to write; with `present`, a delta object: only the properties present are written. */
+type SyncUser = DirectoryUser & { present?: PresentFields };
+
+const fromDelta = (u: GraphUser): SyncUser => ({
+  ...toDirectoryUser(u),
+  present: presentFields(u),
+});
+
 interface Row {
   id: string;
   ms: string;
@@ -67,12 +79,44 @@ interface Row {
   ae: boolean;
   tl: boolean;
   tpl: boolean;
+  /** Delta objects only: which of the values above the object carried. */
+  hdn?: boolean;
+  hupn?: boolean;
+  hmail?: boolean;
+  hae?: boolean;
+  hlic?: boolean;
 }
 
-function rowsOf(users: DirectoryUser[]): Row[] {
+/** Two versions of one delta object in a page: the later one's properties win where present. */
+function mergeVersions(earlier: SyncUser, later: SyncUser): SyncUser {
+  const a = earlier.present;
+  const b = later.present;
+  if (!a || !b) return later;
+  return {
+    id: later.id,
+    displayName: b.displayName ? later.displayName : earlier.displayName,
+    userPrincipalName: b.userPrincipalName ? later.userPrincipalName : earlier.userPrincipalName,
+    mail: b.mail ? later.mail : earlier.mail,
+    accountEnabled: b.accountEnabled ? later.accountEnabled : earlier.accountEnabled,
+    teamsLicensed: b.licences ? later.teamsLicensed : earlier.teamsLicensed,
+    teamsPhoneLicensed: b.licences ? later.teamsPhoneLicensed : earlier.teamsPhoneLicensed,
+    present: {
+      displayName: a.displayName || b.displayName,
+      userPrincipalName: a.userPrincipalName || b.userPrincipalName,
+      mail: a.mail || b.mail,
+      accountEnabled: a.accountEnabled || b.accountEnabled,
+      licences: a.licences || b.licences,
+    },
+  };
+}
+
+function rowsOf(users: SyncUser[]): Row[] {
   // One statement may not touch a row twice: the last occurrence of an id in a page wins.
-  const byId = new Map<string, DirectoryUser>();
-  for (const u of users) byId.set(u.id, u);
+  const byId = new Map<string, SyncUser>();
+  for (const u of users) {
+    const earlier = byId.get(u.id);
+    byId.set(u.id, earlier ? mergeVersions(earlier, u) : u);
+  }
   const ids = newIds("user", byId.size);
   const rows: Row[] = [];
   for (const u of byId.values())
@@ -85,6 +129,15 @@ function rowsOf(users: DirectoryUser[]): Row[] {
       ae: u.accountEnabled,
       tl: u.teamsLicensed,
       tpl: u.teamsPhoneLicensed,
+      ...(u.present
+        ? {
+            hdn: u.present.displayName,
+            hupn: u.present.userPrincipalName,
+            hmail: u.present.mail,
+            hae: u.present.accountEnabled,
+            hlic: u.present.licences,
+          }
+        : {}),
     });
   // Sorted by object id: concurrent statements lock shared rows in the same order (no deadlock).
   return rows.sort((a, b) => (a.ms < b.ms ? -1 : a.ms > b.ms ? 1 : 0));
@@ -378,7 +431,7 @@ class Engine {
         // re-cut into full pages: a group of 1,000 is two Graph pages (999 + 1) but one statement.
         const members = async function* (engine: Engine) {
           for (const groupId of groupIds)
-            yield* engine.groupMembers(graph, groupId, pageSize, select);
+            yield* engine.groupMembers(graph, groupId, pageSize, directoryUserSelect);
         };
         for await (const users of rechunked(prefetched(members(this)), pageSize))
           await write(users);
@@ -411,12 +464,17 @@ class Engine {
     pageSize: number,
   ): Promise<string> {
     let deltaLink: string | undefined;
-    for await (const page of prefetched(graph.pages<GraphUser>(link, { maxPageSize: pageSize }))) {
+    // Only what changed comes back for an updated user; `upsert` merges what is present.
+    const pages = graph.pages<GraphUser>(link, {
+      maxPageSize: pageSize,
+      headers: { prefer: "return=minimal" },
+    });
+    for await (const page of prefetched(pages)) {
       const removedIds: string[] = [];
-      const changed: DirectoryUser[] = [];
+      const changed: SyncUser[] = [];
       for (const u of page.value) {
         if (u["@removed"]) removedIds.push(u.id);
-        else changed.push(toDirectoryUser(u));
+        else changed.push(fromDelta(u));
       }
       await this.upsert(changed, groupIds.length === 0 ? "upsert" : "update");
       await this.progress({ removed: await this.markRemoved(removedIds) });
@@ -433,11 +491,12 @@ class Engine {
     graph: GraphClient,
     groupId: string,
     pageSize: number,
-    select: string,
+    fields: string,
   ): AsyncGenerator<GraphUser[], void, undefined> {
-    const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?${select}&$top=${pageSize}`;
+    const path = transitiveUserMembersPath(groupId, fields, pageSize);
     try {
-      for await (const page of graph.pages<GraphUser>(path)) yield page.value.filter(isUser);
+      for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders }))
+        yield page.value.filter(isUser);
     } catch (error) {
       if (error instanceof AppError && error.code === "not_found") {
         this.services.log.warn(
@@ -458,9 +517,7 @@ class Engine {
     const { db, runId, enterpriseId } = this;
     try {
       for (const groupId of groupIds) {
-        for await (const members of prefetched(
-          this.groupMembers(graph, groupId, pageSize, "$select=id"),
-        )) {
+        for await (const members of prefetched(this.groupMembers(graph, groupId, pageSize, "id"))) {
           if (members.length === 0) continue;
           const staged = await db.execute(sql`
             INSERT INTO user_sync_members (run_id, ms_object_id)
@@ -531,13 +588,32 @@ class Engine {
    * values). In a full sync a row this run already stamped is left alone (a user in two groups
    * counts once); in a delta round a repeated object is written again (the last one wins).
    */
-  private async upsert(users: DirectoryUser[], kind: "upsert" | "update", countSeen = true) {
+  private async upsert(users: SyncUser[], kind: "upsert" | "update", countSeen = true) {
     if (users.length === 0) return;
     this.pristine = false;
     const rows = rowsOf(users);
     const now = this.services.now();
     const { enterpriseId, runId } = this;
-    const input = sql`input AS (
+    // Delta objects carry what changed: a property absent keeps the stored value (a user not
+    // stored yet takes the object's values, absent ones defaulted as in a full read).
+    const merge = users.some((u) => u.present);
+    const pick = (flag: string, value: string, column: string) =>
+      sql.raw(`CASE WHEN t.${flag} OR u.id IS NULL THEN t.${value} ELSE u.${column} END`);
+    const input = merge
+      ? sql`input AS (
+        SELECT t.id, t.ms,
+          ${pick("hdn", "dn", "display_name")} AS dn,
+          ${pick("hupn", "upn", "user_principal_name")} AS upn,
+          ${pick("hmail", "mail", "mail")} AS mail,
+          ${pick("hae", "ae", "account_enabled")} AS ae,
+          ${pick("hlic", "tl", "teams_licensed")} AS tl,
+          ${pick("hlic", "tpl", "teams_phone_licensed")} AS tpl
+        FROM json_to_recordset(${JSON.stringify(rows)}::json)
+          AS t(id text, ms text, dn text, upn text, mail text, ae boolean, tl boolean, tpl boolean,
+               hdn boolean, hupn boolean, hmail boolean, hae boolean, hlic boolean)
+        LEFT JOIN users u ON u.enterprise_id = ${enterpriseId} AND u.ms_object_id = t.ms
+      )`
+      : sql`input AS (
         SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json)
           AS t(id text, ms text, dn text, upn text, mail text, ae boolean, tl boolean, tpl boolean)
       )`;
