@@ -5,7 +5,6 @@ import {
   Checkbox,
   Group,
   MultiSelect,
-  NumberInput,
   Paper,
   SimpleGrid,
   Stack,
@@ -22,6 +21,7 @@ import {
   CreateEnterpriseBody,
   type EnterpriseView,
   UpdateEnterpriseBody,
+  userLimitOfText,
 } from "../../../shared/contracts/enterprises.ts";
 import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { DualList } from "../../components/DualList.tsx";
@@ -124,7 +124,8 @@ interface FormProps {
 interface Values {
   name: string;
   adminEmail: string;
-  userLimit: string | number;
+  /** As typed: never converted before the contract has accepted it. */
+  userLimit: string;
   pbxMusicOnHold: boolean;
   accessSipData: boolean;
   requestManagementConsent: boolean;
@@ -134,11 +135,14 @@ interface Values {
   pbxTypeIds: string[];
 }
 
-/** The request body the form's values stand for (blank user limit = unlimited). */
+/**
+ * The request body the form's values stand for (blank user limit = unlimited). A user limit that
+ * is not digits stays text, so the contract refuses it next to the field rather than guessing.
+ */
 function bodyOf(values: Values) {
   return {
     ...values,
-    userLimit: values.userLimit === "" ? null : Number(values.userLimit),
+    userLimit: userLimitOfText(values.userLimit),
     pbxTypeIds: values.services.includes("PBX") ? values.pbxTypeIds : [],
   };
 }
@@ -157,7 +161,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
     initialValues: {
       name: existing?.name ?? "",
       adminEmail: existing?.adminEmail ?? "",
-      userLimit: existing?.userLimit ?? "",
+      userLimit: existing?.userLimit == null ? "" : String(existing.userLimit),
       pbxMusicOnHold: existing?.pbxMusicOnHold ?? false,
       accessSipData: existing?.accessSipData ?? false,
       requestManagementConsent: existing?.requestManagementConsent ?? false,
@@ -249,13 +253,11 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
                 }
                 {...form.getInputProps("adminEmail")}
               />
-              <NumberInput
+              <TextInput
                 label="User limit"
-                description="Optional. Teams users that may be configured; blank = unlimited."
-                min={1}
-                allowDecimal={false}
-                allowNegative={false}
-                thousandSeparator={false}
+                description="Optional. Teams users that may be configured: a whole number of at least 1; blank = unlimited."
+                inputMode="numeric"
+                autoComplete="off"
                 {...form.getInputProps("userLimit")}
               />
               <TextInput
