@@ -77,6 +77,7 @@ function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(
         />
         <Select
           label="Hosting type"
+          required
           data={Object.entries(hostingTypeLabels).map(([value, label]) => ({ value, label }))}
           allowDeselect={false}
           {...form.getInputProps("hostingType")}

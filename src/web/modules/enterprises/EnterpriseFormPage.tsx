@@ -323,6 +323,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
                 description="Move the PBX platforms this enterprise uses to “Assigned PBX types”."
                 availableTitle="Unassigned PBX types"
                 assignedTitle="Assigned PBX types"
+                required
                 items={pbxTypeItems}
                 value={values.pbxTypeIds}
                 onChange={(ids) => {
