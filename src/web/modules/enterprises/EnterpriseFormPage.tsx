@@ -28,6 +28,7 @@ import { DualList } from "../../components/DualList.tsx";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { FormSection } from "../../components/FormSection.tsx";
 import { IconInfo } from "../../components/icons.tsx";
+import { renderNamedPill } from "../../components/NamedPill.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -298,6 +299,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
               data={regionOptions(regions, values.regionIds)}
               searchable
               clearable
+              renderPill={renderNamedPill}
               required
               nothingFoundMessage={
                 activeRegions.length ? "No such region" : "You have no SBC regions to offer"
