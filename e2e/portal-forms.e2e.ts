@@ -275,7 +275,19 @@ describe("portal forms, as a newcomer meets them", () => {
     await page.context().close();
   });
 
-  it("activating an account where another is signed in says so and offers to switch", async () => {
+  /** The master reseller adds a reseller; resolves with its activation mail. */
+  async function inviteReseller(master: Page, name: string, email: string) {
+    await master.goto(`${server.url}/resellers/new`);
+    await waitForHeading(master, "Add Reseller");
+    await field(master, "Reseller name").fill(name);
+    await field(master, "Preferred e-mail").fill(email);
+    await master.getByRole("checkbox", { name: "SIP Trunk" }).check();
+    await master.getByRole("button", { name: "Save", exact: true }).click();
+    await waitForToast(master, `activation e-mail sent to ${email}`);
+    return waitForMail(server.url, email);
+  }
+
+  it("marks the Add Reseller form's required fields, and keeps the Resellers list's chips whole", async () => {
     const master = await signedIn("demo-master");
     await master.getByRole("link", { name: "Add Reseller" }).first().click();
     await waitForHeading(master, "Add Reseller");
@@ -284,34 +296,52 @@ describe("portal forms, as a newcomer meets them", () => {
       "Preferred e-mail": field(master, "Preferred e-mail"),
       Services: master.getByRole("group", { name: "Services", exact: true }),
     });
-    const email = "ops@fabrikam-voice.example.com";
-    await field(master, "Reseller name").fill("Fabrikam Voice");
-    await field(master, "Preferred e-mail").fill(email);
-    await master.getByRole("checkbox", { name: "SIP Trunk" }).check();
-    await master.getByRole("button", { name: "Save", exact: true }).click();
-    await waitForToast(master, `activation e-mail sent to ${email}`);
+    await expectNotMarkedRequired({ "Billing reference": field(master, "Billing reference") });
+    await master.goto(`${server.url}/resellers`);
+    await waitForHeading(master, "Resellers");
+    await master.getByText("PBX Connector", { exact: true }).first().waitFor();
     expect(await truncatedBadges(master), "badges cut off in the Resellers list").toEqual([]);
+    await master.context().close();
+  });
 
-    // The master reseller's browser opens the new reseller's activation mail.
-    const mail = await waitForMail(server.url, email);
-    await master.goto(firstLink(mail));
-    await waitForHeading(master, "Activate your account");
+  it("fills the activation form's e-mail from the link and marks a mismatched password invalid", async () => {
+    const master = await signedIn("demo-master");
+    const email = "ops@litware-voice.example.com";
+    const mail = await inviteReseller(master, "Litware Voice", email);
+    await master.context().close();
+
+    const page = await newPage(browser);
+    await page.goto(firstLink(mail));
+    await waitForHeading(page, "Activate your account");
     // The link already says who is invited: the e-mail is filled in, and can still be changed.
-    expect(await field(master, "E-mail").inputValue()).toBe(email);
+    expect(await field(page, "E-mail").inputValue()).toBe(email);
 
-    // A mistyped confirmation marks the password field invalid for screen readers too.
-    await field(master, "Invitation code").fill(invitationCode(mail));
-    await field(master, "Username").fill("fabrikam-admin");
-    await field(master, "Password").fill("fabrikam-passphrase-1");
-    await field(master, "Confirm password").fill("fabrikam-passphrase-2");
-    await master.getByRole("button", { name: "Activate account", exact: true }).click();
-    const confirm = field(master, "Confirm password");
+    await field(page, "Invitation code").fill(invitationCode(mail));
+    await field(page, "Username").fill("litware-admin");
+    await field(page, "Password").fill("litware-passphrase-1");
+    await field(page, "Confirm password").fill("litware-passphrase-2");
+    await page.getByRole("button", { name: "Activate account", exact: true }).click();
+    const confirm = field(page, "Confirm password");
     await expect.poll(() => confirm.getAttribute("aria-invalid")).toBe("true");
     expect(await descriptionOf(confirm)).toContain("Passwords do not match");
-    await screenshot(master, "forms-activation-password-mismatch");
-
-    await confirm.fill("fabrikam-passphrase-1");
+    await screenshot(page, "forms-activation-password-mismatch");
+    await confirm.fill("litware-passphrase-1");
     expect(await confirm.getAttribute("aria-invalid")).not.toBe("true");
+    await page.context().close();
+  });
+
+  it("activating an account where another is signed in says so and offers to switch", async () => {
+    const master = await signedIn("demo-master");
+    const email = "ops@fabrikam-voice.example.com";
+    // The master reseller's own browser opens the new reseller's activation mail.
+    const mail = await inviteReseller(master, "Fabrikam Voice", email);
+    await master.goto(firstLink(mail));
+    await waitForHeading(master, "Activate your account");
+    await field(master, "Invitation code").fill(invitationCode(mail));
+    await field(master, "E-mail").fill(email);
+    await field(master, "Username").fill("fabrikam-admin");
+    await field(master, "Password").fill("fabrikam-passphrase-1");
+    await field(master, "Confirm password").fill("fabrikam-passphrase-1");
     await master.getByRole("button", { name: "Activate account", exact: true }).click();
     await master
       .getByText(
