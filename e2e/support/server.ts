@@ -29,6 +29,50 @@ export interface RunningServer {
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
+/**
+ * Runs one `teamgate` command (`tsx src/server/cli.ts …`) on a data directory and returns what it
+ * printed; rejects with that output when it exits with an error.
+ */
+export function runCli(args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/server/cli.ts", ...args], {
+      cwd: repoRoot,
+      env: childEnv({ NODE_ENV: "development", LOG_LEVEL: "warn", ...env }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      output += chunk;
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`teamgate ${args.join(" ")} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+/**
+ * A fresh data directory holding an operator admin (its one-time login) and the demo data of
+ * `teamgate seed --demo` (regions, PBX types, resellers `demo-northwind` and `demo-contoso`, their
+ * enterprises; password `correct-horse-battery-staple`). Pass it to `startServer({ dataDir })`.
+ */
+export async function demoDataDir(): Promise<{ dataDir: string; operator: OperatorLogin }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "teamgate-e2e-demo-"));
+  const env = { DATA_DIR: dataDir };
+  const created = await runCli(
+    ["create-operator", "--email", "operator@teamgate.localhost", "--username", "operator"],
+    env,
+  );
+  const { operator } = parseBanner(created);
+  if (!operator) throw new Error(`No operator login in:\n${created}`);
+  await runCli(["seed", "--demo"], env);
+  return { dataDir, operator };
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -105,9 +105,13 @@ const publicLayout = createRoute({
 const signInRoute = createRoute({
   getParentRoute: () => publicLayout,
   path: "sign-in",
-  validateSearch: (raw: Record<string, unknown>): { redirect?: string; notice?: SignInNotice } => ({
+  validateSearch: (
+    raw: Record<string, unknown>,
+  ): { redirect?: string; notice?: SignInNotice; login?: string } => ({
     redirect: typeof raw.redirect === "string" ? raw.redirect : undefined,
     notice: signInNotices.find((n) => n === raw.notice),
+    // The account just activated, to start the form with (see ActivatePage).
+    login: typeof raw.login === "string" && raw.login ? raw.login.slice(0, 254) : undefined,
   }),
   beforeLoad: async ({ context }) => {
     const session = await context.queryClient.ensureQueryData(sessionQuery);
@@ -148,7 +152,11 @@ const resetPasswordRoute = createRoute({
 const activateRoute = createRoute({
   getParentRoute: () => publicLayout,
   path: "activate",
-  validateSearch: tokenSearch,
+  validateSearch: (raw: Record<string, unknown>): { token?: string; email?: string } => ({
+    ...tokenSearch(raw),
+    // The invited address, which the activation e-mail's link carries to fill the form with.
+    ...(typeof raw.email === "string" && raw.email ? { email: raw.email.slice(0, 254) } : {}),
+  }),
   component: ActivatePage,
 });
 

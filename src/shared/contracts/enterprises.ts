@@ -13,13 +13,27 @@ export type EnterpriseStatus = "invited" | "registered" | "active" | "disabled";
 
 const IdList = z.array(z.string().min(1).max(64)).max(200);
 
+/** The one message for a user limit that is not a whole number of at least 1. */
+export const userLimitMessage = "Enter a whole number of at least 1, or leave blank for unlimited";
+
 const UserLimitValue = z
-  .number({ error: "Must be a whole number" })
-  .int("Must be a whole number")
-  .positive("Must be a positive number")
-  .max(1_000_000, "Must be at most 1000000")
+  .number({ error: userLimitMessage })
+  .int(userLimitMessage)
+  .min(1, userLimitMessage)
+  .max(1_000_000, "Enter at most 1000000, or leave blank for unlimited")
   .nullable();
 const UserLimit = UserLimitValue.default(null);
+
+/**
+ * The request value of a user limit as a person typed it: blank is unlimited (null), digits are
+ * that number, and anything else stays the text it is, so the contract refuses it with a field
+ * error instead of a silently corrected number.
+ */
+export function userLimitOfText(text: string): number | string | null {
+  const trimmed = text.trim();
+  if (trimmed === "") return null;
+  return /^[0-9]{1,9}$/.test(trimmed) ? Number(trimmed) : text;
+}
 
 const enterpriseFields = {
   name: requiredText(2, 100),

@@ -12,9 +12,6 @@ export const theme = createTheme({
   headings: { fontFamily: systemFont, fontWeight: "650" },
   cursorType: "pointer",
   components: {
-    // Required fields stay `required` for assistive technology, but the label carries no "*":
-    // optional fields say "Optional" in their description instead, and labels stay exact.
-    InputWrapper: { defaultProps: { withAsterisk: false } },
     // A closed dropdown leaves the DOM, so its listbox does not share the field's label.
     Combobox: { defaultProps: { keepMounted: false } },
     Button: { defaultProps: { radius: "md" } },

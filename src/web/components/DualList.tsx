@@ -34,6 +34,8 @@ interface DualListProps {
   onChange(value: string[]): void;
   description?: ReactNode;
   error?: ReactNode;
+  /** Marks the control required with the same "*" as Mantine's inputs. */
+  required?: boolean;
   /** Verb of the move buttons: "Assign <label>" / "Unassign <label>". */
   assignVerb?: string;
   unassignVerb?: string;
@@ -55,6 +57,7 @@ export function DualList({
   onChange,
   description,
   error,
+  required = false,
   assignVerb = "Assign",
   unassignVerb = "Unassign",
 }: DualListProps) {
@@ -169,6 +172,11 @@ export function DualList({
       legend={
         <Text component="span" fw={600} size="sm">
           {label}
+          {required ? (
+            <Text component="span" c="var(--mantine-color-error)" aria-hidden>
+              {" *"}
+            </Text>
+          ) : null}
         </Text>
       }
     >

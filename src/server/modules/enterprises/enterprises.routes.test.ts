@@ -71,7 +71,7 @@ describe("POST /resellers/:resellerId/enterprises (Add Enterprise)", () => {
     expect(res.body.fields).toMatchObject({
       name: "Required",
       adminEmail: "Must be a valid e-mail address",
-      userLimit: "Must be a positive number",
+      userLimit: "Enter a whole number of at least 1, or leave blank for unlimited",
       regionIds: "Select at least one SBC region",
       extra: "Unknown field",
     });
@@ -85,6 +85,22 @@ describe("POST /resellers/:resellerId/enterprises (Add Enterprise)", () => {
       pbxTypeIds: [],
     });
     expect(noPbxType.body.fields).toEqual({ pbxTypeIds: "Assign at least one PBX type" });
+  });
+
+  it("refuses a user limit that is not a whole number of at least 1, and creates nothing", async () => {
+    for (const userLimit of [-1, 1.5, "abc", "12", 0, 1_000_001]) {
+      const name = `Limit ${String(userLimit)}`;
+      const res = await reseller.post(add(world.a.reseller.id), {
+        ...enterpriseBody("limit", entitlements),
+        name,
+        userLimit,
+      });
+      expect(res.status, String(userLimit)).toBe(400);
+      expect(Object.keys(res.body.fields)).toEqual(["userLimit"]);
+      expect(res.body.fields.userLimit).toMatch(/^Enter (a whole number of at least 1|at most)/);
+      const rows = await t.services.db.select().from(enterprises).where(eq(enterprises.name, name));
+      expect(rows).toHaveLength(0);
+    }
   });
 
   it("answers 404 for a reseller outside the actor's subtree, or no reseller at all", async () => {
@@ -183,7 +199,7 @@ describe("PATCH /enterprises/:id", () => {
     const bad = await reseller.patch(target, { userLimit: 1.5, billingReference: "x".repeat(101) });
     expect(bad.status).toBe(400);
     expect(bad.body.fields).toEqual({
-      userLimit: "Must be a whole number",
+      userLimit: "Enter a whole number of at least 1, or leave blank for unlimited",
       billingReference: "Must be at most 100 characters",
     });
     expect((await reseller.patch(one(world.b.enterprise.id), { name: "Mine now" })).status).toBe(

@@ -63,7 +63,10 @@ describe("invitation e-mail", () => {
     const { mail, token, code } = fromMail(email);
     expect(mail.subject).toContain(organization.name);
     expect(mail.html).toContain(code);
-    expect(mail.text).toContain(`http://teamgate.test/activate?token=${token}`);
+    // The link also says whom it invites, so the activation form starts with the e-mail filled in.
+    expect(mail.text).toContain(
+      `http://teamgate.test/activate?token=${token}&email=${encodeURIComponent(email)}`,
+    );
     const row = await stateOf(invitation.id);
     expect(row).toMatchObject({ mailState: "sent", mailError: null });
     // only hashes are stored

@@ -30,11 +30,11 @@ const notices = {
 
 /** Sign-in with e-mail or username and password. */
 export function SignInPage() {
-  const { redirect, notice } = routeApi.useSearch();
+  const { redirect, notice, login } = routeApi.useSearch();
   const router = useRouter();
   const signIn = useSignIn();
   const [failure, setFailure] = useState<FormFailure | null>(null);
-  const form = useForm({ initialValues: { login: "", password: "" } });
+  const form = useForm({ initialValues: { login: login ?? "", password: "" } });
   const shown = notice ? notices[notice] : null;
 
   const submit = form.onSubmit((values) => {

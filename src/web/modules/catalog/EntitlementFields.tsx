@@ -1,6 +1,7 @@
 import { MultiSelect, SimpleGrid } from "@mantine/core";
 import type { ReactNode } from "react";
 import type { PbxTypeView, RegionView } from "../../../shared/contracts/catalog.ts";
+import { renderNamedPill } from "../../components/NamedPill.tsx";
 
 /** Select options: the usable entries plus any already chosen, so an edit never drops a value silently. */
 export function regionOptions(regions: RegionView[], chosen: string[] = []) {
@@ -50,6 +51,7 @@ export function EntitlementFields({
         data={regionOptions(regions, regionField.value ?? [])}
         searchable
         clearable
+        renderPill={renderNamedPill}
         nothingFoundMessage="No such region"
         {...regionField}
       />
@@ -59,6 +61,7 @@ export function EntitlementFields({
         data={pbxTypeOptions(pbxTypes, pbxTypeField.value ?? [])}
         searchable
         clearable
+        renderPill={renderNamedPill}
         nothingFoundMessage="No such PBX type"
         {...pbxTypeField}
       />

@@ -32,6 +32,11 @@ export function PbxTypeFormModal({ opened, pbxType, onClose }: PbxTypeFormModalP
 function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(): void }) {
   const save = useSavePbxType();
   const [failure, setFailure] = useState<FormFailure | null>(null);
+  // The label follows the name until the person types a label of their own (or when editing a
+  // type whose label already differs from its name).
+  const [labelFollowsName, setLabelFollowsName] = useState(
+    !pbxType || pbxType.label === pbxType.name,
+  );
   const form = useForm({
     initialValues: {
       name: pbxType?.name ?? "",
@@ -68,15 +73,30 @@ function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(
           required
           data-autofocus
           {...form.getInputProps("name")}
+          onChange={(event) => {
+            const name = event.currentTarget.value;
+            form.setFieldValue("name", name);
+            if (labelFollowsName) {
+              form.setFieldValue("label", name);
+              form.clearFieldError("label");
+            }
+          }}
         />
         <TextInput
           label="Label"
-          description="What resellers and enterprises see in PBX type lists."
+          description="What resellers and enterprises see in PBX type lists. Filled from the name until you change it."
           required
           {...form.getInputProps("label")}
+          onChange={(event) => {
+            const label = event.currentTarget.value;
+            form.setFieldValue("label", label);
+            // An emptied label follows the name again.
+            setLabelFollowsName(label === "");
+          }}
         />
         <Select
           label="Hosting type"
+          required
           data={Object.entries(hostingTypeLabels).map(([value, label]) => ({ value, label }))}
           allowDeselect={false}
           {...form.getInputProps("hostingType")}

@@ -75,6 +75,7 @@ function RegionForm({ region, onDone }: { region: RegionView | null; onDone(): v
         />
         <Select
           label="Status"
+          required
           data={[
             { value: "active", label: "Active" },
             { value: "disabled", label: "Disabled" },

@@ -53,6 +53,8 @@ interface EnterpriseDashboardProps {
   audience: DashboardAudience;
   /** Shown above the heading (e.g. a way back to the list). */
   before?: ReactNode;
+  /** Cards shown above the connection (e.g. the provider's own details of the enterprise). */
+  aside?: ReactNode;
 }
 
 const consentStyles: Record<ManagementConsentState, { color: string; label: string }> = {
@@ -102,7 +104,8 @@ export function ConsentBadge({ state }: { state: ManagementConsentState }) {
   return <SmallBadge color={style.color}>{style.label}</SmallBadge>;
 }
 
-function Card({
+/** A titled section of the dashboard, a landmark named by its title. */
+export function Card({
   title,
   actions,
   children,
@@ -124,7 +127,8 @@ function Card({
   );
 }
 
-function Fact({ label, children }: { label: string; children: ReactNode }) {
+/** One labelled fact of a card ("Registration", "Billing reference"…). */
+export function Fact({ label, children }: { label: string; children: ReactNode }) {
   return (
     <Stack gap={2}>
       <Text size="xs" c="dimmed" fw={600} tt="uppercase">
@@ -144,7 +148,12 @@ function failureText(error: unknown): string {
  * user sync and recent activity. The same view serves the enterprise's admins and its service
  * provider; the overview's abilities decide which buttons show.
  */
-export function EnterpriseDashboard({ enterpriseId, audience, before }: EnterpriseDashboardProps) {
+export function EnterpriseDashboard({
+  enterpriseId,
+  audience,
+  before,
+  aside,
+}: EnterpriseDashboardProps) {
   const overview = useQuery(overviewQuery(enterpriseId));
   if (overview.isError && !overview.data) {
     return (
@@ -192,6 +201,7 @@ export function EnterpriseDashboard({ enterpriseId, audience, before }: Enterpri
         <Grid.Col span={{ base: 12, lg: 5 }}>
           <Stack gap="lg">
             <UserSync data={data} audience={audience} />
+            {aside}
             <Connection data={data} />
           </Stack>
         </Grid.Col>

@@ -1,7 +1,10 @@
-import { Anchor, Title } from "@mantine/core";
+import { Anchor, SimpleGrid, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
-import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
+import { ServiceBadges } from "../../components/ServiceBadges.tsx";
+import { regionsQuery } from "../catalog/catalog.api.ts";
+import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
+import { Card, EnterpriseDashboard, Fact } from "./EnterpriseDashboard.tsx";
 import { overviewQuery } from "./enterprise-portal.api.ts";
 import { UsersTable } from "./UsersTable.tsx";
 
@@ -9,7 +12,8 @@ const routeApi = getRouteApi("/app/enterprises/$enterpriseId");
 
 /**
  * `/enterprises/{id}` for the service provider: the enterprise's dashboard as its admins see it
- * (registration, Teams admin role, management consent, user sync) and its synced users.
+ * (registration, Teams admin role, management consent, user sync), what the provider entered for
+ * it (billing reference, user limit, services, regions) and its synced users.
  */
 export function ProviderEnterprisePage() {
   const { enterpriseId } = routeApi.useParams();
@@ -27,6 +31,7 @@ export function ProviderEnterprisePage() {
             ← Enterprises
           </Anchor>
         }
+        aside={<EnterpriseDetails enterpriseId={enterpriseId} />}
       />
       {overview.data ? (
         <>
@@ -43,5 +48,46 @@ export function ProviderEnterprisePage() {
         </>
       ) : null}
     </>
+  );
+}
+
+/** What the provider entered for the enterprise ("Add Enterprise" / Edit). */
+function EnterpriseDetails({ enterpriseId }: { enterpriseId: string }) {
+  const record = useQuery(enterpriseQuery(enterpriseId));
+  const regions = useQuery(regionsQuery);
+  if (!record.data) return null;
+  const e = record.data;
+  const regionNames = e.regionIds
+    .map((id) => regions.data?.find((r) => r.id === id)?.name ?? id)
+    .sort((a, b) => a.localeCompare(b));
+  const dash = (
+    <Text size="sm" c="dimmed">
+      —
+    </Text>
+  );
+  return (
+    <Card title="Details">
+      <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="md">
+        <Fact label="Billing reference">
+          {e.billingReference ? <Text size="sm">{e.billingReference}</Text> : dash}
+        </Fact>
+        <Fact label="User limit">
+          <Text size="sm">{e.userLimit === null ? "Unlimited" : e.userLimit}</Text>
+        </Fact>
+        <Fact label="Services">
+          <ServiceBadges services={e.services} />
+        </Fact>
+        <Fact label="SBC regions">
+          {regionNames.length ? <Text size="sm">{regionNames.join(", ")}</Text> : dash}
+        </Fact>
+        <div style={{ gridColumn: "1 / -1" }}>
+          <Fact label="Admin e-mail">
+            <Text size="sm" style={{ overflowWrap: "anywhere" }}>
+              {e.adminEmail}
+            </Text>
+          </Fact>
+        </div>
+      </SimpleGrid>
+    </Card>
   );
 }

@@ -5,7 +5,6 @@ import {
   Checkbox,
   Group,
   MultiSelect,
-  NumberInput,
   Paper,
   SimpleGrid,
   Stack,
@@ -22,12 +21,14 @@ import {
   CreateEnterpriseBody,
   type EnterpriseView,
   UpdateEnterpriseBody,
+  userLimitOfText,
 } from "../../../shared/contracts/enterprises.ts";
 import { type FormFailure, focusFirstError, placeErrors, validateForm } from "../../api/forms.ts";
 import { DualList } from "../../components/DualList.tsx";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { FormSection } from "../../components/FormSection.tsx";
 import { IconInfo } from "../../components/icons.tsx";
+import { renderNamedPill } from "../../components/NamedPill.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -124,7 +125,8 @@ interface FormProps {
 interface Values {
   name: string;
   adminEmail: string;
-  userLimit: string | number;
+  /** As typed: never converted before the contract has accepted it. */
+  userLimit: string;
   pbxMusicOnHold: boolean;
   accessSipData: boolean;
   requestManagementConsent: boolean;
@@ -134,11 +136,14 @@ interface Values {
   pbxTypeIds: string[];
 }
 
-/** The request body the form's values stand for (blank user limit = unlimited). */
+/**
+ * The request body the form's values stand for (blank user limit = unlimited). A user limit that
+ * is not digits stays text, so the contract refuses it next to the field rather than guessing.
+ */
 function bodyOf(values: Values) {
   return {
     ...values,
-    userLimit: values.userLimit === "" ? null : Number(values.userLimit),
+    userLimit: userLimitOfText(values.userLimit),
     pbxTypeIds: values.services.includes("PBX") ? values.pbxTypeIds : [],
   };
 }
@@ -157,7 +162,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
     initialValues: {
       name: existing?.name ?? "",
       adminEmail: existing?.adminEmail ?? "",
-      userLimit: existing?.userLimit ?? "",
+      userLimit: existing?.userLimit == null ? "" : String(existing.userLimit),
       pbxMusicOnHold: existing?.pbxMusicOnHold ?? false,
       accessSipData: existing?.accessSipData ?? false,
       requestManagementConsent: existing?.requestManagementConsent ?? false,
@@ -249,13 +254,11 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
                 }
                 {...form.getInputProps("adminEmail")}
               />
-              <NumberInput
+              <TextInput
                 label="User limit"
-                description="Optional. Teams users that may be configured; blank = unlimited."
-                min={1}
-                allowDecimal={false}
-                allowNegative={false}
-                thousandSeparator={false}
+                description="Optional. Teams users that may be configured: a whole number of at least 1; blank = unlimited."
+                inputMode="numeric"
+                autoComplete="off"
                 {...form.getInputProps("userLimit")}
               />
               <TextInput
@@ -296,6 +299,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
               data={regionOptions(regions, values.regionIds)}
               searchable
               clearable
+              renderPill={renderNamedPill}
               required
               nothingFoundMessage={
                 activeRegions.length ? "No such region" : "You have no SBC regions to offer"
@@ -321,6 +325,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
                 description="Move the PBX platforms this enterprise uses to “Assigned PBX types”."
                 availableTitle="Unassigned PBX types"
                 assignedTitle="Assigned PBX types"
+                required
                 items={pbxTypeItems}
                 value={values.pbxTypeIds}
                 onChange={(ids) => {

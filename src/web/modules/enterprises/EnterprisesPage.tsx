@@ -62,6 +62,7 @@ export function EnterprisesPage() {
       ),
     },
     { header: "Admin e-mail", render: (e) => e.adminEmail },
+    { header: "Billing reference", render: (e) => e.billingReference ?? "—" },
     ...(isReseller ? [] : [{ header: "Reseller", render: (e: EnterpriseView) => e.resellerName }]),
     { header: "Services", render: (e) => <ServiceBadges services={e.services} /> },
     {

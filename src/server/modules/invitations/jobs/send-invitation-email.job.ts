@@ -30,7 +30,9 @@ async function messageFor(
       invitedBy:
         row.parentKind === "operator" || !row.parentName ? "The Teamgate operator" : row.parentName,
       code: secrets.code,
-      url: link("/activate"),
+      // The invited address rides along so the activation form can start with it filled in; the
+      // person can still change it, and the server checks it as before.
+      url: `${link("/activate")}&email=${encodeURIComponent(invitation.email)}`,
       expiresAt: invitation.expiresAt,
     });
   }
