@@ -531,6 +531,11 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await admin.locator('button[name="accept"]').waitFor();
     await snap(admin, "enterprise-microsoft-consent-round-2");
     await admin.locator('button[name="accept"]').click();
+    // Microsoft takes a few seconds to apply the consent (the emulator, like Entra, makes the
+    // new permissions effective after a delay): the page says so and goes on by itself.
+    await waitForHeading(admin, "Finishing the connection with Microsoft…");
+    await admin.getByRole("status").getByText("Keep this page open", { exact: false }).waitFor();
+    await snap(admin, "enterprise-microsoft-finishing");
 
     // Registered and signed in to the enterprise portal: choosing the users to sync comes first.
     await waitForPath(admin, "/enterprise/groups");

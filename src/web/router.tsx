@@ -55,6 +55,7 @@ import { ActivatePage } from "./modules/invitations/ActivatePage.tsx";
 import { CompletePage } from "./modules/invitations/CompletePage.tsx";
 import {
   RegistrationFailedPage,
+  RegistrationFinishingPage,
   registrationReasonOf,
 } from "./modules/invitations/RegistrationResultPages.tsx";
 import {
@@ -165,6 +166,12 @@ const completeRoute = createRoute({
   path: "complete",
   validateSearch: tokenSearch,
   component: CompletePage,
+});
+
+const completeFinishingRoute = createRoute({
+  getParentRoute: () => publicLayout,
+  path: "complete/finishing",
+  component: RegistrationFinishingPage,
 });
 
 const completeFailedRoute = createRoute({
@@ -434,6 +441,7 @@ const routeTree = rootRoute.addChildren([
     resetPasswordRoute,
     activateRoute,
     completeRoute,
+    completeFinishingRoute,
     completeFailedRoute,
     enterpriseSignInRoute,
   ]),
@@ -473,6 +481,7 @@ const publicPaths = [
   "/activate",
   "/complete",
   "/complete/failed",
+  "/complete/finishing",
   "/enterprise/sign-in",
 ];
 

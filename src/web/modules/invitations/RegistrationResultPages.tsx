@@ -1,10 +1,76 @@
-import { Alert, Stack, Text, Title } from "@mantine/core";
+import { Alert, Loader, Stack, Text, Title } from "@mantine/core";
 import { getRouteApi } from "@tanstack/react-router";
+import { useEffect, useState } from "react";
 import {
   type RegistrationFailureReason,
+  type RegistrationFinishState,
   registrationFailureReasons,
 } from "../../../shared/contracts/registration.ts";
+import { api } from "../../api/client.ts";
 import { IconAlertCircle } from "../../components/icons.tsx";
+
+/** How often the finishing page asks whether Microsoft has applied the consent. */
+const finishPollMs = 2000;
+
+/**
+ * After the admin consent: Microsoft takes from seconds to minutes to apply it. The page asks
+ * the server every two seconds; the server gives up after five minutes with a clear reason.
+ */
+export function RegistrationFinishingPage() {
+  const [seconds, setSeconds] = useState(0);
+  const [trouble, setTrouble] = useState<string | null>(null);
+  useEffect(() => {
+    let stopped = false;
+    const started = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const state = await api.post<RegistrationFinishState>("/enterprise-invitations/finish");
+        setTrouble(null);
+        if (state.status === "done") {
+          // A full navigation: registration may have signed the administrator in.
+          window.location.assign(state.location);
+          return;
+        }
+      } catch {
+        setTrouble("Teamgate could not be reached; trying again…");
+      }
+      if (stopped) return;
+      setSeconds(Math.round((Date.now() - started) / 1000));
+      timer = setTimeout(poll, finishPollMs);
+    };
+    void poll();
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, []);
+  return (
+    <Stack gap="lg">
+      <Title order={1} fz="h3">
+        Finishing the connection with Microsoft…
+      </Title>
+      <Stack gap="sm" role="status" aria-live="polite">
+        <Loader size="sm" aria-hidden />
+        <Text size="sm">
+          Thank you: your consent was received. Microsoft is applying it to your organization, which
+          usually takes less than a minute and can take a few. Keep this page open; it continues on
+          its own.
+        </Text>
+        {seconds > 0 && (
+          <Text size="sm" c="dimmed">
+            Waiting for Microsoft for {seconds} seconds.
+          </Text>
+        )}
+        {trouble && (
+          <Text size="sm" c="orange">
+            {trouble}
+          </Text>
+        )}
+      </Stack>
+    </Stack>
+  );
+}
 
 const failedRoute = getRouteApi("/public/complete/failed");
 

@@ -1,7 +1,8 @@
 import { and, eq, isNull, ne, or } from "drizzle-orm";
+import { decodeJwt } from "jose";
 import { z } from "zod";
 import { enterprises } from "../../../db/schema/index.ts";
-import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { defineJob } from "../../../jobs/define-job.ts";
 import { AppError } from "../../../lib/errors.ts";
 
@@ -10,7 +11,7 @@ export const teamsAdministratorRoleId = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 
 const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
-/** Graph's answer to an assignment that already exists: 400 "A conflicting object …". */
+/** Graph's answer to an assignment that was created meanwhile: 400 "A conflicting object …". */
 function isConflict(error: unknown): boolean {
   if (!(error instanceof AppError) || error.code !== "microsoft_error") return false;
   const cause = error.cause as { status?: number; message?: string } | undefined;
@@ -27,16 +28,34 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Back-off between checks that a new assignment reached our app-only tokens, within one attempt. */
+const effectiveChecksMs = [500, 1000, 2000, 4000];
+
+/** The directory roles in an app-only token (`wids`), or null when the token is not readable. */
+function directoryRolesOf(accessToken: string): string[] | null {
+  try {
+    const wids = decodeJwt(accessToken).wids;
+    return Array.isArray(wids) ? wids.filter((w): w is string => typeof w === "string") : [];
+  } catch {
+    return null;
+  }
+}
+
 /**
  * After registration: gives our service principal in the enterprise's tenant the Teams
- * Administrator role (directory-wide), which Teams telephony administration needs. Idempotent: an
- * existing assignment (Graph answers 400 "A conflicting object …") counts as done. The outcome
- * is written on the enterprise: pending while attempts remain, assigned, or failed after the last.
+ * Administrator role (directory-wide), which Teams telephony administration needs. Idempotent: it
+ * looks for the assignment before creating it (and a concurrent duplicate, Graph's 400 "A
+ * conflicting object …", counts as done). The role is "assigned" only once a fresh app-only token
+ * carries it: Microsoft applies role assignments after a delay, and a token cached from before
+ * would be refused by Teams. Until then, and after failures, the job retries with exponential
+ * back-off (pg-boss: about 15 s, doubling, jittered) for well over an hour, since directory
+ * replication has no published bound. The outcome is written on the enterprise: pending with the
+ * last error while attempts remain, assigned, or failed after the last.
  */
 export const assignTeamsAdminRoleJob = defineJob({
   name: "microsoft.assign-teams-admin-role",
   schema: z.object({ enterpriseId: z.string() }),
-  options: { retryLimit: 8, retryDelaySeconds: 30 },
+  options: { retryLimit: 10, retryDelaySeconds: 15, retryBackoff: true },
   async handle(services, data, meta) {
     const [enterprise] = await services.db
       .select()
@@ -59,16 +78,24 @@ export const assignTeamsAdminRoleJob = defineJob({
           { cause: { tenantId, appId: clientId } },
         );
       }
-      try {
-        await graph.post("/roleManagement/directory/roleAssignments", {
-          principalId,
-          roleDefinitionId: teamsAdministratorRoleId,
-          directoryScopeId: "/",
-        });
-      } catch (error) {
-        // Already assigned: an earlier run, a retried POST that had succeeded, or an administrator.
-        if (!isConflict(error)) throw error;
+      const existing = await graph.get<{ value?: { id?: string }[] }>(
+        `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(
+          `principalId eq ${odataString(principalId)} and roleDefinitionId eq ${odataString(teamsAdministratorRoleId)}`,
+        )}`,
+      );
+      if (!existing?.value?.length) {
+        try {
+          await graph.post("/roleManagement/directory/roleAssignments", {
+            principalId,
+            roleDefinitionId: teamsAdministratorRoleId,
+            directoryScopeId: "/",
+          });
+        } catch (error) {
+          // Assigned meanwhile: a retried POST that had succeeded, or an administrator.
+          if (!isConflict(error)) throw error;
+        }
       }
+      await untilTokensCarryTheRole(microsoft, tenantId);
       await services.db
         .update(enterprises)
         .set({
@@ -101,3 +128,21 @@ export const assignTeamsAdminRoleJob = defineJob({
     }
   },
 });
+
+/**
+ * Waits (a few seconds at most) until a fresh app-only token carries the Teams Administrator
+ * role; the fresh token also replaces the one msal cached before the assignment. Throws when the
+ * role has not arrived yet, so the job retries later.
+ */
+async function untilTokensCarryTheRole(microsoft: Microsoft, tenantId: string): Promise<void> {
+  for (const waitMs of [0, ...effectiveChecksMs]) {
+    if (waitMs) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    const roles = directoryRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
+    if (roles === null || roles.includes(teamsAdministratorRoleId)) return;
+  }
+  throw new AppError(
+    "microsoft_unavailable",
+    "The role is assigned; Microsoft has not applied it to our access yet",
+    { cause: { tenantId } },
+  );
+}

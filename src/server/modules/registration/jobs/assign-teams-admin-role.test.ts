@@ -3,8 +3,15 @@
  * the emulator over HTTPS (msal-node, our Graph client). Nothing is mocked.
  */
 import { eq, sql } from "drizzle-orm";
+import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Client, createTestApp, signIn, type TestApp } from "../../../../../test/harness.ts";
+import {
+  type Client,
+  createTestApp,
+  realisticPropagation,
+  signIn,
+  type TestApp,
+} from "../../../../../test/harness.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { buildWorld, type World } from "../../../db/seed/factories.ts";
 import { registerEnterprise } from "../registration.test-support.ts";
@@ -128,6 +135,51 @@ describe("Assigning our service principal the Teams Administrator role", () => {
       teamsAdminRoleAssignedAt: expect.any(Date),
     });
     expect((await jobsOf(enterpriseId))[0]?.state).toBe("completed");
+  });
+
+  it("is assigned only once fresh app-only tokens carry the role; meanwhile pending, retried, never assigned twice", async () => {
+    const { enterpriseId, tenantId } = await registerEnterprise(t, world, reseller);
+    // Microsoft applies this assignment only after the job's in-attempt checks are over.
+    t.emulator!.control.setPropagation({ roleAssignmentMs: 9_000 });
+    try {
+      expect(await t.services.drain(name)).toBe(1);
+    } finally {
+      t.emulator!.control.setPropagation(realisticPropagation);
+    }
+    const waiting = await enterpriseRow(enterpriseId);
+    expect(waiting).toMatchObject({
+      teamsAdminRoleState: "pending",
+      teamsAdminRoleAssignedAt: null,
+    });
+    expect(waiting.teamsAdminRoleError).toMatch(/not applied it/);
+    expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
+    const [job] = await jobsOf(enterpriseId);
+    expect(job?.state).toBe("retry");
+
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await t.services.db.execute(
+      sql`UPDATE pgboss.job SET start_after = now() - interval '1 minute' WHERE name = ${name} AND id = ${job!.id}`,
+    );
+    expect(await t.services.drain(name)).toBe(1);
+    // The retry found the assignment instead of creating another, and saw the role in a fresh token.
+    expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
+    expect(await enterpriseRow(enterpriseId)).toMatchObject({
+      teamsAdminRoleState: "assigned",
+      teamsAdminRoleError: null,
+    });
+    const token = await t.services.microsoft!.acquireAppToken(tenantId);
+    expect(decodeJwt(token).wids).toContain(teamsAdministratorRoleId);
+  });
+
+  it("keeps retrying for over an hour of directory replication (pg-boss's exponential back-off)", () => {
+    const { retryLimit, retryDelaySeconds, retryBackoff } = assignTeamsAdminRoleJob.options;
+    expect(retryBackoff).toBe(true);
+    // pg-boss waits retryDelay · 2^n / 2 · (1 + random) before retry n: the least it can wait.
+    let least = 0;
+    for (let n = 1; n <= retryLimit; n++) least += (retryDelaySeconds * 2 ** n) / 2;
+    expect(least).toBeGreaterThan(3600);
+    // And the first retries come quickly, for the common case of a short delay.
+    expect(retryDelaySeconds).toBeLessThanOrEqual(30);
   });
 
   it("marks the role failed after the last attempt", async () => {
