@@ -90,7 +90,14 @@ export function mapMsalError(error: unknown, step: "sign-in" | "app-token"): App
       cause: { step, ...describeNetworkError(error) },
     });
   }
-  const aadsts = /AADSTS(\d+)/.exec(error.errorMessage)?.[1];
+  // Entra's numeric codes come from the token endpoint's `error_codes` (msal's `errorNo`), or, for
+  // an answer msal replays from its throttling cache, as the error code itself; never from the
+  // description, whose wording Microsoft changes.
+  const numbers = [
+    ...(error instanceof ServerError && error.errorNo ? [String(error.errorNo)] : []),
+    ...error.errorCode.split(" ").filter((c) => /^\d+$/.test(c)),
+  ];
+  const aadsts = numbers[0];
   const status = error instanceof ServerError ? error.status : undefined;
   const cause = {
     step,
@@ -107,7 +114,7 @@ export function mapMsalError(error: unknown, step: "sign-in" | "app-token"): App
   if (
     unavailableCodes.has(error.errorCode) ||
     (status !== undefined && status >= 500) ||
-    aadsts === "90033"
+    numbers.includes("90033")
   ) {
     return new AppError("microsoft_unavailable", "Microsoft is unavailable right now", { cause });
   }
@@ -115,7 +122,7 @@ export function mapMsalError(error: unknown, step: "sign-in" | "app-token"): App
     return new AppError("microsoft_throttled", "Microsoft is busy; try again shortly", { cause });
   }
   if (
-    (aadsts && consentErrors.has(aadsts)) ||
+    numbers.some((n) => consentErrors.has(n)) ||
     error.subError === "consent_required" ||
     error.errorCode === "consent_required"
   ) {
