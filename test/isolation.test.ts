@@ -124,6 +124,7 @@ const exempt = new Set([
   "GET /api/v1/enterprise-invitations",
   "POST /api/v1/enterprise-invitations/verify",
   "POST /api/v1/enterprise-invitations/sign-in",
+  "POST /api/v1/enterprise-invitations/finish",
   "POST /api/v1/auth/microsoft/sign-in",
   "GET /api/v1/microsoft/callback",
   "GET /api/v1/microsoft/admin-consent/callback",

@@ -83,10 +83,14 @@ export async function controlRoutes(
         control.setGroupMember(req.params.tenantId, req.params.groupId, req.params.memberId, false),
       ),
   );
-  app.post<P<{ tenantId: string }> & Body<{ clientId: string }>>(
+  app.post<P<{ tenantId: string }> & Body<{ clientId: string; longAgo?: boolean }>>(
     "/_control/tenants/:tenantId/admin-consent",
     (req, reply) =>
-      run(reply, () => control.grantAdminConsent(req.params.tenantId, req.body.clientId)),
+      run(reply, () =>
+        control.grantAdminConsent(req.params.tenantId, req.body.clientId, {
+          longAgo: req.body.longAgo === true,
+        }),
+      ),
   );
   app.post<P<{ tenantId: string }>>(
     "/_control/tenants/:tenantId/expire-delta-tokens",

@@ -77,8 +77,12 @@ export interface EmulatorControl {
   nestGroup(tenantId: string, parentId: string, childId: string): void;
   /** Adds (`member: true`) or removes a user of a group, by ids. */
   setGroupMember(tenantId: string, groupId: string, userId: string, member: boolean): void;
-  /** The tenant-wide admin consent of an application, without the pages (seeding large tenants). */
-  grantAdminConsent(tenantId: string, clientId: string): void;
+  /**
+   * The tenant-wide admin consent of an application, without the pages (seeding large tenants).
+   * It takes effect after the consent propagation delay, unless `longAgo` (a tenant registered
+   * earlier, whose consent Microsoft applied long since).
+   */
+  grantAdminConsent(tenantId: string, clientId: string, options?: { longAgo?: boolean }): void;
   /** Expires the tenant's delta tokens: the next delta round with one answers 410 syncStateNotFound. */
   expireDeltaTokens(tenantId: string): void;
   publishTxt(name: string, value: string): void;
@@ -152,7 +156,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     nestGroup: (tenantId, parentId, childId) => state.nestGroup(tenantId, parentId, childId),
     setGroupMember: (tenantId, groupId, userId, member) =>
       state.setGroupMember(tenantId, groupId, userId, member),
-    grantAdminConsent: (tenantId, clientId) => state.grantAdminConsent(tenantId, clientId),
+    grantAdminConsent: (tenantId, clientId, options) =>
+      state.grantAdminConsent(tenantId, clientId, options),
     expireDeltaTokens: (tenantId) => state.expireDeltaTokens(tenantId),
     publishTxt: (name, value) => state.publishTxt(name, value),
     injectFault: (fault) => faults.add(fault),

@@ -593,7 +593,7 @@ export class DirectoryState {
    * What an administrator's tenant-wide consent does (the adminconsent journey without the pages):
    * grants the application's app roles and delegated scopes and creates its service principal.
    */
-  grantAdminConsent(tenantId: string, clientId: string): void {
+  grantAdminConsent(tenantId: string, clientId: string, options: { longAgo?: boolean } = {}): void {
     const tenant = this.getTenant(tenantId);
     const app = this.apps.get(clientId);
     if (!app) throw new NotFound(`Application ${clientId} not found`);
@@ -603,9 +603,10 @@ export class DirectoryState {
     for (const s of app.delegatedScopes) record.tenantScopes.add(s);
     // Consenting again to what is already granted changes nothing; new grants take time.
     if (!record.adminConsented || added.length > 0)
-      record.appRolesEffectiveAt = Date.now() + this.propagation.consentMs;
+      record.appRolesEffectiveAt = options.longAgo ? 0 : Date.now() + this.propagation.consentMs;
     record.adminConsented = true;
-    this.ensureServicePrincipal(tenant, app);
+    const sp = this.ensureServicePrincipal(tenant, app);
+    if (options.longAgo) sp.visibleAt = 0;
   }
 
   /** Expires every delta token issued so far (the next round answers 410 syncStateNotFound). */

@@ -54,7 +54,9 @@ export async function syncTenant(
     users: input.users(domain),
     groups: input.groups ?? [],
   });
-  emulator.control.grantAdminConsent(seeded.tenantId, testMicrosoftApp.clientId);
+  emulator.control.grantAdminConsent(seeded.tenantId, testMicrosoftApp.clientId, {
+    longAgo: true,
+  });
   const enterprise = await buildEnterprise(t.services.db, {
     reseller: world.a.reseller,
     status: input.status ?? "registered",
