@@ -362,15 +362,7 @@ describe("authorization code with PKCE", () => {
   });
 
   it("gives a Teams Administrator wids with the Teams Administrator role only, when the manifest asks for directory roles", async () => {
-    emu.control.registerApp({
-      clientId,
-      clientSecret,
-      redirectUris: [redirectUri],
-      displayName: "Teamgate test",
-      delegatedScopes: delegated,
-      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
-      groupMembershipClaims: "DirectoryRole",
-    });
+    registerTestApp({ groupMembershipClaims: "DirectoryRole" });
     const crypto = new CryptoProvider();
     const { verifier, challenge } = await crypto.generatePkceCodes();
     const journey = await signInThroughForms(
@@ -392,14 +384,7 @@ describe("authorization code with PKCE", () => {
     const wids = (result.idTokenClaims as { wids: string[] }).wids;
     expect(wids).toContain(roleTemplateIds.teamsAdministrator);
     expect(wids).not.toContain(roleTemplateIds.globalAdministrator);
-    emu.control.registerApp({
-      clientId,
-      clientSecret,
-      redirectUris: [redirectUri],
-      displayName: "Teamgate test",
-      delegatedScopes: delegated,
-      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
-    });
+    registerTestApp();
   });
 
   it("shows the sign-in page again on a wrong password", async () => {
@@ -468,15 +453,7 @@ describe("tenant-wide consent needs a Global Administrator", () => {
   });
 
   it("signs a personal account in (an app open to personal accounts) but refuses its admin consent", async () => {
-    emu.control.registerApp({
-      clientId,
-      clientSecret,
-      redirectUris: [redirectUri],
-      displayName: "Teamgate test",
-      delegatedScopes: delegated,
-      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
-      signInAudience: "AzureADandPersonalMicrosoftAccount",
-    });
+    registerTestApp({ signInAudience: "AzureADandPersonalMicrosoftAccount" });
     const { challenge } = await new CryptoProvider().generatePkceCodes();
     const signIn = await signInThroughForms(f, await authorizeUrl("common", { challenge }), {
       login: "someone@outlook.com",
@@ -496,14 +473,7 @@ describe("tenant-wide consent needs a Global Administrator", () => {
     expect(
       emu.control.tenantState(personalTenantId).consents[clientId]?.adminConsented ?? false,
     ).toBe(false);
-    emu.control.registerApp({
-      clientId,
-      clientSecret,
-      redirectUris: [redirectUri],
-      displayName: "Teamgate test",
-      delegatedScopes: delegated,
-      appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
-    });
+    registerTestApp();
   });
 
   it("keeps a work account out of the organizations authority only when it is personal", async () => {
