@@ -1,4 +1,4 @@
-import { and, count, desc, eq, ilike, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, fillPlaceholders, ilike, ne, or, type SQL, sql } from "drizzle-orm";
 import { alias, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
 import type { InvitationSummary, Page } from "../../../shared/contracts/common.ts";
 import type { EnterpriseListQuery } from "../../../shared/contracts/enterprises.ts";
@@ -140,10 +140,9 @@ type ListShape = { scope: "all" | "master" | "reseller"; hasStatus: boolean; has
 
 /**
  * The page and count statements of one shape of list query (subtree column, status filter,
- * search), prepared once per database: the list is the portal's busiest read.
+ * search), with placeholders for the values.
  */
-function prepareList(db: Db, shape: ListShape) {
-  const key = `${shape.scope}_${shape.hasStatus ? "s" : ""}${shape.hasQuery ? "q" : ""}`;
+function buildList(db: Db, shape: ListShape) {
   const orgId = sql.placeholder("orgId");
   const pattern = sql.placeholder("pattern");
   const where = and(
@@ -170,13 +169,19 @@ function prepareList(db: Db, shape: ListShape) {
       .from(pageIds)
       .innerJoin(enterprises, eq(enterprises.id, pageIds.id))
       .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
-      .orderBy(desc(pageIds.createdAt), desc(pageIds.id))
-      .prepare(`enterprise_page_${key}`),
-    total: db
-      .select({ n: count() })
-      .from(enterprises)
-      .where(where)
-      .prepare(`enterprise_count_${key}`),
+      .orderBy(desc(pageIds.createdAt), desc(pageIds.id)),
+    total: db.select({ n: count() }).from(enterprises).where(where),
+  };
+}
+
+/** The list's statements of one shape, prepared once per database: the list is the portal's busiest read. */
+function prepareList(db: Db, shape: ListShape) {
+  const key = `${shape.scope}_${shape.hasStatus ? "s" : ""}${shape.hasQuery ? "q" : ""}`;
+  const built = buildList(db, shape);
+  return {
+    page: built.page.prepare(`enterprise_page_${key}`),
+    total: built.total.prepare(`enterprise_count_${key}`),
+    sql: { page: built.page.toSQL(), total: built.total.toSQL() },
   };
 }
 const preparedLists = new WeakMap<Db, Map<string, ReturnType<typeof prepareList>>>();
@@ -196,6 +201,46 @@ function listStatements(db: Db, shape: ListShape) {
   return statements;
 }
 
+type ListActor = Pick<PortalActor, "role" | "organizationId">;
+
+/** The shape of the actor's list query and the values of its placeholders. */
+function listPlan(actor: ListActor, query: EnterpriseListQuery) {
+  const shape: ListShape = {
+    scope:
+      actor.role === "operator" ? "all" : actor.role === "master_reseller" ? "master" : "reseller",
+    hasStatus: Boolean(query.status),
+    hasQuery: Boolean(query.q),
+  };
+  const params = {
+    orgId: actor.organizationId,
+    status: query.status,
+    pattern: query.q ? containsPattern(query.q) : undefined,
+  };
+  const pageParams = {
+    ...params,
+    limit: query.pageSize,
+    offset: (query.page - 1) * query.pageSize,
+  };
+  return { shape, params, pageParams };
+}
+
+/**
+ * The SQL and parameters `listEnterprises` executes for this actor and query, in order (page,
+ * total): the benchmark runs exactly these through pgbench to measure the SQL's own ceiling.
+ */
+export function enterpriseListSql(
+  db: Db,
+  actor: ListActor,
+  query: EnterpriseListQuery,
+): { sql: string; params: unknown[] }[] {
+  const { shape, params, pageParams } = listPlan(actor, query);
+  const { sql: statements } = listStatements(db, shape);
+  return [
+    { sql: statements.page.sql, params: fillPlaceholders(statements.page.params, pageParams) },
+    { sql: statements.total.sql, params: fillPlaceholders(statements.total.params, params) },
+  ];
+}
+
 /**
  * One page of the actor's enterprises, newest first; `q` matches name or admin e-mail. Two
  * prepared statements in parallel whatever the page size: the page (with reseller name, region
@@ -206,26 +251,12 @@ export async function listEnterprises(
   actor: PortalActor,
   query: EnterpriseListQuery,
 ): Promise<Page<EnterpriseRecord>> {
-  const scope =
-    actor.role === "operator" ? "all" : actor.role === "master_reseller" ? "master" : "reseller";
-  const statements = listStatements(db, {
-    scope,
-    hasStatus: Boolean(query.status),
-    hasQuery: Boolean(query.q),
-  });
-  const params = {
-    orgId: actor.organizationId,
-    status: query.status,
-    pattern: query.q ? containsPattern(query.q) : undefined,
-  };
+  const { shape, params, pageParams } = listPlan(actor, query);
+  const statements = listStatements(db, shape);
   // A window count would save the second round trip but makes PostgreSQL read every matching
   // row before the LIMIT: slower than an index-only count for a large subtree (see bench/).
   const [rows, [counted]] = await Promise.all([
-    statements.page.execute({
-      ...params,
-      limit: query.pageSize,
-      offset: (query.page - 1) * query.pageSize,
-    }),
+    statements.page.execute(pageParams),
     statements.total.execute(params),
   ]);
   return {
