@@ -37,7 +37,7 @@ type ListActor = { role: "operator" | "master_reseller" | "reseller"; organizati
  * region, a PBX type and (while invited) an invitation, as the list shows them. The enterprises of
  * one reseller share one `created_at` (one insert), so the newest-first order has ties.
  */
-async function seed(database: Database) {
+export async function seed(database: Database) {
   const db = database.db;
   const region = await buildRegion(db);
   const pbxType = await buildPbxType(db);
@@ -112,28 +112,46 @@ async function seed(database: Database) {
 interface Scenario {
   name: string;
   who: "operator" | "master" | "reseller";
-  /** The request paths, cycled by the load generator (and by pgbench, one script each; ≤ 128). */
-  paths: string[];
+  /** The list query of the first page; later pages follow its `nextCursor`. */
+  query: string;
+  /** Which pages (1-based) the load cycles through (pgbench: one script each, so at most 128). */
+  pages: number[];
 }
 
-const list = (query: string) => `/api/v1/enterprises?${query}`;
-
-/** Page numbers `from`…`to` stepping by `step`, as list paths of 25 rows. */
-const pages = (from: number, to: number, step = 1) =>
-  Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) =>
-    list(`page=${from + i * step}&pageSize=25`),
-  );
+const range = (from: number, to: number, step = 1) =>
+  Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
 
 const scenarios: Scenario[] = [
-  { name: "reseller, its 100 enterprises (pages 1-4)", who: "reseller", paths: pages(1, 4) },
-  { name: "master reseller, first page of 10,000", who: "master", paths: pages(1, 1) },
-  { name: "master reseller, 100 pages across 400", who: "master", paths: pages(4, 400, 4) },
-  { name: "operator, first page of 10,000", who: "operator", paths: pages(1, 1) },
-  { name: "operator, 100 pages across 400", who: "operator", paths: pages(4, 400, 4) },
+  {
+    name: "reseller, its 100 enterprises (pages 1-4)",
+    who: "reseller",
+    query: "pageSize=25",
+    pages: range(1, 4),
+  },
+  {
+    name: "master reseller, first page of 10,000",
+    who: "master",
+    query: "pageSize=25",
+    pages: [1],
+  },
+  {
+    name: "master reseller, 100 pages across 400",
+    who: "master",
+    query: "pageSize=25",
+    pages: range(4, 400, 4),
+  },
+  { name: "operator, first page of 10,000", who: "operator", query: "pageSize=25", pages: [1] },
+  {
+    name: "operator, 100 pages across 400",
+    who: "operator",
+    query: "pageSize=25",
+    pages: range(4, 400, 4),
+  },
   {
     name: 'operator, search "customer 42" (100 matches)',
     who: "operator",
-    paths: [list("q=customer%2042&pageSize=25")],
+    query: "q=customer%2042&pageSize=25",
+    pages: [1],
   },
 ];
 
@@ -190,20 +208,32 @@ async function measure(
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
     const headers = { cookie: cookies[scenario.who] };
-    for (const path of scenario.paths) {
-      const res = await app.inject({ method: "GET", url: path, headers });
+    // The paths of the pages wanted, found by following the cursors from the first page.
+    const paths: string[] = [];
+    let path: string | null = `/api/v1/enterprises?${scenario.query}`;
+    for (let n = 1; path && n <= Math.max(...scenario.pages); n++) {
+      const res: { statusCode: number; body: string } = await app.inject({
+        method: "GET",
+        url: path,
+        headers,
+      });
       if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode} ${res.body}`);
+      if (scenario.pages.includes(n)) paths.push(path);
+      const next: string | null = (JSON.parse(res.body) as { nextCursor: string | null })
+        .nextCursor;
+      path = next ? `/api/v1/enterprises?${scenario.query}&cursor=${next}` : null;
     }
+    if (paths.length !== scenario.pages.length) throw new Error(`${scenario.name}: pages missing`);
     const api = await load(`${kind}: ${scenario.name}`, address, {
       connections,
       seconds,
       headers,
-      requests: scenario.paths.map((path) => ({ path })),
+      requests: paths.map((p) => ({ path: p })),
     });
     let sqlResult: ScenarioResult["sql"] = null;
     if (typeof pgbenchPath === "string" && url) {
       const actor = seeded[scenario.who].actor;
-      const requests = scenario.paths.map((path) =>
+      const requests = paths.map((path) =>
         enterpriseListSql(
           services.db,
           actor,
