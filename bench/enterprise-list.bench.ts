@@ -318,7 +318,7 @@ export async function benchEnterpriseList(): Promise<void> {
     await admin.end().catch(() => {});
   }
   printTable(
-    `Enterprise list: ${resellerCount * enterprisesPerReseller} enterprises under ${resellerCount} resellers, ${connections} concurrent clients, ${seconds}s each. SQL = the page and total statements the API runs for the same requests, through pgbench (-M prepared, ${connections} clients). Goals on PostgreSQL: p99 < 50 ms, ratio API/SQL >= 0.7.`,
+    `Enterprise list: ${resellerCount * enterprisesPerReseller} enterprises under ${resellerCount} resellers, ${connections} concurrent clients, ${seconds}s each. SQL = the statements the API runs for the same requests (captured from drizzle), through pgbench (-M prepared, ${connections} clients). Goals on PostgreSQL: p99 < 50 ms, ratio API/SQL >= 0.7.`,
     rows,
   );
   for (const note of notes) process.stdout.write(`${note}\n`);
