@@ -66,9 +66,13 @@ function adminConsentUrl(tenant: string, state = "ac-1") {
   return url.toString();
 }
 
-beforeAll(async () => {
-  emu = await startEmulator();
-  f = fetchTrusting(emu.caPem);
+/** The test's application as registered in Entra; a few tests vary a setting, then restore it. */
+function registerTestApp(
+  settings: Pick<
+    Parameters<Emulator["control"]["registerApp"]>[0],
+    "groupMembershipClaims" | "signInAudience"
+  > = {},
+) {
   emu.control.registerApp({
     clientId,
     clientSecret,
@@ -76,7 +80,14 @@ beforeAll(async () => {
     displayName: "Teamgate test",
     delegatedScopes: delegated,
     appRoles: ["Organization.Read.All", "User.Read.All", "Group.Read.All"],
+    ...settings,
   });
+}
+
+beforeAll(async () => {
+  emu = await startEmulator();
+  f = fetchTrusting(emu.caPem);
+  registerTestApp();
   ({ tenantId } = emu.control.seedTenant({
     displayName: "Fabrikam",
     domain: "fabrikam",

@@ -18,6 +18,7 @@ import { NotFoundPage } from "./app/NotFoundPage.tsx";
 import { PublicLayout } from "./app/PublicLayout.tsx";
 import { RequireAbility } from "./app/RequireAbility.tsx";
 import {
+  cursorListSearchOf,
   enterpriseStatuses,
   listSearchOf,
   organizationStatuses,
@@ -307,7 +308,7 @@ const resellerAdminsRoute = createRoute({
 const enterprisesRoute = createRoute({
   getParentRoute: () => appLayout,
   path: "enterprises",
-  validateSearch: listSearchOf(enterpriseStatuses),
+  validateSearch: cursorListSearchOf(enterpriseStatuses),
   component: () => (
     <RequireAbility action="enterprise.read">
       <EnterprisesPage />

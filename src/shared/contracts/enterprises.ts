@@ -122,8 +122,23 @@ export interface EnterpriseInvitationCheck {
   next: "microsoft_sign_in";
 }
 
-/** Query of the Enterprises list: paging, search on name and admin e-mail, and a status filter. */
-export const EnterpriseListQuery = PageQuery.extend({
+/**
+ * Where a page of the Enterprises list starts (keyset paging, ADR 0011): `a.<id>` for the rows
+ * after (older than) that enterprise, `b.<id>` for the rows before (newer than) it.
+ */
+export const EnterpriseListCursor = z
+  .string()
+  .regex(/^[ab]\.[A-Za-z0-9_-]{1,64}$/, "Must be a cursor from a previous page");
+export type EnterpriseListCursor = z.infer<typeof EnterpriseListCursor>;
+
+/**
+ * Query of the Enterprises list, newest first: a cursor from a previous page (none = the first
+ * page), the page size, search on name and admin e-mail, and a status filter.
+ */
+export const EnterpriseListQuery = z.strictObject({
+  cursor: EnterpriseListCursor.optional(),
+  pageSize: PageQuery.shape.pageSize,
+  q: PageQuery.shape.q,
   status: z
     .enum(["invited", "registered", "active", "disabled"], {
       error: "Must be invited, registered, active or disabled",
@@ -131,6 +146,23 @@ export const EnterpriseListQuery = PageQuery.extend({
     .optional(),
 });
 export type EnterpriseListQuery = z.infer<typeof EnterpriseListQuery>;
+
+/** The list counts matching enterprises up to this many; beyond it says "more than". */
+export const enterpriseListCountCap = 1000;
+
+/** A page of the Enterprises list: the rows, a capped total, and the cursors to its neighbours. */
+export interface EnterprisePage<T = EnterpriseView> {
+  items: T[];
+  /** How many enterprises match, exact up to `enterpriseListCountCap`. */
+  total: number;
+  /** True when more than `total` enterprises match (the count stopped at the cap). */
+  isTotalCapped: boolean;
+  pageSize: number;
+  /** The cursor of the next (older) page, or null on the last page. */
+  nextCursor: string | null;
+  /** The cursor of the previous (newer) page, or null on the first page. */
+  prevCursor: string | null;
+}
 
 /** The link token of the enterprise Complete page (`/complete?token=…`). */
 export const EnterpriseInvitationQuery = z.strictObject({

@@ -26,3 +26,23 @@ export function listSearchOf(statuses: readonly string[] = []) {
 
 export const organizationStatuses = ["invited", "active", "disabled"] as const;
 export const enterpriseStatuses = ["invited", "registered", "active", "disabled"] as const;
+
+/** The URL search of a keyset-paged list: `?cursor=a.ent_…&q=acme&status=invited`. */
+export interface CursorListSearch {
+  cursor?: string;
+  q?: string;
+  status?: string;
+}
+
+/** `listSearchOf` for a keyset-paged list: a cursor instead of a page number. */
+export function cursorListSearchOf(statuses: readonly string[] = []) {
+  const rest = listSearchOf(statuses);
+  return (raw: Record<string, unknown>): CursorListSearch => {
+    const { q, status } = rest(raw);
+    const cursor =
+      typeof raw.cursor === "string" && /^[ab]\.[A-Za-z0-9_-]{1,64}$/.test(raw.cursor)
+        ? raw.cursor
+        : undefined;
+    return { cursor, q, status };
+  };
+}

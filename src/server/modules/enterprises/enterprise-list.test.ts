@@ -2,6 +2,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
+import { enterpriseListCountCap } from "../../../shared/contracts/enterprises.ts";
 import type { PortalActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
 import * as schema from "../../db/schema/index.ts";
@@ -32,7 +33,14 @@ type Item = {
   pbxTypeIds: string[];
   invitation: { email: string; mailState: string } | null;
 };
-type ListBody = { items: Item[]; total: number; page: number; pageSize: number };
+type ListBody = {
+  items: Item[];
+  total: number;
+  isTotalCapped: boolean;
+  pageSize: number;
+  nextCursor: string | null;
+  prevCursor: string | null;
+};
 
 const pad = (i: number) => String(i).padStart(2, "0");
 const minute = 60_000;
@@ -129,24 +137,62 @@ describe("Enterprises list: subtree", () => {
 });
 
 describe("Enterprises list: paging and order", () => {
-  it("pages newest first with the total of the whole result", async () => {
+  it("pages newest first by cursor, with the total of the whole result on every page", async () => {
     const first = await list(reseller, "?pageSize=10");
-    expect(first).toMatchObject({ total: 32, page: 1, pageSize: 10 });
+    expect(first).toMatchObject({
+      total: 32,
+      isTotalCapped: false,
+      pageSize: 10,
+      prevCursor: null,
+    });
     expect(first.items.map((e) => e.name)).toEqual([
       "Delta API",
       "Enterprise A",
       ...[30, 29, 28, 27, 26, 25, 24, 23].map((i) => `Alpha ${pad(i)}`),
     ]);
-    const last = await list(reseller, "?pageSize=10&page=4");
-    expect(last.total).toBe(32);
-    expect(last.items.map((e) => e.name)).toEqual(["Alpha 02", "Alpha 01"]);
-    const beyond = await list(reseller, "?pageSize=10&page=5");
-    expect(beyond).toMatchObject({ total: 32, items: [] });
+    let page = first;
+    for (let n = 2; n <= 4; n++) {
+      expect(page.nextCursor).toEqual(expect.any(String));
+      page = await list(reseller, `?pageSize=10&cursor=${page.nextCursor}`);
+      expect(page.total).toBe(32);
+      expect(page.prevCursor).toEqual(expect.any(String));
+    }
+    expect(page.items.map((e) => e.name)).toEqual(["Alpha 02", "Alpha 01"]);
+    expect(page.nextCursor).toBeNull();
+    const back = await list(reseller, `?pageSize=10&cursor=${page.prevCursor}`);
+    expect(back.items.map((e) => e.name)).toEqual(
+      [12, 11, 10, 9, 8, 7, 6, 5, 4, 3].map((i) => `Alpha ${pad(i)}`),
+    );
+  });
+
+  it("goes back to a full first page from a short page near the top", async () => {
+    const first = await list(reseller, "?pageSize=10");
+    const second = await list(reseller, `?pageSize=10&cursor=${first.nextCursor}`);
+    // The row after "Delta API": going back shows the first page whole, not one row.
+    const nearTop = await list(reseller, `?pageSize=10&cursor=a.${apiCreated.id}`);
+    const back = await list(reseller, `?pageSize=10&cursor=${nearTop.prevCursor}`);
+    expect(back).toEqual(first);
+    expect((await list(reseller, `?pageSize=10&cursor=${second.prevCursor}`)).items).toEqual(
+      first.items,
+    );
+  });
+
+  it("answers an empty last page past the end, and names a malformed cursor (400)", async () => {
+    const all = await list(reseller, "?pageSize=100");
+    const past = await list(reseller, `?cursor=a.${all.items.at(-1)!.id}`);
+    expect(past).toMatchObject({ items: [], total: 32, nextCursor: null, prevCursor: null });
+    for (const cursor of ["x.ent_1", "a.", "a.ent 1", `a.${"x".repeat(65)}`]) {
+      const res = await reseller.get(`/api/v1/enterprises?cursor=${encodeURIComponent(cursor)}`);
+      expect(res.status).toBe(400);
+      expect(Object.keys(res.body.fields)).toEqual(["cursor"]);
+    }
+    // A page number is not a cursor: the contract changed to keyset paging (ADR 0011).
+    expect((await reseller.get("/api/v1/enterprises?page=2")).status).toBe(400);
   });
 
   it("uses 25 a page by default", async () => {
     const page = await list(operator);
-    expect(page).toMatchObject({ total: 45, page: 1, pageSize: 25 });
+    expect(page).toMatchObject({ total: 45, pageSize: 25, prevCursor: null });
     expect(page.items).toHaveLength(25);
   });
 
@@ -195,8 +241,13 @@ describe("Enterprises list: search and status filter", () => {
     expect((await list(reseller, "?status=registered")).total).toBe(4);
     expect((await list(reseller, "?status=invited")).total).toBe(22);
     expect((await list(reseller, "?status=active")).total).toBe(0);
-    const page = await list(reseller, "?q=alpha&status=disabled&pageSize=4&page=2");
+    const first = await list(reseller, "?q=alpha&status=disabled&pageSize=4");
+    const page = await list(
+      reseller,
+      `?q=alpha&status=disabled&pageSize=4&cursor=${first.nextCursor}`,
+    );
     expect(page.total).toBe(6);
+    expect(page.nextCursor).toBeNull();
     expect(page.items.map((e) => e.name)).toEqual(["Alpha 10", "Alpha 05"]);
     expect(page.items.every((e) => e.status === "disabled")).toBe(true);
   });
@@ -214,7 +265,7 @@ describe("Enterprises list: cost", () => {
     return { db, counter };
   }
 
-  it("issues the same small number of queries whatever the page size (no N+1)", async () => {
+  it("issues one query whatever the page size (no N+1)", async () => {
     const actor = {
       kind: "portal",
       role: "operator",
@@ -224,13 +275,85 @@ describe("Enterprises list: cost", () => {
     } as PortalActor;
     const statementsFor = async (pageSize: number) => {
       const { db, counter } = countingDb();
-      const page = await listEnterprises(db, actor, { page: 1, pageSize });
+      const page = await listEnterprises(db, actor, { pageSize });
       expect(page.items).toHaveLength(pageSize);
       return counter.statements;
     };
     const small = await statementsFor(2);
     const large = await statementsFor(40);
     expect(large).toBe(small);
-    expect(large).toBe(2); // the page (with region and PBX type ids and the invitation), the total
+    // The page with its region and PBX type ids, invitation and capped total, in one statement.
+    expect(large).toBe(1);
+  });
+});
+
+describe("Enterprises list: keyset paging", () => {
+  /** Follows `nextCursor` from the first page, then `prevCursor` back from the last one. */
+  async function walk(client: Client, query: string) {
+    const forward: ListBody[] = [await list(client, query)];
+    while (forward.at(-1)!.nextCursor)
+      forward.push(await list(client, `${query}&cursor=${forward.at(-1)!.nextCursor}`));
+    const backward: ListBody[] = [forward.at(-1)!];
+    while (backward.at(-1)!.prevCursor)
+      backward.push(await list(client, `${query}&cursor=${backward.at(-1)!.prevCursor}`));
+    return { forward, backward };
+  }
+  const ids = (pages: ListBody[]) => pages.flatMap((p) => p.items.map((e) => e.id));
+
+  it("visits every row exactly once, forward and back, with ties on the creation time", async () => {
+    const tied = await buildOrganization(t.services.db, {
+      kind: "reseller",
+      parent: world.b.master,
+      name: "Reseller Tied",
+    });
+    // 23 enterprises created in the same instant, tied also with Alpha 03, Beta 3 and Gamma 3.
+    for (let i = 1; i <= 23; i++)
+      await buildEnterprise(t.services.db, {
+        reseller: tied,
+        name: `Tied ${pad(i)}`,
+        status: i % 2 ? "invited" : "active",
+        createdAt: new Date(base + 3 * minute),
+      });
+    for (const [client, query] of [
+      [operator, "?pageSize=7"],
+      [operator, "?pageSize=1"],
+      [operator, "?pageSize=5&q=tied"],
+      [operator, "?pageSize=4&status=active"],
+      [master, "?pageSize=6"],
+      [reseller, "?pageSize=3&q=alpha&status=invited"],
+    ] as const) {
+      const truth = await list(client, query.replace(/pageSize=\d+/, "pageSize=100"));
+      expect(truth.nextCursor).toBeNull();
+      const { forward, backward } = await walk(client, query);
+      expect(ids(forward)).toEqual(truth.items.map((e) => e.id));
+      expect(new Set(ids(forward)).size).toBe(truth.total);
+      // Back from the last page: the same pages in reverse, ending on the first page.
+      expect(backward.map((p) => p.items)).toEqual(forward.map((p) => p.items).reverse());
+      expect(backward.at(-1)!.prevCursor).toBeNull();
+    }
+  });
+
+  it("counts up to the cap and says when there are more", async () => {
+    const bulk = await buildOrganization(t.services.db, {
+      kind: "reseller",
+      parent: world.b.master,
+      name: "Reseller Bulk",
+    });
+    await t.services.db.insert(schema.enterprises).values(
+      Array.from({ length: enterpriseListCountCap + 1 }, (_, i) => ({
+        id: `ent_bulk${String(i).padStart(16, "0")}`,
+        resellerId: bulk.id,
+        masterResellerId: world.b.master.id,
+        name: `Bulk ${i}`,
+        adminEmail: `ga-${i}@bulk.example.com`,
+        createdAt: new Date(base + 100 * minute),
+      })),
+    );
+    const actor = { role: "reseller" as const, organizationId: bulk.id };
+    const capped = await listEnterprises(t.services.db, actor, { pageSize: 25 });
+    expect(capped).toMatchObject({ total: enterpriseListCountCap, isTotalCapped: true });
+    expect(capped.items).toHaveLength(25);
+    const exact = await listEnterprises(t.services.db, actor, { pageSize: 25, q: "Bulk 99" });
+    expect(exact).toMatchObject({ total: 11, isTotalCapped: false }); // 99, 990-999
   });
 });

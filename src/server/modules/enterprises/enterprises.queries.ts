@@ -1,7 +1,23 @@
-import { and, count, desc, eq, ilike, ne, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  fillPlaceholders,
+  ilike,
+  ne,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import { alias, type PgColumn, type PgTable } from "drizzle-orm/pg-core";
-import type { InvitationSummary, Page } from "../../../shared/contracts/common.ts";
-import type { EnterpriseListQuery } from "../../../shared/contracts/enterprises.ts";
+import type { InvitationSummary } from "../../../shared/contracts/common.ts";
+import {
+  type EnterpriseListQuery,
+  type EnterprisePage,
+  enterpriseListCountCap,
+} from "../../../shared/contracts/enterprises.ts";
 import type { Actor, PortalActor } from "../../authz/actor.ts";
 import { type Scoped, scopeTo } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
@@ -136,17 +152,36 @@ export async function getEnterpriseRecord(
   return toRecord(scoped) as Scoped<EnterpriseRecord>;
 }
 
-type ListShape = { scope: "all" | "master" | "reseller"; hasStatus: boolean; hasQuery: boolean };
+type ListShape = {
+  scope: "all" | "master" | "reseller";
+  hasStatus: boolean;
+  hasQuery: boolean;
+  /** First page, rows after (older than) the cursor's row, or rows before (newer than) it. */
+  from: "start" | "after" | "before";
+  /** Rows to fetch: the page size and one more. */
+  limit: number;
+};
 
 /**
- * The page and count statements of one shape of list query (subtree column, status filter,
- * search), prepared once per database: the list is the portal's busiest read.
+ * A LIMIT written into the statement rather than bound: with a bound LIMIT PostgreSQL's generic
+ * plan guesses a tenth of the table, so it re-plans the prepared statement on every execution
+ * (planning cost more than running it); with a literal it keeps the generic plan.
  */
-function prepareList(db: Db, shape: ListShape) {
-  const key = `${shape.scope}_${shape.hasStatus ? "s" : ""}${shape.hasQuery ? "q" : ""}`;
+const literalLimit = (n: number) => sql.raw(String(Math.trunc(n))) as unknown as number;
+
+const cursorRow = alias(enterprises, "cursor_row");
+
+/**
+ * The page and capped-count statements of one shape of list query, with placeholders for the
+ * values. Keyset paging (ADR 0011): the page is the first `limit` rows of the subtree index
+ * (subtree column, created_at, id) past the cursor's row, whose created_at is looked up by its
+ * primary key, so a page costs the same at any depth; the count stops at the cap.
+ */
+function buildList(db: Db, shape: ListShape) {
   const orgId = sql.placeholder("orgId");
   const pattern = sql.placeholder("pattern");
-  const where = and(
+  const cursorId = sql.placeholder("cursorId");
+  const matches = and(
     shape.scope === "master" ? eq(enterprises.masterResellerId, orgId) : undefined,
     shape.scope === "reseller" ? eq(enterprises.resellerId, orgId) : undefined,
     shape.hasStatus ? eq(enterprises.status, sql.placeholder("status")) : undefined,
@@ -154,29 +189,50 @@ function prepareList(db: Db, shape: ListShape) {
       ? or(ilike(enterprises.name, pattern), ilike(enterprises.adminEmail, pattern))
       : undefined,
   );
-  // Deferred join: the offset is walked on the narrow (subtree, created_at, id) index alone, and
-  // only the page's rows are read in full and joined (page 400 of 10,000: ~35 ms → ~3 ms).
-  const pageIds = db
-    .select({ id: enterprises.id, createdAt: enterprises.createdAt })
+  // A row comparison with the cursor row's created_at as an init plan: an index condition on
+  // (created_at, id), so no row before the page is read.
+  const cursorCreatedAt = sql`(${db
+    .select({ createdAt: cursorRow.createdAt })
+    .from(cursorRow)
+    .where(eq(cursorRow.id, cursorId))})`;
+  const pastCursor =
+    shape.from === "after"
+      ? sql`(${enterprises.createdAt}, ${enterprises.id}) < (${cursorCreatedAt}, ${cursorId})`
+      : shape.from === "before"
+        ? sql`(${enterprises.createdAt}, ${enterprises.id}) > (${cursorCreatedAt}, ${cursorId})`
+        : undefined;
+  const order =
+    shape.from === "before"
+      ? [asc(enterprises.createdAt), asc(enterprises.id)]
+      : [desc(enterprises.createdAt), desc(enterprises.id)];
+  const capped = db
+    .select({ one: sql`1` })
     .from(enterprises)
-    .where(where)
-    .orderBy(desc(enterprises.createdAt), desc(enterprises.id))
-    .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .as("page_ids");
+    .where(matches)
+    .limit(literalLimit(enterpriseListCountCap + 1))
+    .as("capped");
+  const total = db.select({ n: count() }).from(capped);
   return {
+    // The capped count rides along as an init plan (evaluated once): one round trip a page.
     page: db
-      .select(recordWithInvitation)
-      .from(pageIds)
-      .innerJoin(enterprises, eq(enterprises.id, pageIds.id))
-      .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
-      .orderBy(desc(pageIds.createdAt), desc(pageIds.id))
-      .prepare(`enterprise_page_${key}`),
-    total: db
-      .select({ n: count() })
+      .select({ ...recordWithInvitation, total: sql<number>`${total}`.mapWith(Number) })
       .from(enterprises)
-      .where(where)
-      .prepare(`enterprise_count_${key}`),
+      .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
+      .where(and(matches, pastCursor))
+      .orderBy(...order)
+      .limit(literalLimit(shape.limit)),
+    total,
+  };
+}
+
+/** The list's statements of one shape, prepared once per database: the list is the portal's busiest read. */
+function prepareList(db: Db, shape: ListShape) {
+  const key = `${shape.scope}_${shape.from}_${shape.limit}_${shape.hasStatus ? "s" : ""}${shape.hasQuery ? "q" : ""}`;
+  const built = buildList(db, shape);
+  return {
+    page: built.page.prepare(`enterprise_page_${key}`),
+    total: built.total.prepare(`enterprise_count_${key}`),
+    sql: { page: built.page.toSQL(), total: built.total.toSQL() },
   };
 }
 const preparedLists = new WeakMap<Db, Map<string, ReturnType<typeof prepareList>>>();
@@ -187,7 +243,7 @@ function listStatements(db: Db, shape: ListShape) {
     byShape = new Map();
     preparedLists.set(db, byShape);
   }
-  const key = `${shape.scope}:${shape.hasStatus}:${shape.hasQuery}`;
+  const key = `${shape.scope}:${shape.from}:${shape.limit}:${shape.hasStatus}:${shape.hasQuery}`;
   let statements = byShape.get(key);
   if (!statements) {
     statements = prepareList(db, shape);
@@ -196,43 +252,82 @@ function listStatements(db: Db, shape: ListShape) {
   return statements;
 }
 
-/**
- * One page of the actor's enterprises, newest first; `q` matches name or admin e-mail. Two
- * prepared statements in parallel whatever the page size: the page (with reseller name, region
- * and PBX type ids and current invitation) and the total.
- */
-export async function listEnterprises(
-  db: Db,
-  actor: PortalActor,
-  query: EnterpriseListQuery,
-): Promise<Page<EnterpriseRecord>> {
-  const scope =
-    actor.role === "operator" ? "all" : actor.role === "master_reseller" ? "master" : "reseller";
-  const statements = listStatements(db, {
-    scope,
+type ListActor = Pick<PortalActor, "role" | "organizationId">;
+
+/** The shape of the actor's list query and the values of its placeholders. */
+function listPlan(actor: ListActor, query: EnterpriseListQuery) {
+  const from = !query.cursor ? "start" : query.cursor.startsWith("a.") ? "after" : "before";
+  const shape: ListShape = {
+    scope:
+      actor.role === "operator" ? "all" : actor.role === "master_reseller" ? "master" : "reseller",
     hasStatus: Boolean(query.status),
     hasQuery: Boolean(query.q),
-  });
+    from,
+    // One row more than the page tells whether there is a page beyond it.
+    limit: query.pageSize + 1,
+  };
   const params = {
     orgId: actor.organizationId,
     status: query.status,
     pattern: query.q ? containsPattern(query.q) : undefined,
   };
-  // A window count would save the second round trip but makes PostgreSQL read every matching
-  // row before the LIMIT: slower than an index-only count for a large subtree (see bench/).
-  const [rows, [counted]] = await Promise.all([
-    statements.page.execute({
-      ...params,
-      limit: query.pageSize,
-      offset: (query.page - 1) * query.pageSize,
-    }),
-    statements.total.execute(params),
-  ]);
   return {
-    items: rows.map(toRecord),
-    total: counted?.n ?? 0,
-    page: query.page,
+    shape,
+    pageParams: { ...params, cursorId: query.cursor?.slice(2) },
+  };
+}
+
+/**
+ * The SQL and parameters `listEnterprises` executes for this actor and query when the page has
+ * rows (one statement: the page with its capped total): the benchmark runs exactly this through
+ * pgbench to measure the SQL's own ceiling.
+ */
+export function enterpriseListSql(
+  db: Db,
+  actor: ListActor,
+  query: EnterpriseListQuery,
+): { sql: string; params: unknown[] }[] {
+  const { shape, pageParams } = listPlan(actor, query);
+  const { sql: statements } = listStatements(db, shape);
+  return [
+    { sql: statements.page.sql, params: fillPlaceholders(statements.page.params, pageParams) },
+  ];
+}
+
+/**
+ * One page of the actor's enterprises, newest first (ties broken by id), starting at the query's
+ * cursor; `q` matches name or admin e-mail. One prepared statement whatever the page size or
+ * depth: the page (with reseller name, region and PBX type ids and current invitation) and the
+ * total, counted up to `enterpriseListCountCap`; a second only when the page is empty (the
+ * total alone). Paging forward or back from any page visits every matching row exactly once.
+ */
+export async function listEnterprises(
+  db: Db,
+  actor: ListActor,
+  query: EnterpriseListQuery,
+): Promise<EnterprisePage<EnterpriseRecord>> {
+  const { shape, pageParams } = listPlan(actor, query);
+  const statements = listStatements(db, shape);
+  const rows = await statements.page.execute(pageParams);
+  const n = rows[0]?.total ?? (await statements.total.execute(pageParams))[0]?.n ?? 0;
+  const hasMore = rows.length > query.pageSize;
+  const shown = rows.slice(0, query.pageSize);
+  if (shape.from === "before" && !hasMore) {
+    // Back at the top: the first page, full, rather than what was left above the cursor.
+    return listEnterprises(db, actor, { ...query, cursor: undefined });
+  }
+  if (shape.from === "before") shown.reverse();
+  const first = shown[0]?.enterprise.id;
+  const last = shown.at(-1)?.enterprise.id;
+  return {
+    items: shown.map(({ total: _, ...row }) => toRecord(row)),
+    total: Math.min(n, enterpriseListCountCap),
+    isTotalCapped: n > enterpriseListCountCap,
     pageSize: query.pageSize,
+    nextCursor: last && (shape.from === "before" || hasMore) ? `a.${last}` : null,
+    // Past the last row (the cursor's row gone or no longer matching) there is no page to go
+    // back to from here; the portal offers the first page instead.
+    prevCursor: first && shape.from !== "start" ? `b.${first}` : null,
   };
 }
 

@@ -2,12 +2,12 @@ import { Anchor, Button, EmptyState } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link, useNavigate } from "@tanstack/react-router";
 import type { EnterpriseView } from "../../../shared/contracts/enterprises.ts";
+import { CursorListFooter } from "../../components/CursorListFooter.tsx";
 import { type Column, DataTable } from "../../components/DataTable.tsx";
 import { formatDate } from "../../components/format.ts";
 import { IconBuilding, IconPlus } from "../../components/icons.tsx";
-import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
-import { enterpriseStatuses, type ListSearch } from "../../components/list-search.ts";
+import { type CursorListSearch, enterpriseStatuses } from "../../components/list-search.ts";
 import { NoMatches } from "../../components/NoMatches.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -37,7 +37,7 @@ export function EnterprisesPage() {
   const canCreate = isReseller && can("enterprise.manage");
   const canManageAny = can("enterprise.manage");
   const filtered = Boolean(search.q || search.status);
-  const setSearch = (patch: ListSearch) =>
+  const setSearch = (patch: CursorListSearch) =>
     void navigateList({ search: (prev) => ({ ...prev, ...patch }), replace: true });
   const regionName = (id: string) => regions.data?.find((r) => r.id === id)?.name ?? id;
 
@@ -134,11 +134,11 @@ export function EnterprisesPage() {
       />
       <ListToolbar
         search={search.q ?? ""}
-        onSearchChange={(q) => setSearch({ q: q || undefined, page: undefined })}
+        onSearchChange={(q) => setSearch({ q: q || undefined, cursor: undefined })}
         searchPlaceholder="Name or admin e-mail"
         statusOptions={statusOptions(enterpriseStatuses)}
         status={search.status}
-        onStatusChange={(status) => setSearch({ status, page: undefined })}
+        onStatusChange={(status) => setSearch({ status, cursor: undefined })}
       />
       {list.isError ? <QueryError error={list.error} onRetry={() => void list.refetch()} /> : null}
       <DataTable<EnterpriseView>
@@ -152,7 +152,7 @@ export function EnterprisesPage() {
           filtered ? (
             <NoMatches
               what="enterprises"
-              onClear={() => setSearch({ q: undefined, status: undefined, page: undefined })}
+              onClear={() => setSearch({ q: undefined, status: undefined, cursor: undefined })}
             />
           ) : (
             <EmptyState
@@ -170,7 +170,11 @@ export function EnterprisesPage() {
           )
         }
       />
-      <ListFooter list={list.data} onPageChange={(page) => setSearch({ page })} />
+      <CursorListFooter
+        list={list.data}
+        hasCursor={Boolean(search.cursor)}
+        onCursorChange={(cursor) => setSearch({ cursor })}
+      />
     </>
   );
 }

@@ -1,23 +1,24 @@
 import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
-import type { Page } from "../../../shared/contracts/common.ts";
 import type {
   CreateEnterpriseBody,
+  EnterprisePage,
   EnterpriseView,
   UpdateEnterpriseBody,
 } from "../../../shared/contracts/enterprises.ts";
 import { api } from "../../api/client.ts";
-import { type ListSearch, listPageSize } from "../../components/list-search.ts";
+import { type CursorListSearch, listPageSize } from "../../components/list-search.ts";
 import { whileMailQueued } from "../invitations/mail-state.ts";
 
 const root = "enterprises";
 
-export function enterprisesQuery(search: ListSearch) {
+/** A page of the Enterprises list (keyset paging: the URL's cursor, none for the first page). */
+export function enterprisesQuery(search: CursorListSearch) {
   return queryOptions({
     queryKey: [root, "list", search],
     queryFn: ({ signal }) =>
-      api.get<Page<EnterpriseView>>(
+      api.get<EnterprisePage>(
         "/enterprises",
-        { page: search.page ?? 1, pageSize: listPageSize, q: search.q, status: search.status },
+        { cursor: search.cursor, pageSize: listPageSize, q: search.q, status: search.status },
         signal,
       ),
     placeholderData: keepPreviousData,
