@@ -1,17 +1,18 @@
 import { z } from "zod";
 import {
   Email,
+  IdList,
   type InvitationSummary,
+  LinkToken,
   optionalText,
   PageQuery,
   requiredText,
   type Service,
   Services,
+  text,
 } from "./common.ts";
 
 export type EnterpriseStatus = "invited" | "registered" | "active" | "disabled";
-
-const IdList = z.array(z.string().min(1).max(64)).max(200);
 
 const UserLimitValue = z
   .number({ error: "Must be a whole number" })
@@ -96,8 +97,8 @@ export interface EnterpriseView {
 
 /** The enterprise Complete page (seed 3): the code from the e-mail and the link's token. */
 export const VerifyEnterpriseInvitationBody = z.strictObject({
-  token: z.string().min(20).max(200),
-  code: z.string({ error: "Required" }).trim().min(1, "Required").max(20),
+  token: LinkToken,
+  code: text().trim().min(1, "Required").max(20, "Must be at most 20 characters"),
 });
 export type VerifyEnterpriseInvitationBody = z.infer<typeof VerifyEnterpriseInvitationBody>;
 
@@ -120,7 +121,7 @@ export type EnterpriseListQuery = z.infer<typeof EnterpriseListQuery>;
 
 /** The link token of the enterprise Complete page (`/complete?token=…`). */
 export const EnterpriseInvitationQuery = z.strictObject({
-  token: z.string({ error: "Required" }).min(20).max(200),
+  token: LinkToken,
 });
 export type EnterpriseInvitationQuery = z.infer<typeof EnterpriseInvitationQuery>;
 
