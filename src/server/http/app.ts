@@ -145,6 +145,22 @@ export async function buildApp(
           throw new AppError("password_change_required", "Change your password to continue");
         }
       });
+      // A generous limit per session, whatever the address (the routes that take a secret have
+      // their own per-address limits).
+      if (options.rateLimit !== false) {
+        const perSession = api.rateLimit({
+          max: services.env.SESSION_RATE_LIMIT_PER_MINUTE,
+          timeWindow: "1 minute",
+          keyGenerator: (request) => `session:${request.actor?.session.tokenHash ?? request.ip}`,
+        });
+        api.addHook("onRequest", async function (request, reply) {
+          if (request.actor) await perSession.call(this, request, reply);
+        });
+      }
+      // Answers carry session data, CSRF tokens and temporary passwords: never stored by a cache.
+      api.addHook("onSend", async (_request, reply) => {
+        reply.header("cache-control", "no-store");
+      });
       for (const plugin of apiRoutes(services)) await api.register(plugin);
     },
     { prefix: "/api/v1" },
