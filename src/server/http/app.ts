@@ -27,7 +27,7 @@ import { resolveSession } from "./session.ts";
 export interface AppOptions {
   /** Directory of the built web app; served with an SPA fallback when present. */
   webRoot?: string;
-  /** Extra plugins mounted at the root (e.g. the dev mail inbox). */
+  /** Extra plugins mounted at the root (tests mount routes of their own). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called for every route as it is registered (the isolation test walks them). */
   onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
