@@ -166,6 +166,13 @@ export async function buildApp(
     { prefix: "/api/v1" },
   );
 
+  // Microsoft's redirects back open sessions at the root: a response setting the session cookie
+  // is never stored by a cache either.
+  app.addHook("onSend", async (_request, reply) => {
+    const setCookie = [reply.getHeader("set-cookie") ?? []].flat().map(String);
+    if (setCookie.some((c) => c.startsWith(`${sessionCookie}=`)))
+      reply.header("cache-control", "no-store");
+  });
   for (const plugin of rootRoutes(services)) await app.register(plugin);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));
