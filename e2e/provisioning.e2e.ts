@@ -200,7 +200,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
   });
 
   it("3. the activation mail arrives; the master reseller activates from it and signs in", async () => {
-    const mail = await waitForMail(server.url, masterCo.email);
+    const mail = await waitForMail(server.inboxUrl, masterCo.email);
     expect(mail.subject).toBe(`Activate your Teamgate account: ${masterCo.company}`);
     const code = invitationCode(mail);
     expect(code).toMatch(codeFormat);
@@ -208,14 +208,14 @@ describe("provisioning journey: operator → master reseller → reseller → en
     expect(mail.html).toContain(code);
 
     // The dev inbox, as a developer would look at it.
-    await operator.goto(`${server.url}/dev/mail`);
+    await operator.goto(`${server.inboxUrl}/dev/mail`);
     await operator.getByRole("heading", { name: "Inbox" }).waitFor();
     await operator.getByRole("link", { name: mail.subject }).waitFor();
     await snap(operator, "dev-inbox");
 
     // The master reseller opens the mail and clicks Complete in its body.
     master = await newPage(browser);
-    await master.goto(`${server.url}/dev/mail`);
+    await master.goto(`${server.inboxUrl}/dev/mail`);
     await master.getByRole("link", { name: mail.subject }).click();
     await master.getByRole("heading", { name: mail.subject }).waitFor();
     const body = master.getByTitle("Message body").contentFrame();
@@ -272,7 +272,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
   });
 
   it("5. the reseller activates from its mail and lands on Enterprises", async () => {
-    const mail = await waitForMail(server.url, resellerCo.email);
+    const mail = await waitForMail(server.inboxUrl, resellerCo.email);
     expect(mail.subject).toBe(`Activate your Teamgate account: ${resellerCo.name}`);
     expect(mail.text).toContain(masterCo.company);
     const code = invitationCode(mail);
@@ -344,7 +344,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
   });
 
   it("7. the invitation mail holds a code and a Complete link that opens the next step", async () => {
-    firstInvitation = await waitForMail(server.url, enterprise.adminEmail);
+    firstInvitation = await waitForMail(server.inboxUrl, enterprise.adminEmail);
     expect(firstInvitation.subject).toBe(
       `Invitation: connect ${enterprise.name} to Microsoft Teams`,
     );
@@ -446,10 +446,10 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await rowAction(reseller, enterprise.name, "Resend invitation");
     await confirmDialog(reseller, "Resend invitation?", "Resend invitation");
     await waitForToast(reseller, `Invitation sent to ${enterprise.adminEmail}`);
-    const second = await waitForMail(server.url, enterprise.adminEmail, {
+    const second = await waitForMail(server.inboxUrl, enterprise.adminEmail, {
       after: firstInvitation.id,
     });
-    expect(await listMail(server.url, enterprise.adminEmail)).toHaveLength(2);
+    expect(await listMail(server.inboxUrl, enterprise.adminEmail)).toHaveLength(2);
     const newCode = invitationCode(second);
     expect(newCode).toMatch(codeFormat);
     expect(newCode).not.toBe(invitationCode(firstInvitation));
@@ -474,7 +474,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
   });
 
   it("9. an admin e-mail used by another tier is refused next to the field", async () => {
-    const mailsToMaster = (await listMail(server.url, masterCo.email)).length;
+    const mailsToMaster = (await listMail(server.inboxUrl, masterCo.email)).length;
     await reseller.getByRole("link", { name: "Add Enterprise" }).first().click();
     await waitForHeading(reseller, "Add Enterprise");
     await field(reseller, "Enterprise name").fill("Fabrikam Inc");
@@ -500,12 +500,12 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await rowOf(reseller, "Enterprises", enterprise.name).waitFor();
     expect(await rowOf(reseller, "Enterprises", "Fabrikam Inc").count()).toBe(0);
     await reseller.getByText("1 result").waitFor();
-    expect(await listMail(server.url, masterCo.email)).toHaveLength(mailsToMaster);
+    expect(await listMail(server.inboxUrl, masterCo.email)).toHaveLength(mailsToMaster);
   });
 
   it("10. the Global Administrator signs in with Microsoft, consents twice and lands on the groups page", async () => {
     // The newest invitation (step 8 resent it; the inbox lists newest first); the demo tenant "Contoso".
-    const [latest] = await listMail(server.url, enterprise.adminEmail);
+    const [latest] = await listMail(server.inboxUrl, enterprise.adminEmail);
     if (!latest) throw new Error("no invitation mail");
     tenantAdmin = await newPage(browser, { ignoreHTTPSErrors: true });
     const admin = tenantAdmin;

@@ -9,7 +9,7 @@ export interface InboxMessage {
   html: string | null;
 }
 
-/** The captured messages sent to `to` (all when omitted), newest first. */
+/** The captured messages sent to `to` (all when omitted), newest first; `baseUrl` is the inbox's. */
 export async function listMail(baseUrl: string, to?: string): Promise<InboxMessage[]> {
   const query = to ? `?to=${encodeURIComponent(to.toLowerCase())}` : "";
   const response = await fetch(`${baseUrl}/dev/mail/messages.json${query}`);

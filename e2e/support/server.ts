@@ -21,6 +21,8 @@ export interface RunningServer {
   url: string;
   dataDir: string;
   mailCapturePort: number;
+  /** Base URL of the dev inbox, on its own loopback port (MAIL_INBOX_PORT), not the portal's. */
+  inboxUrl: string;
   /** Printed once on first start; null when the data directory already had an operator. */
   operator: OperatorLogin | null;
   /** Everything the process wrote so far (stdout and stderr), for failure messages. */
@@ -140,6 +142,7 @@ export async function startServer(
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "teamgate-e2e-"));
   const port = await freePort();
   const mailCapturePort = await freePort();
+  const mailInboxPort = await freePort();
   const emulatorLoginPort = await freePort();
   const emulatorGraphPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -151,6 +154,7 @@ export async function startServer(
       HOST: "127.0.0.1",
       PORT: String(port),
       MAIL_CAPTURE_PORT: String(mailCapturePort),
+      MAIL_INBOX_PORT: String(mailInboxPort),
       EMULATOR_LOGIN_PORT: String(emulatorLoginPort),
       EMULATOR_GRAPH_PORT: String(emulatorGraphPort),
       PUBLIC_URL: url,
@@ -210,6 +214,7 @@ export async function startServer(
     url,
     dataDir,
     mailCapturePort,
+    inboxUrl: `http://127.0.0.1:${mailInboxPort}`,
     operator: parseBanner(stdout).operator,
     output: () => all,
     stop,

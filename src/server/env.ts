@@ -31,6 +31,12 @@ export const EnvSchema = z.object({
     .min(0)
     .max(65535)
     .default(2525),
+  MAIL_INBOX_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(0)
+    .max(65535)
+    .default(2526),
   EMULATOR_LOGIN_PORT: z.coerce
     .number({ error: "Must be a whole number" })
     .int()
@@ -43,6 +49,11 @@ export const EnvSchema = z.object({
     .min(0)
     .max(65535)
     .default(4432),
+  SESSION_RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .default(600),
   SESSION_TTL_HOURS: z.coerce
     .number({ error: "Must be a whole number" })
     .int()

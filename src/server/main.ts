@@ -2,12 +2,13 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
 import { startQueue } from "./jobs/queue.ts";
+import { errorMessageForLog, serializeErrorForLog } from "./lib/log-errors.ts";
 import type { Services } from "./services.ts";
 
 export type Role = "api" | "worker" | "mail" | "emulator";
@@ -28,8 +29,27 @@ export const logRedactions = [
   "*.sealed",
 ];
 
-export function createLogger(env: Env): Logger {
-  return pino({ level: env.LOG_LEVEL, redact: { paths: logRedactions, censor: "[redacted]" } });
+/** The process's logger; `destination` is for tests that read what was logged. */
+export function createLogger(env: Env, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: env.LOG_LEVEL,
+      redact: { paths: logRedactions, censor: "[redacted]" },
+      // A failed query's parameters (password hashes, tokens) never reach the log.
+      serializers: { err: serializeErrorForLog },
+      hooks: {
+        logMethod(args, method) {
+          const [first, second] = args as unknown[];
+          if (first instanceof Error) {
+            const message = typeof second === "string" ? second : errorMessageForLog(first);
+            return method.apply(this, [{ err: first }, message, ...args.slice(2)] as never);
+          }
+          return method.apply(this, args);
+        },
+      },
+    },
+    destination,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { type Emulator, startEmulator } from "../emulator/index.ts";
 import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
-import { inboxRoutes } from "./integrations/mail/inbox.routes.ts";
+import { type DevInbox, startDevInbox } from "./integrations/mail/inbox.routes.ts";
 import {
   requiredAppPermissions,
   requiredDelegatedScopes,
@@ -21,6 +21,8 @@ export interface RunningProcess {
   services: Services;
   app: FastifyInstance | null;
   capture: MailCapture | null;
+  /** The dev inbox on its own loopback port (the `mail` role, never in production). */
+  inbox: DevInbox | null;
   /** The bundled Microsoft emulator (the `emulator` role). */
   emulator: Emulator | null;
   url: string;
@@ -50,9 +52,23 @@ export async function startProcess(
           );
         })
       : null;
+  const inbox =
+    capture && env.NODE_ENV !== "production"
+      ? await startDevInbox(capture, env.MAIL_INBOX_PORT).catch(
+          async (e: NodeJS.ErrnoException) => {
+            await capture.close();
+            throw new Error(
+              e.code === "EADDRINUSE"
+                ? `Port ${env.MAIL_INBOX_PORT} for the dev inbox is in use; set MAIL_INBOX_PORT.`
+                : e.message,
+            );
+          },
+        )
+      : null;
   const publicUrl = publicUrlOf(env, env.PORT);
   const emulator = roles.includes("emulator")
     ? await startEmulatorRole(env, publicUrl).catch(async (e: Error) => {
+        await inbox?.close();
         await capture?.close();
         throw e;
       })
@@ -72,7 +88,7 @@ export async function startProcess(
 
   let app: FastifyInstance | null = null;
   if (roles.includes("api")) {
-    app = await buildApp(services, { webRoot, plugins: capture ? [inboxRoutes(capture)] : [] });
+    app = await buildApp(services, { webRoot });
     await app.listen({ host: env.HOST, port: env.PORT });
   }
   if (roles.includes("worker")) await startWorker(services);
@@ -89,8 +105,10 @@ export async function startProcess(
             `  API docs:   ${url}/api/docs`,
           ]
         : []),
-      ...(capture && app
-        ? [`  Dev inbox:  ${url}/dev/mail  (SMTP capture on port ${capture.port})`]
+      ...(capture && inbox
+        ? [
+            `  Dev inbox:  ${inbox.url}/dev/mail  (this machine only; SMTP capture on port ${capture.port})`,
+          ]
         : []),
       ...(emulator
         ? [
@@ -117,6 +135,7 @@ export async function startProcess(
     services,
     app,
     capture,
+    inbox,
     emulator,
     url,
     async stop() {
@@ -124,6 +143,7 @@ export async function startProcess(
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
       await services.microsoft?.close();
+      await inbox?.close();
       await capture?.close();
       await emulator?.stop();
       await services.database.close();

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseQuery } from "node:querystring";
 import cookie from "@fastify/cookie";
 import helmet from "@fastify/helmet";
 import rateLimit from "@fastify/rate-limit";
@@ -7,13 +8,14 @@ import fastifyStatic from "@fastify/static";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { eq } from "drizzle-orm";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
+import type { ApiErrorBody } from "../../shared/errors.ts";
 import { sessions } from "../db/schema/index.ts";
 import { AppError } from "../lib/errors.ts";
 import type { Services } from "../services.ts";
@@ -25,11 +27,11 @@ import { resolveSession } from "./session.ts";
 export interface AppOptions {
   /** Directory of the built web app; served with an SPA fallback when present. */
   webRoot?: string;
-  /** Extra plugins mounted at the root (e.g. the dev mail inbox). */
+  /** Extra plugins mounted at the root (tests mount routes of their own). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** Called for every route as it is registered (the isolation test walks them). */
   onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
-  /** Turn off the per-address rate limiter (benchmarks drive thousands of requests from one address). */
+  /** Turn off every rate limit (benchmarks and the input fuzz drive thousands of requests from one address). */
   rateLimit?: boolean;
 }
 
@@ -50,6 +52,24 @@ export async function buildApp(
         services.env.LOG_LEVEL !== "debug" && services.env.LOG_LEVEL !== "trace",
     }),
     ajv: { customOptions: { removeAdditional: false } },
+    routerOptions: {
+      // node:querystring decodes bytes that are not UTF-8 to U+FFFD, which every string schema
+      // refuses with a field error (the default parser would keep them percent-encoded).
+      querystringParser: (query: string) => parseQuery(query),
+    },
+    // A path that is not valid percent-encoded UTF-8, or a parameter too long for the router.
+    frameworkErrors: (error, _request, reply) => {
+      (reply as FastifyReply).code(400).send({
+        code: "validation_failed",
+        message: "The address is not valid",
+        fields: {
+          _:
+            error.code === "FST_ERR_MAX_PARAM_LENGTH"
+              ? "A path parameter is too long"
+              : "The address contains characters that are not valid",
+        },
+      } satisfies ApiErrorBody);
+    },
   }).withTypeProvider<ZodTypeProvider>();
   if (options.onRoute) app.addHook("onRoute", options.onRoute);
   app.setValidatorCompiler(validatorCompiler);
@@ -69,10 +89,8 @@ export async function buildApp(
     },
   });
   await app.register(cookie);
-  await app.register(rateLimit, {
-    global: false,
-    ...(options.rateLimit === false ? { max: Number.MAX_SAFE_INTEGER } : {}),
-  });
+  // Without the plugin, the routes' `rateLimit` configs are inert.
+  if (options.rateLimit !== false) await app.register(rateLimit, { global: false });
 
   await app.register(swagger, {
     openapi: {
@@ -127,11 +145,34 @@ export async function buildApp(
           throw new AppError("password_change_required", "Change your password to continue");
         }
       });
+      // A generous limit per session, whatever the address (the routes that take a secret have
+      // their own per-address limits).
+      if (options.rateLimit !== false) {
+        const perSession = api.rateLimit({
+          max: services.env.SESSION_RATE_LIMIT_PER_MINUTE,
+          timeWindow: "1 minute",
+          keyGenerator: (request) => `session:${request.actor?.session.tokenHash ?? request.ip}`,
+        });
+        api.addHook("onRequest", async function (request, reply) {
+          if (request.actor) await perSession.call(this, request, reply);
+        });
+      }
+      // Answers carry session data, CSRF tokens and temporary passwords: never stored by a cache.
+      api.addHook("onSend", async (_request, reply) => {
+        reply.header("cache-control", "no-store");
+      });
       for (const plugin of apiRoutes(services)) await api.register(plugin);
     },
     { prefix: "/api/v1" },
   );
 
+  // Microsoft's redirects back open sessions at the root: a response setting the session cookie
+  // is never stored by a cache either.
+  app.addHook("onSend", async (_request, reply) => {
+    const setCookie = [reply.getHeader("set-cookie") ?? []].flat().map(String);
+    if (setCookie.some((c) => c.startsWith(`${sessionCookie}=`)))
+      reply.header("cache-control", "no-store");
+  });
   for (const plugin of rootRoutes(services)) await app.register(plugin);
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ status: "ok" }));

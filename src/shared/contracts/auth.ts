@@ -1,17 +1,17 @@
 import { z } from "zod";
-import { Email, NewPassword } from "./common.ts";
+import { Email, LinkToken, NewPassword, text } from "./common.ts";
 
 export const LoginBody = z.strictObject({
-  login: z.string({ error: "Required" }).trim().min(1, "Required").max(254),
-  password: z.string({ error: "Required" }).min(1, "Required").max(200),
+  login: text().trim().min(1, "Required").max(254, "Must be at most 254 characters"),
+  password: text().min(1, "Required").max(200, "Must be at most 200 characters"),
 });
 export type LoginBody = z.infer<typeof LoginBody>;
 
 export const ChangePasswordBody = z
   .strictObject({
-    currentPassword: z.string({ error: "Required" }).min(1, "Required").max(200),
+    currentPassword: text().min(1, "Required").max(200, "Must be at most 200 characters"),
     newPassword: NewPassword,
-    newPasswordConfirm: z.string({ error: "Required" }),
+    newPasswordConfirm: text(),
   })
   .refine((v) => v.newPassword === v.newPasswordConfirm, {
     path: ["newPasswordConfirm"],
@@ -28,9 +28,9 @@ export type PasswordResetRequestBody = z.infer<typeof PasswordResetRequestBody>;
 
 export const PasswordResetCompleteBody = z
   .strictObject({
-    token: z.string().min(20).max(200),
+    token: LinkToken,
     password: NewPassword,
-    passwordConfirm: z.string({ error: "Required" }),
+    passwordConfirm: text(),
   })
   .refine((v) => v.password === v.passwordConfirm, {
     path: ["passwordConfirm"],

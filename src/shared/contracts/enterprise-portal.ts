@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { text } from "./common.ts";
 import type { EnterpriseStatus } from "./enterprises.ts";
 import type { UserSyncStatus } from "./users.ts";
 
@@ -67,7 +68,7 @@ export const UpdateSyncGroupsBody = z.strictObject({
 export type UpdateSyncGroupsBody = z.infer<typeof UpdateSyncGroupsBody>;
 
 export const DirectoryGroupQuery = z.strictObject({
-  q: z.string().trim().max(100).optional(),
+  q: text().trim().max(100, "Must be at most 100 characters").optional(),
 });
 export type DirectoryGroupQuery = z.infer<typeof DirectoryGroupQuery>;
 

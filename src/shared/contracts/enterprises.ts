@@ -1,17 +1,18 @@
 import { z } from "zod";
 import {
   Email,
+  IdList,
   type InvitationSummary,
+  LinkToken,
   optionalText,
   PageQuery,
   requiredText,
   type Service,
   Services,
+  text,
 } from "./common.ts";
 
 export type EnterpriseStatus = "invited" | "registered" | "active" | "disabled";
-
-const IdList = z.array(z.string().min(1).max(64)).max(200);
 
 /** The one message for a user limit that is not a whole number of at least 1. */
 export const userLimitMessage = "Enter a whole number of at least 1, or leave blank for unlimited";
@@ -110,8 +111,8 @@ export interface EnterpriseView {
 
 /** The enterprise Complete page (seed 3): the code from the e-mail and the link's token. */
 export const VerifyEnterpriseInvitationBody = z.strictObject({
-  token: z.string().min(20).max(200),
-  code: z.string({ error: "Required" }).trim().min(1, "Required").max(20),
+  token: LinkToken,
+  code: text().trim().min(1, "Required").max(20, "Must be at most 20 characters"),
 });
 export type VerifyEnterpriseInvitationBody = z.infer<typeof VerifyEnterpriseInvitationBody>;
 
@@ -166,7 +167,7 @@ export interface EnterprisePage<T = EnterpriseView> {
 
 /** The link token of the enterprise Complete page (`/complete?token=…`). */
 export const EnterpriseInvitationQuery = z.strictObject({
-  token: z.string({ error: "Required" }).min(20).max(200),
+  token: LinkToken,
 });
 export type EnterpriseInvitationQuery = z.infer<typeof EnterpriseInvitationQuery>;
 

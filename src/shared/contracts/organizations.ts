@@ -1,19 +1,20 @@
 import { z } from "zod";
 import {
   Email,
+  IdList,
   type InvitationSummary,
+  LinkToken,
   NewPassword,
   optionalText,
   PageQuery,
   requiredText,
   type Service,
   Services,
+  text,
   Username,
 } from "./common.ts";
 
 export type OrganizationStatus = "invited" | "active" | "disabled";
-
-const IdList = z.array(z.string().min(1).max(64)).max(200);
 
 export const CreateMasterResellerBody = z.strictObject({
   companyName: requiredText(2, 100),
@@ -84,12 +85,12 @@ export interface OrganizationView {
 /** The activation form of a master reseller or reseller (seed 2). */
 export const ActivateBody = z
   .strictObject({
-    token: z.string().min(20).max(200),
-    code: z.string({ error: "Required" }).trim().min(1, "Required").max(20),
+    token: LinkToken,
+    code: text().trim().min(1, "Required").max(20, "Must be at most 20 characters"),
     email: Email,
     username: Username,
     password: NewPassword,
-    passwordConfirm: z.string({ error: "Required" }),
+    passwordConfirm: text(),
   })
   .refine((v) => v.password === v.passwordConfirm, {
     path: ["passwordConfirm"],
@@ -99,7 +100,7 @@ export type ActivateBody = z.infer<typeof ActivateBody>;
 
 /** The link token of the activation page (`/activate?token=…`). */
 export const ActivationQuery = z.strictObject({
-  token: z.string({ error: "Required" }).min(20).max(200),
+  token: LinkToken,
 });
 export type ActivationQuery = z.infer<typeof ActivationQuery>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { text } from "./common.ts";
 
 /** Why a user sync ran: after registration, on demand, by the scheduler, or the sync groups changed. */
 export const UserSyncTrigger = z.enum(["registration", "manual", "scheduled", "scope_changed"]);
@@ -15,7 +16,7 @@ export type UserLicenceFilter = z.infer<typeof UserLicenceFilter>;
 export const UserListQuery = z.strictObject({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(25),
-  q: z.string().trim().max(100).optional(),
+  q: text().trim().max(100, "Must be at most 100 characters").optional(),
   licence: UserLicenceFilter.optional(),
   includeRemoved: z
     .enum(["true", "false"])

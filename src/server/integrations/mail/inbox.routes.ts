@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { escapeHtml } from "../../lib/html.ts";
 import type { MailCapture } from "./capture.ts";
 
@@ -73,4 +73,24 @@ ${mail.html ? `<iframe title="Message body" sandbox="allow-popups allow-popups-t
       return reply.type("text/html").send(page(mail.subject, body));
     });
   };
+}
+
+export interface DevInbox {
+  /** Base URL of the inbox origin (`http://127.0.0.1:<port>`); the inbox is at `/dev/mail`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the dev inbox on its own port bound to loopback, never on the portal's origin: whoever
+ * reads the inbox can read every reset link, so only this machine may reach it.
+ */
+export async function startDevInbox(capture: MailCapture, port: number): Promise<DevInbox> {
+  const app = Fastify();
+  await app.register(inboxRoutes(capture));
+  const host = "127.0.0.1";
+  await app.listen({ host, port });
+  const address = app.server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  return { url: `http://${host}:${actualPort}`, close: () => app.close() };
 }

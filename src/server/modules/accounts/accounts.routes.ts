@@ -67,6 +67,7 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
           ...request.body,
           clientAddress: request.ip,
           userAgent: request.headers["user-agent"] ?? null,
+          previousSessionToken: request.cookies[sessionCookie],
         });
         setSessionCookie(reply, services, { token, expiresAt });
         const actor = await findActorBySession(

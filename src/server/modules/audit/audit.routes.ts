@@ -1,12 +1,13 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { PageQuery } from "../../../shared/contracts/common.ts";
+import { PageQuery, text } from "../../../shared/contracts/common.ts";
 import { authorize } from "../../authz/policy.ts";
 import { requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
 import { listAuditEntries } from "./audit.queries.ts";
 
-const AuditQuery = PageQuery.extend({ targetId: z.string().max(64).optional() });
+const AuditQuery = PageQuery.extend({
+  targetId: text().max(64, "Must be at most 64 characters").optional(),
+});
 
 export function auditRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { PageQuery } from "../../../shared/contracts/common.ts";
+import { Id, PageQuery } from "../../../shared/contracts/common.ts";
 import {
   type DirectoryGroupList,
   DirectoryGroupQuery,
@@ -23,7 +23,7 @@ import { updateSyncGroups } from "./commands/update-sync-groups.ts";
 import { registeredTenantOf } from "./enterprise-portal.policy.ts";
 import { overviewOf, syncGroupsOf } from "./enterprise-portal.queries.ts";
 
-const EnterpriseParam = z.strictObject({ enterpriseId: z.string().min(1).max(64) });
+const EnterpriseParam = z.strictObject({ enterpriseId: Id });
 
 /** Search for groups to choose: at most this many, then "narrow your search". */
 const groupSearchLimit = 50;

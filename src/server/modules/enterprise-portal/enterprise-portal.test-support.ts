@@ -69,6 +69,7 @@ export async function portalSignIn(t: TestApp, login: string, options: { forged?
     return {
       location: String(res.headers.location),
       setCookie: res.headers["set-cookie"],
+      cacheControl: res.headers["cache-control"],
       /** The same redirect again, in the same browser. */
       replay: () =>
         t.app.inject({

@@ -50,6 +50,8 @@ describe("Enterprise portal: sign-in with Microsoft", () => {
       // A forged copy of the redirect in another browser fails first; the real one still works.
       const outcome = await portalSignIn(t, login, { forged: true });
       expect(outcome.location).toBe(`${t.services.publicUrl}/enterprise`);
+      // The redirect that opens the session is never stored by a cache (issue 7).
+      expect(outcome.cacheControl).toBe("no-store");
       const client = await clientWithSessionCookie(t.app, outcome.setCookie);
       const session = await client.get("/api/v1/auth/session");
       expect(session.body).toMatchObject({

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { IdParam } from "../../../shared/contracts/common.ts";
+import { Id, IdParam } from "../../../shared/contracts/common.ts";
 import {
   CreateEnterpriseBody,
   EnterpriseInvitationQuery,
@@ -31,7 +31,7 @@ import {
   listEnterprises,
 } from "./enterprises.queries.ts";
 
-const ResellerIdParam = z.strictObject({ resellerId: z.string().min(1).max(64) });
+const ResellerIdParam = z.strictObject({ resellerId: Id });
 
 /** The public Complete page takes a secret (the code): strict per-address limits. */
 const invitationPage = { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } };

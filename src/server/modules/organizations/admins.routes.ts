@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { Id } from "../../../shared/contracts/common.ts";
 import {
   type AdminView,
   type AdminWithTemporaryPassword,
@@ -20,10 +21,10 @@ import {
 import { presentAdmin } from "./organizations.presenter.ts";
 import { findOrganization, getAdmin, listAdmins } from "./organizations.queries.ts";
 
-const OrgParam = z.strictObject({ orgId: z.string().min(1).max(64) });
+const OrgParam = z.strictObject({ orgId: Id });
 const AdminParam = z.strictObject({
-  orgId: z.string().min(1).max(64),
-  accountId: z.string().min(1).max(64),
+  orgId: Id,
+  accountId: Id,
 });
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { IdParam, type Page } from "../../../shared/contracts/common.ts";
+import { Id, IdParam, type Page } from "../../../shared/contracts/common.ts";
 import {
   CreateMasterResellerBody,
   CreateResellerBody,
@@ -33,7 +33,7 @@ import {
   listOrganizations,
 } from "./organizations.queries.ts";
 
-const MasterParam = z.strictObject({ masterId: z.string().min(1).max(64) });
+const MasterParam = z.strictObject({ masterId: Id });
 
 const tiers = {
   master_reseller: { path: "/master-resellers", what: "Master reseller", tag: "master resellers" },

@@ -7,9 +7,13 @@ import { fieldError } from "../../../lib/errors.ts";
 import { hashPassword, verifyPassword } from "../../../lib/passwords.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
+import { revokePasswordResets } from "./reset-password.ts";
 import { pathOf } from "./sign-in.ts";
 
-/** Changes the actor's own password, clears a pending forced change and ends its other sessions. */
+/**
+ * Changes the actor's own password, clears a pending forced change, ends its other sessions and
+ * revokes its open reset links.
+ */
 export async function changePassword(
   services: Services,
   actor: PortalActor,
@@ -37,6 +41,7 @@ export async function changePassword(
           ne(sessions.tokenHash, actor.session.tokenHash),
         ),
       );
+    await revokePasswordResets(tx, actor.accountId, services.now());
     await recordAudit(tx, whoOf(actor), {
       action: "account.password_changed",
       target: { type: "account", id: actor.accountId, label: actor.email },

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { PasswordResetCompleteBody } from "../../../../shared/contracts/auth.ts";
 import { newId } from "../../../../shared/ids.ts";
+import type { Db } from "../../../db/client.ts";
 import { accounts, organizations, passwordResets, sessions } from "../../../db/schema/index.ts";
 import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -15,10 +16,38 @@ import { pathOf } from "./sign-in.ts";
 const resetTtlMs = 60 * 60 * 1000;
 
 /**
+ * How long a reset request takes at least, whether the e-mail has an account or not, so the time
+ * of the answer does not tell (the work a real account causes stays well below it).
+ */
+export const resetRequestFloorMs = 400;
+
+/** Ends every open reset link of the account (its password changed, or one link was used). */
+export async function revokePasswordResets(tx: Db, accountId: string, now: Date): Promise<void> {
+  await tx
+    .update(passwordResets)
+    .set({ usedAt: now })
+    .where(and(eq(passwordResets.accountId, accountId), isNull(passwordResets.usedAt)));
+}
+
+/**
  * Starts a password reset for the account with this e-mail, if there is one. The caller answers
  * the same either way, so the endpoint does not reveal which e-mails have accounts.
  */
 export async function requestPasswordReset(
+  services: Services,
+  email: string,
+  clientAddress: string | null,
+): Promise<void> {
+  const started = performance.now();
+  try {
+    await startPasswordReset(services, email, clientAddress);
+  } finally {
+    const wait = resetRequestFloorMs - (performance.now() - started);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+async function startPasswordReset(
   services: Services,
   email: string,
   clientAddress: string | null,
@@ -50,7 +79,10 @@ export async function requestPasswordReset(
   });
 }
 
-/** Sets a new password from a valid, unused reset link; ends every session of the account. */
+/**
+ * Sets a new password from a valid, unused reset link; ends every session of the account and every
+ * other open reset link.
+ */
 export async function completePasswordReset(
   services: Services,
   input: PasswordResetCompleteBody,
@@ -94,6 +126,7 @@ export async function completePasswordReset(
       })
       .where(eq(accounts.id, row.account.id));
     await tx.delete(sessions).where(eq(sessions.accountId, row.account.id));
+    await revokePasswordResets(tx, row.account.id, now);
     await recordAudit(
       tx,
       { actor: null, label: row.account.email, clientAddress },

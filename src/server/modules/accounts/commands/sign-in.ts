@@ -11,12 +11,18 @@ import { findAccountByLogin } from "../accounts.queries.ts";
 const invalid = () => new AppError("invalid_credentials", "The login or password is not correct");
 
 /**
- * Checks a login and password and opens a session. Repeated failures lock the account for a
- * while (the lock is per account; per-address throttling is the rate limiter's job).
+ * Checks a login and password and opens a session, ending the session the browser had
+ * (`previousSessionToken`). Repeated failures lock the account for a while (the lock is per
+ * account; per-address throttling is the rate limiter's job). A locked account answers exactly
+ * like wrong credentials, after the same work, so the answer does not tell that it exists.
  */
 export async function signIn(
   services: Services,
-  input: LoginBody & { clientAddress: string | null; userAgent: string | null },
+  input: LoginBody & {
+    clientAddress: string | null;
+    userAgent: string | null;
+    previousSessionToken?: string | undefined;
+  },
 ): Promise<{ token: string; expiresAt: Date }> {
   const { db, env } = services;
   const now = services.now();
@@ -27,14 +33,8 @@ export async function signIn(
   }
   const { account, organization } = found;
   if (account.lockedUntil && account.lockedUntil > now) {
-    const seconds = Math.ceil((account.lockedUntil.getTime() - now.getTime()) / 1000);
-    throw new AppError(
-      "locked_out",
-      `Too many failed attempts. Try again in ${Math.ceil(seconds / 60)} minute(s) or reset your password.`,
-      {
-        headers: { "retry-after": String(seconds) },
-      },
-    );
+    await verifyPassword(account.passwordHash, input.password);
+    throw invalid();
   }
   if (!(await verifyPassword(account.passwordHash, input.password))) {
     const failures = account.failedLoginCount + 1;
@@ -76,6 +76,10 @@ export async function signIn(
       .update(accounts)
       .set({ failedLoginCount: 0, lockedUntil: null, lastLoginAt: now })
       .where(eq(accounts.id, account.id));
+    if (input.previousSessionToken)
+      await tx
+        .delete(sessions)
+        .where(eq(sessions.tokenHash, hashToken(input.previousSessionToken)));
     await tx.insert(sessions).values({
       tokenHash: hashToken(token),
       accountId: account.id,

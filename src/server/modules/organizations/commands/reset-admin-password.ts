@@ -5,7 +5,7 @@ import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError, notFound } from "../../../lib/errors.ts";
 import { hashPassword, temporaryPassword } from "../../../lib/passwords.ts";
 import type { Services } from "../../../services.ts";
-import { pathOf } from "../../accounts/index.ts";
+import { pathOf, revokePasswordResets } from "../../accounts/index.ts";
 import { recordAudit } from "../../audit/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
@@ -42,6 +42,7 @@ export async function resetAdminPassword(
       .returning();
     if (!row) throw notFound("Admin");
     await tx.delete(sessions).where(eq(sessions.accountId, target.id));
+    await revokePasswordResets(tx, target.id, services.now());
     await recordAudit(tx, whoOf(actor), {
       action: "account.password_reset_by_admin",
       target: { type: "account", id: target.id, label: target.email },

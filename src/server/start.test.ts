@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEnv } from "../../test/harness.ts";
+import { type RunningProcess, startProcess } from "./start.ts";
+
+/**
+ * Issue 7: whoever reads the dev inbox reads every reset link, so it is served on its own loopback
+ * port (MAIL_INBOX_PORT), never on the portal's origin.
+ */
+
+let dir: string;
+let running: RunningProcess;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "teamgate-start-"));
+  running = await startProcess(
+    testEnv({
+      NODE_ENV: "development",
+      DATA_DIR: dir,
+      PORT: "0",
+      MAIL_CAPTURE_PORT: "0",
+      MAIL_INBOX_PORT: "0",
+    }),
+    ["api", "mail"],
+    { quiet: true },
+  );
+}, 120_000);
+afterAll(async () => {
+  await running?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the dev inbox", () => {
+  it("is not on the portal's origin", async () => {
+    for (const url of ["/dev/mail", "/dev/mail/messages.json"]) {
+      const res = await running.app!.inject({ method: "GET", url });
+      expect(res.statusCode, url).toBe(404);
+    }
+  });
+
+  it("is on its own origin, bound to loopback, and shows what was sent", async () => {
+    expect(running.inbox!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await running.services.mailer.send({
+      to: "someone@example.com",
+      subject: "Reset your Teamgate password",
+      text: "http://localhost/reset-password?token=abc",
+      html: "<p>reset</p>",
+    });
+    const res = await fetch(`${running.inbox!.url}/dev/mail/messages.json?to=someone@example.com`);
+    expect(res.status).toBe(200);
+    const { items } = (await res.json()) as { items: { subject: string }[] };
+    expect(items.map((m) => m.subject)).toContain("Reset your Teamgate password");
+    const page = await fetch(`${running.inbox!.url}/dev/mail`);
+    expect(await page.text()).toContain("development inbox");
+  });
+});
