@@ -284,7 +284,7 @@ describe("portal forms, as a newcomer meets them", () => {
     await master.getByRole("checkbox", { name: "SIP Trunk" }).check();
     await master.getByRole("button", { name: "Save", exact: true }).click();
     await waitForToast(master, `activation e-mail sent to ${email}`);
-    return waitForMail(server.url, email);
+    return waitForMail(server.inboxUrl, email);
   }
 
   it("marks the Add Reseller form's required fields, and keeps the Resellers list's chips whole", async () => {
