@@ -1,6 +1,21 @@
+import { errorMessageForLog } from "../lib/log-errors.ts";
 import type { Services } from "../services.ts";
+import type { JobDefinition } from "./define-job.ts";
 import { jobs } from "./registry.ts";
 import { startSchedules } from "./schedule.ts";
+
+/**
+ * What pg-boss keeps of a failed attempt (its `output`, in the database): the error's type and
+ * message without any query parameter, as in the logs. A driver's raw message carries the failed
+ * query's bound values (password hashes, tokens).
+ */
+export function storedFailure(error: unknown): Error {
+  const stored = new Error(
+    error instanceof Error ? errorMessageForLog(error) : "job failed with a non-error value",
+  );
+  if (error instanceof Error) stored.name = error.name;
+  return stored;
+}
 
 /** Starts handling every registered job in this process; returns when the workers are polling. */
 export async function startWorker(
@@ -32,7 +47,7 @@ export async function startWorker(
           log.info("job done");
         } catch (error) {
           log.warn({ err: error }, "job failed; pg-boss retries it with back-off");
-          throw error;
+          throw storedFailure(error);
         }
       },
     );
@@ -41,8 +56,12 @@ export async function startWorker(
 }
 
 /** Runs one queued job of the given name now, in this process (tests and CLI use it to drain). */
-export async function runQueuedJobs(services: Services, name: string): Promise<number> {
-  const job = jobs.find((j) => j.name === name);
+export async function runQueuedJobs(
+  services: Services,
+  name: string,
+  registry: readonly JobDefinition[] = jobs,
+): Promise<number> {
+  const job = registry.find((j) => j.name === name);
   if (!job) throw new Error(`Unknown job ${name}`);
   let handled = 0;
   for (;;) {
@@ -56,9 +75,7 @@ export async function runQueuedJobs(services: Services, name: string): Promise<n
       });
       await services.boss.complete(name, item.id);
     } catch (error) {
-      await services.boss.fail(name, item.id, {
-        message: error instanceof Error ? error.message : String(error),
-      });
+      await services.boss.fail(name, item.id, { message: storedFailure(error).message });
     }
     handled++;
   }
