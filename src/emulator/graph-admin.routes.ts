@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError } from "./errors.ts";
-import { graphMeRoutes } from "./graph-me.routes.ts";
 import {
   type Domain,
   type NumberOperation,
@@ -162,7 +161,6 @@ export function graphAdminRoutes(
 ): void {
   const { state } = ctx;
   const { authorize } = helpers;
-  graphMeRoutes(app, ctx, helpers);
 
   /**
    * A write: app-only callers need the application permission; a signed-in user also needs a

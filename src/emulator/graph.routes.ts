@@ -1,8 +1,16 @@
+import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError, graphError } from "./errors.ts";
 import { adminPermissions, graphAdminRoutes } from "./graph-admin.routes.ts";
-import { type Group, skus, type Tenant, type User } from "./state.ts";
+import {
+  type Group,
+  type RoleName,
+  roleTemplateIds,
+  skus,
+  type Tenant,
+  type User,
+} from "./state.ts";
 import type { GraphTokenClaims } from "./tokens.ts";
 
 /**
@@ -344,7 +352,7 @@ function advancedQuery(
     );
   if (needsBoth && !(eventual && count))
     throw refuse(
-      options.cast ? "An OData cast on a members list" : "This $filter",
+      options.cast ? "An OData cast on a directory object relationship" : "This $filter",
       "the ConsistencyLevel header set to eventual and $count=true",
     );
   if (query.$count !== undefined && !eventual)
@@ -358,6 +366,50 @@ function advancedQuery(
       "The emulator does not model $search or $orderby.",
     );
   return { advanced: eventual && count, count };
+}
+
+/** Delegated scopes that let a signed-in user read directory role objects in full. */
+const roleReaders = [
+  "rolemanagement.read.directory",
+  "rolemanagement.readwrite.directory",
+  "directory.read.all",
+  "directory.readwrite.all",
+  "directory.accessasuser.all",
+];
+/** Delegated scopes that let a signed-in user read groups in full. */
+const groupReaders = [
+  "groupmember.read.all",
+  "group.read.all",
+  "group.readwrite.all",
+  "directory.read.all",
+  "directory.readwrite.all",
+];
+
+const roleNames: Record<RoleName, string> = {
+  globalAdministrator: "Global Administrator",
+  teamsAdministrator: "Teams Administrator",
+  privilegedRoleAdministrator: "Privileged Role Administrator",
+};
+
+/** A directory role's object id: per tenant, unlike its template id (the value of `wids`). */
+function directoryRoleId(tenantId: string, templateId: string): string {
+  const h = createHash("sha256").update(`${tenantId}/${templateId}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The groups a user belongs to directly, or also through nested groups. */
+function groupsOf(tenant: Tenant, user: User, transitive: boolean): Group[] {
+  const found = new Map<string, Group>();
+  const queue = [...tenant.groups.values()].filter((g) => g.memberIds.has(user.id));
+  while (queue.length) {
+    const group = queue.shift()!;
+    if (found.has(group.id)) continue;
+    found.set(group.id, group);
+    if (!transitive) continue;
+    for (const parent of tenant.groups.values())
+      if (parent.memberGroupIds.has(group.id)) queue.push(parent);
+  }
+  return [...found.values()];
 }
 
 /** A deterministic 32-bit mix of its arguments (page sizes and replays of a delta round). */
@@ -649,7 +701,11 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     return userList(request, tenant, state.sortedUserIds(tenant), "users", "users");
   });
 
-  app.get("/v1.0/me", async (request) => {
+  /**
+   * The signed-in user of a `/me` request: app-only tokens are refused (400) as Graph refuses
+   * them, then the token needs one of `scopes` (lower case), then the user must exist.
+   */
+  async function signedInUser(request: FastifyRequest, scopes: readonly string[]) {
     const caller = await authenticate(request);
     if (caller.isApp)
       throw new GraphError(
@@ -657,7 +713,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         "BadRequest",
         "/me request is only valid with delegated authentication flow.",
       );
-    if (!caller.granted.has("user.read") && !caller.granted.has("user.read.all"))
+    if (!scopes.some((s) => caller.granted.has(s)))
       throw new GraphError(
         403,
         "Authorization_RequestDenied",
@@ -670,12 +726,113 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         "Request_ResourceNotFound",
         `Resource '${caller.claims.oid}' does not exist.`,
       );
+    return { caller, user };
+  }
+
+  app.get("/v1.0/me", async (request) => {
+    const { user } = await signedInUser(request, ["user.read", "user.read.all"]);
     const select = parseSelect(q(request).$select, "user", sample) ?? defaultUserSelect;
     return {
       "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#users/$entity`,
       ...pick(presentUser(user), select),
     };
   });
+
+  /**
+   * `GET /me/memberOf` and `/me/transitiveMemberOf` (delegated only; `User.Read` suffices): the
+   * signed-in user's groups and directory roles. As in Graph, objects the token may not read in
+   * full come back with only `@odata.type` and `id` (a directory role needs
+   * `RoleManagement.Read.Directory` or a `Directory.*` scope for its `roleTemplateId`), and an
+   * OData cast is an advanced query.
+   */
+  const membershipsOf =
+    (transitive: boolean) => async (request: FastifyRequest<{ Params: { cast?: string } }>) => {
+      const { caller, user } = await signedInUser(request, [
+        "user.read",
+        "user.read.all",
+        "directory.read.all",
+        "directory.readwrite.all",
+      ]);
+      const query = q(request);
+      const cast = request.params.cast;
+      if (
+        cast !== undefined &&
+        cast !== "microsoft.graph.directoryRole" &&
+        cast !== "microsoft.graph.group"
+      )
+        throw new GraphError(
+          400,
+          "Request_BadRequest",
+          `'${cast}' is not a valid type for this relationship.`,
+        );
+      const { count } = advancedQuery(request, query, { cast: cast !== undefined });
+      const readsRoles = roleReaders.some((s) => caller.granted.has(s));
+      const readsGroups = groupReaders.some((s) => caller.granted.has(s));
+      const select = query.$select?.split(",").map((f) => f.trim()) ?? [
+        "id",
+        "displayName",
+        "roleTemplateId",
+        "description",
+      ];
+      const shape = (type: string, id: string, full: Presented | null): Presented => {
+        const out: Presented = { "@odata.type": `#${type}`, id };
+        for (const field of select) if (field !== "id") out[field] = full?.[field] ?? null;
+        return out;
+      };
+      const objects = new Map<string, Presented>();
+      if (cast !== "microsoft.graph.directoryRole")
+        for (const g of groupsOf(caller.tenant, user, transitive))
+          objects.set(
+            g.id,
+            shape(
+              "microsoft.graph.group",
+              g.id,
+              readsGroups ? { displayName: g.displayName, description: null } : null,
+            ),
+          );
+      if (cast !== "microsoft.graph.group")
+        for (const role of user.roles) {
+          const templateId = roleTemplateIds[role];
+          const id = directoryRoleId(caller.tenant.id, templateId);
+          objects.set(
+            id,
+            shape(
+              "microsoft.graph.directoryRole",
+              id,
+              readsRoles
+                ? { displayName: roleNames[role], roleTemplateId: templateId, description: null }
+                : null,
+            ),
+          );
+        }
+      const ids = [...objects.keys()].sort();
+      const after = query.$skiptoken ? decodeToken<{ a: string }>(query.$skiptoken).a : null;
+      const page = pageOf(ids, after, parseTop(query.$top, 100), (id) => objects.get(id) ?? null);
+      const next = new URLSearchParams();
+      for (const k of ["$select", "$top", "$count"]) {
+        const v = query[k];
+        if (v !== undefined) next.set(k, v);
+      }
+      if (page.more && page.last) next.set("$skiptoken", encodeToken({ a: page.last }));
+      const relation = transitive ? "transitiveMemberOf" : "memberOf";
+      return {
+        "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#directoryObjects`,
+        ...(count ? { "@odata.count": ids.length } : {}),
+        value: page.items,
+        ...(page.more
+          ? {
+              "@odata.nextLink": `${ctx.graphUrl}/v1.0/me/${relation}${cast ? `/${cast}` : ""}?${next}`,
+            }
+          : {}),
+      };
+    };
+  for (const [relation, transitive] of [
+    ["memberOf", false],
+    ["transitiveMemberOf", true],
+  ] as const) {
+    app.get(`/v1.0/me/${relation}`, membershipsOf(transitive));
+    app.get(`/v1.0/me/${relation}/:cast`, membershipsOf(transitive));
+  }
 
   app.get("/v1.0/users/delta", async (request) => {
     const { tenant } = await authorize(request, permissions.users);
