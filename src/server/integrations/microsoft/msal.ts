@@ -7,6 +7,7 @@ import {
   type NetworkResponse,
   ServerError,
 } from "@azure/msal-node";
+import { decodeJwt } from "jose";
 import type { Response } from "undici";
 import { AppError } from "../../lib/errors.ts";
 import { graphDefaultScope, isTenantId, type MicrosoftConfig } from "./config.ts";
@@ -65,6 +66,25 @@ export function msalNetworkClient(
     sendGetRequestAsync: (url, options, timeout) => send("GET", url, options, timeout),
     sendPostRequestAsync: (url, options) => send("POST", url, options),
   };
+}
+
+/**
+ * What one of our app-only Graph tokens says is in effect: the application permissions (`roles`,
+ * sorted) and the service principal's directory roles (`wids`). Null when the token cannot be
+ * read (Microsoft may change its format): callers then rely on Graph's answers alone.
+ */
+export function appTokenGrants(
+  accessToken: string,
+): { roles: string[]; directoryRoles: string[] } | null {
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    claims = decodeJwt(accessToken);
+  } catch {
+    return null;
+  }
+  const strings = (value: unknown) =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  return { roles: strings(claims.roles).sort(), directoryRoles: strings(claims.wids) };
 }
 
 /** base64url(SHA-256(verifier)): the PKCE S256 challenge. */

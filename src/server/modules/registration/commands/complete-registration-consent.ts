@@ -1,9 +1,9 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { decodeJwt } from "jose";
 import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { requiredAppPermissions } from "../../../integrations/microsoft/config.ts";
+import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -44,21 +44,6 @@ export interface AdminConsentRedirect {
  */
 export const consentWaitMs = 5 * 60_000;
 
-/**
- * The application permissions in an app-only token (`roles`), or null when the token cannot be
- * read (Microsoft may change its format): then only Graph's answers decide.
- */
-function grantedRolesOf(accessToken: string): string[] | null {
-  try {
-    const roles = decodeJwt(accessToken).roles;
-    return Array.isArray(roles)
-      ? roles.filter((r): r is string => typeof r === "string").sort()
-      : [];
-  } catch {
-    return null;
-  }
-}
-
 /** Answers Microsoft gives while a consent is still propagating (or it is briefly unavailable). */
 const notYet = new Set([
   "microsoft_consent_required",
@@ -79,10 +64,11 @@ type ConsentCheck =
 async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<ConsentCheck> {
   let granted: string[] = [];
   try {
-    const roles = grantedRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
-    if (roles !== null) {
-      granted = roles;
-      if (requiredAppPermissions.some((p) => !roles.includes(p))) return { ready: false, granted };
+    const grants = appTokenGrants(await microsoft.acquireAppToken(tenantId, { fresh: true }));
+    if (grants !== null) {
+      granted = grants.roles;
+      if (requiredAppPermissions.some((p) => !granted.includes(p)))
+        return { ready: false, granted };
     }
     const organization = await microsoft.getOrganization(tenantId);
     if (organization.id !== tenantId) throw new RegistrationFailure("state_invalid");

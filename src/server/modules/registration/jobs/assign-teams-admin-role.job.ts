@@ -1,7 +1,7 @@
 import { and, eq, isNull, ne, or } from "drizzle-orm";
-import { decodeJwt } from "jose";
 import { z } from "zod";
 import { enterprises } from "../../../db/schema/index.ts";
+import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { defineJob } from "../../../jobs/define-job.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -30,16 +30,6 @@ function describe(error: unknown): string {
 
 /** Back-off between checks that a new assignment reached our app-only tokens, within one attempt. */
 const effectiveChecksMs = [500, 1000, 2000, 4000];
-
-/** The directory roles in an app-only token (`wids`), or null when the token is not readable. */
-function directoryRolesOf(accessToken: string): string[] | null {
-  try {
-    const wids = decodeJwt(accessToken).wids;
-    return Array.isArray(wids) ? wids.filter((w): w is string => typeof w === "string") : [];
-  } catch {
-    return null;
-  }
-}
 
 /**
  * After registration: gives our service principal in the enterprise's tenant the Teams
@@ -137,8 +127,8 @@ export const assignTeamsAdminRoleJob = defineJob({
 async function untilTokensCarryTheRole(microsoft: Microsoft, tenantId: string): Promise<void> {
   for (const waitMs of [0, ...effectiveChecksMs]) {
     if (waitMs) await new Promise((resolve) => setTimeout(resolve, waitMs));
-    const roles = directoryRolesOf(await microsoft.acquireAppToken(tenantId, { fresh: true }));
-    if (roles === null || roles.includes(teamsAdministratorRoleId)) return;
+    const grants = appTokenGrants(await microsoft.acquireAppToken(tenantId, { fresh: true }));
+    if (grants === null || grants.directoryRoles.includes(teamsAdministratorRoleId)) return;
   }
   throw new AppError(
     "microsoft_unavailable",
