@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { RegistrationFinishState } from "../../../shared/contracts/registration.ts";
 import {
   type Client,
   clientOf,
@@ -35,6 +36,19 @@ export function anotherAddress(): string {
   return `10.${(addresses >> 16) & 255}.${(addresses >> 8) & 255}.${addresses & 255}`;
 }
 
+/** One poll of the finishing page by the browser holding `cookie` (never cached). */
+export async function pollFinish(t: TestApp, cookie: string) {
+  const res = await t.app.inject({
+    method: "POST",
+    url: "/api/v1/enterprise-invitations/finish",
+    headers: { cookie },
+    remoteAddress: anotherAddress(),
+  });
+  expect(res.statusCode).toBe(200);
+  expect(res.headers["cache-control"]).toBe("no-store");
+  return { body: res.json() as RegistrationFinishState, setCookie: res.headers["set-cookie"] };
+}
+
 /**
  * The "Finishing the connection…" page as the browser runs it: polls until Microsoft applied the
  * admin consent (or registration gave up). Returns where the browser goes and the cookies set.
@@ -45,17 +59,8 @@ export async function finishAsBrowser(
   { intervalMs = 150, maxPolls = 100 } = {},
 ): Promise<{ location: string; setCookie: string | string[] | undefined; polls: number }> {
   for (let polls = 1; polls <= maxPolls; polls++) {
-    const res = await t.app.inject({
-      method: "POST",
-      url: "/api/v1/enterprise-invitations/finish",
-      headers: { cookie },
-      remoteAddress: anotherAddress(),
-    });
-    expect(res.statusCode).toBe(200);
-    expect(res.headers["cache-control"]).toBe("no-store");
-    const body = res.json() as { status: string; location?: string };
-    if (body.status === "done")
-      return { location: String(body.location), setCookie: res.headers["set-cookie"], polls };
+    const { body, setCookie } = await pollFinish(t, cookie);
+    if (body.status === "done") return { location: body.location, setCookie, polls };
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`registration still pending after ${maxPolls} polls`);

@@ -27,7 +27,7 @@ import { requiredAppPermissions } from "../../integrations/microsoft/config.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
 import { assignTeamsAdminRoleJob } from "./jobs/assign-teams-admin-role.job.ts";
-import { anotherAddress, finishAsBrowser } from "./registration.test-support.ts";
+import { anotherAddress, finishAsBrowser, pollFinish } from "./registration.test-support.ts";
 
 let t: TestApp;
 let emulator: Emulator;
@@ -192,14 +192,18 @@ const finishing = () => `${t.services.publicUrl}/complete/finishing`;
 
 /** One poll of the finishing page by this journey's browser. */
 async function poll(journey: { cookie: string }) {
-  const res = await t.app.inject({
-    method: "POST",
-    url: "/api/v1/enterprise-invitations/finish",
-    headers: { cookie: journey.cookie },
-    remoteAddress: anotherAddress(),
-  });
-  expect(res.statusCode).toBe(200);
-  return res.json() as { status: "pending" | "done"; location?: string };
+  return (await pollFinish(t, journey.cookie)).body;
+}
+
+/**
+ * After Microsoft applied the consent: one poll still pending, then the waiting window ends and
+ * the last poll says where the browser goes.
+ */
+async function pendingUntilTheWindowEnds(journey: { cookie: string }, enterpriseId: string) {
+  await new Promise((resolve) => setTimeout(resolve, realisticPropagation.consentMs + 100));
+  expect(await poll(journey)).toEqual({ status: "pending" });
+  await endWaitingWindow(enterpriseId);
+  return poll(journey);
 }
 
 /** Ends the waiting window of the enterprise's flow, as if minutes had passed. */
@@ -438,10 +442,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       const journey = await round1(invitation, tenant.admin);
       expect(await follow(await adminConsentRedirect(journey), journey.cookie)).toBe(finishing());
       // Even once the consent took effect, a permission is missing: still not registered.
-      await new Promise((resolve) => setTimeout(resolve, realisticPropagation.consentMs + 100));
-      expect(await poll(journey)).toEqual({ status: "pending" });
-      await endWaitingWindow(invitation.enterprise.id);
-      expect(await poll(journey)).toEqual({
+      expect(await pendingUntilTheWindowEnds(journey, invitation.enterprise.id)).toEqual({
         status: "done",
         location: failed("permissions_missing"),
       });
@@ -538,10 +539,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     try {
       expect(await follow(await adminConsentRedirect(journey), journey.cookie)).toBe(finishing());
       // The consent took effect, but Graph keeps failing: pending, then unavailable.
-      await new Promise((resolve) => setTimeout(resolve, realisticPropagation.consentMs + 100));
-      expect(await poll(journey)).toEqual({ status: "pending" });
-      await endWaitingWindow(invitation.enterprise.id);
-      expect(await poll(journey)).toEqual({
+      expect(await pendingUntilTheWindowEnds(journey, invitation.enterprise.id)).toEqual({
         status: "done",
         location: failed("microsoft_unavailable"),
       });

@@ -47,6 +47,13 @@ function teamsAdminAssignments(tenantId: string) {
   );
 }
 
+/** As if the retry's back-off had elapsed: the job is due now. */
+async function backOffElapsed(jobId: string) {
+  await t.services.db.execute(
+    sql`UPDATE pgboss.job SET start_after = now() - interval '1 minute' WHERE name = ${name} AND id = ${jobId}`,
+  );
+}
+
 /** The queued jobs of this enterprise, newest first. */
 async function jobsOf(enterpriseId: string) {
   const result = (await t.services.db.execute(
@@ -123,10 +130,7 @@ describe("Assigning our service principal the Teams Administrator role", () => {
     expect(teamsAdminAssignments(tenantId)).toEqual([]);
 
     t.emulator!.control.clearFaults();
-    // The retry's back-off has elapsed.
-    await t.services.db.execute(
-      sql`UPDATE pgboss.job SET start_after = now() - interval '1 minute' WHERE name = ${name} AND id = ${job!.id}`,
-    );
+    await backOffElapsed(job!.id);
     expect(await t.services.drain(name)).toBe(1);
     expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
     expect(await enterpriseRow(enterpriseId)).toMatchObject({
@@ -157,9 +161,7 @@ describe("Assigning our service principal the Teams Administrator role", () => {
     expect(job?.state).toBe("retry");
 
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    await t.services.db.execute(
-      sql`UPDATE pgboss.job SET start_after = now() - interval '1 minute' WHERE name = ${name} AND id = ${job!.id}`,
-    );
+    await backOffElapsed(job!.id);
     expect(await t.services.drain(name)).toBe(1);
     // The retry found the assignment instead of creating another, and saw the role in a fresh token.
     expect(teamsAdminAssignments(tenantId)).toHaveLength(1);
