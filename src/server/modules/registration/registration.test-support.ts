@@ -1,5 +1,4 @@
 import { expect } from "vitest";
-import type { RegistrationFinishState } from "../../../shared/contracts/registration.ts";
 import {
   type Client,
   clientOf,
@@ -7,6 +6,7 @@ import {
   flowCookieOf,
   type TestApp,
 } from "../../../../test/harness.ts";
+import type { RegistrationFinishState } from "../../../shared/contracts/registration.ts";
 import type { World } from "../../db/seed/factories.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
