@@ -1,9 +1,9 @@
-import { ConfidentialClientApplication, CryptoProvider } from "@azure/msal-node";
+import { CryptoProvider } from "@azure/msal-node";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoTenant } from "./demo.ts";
 import { type Emulator, roleTemplateIds, startEmulator } from "./index.ts";
-import { type Fetch, fetchTrusting, msalNetworkClient, signInThroughForms } from "./testing.ts";
+import { confidentialClient, type Fetch, fetchTrusting, signInThroughForms } from "./testing.ts";
 
 const clientId = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
 const limitedClientId = "8b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
@@ -63,15 +63,7 @@ async function consent(tenant: string, app: string, login: string, password: str
 }
 
 async function appToken(tenant: string, app: string) {
-  const cca = new ConfidentialClientApplication({
-    auth: {
-      clientId: app,
-      clientSecret,
-      authority: `${emu.loginUrl}/${tenant}`,
-      knownAuthorities: [new URL(emu.loginUrl).host],
-    },
-    system: { networkClient: msalNetworkClient(emu.caPem) },
-  });
+  const cca = confidentialClient(emu, tenant, { clientId: app, clientSecret });
   const result = await cca.acquireTokenByClientCredential({
     scopes: ["https://graph.microsoft.com/.default"],
   });
@@ -658,15 +650,7 @@ describe("delegated writes", () => {
     });
     const code = new URL(journey.location ?? "https://x.invalid").searchParams.get("code") ?? "";
     expect(code).not.toBe("");
-    const cca = new ConfidentialClientApplication({
-      auth: {
-        clientId: delegatedClientId,
-        clientSecret,
-        authority: `${emu.loginUrl}/${tenantId}`,
-        knownAuthorities: [new URL(emu.loginUrl).host],
-      },
-      system: { networkClient: msalNetworkClient(emu.caPem) },
-    });
+    const cca = confidentialClient(emu, tenantId, { clientId: delegatedClientId, clientSecret });
     const result = await cca.acquireTokenByCode({
       code,
       scopes,

@@ -1,8 +1,7 @@
-import { ConfidentialClientApplication } from "@azure/msal-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemoTenant } from "./demo.ts";
 import { type Emulator, skus, startEmulator } from "./index.ts";
-import { type Fetch, fetchTrusting, msalNetworkClient, signInThroughForms } from "./testing.ts";
+import { confidentialClient, type Fetch, fetchTrusting, signInThroughForms } from "./testing.ts";
 
 const clientId = "0f1e2d3c-4b5a-4678-9abc-def012345678";
 const clientSecret = "graph-test-secret";
@@ -38,15 +37,7 @@ async function graph(
 }
 
 async function appToken(tenant: string) {
-  const app = new ConfidentialClientApplication({
-    auth: {
-      clientId,
-      clientSecret,
-      authority: `${emu.loginUrl}/${tenant}`,
-      knownAuthorities: [new URL(emu.loginUrl).host],
-    },
-    system: { networkClient: msalNetworkClient(emu.caPem) },
-  });
+  const app = confidentialClient(emu, tenant, { clientId, clientSecret });
   const result = await app.acquireTokenByClientCredential({
     scopes: ["https://graph.microsoft.com/.default"],
   });
@@ -103,15 +94,7 @@ describe("authentication", () => {
       login: "admin@contoso.onmicrosoft.com",
       password: "Contoso-Admin-1",
     });
-    const app = new ConfidentialClientApplication({
-      auth: {
-        clientId: other,
-        clientSecret,
-        authority: `${emu.loginUrl}/${tenantId}`,
-        knownAuthorities: [new URL(emu.loginUrl).host],
-      },
-      system: { networkClient: msalNetworkClient(emu.caPem) },
-    });
+    const app = confidentialClient(emu, tenantId, { clientId: other, clientSecret });
     const limited =
       (
         await app.acquireTokenByClientCredential({

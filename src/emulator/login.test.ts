@@ -2,15 +2,18 @@ import { createHash, X509Certificate } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  ConfidentialClientApplication,
-  type Configuration,
-  CryptoProvider,
-} from "@azure/msal-node";
+import { ConfidentialClientApplication, CryptoProvider } from "@azure/msal-node";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, roleTemplateIds, startEmulator } from "./index.ts";
-import { type Fetch, fetchTrusting, msalNetworkClient, signInThroughForms } from "./testing.ts";
+import {
+  clientCredentialsGrant,
+  confidentialClient,
+  type Fetch,
+  fetchTrusting,
+  msalNetworkClient,
+  signInThroughForms,
+} from "./testing.ts";
 import { loadOrCreateTls } from "./tls.ts";
 
 const clientId = "5a8c7f0e-1b2d-4c3e-9f40-123456789abc";
@@ -24,16 +27,7 @@ let tenantId: string;
 let personalTenantId: string;
 
 function msal(authorityTenant: string, secret = clientSecret) {
-  const config: Configuration = {
-    auth: {
-      clientId,
-      clientSecret: secret,
-      authority: `${emu.loginUrl}/${authorityTenant}`,
-      knownAuthorities: [new URL(emu.loginUrl).host],
-    },
-    system: { networkClient: msalNetworkClient(emu.caPem) },
-  };
-  return new ConfidentialClientApplication(config);
+  return confidentialClient(emu, authorityTenant, { clientId, clientSecret: secret });
 }
 
 async function authorizeUrl(
@@ -197,18 +191,11 @@ describe("client credentials", () => {
     ).rejects.toMatchObject({
       errorMessage: expect.stringContaining("AADSTS7000215"),
     });
-    const res = await f(`${emu.loginUrl}/organizations/oauth2/v2.0/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "client_credentials",
-        client_id: clientId,
-        client_secret: clientSecret,
-        scope: "https://graph.microsoft.com/.default",
-      }).toString(),
+    const { status, body } = await clientCredentialsGrant(f, emu.loginUrl, "organizations", {
+      clientId,
+      clientSecret,
     });
-    const body = (await res.json()) as Record<string, unknown>;
-    expect(res.status).toBe(400);
+    expect(status).toBe(400);
     expect(body).toMatchObject({ error: "invalid_request", error_codes: [50059] });
     expect(Object.keys(body)).toEqual(
       expect.arrayContaining(["timestamp", "trace_id", "correlation_id"]),

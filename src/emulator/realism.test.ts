@@ -1,8 +1,14 @@
-import { ConfidentialClientApplication, CryptoProvider } from "@azure/msal-node";
+import { CryptoProvider } from "@azure/msal-node";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, roleTemplateIds, startEmulator } from "./index.ts";
-import { type Fetch, fetchTrusting, msalNetworkClient, signInThroughForms } from "./testing.ts";
+import {
+  clientCredentialsGrant,
+  confidentialClient,
+  type Fetch,
+  fetchTrusting,
+  signInThroughForms,
+} from "./testing.ts";
 
 /** What the emulator does as Entra and Graph do, where a lenient fake would hide product bugs. */
 
@@ -15,31 +21,9 @@ let emu: Emulator;
 let f: Fetch;
 let tenantId: string;
 
-function app(tenant: string) {
-  return new ConfidentialClientApplication({
-    auth: {
-      clientId,
-      clientSecret,
-      authority: `${emu.loginUrl}/${tenant}`,
-      knownAuthorities: [new URL(emu.loginUrl).host],
-    },
-    system: { networkClient: msalNetworkClient(emu.caPem) },
-  });
-}
-
-async function clientCredentials(tenant: string) {
-  const res = await f(`${emu.loginUrl}/${tenant}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: clientId,
-      client_secret: clientSecret,
-      scope: "https://graph.microsoft.com/.default",
-    }).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const app = (tenant: string) => confidentialClient(emu, tenant, { clientId, clientSecret });
+const clientCredentials = (tenant: string) =>
+  clientCredentialsGrant(f, emu.loginUrl, tenant, { clientId, clientSecret });
 
 function authorizeUrl(tenant: string, extra: Record<string, string> = {}) {
   return `${emu.loginUrl}/${tenant}/oauth2/v2.0/authorize?${new URLSearchParams({

@@ -1,4 +1,9 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+import {
+  ConfidentialClientApplication,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from "@azure/msal-node";
 import { Agent, fetch as undiciFetch } from "undici";
 
 /** Helpers for tests that talk to the emulator over real HTTPS, trusting its CA explicitly. */
@@ -49,6 +54,43 @@ export function msalNetworkClient(caPem: string): INetworkModule {
     sendGetRequestAsync: (url, options) => send(url, "GET", options),
     sendPostRequestAsync: (url, options) => send(url, "POST", options),
   };
+}
+
+/** An msal confidential client (client secret) of an emulator tenant, trusting the emulator's CA. */
+export function confidentialClient(
+  emu: { loginUrl: string; caPem: string },
+  tenant: string,
+  app: { clientId: string; clientSecret: string },
+): ConfidentialClientApplication {
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: app.clientId,
+      clientSecret: app.clientSecret,
+      authority: `${emu.loginUrl}/${tenant}`,
+      knownAuthorities: [new URL(emu.loginUrl).host],
+    },
+    system: { networkClient: msalNetworkClient(emu.caPem) },
+  });
+}
+
+/** The client credentials grant for Graph as raw HTTP, to see Entra's status and JSON as they are. */
+export async function clientCredentialsGrant(
+  f: Fetch,
+  loginUrl: string,
+  tenant: string,
+  app: { clientId: string; clientSecret: string },
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await f(`${loginUrl}/${tenant}/oauth2/v2.0/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: app.clientId,
+      client_secret: app.clientSecret,
+      scope: "https://graph.microsoft.com/.default",
+    }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** The value of a hidden input or the presence of a named control in one of the emulator's pages. */
