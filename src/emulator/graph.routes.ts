@@ -878,6 +878,25 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     );
   }
 
+  /**
+   * Where a delta page starts: the page's own token, the changes since a delta token, or a full
+   * round; a token older than the tenant's floor answers 410 with where to start again.
+   */
+  function deltaCursorOf(query: Query, tenant: Tenant, resource: "users" | "groups"): DeltaCursor {
+    let cursor: DeltaCursor;
+    if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
+    else if (query.$deltatoken) {
+      const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
+      cursor = { m: "chg", a: null, n: 0, z: roundSeed(t.s), s: t.s, u: tenant.seq, sel: t.sel };
+    } else {
+      const z = roundSeed(tenant.seq);
+      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
+    }
+    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
+      throw deltaGone(resource, cursor.sel);
+    return cursor;
+  }
+
   function usersDelta(request: FastifyRequest, tenant: Tenant) {
     const query = q(request);
     const max = deltaMaxPageSize(request);
@@ -890,19 +909,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         value: [],
       };
     }
-    let cursor: DeltaCursor;
-    if (query.$skiptoken) cursor = decodeToken<DeltaCursor>(query.$skiptoken);
-    else if (query.$deltatoken) {
-      const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      if (t.s < tenant.deltaTokenFloor) throw deltaGone("users", t.sel);
-      const z = roundSeed(t.s);
-      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
-    } else {
-      const z = roundSeed(tenant.seq);
-      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
-    }
-    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
-      throw deltaGone("users", cursor.sel);
+    const cursor = deltaCursorOf(query, tenant, "users");
     const select = parseSelect(cursor.sel ?? undefined, "user", sample) ?? defaultUserSelect;
 
     // Per changed user: the properties changed since the token, or "all" (created, deleted).
@@ -988,13 +995,6 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
     };
   });
 
-  interface GroupDeltaCursor extends DeltaPaging {
-    m: "full" | "chg";
-    s: number;
-    u: number;
-    sel: string | null;
-  }
-
   /**
    * `/groups/delta`: every group first (with `members@delta` listing all members), then only the
    * groups that changed, with the members added since and those removed (`@removed`).
@@ -1010,18 +1010,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         value: [],
       };
     const max = deltaMaxPageSize(request);
-    let cursor: GroupDeltaCursor;
-    if (query.$skiptoken) cursor = decodeToken<GroupDeltaCursor>(query.$skiptoken);
-    else if (query.$deltatoken) {
-      const t = decodeToken<{ s: number; sel: string | null }>(query.$deltatoken);
-      const z = roundSeed(t.s);
-      cursor = { m: "chg", a: null, n: 0, z, s: t.s, u: tenant.seq, sel: t.sel };
-    } else {
-      const z = roundSeed(tenant.seq);
-      cursor = { m: "full", a: null, n: 0, z, s: 0, u: tenant.seq, sel: query.$select ?? null };
-    }
-    if (cursor.m === "chg" && cursor.s < tenant.deltaTokenFloor)
-      throw deltaGone("groups", cursor.sel);
+    const cursor = deltaCursorOf(query, tenant, "groups");
     const requested = (cursor.sel ?? "")
       .split(",")
       .map((f) => f.trim())
