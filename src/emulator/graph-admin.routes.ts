@@ -342,6 +342,15 @@ export function graphAdminRoutes(
 
   // ---- Service principals -------------------------------------------------------------------
 
+  /**
+   * A new service principal reaches Graph's replicas after a delay (as it reaches the token
+   * service): until then lists omit it and a role assignment naming it is refused.
+   */
+  function visibleServicePrincipals(tenant: Tenant): ServicePrincipal[] {
+    const now = Date.now();
+    return [...tenant.servicePrincipals.values()].filter((sp) => sp.visibleAt <= now);
+  }
+
   function presentServicePrincipal(tenant: Tenant, sp: ServicePrincipal) {
     const registered = state.apps.get(sp.appId);
     return {
@@ -365,7 +374,7 @@ export function graphAdminRoutes(
   app.get("/v1.0/servicePrincipals", async (request) => {
     const { tenant } = await authorize(request, adminPermissions.servicePrincipals);
     const filter = helpers.parseFilter(q(request).$filter, ["id", "appId", "displayName"]);
-    const value = [...tenant.servicePrincipals.values()]
+    const value = visibleServicePrincipals(tenant)
       .map((sp) => presentServicePrincipal(tenant, sp))
       .filter((sp) => !filter || filter(sp));
     return { "@odata.context": metadata("servicePrincipals"), value };
@@ -373,7 +382,7 @@ export function graphAdminRoutes(
 
   app.get<{ Params: { id: string } }>("/v1.0/servicePrincipals/:id", async (request) => {
     const { tenant } = await authorize(request, adminPermissions.servicePrincipals);
-    const sp = [...tenant.servicePrincipals.values()].find(
+    const sp = visibleServicePrincipals(tenant).find(
       (s) => s.id === request.params.id.toLowerCase(),
     );
     if (!sp) throw notFound(request.params.id);
@@ -444,7 +453,9 @@ export function graphAdminRoutes(
   );
 
   app.post("/v1.0/roleManagement/directory/roleAssignments", async (request, reply) => {
-    const { tenant } = await authorizeWrite(request, adminPermissions.roleAssignmentsWrite);
+    const { tenant } = await authorizeWrite(request, adminPermissions.roleAssignmentsWrite, [
+      "privilegedRoleAdministrator",
+    ]);
     const body = (request.body ?? {}) as Record<string, unknown>;
     const principalId = typeof body.principalId === "string" ? body.principalId.toLowerCase() : "";
     const roleDefinitionId =
@@ -470,7 +481,7 @@ export function graphAdminRoutes(
         `Resource '${roleDefinitionId}' does not exist or one of its queried reference-property objects are not present.`,
       );
     const user = tenant.users.get(principalId);
-    const sp = [...tenant.servicePrincipals.values()].find((s) => s.id === principalId);
+    const sp = visibleServicePrincipals(tenant).find((s) => s.id === principalId);
     if (!user && !sp)
       throw new GraphError(
         400,

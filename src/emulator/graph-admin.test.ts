@@ -263,6 +263,51 @@ describe("service principals", () => {
     expect(other.body.value[0].id).not.toBe(sp.id);
   });
 
+  it("reaches Graph only after the consent's propagation delay: hidden, and no role for it, until then", async () => {
+    const fresh = emu.control.seedTenant({
+      displayName: "Northwind",
+      domain: "northwind",
+      users: [],
+    }).tenantId;
+    // Another application of the tenant, consented long ago, looks for ours.
+    const readerId = "9c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f";
+    emu.control.registerApp({
+      clientId: readerId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      appRoles: ["Application.Read.All", "RoleManagement.ReadWrite.Directory"],
+    });
+    emu.control.grantAdminConsent(fresh, readerId, { longAgo: true });
+    const reader = { token: await appToken(fresh, readerId) };
+    emu.control.setPropagation({ consentMs: 3_000 });
+    try {
+      emu.control.grantAdminConsent(fresh, clientId);
+    } finally {
+      emu.control.setPropagation({ consentMs: 0 });
+    }
+    const sp = emu.control.tenantState(fresh).servicePrincipals.find((s) => s.appId === clientId)!;
+    const find = () => graph(`/servicePrincipals?$filter=appId eq '${clientId}'`, reader);
+    const assign = () =>
+      graph("/roleManagement/directory/roleAssignments", {
+        ...reader,
+        method: "POST",
+        body: {
+          principalId: sp.id,
+          roleDefinitionId: roleTemplateIds.teamsAdministrator,
+          directoryScopeId: "/",
+        },
+      });
+    expect((await find()).body.value).toEqual([]);
+    expect((await graph(`/servicePrincipals/${sp.id}`, reader)).status).toBe(404);
+    const early = await assign();
+    expect(early.status).toBe(400);
+    expect(early.body.error.message).toContain("does not exist in the directory");
+
+    await new Promise((resolve) => setTimeout(resolve, sp.visibleAt - Date.now() + 50));
+    expect((await find()).body.value).toEqual([expect.objectContaining({ id: sp.id })]);
+    expect((await assign()).status).toBe(201);
+  });
+
   it("answers 403 without Application.Read.All", async () => {
     const res = await graph(`/servicePrincipals?$filter=appId eq '${clientId}'`, {
       token: limitedToken,

@@ -10,7 +10,8 @@ export const SYNC_RUN_RETENTION_DAYS = 90;
 
 /**
  * Housekeeping (hourly, see schedule.ts): deletes expired sessions, password-reset tokens and
- * Microsoft flows past their retention, and old user sync runs. Each is one DELETE, counted
+ * Microsoft flows past their retention (and, at once, the delegated token of any flow that
+ * ended or expired), and old user sync runs. Each is one DELETE, counted
  * without returning its rows; running it twice changes nothing.
  */
 export const purgeExpiredJob = defineJob({
@@ -26,6 +27,11 @@ export const purgeExpiredJob = defineJob({
     };
     await purge("sessions", sql`DELETE FROM sessions WHERE expires_at < ${now}`);
     await purge("passwordResets", sql`DELETE FROM password_resets WHERE expires_at < ${days(1)}`);
+    await purge(
+      "flowGraphTokens",
+      sql`UPDATE microsoft_flows SET sealed_graph_token = NULL
+          WHERE sealed_graph_token IS NOT NULL AND (used_at IS NOT NULL OR expires_at < ${now})`,
+    );
     await purge(
       "microsoftFlows",
       sql`DELETE FROM microsoft_flows WHERE expires_at < ${days(FLOW_RETENTION_DAYS)}`,

@@ -61,4 +61,23 @@ describe("Purging expired records", () => {
       .where(eq(microsoftFlows.purpose, "enterprise_sign_in"));
     expect(flows.map((f) => f.id)).toEqual([recent.id]);
   });
+
+  it("forgets the delegated token of a flow that ended or expired, and keeps a live one's", async () => {
+    const now = Date.now();
+    const sealed = { sealedGraphToken: "sealed" };
+    const ended = { ...flow(new Date(now + 60_000)), ...sealed, usedAt: new Date(now) };
+    const expired = { ...flow(new Date(now - 1000)), ...sealed };
+    const live = { ...flow(new Date(now + 60_000)), ...sealed };
+    await t.services.db.insert(microsoftFlows).values([ended, expired, live]);
+
+    await run();
+
+    const rows = await t.services.db
+      .select({ id: microsoftFlows.id, sealedGraphToken: microsoftFlows.sealedGraphToken })
+      .from(microsoftFlows);
+    const tokenOf = (id: string) => rows.find((r) => r.id === id)?.sealedGraphToken;
+    expect(tokenOf(ended.id)).toBeNull();
+    expect(tokenOf(expired.id)).toBeNull();
+    expect(tokenOf(live.id)).toBe("sealed");
+  });
 });

@@ -33,6 +33,12 @@ export const microsoftFlows = pgTable(
     adminUpn: text("admin_upn"),
     adminName: text("admin_name"),
     adminRoles: text("admin_roles").array(),
+    /**
+     * Registration only: the Global Administrator's delegated Graph token from round 1 (sealed,
+     * with its expiry), for the one directory write registration makes as that person. Cleared
+     * when the flow ends.
+     */
+    sealedGraphToken: text("sealed_graph_token"),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true }),
     failure: text("failure"),

@@ -144,7 +144,7 @@ async function registerDemoEnterprise(
       tenantId: randomUUID(),
       tenantName: enterprise.name,
       registeredAt: now,
-      grantedPermissions: ["Group.Read.All", "Organization.Read.All", "User.Read.All"],
+      grantedPermissions: ["GroupMember.Read.All", "Organization.Read.All", "User.Read.All"],
       teamsAdminRoleState: "assigned",
       teamsAdminRoleAssignedAt: now,
       managementConsentGrantedAt: active && enterprise.requestManagementConsent ? now : null,

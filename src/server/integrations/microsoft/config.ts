@@ -48,15 +48,15 @@ export function isTenantId(value: string): boolean {
 
 /**
  * The application permissions (app roles) the platform's Entra application must request, granted
- * in round 2 of registration: read the tenant, its users and their group memberships, find our own
- * service principal, and assign it the Teams Administrator role. The README says why each one.
+ * in round 2 of registration: read the tenant, its users and their group memberships. Nothing
+ * that writes the directory stands: the one write registration needs (the Teams Administrator
+ * role for our service principal) is made with the Global Administrator's own sign-in
+ * (`registrationScopes`). The README says why each one.
  */
 export const requiredAppPermissions = [
   "Organization.Read.All",
   "User.Read.All",
   "GroupMember.Read.All",
-  "Application.Read.All",
-  "RoleManagement.ReadWrite.Directory",
 ] as const;
 
 /**
@@ -68,12 +68,25 @@ export const requiredAppPermissions = [
 export const signInScopes = ["User.Read", "RoleManagement.Read.Directory"] as const;
 
 /**
+ * Registration's round 1 asks the Global Administrator for two more delegated scopes, used once
+ * during registration, as that person, to give our service principal the Teams Administrator
+ * role: find the service principal, then create the role assignment. The token is kept (sealed)
+ * only until registration ends; Teamgate keeps no refresh token.
+ */
+export const registrationScopes = [
+  ...signInScopes,
+  "Application.Read.All",
+  "RoleManagement.ReadWrite.Directory",
+] as const;
+
+/**
  * Every delegated permission the Entra application lists; round 2's admin consent grants them
- * tenant-wide, so Teams Administrators can sign in later without a consent screen.
+ * tenant-wide, so Teams Administrators can sign in later without a consent screen. Delegated
+ * permissions act only as a signed-in person, within that person's own directory roles.
  */
 export const requiredDelegatedScopes = [
   "openid",
   "profile",
   "offline_access",
-  ...signInScopes,
+  ...registrationScopes,
 ] as const;

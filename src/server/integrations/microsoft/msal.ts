@@ -193,8 +193,14 @@ export interface RedeemSignInCodeRequest {
 /** A redeemed sign-in: the verified id token, and the delegated Graph token to use at once. */
 export interface RedeemedSignIn {
   claims: SignInClaims;
-  /** Never stored: used for the calls of this one request (the user's directory roles). */
-  graphAccessToken: string;
+  /** The sign-in's delegated Graph token, for the caller's immediate use (see `DelegatedToken`). */
+  graphToken: DelegatedToken;
+}
+
+/** A delegated Graph access token: it acts as the signed-in person until it expires. */
+export interface DelegatedToken {
+  accessToken: string;
+  expiresAt: Date;
 }
 
 /**
@@ -296,7 +302,7 @@ export function createMicrosoftAuth(
     async redeemSignInCode(request: RedeemSignInCodeRequest): Promise<RedeemedSignIn> {
       const app = appFor(checkAuthorityTenant(request.tenant ?? "organizations"));
       let idToken: string;
-      let graphAccessToken: string;
+      let graphToken: DelegatedToken;
       try {
         const result = await app.acquireTokenByCode({
           code: request.code,
@@ -306,7 +312,11 @@ export function createMicrosoftAuth(
           nonce: request.expectedNonce,
         });
         idToken = result.idToken;
-        graphAccessToken = result.accessToken;
+        // msal always reports the expiry of a token it returns; an hour is Entra's shortest.
+        graphToken = {
+          accessToken: result.accessToken,
+          expiresAt: result.expiresOn ?? new Date(Date.now() + 3_600_000),
+        };
         if (result.account) await app.getTokenCache().removeAccount(result.account);
       } catch (e) {
         throw mapMsalError(e, "sign-in");
@@ -316,7 +326,7 @@ export function createMicrosoftAuth(
           cause: { reason: "no id token" },
         });
       }
-      return { claims: await verifier.verify(idToken, request.expectedNonce), graphAccessToken };
+      return { claims: await verifier.verify(idToken, request.expectedNonce), graphToken };
     },
 
     /** Round 2 of registration: the tenant-wide consent screen for the application permissions. */

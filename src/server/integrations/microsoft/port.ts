@@ -7,6 +7,7 @@ import { createHttpTransport, type HttpTransport } from "./http.ts";
 import type { SignInClaims } from "./id-token.ts";
 import {
   createMicrosoftAuth,
+  type DelegatedToken,
   type RedeemSignInCodeRequest,
   type SignInUrlRequest,
 } from "./msal.ts";
@@ -60,6 +61,11 @@ export interface VerifiedSignIn extends SignInClaims {
    * not depend on the app's token configuration (`wids` is absent from ID tokens by default).
    */
   directoryRoles: string[];
+  /**
+   * The sign-in's delegated Graph token. Callers use it at once and drop it; only registration
+   * keeps it (sealed) until it ends, for the one write it makes as the Global Administrator.
+   */
+  graphToken: DelegatedToken;
 }
 
 export interface DirectoryGroup {
@@ -173,6 +179,8 @@ export interface Microsoft {
   listGroups(tenantId: string): AsyncGenerator<DirectoryGroup[], void, undefined>;
   /** A Graph client authenticated as the application in a tenant (for adapters built on it). */
   graphFor(tenantId: string): GraphClient;
+  /** A Graph client acting as a signed-in person, with that sign-in's delegated token. */
+  delegatedGraph(accessToken: string): GraphClient;
   close(): Promise<void>;
 }
 
@@ -207,14 +215,18 @@ export function createMicrosoft(
     });
   }
 
-  /** The directory roles of the signed-in user, through Graph with the sign-in's delegated token. */
-  async function directoryRolesOf(graphAccessToken: string): Promise<string[]> {
-    const graph = createGraphClient({
+  function delegatedGraph(accessToken: string): GraphClient {
+    return createGraphClient({
       graphBase: config.graphBase,
       transport,
-      accessToken: async () => graphAccessToken,
+      accessToken: async () => accessToken,
       ...(options.retry ? { retry: options.retry } : {}),
     });
+  }
+
+  /** The directory roles of the signed-in user, through Graph with the sign-in's delegated token. */
+  async function directoryRolesOf(graphAccessToken: string): Promise<string[]> {
+    const graph = delegatedGraph(graphAccessToken);
     const roles: string[] = [];
     try {
       for await (const page of graph.pages<{ "@odata.type"?: string; roleTemplateId?: string }>(
@@ -239,9 +251,13 @@ export function createMicrosoft(
   return {
     buildSignInUrl: (request) => auth.buildSignInUrl(request),
     async redeemSignInCode(request) {
-      const { claims, graphAccessToken } = await auth.redeemSignInCode(request);
-      if (claims.isPersonalAccount) return { ...claims, directoryRoles: [] };
-      return { ...claims, directoryRoles: await directoryRolesOf(graphAccessToken) };
+      const { claims, graphToken } = await auth.redeemSignInCode(request);
+      if (claims.isPersonalAccount) return { ...claims, directoryRoles: [], graphToken };
+      return {
+        ...claims,
+        directoryRoles: await directoryRolesOf(graphToken.accessToken),
+        graphToken,
+      };
     },
     buildAdminConsentUrl: (request) => auth.buildAdminConsentUrl(request),
     acquireAppToken: (tenantId, opts) => auth.acquireAppToken(tenantId, opts),
@@ -310,6 +326,7 @@ export function createMicrosoft(
     },
 
     graphFor: (tenantId) => graphFor(tenantId),
+    delegatedGraph,
     close: () => transport.close(),
   };
 }

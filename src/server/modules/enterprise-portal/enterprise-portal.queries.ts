@@ -70,7 +70,7 @@ export function actionItemsOf(
       role === "assigned"
         ? `Assigned: the platform can manage Teams telephony in ${tenant}.`
         : role === "failed"
-          ? `Could not be assigned: ${enterprise.teamsAdminRoleError ?? "unknown error"}`
+          ? `Could not be assigned: ${enterprise.teamsAdminRoleError ?? "unknown error"}. A Global Administrator can assign it in the Microsoft Entra admin center (Roles & admins → Teams Administrator → Add assignments → this platform's application); then retry.`
           : `Being assigned in ${tenant}.`,
     state: role === "assigned" ? "done" : role === "failed" ? "failed" : "waiting",
     owner: "platform",

@@ -78,12 +78,14 @@ export async function completeRound2(t: TestApp, landed: URL, cookie: string) {
 /**
  * A fresh emulator tenant and an enterprise of reseller A registered with it through both
  * Microsoft rounds (the Global Administrator accepts everything). Returns the ids and the Global
- * Administrator's portal session (registration signs them in).
+ * Administrator's portal session (registration signs them in). `beforeSignIn` sees the new
+ * tenant first (to inject faults into it).
  */
 export async function registerEnterprise(
   t: TestApp,
   world: World,
   reseller: Client,
+  { beforeSignIn }: { beforeSignIn?: (tenantId: string) => void } = {},
 ): Promise<{ enterpriseId: string; tenantId: string; domain: string; admin: Client }> {
   const emulator = t.emulator!;
   const tag = `${process.pid}x${++n}`;
@@ -100,6 +102,7 @@ export async function registerEnterprise(
       },
     ],
   });
+  beforeSignIn?.(tenant.tenantId);
   const res = await reseller.post(
     `/api/v1/resellers/${world.a.reseller.id}/enterprises`,
     enterpriseBody(`role${tag}`, {

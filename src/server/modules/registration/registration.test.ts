@@ -137,7 +137,16 @@ async function microsoftRound1(
   expect(url.searchParams.get("code_challenge_method")).toBe("S256");
   expect(url.searchParams.get("nonce")).toBeTruthy();
   expect(url.searchParams.get("scope")?.split(" ").sort()).toEqual(
-    ["offline_access", "openid", "profile", "RoleManagement.Read.Directory", "User.Read"].sort(),
+    [
+      "offline_access",
+      "openid",
+      "profile",
+      "User.Read",
+      "RoleManagement.Read.Directory",
+      // Used once, as the Global Administrator, for the Teams Administrator role.
+      "Application.Read.All",
+      "RoleManagement.ReadWrite.Directory",
+    ].sort(),
   );
   expect(url.pathname).toBe("/organizations/oauth2/v2.0/authorize");
   const browser = new FormBrowser(emulator.caPem, [t.services.publicUrl]);
@@ -268,6 +277,14 @@ describe("Enterprise registration: both Microsoft rounds", () => {
     });
     // Exactly what Microsoft granted, read from a fresh token after the wait.
     expect(row?.grantedPermissions).toEqual([...requiredAppPermissions].sort());
+    // The Global Administrator's delegated token was kept only while registration ran.
+    const flows = await t.services.db
+      .select()
+      .from(microsoftFlows)
+      .where(eq(microsoftFlows.enterpriseId, invitation.enterprise.id));
+    expect(flows).toEqual([
+      expect.objectContaining({ usedAt: expect.any(Date), sealedGraphToken: null }),
+    ]);
     const [invitationRow] = await t.services.db
       .select()
       .from(invitations)

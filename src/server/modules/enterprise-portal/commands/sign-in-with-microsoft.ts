@@ -13,9 +13,9 @@ import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { teamsAdministratorRoleId } from "../../registration/jobs/assign-teams-admin-role.job.ts";
 import { prepareSignInFlow } from "../../registration/microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../../registration/registration.queries.ts";
+import { teamsAdministratorRoleId } from "../../registration/teams-admin-role.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin-sessions.ts";
 
 /** A sign-in journey through Microsoft must finish within this time. */

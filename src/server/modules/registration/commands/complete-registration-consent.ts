@@ -7,6 +7,7 @@ import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
+import { unseal } from "../../../lib/secrets.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
@@ -18,6 +19,7 @@ import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
+import { assignTeamsAdministratorRole, describeMicrosoftError } from "../teams-admin-role.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
   assertFlowUsable,
@@ -85,6 +87,53 @@ async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<Con
   }
 }
 
+/** Where registration leaves the Teams Administrator role: in effect soon, or failed and why. */
+interface RoleRequest {
+  state: "pending" | "failed";
+  error: string | null;
+}
+
+/**
+ * Once the consent is in effect: gives our service principal the Teams Administrator role as the
+ * Global Administrator, with the delegated token round 1 kept (sealed) on the flow. Null: the new
+ * service principal has not reached Graph yet (or Graph is briefly unavailable), ask again on the
+ * next poll; at the last poll (`giveUp`) that becomes a failure. A refusal does not fail the
+ * registration: the enterprise is registered and its dashboard says the role is missing and why.
+ */
+async function requestTeamsAdminRole(
+  services: Services,
+  microsoft: Microsoft,
+  flow: MicrosoftFlowRow,
+  giveUp: boolean,
+): Promise<RoleRequest | null> {
+  const token = flow.sealedGraphToken
+    ? unseal<{ accessToken: string; expiresAt: string }>(services.secret, flow.sealedGraphToken)
+    : null;
+  if (!token || new Date(token.expiresAt) <= services.now())
+    return {
+      state: "failed",
+      error: "The Global Administrator's sign-in expired before the role could be assigned",
+    };
+  try {
+    const result = await assignTeamsAdministratorRole(
+      microsoft.delegatedGraph(token.accessToken),
+      services.env.MS_CLIENT_ID!,
+    );
+    if (result === "requested") return { state: "pending", error: null };
+    if (!giveUp) return null;
+    return {
+      state: "failed",
+      error: "Teamgate's service principal did not appear in the directory in time",
+    };
+  } catch (e) {
+    const transient =
+      e instanceof AppError &&
+      (e.code === "microsoft_unavailable" || e.code === "microsoft_throttled");
+    if (transient && !giveUp) return null;
+    return { state: "failed", error: describeMicrosoftError(e).slice(0, 500) };
+  }
+}
+
 /** Where the browser waits while Microsoft applies the consent. */
 export function finishingPage(services: Services): string {
   return `${services.publicUrl}/complete/finishing`;
@@ -120,7 +169,10 @@ export async function completeRegistrationConsent(
     if (!tenantId || !flow.adminOid) throw new RegistrationFailure("state_invalid");
     await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
     const check = await checkConsent(microsoft, tenantId);
-    if (check.ready) return bindTenant(services, flow, tenantId, check, who, userAgent);
+    if (check.ready) {
+      const role = await requestTeamsAdminRole(services, microsoft, flow, false);
+      if (role) return bindTenant(services, flow, tenantId, { ...check, role }, who, userAgent);
+    }
     const waiting = await services.db
       .update(microsoftFlows)
       .set({
@@ -168,8 +220,12 @@ export async function finishRegistration(
     const microsoft = requireMicrosoft(services.microsoft);
     await assertInvitationLive(services, registration.invitationId, registration.enterpriseId);
     const check = await checkConsent(microsoft, tenantId);
-    if (check.ready) return bindTenant(services, registration, tenantId, check, who, userAgent);
-    if (!expired) {
+    if (check.ready) {
+      const role = await requestTeamsAdminRole(services, microsoft, registration, expired);
+      if (role)
+        return bindTenant(services, registration, tenantId, { ...check, role }, who, userAgent);
+    }
+    if (!expired || check.ready) {
       pending = true;
       return { location: finishingPage(services) };
     }
@@ -210,18 +266,18 @@ async function settle(
 
 /**
  * One transaction: consumes the invitation, binds the tenant, marks the enterprise registered
- * with exactly what was granted, records the Global Administrator, ends the flow, queues the
- * Teams Administrator role and opens the admin's session. Any failure binds nothing.
+ * with exactly what was granted and where the Teams Administrator role stands, records the
+ * Global Administrator, ends the flow, queues the wait for the role and opens the admin's session. Any failure binds nothing.
  */
 async function bindTenant(
   services: Services,
   flow: RegistrationFlow,
   tenantId: string,
-  check: { granted: string[]; tenantName: string },
+  check: { granted: string[]; tenantName: string; role: RoleRequest },
   who: Who,
   userAgent: string | null,
 ): Promise<RegistrationOutcome> {
-  const { granted, tenantName } = check;
+  const { granted, tenantName, role } = check;
   if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
     throw new RegistrationFailure("tenant_already_bound");
 
@@ -231,7 +287,7 @@ async function bindTenant(
     session = await services.db.transaction(async (tx) => {
       const ended = await tx
         .update(microsoftFlows)
-        .set({ usedAt: now })
+        .set({ usedAt: now, sealedGraphToken: null })
         .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
         .returning({ id: microsoftFlows.id });
       if (ended.length === 0) throw new RegistrationFailure("state_invalid");
@@ -245,8 +301,8 @@ async function bindTenant(
           tenantName,
           grantedPermissions: granted,
           registeredAt: now,
-          teamsAdminRoleState: "pending",
-          teamsAdminRoleError: null,
+          teamsAdminRoleState: role.state,
+          teamsAdminRoleError: role.error,
           teamsAdminRoleAssignedAt: null,
           updatedAt: now,
         })
@@ -275,8 +331,9 @@ async function bindTenant(
           },
         })
         .returning({ id: enterpriseAdmins.id });
-      // Next step of registration, committed with it: the Teams Administrator role.
-      await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
+      // Next step of registration, committed with it: wait for the role to take effect.
+      if (role.state === "pending")
+        await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
       await recordAudit(tx, who, {
         action: "enterprise.registered",
         target: { type: "enterprise", id: row.id, label: row.name },
@@ -287,6 +344,7 @@ async function bindTenant(
           tenantId,
           tenantName,
           grantedPermissions: granted,
+          teamsAdminRole: role,
           admin: { oid: flow.adminOid, upn: flow.adminUpn },
         },
       });

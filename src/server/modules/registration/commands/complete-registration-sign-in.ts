@@ -5,10 +5,10 @@ import {
 } from "../../../../shared/contracts/registration.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { enterprises, invitations, microsoftFlows } from "../../../db/schema/index.ts";
-import { signInScopes } from "../../../integrations/microsoft/config.ts";
+import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { hashToken, randomToken, unseal } from "../../../lib/secrets.ts";
+import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
@@ -94,7 +94,7 @@ export async function completeRegistrationSignIn(
         code: query.code,
         codeVerifier: unseal<string>(services.secret, flow.sealedCodeVerifier),
         redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
-        scopes: signInScopes,
+        scopes: registrationScopes,
         expectedNonce: flow.nonce,
       });
     } catch (e) {
@@ -121,6 +121,10 @@ export async function completeRegistrationSignIn(
           adminUpn: claims.preferredUsername ?? null,
           adminName: claims.name ?? null,
           adminRoles: claims.directoryRoles,
+          sealedGraphToken: seal(services.secret, {
+            accessToken: claims.graphToken.accessToken,
+            expiresAt: claims.graphToken.expiresAt.toISOString(),
+          }),
           expiresAt: new Date(now.getTime() + flowTtlMs),
         })
         .where(

@@ -64,7 +64,7 @@ export async function failFlow(
   await services.db.transaction(async (tx) => {
     const ended = await tx
       .update(microsoftFlows)
-      .set({ usedAt: services.now(), failure: reason })
+      .set({ usedAt: services.now(), failure: reason, sealedGraphToken: null })
       .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
       .returning({ id: microsoftFlows.id });
     if (ended.length === 0) return;

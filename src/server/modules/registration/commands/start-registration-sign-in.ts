@@ -1,7 +1,7 @@
 import type { VerifyEnterpriseInvitationBody } from "../../../../shared/contracts/enterprises.ts";
 import type { RegistrationSignInStart } from "../../../../shared/contracts/registration.ts";
 import { microsoftFlows } from "../../../db/schema/index.ts";
-import { signInScopes } from "../../../integrations/microsoft/config.ts";
+import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import type { Services } from "../../../services.ts";
 import { recordAudit } from "../../audit/index.ts";
@@ -29,7 +29,7 @@ export async function startRegistrationSignIn(
     purpose: "enterprise_registration",
     enterpriseId: enterprise.id,
     invitationId: invitation.id,
-    scopes: signInScopes,
+    scopes: registrationScopes,
     prompt: "consent",
     ttlMs: flowTtlMs,
     browserBindingHash,

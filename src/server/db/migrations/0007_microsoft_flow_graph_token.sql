@@ -1,0 +1,1 @@
+ALTER TABLE "microsoft_flows" ADD COLUMN "sealed_graph_token" text;
