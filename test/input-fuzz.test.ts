@@ -212,7 +212,7 @@ function bodyArbitrary(valid: Record<string, unknown> | undefined) {
 async function snapshot(): Promise<string> {
   const { rows } = await services.database.execute(`
     select
-      (select count(*) from audit_log) as audit,
+      (select count(*) from events) as audit,
       (select count(*) from organizations) as organizations,
       (select count(*) from accounts) as accounts,
       (select count(*) from email_claims) as email_claims,

@@ -41,6 +41,12 @@ export async function startQueue(database: Database, onError: (e: Error) => void
   return boss;
 }
 
+export interface EnqueueOptions {
+  /** With a `stately` queue: at most one queued and one active job per key. */
+  singletonKey?: string;
+  startAfterSeconds?: number;
+}
+
 /**
  * Enqueues a job inside the caller's transaction (the outbox): the job exists if and only if the
  * rows that caused it were committed.
@@ -50,7 +56,7 @@ export async function enqueue<S extends z.ZodType>(
   tx: Db,
   job: JobDefinition<S>,
   data: z.input<S>,
-  options: { singletonKey?: string; startAfterSeconds?: number } = {},
+  options: EnqueueOptions = {},
 ): Promise<string | null> {
   const payload = job.schema.parse(data) as object;
   return boss.send(job.name, payload, {

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type ApiResponse,
   clientOf,
@@ -7,7 +8,7 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { accounts, auditLog, sessions } from "../../db/schema/index.ts";
+import { accounts, events, sessions } from "../../db/schema/index.ts";
 import { buildAccount, buildWorld, defaultPassword, type World } from "../../db/seed/factories.ts";
 
 let t: TestApp;
@@ -92,9 +93,9 @@ describe("sign-in", () => {
     expect(locked.status).toBe(401);
     expect(locked.body.code).toBe("invalid_credentials");
     const audit = await t.services.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.targetId, account.id));
+      .select(auditColumns)
+      .from(events)
+      .where(eq(events.subjectId, account.id));
     expect(audit.map((a) => a.action)).toContain("account.locked");
   });
 

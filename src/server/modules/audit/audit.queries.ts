@@ -3,24 +3,24 @@ import type { AuditEntryView } from "../../../shared/contracts/audit.ts";
 import type { Page, PageQuery } from "../../../shared/contracts/common.ts";
 import type { Actor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
-import { auditLog } from "../../db/schema/index.ts";
+import { events } from "../../db/schema/index.ts";
 import { containsPattern } from "../../lib/sql.ts";
 
 function subtreeOf(actor: Actor): SQL | undefined {
   switch (actor.role) {
     case "enterprise_admin":
-      return eq(auditLog.enterpriseId, actor.enterpriseId);
+      return eq(events.enterpriseId, actor.enterpriseId);
     case "operator":
       return undefined;
     case "master_reseller":
-      return eq(auditLog.masterResellerId, actor.organizationId);
+      return eq(events.masterResellerId, actor.organizationId);
     case "reseller":
-      return eq(auditLog.resellerId, actor.organizationId);
+      return eq(events.resellerId, actor.organizationId);
   }
 }
 
 /**
- * The audit entries of the actor's subtree, newest first; `q` matches action or target;
+ * The audit entries (the event log) of the actor's subtree, newest first; `q` matches action or target;
  * `enterpriseId` keeps one enterprise's entries (its activity feed).
  */
 export async function listAuditEntries(
@@ -30,36 +30,40 @@ export async function listAuditEntries(
 ): Promise<Page<AuditEntryView>> {
   const where = and(
     subtreeOf(actor),
-    query.enterpriseId ? eq(auditLog.enterpriseId, query.enterpriseId) : undefined,
-    query.targetId ? eq(auditLog.targetId, query.targetId) : undefined,
+    query.enterpriseId ? eq(events.enterpriseId, query.enterpriseId) : undefined,
+    query.targetId ? eq(events.subjectId, query.targetId) : undefined,
     query.q
       ? or(
-          ilike(auditLog.action, containsPattern(query.q)),
-          ilike(auditLog.targetLabel, containsPattern(query.q)),
+          ilike(events.name, containsPattern(query.q)),
+          ilike(events.subjectLabel, containsPattern(query.q)),
         )
       : undefined,
   );
   const [rows, [total]] = await Promise.all([
     db
       .select()
-      .from(auditLog)
+      .from(events)
       .where(where)
-      .orderBy(desc(auditLog.at), desc(auditLog.id))
+      .orderBy(desc(events.at), desc(events.id))
       .limit(query.pageSize)
       .offset((query.page - 1) * query.pageSize),
-    db.select({ n: count() }).from(auditLog).where(where),
+    db.select({ n: count() }).from(events).where(where),
   ]);
   return {
-    items: rows.map((r) => ({
-      id: r.id,
-      at: r.at.toISOString(),
-      actor: { id: r.actorAccountId, label: r.actorLabel },
-      action: r.action,
-      target: { type: r.targetType, id: r.targetId, label: r.targetLabel },
-      before: r.before,
-      after: r.after,
-      clientAddress: r.clientAddress,
-    })),
+    items: rows.map((r) => {
+      const { before = null, after = null, ...facts } = r.payload as Record<string, unknown>;
+      return {
+        id: String(r.id),
+        at: r.at.toISOString(),
+        actor: { id: r.actorAccountId, label: r.actorLabel },
+        action: r.name,
+        target: { type: r.subjectType, id: r.subjectId, label: r.subjectLabel },
+        before,
+        // A fact (no before/after) is shown as what it recorded.
+        after: after ?? (Object.keys(facts).length > 0 ? facts : null),
+        clientAddress: r.clientAddress,
+      };
+    }),
     total: total?.n ?? 0,
     page: query.page,
     pageSize: query.pageSize,

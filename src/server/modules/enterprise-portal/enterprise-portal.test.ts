@@ -4,6 +4,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -11,7 +12,7 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { auditLog, enterprises, userSyncState } from "../../db/schema/index.ts";
+import { enterprises, events, userSyncState } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { registered } from "./enterprise-portal.test-support.ts";
 
@@ -90,12 +91,12 @@ describe("Enterprise portal: dashboard and management consent", () => {
     const revoked = await admin.delete(`/api/v1/enterprises/${enterpriseId}/management-consent`);
     expect(revoked.body).toEqual({ state: "pending", grantedAt: null, grantedBy: null });
     const actions = await t.services.db
-      .select({ action: auditLog.action })
-      .from(auditLog)
+      .select({ action: events.name })
+      .from(events)
       .where(
-        sql`${auditLog.enterpriseId} = ${enterpriseId} and ${auditLog.action} like 'enterprise.management_consent_%'`,
+        sql`${events.enterpriseId} = ${enterpriseId} and ${events.name} like 'enterprise.management_consent_%'`,
       )
-      .orderBy(auditLog.at);
+      .orderBy(events.at);
     expect(actions.map((a) => a.action)).toEqual([
       "enterprise.management_consent_granted",
       "enterprise.management_consent_revoked",

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -13,7 +14,7 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { auditLog } from "../../db/schema/index.ts";
+import { events } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { password, portalSignIn, registered } from "./enterprise-portal.test-support.ts";
 
@@ -65,10 +66,10 @@ describe("Enterprise portal: sign-in with Microsoft", () => {
       expect(replay.headers["set-cookie"]).toBeUndefined();
     }
     const [entry] = await t.services.db
-      .select()
-      .from(auditLog)
+      .select(auditColumns)
+      .from(events)
       .where(
-        sql`${auditLog.enterpriseId} = ${enterpriseId} and ${auditLog.action} = 'enterprise_admin.signed_in'`,
+        sql`${events.enterpriseId} = ${enterpriseId} and ${events.name} = 'enterprise_admin.signed_in'`,
       );
     expect(entry?.actorLabel).toContain("admin@");
   });

@@ -1,7 +1,8 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
-import { accounts, auditLog, emailClaims, invitations } from "../../db/schema/index.ts";
+import { accounts, emailClaims, events, invitations } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import {
   lastActivationMail,
@@ -124,7 +125,10 @@ describe("activation (seed 2)", () => {
     const view = await masterA.get(`/api/v1/resellers/${r.id}`);
     expect(view.body.status).toBe("active");
     expect(view.body.invitation.usedAt).not.toBeNull();
-    const audit = await t.services.db.select().from(auditLog).where(eq(auditLog.targetId, r.id));
+    const audit = await t.services.db
+      .select(auditColumns)
+      .from(events)
+      .where(eq(events.subjectId, r.id));
     const activated = audit.find((a) => a.action === "reseller.activated")!;
     expect(activated).toMatchObject({ actorAccountId: null, actorLabel: r.email });
     expect(JSON.stringify(activated)).not.toContain(password);

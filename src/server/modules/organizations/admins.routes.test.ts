@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -7,7 +8,7 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { accounts, auditLog, emailClaims, sessions } from "../../db/schema/index.ts";
+import { accounts, emailClaims, events, sessions } from "../../db/schema/index.ts";
 import {
   buildAccount,
   buildOrganization,
@@ -56,10 +57,10 @@ async function takeOver(login: string, temporaryPassword: string): Promise<Clien
 
 async function auditOf(targetId: string) {
   return t.services.db
-    .select()
-    .from(auditLog)
-    .where(eq(auditLog.targetId, targetId))
-    .orderBy(auditLog.at);
+    .select(auditColumns)
+    .from(events)
+    .where(eq(events.subjectId, targetId))
+    .orderBy(events.at);
 }
 
 describe("admins", () => {

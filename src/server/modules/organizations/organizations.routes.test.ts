@@ -1,5 +1,6 @@
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -8,8 +9,8 @@ import {
   type TestApp,
 } from "../../../../test/harness.ts";
 import {
-  auditLog,
   emailClaims,
+  events,
   invitations,
   organizations,
   sessions,
@@ -50,10 +51,10 @@ const rowCount = async (table: typeof organizations | typeof invitations) =>
 
 async function auditActions(targetId: string) {
   const rows = await t.services.db
-    .select()
-    .from(auditLog)
-    .where(eq(auditLog.targetId, targetId))
-    .orderBy(auditLog.at);
+    .select(auditColumns)
+    .from(events)
+    .where(eq(events.subjectId, targetId))
+    .orderBy(events.at);
   return rows.map((r) => r.action);
 }
 
@@ -259,9 +260,9 @@ describe("master resellers", () => {
     expect(grow.status).toBe(200);
     expect(grow.body.regionIds).toContain(extra.id);
     const audit = await t.services.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.targetId, world.b.master.id));
+      .select(auditColumns)
+      .from(events)
+      .where(eq(events.subjectId, world.b.master.id));
     const updated = audit.filter((a) => a.action === "master_reseller.updated");
     expect(updated).toHaveLength(2);
     expect(updated.map((a) => (a.after as { name: string }).name)).toContain("Master B Renamed");
@@ -462,9 +463,9 @@ describe("resellers (Add Reseller, seed 2)", () => {
     expect(mail.text).toContain(`http://teamgate.test/activate?token=`);
     expect(token.length).toBeGreaterThan(20);
     const [audit] = await t.services.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.targetId, res.body.id));
+      .select(auditColumns)
+      .from(events)
+      .where(eq(events.subjectId, res.body.id));
     expect(audit).toMatchObject({
       action: "reseller.created",
       actorAccountId: world.a.masterAdmin.id,

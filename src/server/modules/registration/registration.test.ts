@@ -4,6 +4,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -16,9 +17,9 @@ import {
 } from "../../../../test/harness.ts";
 import type { Emulator } from "../../../emulator/index.ts";
 import {
-  auditLog,
   enterpriseAdmins,
   enterprises,
+  events,
   invitations,
   microsoftFlows,
 } from "../../db/schema/index.ts";
@@ -303,9 +304,9 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       }),
     ]);
     const audit = await t.services.db
-      .select()
-      .from(auditLog)
-      .where(eq(auditLog.targetId, invitation.enterprise.id));
+      .select(auditColumns)
+      .from(events)
+      .where(eq(events.subjectId, invitation.enterprise.id));
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining([
         "enterprise.registration_started",
@@ -465,9 +466,9 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       });
       await expectNothingBound(invitation.enterprise.id);
       const audit = await t.services.db
-        .select()
-        .from(auditLog)
-        .where(eq(auditLog.targetId, invitation.enterprise.id));
+        .select(auditColumns)
+        .from(events)
+        .where(eq(events.subjectId, invitation.enterprise.id));
       const failure = audit.find((a) => a.action === "enterprise.registration_failed");
       // What Microsoft granted is kept: all but the missing permission.
       expect(failure?.after).toMatchObject({

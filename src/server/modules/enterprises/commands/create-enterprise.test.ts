@@ -1,6 +1,7 @@
 import { count, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { auditColumns } from "../../../../../test/events.ts";
 import {
   type Client,
   clientOf,
@@ -9,11 +10,11 @@ import {
   type TestApp,
 } from "../../../../../test/harness.ts";
 import {
-  auditLog,
   emailClaims,
   enterprisePbxTypes,
   enterpriseRegions,
   enterprises,
+  events,
   invitations,
   organizationPbxTypes,
   organizationRegions,
@@ -116,7 +117,7 @@ async function footprint() {
     pbxTypes: await countOf(enterprisePbxTypes),
     emailClaims: await countOf(emailClaims),
     invitations: await countOf(invitations),
-    audit: await countOf(auditLog),
+    audit: await countOf(events),
     jobs: jobs.rows[0]!.n,
   };
 }
@@ -341,11 +342,11 @@ describe("Add Enterprise writes nothing when it fails", () => {
     await db.execute(sql`
       create function fail_enterprise_audit() returns trigger language plpgsql as $$
       begin
-        if new.action = 'enterprise.created' then raise exception 'audit store unavailable'; end if;
+        if new.name = 'enterprise.created' then raise exception 'audit store unavailable'; end if;
         return new;
       end $$`);
     await db.execute(sql`
-      create trigger fail_enterprise_audit before insert on audit_log
+      create trigger fail_enterprise_audit before insert on events
       for each row execute function fail_enterprise_audit()`);
     const body = enterpriseBody("late-failure", entitled);
     const before = await footprint();
@@ -357,7 +358,7 @@ describe("Add Enterprise writes nothing when it fails", () => {
       await t.services.drain("invitations.send-email");
       expect(t.services.mailer.to(body.adminEmail)).toHaveLength(0);
     } finally {
-      await db.execute(sql`drop trigger fail_enterprise_audit on audit_log`);
+      await db.execute(sql`drop trigger fail_enterprise_audit on events`);
       await db.execute(sql`drop function fail_enterprise_audit()`);
     }
     expect((await reseller.post(add(world.a.reseller.id), body)).status).toBe(201);
