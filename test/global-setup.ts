@@ -5,6 +5,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { migrateDatabase, openPglite, openPostgres } from "../src/server/db/client.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
+import { jobs } from "../src/server/jobs/registry.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject) {
     const templateUrl = withDatabase(url, name);
     const database = await openPostgres(templateUrl, 2);
     await migrateDatabase(database);
-    const boss = await startQueue(database, () => {});
+    const boss = await startQueue(database, jobs, () => {});
     await boss.stop({ graceful: false, wait: true });
     await database.close();
     project.provide("postgresTemplate", name);
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), "teamgate-test-"));
   const database = await openPglite({});
   await migrateDatabase(database);
-  const boss = await startQueue(database, () => {});
+  const boss = await startQueue(database, jobs, () => {});
   await boss.stop({ graceful: false, wait: true });
   const client = (
     database as unknown as { db: { $client: { dumpDataDir(c: "none"): Promise<Blob> } } }

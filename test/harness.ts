@@ -16,6 +16,7 @@ import {
 } from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
+import { jobs } from "../src/server/jobs/registry.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
 import { openEnterpriseAdminSession } from "../src/server/modules/enterprise-portal/index.ts";
 import type { Services } from "../src/server/services.ts";
@@ -80,7 +81,7 @@ export async function createTestServices(
 ): Promise<TestServices> {
   const env = testEnv(envOverrides);
   const database = await openTestDatabase();
-  const boss = await startQueue(database, () => {});
+  const boss = await startQueue(database, jobs, () => {});
   const services: TestServices = {
     env,
     database,

@@ -8,6 +8,7 @@ import type { Env } from "./env.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
 import { startQueue } from "./jobs/queue.ts";
+import { jobs } from "./jobs/registry.ts";
 import { errorMessageForLog, serializeErrorForLog } from "./lib/log-errors.ts";
 import type { Services } from "./services.ts";
 
@@ -94,7 +95,7 @@ export async function createServices(
   const log = options.log ?? createLogger(env);
   const database = options.database ?? (await openDatabase(env, log));
   await migrateDatabase(database);
-  const boss = await startQueue(database, (e) => log.error({ err: e }, "job queue error"));
+  const boss = await startQueue(database, jobs, (e) => log.error({ err: e }, "job queue error"));
   const smtpUrl = env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_PORT}`;
   return {
     env,

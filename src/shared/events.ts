@@ -45,6 +45,25 @@ function organizationEvents<K extends "operator" | "master_reseller" | "reseller
   ) as OrganizationEvents<K>;
 }
 
+/** A workflow run's transitions (`src/server/workflows/`): the subject is the run's subject. */
+const workflowFact = z.object({ runId: z.string(), workflow: z.string() });
+const stepFact = workflowFact.extend({ stepId: z.string(), attempt: z.number().int() });
+const workflowEvents = {
+  "workflow.started": workflowFact,
+  "workflow.step_succeeded": stepFact,
+  "workflow.step_waiting": stepFact.extend({ reason: z.string(), until: z.string() }),
+  "workflow.step_failed": stepFact.extend({
+    error: z.string(),
+    correlationId: z.string().nullable(),
+  }),
+  "workflow.step_undone": stepFact,
+  "workflow.succeeded": workflowFact,
+  "workflow.failed": workflowFact.extend({ stepId: z.string() }),
+  "workflow.retried": workflowFact.extend({ stepId: z.string() }),
+  "workflow.undo_started": workflowFact,
+  "workflow.undone": workflowFact,
+} as const;
+
 export const eventCatalogue = {
   "account.created": z.object({
     after: z.object({
@@ -128,6 +147,8 @@ export const eventCatalogue = {
   "enterprise_admin.sign_in_refused": z.object({
     after: z.object({ oid: z.string(), upn: z.string().nullable(), reason: z.string() }),
   }),
+
+  ...workflowEvents,
 
   "pbx_type.created": created,
   "pbx_type.updated": rowChange,

@@ -12,6 +12,7 @@ export const idPrefixes = {
   enterpriseAdmin: "ead",
   user: "usr",
   userSyncRun: "usy",
+  workflowRun: "wfr",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -27,6 +27,24 @@ describe("enqueue (transactional outbox)", () => {
     expect(await queued()).toBe(before + 1);
   });
 
+  it("queues a job to start later", async () => {
+    const id = await services.db.transaction((tx) =>
+      enqueue(
+        services.boss,
+        tx,
+        sendPasswordResetJob,
+        { resetId: "pwr_later", sealedToken: "sealed" },
+        { startAfterSeconds: 120 },
+      ),
+    );
+    const result = (await services.db.execute(
+      sql`SELECT extract(epoch FROM start_after - now()) AS seconds FROM pgboss.job WHERE id = ${id}`,
+    )) as unknown as { rows: { seconds: string | number }[] };
+    const seconds = Number(result.rows[0]?.seconds);
+    expect(seconds).toBeGreaterThan(100);
+    expect(seconds).toBeLessThanOrEqual(121);
+  });
+
   it("leaves no job behind when the transaction rolls back", async () => {
     const before = await queued();
     await expect(

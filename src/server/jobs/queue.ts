@@ -3,7 +3,6 @@ import PgBoss from "pg-boss";
 import type { z } from "zod";
 import type { Database, Db, SqlExecutor } from "../db/client.ts";
 import type { JobDefinition } from "./define-job.ts";
-import { jobs } from "./registry.ts";
 
 /** Runs `$n`-parameterised SQL through a drizzle handle, so pg-boss can write inside our transaction. */
 function executorOf(tx: Db): SqlExecutor {
@@ -17,8 +16,15 @@ function executorOf(tx: Db): SqlExecutor {
   };
 }
 
-/** pg-boss on our database (PGlite or PostgreSQL) with every registered queue created. */
-export async function startQueue(database: Database, onError: (e: Error) => void): Promise<PgBoss> {
+/**
+ * pg-boss on our database (PGlite or PostgreSQL) with a queue created for each of `jobs` (the
+ * registry, passed in so that this module, which every command uses to enqueue, imports no job).
+ */
+export async function startQueue(
+  database: Database,
+  jobs: readonly JobDefinition[],
+  onError: (e: Error) => void,
+): Promise<PgBoss> {
   const boss = new PgBoss({
     db: { executeSql: database.execute } as never,
     schema: "pgboss",
@@ -66,6 +72,10 @@ export async function enqueue<S extends z.ZodType>(
     retryBackoff: job.options.retryBackoff,
     expireInSeconds: job.options.expireInSeconds,
     ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
-    ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+    // A time rather than seconds: pg-boss's SQL uses this parameter three times, and through
+    // our executor each use is a parameter of its own, one of them cast to a timestamp.
+    ...(options.startAfterSeconds
+      ? { startAfter: new Date(Date.now() + options.startAfterSeconds * 1000) }
+      : {}),
   });
 }

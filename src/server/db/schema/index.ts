@@ -6,3 +6,4 @@ export * from "./invitations.ts";
 export * from "./microsoft.ts";
 export * from "./organizations.ts";
 export * from "./users.ts";
+export * from "./workflows.ts";

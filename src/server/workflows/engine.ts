@@ -1,0 +1,487 @@
+import { randomUUID } from "node:crypto";
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { EventName } from "../../shared/events.ts";
+import { newId } from "../../shared/ids.ts";
+import type { Who } from "../authz/actor.ts";
+import { type Ctx, inTransaction } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
+import { defineJob } from "../jobs/define-job.ts";
+import { AppError } from "../lib/errors.ts";
+import type { Services } from "../services.ts";
+import type {
+  StepDefinition,
+  StepIo,
+  WorkflowDefinition,
+  WorkflowPath,
+  WorkflowSubject,
+} from "./define.ts";
+
+type RunRow = typeof workflowRuns.$inferSelect;
+type StepRow = typeof workflowSteps.$inferSelect;
+
+/** Workflow transitions are the platform's doing, whoever started the run. */
+const system: Who = { actor: null, label: "system", clientAddress: null };
+
+/** How long a worker holds a run while it runs one step (a dead worker's run is free after). */
+export const defaultLeaseMs = 5 * 60_000;
+
+/** Failures worth another attempt with back-off rather than failing the step. */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof AppError &&
+    (error.code === "microsoft_throttled" || error.code === "microsoft_unavailable")
+  );
+}
+
+/** Our message and, when the remote side said why, its status, code and words. */
+function describe(error: unknown): { message: string; correlationId: string | null } {
+  if (error instanceof AppError) {
+    const cause = error.cause as
+      | { status?: number; code?: string; message?: string; requestId?: string }
+      | undefined;
+    const detail = [cause?.status, cause?.code, cause?.message].filter(Boolean).join(" ");
+    return {
+      message: (detail ? `${error.message} (${detail})` : error.message).slice(0, 1000),
+      correlationId: cause?.requestId ?? null,
+    };
+  }
+  return {
+    message: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
+    correlationId: null,
+  };
+}
+
+/** Advances one run by one step; queued by every transition that leaves work to do. */
+export const advanceWorkflowJob = defineJob({
+  name: "workflows.advance",
+  schema: z.object({ runId: z.string() }),
+  options: {
+    retryLimit: 12,
+    retryDelaySeconds: 10,
+    retryBackoff: true,
+    expireInSeconds: defaultLeaseMs / 1000,
+    policy: "stately",
+  },
+  async handle(services, data, meta) {
+    const { workflows } = await import("./registry.ts");
+    await advanceRun(services, data.runId, workflows, { isLastAttempt: meta.isLastAttempt });
+  },
+});
+
+async function queueAdvance(ctx: Ctx, runId: string, startAfterSeconds?: number) {
+  await ctx.enqueue(
+    advanceWorkflowJob,
+    { runId },
+    { singletonKey: runId, ...(startAfterSeconds ? { startAfterSeconds } : {}) },
+  );
+}
+
+async function emitFor(
+  ctx: Ctx,
+  run: Pick<RunRow, "id" | "name" | "subjectType" | "subjectId" | "subjectLabel"> & WorkflowPath,
+  name: EventName,
+  payload: Record<string, unknown>,
+) {
+  await ctx.emit(name, {
+    subject: { type: run.subjectType, id: run.subjectId, label: run.subjectLabel },
+    path: {
+      masterResellerId: run.masterResellerId ?? null,
+      resellerId: run.resellerId ?? null,
+      enterpriseId: run.enterpriseId ?? null,
+    },
+    payload: { runId: run.id, workflow: run.name, ...payload } as never,
+  });
+}
+
+/**
+ * Starts a run of `workflow` for `subject` in the caller's transaction: the run, one pending row
+ * per step, `workflow.started`, and the first advance, all committed together. 409
+ * `invalid_state` when a run of this workflow is already live for the subject.
+ */
+export async function startWorkflow<S extends z.ZodType>(
+  ctx: Ctx,
+  workflow: WorkflowDefinition<S>,
+  target: { subject: WorkflowSubject; path: WorkflowPath; input: z.input<S> },
+): Promise<string> {
+  const input = workflow.input.parse(target.input) as object;
+  const id = newId("workflowRun");
+  const run = {
+    id,
+    name: workflow.name,
+    subjectType: target.subject.type,
+    subjectId: target.subject.id,
+    subjectLabel: target.subject.label ?? null,
+    masterResellerId: target.path.masterResellerId ?? null,
+    resellerId: target.path.resellerId ?? null,
+    enterpriseId: target.path.enterpriseId ?? null,
+  };
+  const inserted = await ctx.tx
+    .insert(workflowRuns)
+    .values({ ...run, status: "running", input, createdAt: ctx.now, updatedAt: ctx.now })
+    .onConflictDoNothing()
+    .returning({ id: workflowRuns.id });
+  if (inserted.length === 0)
+    throw new AppError(
+      "invalid_state",
+      `${workflow.name} is already running for this ${workflow.subject}`,
+    );
+  await ctx.tx
+    .insert(workflowSteps)
+    .values(workflow.steps.map((step, position) => ({ runId: id, stepId: step.id, position })));
+  await emitFor(ctx, run, "workflow.started", {});
+  await queueAdvance(ctx, id);
+  return id;
+}
+
+/** Takes the run for `owner` unless another worker holds a live lease on it. */
+async function claimRun(
+  db: Db,
+  runId: string,
+  owner: string,
+  leaseMs: number,
+  now: Date,
+): Promise<RunRow | null> {
+  const [row] = await db
+    .update(workflowRuns)
+    .set({ leaseOwner: owner, leaseExpiresAt: new Date(now.getTime() + leaseMs) })
+    .where(
+      and(
+        eq(workflowRuns.id, runId),
+        inArray(workflowRuns.status, ["running", "waiting", "undoing"]),
+        or(isNull(workflowRuns.leaseOwner), lt(workflowRuns.leaseExpiresAt, now)),
+      ),
+    )
+    .returning();
+  return row ?? null;
+}
+
+async function releaseRun(db: Db, runId: string, owner: string) {
+  await db
+    .update(workflowRuns)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(and(eq(workflowRuns.id, runId), eq(workflowRuns.leaseOwner, owner)));
+}
+
+function stepIo(db: Db, row: StepRow): StepIo {
+  const memo = { ...(row.memo as Record<string, unknown>) };
+  return {
+    async once<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      if (Object.hasOwn(memo, key)) return memo[key] as T;
+      const result = await fn();
+      // Saved before it is used: a crash after this line does not repeat the call.
+      await db
+        .update(workflowSteps)
+        .set({
+          memo: sql`${workflowSteps.memo} || jsonb_build_object(${key}::text, ${JSON.stringify(result ?? null)}::jsonb)`,
+        })
+        .where(and(eq(workflowSteps.runId, row.runId), eq(workflowSteps.stepId, row.stepId)));
+      memo[key] = result ?? null;
+      return result;
+    },
+  };
+}
+
+export interface AdvanceOptions {
+  /** Identifies this worker's lease (default: a new one per call). */
+  owner?: string;
+  leaseMs?: number;
+  /** The job's last attempt: a transient failure then fails the step instead of retrying. */
+  isLastAttempt?: boolean;
+}
+
+/**
+ * Runs the run's next step (or, while undoing, undoes its last succeeded step) under the run's
+ * lease, and records the outcome with its event in one transaction. Throws to have the job
+ * retried: when another worker holds the run, and on a transient failure.
+ */
+export async function advanceRun(
+  services: Services,
+  runId: string,
+  registry: readonly WorkflowDefinition[],
+  options: AdvanceOptions = {},
+): Promise<void> {
+  const owner = options.owner ?? randomUUID();
+  const run = await claimRun(
+    services.db,
+    runId,
+    owner,
+    options.leaseMs ?? defaultLeaseMs,
+    services.now(),
+  );
+  if (!run) {
+    const [current] = await services.db
+      .select({ status: workflowRuns.status })
+      .from(workflowRuns)
+      .where(eq(workflowRuns.id, runId));
+    // Finished, failed or gone: nothing to do. Otherwise another worker holds it: later.
+    if (!current || !["running", "waiting", "undoing"].includes(current.status)) return;
+    throw new Error(`Workflow run ${runId} is held by another worker`);
+  }
+  try {
+    const workflow = registry.find((w) => w.name === run.name);
+    if (!workflow) throw new Error(`Unknown workflow ${run.name}`);
+    const steps = await services.db
+      .select()
+      .from(workflowSteps)
+      .where(eq(workflowSteps.runId, run.id))
+      .orderBy(asc(workflowSteps.position));
+    if (run.status === "undoing") await undoNext(services, run, workflow, steps);
+    else await runNext(services, run, workflow, steps, options);
+  } finally {
+    await releaseRun(services.db, run.id, owner);
+  }
+}
+
+function definitionOf(workflow: WorkflowDefinition, stepId: string): StepDefinition<unknown> {
+  const step = workflow.steps.find((s) => s.id === stepId);
+  if (!step) throw new Error(`Workflow ${workflow.name} has no step ${stepId}`);
+  return step as StepDefinition<unknown>;
+}
+
+const stepKey = (row: StepRow) =>
+  and(eq(workflowSteps.runId, row.runId), eq(workflowSteps.stepId, row.stepId));
+
+async function runNext(
+  services: Services,
+  run: RunRow,
+  workflow: WorkflowDefinition,
+  steps: StepRow[],
+  options: AdvanceOptions,
+) {
+  const next = steps.find((s) => s.status !== "succeeded");
+  if (!next) {
+    await inTransaction(services, system, async (ctx) => {
+      await ctx.tx
+        .update(workflowRuns)
+        .set({ status: "succeeded", finishedAt: ctx.now, updatedAt: ctx.now })
+        .where(eq(workflowRuns.id, run.id));
+      await emitFor(ctx, run, "workflow.succeeded", {});
+    });
+    return;
+  }
+  if (next.status === "failed") return;
+  const step = definitionOf(workflow, next.stepId);
+  const attempt = next.attempt + 1;
+  const now = services.now();
+  // Committed before the work: a crash leaves the step visibly running, its attempt counted.
+  await services.db.transaction(async (tx) => {
+    await tx
+      .update(workflowSteps)
+      .set({
+        status: "running",
+        attempt,
+        startedAt: next.startedAt ?? now,
+        waitReason: null,
+        waitUntil: null,
+      })
+      .where(stepKey(next));
+    await tx
+      .update(workflowRuns)
+      .set({ status: "running", updatedAt: now })
+      .where(eq(workflowRuns.id, run.id));
+  });
+  const input = workflow.input.parse(run.input);
+  const io = stepIo(services.db, next);
+  let wait: Awaited<ReturnType<typeof step.run>>;
+  try {
+    wait = await step.run({
+      services,
+      input,
+      run: { id: run.id, subject: subjectOf(run), path: run },
+      attempt,
+      io,
+    });
+  } catch (error) {
+    await recordFailure(services, run, next, attempt, error, options);
+    return;
+  }
+  await inTransaction(services, system, async (ctx) => {
+    if (wait) {
+      const until = new Date(ctx.now.getTime() + wait.waitSeconds * 1000);
+      await ctx.tx
+        .update(workflowSteps)
+        .set({ status: "waiting", waitReason: wait.reason, waitUntil: until })
+        .where(stepKey(next));
+      await ctx.tx
+        .update(workflowRuns)
+        .set({ status: "waiting", updatedAt: ctx.now })
+        .where(eq(workflowRuns.id, run.id));
+      await emitFor(ctx, run, "workflow.step_waiting", {
+        stepId: next.stepId,
+        attempt,
+        reason: wait.reason,
+        until: until.toISOString(),
+      });
+      await queueAdvance(ctx, run.id, Math.max(1, Math.ceil(wait.waitSeconds)));
+      return;
+    }
+    const [saved] = await ctx.tx
+      .select({ memo: workflowSteps.memo })
+      .from(workflowSteps)
+      .where(stepKey(next));
+    await step.finish?.(ctx, {
+      input,
+      memo: (saved?.memo ?? {}) as Record<string, unknown>,
+      runId: run.id,
+    });
+    await ctx.tx
+      .update(workflowSteps)
+      .set({ status: "succeeded", error: null, correlationId: null, finishedAt: ctx.now })
+      .where(stepKey(next));
+    await emitFor(ctx, run, "workflow.step_succeeded", { stepId: next.stepId, attempt });
+    await queueAdvance(ctx, run.id);
+  });
+}
+
+function subjectOf(run: RunRow): WorkflowSubject {
+  return { type: run.subjectType, id: run.subjectId, label: run.subjectLabel };
+}
+
+/** A transient failure goes back to pending and is retried by the job; others fail the run. */
+async function recordFailure(
+  services: Services,
+  run: RunRow,
+  step: StepRow,
+  attempt: number,
+  error: unknown,
+  options: AdvanceOptions,
+) {
+  const { message, correlationId } = describe(error);
+  if (isTransient(error) && !options.isLastAttempt) {
+    await services.db
+      .update(workflowSteps)
+      .set({ status: "pending", error: message, correlationId })
+      .where(stepKey(step));
+    throw error;
+  }
+  await inTransaction(services, system, async (ctx) => {
+    await ctx.tx
+      .update(workflowSteps)
+      .set({ status: "failed", error: message, correlationId, finishedAt: ctx.now })
+      .where(stepKey(step));
+    await ctx.tx
+      .update(workflowRuns)
+      .set({ status: "failed", updatedAt: ctx.now })
+      .where(eq(workflowRuns.id, run.id));
+    await emitFor(ctx, run, "workflow.step_failed", {
+      stepId: step.stepId,
+      attempt,
+      error: message,
+      correlationId,
+    });
+    await emitFor(ctx, run, "workflow.failed", { stepId: step.stepId });
+  });
+}
+
+async function undoNext(
+  services: Services,
+  run: RunRow,
+  workflow: WorkflowDefinition,
+  steps: StepRow[],
+) {
+  const last = [...steps].reverse().find((s) => s.status === "succeeded");
+  if (!last) {
+    await inTransaction(services, system, async (ctx) => {
+      await ctx.tx
+        .update(workflowRuns)
+        .set({ status: "undone", finishedAt: ctx.now, updatedAt: ctx.now })
+        .where(eq(workflowRuns.id, run.id));
+      await emitFor(ctx, run, "workflow.undone", {});
+    });
+    return;
+  }
+  const step = definitionOf(workflow, last.stepId);
+  await step.undo?.({
+    services,
+    input: workflow.input.parse(run.input),
+    run: { id: run.id, subject: subjectOf(run), path: run },
+    attempt: last.attempt,
+    io: stepIo(services.db, last),
+  });
+  await inTransaction(services, system, async (ctx) => {
+    await ctx.tx
+      .update(workflowSteps)
+      .set({ status: "undone", finishedAt: ctx.now })
+      .where(stepKey(last));
+    await emitFor(ctx, run, "workflow.step_undone", {
+      stepId: last.stepId,
+      attempt: last.attempt,
+    });
+    await queueAdvance(ctx, run.id);
+  });
+}
+
+async function liveRun(ctx: Ctx, runId: string): Promise<RunRow> {
+  const [run] = await ctx.tx
+    .select()
+    .from(workflowRuns)
+    .where(eq(workflowRuns.id, runId))
+    .for("update");
+  if (!run) throw new AppError("not_found", "No such workflow run");
+  return run;
+}
+
+/** "Retry" on a failed run: its failed step is pending again and the run advances. */
+export async function retryWorkflow(ctx: Ctx, runId: string): Promise<void> {
+  const run = await liveRun(ctx, runId);
+  if (run.status !== "failed")
+    throw new AppError("invalid_state", "Only a failed run can be retried");
+  const [failed] = await ctx.tx
+    .update(workflowSteps)
+    .set({ status: "pending", finishedAt: null })
+    .where(and(eq(workflowSteps.runId, runId), eq(workflowSteps.status, "failed")))
+    .returning({ stepId: workflowSteps.stepId });
+  await ctx.tx
+    .update(workflowRuns)
+    .set({ status: "running", updatedAt: ctx.now })
+    .where(eq(workflowRuns.id, runId));
+  await emitFor(ctx, run, "workflow.retried", { stepId: failed?.stepId ?? "" });
+  await queueAdvance(ctx, runId);
+}
+
+/** Undoes a run: its succeeded steps are reversed, last first, by the advance job. */
+export async function undoWorkflow(ctx: Ctx, runId: string): Promise<void> {
+  const run = await liveRun(ctx, runId);
+  if (run.status === "undoing" || run.status === "undone")
+    throw new AppError("invalid_state", "This run is already undone or being undone");
+  await ctx.tx
+    .update(workflowRuns)
+    .set({ status: "undoing", finishedAt: null, updatedAt: ctx.now })
+    .where(eq(workflowRuns.id, runId));
+  await emitFor(ctx, run, "workflow.undo_started", {});
+  await queueAdvance(ctx, runId);
+}
+
+export interface WorkflowRunState {
+  run: RunRow;
+  steps: (StepRow & { title: string })[];
+}
+
+/** The latest run of `workflow` for a subject with its steps (titles from the definition). */
+export async function latestRun(
+  db: Db,
+  workflow: WorkflowDefinition,
+  subjectId: string,
+): Promise<WorkflowRunState | null> {
+  const [run] = await db
+    .select()
+    .from(workflowRuns)
+    .where(and(eq(workflowRuns.name, workflow.name), eq(workflowRuns.subjectId, subjectId)))
+    .orderBy(desc(workflowRuns.createdAt))
+    .limit(1);
+  if (!run) return null;
+  const steps = await db
+    .select()
+    .from(workflowSteps)
+    .where(eq(workflowSteps.runId, run.id))
+    .orderBy(asc(workflowSteps.position));
+  return {
+    run,
+    steps: steps.map((s) => ({
+      ...s,
+      title: workflow.steps.find((d) => d.id === s.stepId)?.title ?? s.stepId,
+    })),
+  };
+}

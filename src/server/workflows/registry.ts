@@ -1,0 +1,4 @@
+import type { WorkflowDefinition } from "./define.ts";
+
+/** Every workflow the advance job can run, listed explicitly as the jobs are. */
+export const workflows: WorkflowDefinition[] = [];
