@@ -325,7 +325,7 @@ describe.skipIf(process.env.TEST_DATABASE_URL === undefined)(
     let server: Server;
     let created = 0;
     beforeAll(async () => {
-      server = createServer((req, res) => {
+      server = createServer((_request, res) => {
         created += 1;
         res.setHeader("content-type", "application/json");
         res.end(JSON.stringify({ id: created }));
