@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { EmulatorControl } from "./index.ts";
+import type { EmulatorControl } from "./control.ts";
 import { NotFound, type SeedUser } from "./state.ts";
 
 /**

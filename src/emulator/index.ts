@@ -5,21 +5,16 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { controlRoutes } from "./control.routes.ts";
+import type { EmulatorControl } from "./control.ts";
 import { entraError, graphError } from "./errors.ts";
-import { FaultInjector, type FaultSpec, installFaults, unverifiedTenantOf } from "./faults.ts";
+import { FaultInjector, installFaults, unverifiedTenantOf } from "./faults.ts";
 import { graphRoutes } from "./graph.routes.ts";
 import { loginRoutes } from "./login.routes.ts";
-import {
-  DirectoryState,
-  type GroupMembershipClaims,
-  type Propagation,
-  type SeedUser,
-  type SignInAudience,
-  type TenantStateView,
-} from "./state.ts";
+import { DirectoryState, type Propagation } from "./state.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import { loadOrCreateKeys, TokenIssuer } from "./tokens.ts";
 
+export type { EmulatorControl } from "./control.ts";
 export { graphPermissions } from "./graph.routes.ts";
 export { numberOperationMs } from "./graph-admin.routes.ts";
 export type { Propagation, SeedUser } from "./state.ts";
@@ -38,61 +33,6 @@ export interface Emulator {
   controlToken: string | null;
   control: EmulatorControl;
   stop(): Promise<void>;
-}
-
-export interface EmulatorControl {
-  /** The multi-tenant application the platform authenticates as (client id + secret, redirect URIs). */
-  registerApp(app: {
-    clientId: string;
-    clientSecret: string;
-    redirectUris: string[];
-    displayName?: string;
-    delegatedScopes?: string[];
-    appRoles?: string[];
-    /** PEM certificates whose keys may sign client assertions (optional extension). */
-    certificates?: string[];
-    /** The manifest's `groupMembershipClaims` (default `None`: ID tokens carry no `wids`). */
-    groupMembershipClaims?: GroupMembershipClaims;
-    /** Default `AzureADMultipleOrgs`: personal accounts are stopped at `/common` (AADSTS50020). */
-    signInAudience?: SignInAudience;
-  }): void;
-  /** A tenant with users and groups; returns ids. `isPersonal` models a consumer (MSA) tenant. */
-  seedTenant(input: {
-    displayName: string;
-    domain: string;
-    isPersonal?: boolean;
-    users: SeedUser[];
-    groups?: string[];
-  }): {
-    tenantId: string;
-    users: { id: string; userPrincipalName: string }[];
-    groups: { id: string; displayName: string }[];
-  };
-  addUser(tenantId: string, user: SeedUser): { id: string };
-  updateUser(tenantId: string, userId: string, patch: Partial<SeedUser>): void;
-  removeUser(tenantId: string, userId: string): void;
-  /** A group by display name (created when absent). */
-  addGroup(tenantId: string, displayName: string): { id: string };
-  /** Nests group `childId` in group `parentId`: its users become transitive members of the parent. */
-  nestGroup(tenantId: string, parentId: string, childId: string): void;
-  /** Adds (`member: true`) or removes a user of a group, by ids. */
-  setGroupMember(tenantId: string, groupId: string, userId: string, member: boolean): void;
-  /**
-   * The tenant-wide admin consent of an application, without the pages (seeding large tenants).
-   * It takes effect after the consent propagation delay, unless `longAgo` (a tenant registered
-   * earlier, whose consent Microsoft applied long since).
-   */
-  grantAdminConsent(tenantId: string, clientId: string, options?: { longAgo?: boolean }): void;
-  /** Expires the tenant's delta tokens: the next delta round with one answers 410 syncStateNotFound. */
-  expireDeltaTokens(tenantId: string): void;
-  publishTxt(name: string, value: string): void;
-  /** Fault injection: matching requests (method optional, path regex, optional tenant) get `status` (429 adds Retry-After) and/or latency, `times` times (default: until cleared). */
-  injectFault(fault: FaultSpec): string;
-  clearFaults(): void;
-  /** How long admin consents and role assignments take to reach tokens and Graph (ms; 0 = at once). */
-  setPropagation(delays: Partial<Propagation>): Propagation;
-  /** Read-only view for assertions: consents (delegated scopes, app roles, admin-consented) per app, service principals, directory role assignments made through Graph, domains, Teams number assignments and their operations. */
-  tenantState(tenantId: string): TenantStateView;
 }
 
 export interface EmulatorOptions {
