@@ -7,6 +7,8 @@ export interface LoadResult {
   p99Ms: number;
   errors: number;
   non2xx: number;
+  /** CPU time of this process (the server under test) per request answered, in ms. */
+  cpuMsPerRequest: number;
 }
 
 export interface LoadOptions {
@@ -20,9 +22,11 @@ const loadProcess = fileURLToPath(new URL("./load-process.ts", import.meta.url))
 
 /**
  * Drives `url` with `connections` concurrent clients for `seconds` (bounded in time) from a
- * separate process, so the load generator does not share the measured server's event loop.
+ * separate process, so the load generator does not share the measured server's event loop. The
+ * server runs in this process: its CPU time per request is this process's over the load.
  */
 export function load(name: string, url: string, options: LoadOptions): Promise<LoadResult> {
+  const cpuBefore = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", loadProcess], {
       env: { ...process.env, BENCH_LOAD: JSON.stringify({ url, ...options }) },
@@ -35,7 +39,13 @@ export function load(name: string, url: string, options: LoadOptions): Promise<L
     child.on("error", reject);
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`load process for ${name} exited with ${code}`));
-      resolve({ name, ...(JSON.parse(out) as Omit<LoadResult, "name">) });
+      const cpu = process.cpuUsage(cpuBefore);
+      const { requests, ...result } = JSON.parse(out) as Omit<
+        LoadResult,
+        "name" | "cpuMsPerRequest"
+      > & { requests: number };
+      const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(requests, 1);
+      resolve({ name, ...result, cpuMsPerRequest });
     });
   });
 }

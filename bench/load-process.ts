@@ -16,5 +16,6 @@ process.stdout.write(
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    requests: result.requests.total,
   }),
 );

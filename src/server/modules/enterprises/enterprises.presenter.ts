@@ -7,10 +7,13 @@ import type {
 import type { PortalActor } from "../../authz/actor.ts";
 import { managementConsentOf } from "../../authz/policy.ts";
 import { enterpriseAbilities } from "./enterprises.policy.ts";
-import type { EnterpriseRecord, EnterpriseRow } from "./enterprises.queries.ts";
+import type { EnterpriseRecord, EnterpriseRow, EnterpriseViewRow } from "./enterprises.queries.ts";
 
 /** The API view of an enterprise, with the row actions this actor may take on it. */
-export function presentEnterprise(actor: PortalActor, record: EnterpriseRecord): EnterpriseView {
+export function presentEnterprise(
+  actor: PortalActor,
+  record: EnterpriseRecord<EnterpriseViewRow>,
+): EnterpriseView {
   const e = record.enterprise;
   return {
     id: e.id,

@@ -41,9 +41,32 @@ import { enterprisePosition } from "./enterprises.policy.ts";
 
 export type EnterpriseRow = typeof enterprises.$inferSelect;
 
-/** An enterprise with what its view shows beside its own columns. */
-export interface EnterpriseRecord {
-  enterprise: EnterpriseRow;
+/**
+ * The enterprise columns the portal's enterprise view shows (`presentEnterprise`): the list reads
+ * only these, so each of its rows is decoded and mapped with about half of the table's columns.
+ */
+const viewColumns = {
+  id: enterprises.id,
+  resellerId: enterprises.resellerId,
+  name: enterprises.name,
+  adminEmail: enterprises.adminEmail,
+  userLimit: enterprises.userLimit,
+  pbxMusicOnHold: enterprises.pbxMusicOnHold,
+  accessSipData: enterprises.accessSipData,
+  requestManagementConsent: enterprises.requestManagementConsent,
+  billingReference: enterprises.billingReference,
+  services: enterprises.services,
+  status: enterprises.status,
+  tenantName: enterprises.tenantName,
+  managementConsentGrantedAt: enterprises.managementConsentGrantedAt,
+  createdAt: enterprises.createdAt,
+  updatedAt: enterprises.updatedAt,
+};
+export type EnterpriseViewRow = Pick<EnterpriseRow, keyof typeof viewColumns>;
+
+/** An enterprise (the whole row, or the view's columns) with what its view shows beside them. */
+export interface EnterpriseRecord<Row extends EnterpriseViewRow = EnterpriseRow> {
+  enterprise: Row;
   resellerName: string;
   regionIds: string[];
   pbxTypeIds: string[];
@@ -105,12 +128,11 @@ function linkedIds(table: PgTable, enterpriseId: PgColumn, linkedId: PgColumn) {
 }
 
 /**
- * The columns of an enterprise as its view needs them: the row, its reseller's name, and its
- * region and PBX type ids (correlated subqueries on the link tables' primary keys, evaluated only
- * for the rows returned, so a page costs one query instead of three).
+ * What an enterprise's view needs beside its own columns: its reseller's name, and its region and
+ * PBX type ids (correlated subqueries on the link tables' primary keys, evaluated only for the
+ * rows returned, so a page costs one query instead of three), and its current invitation.
  */
-const recordColumns = {
-  enterprise: enterprises,
+const relatedColumns = {
   resellerName: organizations.name,
   regionIds: linkedIds(
     enterpriseRegions,
@@ -122,19 +144,23 @@ const recordColumns = {
     enterprisePbxTypes.enterpriseId,
     enterprisePbxTypes.pbxTypeId,
   ),
+  invitation: currentInvitationOf(enterprises.id),
 };
 
-/** The record columns plus the current invitation, so a page costs a single round trip. */
-const recordWithInvitation = { ...recordColumns, invitation: currentInvitationOf(enterprises.id) };
-
-function toRecord(row: {
-  enterprise: EnterpriseRow;
+function toRecord<Row extends EnterpriseViewRow>(row: {
+  enterprise: Row;
   resellerName: string;
   regionIds: string[];
   pbxTypeIds: string[];
   invitation: InvitationJson | null;
-}): EnterpriseRecord {
-  return { ...row, invitation: invitationSummaryOf(row.invitation) };
+}): EnterpriseRecord<Row> {
+  return {
+    enterprise: row.enterprise,
+    resellerName: row.resellerName,
+    regionIds: row.regionIds,
+    pbxTypeIds: row.pbxTypeIds,
+    invitation: invitationSummaryOf(row.invitation),
+  };
 }
 
 /** The enterprise with its reseller's name, regions, PBX types and invitation, or 404. */
@@ -144,7 +170,7 @@ export async function getEnterpriseRecord(
   id: string,
 ): Promise<Scoped<EnterpriseRecord>> {
   const [row] = await db
-    .select(recordWithInvitation)
+    .select({ enterprise: enterprises, ...relatedColumns })
     .from(enterprises)
     .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
     .where(and(eq(enterprises.id, id), subtreeOf(actor)));
@@ -215,7 +241,11 @@ function buildList(db: Db, shape: ListShape) {
   return {
     // The capped count rides along as an init plan (evaluated once): one round trip a page.
     page: db
-      .select({ ...recordWithInvitation, total: sql<number>`${total}`.mapWith(Number) })
+      .select({
+        enterprise: viewColumns,
+        ...relatedColumns,
+        total: sql<number>`${total}`.mapWith(Number),
+      })
       .from(enterprises)
       .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
       .where(and(matches, pastCursor))
@@ -305,7 +335,7 @@ export async function listEnterprises(
   db: Db,
   actor: ListActor,
   query: EnterpriseListQuery,
-): Promise<EnterprisePage<EnterpriseRecord>> {
+): Promise<EnterprisePage<EnterpriseRecord<EnterpriseViewRow>>> {
   const { shape, pageParams } = listPlan(actor, query);
   const statements = listStatements(db, shape);
   const rows = await statements.page.execute(pageParams);
@@ -320,7 +350,7 @@ export async function listEnterprises(
   const first = shown[0]?.enterprise.id;
   const last = shown.at(-1)?.enterprise.id;
   return {
-    items: shown.map(({ total: _, ...row }) => toRecord(row)),
+    items: shown.map(toRecord),
     total: Math.min(n, enterpriseListCountCap),
     isTotalCapped: n > enterpriseListCountCap,
     pageSize: query.pageSize,
