@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { z } from "zod";
+import type { WorkflowRunView } from "../../shared/contracts/workflows.ts";
 import type { EventName } from "../../shared/events.ts";
 import { newId } from "../../shared/ids.ts";
 import type { Who } from "../authz/actor.ts";
@@ -482,6 +483,30 @@ export async function latestRun(
     steps: steps.map((s) => ({
       ...s,
       title: workflow.steps.find((d) => d.id === s.stepId)?.title ?? s.stepId,
+    })),
+  };
+}
+
+/** A run and its steps as the portal shows them. */
+export function presentWorkflowRun({ run, steps }: WorkflowRunState): WorkflowRunView {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    createdAt: run.createdAt.toISOString(),
+    finishedAt: iso(run.finishedAt),
+    steps: steps.map((s) => ({
+      id: s.stepId,
+      title: s.title,
+      status: s.status,
+      attempt: s.attempt,
+      error: s.error,
+      correlationId: s.correlationId,
+      waitReason: s.waitReason,
+      waitUntil: iso(s.waitUntil),
+      startedAt: iso(s.startedAt),
+      finishedAt: iso(s.finishedAt),
     })),
   };
 }

@@ -5,3 +5,4 @@ export * from "./common.ts";
 export * from "./enterprises.ts";
 export * from "./organizations.ts";
 export * from "./registration.ts";
+export * from "./workflows.ts";

@@ -1,0 +1,42 @@
+export type WorkflowRunStatus =
+  | "running"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "undoing"
+  | "undone";
+export type WorkflowStepStatus =
+  | "pending"
+  | "running"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "undone";
+
+/** One step of a workflow run as the portal shows it. */
+export interface WorkflowStepView {
+  id: string;
+  title: string;
+  status: WorkflowStepStatus;
+  /** Times the step has run (waits and retries run it again). */
+  attempt: number;
+  /** Why it failed (or, while retrying, why the last attempt failed), in our words and Microsoft's. */
+  error: string | null;
+  /** The remote side's request id, for a support ticket with Microsoft. */
+  correlationId: string | null;
+  /** While waiting: why, and when it runs again. */
+  waitReason: string | null;
+  waitUntil: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A workflow run (e.g. the Teams Administrator role, Direct Routing) with its steps, in order. */
+export interface WorkflowRunView {
+  id: string;
+  name: string;
+  status: WorkflowRunStatus;
+  createdAt: string;
+  finishedAt: string | null;
+  steps: WorkflowStepView[];
+}
