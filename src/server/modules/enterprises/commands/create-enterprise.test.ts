@@ -1,7 +1,6 @@
 import { count, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditColumns } from "../../../../../test/events.ts";
 import {
   type Client,
   clientOf,
