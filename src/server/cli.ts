@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { inTransaction } from "./context.ts";
 import { migrateDatabase } from "./db/client.ts";
 import { loadEnv } from "./env.ts";
-import { allRoles, openDatabase, publicUrlOf, type Role } from "./main.ts";
-import { createOperatorAdmin } from "./modules/accounts/index.ts";
+import { allRoles, createServices, openDatabase, publicUrlOf, type Role } from "./main.ts";
+import { createOperatorAdmin, operatorSetup } from "./modules/accounts/index.ts";
 import { startEmulatorRole, startProcess } from "./start.ts";
 
 const program = new Command()
@@ -98,14 +99,15 @@ program
   .option("--name <name>", "display name", "Operator admin")
   .action(async (options: { email: string; username: string; name: string }) => {
     const env = loadEnv();
-    const database = await openDatabase(env);
-    await migrateDatabase(database);
+    const services = await createServices(env);
     try {
-      const login = await createOperatorAdmin(database.db, {
-        email: options.email.trim().toLowerCase(),
-        username: options.username.trim().toLowerCase(),
-        name: options.name,
-      });
+      const login = await inTransaction(services, operatorSetup, (ctx) =>
+        createOperatorAdmin(ctx, {
+          email: options.email.trim().toLowerCase(),
+          username: options.username.trim().toLowerCase(),
+          name: options.name,
+        }),
+      );
       process.stdout.write(
         `Operator created.\n  login:    ${login.username} (or ${login.email})\n  password: ${login.password}\n  It must be changed at first sign-in; it is not shown again.\n`,
       );
@@ -122,7 +124,10 @@ program
       );
       process.exitCode = 1;
     } finally {
-      await database.close();
+      await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
+      services.mailer.close();
+      await services.microsoft?.close();
+      await services.database.close();
     }
   });
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { demoLogins, seedDemoTenant } from "../emulator/demo.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
+import { inTransaction } from "./context.ts";
 import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
@@ -14,7 +15,7 @@ import {
 } from "./integrations/microsoft/config.ts";
 import { startWorker } from "./jobs/worker.ts";
 import { createLogger, createServices, publicUrlOf, type Role, webRoot } from "./main.ts";
-import { seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
+import { operatorSetup, seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
 import type { Services } from "./services.ts";
 
 export interface RunningProcess {
@@ -84,7 +85,7 @@ export async function startProcess(
     },
     { log, publicUrl },
   );
-  const operator = await seedOperatorOnFirstStart(services.db);
+  const operator = await inTransaction(services, operatorSetup, seedOperatorOnFirstStart);
 
   let app: FastifyInstance | null = null;
   if (roles.includes("api")) {

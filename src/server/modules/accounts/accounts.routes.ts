@@ -7,14 +7,19 @@ import {
   PasswordResetRequestBody,
 } from "../../../shared/contracts/auth.ts";
 import { abilitiesOf } from "../../../shared/permissions.ts";
-import type { Actor } from "../../authz/actor.ts";
+import { type Actor, whoOf } from "../../authz/actor.ts";
+import { inTransaction } from "../../context.ts";
 import { requireActor, requireAnyActor, sessionCookie } from "../../http/context.ts";
 import { setSessionCookie } from "../../http/session.ts";
 import { hashToken } from "../../lib/secrets.ts";
 import type { Services } from "../../services.ts";
 import { findActorBySession } from "./accounts.queries.ts";
-import { changePassword } from "./commands/change-password.ts";
-import { completePasswordReset, requestPasswordReset } from "./commands/reset-password.ts";
+import { changePassword, checkPasswordChange } from "./commands/change-password.ts";
+import {
+  checkPasswordReset,
+  completePasswordReset,
+  requestPasswordReset,
+} from "./commands/reset-password.ts";
 import { signIn, signOut } from "./commands/sign-in.ts";
 
 function presentSession(actor: Actor): AnySessionView {
@@ -88,7 +93,7 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const actor = requireAnyActor(request, { allowPendingPasswordChange: true });
-        await signOut(services, actor.session.tokenHash);
+        await inTransaction(services, whoOf(actor), (ctx) => signOut(ctx, actor.session.tokenHash));
         reply.clearCookie(sessionCookie, { path: "/" });
         return reply.code(204).send();
       },
@@ -113,7 +118,8 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const actor = requireActor(request, { allowPendingPasswordChange: true });
-        await changePassword(services, actor, request.body);
+        const change = await checkPasswordChange(services.db, actor, request.body);
+        await inTransaction(services, whoOf(actor), (ctx) => changePassword(ctx, actor, change));
         return reply.code(204).send();
       },
     );
@@ -147,7 +153,9 @@ export function accountsRoutes(services: Services): FastifyPluginAsyncZod {
         config: { ...credentialLimit, public: true },
       },
       async (request, reply) => {
-        await completePasswordReset(services, request.body, request.ip);
+        const reset = await checkPasswordReset(services, request.body);
+        const who = { actor: null, label: reset.account.email, clientAddress: request.ip };
+        await inTransaction(services, who, (ctx) => completePasswordReset(ctx, reset));
         return reply.code(204).send();
       },
     );

@@ -8,6 +8,7 @@ import {
 import { IdParam } from "../../../shared/contracts/common.ts";
 import { whoOf } from "../../authz/actor.ts";
 import { authorize } from "../../authz/policy.ts";
+import { inTransaction } from "../../context.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
 import { presentPbxType, presentRegion } from "./catalog.presenter.ts";
@@ -35,7 +36,12 @@ export function catalogRoutes(services: Services): FastifyPluginAsyncZod {
       async (request, reply) => {
         const actor = requireActor(request);
         authorize(actor, "region.manage");
-        return created(reply, presentRegion(await createRegion(db, whoOf(actor), request.body)));
+        return created(
+          reply,
+          presentRegion(
+            await inTransaction(services, whoOf(actor), (ctx) => createRegion(ctx, request.body)),
+          ),
+        );
       },
     );
     app.patch(
@@ -51,7 +57,11 @@ export function catalogRoutes(services: Services): FastifyPluginAsyncZod {
       async (request) => {
         const actor = requireActor(request);
         authorize(actor, "region.manage");
-        return presentRegion(await updateRegion(db, whoOf(actor), request.params.id, request.body));
+        return presentRegion(
+          await inTransaction(services, whoOf(actor), (ctx) =>
+            updateRegion(ctx, request.params.id, request.body),
+          ),
+        );
       },
     );
 
@@ -69,7 +79,12 @@ export function catalogRoutes(services: Services): FastifyPluginAsyncZod {
       async (request, reply) => {
         const actor = requireActor(request);
         authorize(actor, "pbx_type.manage");
-        return created(reply, presentPbxType(await createPbxType(db, whoOf(actor), request.body)));
+        return created(
+          reply,
+          presentPbxType(
+            await inTransaction(services, whoOf(actor), (ctx) => createPbxType(ctx, request.body)),
+          ),
+        );
       },
     );
     app.patch(
@@ -86,7 +101,9 @@ export function catalogRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         authorize(actor, "pbx_type.manage");
         return presentPbxType(
-          await updatePbxType(db, whoOf(actor), request.params.id, request.body),
+          await inTransaction(services, whoOf(actor), (ctx) =>
+            updatePbxType(ctx, request.params.id, request.body),
+          ),
         );
       },
     );

@@ -8,7 +8,9 @@ import {
   UpdateEnterpriseBody,
   VerifyEnterpriseInvitationBody,
 } from "../../../shared/contracts/enterprises.ts";
+import { whoOf } from "../../authz/actor.ts";
 import { authorize } from "../../authz/policy.ts";
+import { inTransaction } from "../../context.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
 import { createEnterprise } from "./commands/create-enterprise.ts";
@@ -75,7 +77,9 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const reseller = await getReseller(db, actor, request.params.resellerId);
         authorize(actor, "enterprise.manage");
-        const enterprise = await createEnterprise(services, actor, reseller, request.body);
+        const enterprise = await inTransaction(services, whoOf(actor), (ctx) =>
+          createEnterprise(ctx, actor, reseller, request.body),
+        );
         return created(
           reply,
           presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id)),
@@ -108,7 +112,9 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const enterprise = await getEnterprise(db, actor, request.params.id);
         authorize(actor, "enterprise.manage");
-        await updateEnterprise(services, actor, enterprise, request.body);
+        await inTransaction(services, whoOf(actor), (ctx) =>
+          updateEnterprise(ctx, actor, enterprise, request.body),
+        );
         return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
       },
     );
@@ -130,7 +136,9 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
           const actor = requireActor(request);
           const enterprise = await getEnterprise(db, actor, request.params.id);
           authorize(actor, "enterprise.manage");
-          await setEnterpriseStatus(services, actor, enterprise, change);
+          await inTransaction(services, whoOf(actor), (ctx) =>
+            setEnterpriseStatus(ctx, actor, enterprise, change),
+          );
           return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
         },
       );
@@ -149,7 +157,9 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const enterprise = await getEnterprise(db, actor, request.params.id);
         authorize(actor, "enterprise.manage");
-        await resendEnterpriseInvitation(services, actor, enterprise);
+        await inTransaction(services, whoOf(actor), (ctx) =>
+          resendEnterpriseInvitation(ctx, actor, enterprise),
+        );
         return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
       },
     );

@@ -5,6 +5,8 @@ import {
   createTestServices,
   type TestServices,
 } from "../../../../test/harness.ts";
+import type { Who } from "../../authz/actor.ts";
+import { inTransaction } from "../../context.ts";
 import { invitations } from "../../db/schema/index.ts";
 import { buildOrganization, buildWorld, type World } from "../../db/seed/factories.ts";
 import {
@@ -15,6 +17,8 @@ import {
   maxCodeAttempts,
 } from "./index.ts";
 import { sendInvitationEmailJob } from "./jobs/send-invitation-email.job.ts";
+
+const system: Who = { actor: null, label: "system", clientAddress: null };
 
 let services: TestServices;
 let world: World;
@@ -31,8 +35,8 @@ async function invite(email = `inv-${Math.random().toString(36).slice(2)}@exampl
     status: "invited",
     email,
   });
-  const invitation = await services.db.transaction((tx) =>
-    issueInvitation(services, tx, {
+  const invitation = await inTransaction(services, system, (ctx) =>
+    issueInvitation(ctx, {
       kind: "organization_activation",
       targetId: organization.id,
       email,
@@ -106,8 +110,8 @@ describe("invitation e-mail", () => {
 
   it("is not sent for an invitation revoked before its job ran", async () => {
     const { invitation, email, organization } = await invite();
-    await services.db.transaction((tx) =>
-      issueInvitation(services, tx, {
+    await inTransaction(services, system, (ctx) =>
+      issueInvitation(ctx, {
         kind: "organization_activation",
         targetId: organization.id,
         email,

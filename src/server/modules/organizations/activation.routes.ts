@@ -4,8 +4,9 @@ import {
   type ActivationInfo,
   ActivationQuery,
 } from "../../../shared/contracts/organizations.ts";
+import { inTransaction } from "../../context.ts";
 import type { Services } from "../../services.ts";
-import { activateOrganization } from "./commands/activate-organization.ts";
+import { activateOrganization, checkActivation } from "./commands/activate-organization.ts";
 import { getActivationInfo } from "./organizations.queries.ts";
 
 /** Strict per-address limit: these public routes take a secret (link token and code). */
@@ -37,7 +38,11 @@ export function activationRoutes(services: Services): FastifyPluginAsyncZod {
         config: { ...credentialLimit, public: true },
       },
       async (request, reply) => {
-        await activateOrganization(services, request.body, request.ip);
+        const activation = await checkActivation(services, request.body);
+        const who = { actor: null, label: activation.invitation.email, clientAddress: request.ip };
+        await inTransaction(services, who, (ctx) =>
+          activateOrganization(ctx, activation, request.body),
+        );
         return reply.code(204).send();
       },
     );

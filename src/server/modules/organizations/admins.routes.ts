@@ -6,13 +6,14 @@ import {
   type AdminWithTemporaryPassword,
   CreateAdminBody,
 } from "../../../shared/contracts/organizations.ts";
-import type { PortalActor } from "../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../authz/actor.ts";
 import { type Scoped, scopeTo } from "../../authz/policy.ts";
+import { inTransaction } from "../../context.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
 import { createAdmin } from "./commands/create-admin.ts";
 import { deleteAdmin } from "./commands/delete-admin.ts";
-import { resetAdminPassword } from "./commands/reset-admin-password.ts";
+import { newTemporaryPassword, resetAdminPassword } from "./commands/reset-admin-password.ts";
 import {
   authorizeAdminsOf,
   type Organization,
@@ -62,7 +63,9 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
-        const result = await createAdmin(services, actor, org, request.body);
+        const result = await inTransaction(services, whoOf(actor), (ctx) =>
+          createAdmin(ctx, org, request.body),
+        );
         return created(reply, {
           admin: presentAdmin(result.account),
           temporaryPassword: result.temporaryPassword,
@@ -83,8 +86,11 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
         const target = await getAdmin(db, org.id, request.params.accountId);
-        const result = await resetAdminPassword(services, actor, org, target);
-        return { admin: presentAdmin(result.account), temporaryPassword: result.temporaryPassword };
+        const temporary = await newTemporaryPassword();
+        const account = await inTransaction(services, whoOf(actor), (ctx) =>
+          resetAdminPassword(ctx, actor, org, target, temporary.passwordHash),
+        );
+        return { admin: presentAdmin(account), temporaryPassword: temporary.password };
       },
     );
     app.delete(
@@ -100,12 +106,8 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
-        await deleteAdmin(
-          services,
-          actor,
-          org,
-          await getAdmin(db, org.id, request.params.accountId),
-        );
+        const target = await getAdmin(db, org.id, request.params.accountId);
+        await inTransaction(services, whoOf(actor), (ctx) => deleteAdmin(ctx, actor, org, target));
         return reply.code(204).send();
       },
     );

@@ -9,8 +9,9 @@ import {
   UpdateMasterResellerBody,
   UpdateResellerBody,
 } from "../../../shared/contracts/organizations.ts";
-import type { PortalActor } from "../../authz/actor.ts";
+import { type PortalActor, whoOf } from "../../authz/actor.ts";
 import { authorize, type Scoped, scopeTo } from "../../authz/policy.ts";
+import { inTransaction } from "../../context.ts";
 import { created, requireActor } from "../../http/context.ts";
 import type { Services } from "../../services.ts";
 import { activationRoutes } from "./activation.routes.ts";
@@ -97,7 +98,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
         authorize(actor, "master_reseller.manage");
         return created(
           reply,
-          await view(actor, await createMasterReseller(services, actor, request.body)),
+          await view(
+            actor,
+            await inTransaction(services, whoOf(actor), (ctx) =>
+              createMasterReseller(ctx, actor, request.body),
+            ),
+          ),
         );
       },
     );
@@ -134,7 +140,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
         authorize(actor, "reseller.manage");
         return created(
           reply,
-          await view(actor, await createReseller(services, actor, master, request.body)),
+          await view(
+            actor,
+            await inTransaction(services, whoOf(actor), (ctx) =>
+              createReseller(ctx, actor, master, request.body),
+            ),
+          ),
         );
       },
     );
@@ -168,7 +179,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
           const actor = requireActor(request);
           const org = await scoped(actor, kind, request.params.id);
           authorize(actor, manageAction);
-          return view(actor, await setOrganizationStatus(services, actor, org, "disable"));
+          return view(
+            actor,
+            await inTransaction(services, whoOf(actor), (ctx) =>
+              setOrganizationStatus(ctx, org, "disable"),
+            ),
+          );
         },
       );
       app.post(
@@ -184,7 +200,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
           const actor = requireActor(request);
           const org = await scoped(actor, kind, request.params.id);
           authorize(actor, manageAction);
-          return view(actor, await setOrganizationStatus(services, actor, org, "enable"));
+          return view(
+            actor,
+            await inTransaction(services, whoOf(actor), (ctx) =>
+              setOrganizationStatus(ctx, org, "enable"),
+            ),
+          );
         },
       );
       app.post(
@@ -200,7 +221,10 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
           const actor = requireActor(request);
           const org = await scoped(actor, kind, request.params.id);
           authorize(actor, manageAction);
-          return view(actor, await resendActivation(services, actor, org));
+          return view(
+            actor,
+            await inTransaction(services, whoOf(actor), (ctx) => resendActivation(ctx, actor, org)),
+          );
         },
       );
     }
@@ -219,7 +243,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, "master_reseller", request.params.id);
         authorize(actor, "master_reseller.manage");
-        return view(actor, await updateMasterReseller(services, actor, org, request.body));
+        return view(
+          actor,
+          await inTransaction(services, whoOf(actor), (ctx) =>
+            updateMasterReseller(ctx, org, request.body),
+          ),
+        );
       },
     );
     app.patch(
@@ -236,7 +265,12 @@ export function organizationsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, "reseller", request.params.id);
         authorize(actor, "reseller.manage");
-        return view(actor, await updateReseller(services, actor, org, request.body));
+        return view(
+          actor,
+          await inTransaction(services, whoOf(actor), (ctx) =>
+            updateReseller(ctx, org, request.body),
+          ),
+        );
       },
     );
   };

@@ -1,6 +1,7 @@
 // The write-side rules shared by the organization commands, in one place so every tier agrees.
 import { and, arrayOverlaps, eq, inArray, ne, or, sql } from "drizzle-orm";
-import { type PortalActor, whoOf } from "../../authz/actor.ts";
+import type { PortalActor } from "../../authz/actor.ts";
+import type { Ctx } from "../../context.ts";
 import type { Db } from "../../db/client.ts";
 import {
   accounts,
@@ -14,9 +15,7 @@ import {
 } from "../../db/schema/index.ts";
 import { fieldError } from "../../lib/errors.ts";
 import { isUniqueViolation } from "../../lib/sql.ts";
-import type { Services } from "../../services.ts";
 import { pathOf } from "../accounts/index.ts";
-import { recordAudit } from "../audit/index.ts";
 import {
   findPbxTypesByIds,
   findRegionsByIds,
@@ -178,28 +177,26 @@ export async function assertRemovalsUnused(
 }
 
 /**
- * The rest of creating an invited master reseller or reseller, in the caller's transaction: its
- * entitlements, the activation invitation (its e-mail is queued) and the audit entry.
+ * The rest of creating an invited master reseller or reseller, in the context's transaction: its
+ * entitlements, the activation invitation (its e-mail is queued) and the event.
  */
 export async function inviteNewOrganization(
-  services: Services,
-  tx: Db,
+  ctx: Ctx,
   actor: PortalActor,
   organization: Organization,
   entitlements: Entitlements,
 ): Promise<void> {
-  await writeEntitlements(tx, organization.id, entitlements);
-  await issueInvitation(services, tx, {
+  await writeEntitlements(ctx.tx, organization.id, entitlements);
+  await issueInvitation(ctx, {
     kind: "organization_activation",
     targetId: organization.id,
     email: organization.email,
     createdBy: actor.accountId,
   });
-  await recordAudit(tx, whoOf(actor), {
-    action: `${organization.kind}.created`,
-    target: { type: organization.kind, id: organization.id, label: organization.name },
+  await ctx.emit(`${organization.kind}.created`, {
+    subject: { type: organization.kind, id: organization.id, label: organization.name },
     path: pathOf(organization),
-    after: { ...organization, ...entitlements },
+    payload: { after: { ...organization, ...entitlements } },
   });
 }
 

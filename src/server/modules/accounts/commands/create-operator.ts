@@ -1,9 +1,10 @@
 import { eq } from "drizzle-orm";
 import { newId } from "../../../../shared/ids.ts";
+import type { Who } from "../../../authz/actor.ts";
+import type { Ctx } from "../../../context.ts";
 import type { Db } from "../../../db/client.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { temporaryPassword } from "../../../lib/passwords.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { createAccount } from "./create-account.ts";
 
 export interface OperatorLogin {
@@ -11,6 +12,9 @@ export interface OperatorLogin {
   username: string;
   password: string;
 }
+
+/** Who sets up operator admins: the platform itself (first start, command line), not a person. */
+export const operatorSetup: Who = { actor: null, label: "system", clientAddress: null };
 
 async function operatorOrganization(tx: Db) {
   const [existing] = await tx
@@ -37,42 +41,35 @@ async function operatorOrganization(tx: Db) {
  * organization is created with the first one. The password is returned once and never stored.
  */
 export async function createOperatorAdmin(
-  db: Db,
+  ctx: Ctx,
   input: { email: string; username: string; name?: string },
 ): Promise<OperatorLogin> {
   const password = temporaryPassword();
-  await db.transaction(async (tx) => {
-    const { organization, isNew } = await operatorOrganization(tx);
-    const account = await createAccount(tx, {
-      organizationId: organization.id,
-      name: input.name ?? "Operator admin",
-      email: input.email,
-      username: input.username,
-      password,
-      isFirstAdmin: isNew,
-      mustChangePassword: true,
-    });
-    await recordAudit(
-      tx,
-      { actor: null, label: "system", clientAddress: null },
-      {
-        action: "account.created",
-        target: { type: "account", id: account.id, label: account.email },
-        path: {},
-        after: { email: account.email, username: account.username, role: "operator" },
-      },
-    );
+  const { organization, isNew } = await operatorOrganization(ctx.tx);
+  const account = await createAccount(ctx.tx, {
+    organizationId: organization.id,
+    name: input.name ?? "Operator admin",
+    email: input.email,
+    username: input.username,
+    password,
+    isFirstAdmin: isNew,
+    mustChangePassword: true,
+  });
+  await ctx.emit("account.created", {
+    subject: { type: "account", id: account.id, label: account.email },
+    path: {},
+    payload: { after: { email: account.email, username: account.username, role: "operator" } },
   });
   return { email: input.email, username: input.username, password };
 }
 
 /** On first start: the operator admin if there is none yet, else null (nothing is printed again). */
-export async function seedOperatorOnFirstStart(db: Db): Promise<OperatorLogin | null> {
-  const [existing] = await db
+export async function seedOperatorOnFirstStart(ctx: Ctx): Promise<OperatorLogin | null> {
+  const [existing] = await ctx.tx
     .select({ id: organizations.id })
     .from(organizations)
     .where(eq(organizations.kind, "operator"))
     .limit(1);
   if (existing) return null;
-  return createOperatorAdmin(db, { email: "operator@teamgate.localhost", username: "operator" });
+  return createOperatorAdmin(ctx, { email: "operator@teamgate.localhost", username: "operator" });
 }

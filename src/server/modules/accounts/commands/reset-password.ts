@@ -1,14 +1,13 @@
 import { and, eq, gt, isNull } from "drizzle-orm";
 import type { PasswordResetCompleteBody } from "../../../../shared/contracts/auth.ts";
 import { newId } from "../../../../shared/ids.ts";
+import { type Ctx, inTransaction } from "../../../context.ts";
 import type { Db } from "../../../db/client.ts";
 import { accounts, organizations, passwordResets, sessions } from "../../../db/schema/index.ts";
-import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { hashPassword } from "../../../lib/passwords.ts";
 import { hashToken, randomToken, seal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { findAccountByLogin } from "../accounts.queries.ts";
 import { sendPasswordResetJob } from "../jobs/send-password-reset.job.ts";
 import { pathOf } from "./sign-in.ts";
@@ -30,8 +29,9 @@ export async function revokePasswordResets(tx: Db, accountId: string, now: Date)
 }
 
 /**
- * Starts a password reset for the account with this e-mail, if there is one. The caller answers
- * the same either way, so the endpoint does not reveal which e-mails have accounts.
+ * Starts a password reset for the account with this e-mail, if there is one, in its own
+ * transaction. The caller answers the same either way, so the endpoint does not reveal which
+ * e-mails have accounts.
  */
 export async function requestPasswordReset(
   services: Services,
@@ -40,55 +40,58 @@ export async function requestPasswordReset(
 ): Promise<void> {
   const started = performance.now();
   try {
-    await startPasswordReset(services, email, clientAddress);
+    const found = await findAccountByLogin(services.db, email);
+    if (!found || found.organization.status === "disabled") return;
+    const who = { actor: null, label: found.account.email, clientAddress };
+    await inTransaction(services, who, (ctx) => startPasswordReset(ctx, found));
   } finally {
     const wait = resetRequestFloorMs - (performance.now() - started);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 }
 
+type AccountWithOrganization = NonNullable<Awaited<ReturnType<typeof findAccountByLogin>>>;
+
+/** Stores a reset link for the account and queues its e-mail (the token travels sealed). */
 async function startPasswordReset(
-  services: Services,
-  email: string,
-  clientAddress: string | null,
+  ctx: Ctx,
+  { account, organization }: AccountWithOrganization,
 ): Promise<void> {
-  const found = await findAccountByLogin(services.db, email);
-  if (!found || found.organization.status === "disabled") return;
   const token = randomToken();
   const id = newId("passwordReset");
-  await services.db.transaction(async (tx) => {
-    await tx.insert(passwordResets).values({
-      id,
-      accountId: found.account.id,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(services.now().getTime() + resetTtlMs),
-    });
-    await recordAudit(
-      tx,
-      { actor: null, label: found.account.email, clientAddress },
-      {
-        action: "account.password_reset_requested",
-        target: { type: "account", id: found.account.id, label: found.account.email },
-        path: pathOf(found.organization),
-      },
-    );
-    await enqueue(services.boss, tx, sendPasswordResetJob, {
-      resetId: id,
-      sealedToken: seal(services.secret, token),
-    });
+  await ctx.tx.insert(passwordResets).values({
+    id,
+    accountId: account.id,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(ctx.now.getTime() + resetTtlMs),
+  });
+  await ctx.emit("account.password_reset_requested", {
+    subject: { type: "account", id: account.id, label: account.email },
+    path: pathOf(organization),
+    payload: {},
+  });
+  await ctx.enqueue(sendPasswordResetJob, {
+    resetId: id,
+    sealedToken: seal(ctx.services.secret, token),
   });
 }
 
+/** A checked reset link: its id, its account and organization, and the new password's hash. */
+export interface PasswordReset {
+  resetId: string;
+  account: typeof accounts.$inferSelect;
+  organization: typeof organizations.$inferSelect;
+  passwordHash: string;
+}
+
 /**
- * Sets a new password from a valid, unused reset link; ends every session of the account and every
- * other open reset link.
+ * Finds the valid, unused reset link (else 410 `invitation_invalid`) and hashes the new password:
+ * slow work, done before the transaction.
  */
-export async function completePasswordReset(
+export async function checkPasswordReset(
   services: Services,
   input: PasswordResetCompleteBody,
-  clientAddress: string | null,
-): Promise<void> {
-  const now = services.now();
+): Promise<PasswordReset> {
   const [row] = await services.db
     .select({ reset: passwordResets, account: accounts, organization: organizations })
     .from(passwordResets)
@@ -98,7 +101,7 @@ export async function completePasswordReset(
       and(
         eq(passwordResets.tokenHash, hashToken(input.token)),
         isNull(passwordResets.usedAt),
-        gt(passwordResets.expiresAt, now),
+        gt(passwordResets.expiresAt, services.now()),
       ),
     );
   if (!row)
@@ -106,35 +109,42 @@ export async function completePasswordReset(
       "invitation_invalid",
       "This reset link is invalid, used or expired. Ask for a new one.",
     );
-  const passwordHash = await hashPassword(input.password);
-  await services.db.transaction(async (tx) => {
-    const used = await tx
-      .update(passwordResets)
-      .set({ usedAt: now })
-      .where(and(eq(passwordResets.id, row.reset.id), isNull(passwordResets.usedAt)))
-      .returning({ id: passwordResets.id });
-    if (used.length === 0)
-      throw new AppError("invitation_invalid", "This reset link has already been used.");
-    await tx
-      .update(accounts)
-      .set({
-        passwordHash,
-        mustChangePassword: false,
-        failedLoginCount: 0,
-        lockedUntil: null,
-        updatedAt: now,
-      })
-      .where(eq(accounts.id, row.account.id));
-    await tx.delete(sessions).where(eq(sessions.accountId, row.account.id));
-    await revokePasswordResets(tx, row.account.id, now);
-    await recordAudit(
-      tx,
-      { actor: null, label: row.account.email, clientAddress },
-      {
-        action: "account.password_reset",
-        target: { type: "account", id: row.account.id, label: row.account.email },
-        path: pathOf(row.organization),
-      },
-    );
+  return {
+    resetId: row.reset.id,
+    account: row.account,
+    organization: row.organization,
+    passwordHash: await hashPassword(input.password),
+  };
+}
+
+/**
+ * Sets the new password of a checked reset link, unless another request used the link first; ends
+ * every session of the account and every other open reset link.
+ */
+export async function completePasswordReset(ctx: Ctx, reset: PasswordReset): Promise<void> {
+  const { tx, now } = ctx;
+  const used = await tx
+    .update(passwordResets)
+    .set({ usedAt: now })
+    .where(and(eq(passwordResets.id, reset.resetId), isNull(passwordResets.usedAt)))
+    .returning({ id: passwordResets.id });
+  if (used.length === 0)
+    throw new AppError("invitation_invalid", "This reset link has already been used.");
+  await tx
+    .update(accounts)
+    .set({
+      passwordHash: reset.passwordHash,
+      mustChangePassword: false,
+      failedLoginCount: 0,
+      lockedUntil: null,
+      updatedAt: now,
+    })
+    .where(eq(accounts.id, reset.account.id));
+  await tx.delete(sessions).where(eq(sessions.accountId, reset.account.id));
+  await revokePasswordResets(tx, reset.account.id, now);
+  await ctx.emit("account.password_reset", {
+    subject: { type: "account", id: reset.account.id, label: reset.account.email },
+    path: pathOf(reset.organization),
+    payload: {},
   });
 }

@@ -1,12 +1,11 @@
 import { and, eq, ne } from "drizzle-orm";
 import type { CreatePbxTypeBody, UpdatePbxTypeBody } from "../../../../shared/contracts/catalog.ts";
 import { newId } from "../../../../shared/ids.ts";
-import type { Who } from "../../../authz/actor.ts";
+import type { Ctx } from "../../../context.ts";
 import type { Db } from "../../../db/client.ts";
 import { pbxTypes } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { getPbxType } from "../catalog.queries.ts";
 
 function uniqueToField(e: unknown): never {
@@ -23,47 +22,42 @@ async function clearOtherDefaults(tx: Db, keepId: string) {
     .where(and(eq(pbxTypes.isDefault, true), ne(pbxTypes.id, keepId)));
 }
 
-export async function createPbxType(db: Db, who: Who, input: CreatePbxTypeBody) {
+/** Adds a PBX type to the operator catalogue; a new default takes the flag from the old one. */
+export async function createPbxType(ctx: Ctx, input: CreatePbxTypeBody) {
   if (input.isDefault && input.isDisabled)
     throw fieldError({ isDefault: "A disabled PBX type cannot be the default" });
-  return db.transaction(async (tx) => {
-    const id = newId("pbxType");
-    if (input.isDefault) await clearOtherDefaults(tx, id);
-    const [row] = await tx
-      .insert(pbxTypes)
-      .values({ id, ...input })
-      .returning()
-      .catch(uniqueToField);
-    await recordAudit(tx, who, {
-      action: "pbx_type.created",
-      target: { type: "pbx_type", id, label: row!.name },
-      path: {},
-      after: row,
-    });
-    return row!;
+  const id = newId("pbxType");
+  if (input.isDefault) await clearOtherDefaults(ctx.tx, id);
+  const [row] = await ctx.tx
+    .insert(pbxTypes)
+    .values({ id, ...input })
+    .returning()
+    .catch(uniqueToField);
+  await ctx.emit("pbx_type.created", {
+    subject: { type: "pbx_type", id, label: row!.name },
+    path: {},
+    payload: { after: row! },
   });
+  return row!;
 }
 
-export async function updatePbxType(db: Db, who: Who, id: string, input: UpdatePbxTypeBody) {
-  return db.transaction(async (tx) => {
-    const before = await getPbxType(tx, id);
-    const next = { ...before, ...input };
-    if (next.isDefault && next.isDisabled)
-      throw fieldError({ isDefault: "A disabled PBX type cannot be the default" });
-    if (input.isDefault) await clearOtherDefaults(tx, id);
-    const [row] = await tx
-      .update(pbxTypes)
-      .set({ ...input, updatedAt: new Date() })
-      .where(eq(pbxTypes.id, id))
-      .returning()
-      .catch(uniqueToField);
-    await recordAudit(tx, who, {
-      action: "pbx_type.updated",
-      target: { type: "pbx_type", id, label: row!.name },
-      path: {},
-      before,
-      after: row,
-    });
-    return row!;
+/** Edits a PBX type; only the given fields change, and a disabled type cannot be the default. */
+export async function updatePbxType(ctx: Ctx, id: string, input: UpdatePbxTypeBody) {
+  const before = await getPbxType(ctx.tx, id);
+  const next = { ...before, ...input };
+  if (next.isDefault && next.isDisabled)
+    throw fieldError({ isDefault: "A disabled PBX type cannot be the default" });
+  if (input.isDefault) await clearOtherDefaults(ctx.tx, id);
+  const [row] = await ctx.tx
+    .update(pbxTypes)
+    .set({ ...input, updatedAt: ctx.now })
+    .where(eq(pbxTypes.id, id))
+    .returning()
+    .catch(uniqueToField);
+  await ctx.emit("pbx_type.updated", {
+    subject: { type: "pbx_type", id, label: row!.name },
+    path: {},
+    payload: { before, after: row! },
   });
+  return row!;
 }

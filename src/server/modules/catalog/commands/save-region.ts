@@ -1,12 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { CreateRegionBody, UpdateRegionBody } from "../../../../shared/contracts/catalog.ts";
 import { newId } from "../../../../shared/ids.ts";
-import type { Who } from "../../../authz/actor.ts";
-import type { Db } from "../../../db/client.ts";
+import type { Ctx } from "../../../context.ts";
 import { regions } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { getRegion } from "../catalog.queries.ts";
 
 function uniqueToField(e: unknown): never {
@@ -18,40 +16,33 @@ function uniqueToField(e: unknown): never {
 }
 
 /** Adds an SBC region to the operator catalogue. */
-export async function createRegion(db: Db, who: Who, input: CreateRegionBody) {
-  return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(regions)
-      .values({ id: newId("region"), ...input })
-      .returning()
-      .catch(uniqueToField);
-    await recordAudit(tx, who, {
-      action: "region.created",
-      target: { type: "region", id: row!.id, label: row!.name },
-      path: {},
-      after: row,
-    });
-    return row!;
+export async function createRegion(ctx: Ctx, input: CreateRegionBody) {
+  const [row] = await ctx.tx
+    .insert(regions)
+    .values({ id: newId("region"), ...input })
+    .returning()
+    .catch(uniqueToField);
+  await ctx.emit("region.created", {
+    subject: { type: "region", id: row!.id, label: row!.name },
+    path: {},
+    payload: { after: row! },
   });
+  return row!;
 }
 
 /** Edits an SBC region; only the given fields change. */
-export async function updateRegion(db: Db, who: Who, id: string, input: UpdateRegionBody) {
-  return db.transaction(async (tx) => {
-    const before = await getRegion(tx, id);
-    const [row] = await tx
-      .update(regions)
-      .set({ ...input, updatedAt: new Date() })
-      .where(eq(regions.id, id))
-      .returning()
-      .catch(uniqueToField);
-    await recordAudit(tx, who, {
-      action: "region.updated",
-      target: { type: "region", id, label: row!.name },
-      path: {},
-      before,
-      after: row,
-    });
-    return row!;
+export async function updateRegion(ctx: Ctx, id: string, input: UpdateRegionBody) {
+  const before = await getRegion(ctx.tx, id);
+  const [row] = await ctx.tx
+    .update(regions)
+    .set({ ...input, updatedAt: ctx.now })
+    .where(eq(regions.id, id))
+    .returning()
+    .catch(uniqueToField);
+  await ctx.emit("region.updated", {
+    subject: { type: "region", id, label: row!.name },
+    path: {},
+    payload: { before, after: row! },
   });
+  return row!;
 }

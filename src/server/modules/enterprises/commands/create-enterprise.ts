@@ -1,11 +1,10 @@
 import type { CreateEnterpriseBody } from "../../../../shared/contracts/enterprises.ts";
 import { newId } from "../../../../shared/ids.ts";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { issueInvitation } from "../../invitations/index.ts";
 import type { EnterpriseRow, ResellerRow } from "../enterprises.queries.ts";
 import {
@@ -20,11 +19,12 @@ import {
 
 /**
  * "Add Enterprise" (seed 3): inserts the enterprise with its regions and PBX types, claims the admin
- * e-mail platform-wide, issues the registration invitation (its e-mail queued in the same
- * transaction) and audits it. Any failure rolls everything back, so nothing is written or sent.
+ * e-mail platform-wide, issues the registration invitation (its e-mail queued in the context's
+ * transaction) and records the event. Any failure rolls everything back, so nothing is written or
+ * sent.
  */
 export async function createEnterprise(
-  services: Services,
+  ctx: Ctx,
   actor: PortalActor,
   reseller: Scoped<ResellerRow>,
   input: CreateEnterpriseBody,
@@ -41,42 +41,40 @@ export async function createEnterprise(
     services: input.services,
     pbxTypeIds: input.services.includes("PBX") ? uniqueIds(input.pbxTypeIds) : [],
   };
-  return services.db.transaction(async (tx) => {
-    await assertWithinEntitlements(tx, reseller.id, offer);
-    const id = newId("enterprise");
-    await claimNameAndEmail(tx, id, { name: input.name, email: input.adminEmail });
-    const [row] = await tx
-      .insert(enterprises)
-      .values({
-        id,
-        resellerId: reseller.id,
-        masterResellerId,
-        name: input.name,
-        adminEmail: input.adminEmail,
-        userLimit: input.userLimit,
-        pbxMusicOnHold: input.pbxMusicOnHold,
-        accessSipData: input.accessSipData,
-        requestManagementConsent: input.requestManagementConsent,
-        billingReference: input.billingReference,
-        services: offer.services,
-        status: "invited",
-      })
-      .returning()
-      .catch(nameRaceToField);
-    const enterprise = row!;
-    await saveEnterpriseLinks(tx, id, offer);
-    await issueInvitation(services, tx, {
-      kind: "enterprise_registration",
-      targetId: id,
-      email: enterprise.adminEmail,
-      createdBy: actor.accountId,
-    });
-    await recordAudit(tx, whoOf(actor), {
-      action: "enterprise.created",
-      target: { type: "enterprise", id, label: enterprise.name },
-      path: auditPathOf(enterprise),
-      after: snapshotOf(enterprise, offer),
-    });
-    return enterprise;
+  const { tx } = ctx;
+  await assertWithinEntitlements(tx, reseller.id, offer);
+  const id = newId("enterprise");
+  await claimNameAndEmail(tx, id, { name: input.name, email: input.adminEmail });
+  const [row] = await tx
+    .insert(enterprises)
+    .values({
+      id,
+      resellerId: reseller.id,
+      masterResellerId,
+      name: input.name,
+      adminEmail: input.adminEmail,
+      userLimit: input.userLimit,
+      pbxMusicOnHold: input.pbxMusicOnHold,
+      accessSipData: input.accessSipData,
+      requestManagementConsent: input.requestManagementConsent,
+      billingReference: input.billingReference,
+      services: offer.services,
+      status: "invited",
+    })
+    .returning()
+    .catch(nameRaceToField);
+  const enterprise = row!;
+  await saveEnterpriseLinks(tx, id, offer);
+  await issueInvitation(ctx, {
+    kind: "enterprise_registration",
+    targetId: id,
+    email: enterprise.adminEmail,
+    createdBy: actor.accountId,
   });
+  await ctx.emit("enterprise.created", {
+    subject: { type: "enterprise", id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: { after: snapshotOf(enterprise, offer) },
+  });
+  return enterprise;
 }

@@ -1,9 +1,8 @@
 import { eq } from "drizzle-orm";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
-import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { assertStatusAllows } from "../enterprises.policy.ts";
 import { type EnterpriseRow, getEnterprise } from "../enterprises.queries.ts";
 import { auditPathOf } from "./enterprise-rules.ts";
@@ -21,34 +20,30 @@ function liveStatusOf(status: EnterpriseRow["status"]): LiveStatus {
  * enterprise is already in the requested state.
  */
 export async function setEnterpriseStatus(
-  services: Services,
+  ctx: Ctx,
   actor: PortalActor,
   target: Scoped<EnterpriseRow>,
   change: "disable" | "enable",
 ): Promise<EnterpriseRow> {
-  return services.db.transaction(async (tx) => {
-    const before = await getEnterprise(tx, actor, target.id, { lock: true });
-    assertStatusAllows(
-      change === "disable" ? "enterprise.disable" : "enterprise.enable",
-      before.status,
-    );
-    const next =
-      change === "disable"
-        ? { status: "disabled" as const, statusBeforeDisable: liveStatusOf(before.status) }
-        : { status: before.statusBeforeDisable ?? ("invited" as const), statusBeforeDisable: null };
-    const [row] = await tx
-      .update(enterprises)
-      .set({ ...next, updatedAt: services.now() })
-      .where(eq(enterprises.id, before.id))
-      .returning();
-    const after = row!;
-    await recordAudit(tx, whoOf(actor), {
-      action: change === "disable" ? "enterprise.disabled" : "enterprise.enabled",
-      target: { type: "enterprise", id: after.id, label: after.name },
-      path: auditPathOf(after),
-      before: { status: before.status },
-      after: { status: after.status },
-    });
-    return after;
+  const before = await getEnterprise(ctx.tx, actor, target.id, { lock: true });
+  assertStatusAllows(
+    change === "disable" ? "enterprise.disable" : "enterprise.enable",
+    before.status,
+  );
+  const next =
+    change === "disable"
+      ? { status: "disabled" as const, statusBeforeDisable: liveStatusOf(before.status) }
+      : { status: before.statusBeforeDisable ?? ("invited" as const), statusBeforeDisable: null };
+  const [row] = await ctx.tx
+    .update(enterprises)
+    .set({ ...next, updatedAt: ctx.now })
+    .where(eq(enterprises.id, before.id))
+    .returning();
+  const after = row!;
+  await ctx.emit(change === "disable" ? "enterprise.disabled" : "enterprise.enabled", {
+    subject: { type: "enterprise", id: after.id, label: after.name },
+    path: auditPathOf(after),
+    payload: { before: { status: before.status }, after: { status: after.status } },
   });
+  return after;
 }

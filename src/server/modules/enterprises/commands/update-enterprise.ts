@@ -1,12 +1,11 @@
 import { eq } from "drizzle-orm";
 import type { Service } from "../../../../shared/contracts/common.ts";
 import type { UpdateEnterpriseBody } from "../../../../shared/contracts/enterprises.ts";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { issueInvitation } from "../../invitations/index.ts";
 import { type EnterpriseRow, findEnterpriseLinks, getEnterprise } from "../enterprises.queries.ts";
 import {
@@ -32,85 +31,82 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
  * off clears the PBX types. Audited with before and after; a no-op writes nothing.
  */
 export async function updateEnterprise(
-  services: Services,
+  ctx: Ctx,
   actor: PortalActor,
   target: Scoped<EnterpriseRow>,
   input: UpdateEnterpriseBody,
 ): Promise<EnterpriseRow> {
-  return services.db.transaction(async (tx) => {
-    const before = await getEnterprise(tx, actor, target.id, { lock: true });
-    const links = await findEnterpriseLinks(tx, before.id);
-    const beforeServices = before.services as Service[];
+  const { tx } = ctx;
+  const before = await getEnterprise(tx, actor, target.id, { lock: true });
+  const links = await findEnterpriseLinks(tx, before.id);
+  const beforeServices = before.services as Service[];
 
-    const isEmailChange = input.adminEmail !== undefined && input.adminEmail !== before.adminEmail;
-    if (isEmailChange && before.status !== "invited") {
-      const message = "The admin e-mail can be changed only while the enterprise is invited";
-      throw fieldError({ adminEmail: message }, "invalid_state", message);
-    }
-    const nextServices = input.services ?? beforeServices;
-    const sellsPbx = nextServices.includes("PBX");
-    const next = {
-      regionIds: input.regionIds ? uniqueIds(input.regionIds) : links.regionIds,
-      services: nextServices,
-      pbxTypeIds: sellsPbx ? uniqueIds(input.pbxTypeIds ?? links.pbxTypeIds) : [],
-    };
-    if (sellsPbx && next.pbxTypeIds.length === 0)
-      throw fieldError({ pbxTypeIds: "Assign at least one PBX type" });
-    await assertWithinEntitlements(tx, before.resellerId, next, {
-      ...links,
-      services: beforeServices,
-    });
-
-    const isNameChange = input.name !== undefined && input.name !== before.name;
-    await claimNameAndEmail(tx, before.id, {
-      ...(isNameChange ? { name: input.name } : {}),
-      ...(isEmailChange ? { email: input.adminEmail, fromEmail: before.adminEmail } : {}),
-    });
-
-    const changes: Partial<typeof enterprises.$inferInsert> = {};
-    if (isNameChange) changes.name = input.name;
-    if (isEmailChange) changes.adminEmail = input.adminEmail;
-    for (const key of [
-      "userLimit",
-      "pbxMusicOnHold",
-      "accessSipData",
-      "requestManagementConsent",
-      "billingReference",
-    ] as const) {
-      if (input[key] !== undefined && input[key] !== before[key])
-        Object.assign(changes, { [key]: input[key] });
-    }
-    if (!sameIds(next.services, beforeServices)) changes.services = next.services;
-    const regionsChange = !sameIds(next.regionIds, links.regionIds);
-    const pbxTypesChange = !sameIds(next.pbxTypeIds, links.pbxTypeIds);
-    if (Object.keys(changes).length === 0 && !regionsChange && !pbxTypesChange) return before;
-
-    const [row] = await tx
-      .update(enterprises)
-      .set({ ...changes, updatedAt: services.now() })
-      .where(eq(enterprises.id, before.id))
-      .returning()
-      .catch(nameRaceToField);
-    const after = row!;
-    await saveEnterpriseLinks(tx, after.id, {
-      ...(regionsChange ? { regionIds: next.regionIds } : {}),
-      ...(pbxTypesChange ? { pbxTypeIds: next.pbxTypeIds } : {}),
-    });
-    if (isEmailChange) {
-      await issueInvitation(services, tx, {
-        kind: "enterprise_registration",
-        targetId: after.id,
-        email: after.adminEmail,
-        createdBy: actor.accountId,
-      });
-    }
-    await recordAudit(tx, whoOf(actor), {
-      action: "enterprise.updated",
-      target: { type: "enterprise", id: after.id, label: after.name },
-      path: auditPathOf(after),
-      before: snapshotOf(before, links),
-      after: snapshotOf(after, next),
-    });
-    return after;
+  const isEmailChange = input.adminEmail !== undefined && input.adminEmail !== before.adminEmail;
+  if (isEmailChange && before.status !== "invited") {
+    const message = "The admin e-mail can be changed only while the enterprise is invited";
+    throw fieldError({ adminEmail: message }, "invalid_state", message);
+  }
+  const nextServices = input.services ?? beforeServices;
+  const sellsPbx = nextServices.includes("PBX");
+  const next = {
+    regionIds: input.regionIds ? uniqueIds(input.regionIds) : links.regionIds,
+    services: nextServices,
+    pbxTypeIds: sellsPbx ? uniqueIds(input.pbxTypeIds ?? links.pbxTypeIds) : [],
+  };
+  if (sellsPbx && next.pbxTypeIds.length === 0)
+    throw fieldError({ pbxTypeIds: "Assign at least one PBX type" });
+  await assertWithinEntitlements(tx, before.resellerId, next, {
+    ...links,
+    services: beforeServices,
   });
+
+  const isNameChange = input.name !== undefined && input.name !== before.name;
+  await claimNameAndEmail(tx, before.id, {
+    ...(isNameChange ? { name: input.name } : {}),
+    ...(isEmailChange ? { email: input.adminEmail, fromEmail: before.adminEmail } : {}),
+  });
+
+  const changes: Partial<typeof enterprises.$inferInsert> = {};
+  if (isNameChange) changes.name = input.name;
+  if (isEmailChange) changes.adminEmail = input.adminEmail;
+  for (const key of [
+    "userLimit",
+    "pbxMusicOnHold",
+    "accessSipData",
+    "requestManagementConsent",
+    "billingReference",
+  ] as const) {
+    if (input[key] !== undefined && input[key] !== before[key])
+      Object.assign(changes, { [key]: input[key] });
+  }
+  if (!sameIds(next.services, beforeServices)) changes.services = next.services;
+  const regionsChange = !sameIds(next.regionIds, links.regionIds);
+  const pbxTypesChange = !sameIds(next.pbxTypeIds, links.pbxTypeIds);
+  if (Object.keys(changes).length === 0 && !regionsChange && !pbxTypesChange) return before;
+
+  const [row] = await tx
+    .update(enterprises)
+    .set({ ...changes, updatedAt: ctx.now })
+    .where(eq(enterprises.id, before.id))
+    .returning()
+    .catch(nameRaceToField);
+  const after = row!;
+  await saveEnterpriseLinks(tx, after.id, {
+    ...(regionsChange ? { regionIds: next.regionIds } : {}),
+    ...(pbxTypesChange ? { pbxTypeIds: next.pbxTypeIds } : {}),
+  });
+  if (isEmailChange) {
+    await issueInvitation(ctx, {
+      kind: "enterprise_registration",
+      targetId: after.id,
+      email: after.adminEmail,
+      createdBy: actor.accountId,
+    });
+  }
+  await ctx.emit("enterprise.updated", {
+    subject: { type: "enterprise", id: after.id, label: after.name },
+    path: auditPathOf(after),
+    payload: { before: snapshotOf(before, links), after: snapshotOf(after, next) },
+  });
+  return after;
 }

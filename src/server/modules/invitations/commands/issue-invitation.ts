@@ -1,25 +1,22 @@
 import { and, eq, isNull } from "drizzle-orm";
 import { newId } from "../../../../shared/ids.ts";
-import type { Db } from "../../../db/client.ts";
+import type { Ctx } from "../../../context.ts";
 import { invitations } from "../../../db/schema/index.ts";
-import { enqueue } from "../../../jobs/queue.ts";
 import { hashCode, hashToken, humanCode, randomToken, seal } from "../../../lib/secrets.ts";
-import type { Services } from "../../../services.ts";
 import { sendInvitationEmailJob } from "../jobs/send-invitation-email.job.ts";
 
 export type InvitationKind = (typeof invitations.$inferSelect)["kind"];
 
 /**
- * Issues a fresh invitation for a target (organization or enterprise) inside the caller's
+ * Issues a fresh invitation for a target (organization or enterprise) in the context's
  * transaction: any earlier invitation of the target is revoked, the link token (256 bits) and the
  * short code are stored only as hashes, and the e-mail is queued with both sealed (encrypted).
  */
 export async function issueInvitation(
-  services: Services,
-  tx: Db,
+  ctx: Ctx,
   input: { kind: InvitationKind; targetId: string; email: string; createdBy: string | null },
 ): Promise<typeof invitations.$inferSelect> {
-  const now = services.now();
+  const { tx, now, services } = ctx;
   await tx
     .update(invitations)
     .set({ revokedAt: now })
@@ -46,7 +43,7 @@ export async function issueInvitation(
       createdAt: now,
     })
     .returning();
-  await enqueue(services.boss, tx, sendInvitationEmailJob, {
+  await ctx.enqueue(sendInvitationEmailJob, {
     invitationId: row!.id,
     sealed: seal(services.secret, { token, code }),
   });

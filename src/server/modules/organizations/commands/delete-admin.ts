@@ -1,11 +1,10 @@
 import { and, eq, isNull } from "drizzle-orm";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
+import type { PortalActor } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError, notFound } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
 import { pathOf, releaseEmail } from "../../accounts/index.ts";
-import { recordAudit } from "../../audit/index.ts";
 import type { Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
 
@@ -15,7 +14,7 @@ import type { Account } from "../organizations.queries.ts";
  * cannot be deleted by the others (SPEC §1): both are 409 `invalid_state`.
  */
 export async function deleteAdmin(
-  services: Services,
+  ctx: Ctx,
   actor: PortalActor,
   org: Scoped<Organization>,
   target: Account,
@@ -27,22 +26,21 @@ export async function deleteAdmin(
       "invalid_state",
       "The first admin of an organization cannot be deleted by the other admins",
     );
-  const now = services.now();
-  await services.db.transaction(async (tx) => {
-    const deleted = await tx
-      .update(accounts)
-      .set({ deletedAt: now, updatedAt: now })
-      .where(and(eq(accounts.id, target.id), isNull(accounts.deletedAt)))
-      .returning({ id: accounts.id });
-    if (deleted.length === 0) throw notFound("Admin");
-    await releaseEmail(tx, target.email, { type: "account", id: target.id });
-    await tx.delete(sessions).where(eq(sessions.accountId, target.id));
-    await recordAudit(tx, whoOf(actor), {
-      action: "account.deleted",
-      target: { type: "account", id: target.id, label: target.email },
-      path: pathOf(org),
+  const { tx, now } = ctx;
+  const deleted = await tx
+    .update(accounts)
+    .set({ deletedAt: now, updatedAt: now })
+    .where(and(eq(accounts.id, target.id), isNull(accounts.deletedAt)))
+    .returning({ id: accounts.id });
+  if (deleted.length === 0) throw notFound("Admin");
+  await releaseEmail(tx, target.email, { type: "account", id: target.id });
+  await tx.delete(sessions).where(eq(sessions.accountId, target.id));
+  await ctx.emit("account.deleted", {
+    subject: { type: "account", id: target.id, label: target.email },
+    path: pathOf(org),
+    payload: {
       before: { name: target.name, email: target.email, username: target.username },
-      after: { deletedAt: now },
-    });
+      after: { deletedAt: now.toISOString() },
+    },
   });
 }

@@ -1,11 +1,9 @@
 import { eq } from "drizzle-orm";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { accounts, organizations } from "../../../db/schema/index.ts";
 import { notFound } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
 import { pathOf } from "../../accounts/index.ts";
-import { recordAudit } from "../../audit/index.ts";
 import {
   assertStatusAllows,
   type ManagedKind,
@@ -19,42 +17,38 @@ import { deleteSubtreeSessions } from "../organizations.rules.ts";
  * `active` when it had been activated (it has an account), else to `invited`. Data is kept.
  */
 export async function setOrganizationStatus(
-  services: Services,
-  actor: PortalActor,
+  ctx: Ctx,
   org: Scoped<Organization>,
   change: "disable" | "enable",
 ): Promise<Organization> {
-  return services.db.transaction(async (tx) => {
-    const [before] = await tx
-      .select()
-      .from(organizations)
-      .where(eq(organizations.id, org.id))
-      .for("update");
-    if (!before) throw notFound("Organization");
-    assertStatusAllows(change, before.status);
-    let status: Organization["status"] = "disabled";
-    if (change === "enable") {
-      const [account] = await tx
-        .select({ id: accounts.id })
-        .from(accounts)
-        .where(eq(accounts.organizationId, org.id))
-        .limit(1);
-      status = account ? "active" : "invited";
-    }
-    const [row] = await tx
-      .update(organizations)
-      .set({ status, updatedAt: services.now() })
-      .where(eq(organizations.id, org.id))
-      .returning();
-    if (change === "disable") await deleteSubtreeSessions(tx, org.id);
-    const kind = before.kind as ManagedKind;
-    await recordAudit(tx, whoOf(actor), {
-      action: `${kind}.${change === "disable" ? "disabled" : "enabled"}`,
-      target: { type: kind, id: org.id, label: row!.name },
-      path: pathOf(row!),
-      before: { status: before.status },
-      after: { status: row!.status },
-    });
-    return row!;
+  const { tx } = ctx;
+  const [before] = await tx
+    .select()
+    .from(organizations)
+    .where(eq(organizations.id, org.id))
+    .for("update");
+  if (!before) throw notFound("Organization");
+  assertStatusAllows(change, before.status);
+  let status: Organization["status"] = "disabled";
+  if (change === "enable") {
+    const [account] = await tx
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(eq(accounts.organizationId, org.id))
+      .limit(1);
+    status = account ? "active" : "invited";
+  }
+  const [row] = await tx
+    .update(organizations)
+    .set({ status, updatedAt: ctx.now })
+    .where(eq(organizations.id, org.id))
+    .returning();
+  if (change === "disable") await deleteSubtreeSessions(tx, org.id);
+  const kind = before.kind as ManagedKind;
+  await ctx.emit(`${kind}.${change === "disable" ? "disabled" : "enabled"}`, {
+    subject: { type: kind, id: org.id, label: row!.name },
+    path: pathOf(row!),
+    payload: { before: { status: before.status }, after: { status: row!.status } },
   });
+  return row!;
 }

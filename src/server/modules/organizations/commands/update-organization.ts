@@ -3,14 +3,12 @@ import type {
   UpdateMasterResellerBody,
   UpdateResellerBody,
 } from "../../../../shared/contracts/organizations.ts";
-import { type PortalActor, whoOf } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import type { Db } from "../../../db/client.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { fieldError, notFound } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
 import { pathOf } from "../../accounts/index.ts";
-import { recordAudit } from "../../audit/index.ts";
 import type { ManagedKind, Organization } from "../organizations.policy.ts";
 import { getEntitlements } from "../organizations.queries.ts";
 import {
@@ -41,63 +39,59 @@ async function lock(tx: Db, id: string): Promise<Organization> {
 const without = (from: string[], keep: string[]) => from.filter((id) => !keep.includes(id));
 
 async function updateOrganization(
-  services: Services,
-  actor: PortalActor,
+  ctx: Ctx,
   org: Scoped<Organization>,
   kind: ManagedKind,
   changes: Changes,
 ): Promise<Organization> {
-  return services.db.transaction(async (tx) => {
-    const before = await lock(tx, org.id);
-    const current = await getEntitlements(tx, org.id);
-    let next: Entitlements;
-    if (kind === "master_reseller") {
-      next = await resolveCatalogueEntitlements(tx, changes, current);
-    } else {
-      const master = await lock(tx, before.parentId!);
-      next = resolveResellerEntitlements(await getEntitlements(tx, master.id), changes, current);
-      if (changes.services?.some((s) => !master.services.includes(s)))
-        throw fieldError({ services: "Not available to this master reseller" });
-    }
-    await assertRemovalsUnused(tx, before, {
-      regionIds: without(current.regionIds, next.regionIds),
-      pbxTypeIds: without(current.pbxTypeIds, next.pbxTypeIds),
-      services: changes.services ? without(before.services, changes.services) : [],
-    });
-    if (changes.name !== undefined && changes.name.toLowerCase() !== before.name.toLowerCase())
-      await assertNameFree(tx, {
-        kind,
-        parentId: before.parentId!,
-        name: changes.name,
-        exceptId: before.id,
-      });
-    const [row] = await tx
-      .update(organizations)
-      .set({
-        ...(changes.name !== undefined ? { name: changes.name } : {}),
-        ...(changes.contactName !== undefined ? { contactName: changes.contactName } : {}),
-        ...(changes.services !== undefined ? { services: changes.services } : {}),
-        ...(changes.billingReference !== undefined
-          ? { billingReference: changes.billingReference }
-          : {}),
-        updatedAt: services.now(),
-      })
-      .where(eq(organizations.id, org.id))
-      .returning()
-      .catch(uniqueNameToField(kind));
-    await writeEntitlements(tx, org.id, {
-      ...(changes.regionIds ? { regionIds: next.regionIds } : {}),
-      ...(changes.pbxTypeIds ? { pbxTypeIds: next.pbxTypeIds } : {}),
-    });
-    await recordAudit(tx, whoOf(actor), {
-      action: `${kind}.updated`,
-      target: { type: kind, id: org.id, label: row!.name },
-      path: pathOf(row!),
-      before: { ...before, ...current },
-      after: { ...row, ...next },
-    });
-    return row!;
+  const { tx } = ctx;
+  const before = await lock(tx, org.id);
+  const current = await getEntitlements(tx, org.id);
+  let next: Entitlements;
+  if (kind === "master_reseller") {
+    next = await resolveCatalogueEntitlements(tx, changes, current);
+  } else {
+    const master = await lock(tx, before.parentId!);
+    next = resolveResellerEntitlements(await getEntitlements(tx, master.id), changes, current);
+    if (changes.services?.some((s) => !master.services.includes(s)))
+      throw fieldError({ services: "Not available to this master reseller" });
+  }
+  await assertRemovalsUnused(tx, before, {
+    regionIds: without(current.regionIds, next.regionIds),
+    pbxTypeIds: without(current.pbxTypeIds, next.pbxTypeIds),
+    services: changes.services ? without(before.services, changes.services) : [],
   });
+  if (changes.name !== undefined && changes.name.toLowerCase() !== before.name.toLowerCase())
+    await assertNameFree(tx, {
+      kind,
+      parentId: before.parentId!,
+      name: changes.name,
+      exceptId: before.id,
+    });
+  const [row] = await tx
+    .update(organizations)
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.contactName !== undefined ? { contactName: changes.contactName } : {}),
+      ...(changes.services !== undefined ? { services: changes.services } : {}),
+      ...(changes.billingReference !== undefined
+        ? { billingReference: changes.billingReference }
+        : {}),
+      updatedAt: ctx.now,
+    })
+    .where(eq(organizations.id, org.id))
+    .returning()
+    .catch(uniqueNameToField(kind));
+  await writeEntitlements(tx, org.id, {
+    ...(changes.regionIds ? { regionIds: next.regionIds } : {}),
+    ...(changes.pbxTypeIds ? { pbxTypeIds: next.pbxTypeIds } : {}),
+  });
+  await ctx.emit(`${kind}.updated`, {
+    subject: { type: kind, id: org.id, label: row!.name },
+    path: pathOf(row!),
+    payload: { before: { ...before, ...current }, after: { ...row, ...next } },
+  });
+  return row!;
 }
 
 /**
@@ -105,12 +99,11 @@ async function updateOrganization(
  * one of its resellers still offers is refused with a 409 naming the field.
  */
 export function updateMasterReseller(
-  services: Services,
-  actor: PortalActor,
+  ctx: Ctx,
   org: Scoped<Organization>,
   input: UpdateMasterResellerBody,
 ): Promise<Organization> {
-  return updateOrganization(services, actor, org, "master_reseller", {
+  return updateOrganization(ctx, org, "master_reseller", {
     name: input.companyName,
     contactName: input.adminName,
     billingReference: input.billingReference,
@@ -124,12 +117,11 @@ export function updateMasterReseller(
  * by its enterprises cannot be removed (409 naming the field).
  */
 export function updateReseller(
-  services: Services,
-  actor: PortalActor,
+  ctx: Ctx,
   org: Scoped<Organization>,
   input: UpdateResellerBody,
 ): Promise<Organization> {
-  return updateOrganization(services, actor, org, "reseller", {
+  return updateOrganization(ctx, org, "reseller", {
     name: input.name,
     services: input.services,
     billingReference: input.billingReference,
