@@ -126,6 +126,8 @@ export interface AdminView {
   mustChangePassword: boolean;
   lastLoginAt: string | null;
   createdAt: string;
+  /** What the viewer may do to this admin; the page offers exactly these. */
+  abilities: ("admin.reset_password" | "admin.delete")[];
 }
 
 /** Returned once when an admin is created or its password reset: shown to the creator, never stored. */

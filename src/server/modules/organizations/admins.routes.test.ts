@@ -150,6 +150,8 @@ describe("admins", () => {
         mustChangePassword: false,
         lastLoginAt: expect.any(String),
         createdAt: expect.any(String),
+        // Seen by itself: nothing (its own password changes from the account menu).
+        abilities: [],
       },
     ]);
     const byOperator = await operator.get(adminsOf(world.b.reseller.id));
@@ -301,6 +303,37 @@ describe("admins", () => {
       .where(eq(accounts.id, world.a.resellerAdmin.id));
     expect(row!.deletedAt).toBeNull();
     expect((await signIn(t.app, world.a.resellerAdmin.email)).get).toBeDefined();
+  });
+
+  it("offers on each admin exactly the actions the server allows the viewer", async () => {
+    const n = unique();
+    const created = await resellerA.post(adminsOf(world.a.reseller.id), adminBody(n));
+    const second = await takeOver(`second-${n}`, created.body.temporaryPassword);
+    const secondId = created.body.admin.id as string;
+    const firstId = world.a.resellerAdmin.id;
+    const abilitiesSeenBy = async (viewer: Client) => {
+      const list = await viewer.get(adminsOf(world.a.reseller.id));
+      expect(list.status).toBe(200);
+      return Object.fromEntries(
+        (list.body.items as { id: string; abilities: string[] }[]).map((a) => [a.id, a.abilities]),
+      );
+    };
+    // The first admin: everything on the others, nothing on itself.
+    const byFirst = await abilitiesSeenBy(resellerA);
+    expect(byFirst[firstId]).toEqual([]);
+    expect(byFirst[secondId]).toEqual(["admin.reset_password", "admin.delete"]);
+    // Another admin may not take the first admin over (this was offered and then refused).
+    const bySecond = await abilitiesSeenBy(second);
+    expect(bySecond[firstId]).toEqual([]);
+    expect(bySecond[secondId]).toEqual([]);
+    // The operator may recover the first admin's account, never delete it.
+    expect((await abilitiesSeenBy(operator))[firstId]).toEqual(["admin.reset_password"]);
+    // And the server agrees with what it offered.
+    const first = `${adminsOf(world.a.reseller.id)}/${firstId}`;
+    expect((await second.post(`${first}/reset-password`)).status).toBe(409);
+    const own = await second.post(`${adminsOf(world.a.reseller.id)}/${secondId}/reset-password`);
+    expect(own.status).toBe(409);
+    expect(own.body.message).toBe("Change your own password from your account menu");
   });
 
   it("deletes an admin: it can no longer sign in, its e-mail claim is released, it is audited", async () => {

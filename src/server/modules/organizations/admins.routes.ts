@@ -46,7 +46,7 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
-        return { items: (await listAdmins(db, org.id)).map(presentAdmin) };
+        return { items: (await listAdmins(db, org.id)).map((a) => presentAdmin(actor, org, a)) };
       },
     );
     app.post(
@@ -67,7 +67,7 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
           createAdmin(ctx, org, request.body),
         );
         return created(reply, {
-          admin: presentAdmin(result.account),
+          admin: presentAdmin(actor, org, result.account),
           temporaryPassword: result.temporaryPassword,
         });
       },
@@ -90,7 +90,7 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const account = await inTransaction(services, whoOf(actor), (ctx) =>
           resetAdminPassword(ctx, actor, org, target, temporary.passwordHash),
         );
-        return { admin: presentAdmin(account), temporaryPassword: temporary.password };
+        return { admin: presentAdmin(actor, org, account), temporaryPassword: temporary.password };
       },
     );
     app.delete(

@@ -76,6 +76,43 @@ export function canManageAdminsOf(actor: PortalActor, org: Pick<Organization, "i
   );
 }
 
+export type AdminAction = "reset_password" | "delete";
+
+/**
+ * Why the actor may not take `action` on an admin of an organization whose admins it manages, or
+ * null when it may. The commands refuse with it (409 `invalid_state`) and the Admins page offers
+ * exactly the actions it allows. Nobody resets or deletes their own account here (their own
+ * password changes from the account menu); the first admin may not be deleted, and only the
+ * operator resets its password (account recovery), so another admin cannot take it over.
+ */
+export function adminActionRefusal(
+  actor: PortalActor,
+  target: { id: string; isFirstAdmin: boolean },
+  action: AdminAction,
+): string | null {
+  if (target.id === actor.accountId)
+    return action === "delete"
+      ? "You cannot delete your own account"
+      : "Change your own password from your account menu";
+  if (target.isFirstAdmin && action === "delete")
+    return "The first admin of an organization cannot be deleted by the other admins";
+  if (target.isFirstAdmin && actor.role !== "operator")
+    return "The password of the organization's first admin can only be reset by that admin or by the operator";
+  return null;
+}
+
+/** The actions the actor may take on one admin, as the Admins page offers them. */
+export function adminAbilities(
+  actor: PortalActor,
+  org: Pick<Organization, "id">,
+  target: { id: string; isFirstAdmin: boolean },
+): `admin.${AdminAction}`[] {
+  if (!canManageAdminsOf(actor, org)) return [];
+  return (["reset_password", "delete"] as const)
+    .filter((action) => adminActionRefusal(actor, target, action) === null)
+    .map((action) => `admin.${action}` as const);
+}
+
 /** Throws 403 unless `canManageAdminsOf` (e.g. a master reseller acting on its reseller's admins). */
 export function authorizeAdminsOf(actor: PortalActor, org: Pick<Organization, "id">): void {
   authorize(actor, "admin.manage");

@@ -1,7 +1,12 @@
 import type { Service } from "../../../shared/contracts/common.ts";
 import type { AdminView, OrganizationView } from "../../../shared/contracts/organizations.ts";
 import type { PortalActor } from "../../authz/actor.ts";
-import { type ManagedKind, organizationAbilities } from "./organizations.policy.ts";
+import {
+  adminAbilities,
+  type ManagedKind,
+  type Organization,
+  organizationAbilities,
+} from "./organizations.policy.ts";
 import type { Account, OrganizationRecord } from "./organizations.queries.ts";
 
 /** The portal's view of a master reseller or reseller, with the row actions the actor may take. */
@@ -26,8 +31,15 @@ export function presentOrganization(actor: PortalActor, org: OrganizationRecord)
   };
 }
 
-/** An admin account as the Admins page shows it: never its password hash or lock state. */
-export function presentAdmin(account: Account): AdminView {
+/**
+ * An admin account as the Admins page shows it, with what the viewer may do to it: never its
+ * password hash or lock state.
+ */
+export function presentAdmin(
+  actor: PortalActor,
+  org: Pick<Organization, "id">,
+  account: Account,
+): AdminView {
   return {
     id: account.id,
     name: account.name,
@@ -37,5 +49,6 @@ export function presentAdmin(account: Account): AdminView {
     mustChangePassword: account.mustChangePassword,
     lastLoginAt: account.lastLoginAt?.toISOString() ?? null,
     createdAt: account.createdAt.toISOString(),
+    abilities: adminAbilities(actor, org, account),
   };
 }

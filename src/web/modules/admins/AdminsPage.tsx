@@ -94,10 +94,10 @@ function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
   const canManage = can("admin.manage");
 
   function actionsFor(admin: AdminView): RowAction[] {
-    const isSelf = admin.id === session.account.id;
-    if (!canManage || isSelf) return [];
-    const actions: RowAction[] = [
-      {
+    // The server says what may be done to each admin; the page offers exactly that.
+    const actions: RowAction[] = [];
+    if (admin.abilities.includes("admin.reset_password"))
+      actions.push({
         label: "Reset password",
         icon: <IconKey size={16} />,
         onClick: () =>
@@ -112,9 +112,8 @@ function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
                 onError: failed,
               }),
           }),
-      },
-    ];
-    if (!admin.isFirstAdmin) {
+      });
+    if (admin.abilities.includes("admin.delete")) {
       actions.push({
         label: "Delete",
         icon: <IconTrash size={16} />,

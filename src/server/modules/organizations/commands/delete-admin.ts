@@ -5,13 +5,13 @@ import type { Ctx } from "../../../context.ts";
 import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError, notFound } from "../../../lib/errors.ts";
 import { pathOf, releaseEmail } from "../../accounts/index.ts";
-import type { Organization } from "../organizations.policy.ts";
+import { adminActionRefusal, type Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
 
 /**
  * Soft-deletes an admin: it can no longer sign in (sessions deleted, `deletedAt` set) and its
- * e-mail claim is released. Nobody deletes themselves, and the first admin of an organization
- * cannot be deleted by the others (SPEC §1): both are 409 `invalid_state`.
+ * e-mail claim is released. `adminActionRefusal` says who may not be deleted (yourself, the
+ * first admin: SPEC §1), as 409 `invalid_state`.
  */
 export async function deleteAdmin(
   ctx: Ctx,
@@ -19,13 +19,8 @@ export async function deleteAdmin(
   org: Scoped<Organization>,
   target: Account,
 ): Promise<void> {
-  if (target.id === actor.accountId)
-    throw new AppError("invalid_state", "You cannot delete your own account");
-  if (target.isFirstAdmin)
-    throw new AppError(
-      "invalid_state",
-      "The first admin of an organization cannot be deleted by the other admins",
-    );
+  const refusal = adminActionRefusal(actor, target, "delete");
+  if (refusal) throw new AppError("invalid_state", refusal);
   const { tx, now } = ctx;
   const deleted = await tx
     .update(accounts)

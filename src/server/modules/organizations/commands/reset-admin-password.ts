@@ -6,7 +6,7 @@ import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError, notFound } from "../../../lib/errors.ts";
 import { hashPassword, temporaryPassword } from "../../../lib/passwords.ts";
 import { pathOf, revokePasswordResets } from "../../accounts/index.ts";
-import type { Organization } from "../organizations.policy.ts";
+import { adminActionRefusal, type Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
 
 /** A one-time password and its hash. */
@@ -23,8 +23,7 @@ export async function newTemporaryPassword(): Promise<TemporaryPassword> {
 
 /**
  * Gives an admin a new one-time password (already hashed) it must change at next sign-in, clears
- * its lock and ends its sessions. The first admin's password can be reset only by itself or by the
- * operator, so another admin cannot take over the account that may not be deleted.
+ * its lock and ends its sessions, when `adminActionRefusal` allows it.
  */
 export async function resetAdminPassword(
   ctx: Ctx,
@@ -33,11 +32,8 @@ export async function resetAdminPassword(
   target: Account,
   passwordHash: string,
 ): Promise<Account> {
-  if (target.isFirstAdmin && target.id !== actor.accountId && actor.role !== "operator")
-    throw new AppError(
-      "invalid_state",
-      "The password of the organization's first admin can only be reset by that admin or by the operator",
-    );
+  const refusal = adminActionRefusal(actor, target, "reset_password");
+  if (refusal) throw new AppError("invalid_state", refusal);
   const { tx, now } = ctx;
   const [row] = await tx
     .update(accounts)
