@@ -1,10 +1,14 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import type { Who } from "../../../authz/actor.ts";
+import { inTransaction } from "../../../context.ts";
 import { defineJob } from "../../../jobs/define-job.ts";
 import { requestUserSync } from "../commands/request-user-sync.ts";
 import { STALE_CLAIM_MINUTES } from "../commands/sync-users.ts";
 
 const CHUNK = 500;
+
+const scheduler: Who = { actor: null, label: "system", clientAddress: null };
 
 /**
  * The scheduler's tick (every 15 minutes, see jobs/schedule.ts): queues a `users.sync` for every
@@ -33,7 +37,7 @@ export const syncDueUsersJob = defineJob({
         ORDER BY e.id LIMIT ${CHUNK}`)) as unknown as { rows: { id: string }[] };
       if (result.rows.length === 0) break;
       for (const { id } of result.rows) {
-        await services.db.transaction((tx) => requestUserSync(tx, services, id, "scheduled"));
+        await inTransaction(services, scheduler, (ctx) => requestUserSync(ctx, id, "scheduled"));
         queued++;
       }
       after = result.rows[result.rows.length - 1]?.id ?? after;
