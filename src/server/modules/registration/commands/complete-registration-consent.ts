@@ -1,8 +1,8 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { type Ctx, inTransaction } from "../../../context.ts";
-import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import { enterpriseAdmins, enterprises } from "../../../db/schema/index.ts";
 import { requiredAppPermissions } from "../../../integrations/microsoft/config.ts";
 import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
@@ -22,6 +22,7 @@ import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.q
 import { assignTeamsAdministratorRole, describeMicrosoftError } from "../teams-admin-role.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
+  advanceFlow,
   assertFlowUsable,
   failFlow,
   failurePage,
@@ -255,18 +256,10 @@ async function settle(
  * `consentWaitMs`, from round 2 only and unused (else `state_invalid`).
  */
 async function waitForConsent(ctx: Ctx, flow: RegistrationFlow): Promise<void> {
-  const waiting = await ctx.tx
-    .update(microsoftFlows)
-    .set({ round: "finishing", expiresAt: new Date(ctx.now.getTime() + consentWaitMs) })
-    .where(
-      and(
-        eq(microsoftFlows.id, flow.id),
-        eq(microsoftFlows.round, "admin_consent"),
-        isNull(microsoftFlows.usedAt),
-      ),
-    )
-    .returning({ id: microsoftFlows.id });
-  if (waiting.length === 0) throw new RegistrationFailure("state_invalid");
+  await advanceFlow(ctx, flow, "admin_consent", {
+    round: "finishing",
+    expiresAt: new Date(ctx.now.getTime() + consentWaitMs),
+  });
 }
 
 /** What registration binds: the tenant as Microsoft names it, what was granted, the role. */

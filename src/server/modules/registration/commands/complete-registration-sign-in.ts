@@ -1,11 +1,11 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import {
   GLOBAL_ADMINISTRATOR_ROLE,
   type RegistrationFailureReason,
 } from "../../../../shared/contracts/registration.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { type Ctx, inTransaction } from "../../../context.ts";
-import { enterprises, invitations, microsoftFlows } from "../../../db/schema/index.ts";
+import { enterprises, invitations } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -14,6 +14,7 @@ import type { Services } from "../../../services.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import {
+  advanceFlow,
   assertFlowUsable,
   failFlow,
   failurePage,
@@ -144,31 +145,20 @@ async function moveToAdminConsent(
 ): Promise<void> {
   const { tx, now } = ctx;
   const { tenantId, claims } = next;
-  const moved = await tx
-    .update(microsoftFlows)
-    .set({
-      round: "admin_consent",
-      stateHash: next.stateHash,
-      tenantId,
-      adminOid: claims.oid,
-      adminUpn: claims.preferredUsername ?? null,
-      adminName: claims.name ?? null,
-      adminRoles: claims.directoryRoles,
-      sealedGraphToken: seal(ctx.services.secret, {
-        accessToken: claims.graphToken.accessToken,
-        expiresAt: claims.graphToken.expiresAt.toISOString(),
-      }),
-      expiresAt: new Date(now.getTime() + flowTtlMs),
-    })
-    .where(
-      and(
-        eq(microsoftFlows.id, flow.id),
-        eq(microsoftFlows.round, "sign_in"),
-        isNull(microsoftFlows.usedAt),
-      ),
-    )
-    .returning({ id: microsoftFlows.id });
-  if (moved.length === 0) throw new RegistrationFailure("state_invalid");
+  await advanceFlow(ctx, flow, "sign_in", {
+    round: "admin_consent",
+    stateHash: next.stateHash,
+    tenantId,
+    adminOid: claims.oid,
+    adminUpn: claims.preferredUsername ?? null,
+    adminName: claims.name ?? null,
+    adminRoles: claims.directoryRoles,
+    sealedGraphToken: seal(ctx.services.secret, {
+      accessToken: claims.graphToken.accessToken,
+      expiresAt: claims.graphToken.expiresAt.toISOString(),
+    }),
+    expiresAt: new Date(now.getTime() + flowTtlMs),
+  });
   const [enterprise] = await tx
     .select()
     .from(enterprises)

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { RegistrationFailureReason } from "../../../../shared/contracts/registration.ts";
 import type { Ctx } from "../../../context.ts";
-import { enterprises } from "../../../db/schema/index.ts";
+import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import type { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
 import type { NewSession } from "../../enterprise-portal/enterprise-admin-sessions.ts";
@@ -78,6 +78,31 @@ export async function failFlow(
       },
     },
   });
+}
+
+/**
+ * Moves a registration flow on from round `from` with `set`, only while it is in that round and
+ * unused: a concurrent redirect with the same state that got there first makes this one fail
+ * (`state_invalid`).
+ */
+export async function advanceFlow(
+  ctx: Ctx,
+  flow: RegistrationFlow,
+  from: MicrosoftFlowRow["round"],
+  set: Partial<typeof microsoftFlows.$inferInsert>,
+): Promise<void> {
+  const moved = await ctx.tx
+    .update(microsoftFlows)
+    .set(set)
+    .where(
+      and(
+        eq(microsoftFlows.id, flow.id),
+        eq(microsoftFlows.round, from),
+        isNull(microsoftFlows.usedAt),
+      ),
+    )
+    .returning({ id: microsoftFlows.id });
+  if (moved.length === 0) throw new RegistrationFailure("state_invalid");
 }
 
 /** A registration flow: it always names its enterprise and invitation. */
