@@ -4,7 +4,6 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditColumns } from "../../../../test/events.ts";
 import {
   type Client,
   clientOf,
