@@ -4,6 +4,7 @@ import pg from "pg";
 import pino from "pino";
 import { inject } from "vitest";
 import { type Emulator, type Propagation, startEmulator } from "../src/emulator/index.ts";
+import { inTransaction } from "../src/server/context.ts";
 import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
 import { defaultPassword } from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
@@ -296,11 +297,12 @@ export async function signInEnterpriseAdmin(
   services: Services,
   enterpriseAdminId: string,
 ): Promise<Client> {
-  const session = await openEnterpriseAdminSession(services.db, services, {
-    enterpriseAdminId,
-    clientAddress: null,
-    userAgent: null,
-  });
+  const session = await inTransaction(
+    services,
+    { actor: null, label: "test", clientAddress: null },
+    (ctx) =>
+      openEnterpriseAdminSession(ctx, { enterpriseAdminId, clientAddress: null, userAgent: null }),
+  );
   return clientWithSessionCookie(app, `tg_session=${session.token}`);
 }
 

@@ -1,9 +1,9 @@
 import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { EnterpriseAdminActor } from "../../authz/actor.ts";
+import type { Ctx } from "../../context.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseAdmins, enterprises, sessions } from "../../db/schema/index.ts";
 import { hashToken, randomToken } from "../../lib/secrets.ts";
-import type { Services } from "../../services.ts";
 
 /**
  * Enterprise admin session tokens carry this prefix, so the per-request lookup goes straight to
@@ -89,16 +89,15 @@ export interface NewSession {
   expiresAt: Date;
 }
 
-/** Opens a session for an enterprise admin (inside the caller's transaction). */
+/** Opens a session for an enterprise admin, in the context's transaction. */
 export async function openEnterpriseAdminSession(
-  tx: Db,
-  services: Services,
+  ctx: Ctx,
   input: { enterpriseAdminId: string; clientAddress: string | null; userAgent: string | null },
 ): Promise<NewSession> {
   const token = `${enterpriseAdminTokenPrefix}${randomToken()}`;
-  const now = services.now();
-  const expiresAt = new Date(now.getTime() + services.env.SESSION_TTL_HOURS * 3_600_000);
-  await tx.insert(sessions).values({
+  const { now } = ctx;
+  const expiresAt = new Date(now.getTime() + ctx.services.env.SESSION_TTL_HOURS * 3_600_000);
+  await ctx.tx.insert(sessions).values({
     tokenHash: hashToken(token),
     enterpriseAdminId: input.enterpriseAdminId,
     csrfToken: randomToken(24),

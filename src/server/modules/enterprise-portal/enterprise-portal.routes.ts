@@ -7,7 +7,9 @@ import {
   UpdateSyncGroupsBody,
 } from "../../../shared/contracts/enterprise-portal.ts";
 import { UserListQuery } from "../../../shared/contracts/users.ts";
+import { whoOf } from "../../authz/actor.ts";
 import { authorize } from "../../authz/policy.ts";
+import { inTransaction } from "../../context.ts";
 import { requireAnyActor, requireEnterpriseAdmin } from "../../http/context.ts";
 import { bindFlowToBrowser } from "../../http/session.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
@@ -19,7 +21,7 @@ import { setManagementConsent } from "./commands/management-consent.ts";
 import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";
 import { startEnterpriseSignIn } from "./commands/sign-in-with-microsoft.ts";
 import { requestUserSyncNow } from "./commands/sync-now.ts";
-import { updateSyncGroups } from "./commands/update-sync-groups.ts";
+import { lookUpSyncGroups, updateSyncGroups } from "./commands/update-sync-groups.ts";
 import { registeredTenantOf } from "./enterprise-portal.policy.ts";
 import { overviewOf, syncGroupsOf } from "./enterprise-portal.queries.ts";
 
@@ -87,11 +89,9 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
           const actor = requireAnyActor(request);
           await getEnterprise(db, actor, request.params.enterpriseId);
           authorize(actor, "management_consent.manage");
-          return setManagementConsent(
-            services,
-            requireEnterpriseAdmin(request),
-            request.params.enterpriseId,
-            grant,
+          const admin = requireEnterpriseAdmin(request);
+          return inTransaction(services, whoOf(admin), (ctx) =>
+            setManagementConsent(ctx, admin, request.params.enterpriseId, grant),
           );
         },
       });
@@ -110,7 +110,9 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         const actor = requireAnyActor(request);
         const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
         authorize(actor, "microsoft_setup.retry");
-        await retryTeamsAdminRole(services, actor, enterprise);
+        await inTransaction(services, whoOf(actor), (ctx) =>
+          retryTeamsAdminRole(ctx, actor, enterprise),
+        );
         return reply.code(202).send({ state: "pending" });
       },
     );
@@ -146,7 +148,10 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         const actor = requireAnyActor(request);
         const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
         authorize(actor, "users.sync");
-        return updateSyncGroups(services, actor, enterprise, request.body);
+        const groups = await lookUpSyncGroups(services, actor, enterprise, request.body);
+        return inTransaction(services, whoOf(actor), (ctx) =>
+          updateSyncGroups(ctx, actor, enterprise, groups),
+        );
       },
     );
 
@@ -237,8 +242,10 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         const actor = requireAnyActor(request);
         const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
         authorize(actor, "users.sync");
-        const status = await requestUserSyncNow(services, actor, enterprise);
-        return reply.code(202).send(status);
+        await inTransaction(services, whoOf(actor), (ctx) =>
+          requestUserSyncNow(ctx, actor, enterprise),
+        );
+        return reply.code(202).send(await userSyncStatusOf(db, enterprise.id));
       },
     );
 

@@ -1,5 +1,7 @@
+import { and, eq, isNull } from "drizzle-orm";
 import { newId } from "../../../shared/ids.ts";
-import type { microsoftFlows } from "../../db/schema/index.ts";
+import type { Ctx } from "../../context.ts";
+import { microsoftFlows } from "../../db/schema/index.ts";
 import type { SignInUrlRequest } from "../../integrations/microsoft/msal.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
 import { hashToken, randomToken, seal } from "../../lib/secrets.ts";
@@ -7,7 +9,7 @@ import type { Services } from "../../services.ts";
 
 /**
  * A new journey through Microsoft's sign-in: fresh state, nonce and PKCE verifier, the URL to send
- * the browser to, and the flow row for the caller to insert (in its own transaction). Only the
+ * the browser to, and the flow row for the caller to store (`storeFlow`). Only the
  * state's SHA-256 and the sealed verifier are stored; the flow is bound to the starting browser.
  */
 export async function prepareSignInFlow(
@@ -53,4 +55,27 @@ export async function prepareSignInFlow(
       createdAt: now,
     },
   };
+}
+
+/** Stores a flow `prepareSignInFlow` made, in the context's transaction. */
+export async function storeFlow(ctx: Ctx, row: typeof microsoftFlows.$inferInsert): Promise<void> {
+  await ctx.tx.insert(microsoftFlows).values(row);
+}
+
+/**
+ * Ends a flow (single use: its state can never be replayed) and drops the token it may hold,
+ * optionally saying why it failed. True when this call ended it; false when it had already ended
+ * (a replayed or concurrent redirect).
+ */
+export async function endFlow(
+  ctx: Ctx,
+  flowId: string,
+  failure: string | null = null,
+): Promise<boolean> {
+  const ended = await ctx.tx
+    .update(microsoftFlows)
+    .set({ usedAt: ctx.now, sealedGraphToken: null, ...(failure ? { failure } : {}) })
+    .where(and(eq(microsoftFlows.id, flowId), isNull(microsoftFlows.usedAt)))
+    .returning({ id: microsoftFlows.id });
+  return ended.length > 0;
 }

@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../../../../test/harness.ts";
 import type { Emulator } from "../../../emulator/index.ts";
+import { inTransaction } from "../../context.ts";
 import { userSyncRuns, userSyncState } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { startSchedules } from "../../jobs/schedule.ts";
@@ -16,6 +17,7 @@ import { syncDueUsersJob } from "./jobs/sync-due-users.job.ts";
 import { listUsers, userSyncStatusOf } from "./users.queries.ts";
 import { chooseGroups, numberedUsers, syncTenant, userRows } from "./users.test-support.ts";
 
+const system = { actor: null, label: "system", clientAddress: null };
 let t: TestApp;
 let emulator: Emulator;
 let world: World;
@@ -480,9 +482,9 @@ describe("jobs", () => {
 
   it("requestUserSync queues one job per enterprise that the worker runs", async () => {
     const tenant = await syncTenant(t, world, { users: (d) => numberedUsers(d, 4) });
-    await t.services.db.transaction(async (tx) => {
-      await requestUserSync(tx, t.services, tenant.enterpriseId, "registration");
-      await requestUserSync(tx, t.services, tenant.enterpriseId, "manual");
+    await inTransaction(t.services, system, async (ctx) => {
+      await requestUserSync(ctx, tenant.enterpriseId, "registration");
+      await requestUserSync(ctx, tenant.enterpriseId, "manual");
     });
     expect((await userSyncStatusOf(t.services.db, tenant.enterpriseId)).status).toBe("queued");
     expect(await t.services.drain("users.sync")).toBe(1);

@@ -1,11 +1,10 @@
 import { eq } from "drizzle-orm";
 import type { ManagementConsentView } from "../../../../shared/contracts/enterprise-portal.ts";
-import { type EnterpriseAdminActor, whoOf } from "../../../authz/actor.ts";
+import type { EnterpriseAdminActor } from "../../../authz/actor.ts";
 import { managementConsentOf } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
-import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { getEnterprise } from "../../enterprises/enterprises.queries.ts";
 
@@ -15,45 +14,45 @@ import { getEnterprise } from "../../enterprises/enterprises.queries.ts";
  * error; asking when the enterprise never requested consent is 409.
  */
 export async function setManagementConsent(
-  services: Services,
+  ctx: Ctx,
   actor: EnterpriseAdminActor,
   enterpriseId: string,
   grant: boolean,
 ): Promise<ManagementConsentView> {
-  return services.db.transaction(async (tx) => {
-    const enterprise = await getEnterprise(tx, actor, enterpriseId, { lock: true });
-    if (!enterprise.requestManagementConsent) {
-      throw new AppError(
-        "invalid_state",
-        "Your service provider has not asked for management consent",
-      );
-    }
-    if (enterprise.status === "disabled") {
-      throw new AppError("invalid_state", "This enterprise is disabled");
-    }
-    const before = managementConsentOf(enterprise);
-    if (before === (grant ? "granted" : "pending")) return viewOf(enterprise);
-    const now = services.now();
-    const [row] = await tx
-      .update(enterprises)
-      .set({
-        managementConsentGrantedAt: grant ? now : null,
-        managementConsentGrantedBy: grant ? `${actor.name} <${actor.email}>` : null,
-        updatedAt: now,
-      })
-      .where(eq(enterprises.id, enterprise.id))
-      .returning();
-    await recordAudit(tx, whoOf(actor), {
-      action: grant
-        ? "enterprise.management_consent_granted"
-        : "enterprise.management_consent_revoked",
-      target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+  const { tx, now } = ctx;
+  const enterprise = await getEnterprise(tx, actor, enterpriseId, { lock: true });
+  if (!enterprise.requestManagementConsent) {
+    throw new AppError(
+      "invalid_state",
+      "Your service provider has not asked for management consent",
+    );
+  }
+  if (enterprise.status === "disabled") {
+    throw new AppError("invalid_state", "This enterprise is disabled");
+  }
+  const before = managementConsentOf(enterprise);
+  if (before === (grant ? "granted" : "pending")) return viewOf(enterprise);
+  const [row] = await tx
+    .update(enterprises)
+    .set({
+      managementConsentGrantedAt: grant ? now : null,
+      managementConsentGrantedBy: grant ? `${actor.name} <${actor.email}>` : null,
+      updatedAt: now,
+    })
+    .where(eq(enterprises.id, enterprise.id))
+    .returning();
+  await ctx.emit(
+    grant ? "enterprise.management_consent_granted" : "enterprise.management_consent_revoked",
+    {
+      subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
       path: auditPathOf(enterprise),
-      before: { managementConsent: before },
-      after: { managementConsent: grant ? "granted" : "pending" },
-    });
-    return viewOf(row!);
-  });
+      payload: {
+        before: { managementConsent: before },
+        after: { managementConsent: grant ? "granted" : "pending" },
+      },
+    },
+  );
+  return viewOf(row!);
 }
 
 function viewOf(e: typeof enterprises.$inferSelect): ManagementConsentView {

@@ -1,22 +1,25 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type {
   EnterpriseSignInFailure,
   EnterpriseSignInStart,
 } from "../../../../shared/contracts/enterprise-portal.ts";
 import { GLOBAL_ADMINISTRATOR_ROLE } from "../../../../shared/contracts/registration.ts";
 import { newId } from "../../../../shared/ids.ts";
+import type { Who } from "../../../authz/actor.ts";
+import { type Ctx, inTransaction } from "../../../context.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { signInScopes } from "../../../integrations/microsoft/config.ts";
-import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { prepareSignInFlow } from "../../registration/microsoft-flow.ts";
+import { endFlow, prepareSignInFlow, storeFlow } from "../../registration/microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../../registration/registration.queries.ts";
 import { teamsAdministratorRoleId } from "../../registration/teams-admin-role.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin-sessions.ts";
+
+type EnterpriseRow = typeof enterprises.$inferSelect;
 
 /** A sign-in journey through Microsoft must finish within this time. */
 const flowTtlMs = 10 * 60_000;
@@ -55,7 +58,7 @@ export async function startEnterpriseSignIn(
     ttlMs: flowTtlMs,
     browserBindingHash,
   });
-  await services.db.insert(microsoftFlows).values(row);
+  await inTransaction(services, anonymous(null), (ctx) => storeFlow(ctx, row));
   return { url };
 }
 
@@ -64,6 +67,7 @@ export async function startEnterpriseSignIn(
  * must be bound to a registered (or active) enterprise, and the user must hold Global
  * Administrator or Teams Administrator there. Then the admin is recorded (roles refreshed) and a
  * session opened, in one transaction. Every failure ends on the sign-in page with its reason.
+ * Microsoft is called between the writes, never inside a transaction.
  */
 export async function completeEnterpriseSignIn(
   services: Services,
@@ -72,17 +76,11 @@ export async function completeEnterpriseSignIn(
   client: Client,
 ): Promise<SignInOutcome> {
   const now = services.now();
-  const ended = await services.db
-    .update(microsoftFlows)
-    .set({ usedAt: now })
-    .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
-    .returning({ id: microsoftFlows.id });
-  if (ended.length === 0 || flow.expiresAt <= now) return failure(services, "state_invalid");
+  const before = anonymous(client.clientAddress);
+  const ended = await inTransaction(services, before, (ctx) => endFlow(ctx, flow.id));
+  if (!ended || flow.expiresAt <= now) return failure(services, "state_invalid");
   const fail = async (reason: EnterpriseSignInFailure) => {
-    await services.db
-      .update(microsoftFlows)
-      .set({ failure: reason })
-      .where(eq(microsoftFlows.id, flow.id));
+    await inTransaction(services, before, (ctx) => recordSignInFailure(ctx, flow.id, reason));
     return failure(services, reason);
   };
   try {
@@ -112,55 +110,19 @@ export async function completeEnterpriseSignIn(
       .where(eq(enterprises.tenantId, tenantId));
     if (!enterprise || enterprise.status === "invited") return await fail("not_registered");
     if (enterprise.status === "disabled") return await fail("enterprise_disabled");
-    const held = claims.directoryRoles.filter((role) => adminRoles.includes(role));
     const who = {
       actor: null,
       label: `${claims.name ?? claims.preferredUsername ?? claims.oid} <${claims.preferredUsername ?? claims.oid}>`,
       clientAddress: client.clientAddress,
     };
+    const held = claims.directoryRoles.filter((role) => adminRoles.includes(role));
     if (held.length === 0) {
-      await recordAudit(services.db, who, {
-        action: "enterprise_admin.sign_in_refused",
-        target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
-        path: auditPathOf(enterprise),
-        after: { oid: claims.oid, upn: claims.preferredUsername ?? null, reason: "no admin role" },
-      });
-      return await fail("not_enterprise_admin");
+      await inTransaction(services, who, (ctx) => refuseSignIn(ctx, flow.id, enterprise, claims));
+      return failure(services, "not_enterprise_admin");
     }
-    const session = await services.db.transaction(async (tx) => {
-      const [admin] = await tx
-        .insert(enterpriseAdmins)
-        .values({
-          id: newId("enterpriseAdmin"),
-          enterpriseId: enterprise.id,
-          oid: claims.oid,
-          upn: claims.preferredUsername ?? null,
-          name: claims.name ?? null,
-          roles: held,
-          createdAt: now,
-          lastSignInAt: now,
-        })
-        .onConflictDoUpdate({
-          target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
-          set: {
-            upn: claims.preferredUsername ?? null,
-            name: claims.name ?? null,
-            roles: held,
-            lastSignInAt: now,
-          },
-        })
-        .returning({ id: enterpriseAdmins.id });
-      await recordAudit(tx, who, {
-        action: "enterprise_admin.signed_in",
-        target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
-        path: auditPathOf(enterprise),
-        after: { oid: claims.oid, upn: claims.preferredUsername ?? null, roles: held },
-      });
-      return openEnterpriseAdminSession(tx, services, {
-        enterpriseAdminId: admin!.id,
-        ...client,
-      });
-    });
+    const session = await inTransaction(services, who, (ctx) =>
+      admitEnterpriseAdmin(ctx, enterprise, claims, held, client),
+    );
     return { location: `${services.publicUrl}/enterprise`, session };
   } catch (e) {
     if (e instanceof AppError && e.code.startsWith("microsoft_")) {
@@ -176,4 +138,74 @@ export async function completeEnterpriseSignIn(
     }
     throw e;
   }
+}
+
+/** Nobody known yet: the browser of a sign-in before Microsoft said who it is. */
+function anonymous(clientAddress: string | null): Who {
+  return { actor: null, label: "anonymous", clientAddress };
+}
+
+/** Says why a sign-in flow (already ended) failed. */
+async function recordSignInFailure(
+  ctx: Ctx,
+  flowId: string,
+  reason: EnterpriseSignInFailure,
+): Promise<void> {
+  await ctx.tx.update(microsoftFlows).set({ failure: reason }).where(eq(microsoftFlows.id, flowId));
+}
+
+/** A user of a registered tenant without an admin role: refused, and recorded. */
+async function refuseSignIn(
+  ctx: Ctx,
+  flowId: string,
+  enterprise: EnterpriseRow,
+  claims: VerifiedSignIn,
+): Promise<void> {
+  await ctx.emit("enterprise_admin.sign_in_refused", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: {
+      after: { oid: claims.oid, upn: claims.preferredUsername ?? null, reason: "no admin role" },
+    },
+  });
+  await recordSignInFailure(ctx, flowId, "not_enterprise_admin");
+}
+
+/** Records the enterprise admin (roles refreshed) and opens its session. */
+async function admitEnterpriseAdmin(
+  ctx: Ctx,
+  enterprise: EnterpriseRow,
+  claims: VerifiedSignIn,
+  held: string[],
+  client: Client,
+): Promise<NewSession> {
+  const { now } = ctx;
+  const [admin] = await ctx.tx
+    .insert(enterpriseAdmins)
+    .values({
+      id: newId("enterpriseAdmin"),
+      enterpriseId: enterprise.id,
+      oid: claims.oid,
+      upn: claims.preferredUsername ?? null,
+      name: claims.name ?? null,
+      roles: held,
+      createdAt: now,
+      lastSignInAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
+      set: {
+        upn: claims.preferredUsername ?? null,
+        name: claims.name ?? null,
+        roles: held,
+        lastSignInAt: now,
+      },
+    })
+    .returning({ id: enterpriseAdmins.id });
+  await ctx.emit("enterprise_admin.signed_in", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: { after: { oid: claims.oid, upn: claims.preferredUsername ?? null, roles: held } },
+  });
+  return openEnterpriseAdminSession(ctx, { enterpriseAdminId: admin!.id, ...client });
 }

@@ -3,14 +3,14 @@ import type {
   SyncGroupsView,
   UpdateSyncGroupsBody,
 } from "../../../../shared/contracts/enterprise-portal.ts";
-import { type Actor, whoOf } from "../../../authz/actor.ts";
+import type { Actor } from "../../../authz/actor.ts";
 import { assertManagementConsent, type Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterpriseSyncGroups, enterprises } from "../../../db/schema/index.ts";
 import { MAX_BATCH_SIZE } from "../../../integrations/microsoft/graph.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { getEnterprise } from "../../enterprises/enterprises.queries.ts";
 import { requestUserSync } from "../../users/index.ts";
@@ -27,9 +27,9 @@ async function groupsInTenant(
   services: Services,
   tenantId: string,
   ids: string[],
-): Promise<{ id: string; displayName: string }[]> {
+): Promise<TenantGroup[]> {
   const graph = requireMicrosoft(services.microsoft).graphFor(tenantId);
-  const found: { id: string; displayName: string }[] = [];
+  const found: TenantGroup[] = [];
   const fields: Record<string, string> = {};
   for (let start = 0; start < ids.length; start += MAX_BATCH_SIZE) {
     const chunk = ids.slice(start, start + MAX_BATCH_SIZE);
@@ -60,68 +60,78 @@ async function groupsInTenant(
   return found;
 }
 
+/** A group of the tenant, as Microsoft names it. */
+export interface TenantGroup {
+  id: string;
+  displayName: string;
+}
+
 /**
- * "Manage user groups": replaces the groups whose members are synced (none = all users), then
- * asks for a sync in the same transaction. The first choice after registration starts the first
- * sync; a later change of scope makes the next sync a full one.
+ * "Manage user groups", the part that asks Microsoft (outside any transaction): the enterprise
+ * must be registered and its consent given, then the chosen groups are looked up in its tenant.
  */
-export async function updateSyncGroups(
+export async function lookUpSyncGroups(
   services: Services,
   actor: Actor,
-  scoped: Scoped<EnterpriseRow>,
+  enterprise: Scoped<EnterpriseRow>,
   input: UpdateSyncGroupsBody,
-): Promise<SyncGroupsView> {
-  const tenantId = registeredTenantOf(scoped);
-  assertManagementConsent(actor, scoped);
+): Promise<TenantGroup[]> {
+  const tenantId = registeredTenantOf(enterprise);
+  assertManagementConsent(actor, enterprise);
   const ids = input.groupIds.map((id) => id.toLowerCase());
-  const groups = await groupsInTenant(services, tenantId, ids);
-  return services.db.transaction(async (tx) => {
-    const enterprise = await getEnterprise(tx, actor, scoped.id, { lock: true });
-    const before = await syncGroupsOf(tx, enterprise);
-    const now = services.now();
-    await tx
-      .delete(enterpriseSyncGroups)
-      .where(eq(enterpriseSyncGroups.enterpriseId, enterprise.id));
-    if (groups.length > 0) {
-      await tx.insert(enterpriseSyncGroups).values(
-        groups.map((g) => ({
-          enterpriseId: enterprise.id,
-          groupId: g.id,
-          displayName: g.displayName,
-          addedAt: now,
-        })),
-      );
-    }
-    const [row] = await tx
-      .update(enterprises)
-      .set({ syncGroupsChosenAt: now, updatedAt: now })
-      .where(eq(enterprises.id, enterprise.id))
-      .returning();
-    const sameScope =
-      before.chosenAt !== null &&
-      before.groups
+  return groupsInTenant(services, tenantId, ids);
+}
+
+/**
+ * "Manage user groups": replaces the groups whose members are synced (none = all users) with the
+ * ones `lookUpSyncGroups` found, then asks for a sync in the same transaction. The first choice
+ * after registration starts the first sync; a later change of scope makes the next sync a full one.
+ */
+export async function updateSyncGroups(
+  ctx: Ctx,
+  actor: Actor,
+  scoped: Scoped<EnterpriseRow>,
+  groups: TenantGroup[],
+): Promise<SyncGroupsView> {
+  const { tx, now } = ctx;
+  const enterprise = await getEnterprise(tx, actor, scoped.id, { lock: true });
+  const before = await syncGroupsOf(tx, enterprise);
+  await tx.delete(enterpriseSyncGroups).where(eq(enterpriseSyncGroups.enterpriseId, enterprise.id));
+  if (groups.length > 0) {
+    await tx.insert(enterpriseSyncGroups).values(
+      groups.map((g) => ({
+        enterpriseId: enterprise.id,
+        groupId: g.id,
+        displayName: g.displayName,
+        addedAt: now,
+      })),
+    );
+  }
+  const [row] = await tx
+    .update(enterprises)
+    .set({ syncGroupsChosenAt: now, updatedAt: now })
+    .where(eq(enterprises.id, enterprise.id))
+    .returning();
+  const sameScope =
+    before.chosenAt !== null &&
+    before.groups
+      .map((g) => g.id)
+      .sort()
+      .join() ===
+      groups
         .map((g) => g.id)
         .sort()
-        .join() ===
-        groups
-          .map((g) => g.id)
-          .sort()
-          .join();
-    if (!sameScope) {
-      await requestUserSync(
-        tx,
-        services,
-        enterprise.id,
-        before.chosenAt ? "scope_changed" : "registration",
-      );
-    }
-    await recordAudit(tx, whoOf(actor), {
-      action: "enterprise.sync_groups_updated",
-      target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
-      path: auditPathOf(enterprise),
+        .join();
+  if (!sameScope) {
+    await requestUserSync(ctx, enterprise.id, before.chosenAt ? "scope_changed" : "registration");
+  }
+  await ctx.emit("enterprise.sync_groups_updated", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: {
       before: { groups: before.groups.map((g) => g.displayName) },
       after: { groups: groups.map((g) => g.displayName) },
-    });
-    return syncGroupsOf(tx, row!);
+    },
   });
+  return syncGroupsOf(tx, row!);
 }

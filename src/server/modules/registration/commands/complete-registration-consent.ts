@@ -1,16 +1,15 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
-import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import { type Ctx, inTransaction } from "../../../context.ts";
+import { enterpriseAdmins, enterprises } from "../../../db/schema/index.ts";
 import { requiredAppPermissions } from "../../../integrations/microsoft/config.ts";
 import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
-import { enqueue } from "../../../jobs/queue.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import {
   type NewSession,
   openEnterpriseAdminSession,
@@ -18,10 +17,12 @@ import {
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
+import { endFlow } from "../microsoft-flow.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import { assignTeamsAdministratorRole, describeMicrosoftError } from "../teams-admin-role.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
+  advanceFlow,
   assertFlowUsable,
   failFlow,
   failurePage,
@@ -171,23 +172,9 @@ export async function completeRegistrationConsent(
     const check = await checkConsent(microsoft, tenantId);
     if (check.ready) {
       const role = await requestTeamsAdminRole(services, microsoft, flow, false);
-      if (role) return bindTenant(services, flow, tenantId, { ...check, role }, who, userAgent);
+      if (role) return register(services, flow, tenantId, { ...check, role }, who, userAgent);
     }
-    const waiting = await services.db
-      .update(microsoftFlows)
-      .set({
-        round: "finishing",
-        expiresAt: new Date(services.now().getTime() + consentWaitMs),
-      })
-      .where(
-        and(
-          eq(microsoftFlows.id, flow.id),
-          eq(microsoftFlows.round, "admin_consent"),
-          isNull(microsoftFlows.usedAt),
-        ),
-      )
-      .returning({ id: microsoftFlows.id });
-    if (waiting.length === 0) throw new RegistrationFailure("state_invalid");
+    await inTransaction(services, who, (ctx) => waitForConsent(ctx, flow));
     return { location: finishingPage(services) };
   });
 }
@@ -223,7 +210,7 @@ export async function finishRegistration(
     if (check.ready) {
       const role = await requestTeamsAdminRole(services, microsoft, registration, expired);
       if (role)
-        return bindTenant(services, registration, tenantId, { ...check, role }, who, userAgent);
+        return register(services, registration, tenantId, { ...check, role }, who, userAgent);
     }
     if (!expired || check.ready) {
       pending = true;
@@ -253,11 +240,11 @@ async function settle(
   } catch (e) {
     if (e instanceof RegistrationFailure) {
       // Ends the flow unless it already ended (a replayed or concurrent redirect).
-      await failFlow(services, flow, e.reason, who, e.message);
+      await inTransaction(services, who, (ctx) => failFlow(ctx, flow, e.reason, e.message));
       return { location: failurePage(services, e.reason) };
     }
     if (e instanceof AppError && e.code === "microsoft_not_configured") {
-      await failFlow(services, flow, "microsoft_unavailable", who);
+      await inTransaction(services, who, (ctx) => failFlow(ctx, flow, "microsoft_unavailable"));
       return { location: failurePage(services, "microsoft_unavailable") };
     }
     throw e;
@@ -265,100 +252,127 @@ async function settle(
 }
 
 /**
- * One transaction: consumes the invitation, binds the tenant, marks the enterprise registered
- * with exactly what was granted and where the Teams Administrator role stands, records the
- * Global Administrator, ends the flow, queues the wait for the role and opens the admin's session. Any failure binds nothing.
+ * The consent has not taken effect yet: the flow waits in round `finishing` for up to
+ * `consentWaitMs`, from round 2 only and unused (else `state_invalid`).
  */
-async function bindTenant(
+async function waitForConsent(ctx: Ctx, flow: RegistrationFlow): Promise<void> {
+  await advanceFlow(ctx, flow, "admin_consent", {
+    round: "finishing",
+    expiresAt: new Date(ctx.now.getTime() + consentWaitMs),
+  });
+}
+
+/** What registration binds: the tenant as Microsoft names it, what was granted, the role. */
+interface Grant {
+  granted: string[];
+  tenantName: string;
+  role: RoleRequest;
+}
+
+/**
+ * Registers the enterprise once the consent took effect (`bindTenant`, one transaction), unless
+ * another enterprise holds the tenant already. Returns the success page and the admin's session.
+ */
+async function register(
   services: Services,
   flow: RegistrationFlow,
   tenantId: string,
-  check: { granted: string[]; tenantName: string; role: RoleRequest },
+  grant: Grant,
   who: Who,
   userAgent: string | null,
 ): Promise<RegistrationOutcome> {
-  const { granted, tenantName, role } = check;
   if (await isTenantBoundElsewhere(services.db, tenantId, flow.enterpriseId))
     throw new RegistrationFailure("tenant_already_bound");
-
-  const now = services.now();
-  let session: NewSession;
   try {
-    session = await services.db.transaction(async (tx) => {
-      const ended = await tx
-        .update(microsoftFlows)
-        .set({ usedAt: now, sealedGraphToken: null })
-        .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
-        .returning({ id: microsoftFlows.id });
-      if (ended.length === 0) throw new RegistrationFailure("state_invalid");
-      if (!(await consumeInvitation(tx, flow.invitationId, now)))
-        throw new RegistrationFailure("invitation_invalid");
-      const [row] = await tx
-        .update(enterprises)
-        .set({
-          status: "registered",
-          tenantId,
-          tenantName,
-          grantedPermissions: granted,
-          registeredAt: now,
-          teamsAdminRoleState: role.state,
-          teamsAdminRoleError: role.error,
-          teamsAdminRoleAssignedAt: null,
-          updatedAt: now,
-        })
-        .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
-        .returning();
-      if (!row) throw new RegistrationFailure("invitation_invalid");
-      const [admin] = await tx
-        .insert(enterpriseAdmins)
-        .values({
-          id: newId("enterpriseAdmin"),
-          enterpriseId: row.id,
-          oid: flow.adminOid!,
-          upn: flow.adminUpn,
-          name: flow.adminName,
-          roles: flow.adminRoles ?? [],
-          createdAt: now,
-          lastSignInAt: now,
-        })
-        .onConflictDoUpdate({
-          target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
-          set: {
-            upn: flow.adminUpn,
-            name: flow.adminName,
-            roles: flow.adminRoles ?? [],
-            lastSignInAt: now,
-          },
-        })
-        .returning({ id: enterpriseAdmins.id });
-      // Next step of registration, committed with it: wait for the role to take effect.
-      if (role.state === "pending")
-        await enqueue(services.boss, tx, assignTeamsAdminRoleJob, { enterpriseId: row.id });
-      await recordAudit(tx, who, {
-        action: "enterprise.registered",
-        target: { type: "enterprise", id: row.id, label: row.name },
-        path: auditPathOf(row),
-        before: { status: "invited" },
-        after: {
-          status: "registered",
-          tenantId,
-          tenantName,
-          grantedPermissions: granted,
-          teamsAdminRole: role,
-          admin: { oid: flow.adminOid, upn: flow.adminUpn },
-        },
-      });
-      // The Global Administrator goes on signed in: the groups to sync, then the dashboard.
-      return openEnterpriseAdminSession(tx, services, {
-        enterpriseAdminId: admin!.id,
-        clientAddress: who.clientAddress,
-        userAgent,
-      });
-    });
+    const session = await inTransaction(services, who, (ctx) =>
+      bindTenant(ctx, flow, tenantId, grant, userAgent),
+    );
+    return { location: successPage(services), session };
   } catch (e) {
     if (isUniqueViolation(e, "enterprises_tenant_key"))
       throw new RegistrationFailure("tenant_already_bound");
     throw e;
   }
-  return { location: successPage(services), session };
+}
+
+/**
+ * Consumes the invitation, binds the tenant, marks the enterprise registered with exactly what
+ * was granted and where the Teams Administrator role stands, records the Global Administrator,
+ * ends the flow, queues the wait for the role and opens the admin's session. Any failure binds
+ * nothing (the caller's transaction rolls back).
+ */
+async function bindTenant(
+  ctx: Ctx,
+  flow: RegistrationFlow,
+  tenantId: string,
+  grant: Grant,
+  userAgent: string | null,
+): Promise<NewSession> {
+  const { tx, now } = ctx;
+  const { granted, tenantName, role } = grant;
+  if (!(await endFlow(ctx, flow.id))) throw new RegistrationFailure("state_invalid");
+  if (!(await consumeInvitation(tx, flow.invitationId, now)))
+    throw new RegistrationFailure("invitation_invalid");
+  const [row] = await tx
+    .update(enterprises)
+    .set({
+      status: "registered",
+      tenantId,
+      tenantName,
+      grantedPermissions: granted,
+      registeredAt: now,
+      teamsAdminRoleState: role.state,
+      teamsAdminRoleError: role.error,
+      teamsAdminRoleAssignedAt: null,
+      updatedAt: now,
+    })
+    .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
+    .returning();
+  if (!row) throw new RegistrationFailure("invitation_invalid");
+  const [admin] = await tx
+    .insert(enterpriseAdmins)
+    .values({
+      id: newId("enterpriseAdmin"),
+      enterpriseId: row.id,
+      oid: flow.adminOid!,
+      upn: flow.adminUpn,
+      name: flow.adminName,
+      roles: flow.adminRoles ?? [],
+      createdAt: now,
+      lastSignInAt: now,
+    })
+    .onConflictDoUpdate({
+      target: [enterpriseAdmins.enterpriseId, enterpriseAdmins.oid],
+      set: {
+        upn: flow.adminUpn,
+        name: flow.adminName,
+        roles: flow.adminRoles ?? [],
+        lastSignInAt: now,
+      },
+    })
+    .returning({ id: enterpriseAdmins.id });
+  // Next step of registration, committed with it: wait for the role to take effect.
+  if (role.state === "pending")
+    await ctx.enqueue(assignTeamsAdminRoleJob, { enterpriseId: row.id });
+  await ctx.emit("enterprise.registered", {
+    subject: { type: "enterprise", id: row.id, label: row.name },
+    path: auditPathOf(row),
+    payload: {
+      before: { status: "invited" },
+      after: {
+        status: "registered",
+        tenantId,
+        tenantName,
+        grantedPermissions: granted,
+        teamsAdminRole: role,
+        admin: { oid: flow.adminOid, upn: flow.adminUpn },
+      },
+    },
+  });
+  // The Global Administrator goes on signed in: the groups to sync, then the dashboard.
+  return openEnterpriseAdminSession(ctx, {
+    enterpriseAdminId: admin!.id,
+    clientAddress: ctx.who.clientAddress,
+    userAgent,
+  });
 }

@@ -1,23 +1,25 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import {
   GLOBAL_ADMINISTRATOR_ROLE,
   type RegistrationFailureReason,
 } from "../../../../shared/contracts/registration.ts";
 import type { Who } from "../../../authz/actor.ts";
-import { enterprises, invitations, microsoftFlows } from "../../../db/schema/index.ts";
+import { type Ctx, inTransaction } from "../../../context.ts";
+import { enterprises, invitations } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
-import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import {
+  advanceFlow,
   assertFlowUsable,
   failFlow,
   failurePage,
   RegistrationFailure,
+  type RegistrationFlow,
   reasonOfMicrosoftError,
 } from "./registration-outcome.ts";
 import { flowTtlMs } from "./start-registration-sign-in.ts";
@@ -109,45 +111,9 @@ export async function completeRegistrationSignIn(
       throw new RegistrationFailure("tenant_already_bound");
 
     const state = randomToken();
-    const now = services.now();
-    await services.db.transaction(async (tx) => {
-      const moved = await tx
-        .update(microsoftFlows)
-        .set({
-          round: "admin_consent",
-          stateHash: hashToken(state),
-          tenantId,
-          adminOid: claims.oid,
-          adminUpn: claims.preferredUsername ?? null,
-          adminName: claims.name ?? null,
-          adminRoles: claims.directoryRoles,
-          sealedGraphToken: seal(services.secret, {
-            accessToken: claims.graphToken.accessToken,
-            expiresAt: claims.graphToken.expiresAt.toISOString(),
-          }),
-          expiresAt: new Date(now.getTime() + flowTtlMs),
-        })
-        .where(
-          and(
-            eq(microsoftFlows.id, flow.id),
-            eq(microsoftFlows.round, "sign_in"),
-            isNull(microsoftFlows.usedAt),
-          ),
-        )
-        .returning({ id: microsoftFlows.id });
-      // A concurrent redirect with the same state won the race.
-      if (moved.length === 0) throw new RegistrationFailure("state_invalid");
-      const [enterprise] = await tx
-        .select()
-        .from(enterprises)
-        .where(eq(enterprises.id, flow.enterpriseId));
-      await recordAudit(tx, who, {
-        action: "enterprise.registration_signed_in",
-        target: { type: "enterprise", id: flow.enterpriseId, label: enterprise?.name ?? null },
-        path: enterprise ? auditPathOf(enterprise) : { enterpriseId: flow.enterpriseId },
-        after: { tenantId, adminOid: claims.oid, adminUpn: claims.preferredUsername ?? null },
-      });
-    });
+    await inTransaction(services, who, (ctx) =>
+      moveToAdminConsent(ctx, flow, { tenantId, claims, stateHash: hashToken(state) }),
+    );
     return microsoft.buildAdminConsentUrl({
       tenantId,
       redirectUri: `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
@@ -155,13 +121,53 @@ export async function completeRegistrationSignIn(
     });
   } catch (e) {
     if (e instanceof RegistrationFailure) {
-      if (e.reason !== "state_invalid") await failFlow(services, flow, e.reason, who);
+      if (e.reason !== "state_invalid")
+        await inTransaction(services, who, (ctx) => failFlow(ctx, flow, e.reason));
       return failurePage(services, e.reason);
     }
     if (e instanceof AppError && e.code === "microsoft_not_configured") {
-      await failFlow(services, flow, "microsoft_unavailable", who);
+      await inTransaction(services, who, (ctx) => failFlow(ctx, flow, "microsoft_unavailable"));
       return failurePage(services, "microsoft_unavailable");
     }
     throw e;
   }
+}
+
+/**
+ * Round 1 succeeded: the flow moves to round 2 (admin consent) with the tenant, the Global
+ * Administrator, its delegated token (sealed, for the role assignment) and a new state. Only
+ * from round 1 and unused: a concurrent redirect with the same state loses (`state_invalid`).
+ */
+async function moveToAdminConsent(
+  ctx: Ctx,
+  flow: RegistrationFlow,
+  next: { tenantId: string; claims: VerifiedSignIn; stateHash: string },
+): Promise<void> {
+  const { tx, now } = ctx;
+  const { tenantId, claims } = next;
+  await advanceFlow(ctx, flow, "sign_in", {
+    round: "admin_consent",
+    stateHash: next.stateHash,
+    tenantId,
+    adminOid: claims.oid,
+    adminUpn: claims.preferredUsername ?? null,
+    adminName: claims.name ?? null,
+    adminRoles: claims.directoryRoles,
+    sealedGraphToken: seal(ctx.services.secret, {
+      accessToken: claims.graphToken.accessToken,
+      expiresAt: claims.graphToken.expiresAt.toISOString(),
+    }),
+    expiresAt: new Date(now.getTime() + flowTtlMs),
+  });
+  const [enterprise] = await tx
+    .select()
+    .from(enterprises)
+    .where(eq(enterprises.id, flow.enterpriseId));
+  await ctx.emit("enterprise.registration_signed_in", {
+    subject: { type: "enterprise", id: flow.enterpriseId, label: enterprise?.name ?? null },
+    path: enterprise ? auditPathOf(enterprise) : { enterpriseId: flow.enterpriseId },
+    payload: {
+      after: { tenantId, adminOid: claims.oid, adminUpn: claims.preferredUsername ?? null },
+    },
+  });
 }

@@ -1,12 +1,12 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { RegistrationFailureReason } from "../../../../shared/contracts/registration.ts";
-import type { Who } from "../../../authz/actor.ts";
+import type { Ctx } from "../../../context.ts";
 import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import type { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import type { NewSession } from "../../enterprise-portal/enterprise-admin-sessions.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { endFlow } from "../microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../registration.queries.ts";
 
 /** A registration that must stop: the browser goes to the failure page with this reason. */
@@ -51,40 +51,58 @@ export function reasonOfMicrosoftError(error: AppError): RegistrationFailureReas
 
 /**
  * Ends a flow as failed (single use: its state can never be replayed) and records why. Nothing
- * else is written: a failed registration binds nothing.
+ * else is written: a failed registration binds nothing. A flow that already ended is left as is.
  */
 export async function failFlow(
-  services: Services,
+  ctx: Ctx,
   flow: RegistrationFlow,
   reason: RegistrationFailureReason,
-  who: Who,
-  /** What was seen (e.g. the permissions granted), kept in the audit entry. */
+  /** What was seen (e.g. the permissions granted), kept in the event. */
   detail?: string,
 ): Promise<void> {
-  await services.db.transaction(async (tx) => {
-    const ended = await tx
-      .update(microsoftFlows)
-      .set({ usedAt: services.now(), failure: reason, sealedGraphToken: null })
-      .where(and(eq(microsoftFlows.id, flow.id), isNull(microsoftFlows.usedAt)))
-      .returning({ id: microsoftFlows.id });
-    if (ended.length === 0) return;
-    const [enterprise] = await tx
-      .select()
-      .from(enterprises)
-      .where(eq(enterprises.id, flow.enterpriseId));
-    if (!enterprise) return;
-    await recordAudit(tx, who, {
-      action: "enterprise.registration_failed",
-      target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
-      path: auditPathOf(enterprise),
+  if (!(await endFlow(ctx, flow.id, reason))) return;
+  const [enterprise] = await ctx.tx
+    .select()
+    .from(enterprises)
+    .where(eq(enterprises.id, flow.enterpriseId));
+  if (!enterprise) return;
+  await ctx.emit("enterprise.registration_failed", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: {
       after: {
         reason,
         round: flow.round,
         tenantId: flow.tenantId,
         ...(detail && detail !== reason ? { detail: detail.slice(0, 500) } : {}),
       },
-    });
+    },
   });
+}
+
+/**
+ * Moves a registration flow on from round `from` with `set`, only while it is in that round and
+ * unused: a concurrent redirect with the same state that got there first makes this one fail
+ * (`state_invalid`).
+ */
+export async function advanceFlow(
+  ctx: Ctx,
+  flow: RegistrationFlow,
+  from: MicrosoftFlowRow["round"],
+  set: Partial<typeof microsoftFlows.$inferInsert>,
+): Promise<void> {
+  const moved = await ctx.tx
+    .update(microsoftFlows)
+    .set(set)
+    .where(
+      and(
+        eq(microsoftFlows.id, flow.id),
+        eq(microsoftFlows.round, from),
+        isNull(microsoftFlows.usedAt),
+      ),
+    )
+    .returning({ id: microsoftFlows.id });
+  if (moved.length === 0) throw new RegistrationFailure("state_invalid");
 }
 
 /** A registration flow: it always names its enterprise and invitation. */

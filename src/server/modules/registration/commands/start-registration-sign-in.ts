@@ -1,13 +1,13 @@
 import type { VerifyEnterpriseInvitationBody } from "../../../../shared/contracts/enterprises.ts";
 import type { RegistrationSignInStart } from "../../../../shared/contracts/registration.ts";
-import { microsoftFlows } from "../../../db/schema/index.ts";
+import { type Ctx, inTransaction } from "../../../context.ts";
+import type { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import type { Services } from "../../../services.ts";
-import { recordAudit } from "../../audit/index.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { verifyEnterpriseInvitation } from "../../enterprises/index.ts";
-import { prepareSignInFlow } from "../microsoft-flow.ts";
+import { prepareSignInFlow, storeFlow } from "../microsoft-flow.ts";
 
 /** A registration journey through Microsoft must finish within this time. */
 export const flowTtlMs = 15 * 60_000;
@@ -34,18 +34,22 @@ export async function startRegistrationSignIn(
     ttlMs: flowTtlMs,
     browserBindingHash,
   });
-  await services.db.transaction(async (tx) => {
-    await tx.insert(microsoftFlows).values(row);
-    await recordAudit(
-      tx,
-      { actor: null, label: invitation.email, clientAddress },
-      {
-        action: "enterprise.registration_started",
-        target: { type: "enterprise", id: enterprise.id, label: enterprise.name },
-        path: auditPathOf(enterprise),
-        after: { flowId: row.id },
-      },
-    );
-  });
+  await inTransaction(services, { actor: null, label: invitation.email, clientAddress }, (ctx) =>
+    recordRegistrationStart(ctx, row, enterprise),
+  );
   return { url };
+}
+
+/** Stores a registration's new flow and records that it started. */
+async function recordRegistrationStart(
+  ctx: Ctx,
+  row: typeof microsoftFlows.$inferInsert & { id: string },
+  enterprise: typeof enterprises.$inferSelect,
+): Promise<void> {
+  await storeFlow(ctx, row);
+  await ctx.emit("enterprise.registration_started", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path: auditPathOf(enterprise),
+    payload: { after: { flowId: row.id } },
+  });
 }

@@ -1,8 +1,11 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { inTransaction } from "../../../context.ts";
 import { defineJob } from "../../../jobs/define-job.ts";
+import { staleBefore } from "../../../lib/lease.ts";
 import { requestUserSync } from "../commands/request-user-sync.ts";
-import { STALE_CLAIM_MINUTES } from "../commands/sync-users.ts";
+import { system } from "../sync/run-lifecycle.ts";
+import { userSyncLease } from "../sync/sync-run.ts";
 
 const CHUNK = 500;
 
@@ -18,7 +21,7 @@ export const syncDueUsersJob = defineJob({
   options: { retryLimit: 2, retryDelaySeconds: 60, expireInSeconds: 15 * 60 },
   async handle(services) {
     const now = services.now();
-    const staleBefore = new Date(now.getTime() - STALE_CLAIM_MINUTES * 60_000);
+    const stale = staleBefore(userSyncLease, now);
     let after = "";
     let queued = 0;
     for (;;) {
@@ -29,11 +32,11 @@ export const syncDueUsersJob = defineJob({
           AND e.sync_groups_chosen_at IS NOT NULL
           AND e.id > ${after}
           AND (s.enterprise_id IS NULL OR s.next_due_at IS NULL OR s.next_due_at <= ${now})
-          AND (s.status IS DISTINCT FROM 'running' OR s.heartbeat_at < ${staleBefore})
+          AND (s.status IS DISTINCT FROM 'running' OR s.heartbeat_at < ${stale})
         ORDER BY e.id LIMIT ${CHUNK}`)) as unknown as { rows: { id: string }[] };
       if (result.rows.length === 0) break;
       for (const { id } of result.rows) {
-        await services.db.transaction((tx) => requestUserSync(tx, services, id, "scheduled"));
+        await inTransaction(services, system, (ctx) => requestUserSync(ctx, id, "scheduled"));
         queued++;
       }
       after = result.rows[result.rows.length - 1]?.id ?? after;
