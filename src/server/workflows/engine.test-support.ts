@@ -44,7 +44,7 @@ async function main() {
     log: pino({ level: "silent" }),
     now: () => new Date(),
   } as unknown as Services;
-  await advanceRun(services, runId, [effectWorkflow], { leaseMs: 1_000 });
+  await advanceRun(services, runId, [effectWorkflow], { leaseMs: 3_000 });
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {

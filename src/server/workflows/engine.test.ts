@@ -383,9 +383,11 @@ describe.skipIf(process.env.TEST_DATABASE_URL === undefined)(
         memo: { created: { id: 1 } },
       });
       expect(dead.run.leaseOwner).not.toBeNull();
-      // The dead worker's lease runs out; then another worker resumes the run.
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
-      await advanceRun(s, runId, registry);
+      // Every worker uses the same lease length (here the crashed worker's): another worker is
+      // refused while the dead one's lease is fresh, then resumes the run.
+      await expect(advanceRun(s, runId, registry, { leaseMs: 3_000 })).rejects.toThrow(/held/);
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      await advanceRun(s, runId, registry, { leaseMs: 3_000 });
       await advanceAll();
       const done = await stateOf(runId);
       expect(done.run.status).toBe("succeeded");

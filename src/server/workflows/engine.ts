@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { WorkflowRunView } from "../../shared/contracts/workflows.ts";
 import type { EventName } from "../../shared/events.ts";
@@ -10,6 +10,7 @@ import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
 import { defineJob } from "../jobs/define-job.ts";
 import { AppError } from "../lib/errors.ts";
+import { acquireLease, type Lease, releaseLease, renewLease } from "../lib/lease.ts";
 import type { Services } from "../services.ts";
 import type {
   StepDefinition,
@@ -25,7 +26,7 @@ type StepRow = typeof workflowSteps.$inferSelect;
 /** Workflow transitions are the platform's doing, whoever started the run. */
 const system: Who = { actor: null, label: "system", clientAddress: null };
 
-/** How long a worker holds a run while it runs one step (a dead worker's run is free after). */
+/** How long a worker's hold on a run lasts without renewal (a dead worker's run is free after). */
 export const defaultLeaseMs = 5 * 60_000;
 
 /** Failures worth another attempt with back-off rather than failing the step. */
@@ -136,34 +137,18 @@ export async function startWorkflow<S extends z.ZodType>(
   return id;
 }
 
-/** Takes the run for `owner` unless another worker holds a live lease on it. */
-async function claimRun(
-  db: Db,
-  runId: string,
-  owner: string,
-  leaseMs: number,
-  now: Date,
-): Promise<RunRow | null> {
-  const [row] = await db
-    .update(workflowRuns)
-    .set({ leaseOwner: owner, leaseExpiresAt: new Date(now.getTime() + leaseMs) })
-    .where(
-      and(
-        eq(workflowRuns.id, runId),
-        inArray(workflowRuns.status, ["running", "waiting", "undoing"]),
-        or(isNull(workflowRuns.leaseOwner), lt(workflowRuns.leaseExpiresAt, now)),
-      ),
-    )
-    .returning();
-  return row ?? null;
+/** A run is held by one worker while it runs a step; a dead worker's lease goes stale. */
+function runLease(leaseMs: number): Lease {
+  return {
+    key: workflowRuns.id,
+    owner: workflowRuns.leaseOwner,
+    heartbeat: workflowRuns.leaseHeartbeatAt,
+    staleAfterMs: leaseMs,
+  };
 }
 
-async function releaseRun(db: Db, runId: string, owner: string) {
-  await db
-    .update(workflowRuns)
-    .set({ leaseOwner: null, leaseExpiresAt: null })
-    .where(and(eq(workflowRuns.id, runId), eq(workflowRuns.leaseOwner, owner)));
-}
+/** Runs that have a step to run (or to undo). */
+const advanceable = new Set<RunRow["status"]>(["running", "waiting", "undoing"]);
 
 function stepIo(db: Db, row: StepRow): StepIo {
   const memo = { ...(row.memo as Record<string, unknown>) };
@@ -204,22 +189,27 @@ export async function advanceRun(
   options: AdvanceOptions = {},
 ): Promise<void> {
   const owner = options.owner ?? randomUUID();
-  const run = await claimRun(
-    services.db,
-    runId,
+  const lease = runLease(options.leaseMs ?? defaultLeaseMs);
+  const acquired = await acquireLease(services.db, lease, {
+    key: runId,
     owner,
-    options.leaseMs ?? defaultLeaseMs,
-    services.now(),
-  );
-  if (!run) {
-    const [current] = await services.db
-      .select({ status: workflowRuns.status })
-      .from(workflowRuns)
-      .where(eq(workflowRuns.id, runId));
-    // Finished, failed or gone: nothing to do. Otherwise another worker holds it: later.
-    if (!current || !["running", "waiting", "undoing"].includes(current.status)) return;
-    throw new Error(`Workflow run ${runId} is held by another worker`);
+    now: services.now(),
+  });
+  const [run] = await services.db.select().from(workflowRuns).where(eq(workflowRuns.id, runId));
+  // Finished, failed or gone: nothing to do.
+  if (!run || !advanceable.has(run.status)) {
+    if (acquired) await releaseLease(services.db, lease, { key: runId, owner });
+    return;
   }
+  if (!acquired) throw new Error(`Workflow run ${runId} is held by another worker`);
+  // A step may take a while: the lease stays alive while this worker is.
+  const heartbeat = setInterval(
+    () =>
+      void renewLease(services.db, lease, { key: runId, owner, now: services.now() }).catch(
+        () => {},
+      ),
+    Math.max(1_000, lease.staleAfterMs / 3),
+  );
   try {
     const workflow = registry.find((w) => w.name === run.name);
     if (!workflow) throw new Error(`Unknown workflow ${run.name}`);
@@ -231,7 +221,8 @@ export async function advanceRun(
     if (run.status === "undoing") await undoNext(services, run, workflow, steps);
     else await runNext(services, run, workflow, steps, options);
   } finally {
-    await releaseRun(services.db, run.id, owner);
+    clearInterval(heartbeat);
+    await releaseLease(services.db, lease, { key: run.id, owner });
   }
 }
 

@@ -10,7 +10,7 @@ CREATE TABLE "workflow_runs" (
 	"status" text NOT NULL,
 	"input" jsonb NOT NULL,
 	"lease_owner" text,
-	"lease_expires_at" timestamp with time zone,
+	"lease_heartbeat_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"finished_at" timestamp with time zone

@@ -30,7 +30,8 @@ export const workflowStepStatuses = [
 /**
  * One run of a workflow (`src/server/workflows/`) for a subject, e.g. Direct Routing for an
  * enterprise. Advanced one step at a time by the `workflows.advance` job, which holds the run's
- * lease (`leaseOwner` until `leaseExpiresAt`) so two workers never run its steps at once.
+ * lease (`leaseOwner`, alive while `leaseHeartbeatAt` is recent; `lib/lease.ts`) so two workers
+ * never run its steps at once.
  */
 export const workflowRuns = pgTable(
   "workflow_runs",
@@ -47,7 +48,7 @@ export const workflowRuns = pgTable(
     /** The workflow's input, valid against its schema. */
     input: jsonb("input").notNull(),
     leaseOwner: text("lease_owner"),
-    leaseExpiresAt: timestamp("lease_expires_at", { withTimezone: true }),
+    leaseHeartbeatAt: timestamp("lease_heartbeat_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
