@@ -3,7 +3,7 @@ import type { EventName } from "../shared/events.ts";
 import type { Who } from "./authz/actor.ts";
 import type { Db } from "./db/client.ts";
 import { appendEvent, type EventInput } from "./events/append-event.ts";
-import type { JobDefinition } from "./jobs/define-job.ts";
+import type { JobSpec } from "./jobs/define-job.ts";
 import { type EnqueueOptions, enqueue } from "./jobs/queue.ts";
 import type { Services } from "./services.ts";
 
@@ -20,7 +20,7 @@ export interface Ctx {
   readonly now: Date;
   /** Queues a job in this transaction (it exists if and only if the change committed). */
   enqueue<S extends z.ZodType>(
-    job: JobDefinition<S>,
+    job: JobSpec<S>,
     data: z.input<S>,
     options?: EnqueueOptions,
   ): Promise<string | null>;

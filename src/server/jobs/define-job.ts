@@ -13,6 +13,12 @@ export interface JobOptions {
   policy?: "standard" | "short" | "singleton" | "stately";
 }
 
+/** What queueing a job needs: its name, payload schema and options (not its handler). */
+export type JobSpec<S extends z.ZodType = z.ZodType> = Pick<
+  JobDefinition<S>,
+  "name" | "schema" | "options"
+>;
+
 /** A durable job: a dotted name, a payload schema and an idempotent handler. */
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;

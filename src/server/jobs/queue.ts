@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import PgBoss from "pg-boss";
 import type { z } from "zod";
 import type { Database, Db, SqlExecutor } from "../db/client.ts";
-import type { JobDefinition } from "./define-job.ts";
+import type { JobDefinition, JobSpec } from "./define-job.ts";
 
 /** Runs `$n`-parameterised SQL through a drizzle handle, so pg-boss can write inside our transaction. */
 function executorOf(tx: Db): SqlExecutor {
@@ -60,7 +60,7 @@ export interface EnqueueOptions {
 export async function enqueue<S extends z.ZodType>(
   boss: PgBoss,
   tx: Db,
-  job: JobDefinition<S>,
+  job: JobSpec<S>,
   data: z.input<S>,
   options: EnqueueOptions = {},
 ): Promise<string | null> {

@@ -3,7 +3,7 @@ import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitat
 import { assignTeamsAdminRoleJob } from "../modules/registration/jobs/assign-teams-admin-role.job.ts";
 import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
 import { syncUsersJob } from "../modules/users/jobs/sync-users.job.ts";
-import { advanceWorkflowJob } from "../workflows/engine.ts";
+import { advanceWorkflowJob } from "../workflows/advance.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { purgeExpiredJob } from "./purge-expired.job.ts";
 

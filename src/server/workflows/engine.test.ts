@@ -19,7 +19,7 @@ import { defineStep, defineWorkflow, type WorkflowDefinition } from "./define.ts
 import { effectWorkflow } from "./engine.test-support.ts";
 import {
   advanceRun,
-  advanceWorkflowJob,
+  advanceWorkflowJobSpec,
   latestRun,
   retryWorkflow,
   startWorkflow,
@@ -76,18 +76,18 @@ const registry: WorkflowDefinition[] = [threeSteps, effectWorkflow];
 
 /** Runs the due advance jobs with the test registry, as a worker would. */
 const testAdvanceJob = {
-  ...advanceWorkflowJob,
+  ...advanceWorkflowJobSpec,
   handle: (services: typeof s, data: { runId: string }, meta: { isLastAttempt: boolean }) =>
     advanceRun(services, data.runId, registry, { isLastAttempt: meta.isLastAttempt }),
 };
 async function advanceAll(): Promise<void> {
-  while ((await runQueuedJobs(s, advanceWorkflowJob.name, [testAdvanceJob as never])) > 0) {}
+  while ((await runQueuedJobs(s, advanceWorkflowJobSpec.name, [testAdvanceJob as never])) > 0) {}
 }
 
 /** As if every queued advance were due now (waits and retry back-offs elapsed). */
 async function timePasses() {
   await s.db.execute(
-    sql`UPDATE pgboss.job SET start_after = now() - interval '1 second' WHERE name = ${advanceWorkflowJob.name} AND state IN ('created', 'retry')`,
+    sql`UPDATE pgboss.job SET start_after = now() - interval '1 second' WHERE name = ${advanceWorkflowJobSpec.name} AND state IN ('created', 'retry')`,
   );
 }
 

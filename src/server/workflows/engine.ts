@@ -8,7 +8,7 @@ import type { Who } from "../authz/actor.ts";
 import { type Ctx, inTransaction } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
-import { defineJob } from "../jobs/define-job.ts";
+import type { JobSpec } from "../jobs/define-job.ts";
 import { AppError } from "../lib/errors.ts";
 import { acquireLease, type Lease, releaseLease, renewLease } from "../lib/lease.ts";
 import type { Services } from "../services.ts";
@@ -55,8 +55,11 @@ function describe(error: unknown): { message: string; correlationId: string | nu
   };
 }
 
-/** Advances one run by one step; queued by every transition that leaves work to do. */
-export const advanceWorkflowJob = defineJob({
+/**
+ * The job that advances one run by one step, queued by every transition that leaves work to do
+ * (its handler, `advance.job.ts`, knows the registered workflows).
+ */
+export const advanceWorkflowJobSpec: JobSpec<z.ZodObject<{ runId: z.ZodString }>> = {
   name: "workflows.advance",
   schema: z.object({ runId: z.string() }),
   options: {
@@ -66,15 +69,11 @@ export const advanceWorkflowJob = defineJob({
     expireInSeconds: defaultLeaseMs / 1000,
     policy: "stately",
   },
-  async handle(services, data, meta) {
-    const { workflows } = await import("./registry.ts");
-    await advanceRun(services, data.runId, workflows, { isLastAttempt: meta.isLastAttempt });
-  },
-});
+};
 
 async function queueAdvance(ctx: Ctx, runId: string, startAfterSeconds?: number) {
   await ctx.enqueue(
-    advanceWorkflowJob,
+    advanceWorkflowJobSpec,
     { runId },
     { singletonKey: runId, ...(startAfterSeconds ? { startAfterSeconds } : {}) },
   );
