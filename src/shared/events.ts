@@ -119,10 +119,11 @@ export const eventCatalogue = {
       tenantId: z.string(),
       tenantName: z.string(),
       grantedPermissions: z.array(z.string()),
-      teamsAdminRole: z.object({ state: z.string(), error: z.string().nullable() }),
+      teamsAdminRole: z.object({ state: z.string(), error: z.string().nullish() }),
       admin: z.object({ oid: z.string().nullable(), upn: z.string().nullable() }),
     }),
   }),
+  // Recorded before the role became a workflow (now `workflow.retried`); kept for the history.
   "enterprise.teams_admin_role_retried": z.object({
     before: z.object({ teamsAdminRole: z.string(), error: z.string().nullable() }),
     after: z.object({ teamsAdminRole: z.string() }),

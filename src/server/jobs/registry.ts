@@ -1,6 +1,5 @@
 import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitation-email.job.ts";
-import { assignTeamsAdminRoleJob } from "../modules/registration/jobs/assign-teams-admin-role.job.ts";
 import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
 import { syncUsersJob } from "../modules/users/jobs/sync-users.job.ts";
 import { advanceWorkflowJob } from "../workflows/advance.job.ts";
@@ -11,7 +10,6 @@ import { purgeExpiredJob } from "./purge-expired.job.ts";
 export const jobs: JobDefinition[] = [
   sendPasswordResetJob,
   sendInvitationEmailJob,
-  assignTeamsAdminRoleJob,
   syncUsersJob,
   syncDueUsersJob,
   purgeExpiredJob,

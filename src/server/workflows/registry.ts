@@ -1,4 +1,5 @@
+import { teamsAdminRoleWorkflow } from "../modules/registration/index.ts";
 import type { WorkflowDefinition } from "./define.ts";
 
 /** Every workflow the advance job can run, listed explicitly as the jobs are. */
-export const workflows: WorkflowDefinition[] = [];
+export const workflows: WorkflowDefinition[] = [teamsAdminRoleWorkflow];

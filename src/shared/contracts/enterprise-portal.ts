@@ -2,6 +2,7 @@ import { z } from "zod";
 import { text } from "./common.ts";
 import type { EnterpriseStatus } from "./enterprises.ts";
 import type { UserSyncStatus } from "./users.ts";
+import type { WorkflowRunView } from "./workflows.ts";
 
 /** Why a portal sign-in with Microsoft ended on the sign-in page instead of the dashboard. */
 export const enterpriseSignInFailures = [
@@ -102,11 +103,8 @@ export interface EnterpriseOverview {
     registeredAt: string | null;
     accessSipData: boolean;
   };
-  teamsAdminRole: {
-    state: "pending" | "assigned" | "failed" | null;
-    error: string | null;
-    assignedAt: string | null;
-  };
+  /** The Teams Administrator role's workflow run (null before registration). */
+  teamsAdminRole: WorkflowRunView | null;
   grantedPermissions: string[];
   managementConsent: ManagementConsentView;
   syncGroups: SyncGroupsView;

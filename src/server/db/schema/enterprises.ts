@@ -46,16 +46,6 @@ export const enterprises = pgTable(
     /** The application permissions (app roles) the tenant granted in round 2. */
     grantedPermissions: text("granted_permissions").array(),
     /**
-     * Our service principal's Teams Administrator role in the tenant, assigned by a job after
-     * registration: pending until it succeeds, failed after its last attempt; null before.
-     */
-    teamsAdminRoleState: text("teams_admin_role_state", {
-      enum: ["pending", "assigned", "failed"],
-    }),
-    /** Why the last attempt to assign the role failed (cleared once assigned). */
-    teamsAdminRoleError: text("teams_admin_role_error"),
-    teamsAdminRoleAssignedAt: timestamp("teams_admin_role_assigned_at", { withTimezone: true }),
-    /**
      * Management consent (SPEC §3.4): when requested, the enterprise admin may allow its service
      * provider to act on its behalf. Granted while `managementConsentGrantedAt` is set.
      */

@@ -5,7 +5,7 @@ import {
   createTestServices,
   type TestServices,
 } from "../../../../test/harness.ts";
-import { enterprises, organizations, users } from "../schema/index.ts";
+import { enterprises, organizations, users, workflowRuns } from "../schema/index.ts";
 import { seedDemo } from "./demo.ts";
 
 let services: TestServices;
@@ -22,9 +22,12 @@ it("adds the demo tree once and nothing on a second run", async () => {
   expect(ents!.n).toBe(8);
   // Registered and active enterprises look registered: a tenant, the role; active ones have users.
   const rows = await services.db.select().from(enterprises);
+  const roles = await services.db.select().from(workflowRuns);
   for (const e of rows) {
     expect(e.tenantId === null, e.name).toBe(e.status === "invited");
-    if (e.status !== "invited") expect(e.teamsAdminRoleState, e.name).toBe("assigned");
+    const role = roles.find((r) => r.subjectId === e.id);
+    if (e.status !== "invited") expect(role?.status, e.name).toBe("succeeded");
+    else expect(role, e.name).toBeUndefined();
   }
   const [synced] = await services.db.select({ n: count() }).from(users);
   expect(synced!.n).toBe(12 * rows.filter((e) => e.status === "active").length);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { newId, newIds } from "../../../shared/ids.ts";
+import { teamsAdminRoleWorkflow } from "../../modules/registration/index.ts";
 import type { Db } from "../client.ts";
 import {
   enterprises,
@@ -9,6 +10,8 @@ import {
   userSyncRuns,
   userSyncState,
   users,
+  workflowRuns,
+  workflowSteps,
 } from "../schema/index.ts";
 import {
   buildAccount,
@@ -125,6 +128,42 @@ const demoPeople = [
   "Nestor Wilke",
 ];
 
+/** The Teams Administrator role's workflow, finished: what registration leaves once Microsoft applied it. */
+async function recordAssignedRole(
+  tx: Db,
+  enterprise: typeof enterprises.$inferSelect,
+  tenantId: string,
+  now: Date,
+): Promise<void> {
+  const runId = newId("workflowRun");
+  await tx.insert(workflowRuns).values({
+    id: runId,
+    name: teamsAdminRoleWorkflow.name,
+    subjectType: "enterprise",
+    subjectId: enterprise.id,
+    subjectLabel: enterprise.name,
+    masterResellerId: enterprise.masterResellerId,
+    resellerId: enterprise.resellerId,
+    enterpriseId: enterprise.id,
+    status: "succeeded",
+    input: { tenantId, assignment: { state: "requested" } },
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: now,
+  });
+  await tx.insert(workflowSteps).values(
+    teamsAdminRoleWorkflow.steps.map((step, position) => ({
+      runId,
+      stepId: step.id,
+      position,
+      status: "succeeded" as const,
+      attempt: 1,
+      startedAt: now,
+      finishedAt: now,
+    })),
+  );
+}
+
 /**
  * What registration leaves on a demo enterprise: a tenant (made up: it exists in no Microsoft and
  * not in the emulator), the Teams Administrator role assigned and, once active, the groups chosen
@@ -138,15 +177,15 @@ async function registerDemoEnterprise(
 ): Promise<void> {
   const now = new Date();
   const domain = `${enterprise.name.toLowerCase().replace(/[^a-z0-9]+/g, "")}.onmicrosoft.com`;
+  const tenantId = randomUUID();
+  await recordAssignedRole(tx, enterprise, tenantId, now);
   await tx
     .update(enterprises)
     .set({
-      tenantId: randomUUID(),
+      tenantId,
       tenantName: enterprise.name,
       registeredAt: now,
       grantedPermissions: ["GroupMember.Read.All", "Organization.Read.All", "User.Read.All"],
-      teamsAdminRoleState: "assigned",
-      teamsAdminRoleAssignedAt: now,
       managementConsentGrantedAt: active && enterprise.requestManagementConsent ? now : null,
       managementConsentGrantedBy:
         active && enterprise.requestManagementConsent ? `Global Admin <admin@${domain}>` : null,

@@ -1,2 +1,1 @@
 export { listAuditEntries } from "./audit.queries.ts";
-export { type AuditInput, recordAudit } from "./commands/record-audit.ts";

@@ -5,12 +5,15 @@ import type {
   SyncGroupsView,
 } from "../../../shared/contracts/enterprise-portal.ts";
 import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
+import type { WorkflowRunView } from "../../../shared/contracts/workflows.ts";
 import type { Action } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { can, managementConsentOf, mayActForEnterprise, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups } from "../../db/schema/index.ts";
+import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
 import type { EnterpriseRecord } from "../enterprises/enterprises.queries.ts";
+import { teamsAdminRoleWorkflow } from "../registration/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
 
 type EnterpriseRow = EnterpriseRecord["enterprise"];
@@ -41,6 +44,7 @@ export function actionItemsOf(
   enterprise: EnterpriseRow,
   syncGroups: SyncGroupsView,
   userSync: UserSyncStatus,
+  role: WorkflowRunView | null,
   audience: Actor["kind"],
 ): ActionItem[] {
   const items: ActionItem[] = [];
@@ -62,17 +66,18 @@ export function actionItemsOf(
       owner: "enterprise",
     });
   }
-  const role = enterprise.teamsAdminRoleState;
+  const status = role?.status;
+  const failedStep = role?.steps.find((step) => step.status === "failed");
   items.push({
     id: "teams_admin_role",
     title: "Teams Administrator role for the platform",
     detail:
-      role === "assigned"
+      status === "succeeded"
         ? `Assigned: the platform can manage Teams telephony in ${tenant}.`
-        : role === "failed"
-          ? `Could not be assigned: ${enterprise.teamsAdminRoleError ?? "unknown error"}. A Global Administrator can assign it in the Microsoft Entra admin center (Roles & admins → Teams Administrator → Add assignments → this platform's application); then retry.`
+        : status === "failed"
+          ? (failedStep?.error ?? "The role could not be assigned.")
           : `Being assigned in ${tenant}.`,
-    state: role === "assigned" ? "done" : role === "failed" ? "failed" : "waiting",
+    state: status === "succeeded" ? "done" : status === "failed" ? "failed" : "waiting",
     owner: "platform",
   });
   const groups = syncGroups.groups.length;
@@ -130,10 +135,12 @@ export async function overviewOf(
   record: Scoped<EnterpriseRecord>,
 ): Promise<EnterpriseOverview> {
   const e = record.enterprise;
-  const [syncGroups, userSync] = await Promise.all([
+  const [syncGroups, userSync, roleRun] = await Promise.all([
     syncGroupsOf(db, e),
     userSyncStatusOf(db, e.id),
+    latestRun(db, teamsAdminRoleWorkflow, e.id),
   ]);
+  const role = roleRun ? presentWorkflowRun(roleRun) : null;
   const consent = managementConsentOf(e);
   const registered = e.tenantId !== null && e.status !== "disabled";
   const abilities: string[] = [];
@@ -142,11 +149,7 @@ export async function overviewOf(
     if (consent === "granted") abilities.push("management_consent.revoke");
   }
   if (registered && mayActFor(actor, e, "users.sync")) abilities.push("users.sync");
-  if (
-    registered &&
-    e.teamsAdminRoleState === "failed" &&
-    mayActFor(actor, e, "microsoft_setup.retry")
-  )
+  if (registered && role?.status === "failed" && mayActFor(actor, e, "microsoft_setup.retry"))
     abilities.push("teams_admin_role.retry");
   return {
     enterprise: {
@@ -159,11 +162,7 @@ export async function overviewOf(
       registeredAt: e.registeredAt?.toISOString() ?? null,
       accessSipData: e.accessSipData,
     },
-    teamsAdminRole: {
-      state: e.teamsAdminRoleState,
-      error: e.teamsAdminRoleError,
-      assignedAt: e.teamsAdminRoleAssignedAt?.toISOString() ?? null,
-    },
+    teamsAdminRole: role,
     grantedPermissions: e.grantedPermissions ?? [],
     managementConsent: {
       state: consent,
@@ -174,7 +173,7 @@ export async function overviewOf(
     userSync,
     actionItems:
       registered || e.status === "disabled"
-        ? actionItemsOf(e, syncGroups, userSync, actor.kind)
+        ? actionItemsOf(e, syncGroups, userSync, role, actor.kind)
         : [],
     abilities,
   };

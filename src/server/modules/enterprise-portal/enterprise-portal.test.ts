@@ -2,7 +2,7 @@
  * The enterprise portal against the emulator over real HTTPS (msal-node, our Graph client):
  * sign-in with Microsoft, the dashboard, management consent, the groups to sync, sync now.
  */
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
@@ -11,8 +11,15 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { enterprises, events, userSyncState } from "../../db/schema/index.ts";
+import {
+  enterprises,
+  events,
+  userSyncState,
+  workflowRuns,
+  workflowSteps,
+} from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
+import { runWorkflows } from "../registration/registration.test-support.ts";
 import { registered } from "./enterprise-portal.test-support.ts";
 
 let t: TestApp;
@@ -128,36 +135,54 @@ describe("Enterprise portal: dashboard and management consent", () => {
 });
 
 describe("Enterprise portal: retrying the Teams Administrator role", () => {
-  it("queues the assignment again after it failed, for the admin or a consented provider", async () => {
+  it("runs the failed step again, for the admin or a consented provider", async () => {
     const { enterpriseId, admin } = await registered(t, world, reseller);
     const url = `/api/v1/enterprises/${enterpriseId}/teams-admin-role/retry`;
-    const fail = () =>
-      t.services.db
-        .update(enterprises)
-        .set({ teamsAdminRoleState: "failed", teamsAdminRoleError: "Microsoft refused" })
-        .where(eq(enterprises.id, enterpriseId));
-    // Still pending (registration queued it): nothing to retry.
+    const overview = () => admin.get(`/api/v1/enterprises/${enterpriseId}/overview`);
+    // As if Microsoft had refused the last check: the run failed at its second step.
+    const fail = async () => {
+      const [run] = await t.services.db
+        .update(workflowRuns)
+        .set({ status: "failed" })
+        .where(eq(workflowRuns.subjectId, enterpriseId))
+        .returning({ id: workflowRuns.id });
+      await t.services.db
+        .update(workflowSteps)
+        .set({ status: "failed", error: "Microsoft refused" })
+        .where(
+          and(
+            eq(workflowSteps.runId, run!.id),
+            eq(workflowSteps.stepId, "teams-admin-role.effective"),
+          ),
+        );
+    };
+    // Still running (registration started it): nothing to retry.
     expect((await admin.post(url)).status).toBe(409);
-    await t.services.drain("microsoft.assign-teams-admin-role");
+    await runWorkflows(t);
     await fail();
 
     expect((await clientOf(t.app).post(url)).status).toBe(401);
-    const overview = await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`);
-    expect(overview.body.abilities).toContain("teams_admin_role.retry");
+    const failed = await overview();
+    expect(failed.body.abilities).toContain("teams_admin_role.retry");
+    expect(failed.body.teamsAdminRole).toMatchObject({
+      status: "failed",
+      steps: [{ status: "succeeded" }, { status: "failed", error: "Microsoft refused" }],
+    });
+    expect(
+      failed.body.actionItems.find((i: { id: string }) => i.id === "teams_admin_role"),
+    ).toMatchObject({ state: "failed", detail: "Microsoft refused" });
     // The provider: its role may, but not without the enterprise's consent; the master never.
     expect((await reseller.post(url)).body.code).toBe("management_consent_required");
     expect((await master.post(url)).body.code).toBe("forbidden");
 
-    const retried = await admin.post(url);
-    expect(retried.status).toBe(202);
-    const [pending] = await t.services.db
-      .select()
-      .from(enterprises)
-      .where(eq(enterprises.id, enterpriseId));
-    expect(pending?.teamsAdminRoleState).toBe("pending");
-    expect(await t.services.drain("microsoft.assign-teams-admin-role")).toBe(1);
-    const after = await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`);
-    expect(after.body.teamsAdminRole).toMatchObject({ state: "assigned", error: null });
+    expect((await admin.post(url)).status).toBe(202);
+    expect((await overview()).body.teamsAdminRole.status).toBe("running");
+    await runWorkflows(t);
+    const after = await overview();
+    expect(after.body.teamsAdminRole).toMatchObject({
+      status: "succeeded",
+      steps: [{ status: "succeeded" }, { status: "succeeded", error: null }],
+    });
     expect(after.body.abilities).not.toContain("teams_admin_role.retry");
 
     await fail();

@@ -63,8 +63,9 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
         const actor = requireActor(request);
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
+        const temporary = await newTemporaryPassword();
         const result = await inTransaction(services, whoOf(actor), (ctx) =>
-          createAdmin(ctx, org, request.body),
+          createAdmin(ctx, org, request.body, temporary),
         );
         return created(reply, {
           admin: presentAdmin(actor, org, result.account),

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { expect } from "vitest";
 import {
   type Client,
@@ -140,4 +141,29 @@ export async function registerEnterprise(
     await browser.close();
   }
   return { enterpriseId: enterprise.id, tenantId: tenant.tenantId, domain, admin };
+}
+
+/**
+ * Runs the queued workflow steps (the Teams Administrator role's) as a worker would, until none is
+ * due; with `waitsElapse`, a step's wait is cut short, a few hundred milliseconds at a time.
+ */
+export async function runWorkflows(t: TestApp, { waitsElapse = true } = {}): Promise<void> {
+  for (let round = 0; round < 60; round++) {
+    if (waitsElapse)
+      await t.services.db.execute(
+        sql`UPDATE pgboss.job SET start_after = now() WHERE name = 'workflows.advance' AND state IN ('created', 'retry') AND start_after > now()`,
+      );
+    const ran = await t.services.drain("workflows.advance");
+    if (ran === 0 && !(waitsElapse && (await hasQueuedAdvance(t)))) return;
+    // Time passes between checks (a step may give up after a number of them).
+    if (waitsElapse) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("workflows still running after 60 rounds");
+}
+
+async function hasQueuedAdvance(t: TestApp): Promise<boolean> {
+  const result = (await t.services.db.execute(
+    sql`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'workflows.advance' AND state IN ('created', 'retry')`,
+  )) as unknown as { rows: { n: number }[] };
+  return (result.rows[0]?.n ?? 0) > 0;
 }

@@ -2,7 +2,7 @@
  * Enterprise registration through both Microsoft rounds (seed 3) against the emulator over real
  * HTTPS: msal-node, our transport, the emulator's sign-in and consent forms. Nothing is mocked.
  */
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditColumns } from "../../../../test/events.ts";
 import {
@@ -22,12 +22,12 @@ import {
   events,
   invitations,
   microsoftFlows,
+  workflowRuns,
 } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { requiredAppPermissions } from "../../integrations/microsoft/config.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
-import { assignTeamsAdminRoleJob } from "./jobs/assign-teams-admin-role.job.ts";
 import { anotherAddress, finishAsBrowser, pollFinish } from "./registration.test-support.ts";
 
 let t: TestApp;
@@ -243,11 +243,12 @@ async function expectNothingBound(enterpriseId: string) {
     .from(enterpriseAdmins)
     .where(eq(enterpriseAdmins.enterpriseId, enterpriseId));
   expect(admins).toEqual([]);
-  // Nor is the Teams Administrator role job queued (it commits with the registration only).
-  const queued = (await t.services.db.execute(
-    sql`SELECT id FROM pgboss.job WHERE name = ${assignTeamsAdminRoleJob.name} AND data->>'enterpriseId' = ${enterpriseId}`,
-  )) as unknown as { rows: unknown[] };
-  expect(queued.rows).toEqual([]);
+  // Nor is the Teams Administrator role's workflow started (it commits with the registration only).
+  const runs = await t.services.db
+    .select()
+    .from(workflowRuns)
+    .where(eq(workflowRuns.subjectId, enterpriseId));
+  expect(runs).toEqual([]);
 }
 
 describe("Enterprise registration: both Microsoft rounds", () => {

@@ -10,6 +10,7 @@ const assignment = z.discriminatedUnion("state", [
   z.object({ state: z.literal("requested") }),
   z.object({ state: z.literal("failed"), error: z.string() }),
 ]);
+export type TeamsAdminRoleAssignment = z.infer<typeof assignment>;
 const input = z.object({ tenantId: z.string(), assignment });
 type Input = z.infer<typeof input>;
 

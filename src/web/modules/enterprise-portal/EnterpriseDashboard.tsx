@@ -27,6 +27,7 @@ import type {
   UserSyncRunSummary,
   UserSyncStatusValue,
 } from "../../../shared/contracts/users.ts";
+import type { WorkflowRunStatus } from "../../../shared/contracts/workflows.ts";
 import { isApiError } from "../../api/client.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { formatDateTime } from "../../components/format.ts";
@@ -35,6 +36,7 @@ import { PageHeader } from "../../components/PageHeader.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
+import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
 import {
   activityQuery,
@@ -77,10 +79,13 @@ const syncStyles: Record<UserSyncStatusValue, { color: string; label: string }> 
   failed: { color: "red", label: "Failed" },
 };
 
-const roleStates: Record<"pending" | "assigned" | "failed", string> = {
-  pending: "Being assigned",
-  assigned: "Assigned",
+const roleStates: Record<WorkflowRunStatus, string> = {
+  running: "Being assigned",
+  waiting: "Being assigned",
+  succeeded: "Assigned",
   failed: "Failed",
+  undoing: "Being removed",
+  undone: "Removed",
 };
 
 const triggers: Record<UserSyncRunSummary["trigger"], string> = {
@@ -531,13 +536,9 @@ function Connection({ data }: { data: EnterpriseOverview }) {
           )}
         </Fact>
         <Fact label="Teams admin role">
-          <Stack gap={2}>
-            <Text size="sm">{role.state ? roleStates[role.state] : "Not assigned yet"}</Text>
-            {role.error ? (
-              <Text size="xs" c="red">
-                {role.error}
-              </Text>
-            ) : null}
+          <Stack gap={4}>
+            <Text size="sm">{role ? roleStates[role.status] : "Not assigned yet"}</Text>
+            {role ? <WorkflowSteps run={role} label="Steps of the Teams admin role" /> : null}
           </Stack>
         </Fact>
         <Fact label="Management consent">

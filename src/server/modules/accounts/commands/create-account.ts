@@ -3,7 +3,6 @@ import { newId } from "../../../../shared/ids.ts";
 import type { Db } from "../../../db/client.ts";
 import { accounts } from "../../../db/schema/index.ts";
 import { fieldError } from "../../../lib/errors.ts";
-import { hashPassword } from "../../../lib/passwords.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import { claimEmail } from "../email-claims.ts";
 
@@ -12,7 +11,8 @@ export interface CreateAccountInput {
   name: string;
   email: string;
   username: string;
-  password: string;
+  /** Hashed before the transaction (argon2 is slow; a transaction must stay short). */
+  passwordHash: string;
   isFirstAdmin?: boolean;
   mustChangePassword?: boolean;
   /** Set when the e-mail is already claimed for this account (e.g. transferred from an invitation). */
@@ -47,7 +47,7 @@ export async function createAccount(
       name: input.name,
       email,
       username: input.username.toLowerCase(),
-      passwordHash: await hashPassword(input.password),
+      passwordHash: input.passwordHash,
       isFirstAdmin: input.isFirstAdmin ?? false,
       mustChangePassword: input.mustChangePassword ?? false,
     })

@@ -4,7 +4,7 @@ import type { Who } from "../../../authz/actor.ts";
 import type { Ctx } from "../../../context.ts";
 import type { Db } from "../../../db/client.ts";
 import { organizations } from "../../../db/schema/index.ts";
-import { temporaryPassword } from "../../../lib/passwords.ts";
+import { hashPassword, temporaryPassword } from "../../../lib/passwords.ts";
 import { createAccount } from "./create-account.ts";
 
 export interface OperatorLogin {
@@ -51,7 +51,8 @@ export async function createOperatorAdmin(
     name: input.name ?? "Operator admin",
     email: input.email,
     username: input.username,
-    password,
+    // Hashed in the transaction: a one-time setup (first start or the CLI), not a request path.
+    passwordHash: await hashPassword(password),
     isFirstAdmin: isNew,
     mustChangePassword: true,
   });

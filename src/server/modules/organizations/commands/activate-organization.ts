@@ -4,6 +4,7 @@ import type { Ctx } from "../../../context.ts";
 import type { invitations } from "../../../db/schema/index.ts";
 import { organizations } from "../../../db/schema/index.ts";
 import { AppError, fieldError } from "../../../lib/errors.ts";
+import { hashPassword } from "../../../lib/passwords.ts";
 import type { Services } from "../../../services.ts";
 import { createAccount, pathOf, transferEmail } from "../../accounts/index.ts";
 import { checkInvitationCode, consumeInvitation } from "../../invitations/index.ts";
@@ -14,6 +15,8 @@ import { findActivatableOrganization, invitationUnusable } from "../organization
 export interface Activation {
   invitation: typeof invitations.$inferSelect;
   organization: Organization;
+  /** The first admin's chosen password, hashed. */
+  passwordHash: string;
 }
 
 /**
@@ -32,7 +35,7 @@ export async function checkActivation(
   if (input.email.toLowerCase() !== invitation.email.toLowerCase())
     throw fieldError({ email: "Use the e-mail address this invitation was sent to" });
   const organization = await findActivatableOrganization(services.db, invitation.targetId);
-  return { invitation, organization };
+  return { invitation, organization, passwordHash: await hashPassword(input.password) };
 }
 
 /**
@@ -42,7 +45,7 @@ export async function checkActivation(
  */
 export async function activateOrganization(
   ctx: Ctx,
-  { invitation, organization }: Activation,
+  { invitation, organization, passwordHash }: Activation,
   input: ActivateBody,
 ): Promise<void> {
   const { tx, now } = ctx;
@@ -53,7 +56,7 @@ export async function activateOrganization(
     name: organization.contactName ?? organization.name,
     email: invitation.email,
     username: input.username,
-    password: input.password,
+    passwordHash,
     isFirstAdmin: true,
     emailAlreadyClaimed: true,
   });

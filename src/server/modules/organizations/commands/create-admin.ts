@@ -1,10 +1,10 @@
 import type { CreateAdminBody } from "../../../../shared/contracts/organizations.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
-import { temporaryPassword } from "../../../lib/passwords.ts";
 import { createAccount, pathOf } from "../../accounts/index.ts";
 import { assertStatusAllows, type Organization } from "../organizations.policy.ts";
 import type { Account } from "../organizations.queries.ts";
+import type { TemporaryPassword } from "./reset-admin-password.ts";
 
 /**
  * Adds an admin to an activated organization with a one-time password it must change at first
@@ -15,15 +15,15 @@ export async function createAdmin(
   ctx: Ctx,
   org: Scoped<Organization>,
   input: CreateAdminBody,
+  temporary: TemporaryPassword,
 ): Promise<{ account: Account; temporaryPassword: string }> {
   assertStatusAllows("manage_admins", org.status);
-  const password = temporaryPassword();
   const account = await createAccount(ctx.tx, {
     organizationId: org.id,
     name: input.name,
     email: input.email,
     username: input.username,
-    password,
+    passwordHash: temporary.passwordHash,
     mustChangePassword: true,
   });
   await ctx.emit("account.created", {
@@ -39,5 +39,5 @@ export async function createAdmin(
       },
     },
   });
-  return { account, temporaryPassword: password };
+  return { account, temporaryPassword: temporary.password };
 }

@@ -10,16 +10,20 @@ import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
+import { startWorkflow } from "../../../workflows/engine.ts";
 import {
   type NewSession,
   openEnterpriseAdminSession,
 } from "../../enterprise-portal/enterprise-admin-sessions.ts";
 import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
-import { assignTeamsAdminRoleJob } from "../jobs/assign-teams-admin-role.job.ts";
 import { endFlow } from "../microsoft-flow.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import { assignTeamsAdministratorRole, describeMicrosoftError } from "../teams-admin-role.ts";
+import {
+  type TeamsAdminRoleAssignment,
+  teamsAdminRoleWorkflow,
+} from "../teams-admin-role.workflow.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
   advanceFlow,
@@ -88,11 +92,8 @@ async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<Con
   }
 }
 
-/** Where registration leaves the Teams Administrator role: in effect soon, or failed and why. */
-interface RoleRequest {
-  state: "pending" | "failed";
-  error: string | null;
-}
+/** What registration did about the Teams Administrator role: asked for it, or failed and why. */
+type RoleRequest = TeamsAdminRoleAssignment;
 
 /**
  * Once the consent is in effect: gives our service principal the Teams Administrator role as the
@@ -120,7 +121,7 @@ async function requestTeamsAdminRole(
       microsoft.delegatedGraph(token.accessToken),
       services.env.MS_CLIENT_ID!,
     );
-    if (result === "requested") return { state: "pending", error: null };
+    if (result === "requested") return { state: "requested" };
     if (!giveUp) return null;
     return {
       state: "failed",
@@ -298,7 +299,7 @@ async function register(
 /**
  * Consumes the invitation, binds the tenant, marks the enterprise registered with exactly what
  * was granted and where the Teams Administrator role stands, records the Global Administrator,
- * ends the flow, queues the wait for the role and opens the admin's session. Any failure binds
+ * ends the flow, starts the Teams Administrator role's workflow and opens the admin's session. Any failure binds
  * nothing (the caller's transaction rolls back).
  */
 async function bindTenant(
@@ -321,9 +322,6 @@ async function bindTenant(
       tenantName,
       grantedPermissions: granted,
       registeredAt: now,
-      teamsAdminRoleState: role.state,
-      teamsAdminRoleError: role.error,
-      teamsAdminRoleAssignedAt: null,
       updatedAt: now,
     })
     .where(and(eq(enterprises.id, flow.enterpriseId), eq(enterprises.status, "invited")))
@@ -351,9 +349,12 @@ async function bindTenant(
       },
     })
     .returning({ id: enterpriseAdmins.id });
-  // Next step of registration, committed with it: wait for the role to take effect.
-  if (role.state === "pending")
-    await ctx.enqueue(assignTeamsAdminRoleJob, { enterpriseId: row.id });
+  // Next step of registration, committed with it: the role, until Microsoft applies it.
+  await startWorkflow(ctx, teamsAdminRoleWorkflow, {
+    subject: { type: "enterprise", id: row.id, label: row.name },
+    path: auditPathOf(row),
+    input: { tenantId, assignment: role },
+  });
   await ctx.emit("enterprise.registered", {
     subject: { type: "enterprise", id: row.id, label: row.name },
     path: auditPathOf(row),
