@@ -4,15 +4,11 @@
  * PostgreSQL the writers really interleave; PGlite has one connection, so its transactions never
  * do and the same reads must simply see every event once.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeTestServices, createTestServices, type TestServices } from "../../../test/harness.ts";
 import type { Who } from "../authz/actor.ts";
 import { contextOf, inTransaction } from "../context.ts";
-import { migrationsFolder } from "../db/client.ts";
 import { redact } from "./append-event.ts";
 import { beginning, type EventCursor, readEvents, type StoredEvent } from "./read-events.ts";
 
@@ -218,58 +214,5 @@ describe("Reading events by cursor", () => {
     seen.push(...(await follow(cursor, 4)).seen.map((e) => e.subject.id));
     expect(seen).toHaveLength(written.length);
     expect(new Set(seen)).toEqual(new Set(written));
-  });
-});
-
-describe("The audit log's history", () => {
-  it("moves into the event log when the events migration runs: every entry, in order, nothing lost", async () => {
-    const db = new PGlite();
-    const files = readdirSync(migrationsFolder)
-      .filter((f) => f.endsWith(".sql"))
-      .sort();
-    const run = async (file: string) => {
-      const text = readFileSync(join(migrationsFolder, file), "utf8");
-      for (const statement of text.split("--> statement-breakpoint")) await db.exec(statement);
-    };
-    const eventsMigration = files.findIndex((f) => f.includes("_events"));
-    for (const file of files.slice(0, eventsMigration)) await run(file);
-    await db.exec(`
-      INSERT INTO audit_log (id, at, actor_account_id, actor_label, action, target_type, target_id,
-        target_label, master_reseller_id, reseller_id, enterprise_id, before, after, client_address)
-      VALUES
-        ('aud_2', '2026-01-02T00:00:00Z', 'acc_1', 'Ann <ann@x.test>', 'enterprise.updated',
-         'enterprise', 'ent_1', 'Acme', 'org_m', 'org_r', 'ent_1', '{"name":"A"}', '{"name":"B"}', '10.0.0.1'),
-        ('aud_1', '2026-01-01T00:00:00Z', null, 'system', 'enterprise.user_sync_requested',
-         'enterprise', 'ent_1', 'Acme', 'org_m', 'org_r', 'ent_1', null, 'null', null)`);
-    for (const file of files.slice(eventsMigration)) await run(file);
-    const rows = await db.query<Record<string, unknown>>(
-      "SELECT name, actor_account_id, actor_label, subject_id, subject_label, reseller_id, enterprise_id, client_address, payload FROM events ORDER BY tx_id, id",
-    );
-    expect(rows.rows).toEqual([
-      {
-        name: "enterprise.user_sync_requested",
-        actor_account_id: null,
-        actor_label: "system",
-        subject_id: "ent_1",
-        subject_label: "Acme",
-        reseller_id: "org_r",
-        enterprise_id: "ent_1",
-        client_address: null,
-        payload: {},
-      },
-      {
-        name: "enterprise.updated",
-        actor_account_id: "acc_1",
-        actor_label: "Ann <ann@x.test>",
-        subject_id: "ent_1",
-        subject_label: "Acme",
-        reseller_id: "org_r",
-        enterprise_id: "ent_1",
-        client_address: "10.0.0.1",
-        payload: { before: { name: "A" }, after: { name: "B" } },
-      },
-    ]);
-    expect((await db.query("SELECT to_regclass('audit_log') AS t")).rows[0]).toEqual({ t: null });
-    await db.close();
   });
 });
