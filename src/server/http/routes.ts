@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
-import { auditRoutes } from "../modules/audit/audit.routes.ts";
+import { auditRoutes } from "../modules/audit/index.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
 import { enterprisePortalRoutes } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";

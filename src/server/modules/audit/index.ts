@@ -1,2 +1,3 @@
 export { listAuditEntries } from "./audit.queries.ts";
+export { auditRoutes } from "./audit.routes.ts";
 export { type AuditInput, recordAudit } from "./commands/record-audit.ts";
