@@ -13,7 +13,7 @@ import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/mic
 import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
 import { endFlow, prepareSignInFlow, storeFlow } from "../../registration/microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../../registration/registration.queries.ts";
 import { teamsAdministratorRoleId } from "../../registration/teams-admin-role.ts";

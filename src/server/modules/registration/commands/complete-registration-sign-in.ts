@@ -11,7 +11,7 @@ import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/mic
 import { AppError } from "../../../lib/errors.ts";
 import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
 import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
 import {
   advanceFlow,

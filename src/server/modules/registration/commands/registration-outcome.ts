@@ -5,7 +5,7 @@ import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import type { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
 import type { NewSession } from "../../enterprise-portal/enterprise-admin-sessions.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
 import { endFlow } from "../microsoft-flow.ts";
 import type { MicrosoftFlowRow } from "../registration.queries.ts";
 

@@ -5,8 +5,7 @@ import type { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { verifyEnterpriseInvitation } from "../../enterprises/index.ts";
+import { auditPathOf, verifyEnterpriseInvitation } from "../../enterprises/index.ts";
 import { prepareSignInFlow, storeFlow } from "../microsoft-flow.ts";
 
 /** A registration journey through Microsoft must finish within this time. */
