@@ -2,5 +2,9 @@ export { completeRegistrationConsent } from "./commands/complete-registration-co
 export { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 export { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
 export { assignTeamsAdminRoleJob } from "./jobs/assign-teams-admin-role.job.ts";
-export { microsoftCallbackRoutes, registrationRoutes } from "./registration.routes.ts";
+export {
+  adminConsentRedirectRoutes,
+  registrationRoutes,
+  registrationSignInRedirect,
+} from "./registration.routes.ts";
 export { teamsAdministratorRoleId } from "./teams-admin-role.ts";

@@ -12,7 +12,8 @@ import { AppError } from "../../../lib/errors.ts";
 import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { auditPathOf } from "../../enterprises/index.ts";
-import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
+import type { MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
+import { isTenantBoundElsewhere } from "../registration.queries.ts";
 import {
   advanceFlow,
   assertFlowUsable,
