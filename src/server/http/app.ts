@@ -21,8 +21,8 @@ import { AppError } from "../lib/errors.ts";
 import type { Services } from "../services.ts";
 import { sessionCookie } from "./context.ts";
 import { installErrorHandler } from "./errors.ts";
+import { resolveSession } from "./resolve-session.ts";
 import { apiRoutes, rootRoutes } from "./routes.ts";
-import { resolveSession } from "./session.ts";
 
 export interface AppOptions {
   /** Directory of the built web app; served with an SPA fallback when present. */

@@ -1,11 +1,19 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
-import { auditRoutes } from "../modules/audit/audit.routes.ts";
+import { auditRoutes } from "../modules/audit/index.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
-import { enterprisePortalRoutes } from "../modules/enterprise-portal/index.ts";
+import {
+  enterprisePortalRoutes,
+  enterpriseSignInRedirect,
+} from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
+import { signInRedirectRoutes } from "../modules/microsoft-flows/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
-import { microsoftCallbackRoutes, registrationRoutes } from "../modules/registration/index.ts";
+import {
+  adminConsentRedirectRoutes,
+  registrationRoutes,
+  registrationSignInRedirect,
+} from "../modules/registration/index.ts";
 import type { Services } from "../services.ts";
 
 /** Every API route plugin, mounted under `/api/v1`. The isolation test walks this list's routes. */
@@ -21,7 +29,21 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
   ];
 }
 
-/** Route plugins mounted at the root: their paths are configuration (Microsoft's redirect URIs). */
+/**
+ * Route plugins mounted at the root: their paths are configuration (Microsoft's redirect URIs).
+ * One sign-in redirect URI serves every Microsoft flow; each flow's purpose names the module that
+ * completes it, wired here so that microsoft-flows depends on neither.
+ */
 export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
-  return [microsoftCallbackRoutes(services)];
+  return [
+    signInRedirectRoutes(services, {
+      byPurpose: {
+        enterprise_registration: registrationSignInRedirect,
+        enterprise_sign_in: enterpriseSignInRedirect,
+      },
+      // An unknown state ends on registration's failure page (state_invalid), as it always did.
+      unknownState: registrationSignInRedirect,
+    }),
+    adminConsentRedirectRoutes(services),
+  ];
 }

@@ -1,27 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Actor } from "../authz/actor.ts";
-import type { Db } from "../db/client.ts";
 import { hashToken, randomToken } from "../lib/secrets.ts";
-import { findActorBySession } from "../modules/accounts/accounts.queries.ts";
-import {
-  findEnterpriseAdminBySession,
-  isEnterpriseAdminToken,
-} from "../modules/enterprise-portal/enterprise-admin-sessions.ts";
 import type { Services } from "../services.ts";
 import { sessionCookie } from "./context.ts";
-
-/** Whoever a session cookie belongs to (portal account or enterprise admin), or null. */
-export async function resolveSession(
-  db: Db,
-  token: string,
-  now: Date,
-  clientAddress: string | null,
-): Promise<(Actor & { lastSeenAt: Date }) | null> {
-  const tokenHash = hashToken(token);
-  return isEnterpriseAdminToken(token)
-    ? findEnterpriseAdminBySession(db, tokenHash, now, clientAddress)
-    : findActorBySession(db, tokenHash, now, clientAddress);
-}
 
 /**
  * Our cookies: HttpOnly, SameSite=Lax (sent on top-level GET navigations, such as Microsoft's

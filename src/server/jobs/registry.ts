@@ -1,7 +1,6 @@
-import { sendPasswordResetJob } from "../modules/accounts/jobs/send-password-reset.job.ts";
-import { sendInvitationEmailJob } from "../modules/invitations/jobs/send-invitation-email.job.ts";
-import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
-import { syncUsersJob } from "../modules/users/jobs/sync-users.job.ts";
+import { sendPasswordResetJob } from "../modules/accounts/index.ts";
+import { sendInvitationEmailJob } from "../modules/invitations/index.ts";
+import { syncDueUsersJob, syncUsersJob } from "../modules/users/index.ts";
 import { advanceWorkflowJob } from "../workflows/advance.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { purgeExpiredJob } from "./purge-expired.job.ts";

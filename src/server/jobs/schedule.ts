@@ -1,5 +1,5 @@
 import type PgBoss from "pg-boss";
-import { syncDueUsersJob } from "../modules/users/jobs/sync-due-users.job.ts";
+import { syncDueUsersJob } from "../modules/users/index.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { purgeExpiredJob } from "./purge-expired.job.ts";
 

@@ -1,4 +1,4 @@
-import { teamsAdminRoleWorkflow } from "../modules/registration/index.ts";
+import { teamsAdminRoleWorkflow } from "../modules/microsoft-setup/index.ts";
 import type { WorkflowDefinition } from "./define.ts";
 
 /** Every workflow the advance job can run, listed explicitly as the jobs are. */

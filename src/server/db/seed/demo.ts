@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { newId, newIds } from "../../../shared/ids.ts";
-import { teamsAdminRoleWorkflow } from "../../modules/registration/index.ts";
+import { teamsAdminRoleWorkflow } from "../../modules/microsoft-setup/index.ts";
 import type { Db } from "../client.ts";
 import {
   enterprises,

@@ -59,6 +59,9 @@ export const requiredAppPermissions = [
   "GroupMember.Read.All",
 ] as const;
 
+/** The built-in Teams Administrator directory role (its template id, the same in every tenant). */
+export const teamsAdministratorRoleId = "69091246-20e8-4a56-aa4d-066075b2a7a8";
+
 /**
  * The delegated scopes of the sign-ins (registration round 1 and the enterprise portal): the
  * profile, and the signed-in user's directory roles (`/me/transitiveMemberOf`), which decide

@@ -1,1 +1,2 @@
 export { listAuditEntries } from "./audit.queries.ts";
+export { auditRoutes } from "./audit.routes.ts";

@@ -12,8 +12,8 @@ import { can, managementConsentOf, mayActForEnterprise, type Scoped } from "../.
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups } from "../../db/schema/index.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
-import type { EnterpriseRecord } from "../enterprises/enterprises.queries.ts";
-import { teamsAdminRoleWorkflow } from "../registration/index.ts";
+import type { EnterpriseRecord } from "../enterprises/index.ts";
+import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
 
 type EnterpriseRow = EnterpriseRecord["enterprise"];

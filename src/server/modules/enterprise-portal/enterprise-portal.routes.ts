@@ -15,7 +15,7 @@ import { bindFlowToBrowser } from "../../http/session.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
 import type { Services } from "../../services.ts";
 import { listAuditEntries } from "../audit/index.ts";
-import { getEnterprise, getEnterpriseRecord } from "../enterprises/enterprises.queries.ts";
+import { getEnterprise, getEnterpriseRecord } from "../enterprises/index.ts";
 import { listUsers, userSyncStatusOf } from "../users/index.ts";
 import { setManagementConsent } from "./commands/management-consent.ts";
 import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";

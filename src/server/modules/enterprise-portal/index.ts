@@ -1,10 +1,12 @@
 export {
   completeEnterpriseSignIn,
+  enterpriseSignInRedirect,
   startEnterpriseSignIn,
 } from "./commands/sign-in-with-microsoft.ts";
 export {
   findEnterpriseAdminBySession,
   isEnterpriseAdminToken,
+  type NewSession,
   openEnterpriseAdminSession,
 } from "./enterprise-admin-sessions.ts";
 export { overviewOf } from "./enterprise-portal.queries.ts";

@@ -1,4 +1,5 @@
 export { createEnterprise } from "./commands/create-enterprise.ts";
+export { auditPathOf } from "./commands/enterprise-rules.ts";
 export { resendEnterpriseInvitation } from "./commands/resend-enterprise-invitation.ts";
 export { setEnterpriseStatus } from "./commands/set-enterprise-status.ts";
 export { updateEnterprise } from "./commands/update-enterprise.ts";

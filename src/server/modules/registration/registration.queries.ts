@@ -1,45 +1,8 @@
-import { and, desc, eq, isNull, ne } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { enterprises, microsoftFlows } from "../../db/schema/index.ts";
-import { hashToken } from "../../lib/secrets.ts";
+import { enterprises } from "../../db/schema/index.ts";
 
-export type MicrosoftFlowRow = typeof microsoftFlows.$inferSelect;
-
-/**
- * The flow a Microsoft redirect's `state` belongs to (only the state's SHA-256 is stored). Not
- * scoped: the state is the capability; an unknown one finds nothing.
- */
-export async function findFlowByState(db: Db, state: string): Promise<MicrosoftFlowRow | null> {
-  if (!state || state.length > 200) return null;
-  const [row] = await db
-    .select()
-    .from(microsoftFlows)
-    .where(eq(microsoftFlows.stateHash, hashToken(state)));
-  return row ?? null;
-}
-
-/**
- * The registration of this browser (its flow binding's hash) waiting for Microsoft to apply the
- * admin consent, newest first; null when there is none.
- */
-export async function findFinishingFlow(
-  db: Db,
-  browserBindingHash: string,
-): Promise<MicrosoftFlowRow | null> {
-  const [row] = await db
-    .select()
-    .from(microsoftFlows)
-    .where(
-      and(
-        eq(microsoftFlows.browserBindingHash, browserBindingHash),
-        eq(microsoftFlows.round, "finishing"),
-        isNull(microsoftFlows.usedAt),
-      ),
-    )
-    .orderBy(desc(microsoftFlows.createdAt))
-    .limit(1);
-  return row ?? null;
-}
+/** Kept for complete-registration-consent.ts until it imports it from microsoft-flows/index.ts. */
 
 /** True when another enterprise is already bound to this Microsoft tenant. */
 export async function isTenantBoundElsewhere(

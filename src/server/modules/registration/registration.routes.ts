@@ -9,7 +9,12 @@ import {
   setSessionCookie,
 } from "../../http/session.ts";
 import type { Services } from "../../services.ts";
-import { completeEnterpriseSignIn } from "../enterprise-portal/commands/sign-in-with-microsoft.ts";
+import {
+  findFinishingFlow,
+  findFlowByState,
+  publicMicrosoftStep,
+  type SignInRedirectHandler,
+} from "../microsoft-flows/index.ts";
 import {
   completeRegistrationConsent,
   finishRegistration,
@@ -17,20 +22,8 @@ import {
 import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 import { failurePage } from "./commands/registration-outcome.ts";
 import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
-import { findFinishingFlow, findFlowByState } from "./registration.queries.ts";
-
-/** Public, and each call reaches Microsoft: strict per-address limits. */
-const publicMicrosoftStep = { public: true, rateLimit: { max: 20, timeWindow: "1 minute" } };
 
 const text = z.string().max(4096).optional();
-
-const SignInRedirectQuery = z.object({
-  code: text,
-  state: text,
-  error: text,
-  error_subcode: text,
-  error_description: text,
-});
 
 const AdminConsentRedirectQuery = z.object({
   admin_consent: text,
@@ -92,54 +85,36 @@ export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
   };
 }
 
+/** Who acts during Microsoft's rounds, before registration knows the person. */
+const globalAdministrator = (clientAddress: string) => ({
+  actor: null,
+  label: "Microsoft Global Administrator",
+  clientAddress,
+});
+
 /**
- * Microsoft's two redirects (MS_REDIRECT_PATH, MS_ADMIN_CONSENT_REDIRECT_PATH), mounted at the
- * root because their paths are configuration. Every outcome is a 302 to a web page; a completed
- * registration or portal sign-in also sets the enterprise admin's session cookie.
+ * Registration's part of Microsoft's sign-in redirect (round 1; the route is microsoft-flows'):
+ * its flows, and any state that finds no flow, end here.
  */
-export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZod {
+export const registrationSignInRedirect: SignInRedirectHandler = {
+  foreignBrowserPage: (services) => failurePage(services, "state_invalid"),
+  complete: async (services, flow, query, client) => ({
+    location: await completeRegistrationSignIn(
+      services,
+      flow,
+      query,
+      globalAdministrator(client.clientAddress),
+    ),
+  }),
+};
+
+/**
+ * Microsoft's admin consent redirect (MS_ADMIN_CONSENT_REDIRECT_PATH, round 2), mounted at the
+ * root because its path is configuration. Every outcome is a 302 to a web page; a completed
+ * registration also sets the enterprise admin's session cookie.
+ */
+export function adminConsentRedirectRoutes(services: Services): FastifyPluginAsyncZod {
   return async (app) => {
-    const who = (ip: string) => ({
-      actor: null,
-      label: "Microsoft Global Administrator",
-      clientAddress: ip,
-    });
-    app.get(
-      services.env.MS_REDIRECT_PATH,
-      {
-        schema: {
-          querystring: SignInRedirectQuery,
-          tags: ["enterprises"],
-          summary: "Microsoft sign-in redirect (round 1 of enterprise registration)",
-        },
-        config: publicMicrosoftStep,
-      },
-      async (request, reply) => {
-        // One redirect URI serves registration (round 1) and the enterprise portal's sign-in.
-        const flow = await findFlowByState(services.db, request.query.state ?? "");
-        // Another browser's state (a forged link): refused, and the real flow stays usable.
-        if (flow && !isFlowBrowser(request, flow)) {
-          return reply.redirect(
-            flow.purpose === "enterprise_sign_in"
-              ? `${services.publicUrl}/enterprise/sign-in?error=state_invalid`
-              : failurePage(services, "state_invalid"),
-            302,
-          );
-        }
-        if (flow?.purpose === "enterprise_sign_in") {
-          const outcome = await completeEnterpriseSignIn(services, flow, request.query, {
-            clientAddress: request.ip,
-            userAgent: request.headers["user-agent"] ?? null,
-          });
-          if (outcome.session) setSessionCookie(reply, services, outcome.session);
-          return reply.redirect(outcome.location, 302);
-        }
-        return reply.redirect(
-          await completeRegistrationSignIn(services, flow, request.query, who(request.ip)),
-          302,
-        );
-      },
-    );
     app.get(
       services.env.MS_ADMIN_CONSENT_REDIRECT_PATH,
       {
@@ -158,7 +133,7 @@ export function microsoftCallbackRoutes(services: Services): FastifyPluginAsyncZ
           services,
           flow,
           request.query,
-          who(request.ip),
+          globalAdministrator(request.ip),
           request.headers["user-agent"] ?? null,
         );
         if (outcome.session) setSessionCookie(reply, services, outcome.session);

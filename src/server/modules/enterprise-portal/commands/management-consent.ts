@@ -5,8 +5,7 @@ import { managementConsentOf } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { getEnterprise } from "../../enterprises/enterprises.queries.ts";
+import { auditPathOf, getEnterprise } from "../../enterprises/index.ts";
 
 /**
  * "Allow management by service provider" (SPEC §3.4): an enterprise admin grants or revokes the

@@ -4,7 +4,7 @@ import type { Ctx } from "../../../context.ts";
 import type { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { latestRun, retryWorkflow } from "../../../workflows/engine.ts";
-import { teamsAdminRoleWorkflow } from "../../registration/index.ts";
+import { teamsAdminRoleWorkflow } from "../../microsoft-setup/index.ts";
 import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 
 /**

@@ -8,15 +8,19 @@ import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { type Ctx, inTransaction } from "../../../context.ts";
 import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schema/index.ts";
-import { signInScopes } from "../../../integrations/microsoft/config.ts";
+import { signInScopes, teamsAdministratorRoleId } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { endFlow, prepareSignInFlow, storeFlow } from "../../registration/microsoft-flow.ts";
-import type { MicrosoftFlowRow } from "../../registration/registration.queries.ts";
-import { teamsAdministratorRoleId } from "../../registration/teams-admin-role.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
+import {
+  endFlow,
+  type MicrosoftFlowRow,
+  prepareSignInFlow,
+  type SignInRedirectHandler,
+  storeFlow,
+} from "../../microsoft-flows/index.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin-sessions.ts";
 
 type EnterpriseRow = typeof enterprises.$inferSelect;
@@ -139,6 +143,18 @@ export async function completeEnterpriseSignIn(
     throw e;
   }
 }
+
+/**
+ * The enterprise portal's part of Microsoft's sign-in redirect (the route is microsoft-flows'):
+ * the flows of purpose `enterprise_sign_in` end here, on the portal's sign-in page when they fail.
+ */
+export const enterpriseSignInRedirect: SignInRedirectHandler = {
+  foreignBrowserPage: (services) => failure(services, "state_invalid").location,
+  complete: (services, flow, query, client) =>
+    flow
+      ? completeEnterpriseSignIn(services, flow, query, client)
+      : Promise.resolve(failure(services, "state_invalid")),
+};
 
 /** Nobody known yet: the browser of a sign-in before Microsoft said who it is. */
 function anonymous(clientAddress: string | null): Who {

@@ -2,7 +2,7 @@ import type { Actor } from "../../../authz/actor.ts";
 import { assertManagementConsent, type Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import type { enterprises } from "../../../db/schema/index.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
 import { requestUserSync } from "../../users/index.ts";
 import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 

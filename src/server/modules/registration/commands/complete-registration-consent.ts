@@ -11,19 +11,17 @@ import { unseal } from "../../../lib/secrets.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 import { startWorkflow } from "../../../workflows/engine.ts";
-import {
-  type NewSession,
-  openEnterpriseAdminSession,
-} from "../../enterprise-portal/enterprise-admin-sessions.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
+import { type NewSession, openEnterpriseAdminSession } from "../../enterprise-portal/index.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
-import { endFlow } from "../microsoft-flow.ts";
-import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
-import { assignTeamsAdministratorRole, describeMicrosoftError } from "../teams-admin-role.ts";
+import { endFlow, type MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
 import {
+  assignTeamsAdministratorRole,
+  describeMicrosoftError,
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,
-} from "../teams-admin-role.workflow.ts";
+} from "../../microsoft-setup/index.ts";
+import { isTenantBoundElsewhere } from "../registration.queries.ts";
 import { assertInvitationLive } from "./complete-registration-sign-in.ts";
 import {
   advanceFlow,

@@ -11,8 +11,9 @@ import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/mic
 import { AppError } from "../../../lib/errors.ts";
 import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { isTenantBoundElsewhere, type MicrosoftFlowRow } from "../registration.queries.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
+import type { MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
+import { isTenantBoundElsewhere } from "../registration.queries.ts";
 import {
   advanceFlow,
   assertFlowUsable,

@@ -1,13 +1,16 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { RegistrationFailureReason } from "../../../../shared/contracts/registration.ts";
 import type { Ctx } from "../../../context.ts";
-import { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
+import { enterprises, type microsoftFlows } from "../../../db/schema/index.ts";
 import type { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import type { NewSession } from "../../enterprise-portal/enterprise-admin-sessions.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { endFlow } from "../microsoft-flow.ts";
-import type { MicrosoftFlowRow } from "../registration.queries.ts";
+import type { NewSession } from "../../enterprise-portal/index.ts";
+import { auditPathOf } from "../../enterprises/index.ts";
+import {
+  advanceFlow as advanceAnyFlow,
+  endFlow,
+  type MicrosoftFlowRow,
+} from "../../microsoft-flows/index.ts";
 
 /** A registration that must stop: the browser goes to the failure page with this reason. */
 export class RegistrationFailure extends Error {
@@ -91,18 +94,8 @@ export async function advanceFlow(
   from: MicrosoftFlowRow["round"],
   set: Partial<typeof microsoftFlows.$inferInsert>,
 ): Promise<void> {
-  const moved = await ctx.tx
-    .update(microsoftFlows)
-    .set(set)
-    .where(
-      and(
-        eq(microsoftFlows.id, flow.id),
-        eq(microsoftFlows.round, from),
-        isNull(microsoftFlows.usedAt),
-      ),
-    )
-    .returning({ id: microsoftFlows.id });
-  if (moved.length === 0) throw new RegistrationFailure("state_invalid");
+  if (!(await advanceAnyFlow(ctx, flow.id, from, set)))
+    throw new RegistrationFailure("state_invalid");
 }
 
 /** A registration flow: it always names its enterprise and invitation. */

@@ -5,9 +5,8 @@ import type { enterprises, microsoftFlows } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf } from "../../enterprises/commands/enterprise-rules.ts";
-import { verifyEnterpriseInvitation } from "../../enterprises/index.ts";
-import { prepareSignInFlow, storeFlow } from "../microsoft-flow.ts";
+import { auditPathOf, verifyEnterpriseInvitation } from "../../enterprises/index.ts";
+import { prepareSignInFlow, storeFlow } from "../../microsoft-flows/index.ts";
 
 /** A registration journey through Microsoft must finish within this time. */
 export const flowTtlMs = 15 * 60_000;

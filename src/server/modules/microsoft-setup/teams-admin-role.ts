@@ -1,8 +1,6 @@
+import { teamsAdministratorRoleId } from "../../integrations/microsoft/config.ts";
 import type { GraphClient } from "../../integrations/microsoft/graph.ts";
 import { AppError } from "../../lib/errors.ts";
-
-/** The built-in Teams Administrator directory role (its template id, the same in every tenant). */
-export const teamsAdministratorRoleId = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 
 const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 

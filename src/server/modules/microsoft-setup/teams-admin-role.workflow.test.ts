@@ -15,9 +15,9 @@ import {
 } from "../../../../test/harness.ts";
 import { enterprises } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
+import { teamsAdministratorRoleId } from "../../integrations/microsoft/config.ts";
 import { latestRun } from "../../workflows/engine.ts";
-import { registerEnterprise, runWorkflows } from "./registration.test-support.ts";
-import { teamsAdministratorRoleId } from "./teams-admin-role.ts";
+import { registerEnterprise, runWorkflows } from "../registration/registration.test-support.ts";
 import {
   roleChecks,
   roleCheckWaitSeconds,

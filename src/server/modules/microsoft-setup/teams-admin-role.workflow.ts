@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { teamsAdministratorRoleId } from "../../integrations/microsoft/config.ts";
 import { appTokenGrants } from "../../integrations/microsoft/msal.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
 import type { Services } from "../../services.ts";
 import { defineStep, defineWorkflow } from "../../workflows/define.ts";
-import { teamsAdministratorRoleId } from "./teams-admin-role.ts";
 
 /** What registration did about the role with the Global Administrator's sign-in. */
 const assignment = z.discriminatedUnion("state", [

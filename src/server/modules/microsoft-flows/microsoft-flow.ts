@@ -79,3 +79,27 @@ export async function endFlow(
     .returning({ id: microsoftFlows.id });
   return ended.length > 0;
 }
+
+/**
+ * Moves a flow on from round `from` with `set`, only while it is in that round and unused. False
+ * when it was not (a concurrent redirect with the same state got there first, or the flow ended).
+ */
+export async function advanceFlow(
+  ctx: Ctx,
+  flowId: string,
+  from: (typeof microsoftFlows.$inferSelect)["round"],
+  set: Partial<typeof microsoftFlows.$inferInsert>,
+): Promise<boolean> {
+  const moved = await ctx.tx
+    .update(microsoftFlows)
+    .set(set)
+    .where(
+      and(
+        eq(microsoftFlows.id, flowId),
+        eq(microsoftFlows.round, from),
+        isNull(microsoftFlows.usedAt),
+      ),
+    )
+    .returning({ id: microsoftFlows.id });
+  return moved.length > 0;
+}
