@@ -14,6 +14,21 @@ export interface EventInput<N extends EventName> {
   payload: EventPayload<N>;
 }
 
+/** A record's subject and its position in the tree, as the event log and workflow runs store them. */
+export function subjectColumns(
+  subject: EventInput<EventName>["subject"],
+  path: EventInput<EventName>["path"],
+) {
+  return {
+    subjectType: subject.type,
+    subjectId: subject.id,
+    subjectLabel: subject.label ?? null,
+    masterResellerId: path.masterResellerId ?? null,
+    resellerId: path.resellerId ?? null,
+    enterpriseId: path.enterpriseId ?? null,
+  };
+}
+
 const secretKeys = /password|secret|token|code_?hash|codeHash|tokenHash/i;
 
 /** A value under a secret-looking key that could hold the secret (a flag such as `mustChangePassword` cannot). */
@@ -55,12 +70,7 @@ export async function appendEvent<N extends EventName>(
     actorAccountId: who.actor ? actorIdOf(who.actor) : null,
     actorLabel: who.label,
     clientAddress: who.clientAddress,
-    subjectType: input.subject.type,
-    subjectId: input.subject.id,
-    subjectLabel: input.subject.label ?? null,
-    masterResellerId: input.path.masterResellerId ?? null,
-    resellerId: input.path.resellerId ?? null,
-    enterpriseId: input.path.enterpriseId ?? null,
+    ...subjectColumns(input.subject, input.path),
     payload,
   });
 }

@@ -8,6 +8,7 @@ import type { Who } from "../authz/actor.ts";
 import { type Ctx, inTransaction } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
+import { subjectColumns } from "../events/append-event.ts";
 import type { JobSpec } from "../jobs/define-job.ts";
 import { AppError } from "../lib/errors.ts";
 import { acquireLease, type Lease, releaseLease, renewLease } from "../lib/lease.ts";
@@ -108,16 +109,7 @@ export async function startWorkflow<S extends z.ZodType>(
 ): Promise<string> {
   const input = workflow.input.parse(target.input) as object;
   const id = newId("workflowRun");
-  const run = {
-    id,
-    name: workflow.name,
-    subjectType: target.subject.type,
-    subjectId: target.subject.id,
-    subjectLabel: target.subject.label ?? null,
-    masterResellerId: target.path.masterResellerId ?? null,
-    resellerId: target.path.resellerId ?? null,
-    enterpriseId: target.path.enterpriseId ?? null,
-  };
+  const run = { id, name: workflow.name, ...subjectColumns(target.subject, target.path) };
   const inserted = await ctx.tx
     .insert(workflowRuns)
     .values({ ...run, status: "running", input, createdAt: ctx.now, updatedAt: ctx.now })
