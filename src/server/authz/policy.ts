@@ -1,6 +1,9 @@
 import { type Action, roleCan } from "../../shared/permissions.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import type { Actor } from "./actor.ts";
+import { isInSubtree, type TreePosition } from "./tenancy.ts";
+
+export { isInSubtree, type TreePosition } from "./tenancy.ts";
 
 declare const scoped: unique symbol;
 /**
@@ -8,33 +11,6 @@ declare const scoped: unique symbol;
  * that takes `Scoped<T>` cannot be handed a row fetched without the subtree check.
  */
 export type Scoped<T> = T & { readonly [scoped]: true };
-
-/** Where a record sits in the tenancy tree. */
-export interface TreePosition {
-  /** The organization itself for organizations; the owning reseller for enterprises. */
-  organizationId: string;
-  masterResellerId: string | null;
-  resellerId: string | null;
-  /** The enterprise for enterprises and what they hold; absent above them. */
-  enterpriseId?: string | null;
-}
-
-/**
- * True when the position lies in the actor's subtree (operator: everything; an enterprise admin:
- * its own enterprise and what it holds).
- */
-export function isInSubtree(actor: Actor, position: TreePosition): boolean {
-  switch (actor.role) {
-    case "enterprise_admin":
-      return position.enterpriseId === actor.enterpriseId;
-    case "operator":
-      return true;
-    case "master_reseller":
-      return position.masterResellerId === actor.organizationId;
-    case "reseller":
-      return position.resellerId === actor.organizationId;
-  }
-}
 
 /** Proves the record is visible to the actor or throws 404 (indistinguishable from absent). */
 export function scopeTo<T>(

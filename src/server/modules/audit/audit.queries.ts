@@ -2,21 +2,13 @@ import { and, count, desc, eq, ilike, or, type SQL } from "drizzle-orm";
 import type { AuditEntryView } from "../../../shared/contracts/audit.ts";
 import type { Page, PageQuery } from "../../../shared/contracts/common.ts";
 import type { Actor } from "../../authz/actor.ts";
+import { subtreeFilter } from "../../authz/tenancy.ts";
 import type { Db } from "../../db/client.ts";
 import { events } from "../../db/schema/index.ts";
 import { containsPattern } from "../../lib/sql.ts";
 
 function subtreeOf(actor: Actor): SQL | undefined {
-  switch (actor.role) {
-    case "enterprise_admin":
-      return eq(events.enterpriseId, actor.enterpriseId);
-    case "operator":
-      return undefined;
-    case "master_reseller":
-      return eq(events.masterResellerId, actor.organizationId);
-    case "reseller":
-      return eq(events.resellerId, actor.organizationId);
-  }
+  return subtreeFilter(actor, events);
 }
 
 /**

@@ -1,6 +1,9 @@
 import type { EnterpriseStatus } from "../../../shared/contracts/enterprises.ts";
 import type { PortalActor } from "../../authz/actor.ts";
-import { can, type TreePosition } from "../../authz/policy.ts";
+import { can } from "../../authz/policy.ts";
+
+export { enterprisePosition } from "../../authz/tenancy.ts";
+
 import { AppError } from "../../lib/errors.ts";
 
 /**
@@ -30,20 +33,6 @@ const stateMessages: Record<EnterpriseAction, string> = {
   "enterprise.enable": "Only a disabled enterprise can be enabled",
   "enterprise.resend_invitation": "Only an invited enterprise can be sent a new invitation",
 };
-
-/** Where an enterprise sits in the tenancy tree (for `scopeTo`). */
-export function enterprisePosition(e: {
-  id: string;
-  resellerId: string;
-  masterResellerId: string;
-}): TreePosition {
-  return {
-    organizationId: e.resellerId,
-    masterResellerId: e.masterResellerId,
-    resellerId: e.resellerId,
-    enterpriseId: e.id,
-  };
-}
 
 /** True when the action is allowed on an enterprise in this status (regardless of role). */
 export function statusAllows(action: EnterpriseAction, status: EnterpriseStatus): boolean {

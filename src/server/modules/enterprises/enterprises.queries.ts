@@ -20,6 +20,7 @@ import {
 } from "../../../shared/contracts/enterprises.ts";
 import type { Actor, PortalActor } from "../../authz/actor.ts";
 import { type Scoped, scopeTo } from "../../authz/policy.ts";
+import { subtreeFilter } from "../../authz/tenancy.ts";
 import type { Db } from "../../db/client.ts";
 import {
   enterprisePbxTypes,
@@ -73,21 +74,13 @@ export interface EnterpriseRecord<Row extends EnterpriseViewRow = EnterpriseRow>
   invitation: InvitationSummary | null;
 }
 
-/**
- * The enterprises of the actor's subtree as one equality on an indexed column, so the subtree
- * filter and the newest-first order are served by `enterprises_{reseller,master_reseller}_idx`.
- */
+/** The enterprises of the actor's subtree, served by `enterprises_{reseller,master_reseller}_idx`. */
 function subtreeOf(actor: Actor): SQL | undefined {
-  switch (actor.role) {
-    case "enterprise_admin":
-      return eq(enterprises.id, actor.enterpriseId);
-    case "operator":
-      return undefined;
-    case "master_reseller":
-      return eq(enterprises.masterResellerId, actor.organizationId);
-    case "reseller":
-      return eq(enterprises.resellerId, actor.organizationId);
-  }
+  return subtreeFilter(actor, {
+    masterResellerId: enterprises.masterResellerId,
+    resellerId: enterprises.resellerId,
+    enterpriseId: enterprises.id,
+  });
 }
 
 /** The enterprise if the actor may see it, else null; `lock` takes a row lock (inside a transaction). */

@@ -1,7 +1,11 @@
 import type { OrganizationStatus } from "../../../shared/contracts/organizations.ts";
 import type { Action } from "../../../shared/permissions.ts";
 import type { PortalActor } from "../../authz/actor.ts";
-import { authorize, can, isInSubtree, type TreePosition } from "../../authz/policy.ts";
+import { authorize, can, isInSubtree } from "../../authz/policy.ts";
+import { organizationPosition } from "../../authz/tenancy.ts";
+
+export { organizationPosition };
+
 import type { organizations } from "../../db/schema/index.ts";
 import { AppError, forbidden } from "../../lib/errors.ts";
 
@@ -9,17 +13,6 @@ import { AppError, forbidden } from "../../lib/errors.ts";
 export type Organization = typeof organizations.$inferSelect;
 /** A master reseller or a reseller: the tiers this module creates and manages. */
 export type ManagedKind = "master_reseller" | "reseller";
-
-/** Where an organization sits in the tenancy tree (for `scopeTo`): a reseller is its own reseller. */
-export function organizationPosition(
-  org: Pick<Organization, "id" | "kind" | "masterResellerId">,
-): TreePosition {
-  return {
-    organizationId: org.id,
-    masterResellerId: org.kind === "master_reseller" ? org.id : org.masterResellerId,
-    resellerId: org.kind === "reseller" ? org.id : null,
-  };
-}
 
 /** The role permission that edits, disables, enables and re-invites an organization of this kind. */
 export function manageActionOf(kind: ManagedKind): Action {

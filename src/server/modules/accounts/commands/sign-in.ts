@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { LoginBody } from "../../../../shared/contracts/auth.ts";
+import { organizationPosition } from "../../../authz/tenancy.ts";
 import { type Ctx, inTransaction } from "../../../context.ts";
 import { accounts, sessions } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -111,11 +112,7 @@ export function pathOf(organization: {
   kind: string;
   masterResellerId: string | null;
 }) {
-  return {
-    masterResellerId:
-      organization.kind === "master_reseller" ? organization.id : organization.masterResellerId,
-    resellerId: organization.kind === "reseller" ? organization.id : null,
-  };
+  return organizationPosition(organization);
 }
 
 /** Ends one session (signing out); a session already gone is not an error. */

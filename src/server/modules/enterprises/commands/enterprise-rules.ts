@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { type Service, serviceLabels } from "../../../../shared/contracts/common.ts";
+import { enterprisePosition } from "../../../authz/tenancy.ts";
 import type { Db } from "../../../db/client.ts";
 import { enterprisePbxTypes, enterpriseRegions } from "../../../db/schema/index.ts";
 import { AppError, fieldError } from "../../../lib/errors.ts";
@@ -129,7 +130,7 @@ export function snapshotOf(e: EnterpriseRow, links: { regionIds: string[]; pbxTy
 
 /** Where an enterprise sits, for its audit entries. */
 export function auditPathOf(e: EnterpriseRow) {
-  return { masterResellerId: e.masterResellerId, resellerId: e.resellerId, enterpriseId: e.id };
+  return enterprisePosition(e);
 }
 
 /** Ids once each, sorted, so stored links and audit entries are stable. */
