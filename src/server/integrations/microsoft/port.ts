@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Env } from "../../env.ts";
 import { AppError } from "../../lib/errors.ts";
 import { type MicrosoftConfig, microsoftConfigFromEnv } from "./config.ts";
-import { createGraphClient, type GraphClient, type RetryPolicy } from "./graph.ts";
+import { createGraphClient, type GraphClient, MAX_BATCH_SIZE, type RetryPolicy } from "./graph.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import type { SignInClaims } from "./id-token.ts";
 import {
@@ -177,10 +177,28 @@ export interface Microsoft {
   ): AsyncGenerator<DirectoryUser[], void, undefined>;
   /** The tenant's groups, one page at a time. */
   listGroups(tenantId: string): AsyncGenerator<DirectoryGroup[], void, undefined>;
+  /**
+   * Groups whose name starts with `prefix` (all without one), sorted by name: at most `limit`,
+   * and whether there were more (the caller asks for a narrower search).
+   */
+  searchGroups(
+    tenantId: string,
+    options: { prefix?: string; limit: number },
+  ): Promise<{ groups: DirectoryGroup[]; more: boolean }>;
+  /** The groups with these ids, in order ($batch, 20 a request); null where the tenant has none. */
+  findGroups(tenantId: string, ids: readonly string[]): Promise<(DirectoryGroup | null)[]>;
+  /**
+   * Gives our own service principal a directory role (e.g. Teams Administrator) directory-wide,
+   * acting as a signed-in administrator with that sign-in's delegated token. Looks before it
+   * creates; a concurrent duplicate counts as done. `not_visible`: the service principal has not
+   * reached Graph yet (right after consent); ask again a little later.
+   */
+  assignOwnDirectoryRole(
+    delegatedAccessToken: string,
+    roleTemplateId: string,
+  ): Promise<"requested" | "not_visible">;
   /** A Graph client authenticated as the application in a tenant (for adapters built on it). */
   graphFor(tenantId: string): GraphClient;
-  /** A Graph client acting as a signed-in person, with that sign-in's delegated token. */
-  delegatedGraph(accessToken: string): GraphClient;
   close(): Promise<void>;
 }
 
@@ -317,18 +335,98 @@ export function createMicrosoft(
       for await (const page of graph.pages<Partial<DirectoryGroup> & { id: string }>(
         `/groups?$select=id,displayName,description&$top=${PAGE_SIZE}`,
       )) {
-        yield page.value.map((g) => ({
-          id: g.id,
-          displayName: g.displayName ?? "",
-          description: g.description ?? null,
-        }));
+        yield page.value.map(toDirectoryGroup);
       }
     },
 
+    async searchGroups(tenantId, { prefix, limit }) {
+      const graph = graphFor(tenantId);
+      const filter = prefix
+        ? `&$filter=${encodeURIComponent(`startswith(displayName,${odataString(prefix)})`)}`
+        : "";
+      for await (const page of graph.pages<Partial<DirectoryGroup> & { id: string }>(
+        `/groups?$select=id,displayName,description&$top=${limit}${filter}`,
+      )) {
+        const groups = page.value.map(toDirectoryGroup).map(withLowerCaseId);
+        groups.sort((a, b) => a.displayName.localeCompare(b.displayName));
+        // Only the first page: a longer list asks for a narrower search.
+        return { groups, more: page.value.length >= limit };
+      }
+      return { groups: [], more: false };
+    },
+
+    async findGroups(tenantId, ids) {
+      const graph = graphFor(tenantId);
+      const found: (DirectoryGroup | null)[] = [];
+      for (let start = 0; start < ids.length; start += MAX_BATCH_SIZE) {
+        const chunk = ids.slice(start, start + MAX_BATCH_SIZE);
+        const answers = await graph.batch(
+          chunk.map((id, i) => ({
+            id: String(start + i),
+            method: "GET" as const,
+            url: `/groups/${encodeURIComponent(id)}?$select=id,displayName,description`,
+          })),
+        );
+        for (const answer of answers) {
+          const index = Number(answer.id);
+          if (answer.status === 404) {
+            found[index] = null;
+            continue;
+          }
+          if (answer.error) throw answer.error;
+          const body = answer.body as Partial<DirectoryGroup> & { id?: string };
+          found[index] = withLowerCaseId(toDirectoryGroup({ ...body, id: body.id ?? ids[index]! }));
+        }
+      }
+      return found;
+    },
+
+    async assignOwnDirectoryRole(delegatedAccessToken, roleTemplateId) {
+      const graph = delegatedGraph(delegatedAccessToken);
+      const found = await graph.get<{ value?: { id?: string; appId?: string }[] }>(
+        `/servicePrincipals?$filter=${encodeURIComponent(`appId eq ${odataString(config.clientId)}`)}&$select=id,appId`,
+      );
+      const principalId = found?.value?.find((sp) => sp.appId === config.clientId)?.id;
+      if (!principalId) return "not_visible";
+      const existing = await graph.get<{ value?: { id?: string }[] }>(
+        `/roleManagement/directory/roleAssignments?$filter=${encodeURIComponent(
+          `principalId eq ${odataString(principalId)} and roleDefinitionId eq ${odataString(roleTemplateId)}`,
+        )}`,
+      );
+      if (existing?.value?.length) return "requested";
+      try {
+        await graph.post("/roleManagement/directory/roleAssignments", {
+          principalId,
+          roleDefinitionId: roleTemplateId,
+          directoryScopeId: "/",
+        });
+      } catch (error) {
+        // Assigned meanwhile: a concurrent poll of the same registration, or an administrator.
+        if (!isConflict(error)) throw error;
+      }
+      return "requested";
+    },
+
     graphFor: (tenantId) => graphFor(tenantId),
-    delegatedGraph,
     close: () => transport.close(),
   };
+}
+
+const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** A group as Graph returns it. */
+function toDirectoryGroup(g: Partial<DirectoryGroup> & { id: string }): DirectoryGroup {
+  return { id: g.id, displayName: g.displayName ?? "", description: g.description ?? null };
+}
+
+/** Ids lower case, as the portal stores and compares them. */
+const withLowerCaseId = (g: DirectoryGroup): DirectoryGroup => ({ ...g, id: g.id.toLowerCase() });
+
+/** Graph's answer to a role assignment that exists already: 400 "A conflicting object …". */
+function isConflict(error: unknown): boolean {
+  if (!(error instanceof AppError) || error.code !== "microsoft_error") return false;
+  const cause = error.cause as { status?: number; message?: string } | undefined;
+  return cause?.status === 400 && /conflicting object/i.test(cause.message ?? "");
 }
 
 /** The delegated permission that reads directory roles is missing from the app or its consent. */

@@ -30,8 +30,6 @@ const EnterpriseParam = z.strictObject({ enterpriseId: Id });
 /** Search for groups to choose: at most this many, then "narrow your search". */
 const groupSearchLimit = 50;
 
-const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * The enterprise portal (SPEC §3.3–3.4, §2.6): sign-in with Microsoft, the dashboard, management
  * consent, the groups to sync, the synced users and their sync. Routes under
@@ -170,26 +168,11 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
         authorize(actor, "users.read");
         const tenantId = registeredTenantOf(enterprise);
-        const graph = requireMicrosoft(services.microsoft).graphFor(tenantId);
-        const filter = request.query.q
-          ? `&$filter=${encodeURIComponent(`startswith(displayName,${odataString(request.query.q)})`)}`
-          : "";
-        const path = `/groups?$select=id,displayName,description&$top=${groupSearchLimit}${filter}`;
-        for await (const page of graph.pages<{
-          id: string;
-          displayName?: string | null;
-          description?: string | null;
-        }>(path)) {
-          const items = page.value.map((g) => ({
-            id: g.id.toLowerCase(),
-            displayName: g.displayName ?? "",
-            description: g.description ?? null,
-          }));
-          items.sort((a, b) => a.displayName.localeCompare(b.displayName));
-          // Only the first page: a longer list asks for a narrower search.
-          return { items, more: page.value.length >= groupSearchLimit };
-        }
-        return { items: [], more: false };
+        const { groups, more } = await requireMicrosoft(services.microsoft).searchGroups(tenantId, {
+          ...(request.query.q ? { prefix: request.query.q } : {}),
+          limit: groupSearchLimit,
+        });
+        return { items: groups, more };
       },
     );
 

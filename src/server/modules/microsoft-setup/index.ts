@@ -1,7 +1,4 @@
-export {
-  assignTeamsAdministratorRole,
-  describeMicrosoftError,
-} from "./teams-admin-role.ts";
+export { describeMicrosoftError } from "./teams-admin-role.ts";
 export {
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,

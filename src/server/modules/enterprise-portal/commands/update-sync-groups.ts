@@ -7,7 +7,6 @@ import type { Actor } from "../../../authz/actor.ts";
 import { assertManagementConsent, type Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { enterpriseSyncGroups, enterprises } from "../../../db/schema/index.ts";
-import { MAX_BATCH_SIZE } from "../../../integrations/microsoft/graph.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
@@ -19,44 +18,23 @@ import { syncGroupsOf } from "../enterprise-portal.queries.ts";
 type EnterpriseRow = typeof enterprises.$inferSelect;
 
 /**
- * Looks the chosen groups up in the tenant ($batch, 20 at a time) and returns their names;
- * a group the tenant does not have is a field error naming its position in the list.
+ * Looks the chosen groups up in the tenant and returns their names; a group the tenant does not
+ * have is a field error naming its position in the list.
  */
 async function groupsInTenant(
   services: Services,
   tenantId: string,
   ids: string[],
 ): Promise<TenantGroup[]> {
-  const graph = requireMicrosoft(services.microsoft).graphFor(tenantId);
-  const found: TenantGroup[] = [];
+  const groups = await requireMicrosoft(services.microsoft).findGroups(tenantId, ids);
   const fields: Record<string, string> = {};
-  for (let start = 0; start < ids.length; start += MAX_BATCH_SIZE) {
-    const chunk = ids.slice(start, start + MAX_BATCH_SIZE);
-    const answers = await graph.batch(
-      chunk.map((id, i) => ({
-        id: String(start + i),
-        method: "GET" as const,
-        url: `/groups/${encodeURIComponent(id)}?$select=id,displayName`,
-      })),
-    );
-    for (const answer of answers) {
-      const index = Number(answer.id);
-      if (answer.status === 404) {
-        fields[`groupIds.${index}`] = "No such group in your Microsoft 365 directory";
-        continue;
-      }
-      if (answer.error) throw answer.error;
-      const body = answer.body as { id?: string; displayName?: string | null };
-      found[index] = {
-        id: (body.id ?? ids[index]!).toLowerCase(),
-        displayName: body.displayName ?? "",
-      };
-    }
-  }
+  groups.forEach((group, index) => {
+    if (!group) fields[`groupIds.${index}`] = "No such group in your Microsoft 365 directory";
+  });
   if (Object.keys(fields).length > 0) {
     throw new AppError("validation_failed", "Some groups were not found", { fields });
   }
-  return found;
+  return groups.map((group) => ({ id: group!.id, displayName: group!.displayName }));
 }
 
 /** A group of the tenant, as Microsoft names it. */

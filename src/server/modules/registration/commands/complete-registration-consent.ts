@@ -3,7 +3,10 @@ import { newId } from "../../../../shared/ids.ts";
 import type { Who } from "../../../authz/actor.ts";
 import { type Ctx, inTransaction } from "../../../context.ts";
 import { enterpriseAdmins, enterprises } from "../../../db/schema/index.ts";
-import { requiredAppPermissions } from "../../../integrations/microsoft/config.ts";
+import {
+  requiredAppPermissions,
+  teamsAdministratorRoleId,
+} from "../../../integrations/microsoft/config.ts";
 import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
@@ -16,7 +19,6 @@ import { auditPathOf } from "../../enterprises/index.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { endFlow, type MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
 import {
-  assignTeamsAdministratorRole,
   describeMicrosoftError,
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,
@@ -115,9 +117,9 @@ async function requestTeamsAdminRole(
       error: "The Global Administrator's sign-in expired before the role could be assigned",
     };
   try {
-    const result = await assignTeamsAdministratorRole(
-      microsoft.delegatedGraph(token.accessToken),
-      services.env.MS_CLIENT_ID!,
+    const result = await microsoft.assignOwnDirectoryRole(
+      token.accessToken,
+      teamsAdministratorRoleId,
     );
     if (result === "requested") return { state: "requested" };
     if (!giveUp) return null;
