@@ -41,3 +41,32 @@ export function fieldError(
 ): AppError {
   return new AppError(code, message, { fields });
 }
+
+/** Microsoft (or another remote side) is briefly unable to answer: worth another try later. */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof AppError &&
+    (error.code === "microsoft_throttled" || error.code === "microsoft_unavailable")
+  );
+}
+
+/**
+ * What the portal keeps of a failure: our message and, when the remote side said why (the cause
+ * our Microsoft client attaches), its status, code and words, and its request id.
+ */
+export function describeRemoteError(error: unknown): {
+  message: string;
+  correlationId: string | null;
+} {
+  if (error instanceof AppError) {
+    const cause = error.cause as
+      | { status?: number; code?: string; message?: string; requestId?: string }
+      | undefined;
+    const detail = [cause?.status, cause?.code, cause?.message].filter(Boolean).join(" ");
+    return {
+      message: detail ? `${error.message} (${detail})` : error.message,
+      correlationId: cause?.requestId ?? null,
+    };
+  }
+  return { message: error instanceof Error ? error.message : String(error), correlationId: null };
+}

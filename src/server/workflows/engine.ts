@@ -10,7 +10,7 @@ import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
 import { subjectColumns } from "../events/append-event.ts";
 import type { JobSpec } from "../jobs/define-job.ts";
-import { AppError } from "../lib/errors.ts";
+import { AppError, describeRemoteError, isTransient } from "../lib/errors.ts";
 import { acquireLease, type Lease, releaseLease, renewLease } from "../lib/lease.ts";
 import type { Services } from "../services.ts";
 import type {
@@ -29,32 +29,6 @@ const system: Who = { actor: null, label: "system", clientAddress: null };
 
 /** How long a worker's hold on a run lasts without renewal (a dead worker's run is free after). */
 export const defaultLeaseMs = 5 * 60_000;
-
-/** Failures worth another attempt with back-off rather than failing the step. */
-export function isTransient(error: unknown): boolean {
-  return (
-    error instanceof AppError &&
-    (error.code === "microsoft_throttled" || error.code === "microsoft_unavailable")
-  );
-}
-
-/** Our message and, when the remote side said why, its status, code and words. */
-function describe(error: unknown): { message: string; correlationId: string | null } {
-  if (error instanceof AppError) {
-    const cause = error.cause as
-      | { status?: number; code?: string; message?: string; requestId?: string }
-      | undefined;
-    const detail = [cause?.status, cause?.code, cause?.message].filter(Boolean).join(" ");
-    return {
-      message: (detail ? `${error.message} (${detail})` : error.message).slice(0, 1000),
-      correlationId: cause?.requestId ?? null,
-    };
-  }
-  return {
-    message: (error instanceof Error ? error.message : String(error)).slice(0, 1000),
-    correlationId: null,
-  };
-}
 
 /**
  * The job that advances one run by one step, queued by every transition that leaves work to do
@@ -87,7 +61,7 @@ async function emitFor(
   payload: Record<string, unknown>,
 ) {
   await ctx.emit(name, {
-    subject: { type: run.subjectType, id: run.subjectId, label: run.subjectLabel },
+    subject: subjectOf(run),
     path: {
       masterResellerId: run.masterResellerId ?? null,
       resellerId: run.resellerId ?? null,
@@ -141,9 +115,11 @@ function runLease(leaseMs: number): Lease {
 /** Runs that have a step to run (or to undo). */
 const advanceable = new Set<RunRow["status"]>(["running", "waiting", "undoing"]);
 
-function stepIo(db: Db, row: StepRow): StepIo {
+/** The step's `io`, and its memo as it stands (what `once` saved, then what it adds). */
+function stepIo(db: Db, row: StepRow): StepIo & { memo: Record<string, unknown> } {
   const memo = { ...(row.memo as Record<string, unknown>) };
   return {
+    memo,
     async once<T>(key: string, fn: () => Promise<T>): Promise<T> {
       if (Object.hasOwn(memo, key)) return memo[key] as T;
       const result = await fn();
@@ -300,15 +276,7 @@ async function runNext(
       await queueAdvance(ctx, run.id, Math.max(1, Math.ceil(wait.waitSeconds)));
       return;
     }
-    const [saved] = await ctx.tx
-      .select({ memo: workflowSteps.memo })
-      .from(workflowSteps)
-      .where(stepKey(next));
-    await step.finish?.(ctx, {
-      input,
-      memo: (saved?.memo ?? {}) as Record<string, unknown>,
-      runId: run.id,
-    });
+    await step.finish?.(ctx, { input, memo: io.memo, runId: run.id });
     await ctx.tx
       .update(workflowSteps)
       .set({ status: "succeeded", error: null, correlationId: null, finishedAt: ctx.now })
@@ -318,7 +286,9 @@ async function runNext(
   });
 }
 
-function subjectOf(run: RunRow): WorkflowSubject {
+function subjectOf(
+  run: Pick<RunRow, "subjectType" | "subjectId" | "subjectLabel">,
+): WorkflowSubject {
   return { type: run.subjectType, id: run.subjectId, label: run.subjectLabel };
 }
 
@@ -331,7 +301,9 @@ async function recordFailure(
   error: unknown,
   options: AdvanceOptions,
 ) {
-  const { message, correlationId } = describe(error);
+  const described = describeRemoteError(error);
+  const message = described.message.slice(0, 1000);
+  const { correlationId } = described;
   if (isTransient(error) && !options.isLastAttempt) {
     await services.db
       .update(workflowSteps)

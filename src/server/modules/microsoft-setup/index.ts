@@ -1,4 +1,3 @@
-export { describeMicrosoftError } from "./teams-admin-role.ts";
 export {
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,

@@ -9,7 +9,7 @@ import {
 } from "../../../integrations/microsoft/config.ts";
 import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
-import { AppError } from "../../../lib/errors.ts";
+import { AppError, describeRemoteError, isTransient } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import { isUniqueViolation } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
@@ -19,7 +19,6 @@ import { auditPathOf } from "../../enterprises/index.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
 import { endFlow, type MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
 import {
-  describeMicrosoftError,
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,
 } from "../../microsoft-setup/index.ts";
@@ -85,15 +84,12 @@ async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<Con
       return {
         ready: false,
         granted,
-        unavailable: e.code === "microsoft_unavailable" || e.code === "microsoft_throttled",
+        unavailable: isTransient(e),
       };
     if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
     throw e;
   }
 }
-
-/** What registration did about the Teams Administrator role: asked for it, or failed and why. */
-type RoleRequest = TeamsAdminRoleAssignment;
 
 /**
  * Once the consent is in effect: gives our service principal the Teams Administrator role as the
@@ -107,7 +103,7 @@ async function requestTeamsAdminRole(
   microsoft: Microsoft,
   flow: MicrosoftFlowRow,
   giveUp: boolean,
-): Promise<RoleRequest | null> {
+): Promise<TeamsAdminRoleAssignment | null> {
   const token = flow.sealedGraphToken
     ? unseal<{ accessToken: string; expiresAt: string }>(services.secret, flow.sealedGraphToken)
     : null;
@@ -128,11 +124,8 @@ async function requestTeamsAdminRole(
       error: "Teamgate's service principal did not appear in the directory in time",
     };
   } catch (e) {
-    const transient =
-      e instanceof AppError &&
-      (e.code === "microsoft_unavailable" || e.code === "microsoft_throttled");
-    if (transient && !giveUp) return null;
-    return { state: "failed", error: describeMicrosoftError(e).slice(0, 500) };
+    if (isTransient(e) && !giveUp) return null;
+    return { state: "failed", error: describeRemoteError(e).message.slice(0, 500) };
   }
 }
 
@@ -267,7 +260,7 @@ async function waitForConsent(ctx: Ctx, flow: RegistrationFlow): Promise<void> {
 interface Grant {
   granted: string[];
   tenantName: string;
-  role: RoleRequest;
+  role: TeamsAdminRoleAssignment;
 }
 
 /**
