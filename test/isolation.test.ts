@@ -1,7 +1,15 @@
+import { eq } from "drizzle-orm";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildEnterpriseAdmin, buildWorld, type World } from "../src/server/db/seed/factories.ts";
+import { enterprises } from "../src/server/db/schema/index.ts";
+import {
+  buildEnterprise,
+  buildEnterpriseAdmin,
+  buildWorld,
+  type World,
+} from "../src/server/db/seed/factories.ts";
 import { buildApp } from "../src/server/http/app.ts";
+import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
 import {
   type Client,
   closeTestServices,
@@ -96,6 +104,26 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
   },
 };
 
+/**
+ * SPEC §3.4: the routes on one enterprise, and whether its service provider needs the enterprise's
+ * management consent there (`true`: it is refused with 403 `management_consent_required` until an
+ * enterprise admin grants it). Every route under `/enterprises/:enterpriseId` must be listed, and
+ * must declare the same through `enterpriseRoute`.
+ */
+const onBehalf: Record<string, boolean> = {
+  "GET /api/v1/enterprises/:enterpriseId/overview": false,
+  "PUT /api/v1/enterprises/:enterpriseId/management-consent": false,
+  "DELETE /api/v1/enterprises/:enterpriseId/management-consent": false,
+  "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry": true,
+  "GET /api/v1/enterprises/:enterpriseId/sync-groups": false,
+  "PUT /api/v1/enterprises/:enterpriseId/sync-groups": true,
+  "GET /api/v1/enterprises/:enterpriseId/directory-groups": false,
+  "GET /api/v1/enterprises/:enterpriseId/users": false,
+  "GET /api/v1/enterprises/:enterpriseId/user-sync": false,
+  "POST /api/v1/enterprises/:enterpriseId/user-sync": true,
+  "GET /api/v1/enterprises/:enterpriseId/activity": false,
+};
+
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */
 const lists = [
   "GET /api/v1/enterprises",
@@ -134,6 +162,8 @@ let services: TestServices;
 let app: FastifyInstance;
 let world: World;
 const routes: string[] = [];
+/** What each route declared through `enterpriseRoute` (absent: it did not use the helper). */
+const declared = new Map<string, EnterpriseRouteDeclaration | undefined>();
 /** `portalOnly`: the actor may answer 403 on service-provider routes (the same for every id). */
 let actors: { name: string; client: Client; portalOnly?: boolean }[];
 
@@ -142,8 +172,11 @@ beforeAll(async () => {
   app = await buildApp(services, {
     onRoute: (route) => {
       for (const method of [route.method].flat()) {
-        if (method !== "HEAD" && route.url.startsWith("/api/v1/"))
+        if (method !== "HEAD" && route.url.startsWith("/api/v1/")) {
           routes.push(`${method} ${route.url}`);
+          const config = route.config as { enterpriseRoute?: EnterpriseRouteDeclaration };
+          declared.set(`${method} ${route.url}`, config?.enterpriseRoute);
+        }
       }
     },
   });
@@ -229,5 +262,53 @@ describe("tenant isolation", () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe("management consent", () => {
+  const enterpriseRoutes = () => routes.filter((r) => r.includes("/enterprises/:enterpriseId"));
+
+  it("lists every route on one enterprise, each declared as the table says", () => {
+    const declarations = Object.fromEntries(
+      enterpriseRoutes().map((r) => [r, declared.get(r)?.onBehalf ?? "not declared"]),
+    );
+    expect(declarations).toEqual(onBehalf);
+  });
+
+  it("refuses the provider exactly the on-behalf routes until the enterprise consents", async () => {
+    const enterprise = await buildEnterprise(services.db, {
+      reseller: world.a.reseller,
+      requestManagementConsent: true,
+    });
+    const enterpriseAdmin = await signInEnterpriseAdmin(
+      app,
+      services,
+      (await buildEnterpriseAdmin(services.db, enterprise)).id,
+    );
+    const provider = await signIn(app, world.a.resellerAdmin.email);
+    const refusals = async (client: Client) => {
+      const refused: string[] = [];
+      for (const route of enterpriseRoutes()) {
+        const [method, pattern] = route.split(" ") as [string, string];
+        const url = pattern.replace(":enterpriseId", enterprise.id);
+        const body =
+          scoped[route]?.body?.(world) ??
+          (method === "GET" || method === "DELETE" ? undefined : {});
+        const res = await client.request(method as "GET", url, body);
+        if (res.body?.code === "management_consent_required") refused.push(route);
+      }
+      return refused.sort();
+    };
+    const expected = Object.keys(onBehalf)
+      .filter((r) => onBehalf[r])
+      .sort();
+
+    expect(await refusals(provider)).toEqual(expected);
+    expect(await refusals(enterpriseAdmin)).toEqual([]);
+    await services.db
+      .update(enterprises)
+      .set({ managementConsentGrantedAt: new Date(), managementConsentGrantedBy: "Admin" })
+      .where(eq(enterprises.id, enterprise.id));
+    expect(await refusals(provider)).toEqual([]);
   });
 });

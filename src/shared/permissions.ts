@@ -1,12 +1,14 @@
-import type { PortalRole } from "./contracts/auth.ts";
+/** The roles of service provider accounts, one per tier (SPEC §1). */
+export type PortalRole = "operator" | "master_reseller" | "reseller";
 
 /** Portal roles, plus the enterprise admin who signs in with Microsoft (SPEC §1). */
 export type Role = PortalRole | "enterprise_admin";
 
 /**
  * What each role may do, by `resource.action`. Where a resource lives in a subtree, the scope
- * check comes first (foreign → 404) and this table second (wrong role → 403). Some service
- * provider actions on an enterprise also need its management consent (SPEC §3.4), checked after.
+ * check comes first (foreign → 404) and this table second (wrong role → 403). The actions listed
+ * in `onBehalf` are ones a service provider takes on an enterprise's behalf: they also need the
+ * enterprise's management consent (SPEC §3.4), checked third (403 `management_consent_required`).
  */
 export const permissions = {
   "region.manage": ["operator"],
@@ -30,6 +32,14 @@ export const permissions = {
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Action = keyof typeof permissions;
+
+/** Actions a service provider may take on an enterprise only with its management consent. */
+const onBehalf: ReadonlySet<Action> = new Set<Action>(["microsoft_setup.retry", "users.sync"]);
+
+/** True when a service provider needs the enterprise's management consent for the action. */
+export function needsManagementConsent(action: Action): boolean {
+  return onBehalf.has(action);
+}
 
 export function roleCan(role: Role, action: Action): boolean {
   return (permissions[action] as readonly Role[]).includes(role);

@@ -1,4 +1,4 @@
-import { type Action, roleCan } from "../../shared/permissions.ts";
+import { type Action, needsManagementConsent, roleCan } from "../../shared/permissions.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import type { Actor } from "./actor.ts";
 import { isInSubtree, type TreePosition } from "./tenancy.ts";
@@ -43,19 +43,29 @@ export function managementConsentOf(enterprise: ConsentFacts): ManagementConsent
 }
 
 /**
- * True when the actor may act on the enterprise's behalf as far as consent goes: its own admins
- * always, its service provider only with management consent (SPEC §3.4).
+ * True when the actor's role allows the action on the enterprise and, for an action taken on the
+ * enterprise's behalf, the consent allows it too: its own admins always, its service provider only
+ * with management consent (SPEC §3.4). Call on an enterprise already scoped to the actor.
  */
-export function mayActForEnterprise(actor: Actor, enterprise: ConsentFacts): boolean {
-  return actor.kind === "enterprise_admin" || managementConsentOf(enterprise) === "granted";
+export function mayActFor(actor: Actor, enterprise: ConsentFacts, action: Action): boolean {
+  return can(actor, action) && consentAllows(actor, enterprise, action);
+}
+
+function consentAllows(actor: Actor, enterprise: ConsentFacts, action: Action): boolean {
+  return (
+    !needsManagementConsent(action) ||
+    actor.kind === "enterprise_admin" ||
+    managementConsentOf(enterprise) === "granted"
+  );
 }
 
 /**
- * Throws 403 `management_consent_required` when a service provider account (not an enterprise
- * admin) acts on an enterprise that has not granted management consent. Call after `authorize`.
+ * Throws 403 `forbidden` unless the role allows the action, then 403 `management_consent_required`
+ * when a service provider takes an on-behalf action the enterprise has not consented to.
  */
-export function assertManagementConsent(actor: Actor, enterprise: ConsentFacts): void {
-  if (!mayActForEnterprise(actor, enterprise)) {
+export function authorizeFor(actor: Actor, enterprise: ConsentFacts, action: Action): void {
+  authorize(actor, action);
+  if (!consentAllows(actor, enterprise, action)) {
     throw new AppError(
       "management_consent_required",
       "The enterprise has not allowed management by its service provider; an enterprise admin must do this or grant consent first",

@@ -14,6 +14,7 @@ import {
   registrationRoutes,
   registrationSignInRedirect,
 } from "../modules/registration/index.ts";
+import { usersRoutes } from "../modules/users/index.ts";
 import type { Services } from "../services.ts";
 
 /** Every API route plugin, mounted under `/api/v1`. The isolation test walks this list's routes. */
@@ -26,6 +27,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     enterprisePortalRoutes(services),
     organizationsRoutes(services),
     registrationRoutes(services),
+    usersRoutes(services),
   ];
 }
 

@@ -92,6 +92,15 @@ export interface ActionItem {
 }
 
 /** The enterprise dashboard, for its admins and for its service provider. */
+/** The dashboard's actions, each offered only when the server would accept it. */
+export const dashboardAbilities = [
+  "management_consent.grant",
+  "management_consent.revoke",
+  "users.sync",
+  "teams_admin_role.retry",
+] as const;
+export type DashboardAbility = (typeof dashboardAbilities)[number];
+
 export interface EnterpriseOverview {
   enterprise: {
     id: string;
@@ -110,9 +119,6 @@ export interface EnterpriseOverview {
   syncGroups: SyncGroupsView;
   userSync: UserSyncStatus;
   actionItems: ActionItem[];
-  /**
-   * What the viewer may do here: `management_consent.grant|revoke`, `users.sync`,
-   * `teams_admin_role.retry`.
-   */
-  abilities: string[];
+  /** What the viewer may do here; the dashboard offers exactly these. */
+  abilities: DashboardAbility[];
 }

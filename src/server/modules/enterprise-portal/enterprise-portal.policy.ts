@@ -1,18 +1,47 @@
-import type { enterprises } from "../../db/schema/index.ts";
-import { AppError } from "../../lib/errors.ts";
+import type { DashboardAbility } from "../../../shared/contracts/enterprise-portal.ts";
+import type { Action } from "../../../shared/permissions.ts";
+import type { Actor } from "../../authz/actor.ts";
+import { managementConsentOf, mayActFor } from "../../authz/policy.ts";
+import type { EnterpriseRow } from "../enterprises/index.ts";
 
-type EnterpriseRow = typeof enterprises.$inferSelect;
+/**
+ * Each dashboard action: the permission its route declares and the state in which its command
+ * accepts it. The routes check the first (role, then consent), the commands the second, and the
+ * dashboard offers an action only when both hold, so a button shown is a request that succeeds.
+ */
+const dashboardActions: Record<
+  DashboardAbility,
+  { may: Action; when(state: DashboardState): boolean }
+> = {
+  "management_consent.grant": {
+    may: "management_consent.manage",
+    when: ({ registered, enterprise }) =>
+      registered && managementConsentOf(enterprise) === "pending",
+  },
+  "management_consent.revoke": {
+    may: "management_consent.manage",
+    when: ({ registered, enterprise }) =>
+      registered && managementConsentOf(enterprise) === "granted",
+  },
+  "users.sync": { may: "users.sync", when: ({ registered }) => registered },
+  "teams_admin_role.retry": {
+    may: "microsoft_setup.retry",
+    when: ({ registered, roleFailed }) => registered && roleFailed,
+  },
+};
 
-/** The enterprise's tenant, or 409 while it is not registered (or disabled). */
-export function registeredTenantOf(enterprise: EnterpriseRow): string {
-  if (!enterprise.tenantId || enterprise.status === "invited") {
-    throw new AppError(
-      "invalid_state",
-      "The enterprise has not registered its Microsoft tenant yet",
-    );
-  }
-  if (enterprise.status === "disabled") {
-    throw new AppError("invalid_state", "This enterprise is disabled");
-  }
-  return enterprise.tenantId;
+interface DashboardState {
+  enterprise: EnterpriseRow;
+  /** Registered with its tenant and not disabled. */
+  registered: boolean;
+  /** The Teams Administrator role's workflow ended failed. */
+  roleFailed: boolean;
+}
+
+/** The dashboard actions this actor may take on the enterprise now. */
+export function dashboardAbilitiesOf(actor: Actor, state: DashboardState): DashboardAbility[] {
+  return (Object.keys(dashboardActions) as DashboardAbility[]).filter((ability) => {
+    const { may, when } = dashboardActions[ability];
+    return mayActFor(actor, state.enterprise, may) && when(state);
+  });
 }

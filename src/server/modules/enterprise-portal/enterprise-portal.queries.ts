@@ -6,21 +6,19 @@ import type {
 } from "../../../shared/contracts/enterprise-portal.ts";
 import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
 import type { WorkflowRunView } from "../../../shared/contracts/workflows.ts";
-import type { Action } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
-import { can, managementConsentOf, mayActForEnterprise, type Scoped } from "../../authz/policy.ts";
+import { managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
-import { enterpriseSyncGroups } from "../../db/schema/index.ts";
+import { enterpriseSyncGroups, organizations } from "../../db/schema/index.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
-import type { EnterpriseRecord } from "../enterprises/index.ts";
+import type { EnterpriseRow } from "../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
-
-type EnterpriseRow = EnterpriseRecord["enterprise"];
+import { dashboardAbilitiesOf } from "./enterprise-portal.policy.ts";
 
 export async function syncGroupsOf(
   db: Db,
-  enterprise: Pick<EnterpriseRow, "id" | "syncGroupsChosenAt">,
+  enterprise: Scoped<Pick<EnterpriseRow, "id" | "syncGroupsChosenAt">>,
 ): Promise<SyncGroupsView> {
   const rows = await db
     .select({ id: enterpriseSyncGroups.groupId, displayName: enterpriseSyncGroups.displayName })
@@ -28,11 +26,6 @@ export async function syncGroupsOf(
     .where(eq(enterpriseSyncGroups.enterpriseId, enterprise.id))
     .orderBy(asc(enterpriseSyncGroups.displayName), asc(enterpriseSyncGroups.groupId));
   return { chosenAt: enterprise.syncGroupsChosenAt?.toISOString() ?? null, groups: rows };
-}
-
-/** True when the actor's role allows the action and, for a provider, the enterprise consented. */
-function mayActFor(actor: Actor, enterprise: EnterpriseRow, action: Action): boolean {
-  return can(actor, action) && mayActForEnterprise(actor, enterprise);
 }
 
 function date(d: Date | null): string {
@@ -132,31 +125,31 @@ export function actionItemsOf(
 export async function overviewOf(
   db: Db,
   actor: Actor,
-  record: Scoped<EnterpriseRecord>,
+  e: Scoped<EnterpriseRow>,
 ): Promise<EnterpriseOverview> {
-  const e = record.enterprise;
-  const [syncGroups, userSync, roleRun] = await Promise.all([
+  const [syncGroups, userSync, roleRun, [reseller]] = await Promise.all([
     syncGroupsOf(db, e),
-    userSyncStatusOf(db, e.id),
+    userSyncStatusOf(db, e),
     latestRun(db, teamsAdminRoleWorkflow, e.id),
+    db
+      .select({ name: organizations.name })
+      .from(organizations)
+      .where(eq(organizations.id, e.resellerId)),
   ]);
   const role = roleRun ? presentWorkflowRun(roleRun) : null;
   const consent = managementConsentOf(e);
   const registered = e.tenantId !== null && e.status !== "disabled";
-  const abilities: string[] = [];
-  if (registered && can(actor, "management_consent.manage")) {
-    if (consent === "pending") abilities.push("management_consent.grant");
-    if (consent === "granted") abilities.push("management_consent.revoke");
-  }
-  if (registered && mayActFor(actor, e, "users.sync")) abilities.push("users.sync");
-  if (registered && role?.status === "failed" && mayActFor(actor, e, "microsoft_setup.retry"))
-    abilities.push("teams_admin_role.retry");
+  const abilities = dashboardAbilitiesOf(actor, {
+    enterprise: e,
+    registered,
+    roleFailed: role?.status === "failed",
+  });
   return {
     enterprise: {
       id: e.id,
       name: e.name,
       status: e.status,
-      resellerName: record.resellerName,
+      resellerName: reseller?.name ?? "",
       tenantId: e.tenantId,
       tenantName: e.tenantName,
       registeredAt: e.registeredAt?.toISOString() ?? null,

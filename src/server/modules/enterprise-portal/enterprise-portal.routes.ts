@@ -1,40 +1,37 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
-import { Id, PageQuery } from "../../../shared/contracts/common.ts";
+import { PageQuery } from "../../../shared/contracts/common.ts";
 import {
   type DirectoryGroupList,
   DirectoryGroupQuery,
   UpdateSyncGroupsBody,
 } from "../../../shared/contracts/enterprise-portal.ts";
-import { UserListQuery } from "../../../shared/contracts/users.ts";
-import { whoOf } from "../../authz/actor.ts";
-import { authorize } from "../../authz/policy.ts";
-import { inTransaction } from "../../context.ts";
-import { requireAnyActor, requireEnterpriseAdmin } from "../../http/context.ts";
+import type { Actor, EnterpriseAdminActor } from "../../authz/actor.ts";
+import { enterpriseRoute } from "../../http/enterprise-route.ts";
 import { bindFlowToBrowser } from "../../http/session.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
+import { forbidden } from "../../lib/errors.ts";
 import type { Services } from "../../services.ts";
 import { listAuditEntries } from "../audit/index.ts";
-import { getEnterprise, getEnterpriseRecord } from "../enterprises/index.ts";
-import { listUsers, userSyncStatusOf } from "../users/index.ts";
+import { registeredTenantOf } from "../enterprises/index.ts";
 import { setManagementConsent } from "./commands/management-consent.ts";
 import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";
 import { startEnterpriseSignIn } from "./commands/sign-in-with-microsoft.ts";
-import { requestUserSyncNow } from "./commands/sync-now.ts";
 import { lookUpSyncGroups, updateSyncGroups } from "./commands/update-sync-groups.ts";
-import { registeredTenantOf } from "./enterprise-portal.policy.ts";
 import { overviewOf, syncGroupsOf } from "./enterprise-portal.queries.ts";
-
-const EnterpriseParam = z.strictObject({ enterpriseId: Id });
 
 /** Search for groups to choose: at most this many, then "narrow your search". */
 const groupSearchLimit = 50;
 
+/** Only enterprise admins hold `management_consent.manage`; the route has already checked it. */
+function asEnterpriseAdmin(actor: Actor): EnterpriseAdminActor {
+  if (actor.kind !== "enterprise_admin") throw forbidden("Only an enterprise admin may do this");
+  return actor;
+}
+
 /**
- * The enterprise portal (SPEC §3.3–3.4, §2.6): sign-in with Microsoft, the dashboard, management
- * consent, the groups to sync, the synced users and their sync. Routes under
- * `/enterprises/{enterpriseId}` serve both the enterprise's admins and its service provider;
- * scope first (404), then role (403), then management consent where the provider acts (403).
+ * The enterprise portal (SPEC §3.3–3.4): sign-in with Microsoft, the dashboard, management consent,
+ * the groups to sync and the Microsoft set-up. Its routes under `/enterprises/{enterpriseId}` serve
+ * both the enterprise's admins and its service provider, through `enterpriseRoute`.
  */
 export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZod {
   const { db } = services;
@@ -52,202 +49,72 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
         startEnterpriseSignIn(services, bindFlowToBrowser(request, reply, services)),
     );
 
-    app.get(
-      "/enterprises/:enterpriseId/overview",
-      {
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: "The enterprise dashboard: action items, consent, groups and user sync",
-        },
-      },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const record = await getEnterpriseRecord(db, actor, request.params.enterpriseId);
-        authorize(actor, "enterprise.overview");
-        return overviewOf(db, actor, record);
-      },
-    );
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/overview", {
+      summary: "The enterprise dashboard: action items, consent, groups and user sync",
+      may: "enterprise.overview",
+      handler: ({ actor, enterprise }) => overviewOf(db, actor, enterprise),
+    });
 
     for (const [method, grant] of [
       ["PUT", true],
       ["DELETE", false],
     ] as const) {
-      app.route({
-        method,
-        url: "/enterprises/:enterpriseId/management-consent",
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: grant
-            ? "Grant consent: allow management by the service provider"
-            : "Revoke management by the service provider",
-        },
-        handler: async (request) => {
-          const actor = requireAnyActor(request);
-          await getEnterprise(db, actor, request.params.enterpriseId);
-          authorize(actor, "management_consent.manage");
-          const admin = requireEnterpriseAdmin(request);
-          return inTransaction(services, whoOf(admin), (ctx) =>
-            setManagementConsent(ctx, admin, request.params.enterpriseId, grant),
-          );
-        },
+      enterpriseRoute(app, services, method, "/enterprises/:enterpriseId/management-consent", {
+        summary: grant
+          ? "Grant consent: allow management by the service provider"
+          : "Revoke management by the service provider",
+        may: "management_consent.manage",
+        handler: ({ actor, enterprise, transact }) =>
+          transact((ctx) => setManagementConsent(ctx, asEnterpriseAdmin(actor), enterprise, grant)),
       });
     }
 
-    app.post(
-      "/enterprises/:enterpriseId/teams-admin-role/retry",
-      {
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: "Retry giving the platform the Teams Administrator role after it failed",
-        },
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/teams-admin-role/retry", {
+      summary: "Retry giving the platform the Teams Administrator role after it failed",
+      may: "microsoft_setup.retry",
+      status: 202,
+      handler: async ({ enterprise, transact }) => {
+        await transact((ctx) => retryTeamsAdminRole(ctx, enterprise));
+        return { state: "pending" as const };
       },
-      async (request, reply) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "microsoft_setup.retry");
-        await inTransaction(services, whoOf(actor), (ctx) =>
-          retryTeamsAdminRole(ctx, actor, enterprise),
-        );
-        return reply.code(202).send({ state: "pending" });
-      },
-    );
+    });
 
-    app.get(
-      "/enterprises/:enterpriseId/sync-groups",
-      {
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: "The groups whose members are synced (none: all users)",
-        },
-      },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.read");
-        return syncGroupsOf(db, enterprise);
-      },
-    );
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/sync-groups", {
+      summary: "The groups whose members are synced (none: all users)",
+      may: "users.read",
+      handler: ({ enterprise }) => syncGroupsOf(db, enterprise),
+    });
 
-    app.put(
-      "/enterprises/:enterpriseId/sync-groups",
-      {
-        schema: {
-          params: EnterpriseParam,
-          body: UpdateSyncGroupsBody,
-          tags: ["enterprise portal"],
-          summary: "Manage user groups: choose the groups to sync and start a sync",
-        },
+    enterpriseRoute(app, services, "PUT", "/enterprises/:enterpriseId/sync-groups", {
+      summary: "Manage user groups: choose the groups to sync and start a sync",
+      may: "users.sync",
+      body: UpdateSyncGroupsBody,
+      handler: async ({ actor, enterprise, body, transact }) => {
+        const groups = await lookUpSyncGroups(services, enterprise, body);
+        return transact((ctx) => updateSyncGroups(ctx, actor, enterprise, groups));
       },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.sync");
-        const groups = await lookUpSyncGroups(services, actor, enterprise, request.body);
-        return inTransaction(services, whoOf(actor), (ctx) =>
-          updateSyncGroups(ctx, actor, enterprise, groups),
-        );
-      },
-    );
+    });
 
-    app.get(
-      "/enterprises/:enterpriseId/directory-groups",
-      {
-        schema: {
-          params: EnterpriseParam,
-          querystring: DirectoryGroupQuery,
-          tags: ["enterprise portal"],
-          summary: "Groups of the enterprise's Microsoft 365 tenant, live (search: name prefix)",
-        },
-      },
-      async (request): Promise<DirectoryGroupList> => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.read");
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/directory-groups", {
+      summary: "Groups of the enterprise's Microsoft 365 tenant, live (search: name prefix)",
+      may: "users.read",
+      querystring: DirectoryGroupQuery,
+      handler: async ({ enterprise, query }): Promise<DirectoryGroupList> => {
         const tenantId = registeredTenantOf(enterprise);
         const { groups, more } = await requireMicrosoft(services.microsoft).searchGroups(tenantId, {
-          ...(request.query.q ? { prefix: request.query.q } : {}),
+          ...(query.q ? { prefix: query.q } : {}),
           limit: groupSearchLimit,
         });
         return { items: groups, more };
       },
-    );
+    });
 
-    app.get(
-      "/enterprises/:enterpriseId/users",
-      {
-        schema: {
-          params: EnterpriseParam,
-          querystring: UserListQuery,
-          tags: ["enterprise portal"],
-          summary: "Synced Microsoft 365 users (search: name, sign-in name, e-mail)",
-        },
-      },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.read");
-        const { q, ...rest } = request.query;
-        return listUsers(db, enterprise.id, { ...rest, search: q });
-      },
-    );
-
-    app.get(
-      "/enterprises/:enterpriseId/user-sync",
-      {
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: "Where the user sync stands: status, progress of a running sync, last run",
-        },
-      },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.read");
-        return userSyncStatusOf(db, enterprise.id);
-      },
-    );
-
-    app.post(
-      "/enterprises/:enterpriseId/user-sync",
-      {
-        schema: {
-          params: EnterpriseParam,
-          tags: ["enterprise portal"],
-          summary: "Sync users now (a sync already queued or running absorbs this one)",
-        },
-      },
-      async (request, reply) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "users.sync");
-        await inTransaction(services, whoOf(actor), (ctx) =>
-          requestUserSyncNow(ctx, actor, enterprise),
-        );
-        return reply.code(202).send(await userSyncStatusOf(db, enterprise.id));
-      },
-    );
-
-    app.get(
-      "/enterprises/:enterpriseId/activity",
-      {
-        schema: {
-          params: EnterpriseParam,
-          querystring: PageQuery,
-          tags: ["enterprise portal"],
-          summary: "The enterprise's activity feed (its audit entries), newest first",
-        },
-      },
-      async (request) => {
-        const actor = requireAnyActor(request);
-        const enterprise = await getEnterprise(db, actor, request.params.enterpriseId);
-        authorize(actor, "audit.read");
-        return listAuditEntries(db, actor, { ...request.query, enterpriseId: enterprise.id });
-      },
-    );
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/activity", {
+      summary: "The enterprise's activity feed (its audit entries), newest first",
+      may: "audit.read",
+      querystring: PageQuery,
+      handler: ({ actor, enterprise, query }) =>
+        listAuditEntries(db, actor, { ...query, enterpriseId: enterprise.id }),
+    });
   };
 }

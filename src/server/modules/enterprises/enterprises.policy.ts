@@ -1,4 +1,8 @@
-import type { EnterpriseStatus } from "../../../shared/contracts/enterprises.ts";
+import {
+  type EnterpriseAbility,
+  type EnterpriseStatus,
+  enterpriseAbilities as enterpriseActions,
+} from "../../../shared/contracts/enterprises.ts";
 import type { PortalActor } from "../../authz/actor.ts";
 import { can } from "../../authz/policy.ts";
 
@@ -7,17 +11,11 @@ export { enterprisePosition } from "../../authz/tenancy.ts";
 import { AppError } from "../../lib/errors.ts";
 
 /**
- * The row actions of the Enterprises page (seed 3: Edit, Disable/Enable, Resend invitation).
- * All four need the `enterprise.manage` role permission; disable, enable and resend also depend
- * on the row's status, so the UI shows exactly the actions that would succeed.
+ * The row actions of the Enterprises page all need the `enterprise.manage` role permission;
+ * disable, enable and resend also depend on the row's status, so the UI shows exactly the actions
+ * that would succeed.
  */
-export const enterpriseActions = [
-  "enterprise.update",
-  "enterprise.disable",
-  "enterprise.enable",
-  "enterprise.resend_invitation",
-] as const;
-export type EnterpriseAction = (typeof enterpriseActions)[number];
+type EnterpriseAction = EnterpriseAbility;
 
 /** Which statuses each row action accepts (all statuses when absent). */
 const allowedStatuses: Partial<Record<EnterpriseAction, readonly EnterpriseStatus[]>> = {
@@ -51,4 +49,21 @@ export function enterpriseAbilities(
 ): EnterpriseAction[] {
   if (!can(actor, "enterprise.manage")) return [];
   return enterpriseActions.filter((a) => statusAllows(a, enterprise.status));
+}
+
+/** The enterprise's tenant, or 409 while it is not registered (or disabled). */
+export function registeredTenantOf(enterprise: {
+  tenantId: string | null;
+  status: EnterpriseStatus;
+}): string {
+  if (!enterprise.tenantId || enterprise.status === "invited") {
+    throw new AppError(
+      "invalid_state",
+      "The enterprise has not registered its Microsoft tenant yet",
+    );
+  }
+  if (enterprise.status === "disabled") {
+    throw new AppError("invalid_state", "This enterprise is disabled");
+  }
+  return enterprise.tenantId;
 }

@@ -7,7 +7,11 @@ export {
   getInvitedEnterprise,
   verifyEnterpriseInvitation,
 } from "./commands/verify-enterprise-invitation.ts";
-export { enterpriseAbilities, enterprisePosition } from "./enterprises.policy.ts";
+export {
+  enterpriseAbilities,
+  enterprisePosition,
+  registeredTenantOf,
+} from "./enterprises.policy.ts";
 export { presentEnterprise } from "./enterprises.presenter.ts";
 export {
   type EnterpriseRecord,

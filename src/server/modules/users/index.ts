@@ -3,3 +3,4 @@ export { type SyncOutcome, syncUsers } from "./commands/sync-users.ts";
 export { syncDueUsersJob } from "./jobs/sync-due-users.job.ts";
 export { syncUsersJob } from "./jobs/sync-users.job.ts";
 export { listUsers, presentUser, userSyncStatusOf } from "./users.queries.ts";
+export { usersRoutes } from "./users.routes.ts";

@@ -15,7 +15,13 @@ import { requestUserSync } from "./commands/request-user-sync.ts";
 import { type SyncOutcome, syncUsers } from "./commands/sync-users.ts";
 import { syncDueUsersJob } from "./jobs/sync-due-users.job.ts";
 import { listUsers, userSyncStatusOf } from "./users.queries.ts";
-import { chooseGroups, numberedUsers, syncTenant, userRows } from "./users.test-support.ts";
+import {
+  chooseGroups,
+  numberedUsers,
+  scopedEnterpriseOf,
+  syncTenant,
+  userRows,
+} from "./users.test-support.ts";
 
 const system = { actor: null, label: "system", clientAddress: null };
 let t: TestApp;
@@ -85,7 +91,7 @@ describe("full sync, all users", () => {
     expect(second.mode).toBe("delta");
     expect(second.counters).toEqual({ seen: 0, created: 0, updated: 0, removed: 0 });
 
-    const status = await userSyncStatusOf(t.services.db, tenant.enterpriseId);
+    const status = await userSyncStatusOf(t.services.db, scopedEnterpriseOf(tenant));
     expect(status).toMatchObject({
       status: "idle",
       lastError: null,
@@ -110,7 +116,7 @@ describe("full sync, all users", () => {
             .from(userSyncRuns)
             .where(eq(userSyncRuns.id, runId));
           expect(run!.status).toBe("running");
-          const status = await userSyncStatusOf(t.services.db, tenant.enterpriseId);
+          const status = await userSyncStatusOf(t.services.db, scopedEnterpriseOf(tenant));
           expect(status.currentRun?.id).toBe(runId);
           progress.push(run!.seen);
         },
@@ -156,9 +162,12 @@ describe("delta sync, all users", () => {
     expect(rows.get(`u3@${tenant.domain}`)!.teamsLicensed).toBe(true);
     expect(rows.get(`u4@${tenant.domain}`)!.removedAt).not.toBeNull();
 
-    const listed = await listUsers(t.services.db, tenant.enterpriseId, { page: 1, pageSize: 100 });
+    const listed = await listUsers(t.services.db, scopedEnterpriseOf(tenant), {
+      page: 1,
+      pageSize: 100,
+    });
     expect(listed.total).toBe(12);
-    const all = await listUsers(t.services.db, tenant.enterpriseId, {
+    const all = await listUsers(t.services.db, scopedEnterpriseOf(tenant), {
       includeRemoved: true,
       page: 1,
       pageSize: 5,
@@ -171,20 +180,20 @@ describe("delta sync, all users", () => {
       "User 0002",
       "User 0003",
     ]);
-    const search = await listUsers(t.services.db, tenant.enterpriseId, {
+    const search = await listUsers(t.services.db, scopedEnterpriseOf(tenant), {
       search: "RENAMED",
       page: 1,
       pageSize: 10,
     });
     expect(search.items.map((u) => u.userPrincipalName)).toEqual([`u1@${tenant.domain}`]);
-    const unlicensed = await listUsers(t.services.db, tenant.enterpriseId, {
+    const unlicensed = await listUsers(t.services.db, scopedEnterpriseOf(tenant), {
       licence: "none",
       page: 1,
       pageSize: 100,
     });
     expect(unlicensed.items.every((u) => !u.teamsLicensed && !u.teamsPhoneLicensed)).toBe(true);
     expect(unlicensed.total).toBe(3); // u0, u6, u9 (u3 now licensed)
-    const phone = await listUsers(t.services.db, tenant.enterpriseId, {
+    const phone = await listUsers(t.services.db, scopedEnterpriseOf(tenant), {
       licence: "teams_phone",
       page: 1,
       pageSize: 100,
@@ -387,7 +396,7 @@ describe("failures and concurrency", () => {
     emulator.control.injectFault({ path: "skiptoken", tenantId: tenant.tenantId, status: 503 });
     const error = await failure(sync(tenant.enterpriseId, "manual", 4));
     expect(error.code).toBe("microsoft_unavailable");
-    const status = await userSyncStatusOf(t.services.db, tenant.enterpriseId);
+    const status = await userSyncStatusOf(t.services.db, scopedEnterpriseOf(tenant));
     expect(status.status).toBe("failed");
     expect(status.lastError).toMatch(
       /Microsoft is unavailable right now \(503 serviceNotAvailable/,
@@ -486,9 +495,11 @@ describe("jobs", () => {
       await requestUserSync(ctx, tenant.enterpriseId, "registration");
       await requestUserSync(ctx, tenant.enterpriseId, "manual");
     });
-    expect((await userSyncStatusOf(t.services.db, tenant.enterpriseId)).status).toBe("queued");
+    expect((await userSyncStatusOf(t.services.db, scopedEnterpriseOf(tenant))).status).toBe(
+      "queued",
+    );
     expect(await t.services.drain("users.sync")).toBe(1);
-    const status = await userSyncStatusOf(t.services.db, tenant.enterpriseId);
+    const status = await userSyncStatusOf(t.services.db, scopedEnterpriseOf(tenant));
     expect(status).toMatchObject({
       status: "idle",
       lastRun: { trigger: "registration", status: "succeeded", counters: { created: 4 } },

@@ -6,6 +6,7 @@ import type {
   UserSyncRunSummary,
   UserSyncStatus,
 } from "../../../shared/contracts/users.ts";
+import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { userSyncRuns, userSyncState, users } from "../../db/schema/index.ts";
 import { containsPattern } from "../../lib/sql.ts";
@@ -46,12 +47,12 @@ function presentRun(r: RunRow): UserSyncRunSummary {
 
 /**
  * One enterprise's synced users, ordered by display name: search (contains, case-insensitive) on
- * display name, sign-in name and e-mail; licence filter; removed users only when asked. The caller
- * has already scoped the enterprise to the actor.
+ * display name, sign-in name and e-mail; licence filter; removed users only when asked. Takes the
+ * enterprise already scoped to the actor, so it cannot list another subtree's users.
  */
 export async function listUsers(
   db: Db,
-  enterpriseId: string,
+  enterprise: Scoped<{ id: string }>,
   query: {
     search?: string | undefined;
     licence?: UserLicenceFilter | undefined;
@@ -60,7 +61,7 @@ export async function listUsers(
     pageSize: number;
   },
 ): Promise<UserListResponse> {
-  const conditions: (SQL | undefined)[] = [eq(users.enterpriseId, enterpriseId)];
+  const conditions: (SQL | undefined)[] = [eq(users.enterpriseId, enterprise.id)];
   if (!query.includeRemoved) conditions.push(isNull(users.removedAt));
   const search = query.search?.trim();
   if (search) {
@@ -97,7 +98,11 @@ export async function listUsers(
 }
 
 /** Where an enterprise's user sync stands: state, the running run's progress, the last run, counts. */
-export async function userSyncStatusOf(db: Db, enterpriseId: string): Promise<UserSyncStatus> {
+export async function userSyncStatusOf(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+): Promise<UserSyncStatus> {
+  const enterpriseId = enterprise.id;
   const [[state], [counts], recent] = await Promise.all([
     db.select().from(userSyncState).where(eq(userSyncState.enterpriseId, enterpriseId)),
     db

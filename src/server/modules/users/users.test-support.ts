@@ -1,10 +1,16 @@
 import { eq } from "drizzle-orm";
 import { type TestApp, testMicrosoftApp } from "../../../../test/harness.ts";
 import type { SeedUser } from "../../../emulator/index.ts";
+import type { Scoped } from "../../authz/policy.ts";
 import { enterpriseSyncGroups, users } from "../../db/schema/index.ts";
 import { buildEnterprise, type World } from "../../db/seed/factories.ts";
 
 let n = 0;
+
+/** The tenant's enterprise as a scoped parent, as a route hands it to the users queries. */
+export function scopedEnterpriseOf(tenant: { enterpriseId: string }): Scoped<{ id: string }> {
+  return { id: tenant.enterpriseId } as Scoped<{ id: string }>;
+}
 
 export interface SyncTenant {
   tenantId: string;

@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
 import type { ManagementConsentView } from "../../../../shared/contracts/enterprise-portal.ts";
 import type { EnterpriseAdminActor } from "../../../authz/actor.ts";
-import { managementConsentOf } from "../../../authz/policy.ts";
+import { managementConsentOf, type Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { auditPathOf, getEnterprise } from "../../enterprises/index.ts";
+import { auditPathOf, type EnterpriseRow, getEnterprise } from "../../enterprises/index.ts";
 
 /**
  * "Allow management by service provider" (SPEC §3.4): an enterprise admin grants or revokes the
@@ -15,11 +15,11 @@ import { auditPathOf, getEnterprise } from "../../enterprises/index.ts";
 export async function setManagementConsent(
   ctx: Ctx,
   actor: EnterpriseAdminActor,
-  enterpriseId: string,
+  scoped: Scoped<EnterpriseRow>,
   grant: boolean,
 ): Promise<ManagementConsentView> {
   const { tx, now } = ctx;
-  const enterprise = await getEnterprise(tx, actor, enterpriseId, { lock: true });
+  const enterprise = await getEnterprise(tx, actor, scoped.id, { lock: true });
   if (!enterprise.requestManagementConsent) {
     throw new AppError(
       "invalid_state",

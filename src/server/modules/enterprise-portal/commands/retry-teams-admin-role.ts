@@ -1,11 +1,9 @@
-import type { Actor } from "../../../authz/actor.ts";
-import { assertManagementConsent, type Scoped } from "../../../authz/policy.ts";
+import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
-import type { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { latestRun, retryWorkflow } from "../../../workflows/engine.ts";
+import { type EnterpriseRow, registeredTenantOf } from "../../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../../microsoft-setup/index.ts";
-import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 
 /**
  * "Retry" on a failed Teams Administrator role (e.g. after a Global Administrator assigned it in
@@ -13,11 +11,9 @@ import { registeredTenantOf } from "../enterprise-portal.policy.ts";
  */
 export async function retryTeamsAdminRole(
   ctx: Ctx,
-  actor: Actor,
-  enterprise: Scoped<typeof enterprises.$inferSelect>,
+  enterprise: Scoped<EnterpriseRow>,
 ): Promise<void> {
   registeredTenantOf(enterprise);
-  assertManagementConsent(actor, enterprise);
   const latest = await latestRun(ctx.tx, teamsAdminRoleWorkflow, enterprise.id);
   if (latest?.run.status !== "failed")
     throw new AppError("invalid_state", "Only a failed role assignment can be retried");

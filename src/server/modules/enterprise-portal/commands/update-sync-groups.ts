@@ -4,18 +4,20 @@ import type {
   UpdateSyncGroupsBody,
 } from "../../../../shared/contracts/enterprise-portal.ts";
 import type { Actor } from "../../../authz/actor.ts";
-import { assertManagementConsent, type Scoped } from "../../../authz/policy.ts";
+import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { enterpriseSyncGroups, enterprises } from "../../../db/schema/index.ts";
 import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import { auditPathOf, getEnterprise } from "../../enterprises/index.ts";
+import {
+  auditPathOf,
+  type EnterpriseRow,
+  getEnterprise,
+  registeredTenantOf,
+} from "../../enterprises/index.ts";
 import { requestUserSync } from "../../users/index.ts";
-import { registeredTenantOf } from "../enterprise-portal.policy.ts";
 import { syncGroupsOf } from "../enterprise-portal.queries.ts";
-
-type EnterpriseRow = typeof enterprises.$inferSelect;
 
 /**
  * Looks the chosen groups up in the tenant and returns their names; a group the tenant does not
@@ -45,16 +47,14 @@ export interface TenantGroup {
 
 /**
  * "Manage user groups", the part that asks Microsoft (outside any transaction): the enterprise
- * must be registered and its consent given, then the chosen groups are looked up in its tenant.
+ * must be registered, then the chosen groups are looked up in its tenant.
  */
 export async function lookUpSyncGroups(
   services: Services,
-  actor: Actor,
   enterprise: Scoped<EnterpriseRow>,
   input: UpdateSyncGroupsBody,
 ): Promise<TenantGroup[]> {
   const tenantId = registeredTenantOf(enterprise);
-  assertManagementConsent(actor, enterprise);
   const ids = input.groupIds.map((id) => id.toLowerCase());
   return groupsInTenant(services, tenantId, ids);
 }
@@ -84,11 +84,10 @@ export async function updateSyncGroups(
       })),
     );
   }
-  const [row] = await tx
+  await tx
     .update(enterprises)
     .set({ syncGroupsChosenAt: now, updatedAt: now })
-    .where(eq(enterprises.id, enterprise.id))
-    .returning();
+    .where(eq(enterprises.id, enterprise.id));
   const sameScope =
     before.chosenAt !== null &&
     before.groups
@@ -110,5 +109,5 @@ export async function updateSyncGroups(
       after: { groups: groups.map((g) => g.displayName) },
     },
   });
-  return syncGroupsOf(tx, row!);
+  return syncGroupsOf(tx, { ...enterprise, syncGroupsChosenAt: now });
 }
