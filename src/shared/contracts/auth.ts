@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Action, PortalRole } from "../permissions.ts";
 import { Email, LinkToken, NewPassword, text } from "./common.ts";
 
 export const LoginBody = z.strictObject({
@@ -38,7 +39,7 @@ export const PasswordResetCompleteBody = z
   });
 export type PasswordResetCompleteBody = z.infer<typeof PasswordResetCompleteBody>;
 
-export type PortalRole = "operator" | "master_reseller" | "reseller";
+export type { PortalRole };
 
 /** What the portal knows about the signed-in account; `csrfToken` goes back in `x-csrf-token`. */
 export interface SessionView {
@@ -52,7 +53,7 @@ export interface SessionView {
   };
   organization: { id: string; kind: PortalRole; name: string; services: ("PBX" | "TRUNK")[] };
   csrfToken: string;
-  abilities: string[];
+  abilities: Action[];
 }
 
 /** An enterprise admin signed in with Microsoft (SPEC §3.3). */
@@ -61,7 +62,7 @@ export interface EnterpriseAdminSessionView {
   admin: { id: string; name: string; email: string };
   enterprise: { id: string; name: string };
   csrfToken: string;
-  abilities: string[];
+  abilities: Action[];
 }
 
 /** `GET /auth/session`: whoever is signed in. */

@@ -84,6 +84,18 @@ export const UpdateEnterpriseBody = z
   .superRefine(pbxTypesMatchServices);
 export type UpdateEnterpriseBody = z.infer<typeof UpdateEnterpriseBody>;
 
+/**
+ * The row actions of the Enterprises page (seed 3: Edit, Disable/Enable, Resend invitation),
+ * offered exactly when the server would accept them.
+ */
+export const enterpriseAbilities = [
+  "enterprise.update",
+  "enterprise.disable",
+  "enterprise.enable",
+  "enterprise.resend_invitation",
+] as const;
+export type EnterpriseAbility = (typeof enterpriseAbilities)[number];
+
 export interface EnterpriseView {
   id: string;
   resellerId: string;
@@ -106,7 +118,7 @@ export interface EnterpriseView {
   invitation: InvitationSummary | null;
   createdAt: string;
   updatedAt: string;
-  abilities: string[];
+  abilities: EnterpriseAbility[];
 }
 
 /** The enterprise Complete page (seed 3): the code from the e-mail and the link's token. */

@@ -63,6 +63,21 @@ export const OrganizationListQuery = PageQuery.extend({
 });
 export type OrganizationListQuery = z.infer<typeof OrganizationListQuery>;
 
+/** The row actions of the Master resellers and Resellers pages. */
+export const organizationVerbs = [
+  "update",
+  "disable",
+  "enable",
+  "resend_invitation",
+  "add_reseller",
+  "manage_admins",
+] as const;
+export type OrganizationVerb = (typeof organizationVerbs)[number];
+/** What the viewer may do to an organization (`<kind>.<verb>`); the page offers exactly these. */
+export type OrganizationAbility =
+  | `${"master_reseller" | "reseller"}.${OrganizationVerb}`
+  | "operator.manage_admins";
+
 export interface OrganizationView {
   id: string;
   kind: "master_reseller" | "reseller";
@@ -79,7 +94,7 @@ export interface OrganizationView {
   invitation: InvitationSummary | null;
   createdAt: string;
   updatedAt: string;
-  abilities: string[];
+  abilities: OrganizationAbility[];
 }
 
 /** The activation form of a master reseller or reseller (seed 2). */
@@ -117,6 +132,15 @@ export const CreateAdminBody = z.strictObject({
 });
 export type CreateAdminBody = z.infer<typeof CreateAdminBody>;
 
+/** What the viewer may do to one admin. */
+export type AdminAbility = "admin.reset_password" | "admin.delete";
+
+/** An organization's admins, and whether the viewer may add one. */
+export interface AdminList {
+  items: AdminView[];
+  abilities: "admin.create"[];
+}
+
 export interface AdminView {
   id: string;
   name: string;
@@ -127,7 +151,7 @@ export interface AdminView {
   lastLoginAt: string | null;
   createdAt: string;
   /** What the viewer may do to this admin; the page offers exactly these. */
-  abilities: ("admin.reset_password" | "admin.delete")[];
+  abilities: AdminAbility[];
 }
 
 /** Returned once when an admin is created or its password reset: shown to the creator, never stored. */

@@ -154,6 +154,7 @@ describe("admins", () => {
         abilities: [],
       },
     ]);
+    expect(own.body.abilities).toEqual(["admin.create"]);
     const byOperator = await operator.get(adminsOf(world.b.reseller.id));
     expect(byOperator.body.items.map((a: { id: string }) => a.id)).toEqual([
       world.b.resellerAdmin.id,

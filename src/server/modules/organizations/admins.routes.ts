@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { Id } from "../../../shared/contracts/common.ts";
 import {
-  type AdminView,
+  type AdminList,
   type AdminWithTemporaryPassword,
   CreateAdminBody,
 } from "../../../shared/contracts/organizations.ts";
@@ -42,11 +42,15 @@ export function adminsRoutes(services: Services): FastifyPluginAsyncZod {
     app.get(
       "/organizations/:orgId/admins",
       { schema: { params: OrgParam, tags: ["admins"], summary: "The admins of an organization" } },
-      async (request): Promise<{ items: AdminView[] }> => {
+      async (request): Promise<AdminList> => {
         const actor = requireActor(request);
         const org = await scoped(actor, request.params.orgId);
         authorizeAdminsOf(actor, org);
-        return { items: (await listAdmins(db, org.id)).map((a) => presentAdmin(actor, org, a)) };
+        return {
+          items: (await listAdmins(db, org.id)).map((a) => presentAdmin(actor, org, a)),
+          // Whoever may list an organization's admins manages them, so may add one.
+          abilities: ["admin.create"],
+        };
       },
     );
     app.post(

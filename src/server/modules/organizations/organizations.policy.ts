@@ -1,4 +1,10 @@
-import type { OrganizationStatus } from "../../../shared/contracts/organizations.ts";
+import {
+  type AdminAbility,
+  type OrganizationAbility,
+  type OrganizationStatus,
+  type OrganizationVerb,
+  organizationVerbs,
+} from "../../../shared/contracts/organizations.ts";
 import type { Action } from "../../../shared/permissions.ts";
 import type { PortalActor } from "../../authz/actor.ts";
 import { authorize, can, isInSubtree } from "../../authz/policy.ts";
@@ -18,18 +24,6 @@ export type ManagedKind = "master_reseller" | "reseller";
 export function manageActionOf(kind: ManagedKind): Action {
   return kind === "master_reseller" ? "master_reseller.manage" : "reseller.manage";
 }
-
-/** The row actions of the Master resellers and Resellers pages. */
-export const organizationVerbs = [
-  "update",
-  "disable",
-  "enable",
-  "resend_invitation",
-  "add_reseller",
-  "manage_admins",
-] as const;
-/** One row action of the Master resellers and Resellers pages. */
-export type OrganizationVerb = (typeof organizationVerbs)[number];
 
 const allowedStatuses: Partial<Record<OrganizationVerb, readonly OrganizationStatus[]>> = {
   disable: ["invited", "active"],
@@ -99,7 +93,7 @@ export function adminAbilities(
   actor: PortalActor,
   org: Pick<Organization, "id">,
   target: { id: string; isFirstAdmin: boolean },
-): `admin.${AdminAction}`[] {
+): AdminAbility[] {
   if (!canManageAdminsOf(actor, org)) return [];
   return (["reset_password", "delete"] as const)
     .filter((action) => adminActionRefusal(actor, target, action) === null)
@@ -117,20 +111,24 @@ export function authorizeAdminsOf(actor: PortalActor, org: Pick<Organization, "i
  * The row actions this actor may take on an organization it can see, as `<kind>.<verb>`, so the
  * portal shows exactly the actions that would succeed.
  */
-export function organizationAbilities(actor: PortalActor, org: Organization): string[] {
+export function organizationAbilities(
+  actor: PortalActor,
+  org: Organization,
+): OrganizationAbility[] {
   if (org.kind === "operator")
     return canManageAdminsOf(actor, org) ? ["operator.manage_admins"] : [];
   const position = organizationPosition(org);
   if (!isInSubtree(actor, position)) return [];
-  const manages = can(actor, manageActionOf(org.kind));
+  const kind = org.kind;
+  const manages = can(actor, manageActionOf(kind));
   const status = org.status;
   return organizationVerbs
     .filter((verb) => {
       if (verb === "manage_admins") return canManageAdminsOf(actor, org);
       if (verb === "add_reseller")
-        return org.kind === "master_reseller" && can(actor, "reseller.manage");
+        return kind === "master_reseller" && can(actor, "reseller.manage");
       return manages;
     })
     .filter((verb) => statusAllows(verb, status))
-    .map((verb) => `${org.kind}.${verb}`);
+    .map((verb): OrganizationAbility => `${kind}.${verb}`);
 }

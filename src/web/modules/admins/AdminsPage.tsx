@@ -16,7 +16,7 @@ import { PageHeader } from "../../components/PageHeader.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { type RowAction, RowActionsMenu } from "../../components/RowActionsMenu.tsx";
-import { useCan, useSession } from "../auth/session.ts";
+import { useSession } from "../auth/session.ts";
 import { masterResellerQuery } from "../master-resellers/master-resellers.api.ts";
 import { resellerQuery } from "../resellers/resellers.api.ts";
 import { AddAdminModal } from "./AddAdminModal.tsx";
@@ -81,7 +81,6 @@ export function ResellerAdminsPage() {
 /** The portal admins of one organization: add, reset password, delete. */
 function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
   const session = useSession();
-  const can = useCan();
   const isOwn = orgId === session.organization.id;
   const admins = useQuery(adminsQuery(orgId));
   const resetPassword = useResetAdminPassword(orgId);
@@ -91,7 +90,6 @@ function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
     result: AdminWithTemporaryPassword;
     reason: "created" | "reset";
   } | null>(null);
-  const canManage = can("admin.manage");
 
   function actionsFor(admin: AdminView): RowAction[] {
     // The server says what may be done to each admin; the page offers exactly that.
@@ -136,7 +134,7 @@ function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
     return actions;
   }
 
-  const addButton = canManage ? (
+  const addButton = admins.data?.abilities.includes("admin.create") ? (
     <Button leftSection={<IconPlus />} onClick={() => setAdding(true)}>
       Add admin
     </Button>
@@ -154,7 +152,7 @@ function AdminsPanel({ orgId, title }: { orgId: string; title: string }) {
       ) : null}
       <DataTable<AdminView>
         label="Admins"
-        rows={admins.data}
+        rows={admins.data?.items}
         loading={admins.isPending}
         rowKey={(a) => a.id}
         columns={[

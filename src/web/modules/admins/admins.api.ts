@@ -1,6 +1,6 @@
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import type {
-  AdminView,
+  AdminList,
   AdminWithTemporaryPassword,
   CreateAdminBody,
 } from "../../../shared/contracts/organizations.ts";
@@ -13,8 +13,7 @@ const pathOf = (orgId: string) => `/organizations/${encodeURIComponent(orgId)}/a
 export function adminsQuery(orgId: string) {
   return queryOptions({
     queryKey: [root, orgId],
-    queryFn: ({ signal }) => api.get<{ items: AdminView[] }>(pathOf(orgId), undefined, signal),
-    select: (data) => data.items,
+    queryFn: ({ signal }) => api.get<AdminList>(pathOf(orgId), undefined, signal),
   });
 }
 

@@ -68,18 +68,6 @@ export function useCan(): (action: Action) => boolean {
   return (action) => session.abilities.includes(action);
 }
 
-/**
- * Whether a row action (`enterprise.disable`, `reseller.resend_invitation`…) is offered on a
- * record: the record's own `abilities` decide when the server sent any; otherwise `fallback`.
- */
-export function rowAllows(
-  record: { abilities: string[] },
-  action: string,
-  fallback: boolean,
-): boolean {
-  return record.abilities.length > 0 ? record.abilities.includes(action) : fallback;
-}
-
 export const roleLabels: Record<PortalRole, string> = {
   operator: "Operator",
   master_reseller: "Master reseller",

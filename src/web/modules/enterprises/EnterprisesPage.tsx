@@ -108,7 +108,6 @@ export function EnterprisesPage() {
               abilities: e.abilities,
             },
             {
-              canManage: can("enterprise.manage"),
               onEdit: () =>
                 void navigate({
                   to: "/enterprises/$enterpriseId/edit",

@@ -5,7 +5,6 @@ import { api, isApiError } from "../../api/client.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { IconBan, IconCircleCheck, IconMail, IconPencil } from "../../components/icons.tsx";
 import type { RowAction } from "../../components/RowActionsMenu.tsx";
-import { rowAllows } from "../auth/session.ts";
 
 /** The records with a lifecycle (invited → active…, disabled at any time) and an invitation. */
 export type LifecycleKind = "master_reseller" | "reseller" | "enterprise";
@@ -22,7 +21,7 @@ type LifecycleAction = "disable" | "enable" | "resend-invitation";
 interface LifecycleTarget {
   id: string;
   /** The row actions the server allows on this record (`<kind>.<verb>`). */
-  abilities: string[];
+  abilities: readonly string[];
   name: string;
   status: string;
   /** Where the invitation goes. */
@@ -78,15 +77,13 @@ export function useLifecycleActions(kind: LifecycleKind) {
   return function actionsFor(
     target: LifecycleTarget,
     options: {
-      /** The role may manage records of this kind (used when the record carries no abilities). */
-      canManage: boolean;
       onEdit(): void;
       /** Further actions of the page, shown after Edit (e.g. "Admins"). */
       extra?: RowAction[];
     },
   ): RowAction[] {
     const allows = (verb: "update" | "disable" | "enable" | "resend_invitation") =>
-      rowAllows(target, `${kind}.${verb}`, options.canManage && statusAllows(verb, target.status));
+      target.abilities.includes(`${kind}.${verb}`);
     const actions: RowAction[] = [];
     if (allows("update")) {
       actions.push({ label: "Edit", icon: <IconPencil size={16} />, onClick: options.onEdit });
@@ -141,18 +138,4 @@ export function useLifecycleActions(kind: LifecycleKind) {
     }
     return actions;
   };
-}
-
-/** The statuses in which each lifecycle action makes sense (mirrors the server's policy). */
-function statusAllows(verb: string, status: string): boolean {
-  switch (verb) {
-    case "resend_invitation":
-      return status === "invited";
-    case "enable":
-      return status === "disabled";
-    case "disable":
-      return status !== "disabled";
-    default:
-      return true;
-  }
 }

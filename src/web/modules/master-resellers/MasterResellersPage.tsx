@@ -13,7 +13,7 @@ import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { RowActionsMenu } from "../../components/RowActionsMenu.tsx";
 import { statusOptions } from "../../components/StatusBadge.tsx";
-import { rowAllows, useCan } from "../auth/session.ts";
+import { useCan } from "../auth/session.ts";
 import { StatusWithInvitation } from "../invitations/InvitationStatus.tsx";
 import { useLifecycleActions } from "../invitations/lifecycle.tsx";
 import { masterResellersQuery } from "./master-resellers.api.ts";
@@ -89,14 +89,13 @@ export function MasterResellersPage() {
               <RowActionsMenu
                 name={o.name}
                 actions={actionsFor(o, {
-                  canManage: can("master_reseller.manage"),
                   onEdit: () =>
                     void navigate({
                       to: "/master-resellers/$masterResellerId/edit",
                       params: { masterResellerId: o.id },
                     }),
                   extra: [
-                    ...(rowAllows(o, "master_reseller.manage_admins", false)
+                    ...(o.abilities.includes("master_reseller.manage_admins")
                       ? [
                           {
                             label: "Admins",
@@ -109,7 +108,7 @@ export function MasterResellersPage() {
                           },
                         ]
                       : []),
-                    ...(rowAllows(o, "master_reseller.add_reseller", false)
+                    ...(o.abilities.includes("master_reseller.add_reseller")
                       ? [
                           {
                             label: "Add reseller",

@@ -14,7 +14,7 @@ import { QueryError } from "../../components/QueryError.tsx";
 import { RowActionsMenu } from "../../components/RowActionsMenu.tsx";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { statusOptions } from "../../components/StatusBadge.tsx";
-import { rowAllows, useCan, useSession } from "../auth/session.ts";
+import { useCan, useSession } from "../auth/session.ts";
 import { StatusWithInvitation } from "../invitations/InvitationStatus.tsx";
 import { useLifecycleActions } from "../invitations/lifecycle.tsx";
 import { resellersQuery } from "./resellers.api.ts";
@@ -85,13 +85,12 @@ export function ResellersPage() {
               <RowActionsMenu
                 name={o.name}
                 actions={actionsFor(o, {
-                  canManage: can("reseller.manage"),
                   onEdit: () =>
                     void navigate({
                       to: "/resellers/$resellerId/edit",
                       params: { resellerId: o.id },
                     }),
-                  extra: rowAllows(o, "reseller.manage_admins", false)
+                  extra: o.abilities.includes("reseller.manage_admins")
                     ? [
                         {
                           label: "Admins",
