@@ -32,6 +32,7 @@ import {
   pbxTypes,
   regions,
 } from "../../db/schema/index.ts";
+import { notFound } from "../../lib/errors.ts";
 import { containsPattern } from "../../lib/sql.ts";
 import {
   currentInvitationOf,
@@ -169,6 +170,23 @@ export async function getEnterpriseRecord(
     .where(and(eq(enterprises.id, id), subtreeOf(actor)));
   const scoped = scopeTo(actor, row, (r) => enterprisePosition(r.enterprise), "Enterprise");
   return toRecord(scoped) as Scoped<EnterpriseRecord>;
+}
+
+/**
+ * The current record of an enterprise already scoped to the actor (e.g. after a command changed
+ * it): no second subtree check, since an enterprise never moves in the tree.
+ */
+export async function enterpriseRecordOf(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+): Promise<Scoped<EnterpriseRecord>> {
+  const [row] = await db
+    .select({ enterprise: enterprises, ...relatedColumns })
+    .from(enterprises)
+    .innerJoin(organizations, eq(organizations.id, enterprises.resellerId))
+    .where(eq(enterprises.id, enterprise.id));
+  if (!row) throw notFound("Enterprise");
+  return toRecord(row) as Scoped<EnterpriseRecord>;
 }
 
 type ListShape = {

@@ -27,6 +27,7 @@ import {
   presentInvitationInfo,
 } from "./enterprises.presenter.ts";
 import {
+  enterpriseRecordOf,
   getEnterprise,
   getEnterpriseRecord,
   getReseller,
@@ -80,10 +81,7 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         const enterprise = await inTransaction(services, whoOf(actor), (ctx) =>
           createEnterprise(ctx, actor, reseller, request.body),
         );
-        return created(
-          reply,
-          presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id)),
-        );
+        return created(reply, presentEnterprise(actor, await enterpriseRecordOf(db, enterprise)));
       },
     );
 
@@ -115,7 +113,7 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         await inTransaction(services, whoOf(actor), (ctx) =>
           updateEnterprise(ctx, actor, enterprise, request.body),
         );
-        return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
+        return presentEnterprise(actor, await enterpriseRecordOf(db, enterprise));
       },
     );
 
@@ -139,7 +137,7 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
           await inTransaction(services, whoOf(actor), (ctx) =>
             setEnterpriseStatus(ctx, actor, enterprise, change),
           );
-          return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
+          return presentEnterprise(actor, await enterpriseRecordOf(db, enterprise));
         },
       );
     }
@@ -160,7 +158,7 @@ export function enterprisesRoutes(services: Services): FastifyPluginAsyncZod {
         await inTransaction(services, whoOf(actor), (ctx) =>
           resendEnterpriseInvitation(ctx, actor, enterprise),
         );
-        return presentEnterprise(actor, await getEnterpriseRecord(db, actor, enterprise.id));
+        return presentEnterprise(actor, await enterpriseRecordOf(db, enterprise));
       },
     );
 

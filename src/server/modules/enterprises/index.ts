@@ -16,9 +16,9 @@ export { presentEnterprise } from "./enterprises.presenter.ts";
 export {
   type EnterpriseRecord,
   type EnterpriseRow,
+  enterpriseRecordOf,
   findEnterprise,
   getEnterprise,
-  getEnterpriseRecord,
   listEnterprises,
 } from "./enterprises.queries.ts";
 export { enterprisesRoutes } from "./enterprises.routes.ts";

@@ -1,11 +1,12 @@
 import type { CreateEnterpriseBody } from "../../../../shared/contracts/enterprises.ts";
 import { newId } from "../../../../shared/ids.ts";
 import type { PortalActor } from "../../../authz/actor.ts";
-import type { Scoped } from "../../../authz/policy.ts";
+import { type Scoped, scopeTo } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { issueInvitation } from "../../invitations/index.ts";
+import { enterprisePosition } from "../enterprises.policy.ts";
 import type { EnterpriseRow, ResellerRow } from "../enterprises.queries.ts";
 import {
   assertWithinEntitlements,
@@ -28,7 +29,7 @@ export async function createEnterprise(
   actor: PortalActor,
   reseller: Scoped<ResellerRow>,
   input: CreateEnterpriseBody,
-): Promise<EnterpriseRow> {
+): Promise<Scoped<EnterpriseRow>> {
   if (
     reseller.status !== "active" ||
     reseller.masterStatus === "disabled" ||
@@ -76,5 +77,6 @@ export async function createEnterprise(
     path: auditPathOf(enterprise),
     payload: { after: snapshotOf(enterprise, offer) },
   });
-  return enterprise;
+  // Created under a reseller the actor sees, so the actor sees it too.
+  return scopeTo(actor, enterprise, enterprisePosition, "Enterprise");
 }
