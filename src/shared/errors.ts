@@ -38,6 +38,10 @@ export const errorStatus = {
   microsoft_unavailable: 503,
   /** Microsoft kept throttling (429) beyond the retry budget; `Retry-After` tells when to try again. */
   microsoft_throttled: 503,
+  /** The DNS server did not answer or failed (timeout, SERVFAIL): worth retrying. */
+  dns_unavailable: 503,
+  /** The DNS server refused the update (REFUSED, NOTAUTH, bad TSIG key, not its zone). */
+  dns_rejected: 502,
   /** MS_CLIENT_ID / MS_CLIENT_SECRET are not configured. */
   microsoft_not_configured: 503,
 } as const;

@@ -46,7 +46,9 @@ export function fieldError(
 export function isTransient(error: unknown): boolean {
   return (
     error instanceof AppError &&
-    (error.code === "microsoft_throttled" || error.code === "microsoft_unavailable")
+    (error.code === "microsoft_throttled" ||
+      error.code === "microsoft_unavailable" ||
+      error.code === "dns_unavailable")
   );
 }
 
