@@ -13,6 +13,7 @@ export const idPrefixes = {
   user: "usr",
   userSyncRun: "usy",
   workflowRun: "wfr",
+  directRoute: "drt",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

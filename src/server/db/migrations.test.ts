@@ -155,3 +155,29 @@ describe("The audit log's history", () => {
     await db.close();
   });
 });
+
+describe("The order of an enterprise's regions", () => {
+  it("orders the regions chosen before it was kept by name, the first one primary", async () => {
+    const { db, rest } = await migratedUpTo("_direct_routing");
+    await db.exec(`
+      INSERT INTO organizations (id, kind, name, email) VALUES
+        ('org_m', 'master_reseller', 'Master', 'm@x.test'), ('org_r', 'reseller', 'Reseller', 'r@x.test');
+      INSERT INTO regions (id, name, carrier_fqdn) VALUES
+        ('reg_1', 'US West', 'usw.sbc.test'), ('reg_2', 'EU Central', 'euc.sbc.test'),
+        ('reg_3', 'Asia', 'as.sbc.test');
+      INSERT INTO enterprises (id, reseller_id, master_reseller_id, name, admin_email)
+      VALUES ('ent_a', 'org_r', 'org_m', 'A', 'a@x.test'), ('ent_b', 'org_r', 'org_m', 'B', 'b@x.test');
+      INSERT INTO enterprise_regions (enterprise_id, region_id) VALUES
+        ('ent_a', 'reg_1'), ('ent_a', 'reg_2'), ('ent_a', 'reg_3'), ('ent_b', 'reg_1');`);
+    await rest();
+    const rows = await db.query<{ enterprise_id: string; region_id: string; position: number }>(
+      "SELECT enterprise_id, region_id, position FROM enterprise_regions ORDER BY enterprise_id, position",
+    );
+    expect(rows.rows).toEqual([
+      { enterprise_id: "ent_a", region_id: "reg_3", position: 0 },
+      { enterprise_id: "ent_a", region_id: "reg_2", position: 1 },
+      { enterprise_id: "ent_a", region_id: "reg_1", position: 2 },
+      { enterprise_id: "ent_b", region_id: "reg_1", position: 0 },
+    ]);
+  });
+});

@@ -54,12 +54,18 @@ export const enterprises = pgTable(
     managementConsentGrantedBy: text("management_consent_granted_by"),
     /** When an enterprise admin saved the user groups to sync (none chosen = all users). */
     syncGroupsChosenAt: timestamp("sync_groups_chosen_at", { withTimezone: true }),
+    /**
+     * The first label of the enterprise's derived trunk FQDNs (`<label>.<carrier trunk FQDN>`),
+     * allocated once by Direct Routing and never reused by another enterprise.
+     */
+    directRoutingLabel: text("direct_routing_label"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     uniqueIndex("enterprises_name_key").on(sql`lower(${t.name})`),
     uniqueIndex("enterprises_tenant_key").on(t.tenantId),
+    uniqueIndex("enterprises_direct_routing_label_key").on(t.directRoutingLabel),
     index("enterprises_reseller_idx").on(t.resellerId, t.createdAt, t.id),
     index("enterprises_master_reseller_idx").on(t.masterResellerId, t.createdAt, t.id),
     index("enterprises_created_idx").on(t.createdAt, t.id),
@@ -75,6 +81,8 @@ export const enterpriseRegions = pgTable(
     regionId: text("region_id")
       .notNull()
       .references(() => regions.id),
+    /** The region's place in the enterprise's list: 0 is the primary, then the failover order. */
+    position: integer("position").notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.enterpriseId, t.regionId] })],
 );

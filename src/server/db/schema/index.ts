@@ -1,5 +1,6 @@
 export * from "./accounts.ts";
 export * from "./catalog.ts";
+export * from "./direct-routing.ts";
 export * from "./enterprises.ts";
 export * from "./events.ts";
 export * from "./invitations.ts";

@@ -114,11 +114,11 @@ export async function getEnterprise(
   );
 }
 
-/** The ids a link table holds for the enterprise of the current row, sorted, as an array. */
-function linkedIds(table: PgTable, enterpriseId: PgColumn, linkedId: PgColumn) {
+/** The ids a link table holds for the enterprise of the current row, in `order`, as an array. */
+function linkedIds(table: PgTable, enterpriseId: PgColumn, linkedId: PgColumn, order = linkedId) {
   return sql<
     string[]
-  >`array(select ${linkedId} from ${table} where ${enterpriseId} = ${enterprises.id} order by 1)`;
+  >`array(select ${linkedId} from ${table} where ${enterpriseId} = ${enterprises.id} order by ${order}, ${linkedId})`;
 }
 
 /**
@@ -128,10 +128,12 @@ function linkedIds(table: PgTable, enterpriseId: PgColumn, linkedId: PgColumn) {
  */
 const relatedColumns = {
   resellerName: organizations.name,
+  // In the enterprise's order: the primary region first.
   regionIds: linkedIds(
     enterpriseRegions,
     enterpriseRegions.enterpriseId,
     enterpriseRegions.regionId,
+    enterpriseRegions.position,
   ),
   pbxTypeIds: linkedIds(
     enterprisePbxTypes,
@@ -448,13 +450,13 @@ export async function isEnterpriseNameTaken(
   return Boolean(row);
 }
 
-/** The region and PBX type ids currently linked to an enterprise. */
+/** The region (in the enterprise's order) and PBX type ids currently linked to an enterprise. */
 export async function findEnterpriseLinks(db: Db, enterpriseId: string) {
   const regionRows = await db
     .select({ id: enterpriseRegions.regionId })
     .from(enterpriseRegions)
     .where(eq(enterpriseRegions.enterpriseId, enterpriseId))
-    .orderBy(enterpriseRegions.regionId);
+    .orderBy(enterpriseRegions.position, enterpriseRegions.regionId);
   const pbxTypeRows = await db
     .select({ id: enterprisePbxTypes.pbxTypeId })
     .from(enterprisePbxTypes)

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
@@ -7,7 +7,7 @@ import {
   signIn,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { enterprises } from "../../db/schema/index.ts";
+import { enterprises, events } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { enterpriseBody, lastInvitationMail } from "./enterprises.test-support.ts";
 
@@ -210,6 +210,29 @@ describe("PATCH /enterprises/:id", () => {
     const ok = await reseller.patch(target, { name: "Enterprise A renamed" });
     expect(ok.status).toBe(200);
     expect(ok.body.name).toBe("Enterprise A renamed");
+  });
+
+  it("keeps the regions in the order chosen (the primary first), and a new order is a change", async () => {
+    const target = one(world.a.enterprise.id);
+    const ids = world.regions.map((r) => r.id);
+    const first = await reseller.patch(target, { regionIds: ids });
+    expect(first.body.regionIds).toEqual(ids);
+    const reversed = [...ids].reverse();
+    const second = await reseller.patch(target, { regionIds: reversed });
+    expect(second.body.regionIds).toEqual(reversed);
+    expect((await reseller.get(target)).body.regionIds).toEqual(reversed);
+    const [update] = await t.services.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(
+        and(eq(events.name, "enterprise.updated"), eq(events.subjectId, world.a.enterprise.id)),
+      )
+      .orderBy(desc(events.id))
+      .limit(1);
+    expect(update?.payload).toMatchObject({
+      before: { regionIds: ids },
+      after: { regionIds: reversed },
+    });
   });
 });
 

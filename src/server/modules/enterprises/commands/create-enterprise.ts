@@ -13,6 +13,7 @@ import {
   auditPathOf,
   claimNameAndEmail,
   nameRaceToField,
+  orderedIds,
   saveEnterpriseLinks,
   snapshotOf,
   uniqueIds,
@@ -38,7 +39,7 @@ export async function createEnterprise(
     throw new AppError("invalid_state", "Enterprises can be added only to an active reseller");
   const masterResellerId = reseller.masterResellerId;
   const offer = {
-    regionIds: uniqueIds(input.regionIds),
+    regionIds: orderedIds(input.regionIds),
     services: input.services,
     pbxTypeIds: input.services.includes("PBX") ? uniqueIds(input.pbxTypeIds) : [],
   };

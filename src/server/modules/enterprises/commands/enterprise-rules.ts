@@ -89,7 +89,10 @@ export function nameRaceToField(e: unknown): never {
   throw e;
 }
 
-/** Replaces an enterprise's regions and PBX types with the given ids. */
+/**
+ * Replaces an enterprise's regions and PBX types with the given ids; the regions keep their order
+ * (the first is the primary region of Direct Routing, the others its failover order).
+ */
 export async function saveEnterpriseLinks(
   tx: Db,
   enterpriseId: string,
@@ -100,7 +103,9 @@ export async function saveEnterpriseLinks(
     if (links.regionIds.length > 0)
       await tx
         .insert(enterpriseRegions)
-        .values(links.regionIds.map((regionId) => ({ enterpriseId, regionId })));
+        .values(
+          links.regionIds.map((regionId, position) => ({ enterpriseId, regionId, position })),
+        );
   }
   if (links.pbxTypeIds) {
     await tx.delete(enterprisePbxTypes).where(eq(enterprisePbxTypes.enterpriseId, enterpriseId));
@@ -131,6 +136,11 @@ export function snapshotOf(e: EnterpriseRow, links: { regionIds: string[]; pbxTy
 /** Where an enterprise sits, for its audit entries. */
 export function auditPathOf(e: EnterpriseRow) {
   return enterprisePosition(e);
+}
+
+/** The ids once each, in the order first given (the order of an enterprise's regions matters). */
+export function orderedIds(ids: string[]): string[] {
+  return [...new Set(ids)];
 }
 
 /** Ids once each, sorted, so stored links and audit entries are stable. */

@@ -13,6 +13,7 @@ import {
   auditPathOf,
   claimNameAndEmail,
   nameRaceToField,
+  orderedIds,
   saveEnterpriseLinks,
   snapshotOf,
   uniqueIds,
@@ -49,7 +50,7 @@ export async function updateEnterprise(
   const nextServices = input.services ?? beforeServices;
   const sellsPbx = nextServices.includes("PBX");
   const next = {
-    regionIds: input.regionIds ? uniqueIds(input.regionIds) : links.regionIds,
+    regionIds: input.regionIds ? orderedIds(input.regionIds) : links.regionIds,
     services: nextServices,
     pbxTypeIds: sellsPbx ? uniqueIds(input.pbxTypeIds ?? links.pbxTypeIds) : [],
   };
@@ -80,7 +81,8 @@ export async function updateEnterprise(
       Object.assign(changes, { [key]: input[key] });
   }
   if (!sameIds(next.services, beforeServices)) changes.services = next.services;
-  const regionsChange = !sameIds(next.regionIds, links.regionIds);
+  // The regions' order is Direct Routing's failover order: a new order is a change.
+  const regionsChange = next.regionIds.join() !== links.regionIds.join();
   const pbxTypesChange = !sameIds(next.pbxTypeIds, links.pbxTypeIds);
   if (Object.keys(changes).length === 0 && !regionsChange && !pbxTypesChange) return before;
 
