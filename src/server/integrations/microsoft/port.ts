@@ -11,6 +11,7 @@ import {
   type RedeemSignInCodeRequest,
   type SignInUrlRequest,
 } from "./msal.ts";
+import { createTenantAdmin, type TenantAdmin } from "./tenant-admin.ts";
 
 /**
  * Service plan ids found in a user's `assignedPlans`, per cloud: the commercial plan and the
@@ -153,10 +154,11 @@ export function presentFields(user: GraphUser): PresentFields {
 }
 
 /**
- * What the product asks of Microsoft. Sign-in and consent go through msal; directory reads use
- * an app-only token of the tenant. Every failure is an AppError (microsoft_* codes).
+ * What the product asks of Microsoft. Sign-in and consent go through msal; directory reads and
+ * Direct Routing's domains and users (`TenantAdmin`) use an app-only token of the tenant. Every
+ * failure is an AppError (microsoft_* codes).
  */
-export interface Microsoft {
+export interface Microsoft extends TenantAdmin {
   /** Round 1 / portal sign-in: the URL to send the browser to. */
   buildSignInUrl(request: SignInUrlRequest): Promise<string>;
   /** The redirect's code → the verified identity (tenant, user, directory roles). */
@@ -267,6 +269,7 @@ export function createMicrosoft(
   }
 
   return {
+    ...createTenantAdmin((tenantId) => graphFor(tenantId)),
     buildSignInUrl: (request) => auth.buildSignInUrl(request),
     async redeemSignInCode(request) {
       const { claims, graphToken } = await auth.redeemSignInCode(request);
