@@ -90,6 +90,8 @@ export async function createTestServices(
     boss,
     mailer: new MemoryMailer(),
     microsoft: null,
+    dns: null,
+    teamsVoice: null,
     log: pino({ level: "silent" }),
     secret: env.APP_SECRET!,
     publicUrl: "http://teamgate.test",

@@ -2,8 +2,10 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Database, Db } from "./db/client.ts";
 import type { Env } from "./env.ts";
+import type { Dns } from "./integrations/dns/port.ts";
 import type { Mailer } from "./integrations/mail/mailer.ts";
 import type { Microsoft } from "./integrations/microsoft/port.ts";
+import type { TeamsVoice } from "./integrations/teams-voice/port.ts";
 
 /** What commands, jobs and routes need from the running process; built once per process. */
 export interface Services {
@@ -14,6 +16,10 @@ export interface Services {
   mailer: Mailer;
   /** The Microsoft port; null when no Entra application is configured (MS_CLIENT_ID). */
   microsoft: Microsoft | null;
+  /** The DNS port for the derived trunk domains' TXT records (DNS_ADAPTER); null when not configured. */
+  dns: Dns | null;
+  /** The Teams voice port (TEAMS_VOICE_ADAPTER); null when not configured. */
+  teamsVoice: TeamsVoice | null;
   log: Logger;
   /** Key material for keyed hashes and sealed values (APP_SECRET). */
   secret: string;
