@@ -141,6 +141,13 @@ export const eventCatalogue = {
     after: z.object({ groups: z.array(z.string()) }),
   }),
   "enterprise.user_sync_requested": nothing,
+  /** "Set up Direct Routing" pressed: the workflow started for these derived trunk FQDNs. */
+  "enterprise.direct_routing_requested": z.object({ after: z.object({ runId: z.string() }) }),
+  /** The derived trunks carry calls: the voice route names them; the enterprise is active. */
+  "enterprise.direct_routing_activated": z.object({
+    before: status,
+    after: status.extend({ fqdns: z.array(z.string()) }),
+  }),
 
   "enterprise_admin.signed_in": z.object({
     after: z.object({ oid: z.string(), upn: z.string().nullable(), roles: z.array(z.string()) }),

@@ -1,0 +1,79 @@
+import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { newId } from "../../../../shared/ids.ts";
+import { directRoutes, enterpriseRegions, enterprises, regions } from "../../../db/schema/index.ts";
+import { AppError } from "../../../lib/errors.ts";
+import { defineStep } from "../../../workflows/define.ts";
+import type { DirectRoutingInput } from "../direct-routing.input.ts";
+import { enterpriseSettingsOf } from "../direct-routing.queries.ts";
+import { directRoutingLabel } from "../label.ts";
+
+interface Allocation {
+  label: string;
+  trunks: { regionId: string; fqdn: string; priority: number }[];
+}
+
+/**
+ * Guarantees one derived trunk FQDN per selected region, `<label>.<carrier trunk FQDN>`, with the
+ * region's priority (primary first). The label is the enterprise's own forever: allocated once,
+ * lengthened only if another enterprise already holds it.
+ */
+export const allocateTrunks = defineStep<DirectRoutingInput>({
+  id: "direct-routing.allocate",
+  title: "Name the derived trunk of each SBC region",
+  async run({ services, input, io }) {
+    const { db } = services;
+    const enterprise = await enterpriseSettingsOf(db, input.enterpriseId);
+    const selected = await db
+      .select({ regionId: regions.id, carrierFqdn: regions.carrierFqdn })
+      .from(enterpriseRegions)
+      .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
+      .where(eq(enterpriseRegions.enterpriseId, input.enterpriseId))
+      .orderBy(asc(enterpriseRegions.position), asc(regions.id));
+    if (selected.length === 0)
+      throw new AppError("invalid_state", "The enterprise has no SBC region to route calls to");
+    const carriers = selected.map((r) => r.carrierFqdn);
+    let label = enterprise.directRoutingLabel;
+    for (let extra = 0; !label; extra += 2) {
+      const candidate = directRoutingLabel(enterprise, carriers, extra);
+      const [taken] = await db
+        .select({ id: enterprises.id })
+        .from(enterprises)
+        .where(
+          and(eq(enterprises.directRoutingLabel, candidate), ne(enterprises.id, enterprise.id)),
+        );
+      if (!taken) label = candidate;
+    }
+    const allocation: Allocation = {
+      label,
+      trunks: selected.map((r, priority) => ({
+        regionId: r.regionId,
+        fqdn: `${label}.${r.carrierFqdn}`.toLowerCase(),
+        priority,
+      })),
+    };
+    await io.once("allocation", async () => allocation);
+    return undefined;
+  },
+  async finish(ctx, { input, memo }) {
+    const { label, trunks } = memo.allocation as Allocation;
+    await ctx.tx
+      .update(enterprises)
+      .set({ directRoutingLabel: label })
+      .where(eq(enterprises.id, input.enterpriseId));
+    await ctx.tx
+      .insert(directRoutes)
+      .values(
+        trunks.map((t) => ({
+          id: newId("directRoute"),
+          enterpriseId: input.enterpriseId,
+          ...t,
+          createdAt: ctx.now,
+          updatedAt: ctx.now,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [directRoutes.enterpriseId, directRoutes.regionId],
+        set: { priority: sql`excluded.priority`, updatedAt: ctx.now },
+      });
+  },
+});

@@ -1,0 +1,57 @@
+import type { NormalizationRule } from "../../../integrations/teams-voice/port.ts";
+import { defineStep } from "../../../workflows/define.ts";
+import type { DirectRoutingInput } from "../direct-routing.input.ts";
+import { directRoutingPorts } from "../direct-routing.queries.ts";
+import { teamsObjectName } from "./names.ts";
+
+/**
+ * How Teams rewrites what a user dials before routing it: PBX extensions stay as dialled (the PBX
+ * knows them), a number already in E.164 stays, other numbers of 8 or more digits gain a `+`.
+ */
+export const normalizationRules: NormalizationRule[] = [
+  {
+    name: "Teamgate extensions",
+    pattern: "^(\\d{1,7})$",
+    translation: "$1",
+    description: "A PBX extension, sent as dialled",
+    isInternalExtension: true,
+  },
+  {
+    name: "Teamgate E.164",
+    pattern: "^\\+(\\d{7,15})$",
+    translation: "+$1",
+    description: "A number in E.164, kept",
+  },
+  {
+    name: "Teamgate international",
+    pattern: "^(\\d{8,15})$",
+    translation: "+$1",
+    description: "A full number without its +",
+  },
+];
+
+/** Guarantees the tenant dial plan with our normalisation rules, in this order. */
+export const createDialPlan = defineStep<DirectRoutingInput>({
+  id: "direct-routing.dial-plan",
+  title: "Create the dial plan",
+  async run({ services, input }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    const desired = {
+      identity: teamsObjectName,
+      normalizationRules,
+      description: "Dialling to the PBX through Teamgate",
+    };
+    const actual = await teamsVoice.getTenantDialPlan(input.tenantId, desired.identity);
+    if (!actual) await teamsVoice.createTenantDialPlan(input.tenantId, desired);
+    else if (
+      JSON.stringify(actual.normalizationRules.map((r) => [r.name, r.pattern, r.translation])) !==
+      JSON.stringify(normalizationRules.map((r) => [r.name, r.pattern, r.translation]))
+    )
+      await teamsVoice.setTenantDialPlan(input.tenantId, desired);
+    return undefined;
+  },
+  async undo({ services, input }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    await teamsVoice.removeTenantDialPlan(input.tenantId, teamsObjectName);
+  },
+});

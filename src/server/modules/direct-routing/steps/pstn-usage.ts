@@ -1,0 +1,21 @@
+import { defineStep } from "../../../workflows/define.ts";
+import type { DirectRoutingInput } from "../direct-routing.input.ts";
+import { directRoutingPorts } from "../direct-routing.queries.ts";
+import { teamsObjectName } from "./names.ts";
+
+/** Guarantees the tenant's global PSTN usages include ours, which the route and policy name. */
+export const createPstnUsage = defineStep<DirectRoutingInput>({
+  id: "direct-routing.pstn-usage",
+  title: "Add the PSTN usage",
+  async run({ services, input }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    const usages = await teamsVoice.listPstnUsages(input.tenantId);
+    if (!usages.includes(teamsObjectName))
+      await teamsVoice.addPstnUsage(input.tenantId, teamsObjectName);
+    return undefined;
+  },
+  async undo({ services, input }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    await teamsVoice.removePstnUsage(input.tenantId, teamsObjectName);
+  },
+});

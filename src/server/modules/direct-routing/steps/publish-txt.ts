@@ -1,0 +1,31 @@
+import { defineStep } from "../../../workflows/define.ts";
+import type { DirectRoutingInput } from "../direct-routing.input.ts";
+import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { advanceDomainState } from "./domain-state.ts";
+
+/** Guarantees the TXT record Microsoft asks for is published for each unverified domain. */
+export const publishTxt = defineStep<DirectRoutingInput>({
+  id: "direct-routing.publish-txt",
+  title: "Publish the domains' verification records in DNS",
+  async run({ services, input }) {
+    const { microsoft, dns } = directRoutingPorts(services);
+    for (const route of await routesOf(services.db, input.enterpriseId)) {
+      const domain = await microsoft.getDomain(input.tenantId, route.fqdn);
+      if (!domain || domain.isVerified) continue;
+      const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
+      await dns.publishTxt(route.fqdn, text);
+    }
+    return undefined;
+  },
+  async finish(ctx, { input }) {
+    await advanceDomainState(ctx, input.enterpriseId, ["pending", "added"], "txt_published");
+  },
+  async undo({ services, input }) {
+    const { microsoft, dns } = directRoutingPorts(services);
+    for (const route of await routesOf(services.db, input.enterpriseId)) {
+      if (!(await microsoft.getDomain(input.tenantId, route.fqdn))) continue;
+      const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
+      await dns.removeTxt(route.fqdn, text);
+    }
+  },
+});

@@ -1,0 +1,41 @@
+import { defineStep } from "../../../workflows/define.ts";
+import type { DirectRoutingInput } from "../direct-routing.input.ts";
+import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { advanceDomainState } from "./domain-state.ts";
+
+/** Checks before giving up: Microsoft says activation can take up to 24 hours; allow two days. */
+export const activationChecks = 52;
+/** The wait before check `attempt + 1`: 2 minutes, doubling, at most an hour. */
+export function activationWaitSeconds(attempt: number): number {
+  return Math.min(120 * 2 ** (attempt - 1), 3600);
+}
+
+/** Guarantees Microsoft serves every derived trunk domain for Direct Routing (activated). */
+export const waitForActivation = defineStep<DirectRoutingInput>({
+  id: "direct-routing.wait-activation",
+  title: "Wait until Microsoft activates the domains",
+  async run({ services, input, attempt }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    const pending: string[] = [];
+    for (const route of await routesOf(services.db, input.enterpriseId))
+      if ((await teamsVoice.getDomainActivation(input.tenantId, route.fqdn)) !== "active")
+        pending.push(route.fqdn);
+    if (pending.length === 0) return undefined;
+    if (attempt >= activationChecks)
+      throw new Error(
+        `Microsoft has not activated ${pending.join(", ")} after two days. Check that the activation user still exists and holds a Teams licence, then retry.`,
+      );
+    return {
+      waitSeconds: activationWaitSeconds(attempt),
+      reason: `Microsoft is activating ${pending.join(", ")} (this can take up to 24 hours)`,
+    };
+  },
+  async finish(ctx, { input }) {
+    await advanceDomainState(
+      ctx,
+      input.enterpriseId,
+      ["pending", "added", "txt_published", "verified"],
+      "activated",
+    );
+  },
+});
