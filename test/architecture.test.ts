@@ -1,8 +1,9 @@
 /**
  * The code's structure, checked on every `npm test`: a module of `src/server/modules/` is used by
- * other code only through its `index.ts`; no import cycle between files; the shared contracts
- * import nothing of the server or the browser; the gateway (`src/gateway/`) imports only
- * `src/shared/`. Tests and their support files may reach inside what they test.
+ * other code only through its `index.ts`; only `src/server/integrations/microsoft/` imports the raw
+ * Graph client; no import cycle between files; the shared contracts import nothing of the server
+ * or the browser; the gateway (`src/gateway/`) imports only `src/shared/`. Tests and their support
+ * files may reach inside what they test.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -48,6 +49,10 @@ const files = sourceFiles(src);
 const graph = new Map(files.map((file) => [file, importsOf(file)]));
 const rel = (file: string) => relative(root, file).split(sep).join("/");
 
+const microsoftIntegration = "src/server/integrations/microsoft/";
+/** The raw Graph client: production code elsewhere asks the Microsoft port (`port.ts`). */
+const graphClient = `${microsoftIntegration}graph.ts`;
+
 /** `src/server/modules/<name>/…` → `<name>`. */
 function moduleOf(file: string): string | null {
   return /^src\/server\/modules\/([^/]+)\//.exec(rel(file))?.[1] ?? null;
@@ -65,6 +70,18 @@ describe("Module boundaries", () => {
         if (rel(target) !== `src/server/modules/${to}/index.ts`)
           violations.push(`${rel(file)} → ${rel(target)}`);
       }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("leaves Graph to the Microsoft port: only integrations/microsoft imports its client", () => {
+    const violations: string[] = [];
+    for (const [file, imports] of graph) {
+      const path = rel(file);
+      if (isTestCode(file) || !path.startsWith("src/server/")) continue;
+      if (path.startsWith(microsoftIntegration)) continue;
+      for (const target of imports.map(rel))
+        if (target === graphClient) violations.push(`${path} → ${target}`);
     }
     expect(violations).toEqual([]);
   });
@@ -128,5 +145,6 @@ describe("Import cycles", () => {
     const imports = graph.get(join(src, "server/main.ts")) ?? [];
     expect(imports.length).toBeGreaterThan(3);
     expect(files.some((f) => moduleOf(f) === "enterprises")).toBe(true);
+    expect(files.map(rel)).toContain(graphClient);
   });
 });

@@ -14,11 +14,19 @@ import { parseEnv } from "../../env.ts";
 import type { AppError } from "../../lib/errors.ts";
 import type { MicrosoftConfig } from "./config.ts";
 import { microsoftConfigFromEnv, signInScopes } from "./config.ts";
+import { createGraphClient } from "./graph.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import { createIdTokenVerifier, PERSONAL_ACCOUNT_TENANT_ID } from "./id-token.ts";
 import { FormBrowser } from "./microsoft.test-support.ts";
 import { createMicrosoftAuth, pkceChallenge } from "./msal.ts";
-import { createMicrosoft, type DirectoryUser, type Microsoft } from "./port.ts";
+import {
+  createMicrosoft,
+  type DirectoryUser,
+  isRejectedDeltaLink,
+  type Microsoft,
+  type UsersDeltaOrigin,
+  type UsersDeltaPage,
+} from "./port.ts";
 
 const GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10";
 const APP = "https://teamgate.test";
@@ -452,18 +460,163 @@ describe("admin consent (round 2) and app-only Graph", () => {
 
   it("batches requests and maps each answer", async () => {
     const [phone] = await firstUsers(1);
-    const responses = await microsoft.graphFor(tenantId).batch([
-      { id: "1", method: "GET", url: `/users/${phone!.id}?$select=id,displayName` },
-      { id: "2", method: "GET", url: "/organization?$select=id" },
-      { id: "3", method: "GET", url: `/users/${randomUUID()}` },
+    const transport = createHttpTransport({ caPem: config.caPem });
+    try {
+      const graph = createGraphClient({
+        graphBase: config.graphBase,
+        transport,
+        accessToken: () => microsoft.acquireAppToken(tenantId),
+        retry,
+      });
+      const responses = await graph.batch([
+        { id: "1", method: "GET", url: `/users/${phone!.id}?$select=id,displayName` },
+        { id: "2", method: "GET", url: "/organization?$select=id" },
+        { id: "3", method: "GET", url: `/users/${randomUUID()}` },
+      ]);
+      expect(responses.map((r) => [r.id, r.status])).toEqual([
+        ["1", 200],
+        ["2", 200],
+        ["3", 404],
+      ]);
+      expect(responses[0]?.body).toMatchObject({ id: phone!.id });
+      expect(responses[2]?.error?.code).toBe("not_found");
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
+describe("the user sync's reads", () => {
+  async function round(origin: UsersDeltaOrigin, maxPageSize?: number): Promise<UsersDeltaPage[]> {
+    const pages: UsersDeltaPage[] = [];
+    for await (const page of microsoft.usersDelta(
+      tenantId,
+      origin,
+      maxPageSize ? { maxPageSize } : {},
+    ))
+      pages.push(page);
+    return pages;
+  }
+  const linkOf = (pages: UsersDeltaPage[]) => pages.at(-1)?.deltaLink ?? "";
+  const idOf = async (upn: string) =>
+    (await firstUsers(3)).find((u) => u.userPrincipalName === upn)!.id;
+
+  it("reads every user in a delta round from the start, page by page, then a link", async () => {
+    const pages = await round("start", 2);
+    expect(pages.length).toBeGreaterThan(1);
+    const users = pages.flatMap((p) => p.users);
+    expect([...new Set(users.map((u) => u.userPrincipalName))].sort()).toEqual([
+      "admin@contoso.example",
+      "phone@contoso.example",
+      "plain@contoso.example",
     ]);
-    expect(responses.map((r) => [r.id, r.status])).toEqual([
-      ["1", 200],
-      ["2", 200],
-      ["3", 404],
-    ]);
-    expect(responses[0]?.body).toMatchObject({ id: phone!.id });
-    expect(responses[2]?.error?.code).toBe("not_found");
+    // Full reads: licences mapped, nothing marked partial.
+    expect(users.find((u) => u.userPrincipalName === "phone@contoso.example")).toMatchObject({
+      teamsLicensed: true,
+      teamsPhoneLicensed: true,
+    });
+    expect(users.every((u) => u.present === undefined)).toBe(true);
+    expect(pages.flatMap((p) => p.removedIds)).toEqual([]);
+    expect(pages.slice(0, -1).every((p) => p.deltaLink === undefined)).toBe(true);
+    expect(linkOf(pages)).toMatch(/^https:/);
+  });
+
+  it("reads from a link only what changed since: added, updated (what it carries), removed", async () => {
+    const start = linkOf(await round("start"));
+    const phoneId = await idOf("phone@contoso.example");
+    const added = emulator.control.addUser(tenantId, {
+      userPrincipalName: "delta@contoso.example",
+      displayName: "Dee Delta",
+      password,
+    });
+    emulator.control.updateUser(tenantId, phoneId, { displayName: "Pat Phone" });
+
+    const changes = await round({ link: start });
+    const users = changes.flatMap((p) => p.users);
+    expect(users.map((u) => u.id).sort()).toEqual([added.id, phoneId].sort());
+    expect(users.find((u) => u.id === added.id)).toMatchObject({
+      userPrincipalName: "delta@contoso.example",
+      present: { displayName: true, userPrincipalName: true, licences: true },
+    });
+    expect(users.find((u) => u.id === phoneId)).toMatchObject({
+      displayName: "Pat Phone",
+      present: { displayName: true, userPrincipalName: false, licences: false },
+    });
+
+    emulator.control.removeUser(tenantId, added.id);
+    const removal = await round({ link: linkOf(changes) });
+    expect(removal.flatMap((p) => p.users)).toEqual([]);
+    expect(removal.flatMap((p) => p.removedIds)).toEqual([added.id]);
+  });
+
+  it("starts a round now: no users, only a link that sees the changes made after it", async () => {
+    const now = await round("now");
+    expect(now).toHaveLength(1);
+    expect(now[0]?.users).toEqual([]);
+    const adminId = await idOf("admin@contoso.example");
+    emulator.control.updateUser(tenantId, adminId, { displayName: "Alex Admin" });
+    const after = await round({ link: linkOf(now) });
+    expect(after.flatMap((p) => p.users.map((u) => u.id))).toEqual([adminId]);
+  });
+
+  it("tells a delta link Graph refuses: expired, or outside Graph", async () => {
+    const outside = await caught(
+      round({ link: "https://elsewhere.example/v1.0/users/delta?$deltatoken=x" }),
+    );
+    expect(isRejectedDeltaLink(outside)).toBe(true);
+    const link = linkOf(await round("now"));
+    emulator.control.expireDeltaTokens(tenantId);
+    const expired = await caught(round({ link }));
+    expect(isRejectedDeltaLink(expired)).toBe(true);
+  });
+
+  it("pages a group's transitive user members, nested groups included; ids alone too", async () => {
+    const adminId = await idOf("admin@contoso.example");
+    const leads = emulator.control.addGroup(tenantId, "Leads");
+    emulator.control.setGroupMember(tenantId, leads.id, adminId, true);
+    emulator.control.nestGroup(tenantId, groupIds.Sales!, leads.id);
+    try {
+      const pages: DirectoryUser[][] = [];
+      for await (const page of microsoft.groupMembers(tenantId, groupIds.Sales!, { pageSize: 1 }))
+        pages.push(page);
+      expect(pages.length).toBeGreaterThanOrEqual(3);
+      expect(pages.every((p) => p.length <= 1)).toBe(true);
+      const members = pages.flat();
+      expect(members.map((u) => u.userPrincipalName).sort()).toEqual([
+        "admin@contoso.example",
+        "phone@contoso.example",
+        "plain@contoso.example",
+      ]);
+      const ids: string[] = [];
+      for await (const page of microsoft.groupMemberIds(tenantId, groupIds.Sales!, {
+        pageSize: 2,
+      }))
+        ids.push(...page);
+      expect(ids.sort()).toEqual(members.map((u) => u.id).sort());
+    } finally {
+      emulator.control.setGroupMember(tenantId, leads.id, adminId, false);
+    }
+  });
+
+  it("refuses the members of a group that does not exist with not_found", async () => {
+    const error = await caught(microsoft.groupMembers(tenantId, randomUUID()).next());
+    expect(error.code).toBe("not_found");
+  });
+
+  it("gets users by id in order, in batches of 20, null where the tenant has none", async () => {
+    const known = await firstUsers(3);
+    const ids = Array.from({ length: 45 }, (_, i) =>
+      i % 10 === 0 ? known[(i / 10) % known.length]!.id : randomUUID(),
+    );
+    const batches = () => graphRequests.filter((r) => r === "POST /v1.0/$batch").length;
+    const before = batches();
+    const users = await microsoft.getUsers(tenantId, ids);
+    expect(batches() - before).toBe(3);
+    expect(users).toHaveLength(45);
+    users.forEach((user, i) => {
+      if (i % 10 === 0) expect(user).toEqual(known[(i / 10) % known.length]);
+      else expect(user).toBeNull();
+    });
   });
 });
 

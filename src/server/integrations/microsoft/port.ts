@@ -75,7 +75,7 @@ export interface DirectoryGroup {
   description: string | null;
 }
 
-/** A user as Graph returns it (the fields `directoryUserSelect` asks for). */
+/** A user as Graph returns it (the fields `USER_FIELDS` asks for). */
 export interface GraphUser {
   "@odata.type"?: string;
   /** In a delta round: the user left the tenant (`changed`: soft-deleted, `deleted`: for good). */
@@ -92,20 +92,10 @@ export interface GraphUser {
  * Headers of an advanced directory query (https://learn.microsoft.com/graph/aad-advanced-queries);
  * Graph refuses such a query (400 Request_UnsupportedQuery) without them and `$count=true`.
  */
-export const advancedQueryHeaders = { consistencylevel: "eventual" } as const;
-
-/**
- * The page of a group's transitive *user* members: the OData cast is an advanced query, so the
- * path carries `$count=true` and the caller must send `advancedQueryHeaders` with every page.
- */
-export function transitiveUserMembersPath(groupId: string, select: string, top: number): string {
-  return `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${select}&$count=true&$top=${top}`;
-}
+const advancedQueryHeaders = { consistencylevel: "eventual" } as const;
 
 /** The `$select` that gives `toDirectoryUser` everything it reads. */
-export const directoryUserSelect =
-  "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
-const USER_FIELDS = directoryUserSelect;
+const USER_FIELDS = "id,displayName,userPrincipalName,mail,accountEnabled,assignedPlans";
 const PAGE_SIZE = 999;
 
 /** A usable (`Enabled` or `Warning`) assigned plan among `planIds`. */
@@ -117,6 +107,7 @@ function hasEnabledPlan(user: GraphUser, planIds: readonly string[]): boolean {
   );
 }
 
+/** A Graph user as the product sees it: defaults where a property is absent, licence flags. */
 export function toDirectoryUser(user: GraphUser): DirectoryUser {
   return {
     id: user.id,
@@ -143,7 +134,7 @@ export interface PresentFields {
   licences: boolean;
 }
 
-export function presentFields(user: GraphUser): PresentFields {
+function presentFields(user: GraphUser): PresentFields {
   return {
     displayName: "displayName" in user,
     userPrincipalName: "userPrincipalName" in user,
@@ -152,6 +143,32 @@ export function presentFields(user: GraphUser): PresentFields {
     licences: "assignedPlans" in user,
   };
 }
+
+/** A user of a delta round. */
+export interface DeltaUser extends DirectoryUser {
+  /**
+   * Set in a round from a delta link, whose updated users carry what changed (at least): which
+   * properties the round carried. The others hold defaults and must be left as they are stored.
+   * Absent in a round from the start: the user was read in full.
+   */
+  present?: PresentFields;
+}
+
+/** One page of a users delta round. */
+export interface UsersDeltaPage {
+  /** Users added or changed since the round's origin (from the start: every user). */
+  users: DeltaUser[];
+  /** Object ids of users that left the tenant (soft-deleted or deleted for good). */
+  removedIds: string[];
+  /** Set on the round's last page: where the next round starts. */
+  deltaLink: string | undefined;
+}
+
+/**
+ * Where a users delta round starts: the beginning (every user), now (no users, only the link for
+ * the changes made from now on) or a delta link a previous round ended with.
+ */
+export type UsersDeltaOrigin = "start" | "now" | { link: string };
 
 /**
  * What the product asks of Microsoft. Sign-in and consent go through msal; directory reads and
@@ -177,6 +194,37 @@ export interface Microsoft extends TenantAdmin {
     tenantId: string,
     options?: { groupIds?: string[]; pageSize?: number },
   ): AsyncGenerator<DirectoryUser[], void, undefined>;
+  /**
+   * A users delta round from `origin`, one page at a time, each page fetched as it is consumed;
+   * the last page carries the link the next round starts from. `maxPageSize` bounds a page (a
+   * delta query has no `$top`). From a link, updated users carry only what changed (`present`);
+   * a link Graph no longer accepts fails so that `isRejectedDeltaLink` tells it.
+   */
+  usersDelta(
+    tenantId: string,
+    origin: UsersDeltaOrigin,
+    options?: { maxPageSize?: number },
+  ): AsyncGenerator<UsersDeltaPage, void, undefined>;
+  /**
+   * A group's transitive user members (nested groups resolved, other member kinds left out), one
+   * page of at most `pageSize` at a time, fetched as consumed. `not_found` when there is no group.
+   */
+  groupMembers(
+    tenantId: string,
+    groupId: string,
+    options?: { pageSize?: number },
+  ): AsyncGenerator<DirectoryUser[], void, undefined>;
+  /** The object ids of the same members as `groupMembers`, the lighter read. */
+  groupMemberIds(
+    tenantId: string,
+    groupId: string,
+    options?: { pageSize?: number },
+  ): AsyncGenerator<string[], void, undefined>;
+  /**
+   * The users with these object ids, in order ($batch, 20 a request, up to 5 requests at once);
+   * null where the tenant has none.
+   */
+  getUsers(tenantId: string, ids: readonly string[]): Promise<(DirectoryUser | null)[]>;
   /** The tenant's groups, one page at a time. */
   listGroups(tenantId: string): AsyncGenerator<DirectoryGroup[], void, undefined>;
   /**
@@ -199,8 +247,6 @@ export interface Microsoft extends TenantAdmin {
     delegatedAccessToken: string,
     roleTemplateId: string,
   ): Promise<"requested" | "not_visible">;
-  /** A Graph client authenticated as the application in a tenant (for adapters built on it). */
-  graphFor(tenantId: string): GraphClient;
   close(): Promise<void>;
 }
 
@@ -318,12 +364,9 @@ export function createMicrosoft(
       // A user in several chosen groups is yielded once: only ids are remembered.
       const seen = new Set<string>();
       for (const groupId of groupIds) {
-        const path = transitiveUserMembersPath(groupId, USER_FIELDS, pageSize);
-        for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders })) {
+        for await (const members of transitiveUserMembers(graph, groupId, USER_FIELDS, pageSize)) {
           const users: DirectoryUser[] = [];
-          for (const member of page.value) {
-            if (member["@odata.type"] && member["@odata.type"] !== "#microsoft.graph.user")
-              continue;
+          for (const member of members) {
             if (seen.has(member.id)) continue;
             seen.add(member.id);
             users.push(toDirectoryUser(member));
@@ -331,6 +374,63 @@ export function createMicrosoft(
           if (users.length > 0) yield users;
         }
       }
+    },
+
+    async *usersDelta(tenantId, origin, { maxPageSize } = {}) {
+      const graph = graphFor(tenantId);
+      if (origin === "now") {
+        const latest = await graph.get<{ "@odata.deltaLink"?: string } | undefined>(
+          `/users/delta?$deltatoken=latest&$select=${USER_FIELDS}`,
+        );
+        yield { users: [], removedIds: [], deltaLink: latest?.["@odata.deltaLink"] };
+        return;
+      }
+      const fromLink = origin !== "start";
+      const pages = fromLink
+        ? // Updated users come back with what changed only; `present` says what they carry.
+          graph.pages<GraphUser>(origin.link, {
+            ...(maxPageSize ? { maxPageSize } : {}),
+            headers: { prefer: "return=minimal" },
+          })
+        : graph.pages<GraphUser>(
+            `/users/delta?$select=${USER_FIELDS}`,
+            maxPageSize ? { maxPageSize } : {},
+          );
+      for await (const page of pages) {
+        const users: DeltaUser[] = [];
+        const removedIds: string[] = [];
+        for (const user of page.value) {
+          if (user["@removed"]) removedIds.push(user.id);
+          else
+            users.push(
+              fromLink
+                ? { ...toDirectoryUser(user), present: presentFields(user) }
+                : toDirectoryUser(user),
+            );
+        }
+        yield { users, removedIds, deltaLink: page.deltaLink };
+      }
+    },
+
+    async *groupMembers(tenantId, groupId, { pageSize = PAGE_SIZE } = {}) {
+      const graph = graphFor(tenantId);
+      for await (const members of transitiveUserMembers(graph, groupId, USER_FIELDS, pageSize))
+        yield members.map(toDirectoryUser);
+    },
+
+    async *groupMemberIds(tenantId, groupId, { pageSize = PAGE_SIZE } = {}) {
+      const graph = graphFor(tenantId);
+      for await (const members of transitiveUserMembers(graph, groupId, "id", pageSize))
+        yield members.map((m) => m.id);
+    },
+
+    async getUsers(tenantId, ids) {
+      const users = await getEach<GraphUser>(
+        graphFor(tenantId),
+        ids.map((id) => `/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}`),
+        USER_BATCHES_AT_ONCE,
+      );
+      return users.map((user) => user && toDirectoryUser(user));
     },
 
     async *listGroups(tenantId) {
@@ -359,29 +459,15 @@ export function createMicrosoft(
     },
 
     async findGroups(tenantId, ids) {
-      const graph = graphFor(tenantId);
-      const found: (DirectoryGroup | null)[] = [];
-      for (let start = 0; start < ids.length; start += MAX_BATCH_SIZE) {
-        const chunk = ids.slice(start, start + MAX_BATCH_SIZE);
-        const answers = await graph.batch(
-          chunk.map((id, i) => ({
-            id: String(start + i),
-            method: "GET" as const,
-            url: `/groups/${encodeURIComponent(id)}?$select=id,displayName,description`,
-          })),
-        );
-        for (const answer of answers) {
-          const index = Number(answer.id);
-          if (answer.status === 404) {
-            found[index] = null;
-            continue;
-          }
-          if (answer.error) throw answer.error;
-          const body = answer.body as Partial<DirectoryGroup> & { id?: string };
-          found[index] = withLowerCaseId(toDirectoryGroup({ ...body, id: body.id ?? ids[index]! }));
-        }
-      }
-      return found;
+      const groups = await getEach<Partial<DirectoryGroup> & { id?: string }>(
+        graphFor(tenantId),
+        ids.map((id) => `/groups/${encodeURIComponent(id)}?$select=id,displayName,description`),
+        1,
+      );
+      return groups.map(
+        (group, i) =>
+          group && withLowerCaseId(toDirectoryGroup({ ...group, id: group.id ?? ids[i]! })),
+      );
     },
 
     async assignOwnDirectoryRole(delegatedAccessToken, roleTemplateId) {
@@ -410,9 +496,64 @@ export function createMicrosoft(
       return "requested";
     },
 
-    graphFor: (tenantId) => graphFor(tenantId),
     close: () => transport.close(),
   };
+}
+
+/**
+ * A group's transitive user members, a page at a time (devices, contacts and groups left out). The
+ * OData cast is an advanced query: the path carries `$count=true` and every page, nextLinks too,
+ * the advanced-query headers.
+ */
+async function* transitiveUserMembers(
+  graph: GraphClient,
+  groupId: string,
+  select: string,
+  pageSize: number,
+): AsyncGenerator<GraphUser[], void, undefined> {
+  const path = `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=${select}&$count=true&$top=${pageSize}`;
+  for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders }))
+    yield page.value.filter(isUser);
+}
+
+/** A directory object that is a user (transitive members include groups, devices, …). */
+const isUser = (o: GraphUser) => !o["@odata.type"] || o["@odata.type"] === "#microsoft.graph.user";
+
+/** `$batch` requests in flight at once when users are read by id. */
+const USER_BATCHES_AT_ONCE = 5;
+
+/**
+ * GETs each path through `$batch` (20 a request, `atOnce` requests in flight): the answers' bodies
+ * in order, null where Graph answered 404. Any other failure is thrown.
+ */
+async function getEach<T>(
+  graph: GraphClient,
+  paths: readonly string[],
+  atOnce: number,
+): Promise<(T | null)[]> {
+  const starts: number[] = [];
+  for (let start = 0; start < paths.length; start += MAX_BATCH_SIZE) starts.push(start);
+  const bodies: (T | null)[] = [];
+  for (let wave = 0; wave < starts.length; wave += atOnce) {
+    const answers = await Promise.all(
+      starts.slice(wave, wave + atOnce).map((start) =>
+        graph.batch(
+          paths.slice(start, start + MAX_BATCH_SIZE).map((url, i) => ({
+            id: String(start + i),
+            method: "GET" as const,
+            url,
+          })),
+        ),
+      ),
+    );
+    for (const answer of answers.flat()) {
+      const index = Number(answer.id);
+      if (answer.status === 404) bodies[index] = null;
+      else if (answer.error) throw answer.error;
+      else bodies[index] = answer.body as T;
+    }
+  }
+  return bodies;
 }
 
 const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -451,6 +592,19 @@ export function microsoftFromEnv(
   return config
     ? createMicrosoft(config, { ...(log ? { log } : {}), ...(retry ? { retry } : {}) })
     : null;
+}
+
+/**
+ * Whether a `usersDelta` round failed because Graph no longer accepts its delta link: expired
+ * (410), invalid (400), gone (404), or linking outside Graph. A full round from the start is the
+ * way on.
+ */
+export function isRejectedDeltaLink(error: unknown): boolean {
+  if (!(error instanceof AppError)) return false;
+  const cause = error.cause as { status?: number; link?: string } | undefined;
+  if (error.code === "not_found") return true;
+  if (error.code !== "microsoft_error") return false;
+  return cause?.status === 400 || cause?.status === 410 || cause?.link !== undefined;
 }
 
 /** The port, or `microsoft_not_configured` for routes that need Microsoft when it is off. */

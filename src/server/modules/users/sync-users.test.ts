@@ -211,10 +211,12 @@ describe("delta sync, all users", () => {
     // The round the sync is about to read (pages are deterministic) repeats some users.
     const link = (await stateOf(tenant.enterpriseId)).deltaLink!;
     const ids: string[] = [];
-    for await (const page of t.services.microsoft!.graphFor(tenant.tenantId).pages<{
-      id: string;
-    }>(link, { maxPageSize: 7 }))
-      ids.push(...page.value.map((u) => u.id));
+    for await (const page of t.services.microsoft!.usersDelta(
+      tenant.tenantId,
+      { link },
+      { maxPageSize: 7 },
+    ))
+      ids.push(...page.users.map((u) => u.id), ...page.removedIds);
     expect(new Set(ids).size).toBe(30);
     expect(ids.length).toBeGreaterThan(30);
 

@@ -2,7 +2,7 @@ import { asc, eq, sql } from "drizzle-orm";
 import type { UserSyncCounters, UserSyncTrigger } from "../../../../shared/contracts/users.ts";
 import { inTransaction } from "../../../context.ts";
 import { enterpriseSyncGroups, enterprises } from "../../../db/schema/index.ts";
-import { requireMicrosoft } from "../../../integrations/microsoft/port.ts";
+import { isRejectedDeltaLink, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
 import { deltaSync } from "../sync/delta-sync.ts";
@@ -10,27 +10,28 @@ import { fullSync } from "../sync/full-sync.ts";
 import { claimRun, failRun, finishRun, skipQueuedSync, system } from "../sync/run-lifecycle.ts";
 
 /**
- * The Microsoft user sync engine (SPEC §2.6, §3.6; ADR 0009). It streams Graph pages and never
- * holds the tenant in memory: at most the page being written and the one being fetched (the next
- * page is requested while the current one is written). Every bookkeeping set lives in the database.
- * The parts live in `../sync/`:
+ * The Microsoft user sync engine (SPEC §2.6, §3.6; ADR 0009). It reads the tenant through the
+ * Microsoft port (`integrations/microsoft/port.ts`) a page at a time and never holds the tenant in
+ * memory: at most the page being written and the one being fetched (the next page is requested
+ * while the current one is written). Every bookkeeping set lives in the database. The parts live
+ * in `../sync/`:
  *
  * Full sync (`full-sync.ts`; first sync, scope changed since the delta link was taken, delta link
  * rejected):
- * - all users: `/users/delta` from the start; each page is one multi-row upsert that stamps
- *   `last_seen_run_id`; the last page's deltaLink is kept;
- * - sync groups: a users deltaLink is taken first (`$deltatoken=latest`, so nothing changed during
- *   the run is missed), then each group's transitive user members are upserted page by page (a user
- *   in two groups is upserted twice; the second time changes nothing and counts nothing).
+ * - all users: a users delta round from the start (`usersDelta`); each page is one multi-row
+ *   upsert that stamps `last_seen_run_id`; the round's delta link is kept;
+ * - sync groups: a users delta link is taken first (a round from now, so nothing changed during the
+ *   run is missed), then each group's transitive user members (`groupMembers`) are upserted page by
+ *   page (a user in two groups is upserted twice; the second time changes nothing and counts
+ *   nothing).
  * At the end, present rows not stamped by this run are marked removed.
  *
- * Delta sync (`delta-sync.ts`) follows the stored deltaLink: changed users are upserted (all users)
- * or updated when already in scope (groups); `@removed` users are marked removed. The users delta
- * does not report group membership, so in group mode an ids-only pass (`membership-pass.ts`,
- * `$select=id`) over the groups' transitive members writes the ids to `user_sync_members`; SQL then
- * marks in-scope rows missing from it as removed, and the staged ids without a present row are
- * fetched (Graph `$batch`, 20 per request) and inserted. The staging rows are deleted at the end
- * of the run.
+ * Delta sync (`delta-sync.ts`) follows the stored delta link: changed users are upserted (all
+ * users) or updated when already in scope (groups); users who left are marked removed. The users
+ * delta does not report group membership, so in group mode an ids-only pass (`membership-pass.ts`,
+ * `groupMemberIds`) over the groups' transitive members writes the ids to `user_sync_members`; SQL
+ * then marks in-scope rows missing from it as removed, and the staged ids without a present row
+ * are read by id (`getUsers`) and inserted. The staging rows are deleted at the end of the run.
  *
  * One run per enterprise at a time (`run-lifecycle.ts`): the run holds a lease (`lib/lease.ts`) on
  * the enterprise's `user_sync_state` row (a claim whose heartbeat is older than 30 minutes may be
@@ -59,15 +60,6 @@ export function describeSyncError(error: unknown): string {
     return (detail ? `${error.message} (${detail})` : error.message).slice(0, 1000);
   }
   return (error instanceof Error ? error.message : String(error)).slice(0, 1000);
-}
-
-/** Graph refused a stored delta link: expired (410), invalid (400), gone, or on another origin. */
-function isRejectedDeltaLink(error: unknown): boolean {
-  if (!(error instanceof AppError)) return false;
-  const cause = error.cause as { status?: number; link?: string } | undefined;
-  if (error.code === "not_found") return true;
-  if (error.code !== "microsoft_error") return false;
-  return cause?.status === 400 || cause?.status === 410 || cause?.link !== undefined;
 }
 
 /** Syncs one enterprise's users from its tenant; see the module comment. */
@@ -108,11 +100,12 @@ export async function syncUsers(
   const { run, storedLink } = claimed;
   let { mode } = claimed;
   try {
-    const graph = requireMicrosoft(services.microsoft).graphFor(tenantId);
+    const microsoft = requireMicrosoft(services.microsoft);
+    const source = { microsoft, tenantId, groupIds, pageSize };
     let deltaLink: string | undefined;
     if (mode === "delta" && storedLink) {
       try {
-        deltaLink = await deltaSync(run, graph, storedLink, groupIds, pageSize);
+        deltaLink = await deltaSync(run, source, storedLink);
       } catch (error) {
         // Only a refusal before anything was written falls back to a full sync.
         if (!run.pristine || !isRejectedDeltaLink(error)) throw error;
@@ -124,7 +117,7 @@ export async function syncUsers(
         await db.execute(sql`UPDATE user_sync_runs SET mode = 'full' WHERE id = ${run.runId}`);
       }
     }
-    if (mode === "full") deltaLink = await fullSync(run, graph, groupIds, pageSize);
+    if (mode === "full") deltaLink = await fullSync(run, source);
 
     const outcome = { mode, deltaLink, groupIds };
     await inTransaction(services, system, (ctx) => finishRun(ctx, run, outcome));

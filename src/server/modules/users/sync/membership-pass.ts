@@ -1,38 +1,28 @@
 import { sql } from "drizzle-orm";
-import type { GraphClient } from "../../../integrations/microsoft/graph.ts";
-import {
-  type DirectoryUser,
-  directoryUserSelect,
-  type GraphUser,
-  toDirectoryUser,
-} from "../../../integrations/microsoft/port.ts";
+import type { DirectoryUser } from "../../../integrations/microsoft/port.ts";
 import { affectedRows } from "../../../lib/sql.ts";
 import { prefetched } from "../../../lib/streams.ts";
-import { rowsOfResult, type SyncRun } from "./sync-run.ts";
+import { rowsOfResult, type SyncRun, type SyncSource } from "./sync-run.ts";
 
 const MISSING_CHUNK = 100;
-const BATCH_SIZE = 20;
 
 /**
  * Group mode, after the delta (which does not report group membership): who is in scope now. The
  * groups' transitive member ids (only ids) are staged in `user_sync_members` and compared in SQL:
- * in-scope rows missing from them are marked removed; members without a present row are fetched
- * in `$batch`es (20 per request) and inserted. The staging rows are deleted at the end.
+ * in-scope rows missing from them are marked removed; members without a present row are read by
+ * id (`getUsers`, 100 at a time) and inserted. The staging rows are deleted at the end.
  */
-export async function membershipPass(
-  run: SyncRun,
-  graph: GraphClient,
-  groupIds: string[],
-  pageSize: number,
-): Promise<void> {
+export async function membershipPass(run: SyncRun, source: SyncSource): Promise<void> {
+  const { microsoft, tenantId, groupIds, pageSize } = source;
   const { db, runId, enterpriseId } = run;
   try {
     for (const groupId of groupIds) {
-      for await (const members of prefetched(run.groupMembers(graph, groupId, pageSize, "id"))) {
-        if (members.length === 0) continue;
+      const pages = microsoft.groupMemberIds(tenantId, groupId, { pageSize });
+      for await (const ids of prefetched(run.ofChosenGroup(groupId, pages))) {
+        if (ids.length === 0) continue;
         const staged = await db.execute(sql`
           INSERT INTO user_sync_members (run_id, ms_object_id)
-          SELECT ${runId}, value FROM json_array_elements_text(${JSON.stringify(members.map((m) => m.id))}::json)
+          SELECT ${runId}, value FROM json_array_elements_text(${JSON.stringify(ids)}::json)
           ON CONFLICT DO NOTHING`);
         const seen = affectedRows(staged);
         run.counters.seen += seen;
@@ -64,26 +54,10 @@ export async function membershipPass(
       ).map((r) => String(r.id));
       if (missing.length === 0) break;
       after = missing[missing.length - 1] ?? after;
-      const batches: string[][] = [];
-      for (let i = 0; i < missing.length; i += BATCH_SIZE)
-        batches.push(missing.slice(i, i + BATCH_SIZE));
-      const answers = await Promise.all(
-        batches.map((ids) =>
-          graph.batch(
-            ids.map((id, n) => ({
-              id: String(n + 1),
-              method: "GET" as const,
-              url: `/users/${encodeURIComponent(id)}?$select=${directoryUserSelect}`,
-            })),
-          ),
-        ),
+      // A member deleted since the membership was read has no user any more.
+      const users = (await microsoft.getUsers(tenantId, missing)).filter(
+        (u): u is DirectoryUser => u !== null,
       );
-      const users: DirectoryUser[] = [];
-      for (const response of answers.flat()) {
-        if (response.status === 404) continue; // deleted since the membership was read
-        if (response.error) throw response.error;
-        users.push(toDirectoryUser(response.body as GraphUser));
-      }
       await run.upsert(users, "upsert", { countSeen: false });
       await run.progress({});
     }

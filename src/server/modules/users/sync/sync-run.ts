@@ -2,18 +2,23 @@ import { sql } from "drizzle-orm";
 import type { UserSyncCounters } from "../../../../shared/contracts/users.ts";
 import type { Db } from "../../../db/client.ts";
 import { userSyncState } from "../../../db/schema/index.ts";
-import type { GraphClient } from "../../../integrations/microsoft/graph.ts";
-import {
-  advancedQueryHeaders,
-  type GraphUser,
-  transitiveUserMembersPath,
-} from "../../../integrations/microsoft/port.ts";
+import type { DeltaUser, Microsoft } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { type Lease, renewal } from "../../../lib/lease.ts";
 import { affectedRows } from "../../../lib/sql.ts";
 import type { Services } from "../../../services.ts";
 import { upsertUsersStatement } from "./upsert-users.sql.ts";
-import { isUser, rowsOf, type SyncUser } from "./user-rows.ts";
+import { rowsOf } from "./user-rows.ts";
+
+/** Where a run reads its users: the enterprise's tenant through the port, and how. */
+export interface SyncSource {
+  microsoft: Microsoft;
+  tenantId: string;
+  /** The chosen groups, sorted; none: all users. */
+  groupIds: string[];
+  /** Users per Graph page. */
+  pageSize: number;
+}
 
 /** A claim older than this is considered abandoned (a crashed worker) and may be taken over. */
 export const STALE_CLAIM_MINUTES = 30;
@@ -63,10 +68,10 @@ export class SyncRun {
 
   /**
    * Writes a page of users in one statement (see `upsertUsersStatement`): counts it on the run and
-   * renews the lease in the same statement.
+   * renews the lease in the same statement. Of a user with `present`, only what it carried.
    */
   async upsert(
-    users: SyncUser[],
+    users: DeltaUser[],
     kind: "upsert" | "update",
     options: { countSeen?: boolean; firstWins?: boolean } = {},
   ): Promise<void> {
@@ -134,17 +139,13 @@ export class SyncRun {
     await this.pageWritten();
   }
 
-  /** Transitive user members of a group, a page at a time (a deleted group has none). */
-  async *groupMembers(
-    graph: GraphClient,
+  /** A chosen group's pages of members; a group deleted since it was chosen has none. */
+  async *ofChosenGroup<T>(
     groupId: string,
-    pageSize: number,
-    fields: string,
-  ): AsyncGenerator<GraphUser[], void, undefined> {
-    const path = transitiveUserMembersPath(groupId, fields, pageSize);
+    pages: AsyncGenerator<T[], void, undefined>,
+  ): AsyncGenerator<T[], void, undefined> {
     try {
-      for await (const page of graph.pages<GraphUser>(path, { headers: advancedQueryHeaders }))
-        yield page.value.filter(isUser);
+      yield* pages;
     } catch (error) {
       if (error instanceof AppError && error.code === "not_found") {
         this.services.log.warn(

@@ -1,24 +1,5 @@
 import { newId, newIds } from "../../../../shared/ids.ts";
-import {
-  type DirectoryUser,
-  type GraphUser,
-  type PresentFields,
-  presentFields,
-  toDirectoryUser,
-} from "../../../integrations/microsoft/port.ts";
-
-/** A user to write; with `present`, a delta object: only the properties present are written. */
-export type SyncUser = DirectoryUser & { present?: PresentFields };
-
-/** A user of a delta page, with which of its properties the page carried. */
-export const fromDelta = (u: GraphUser): SyncUser => ({
-  ...toDirectoryUser(u),
-  present: presentFields(u),
-});
-
-/** A directory object that is a user (transitive members include groups, devices, …). */
-export const isUser = (u: GraphUser) =>
-  !u["@odata.type"] || u["@odata.type"] === "#microsoft.graph.user";
+import type { DeltaUser } from "../../../integrations/microsoft/port.ts";
 
 /**
  * One user as the upsert statement reads it (`json_to_recordset`). The keys are short because a
@@ -42,7 +23,7 @@ export interface Row {
 }
 
 /** Two versions of one delta object in a page: the later one's properties win where present. */
-function mergeVersions(earlier: SyncUser, later: SyncUser): SyncUser {
+function mergeVersions(earlier: DeltaUser, later: DeltaUser): DeltaUser {
   const a = earlier.present;
   const b = later.present;
   if (!a || !b) return later;
@@ -65,9 +46,9 @@ function mergeVersions(earlier: SyncUser, later: SyncUser): SyncUser {
 }
 
 /** A page's users as rows: one per object id (versions merged), each with a new user id. */
-export function rowsOf(users: SyncUser[]): Row[] {
+export function rowsOf(users: DeltaUser[]): Row[] {
   // One statement may not touch a row twice: the last occurrence of an id in a page wins.
-  const byId = new Map<string, SyncUser>();
+  const byId = new Map<string, DeltaUser>();
   for (const u of users) {
     const earlier = byId.get(u.id);
     byId.set(u.id, earlier ? mergeVersions(earlier, u) : u);
