@@ -96,6 +96,8 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       "POST /api/v1/enterprises/:enterpriseId/user-sync",
       "GET /api/v1/enterprises/:enterpriseId/activity",
       "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry",
+      "GET /api/v1/enterprises/:enterpriseId/direct-routing",
+      "POST /api/v1/enterprises/:enterpriseId/direct-routing",
     ].map((route) => [route, { params: (w: World) => ({ enterpriseId: w.b.enterprise.id }) }]),
   ),
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": {
@@ -122,6 +124,8 @@ const onBehalf: Record<string, boolean> = {
   "GET /api/v1/enterprises/:enterpriseId/user-sync": false,
   "POST /api/v1/enterprises/:enterpriseId/user-sync": true,
   "GET /api/v1/enterprises/:enterpriseId/activity": false,
+  "GET /api/v1/enterprises/:enterpriseId/direct-routing": false,
+  "POST /api/v1/enterprises/:enterpriseId/direct-routing": true,
 };
 
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */

@@ -24,6 +24,8 @@ export const permissions = {
   "management_consent.manage": ["enterprise_admin"],
   /** Queue again a Microsoft set-up step that gave up (the Teams Administrator role). */
   "microsoft_setup.retry": ["operator", "reseller", "enterprise_admin"],
+  /** Set up Direct Routing and retry it (service provider: with management consent). */
+  "direct_routing.manage": ["operator", "reseller", "enterprise_admin"],
   "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Choose the groups to sync and sync now (service provider: with management consent). */
   "users.sync": ["operator", "reseller", "enterprise_admin"],
@@ -34,7 +36,11 @@ export const permissions = {
 export type Action = keyof typeof permissions;
 
 /** Actions a service provider may take on an enterprise only with its management consent. */
-const onBehalf: ReadonlySet<Action> = new Set<Action>(["microsoft_setup.retry", "users.sync"]);
+const onBehalf: ReadonlySet<Action> = new Set<Action>([
+  "direct_routing.manage",
+  "microsoft_setup.retry",
+  "users.sync",
+]);
 
 /** True when a service provider needs the enterprise's management consent for the action. */
 export function needsManagementConsent(action: Action): boolean {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
 import { auditRoutes } from "../modules/audit/index.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
+import { directRoutingRoutes } from "../modules/direct-routing/index.ts";
 import {
   enterprisePortalRoutes,
   enterpriseSignInRedirect,
@@ -25,6 +26,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     auditRoutes(services),
     enterprisesRoutes(services),
     enterprisePortalRoutes(services),
+    directRoutingRoutes(services),
     organizationsRoutes(services),
     registrationRoutes(services),
     usersRoutes(services),

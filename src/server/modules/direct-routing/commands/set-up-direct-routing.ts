@@ -1,0 +1,42 @@
+import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
+import { AppError } from "../../../lib/errors.ts";
+import { latestRun, retryWorkflow, startWorkflow } from "../../../workflows/engine.ts";
+import { auditPathOf, type EnterpriseRow, registeredTenantOf } from "../../enterprises/index.ts";
+import { directRoutingWorkflow } from "../direct-routing.workflow.ts";
+
+/**
+ * "Set up Direct Routing": starts the workflow for a registered enterprise, or continues a failed
+ * run from its failed step. A run already under way is 409; so is a finished one, since nothing
+ * is left to set up (a changed region list starts a new run once regions can change).
+ */
+export async function setUpDirectRouting(
+  ctx: Ctx,
+  enterprise: Scoped<EnterpriseRow>,
+): Promise<string> {
+  const tenantId = registeredTenantOf(enterprise);
+  const latest = await latestRun(ctx.tx, directRoutingWorkflow, enterprise.id);
+  if (latest?.run.status === "failed") {
+    await retryWorkflow(ctx, latest.run.id);
+    return latest.run.id;
+  }
+  if (latest && latest.run.status !== "undone")
+    throw new AppError(
+      "invalid_state",
+      latest.run.status === "succeeded"
+        ? "Direct Routing is already set up for this enterprise"
+        : "Direct Routing is already being set up",
+    );
+  const path = auditPathOf(enterprise);
+  const runId = await startWorkflow(ctx, directRoutingWorkflow, {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path,
+    input: { enterpriseId: enterprise.id, tenantId },
+  });
+  await ctx.emit("enterprise.direct_routing_requested", {
+    subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },
+    path,
+    payload: { after: { runId } },
+  });
+  return runId;
+}

@@ -1,0 +1,35 @@
+import type { DirectRoutingView } from "../../../shared/contracts/direct-routing.ts";
+import type { Actor } from "../../authz/actor.ts";
+import type { Scoped } from "../../authz/policy.ts";
+import type { Db } from "../../db/client.ts";
+import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
+import type { EnterpriseRow } from "../enterprises/index.ts";
+import { directRoutingAbilities } from "./direct-routing.policy.ts";
+import { routesOf } from "./direct-routing.queries.ts";
+import { directRoutingWorkflow } from "./direct-routing.workflow.ts";
+
+/** The enterprise's Direct Routing as its page shows it: trunks, the latest run, the abilities. */
+export async function directRoutingViewOf(
+  db: Db,
+  actor: Actor,
+  enterprise: Scoped<EnterpriseRow>,
+): Promise<DirectRoutingView> {
+  const [routes, latest] = await Promise.all([
+    routesOf(db, enterprise.id),
+    latestRun(db, directRoutingWorkflow, enterprise.id),
+  ]);
+  const run = latest ? presentWorkflowRun(latest) : null;
+  return {
+    routes: routes.map((r) => ({
+      regionId: r.regionId,
+      regionName: r.regionName,
+      fqdn: r.fqdn,
+      role: r.priority === 0 ? "primary" : "failover",
+      priority: r.priority,
+      domainState: r.domainState,
+      status: r.status,
+    })),
+    run,
+    abilities: directRoutingAbilities(actor, enterprise, run?.status ?? null),
+  };
+}

@@ -1,0 +1,2 @@
+export { directRoutingRoutes } from "./direct-routing.routes.ts";
+export { directRoutingWorkflow } from "./direct-routing.workflow.ts";

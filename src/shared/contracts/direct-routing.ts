@@ -1,0 +1,26 @@
+import type { WorkflowRunView } from "./workflows.ts";
+
+/** How far Microsoft has come with a derived trunk domain (SPEC §2.4). */
+export type DomainState = "pending" | "added" | "txt_published" | "verified" | "activated";
+
+/** One derived trunk of the enterprise: the FQDN Microsoft sends its calls to in one SBC region. */
+export interface DirectRouteView {
+  regionId: string;
+  regionName: string;
+  fqdn: string;
+  /** The primary region first, then the failover order of the voice route. */
+  role: "primary" | "failover";
+  priority: number;
+  domainState: DomainState;
+  status: "provisioning" | "active" | "removing";
+}
+
+/** What the viewer may do here; the page offers exactly these. */
+export type DirectRoutingAbility = "direct_routing.set_up" | "direct_routing.retry";
+
+/** `GET /enterprises/{id}/direct-routing`: the derived trunks and the latest run, step by step. */
+export interface DirectRoutingView {
+  routes: DirectRouteView[];
+  run: WorkflowRunView | null;
+  abilities: DirectRoutingAbility[];
+}
