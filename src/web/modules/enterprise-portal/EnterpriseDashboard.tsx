@@ -6,7 +6,6 @@ import {
   Grid,
   Group,
   Loader,
-  Paper,
   SimpleGrid,
   Stack,
   Text,
@@ -38,6 +37,8 @@ import { QueryError } from "../../components/QueryError.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
+import { Card, Fact } from "./DashboardCard.tsx";
+import { DirectRoutingCard } from "./DirectRoutingCard.tsx";
 import {
   activityQuery,
   isSyncBusy,
@@ -109,41 +110,6 @@ export function ConsentBadge({ state }: { state: ManagementConsentState }) {
   return <SmallBadge color={style.color}>{style.label}</SmallBadge>;
 }
 
-/** A titled section of the dashboard, a landmark named by its title. */
-export function Card({
-  title,
-  actions,
-  children,
-}: {
-  title: string;
-  actions?: ReactNode;
-  children: ReactNode;
-}) {
-  return (
-    <Paper withBorder radius="md" p="lg" component="section" aria-label={title}>
-      <Group justify="space-between" align="center" mb="md" gap="sm">
-        <Title order={2} fz="h4">
-          {title}
-        </Title>
-        {actions}
-      </Group>
-      {children}
-    </Paper>
-  );
-}
-
-/** One labelled fact of a card ("Registration", "Billing reference"…). */
-export function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed" fw={600} tt="uppercase">
-        {label}
-      </Text>
-      <div>{children}</div>
-    </Stack>
-  );
-}
-
 function failureText(error: unknown): string {
   return isApiError(error) ? error.message : "Something unexpected happened. Try again.";
 }
@@ -201,6 +167,7 @@ export function EnterpriseDashboard({
         <Grid.Col span={{ base: 12, lg: 7 }}>
           <Stack gap="lg">
             <ActionItems data={data} audience={audience} />
+            {data.enterprise.tenantId ? <DirectRoutingCard enterpriseId={enterpriseId} /> : null}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>

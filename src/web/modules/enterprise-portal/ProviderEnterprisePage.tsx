@@ -4,7 +4,8 @@ import { getRouteApi, Link } from "@tanstack/react-router";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
-import { Card, EnterpriseDashboard, Fact } from "./EnterpriseDashboard.tsx";
+import { Card, Fact } from "./DashboardCard.tsx";
+import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
 import { overviewQuery } from "./enterprise-portal.api.ts";
 import { UsersTable } from "./UsersTable.tsx";
 

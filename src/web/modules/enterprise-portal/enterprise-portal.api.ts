@@ -1,6 +1,7 @@
 import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import type { AuditEntryView } from "../../../shared/contracts/audit.ts";
 import type { Page } from "../../../shared/contracts/common.ts";
+import type { DirectRoutingView } from "../../../shared/contracts/direct-routing.ts";
 import type {
   DirectoryGroupList,
   EnterpriseOverview,
@@ -130,6 +131,33 @@ export function useRetryTeamsAdminRole(enterpriseId: string) {
   return useMutation({
     mutationFn: () =>
       api.post<{ state: "pending" }>(pathOf(enterpriseId, "teams-admin-role/retry")),
+    onSuccess: refresh,
+  });
+}
+
+/** How often a Direct Routing set-up under way is polled for its steps. */
+export const directRoutingPollMs = 3_000;
+
+/** The enterprise's derived trunks and its Direct Routing run; polled while the run is live. */
+export function directRoutingQuery(enterpriseId: string) {
+  return queryOptions({
+    queryKey: [root, enterpriseId, "direct-routing"],
+    queryFn: ({ signal }) =>
+      api.get<DirectRoutingView>(pathOf(enterpriseId, "direct-routing"), undefined, signal),
+    refetchInterval: (query) => {
+      const status = query.state.data?.run?.status;
+      return status === "running" || status === "waiting" || status === "undoing"
+        ? directRoutingPollMs
+        : false;
+    },
+  });
+}
+
+/** "Set up Direct Routing", or continue a failed set-up from its failed step. */
+export function useSetUpDirectRouting(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () => api.post<DirectRoutingView>(pathOf(enterpriseId, "direct-routing")),
     onSuccess: refresh,
   });
 }
