@@ -11,6 +11,7 @@ import { managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups, organizations } from "../../db/schema/index.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
+import { directRoutingWorkflow } from "../direct-routing/index.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
@@ -32,6 +33,17 @@ function date(d: Date | null): string {
   return d ? d.toISOString().slice(0, 10) : "";
 }
 
+/** What the Direct Routing item says: not started, the step under way or failed, or done. */
+function directRoutingDetail(run: WorkflowRunView | null): string {
+  const step = run?.steps.find((s) => s.status !== "succeeded");
+  if (!run || run.status === "undone")
+    return "Connect Microsoft Teams to the PBX through the enterprise's SBC regions.";
+  if (run.status === "succeeded") return "Teams calls reach the PBX through the SBC regions.";
+  if (run.status === "failed")
+    return `${step?.title ?? "A step"} failed: ${step?.error ?? "see the steps"}`;
+  return step?.waitReason ?? `In progress: ${step?.title ?? "finishing"}.`;
+}
+
 /** The dashboard's action items (SPEC §3.3): consents, the groups, the sync, direct routing. */
 export function actionItemsOf(
   enterprise: EnterpriseRow,
@@ -39,6 +51,7 @@ export function actionItemsOf(
   userSync: UserSyncStatus,
   role: WorkflowRunView | null,
   audience: Actor["kind"],
+  directRouting: WorkflowRunView | null,
 ): ActionItem[] {
   const items: ActionItem[] = [];
   // The enterprise's admins read "your"; its service provider reads about the enterprise.
@@ -114,8 +127,15 @@ export function actionItemsOf(
   items.push({
     id: "direct_routing",
     title: "Set up Direct Routing",
-    detail: "Connect Microsoft Teams to the PBX through the enterprise's SBC regions.",
-    state: enterprise.status === "active" ? "done" : "todo",
+    detail: directRoutingDetail(directRouting),
+    state:
+      directRouting?.status === "succeeded" || (!directRouting && enterprise.status === "active")
+        ? "done"
+        : directRouting?.status === "failed"
+          ? "failed"
+          : directRouting && directRouting.status !== "undone"
+            ? "waiting"
+            : "todo",
     owner: managementConsentOf(enterprise) === "granted" ? "provider" : "enterprise",
   });
   return items;
@@ -127,10 +147,11 @@ export async function overviewOf(
   actor: Actor,
   e: Scoped<EnterpriseRow>,
 ): Promise<EnterpriseOverview> {
-  const [syncGroups, userSync, roleRun, [reseller]] = await Promise.all([
+  const [syncGroups, userSync, roleRun, directRoutingRun, [reseller]] = await Promise.all([
     syncGroupsOf(db, e),
     userSyncStatusOf(db, e),
     latestRun(db, teamsAdminRoleWorkflow, e.id),
+    latestRun(db, directRoutingWorkflow, e.id),
     db
       .select({ name: organizations.name })
       .from(organizations)
@@ -166,7 +187,14 @@ export async function overviewOf(
     userSync,
     actionItems:
       registered || e.status === "disabled"
-        ? actionItemsOf(e, syncGroups, userSync, role, actor.kind)
+        ? actionItemsOf(
+            e,
+            syncGroups,
+            userSync,
+            role,
+            actor.kind,
+            directRoutingRun ? presentWorkflowRun(directRoutingRun) : null,
+          )
         : [],
     abilities,
   };
