@@ -1,0 +1,127 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Client,
+  clientOf,
+  createTestApp,
+  signIn,
+  signInEnterpriseAdmin,
+  type TestApp,
+} from "../../../../test/harness.ts";
+import { enterprises, workflowRuns } from "../../db/schema/index.ts";
+import {
+  buildEnterprise,
+  buildEnterpriseAdmin,
+  buildWorld,
+  type World,
+} from "../../db/seed/factories.ts";
+
+let t: TestApp;
+let world: World;
+let reseller: Client;
+let master: Client;
+
+const url = (id: string) => `/api/v1/enterprises/${id}/direct-routing`;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  world = await buildWorld(t.services.db);
+  reseller = await signIn(t.app, world.a.resellerAdmin.username);
+  master = await signIn(t.app, world.a.masterAdmin.username);
+});
+afterAll(() => t.close());
+
+/** A registered enterprise of reseller A, asking for management consent, and its admin. */
+async function registeredEnterprise() {
+  const enterprise = await buildEnterprise(t.services.db, {
+    reseller: world.a.reseller,
+    regionIds: world.regions.map((r) => r.id),
+    requestManagementConsent: true,
+  });
+  const admin = await signInEnterpriseAdmin(
+    t.app,
+    t.services,
+    (await buildEnterpriseAdmin(t.services.db, enterprise)).id,
+  );
+  return { enterprise, admin };
+}
+
+describe("POST /enterprises/:enterpriseId/direct-routing", () => {
+  it("has the ladder: 401, 400, 404, 403 (role, then consent), 409 unregistered, 202", async () => {
+    const { enterprise, admin } = await registeredEnterprise();
+    expect((await clientOf(t.app).post(url(enterprise.id))).status).toBe(401);
+    expect((await admin.post(url("x".repeat(65)))).status).toBe(400);
+    expect((await reseller.post(url(world.b.enterprise.id))).status).toBe(404);
+    const byMaster = await master.post(url(enterprise.id));
+    expect([byMaster.status, byMaster.body.code]).toEqual([403, "forbidden"]);
+    const byReseller = await reseller.post(url(enterprise.id));
+    expect([byReseller.status, byReseller.body.code]).toEqual([403, "management_consent_required"]);
+    const invited = await buildEnterprise(t.services.db, {
+      reseller: world.a.reseller,
+      requestManagementConsent: true,
+      managementConsentGrantedAt: new Date(),
+    });
+    const notYet = await reseller.post(url(invited.id));
+    expect([notYet.status, notYet.body.code]).toEqual([409, "invalid_state"]);
+
+    const started = await admin.post(url(enterprise.id));
+    expect(started.status).toBe(202);
+    expect(started.body.run).toMatchObject({ name: "direct-routing.provision", status: "running" });
+    expect(started.body.run.steps.map((s: { id: string }) => s.id)).toEqual([
+      "direct-routing.allocate",
+      "direct-routing.add-domains",
+      "direct-routing.publish-txt",
+      "direct-routing.verify-domains",
+      "direct-routing.activation-users",
+      "direct-routing.wait-activation",
+      "direct-routing.pstn-usage",
+      "direct-routing.voice-route",
+      "direct-routing.voice-routing-policy",
+      "direct-routing.dial-plan",
+      "direct-routing.music-on-hold",
+      "direct-routing.activate",
+    ]);
+    expect(started.body.abilities).toEqual([]);
+    const again = await admin.post(url(enterprise.id));
+    expect([again.status, again.body.code]).toEqual([409, "invalid_state"]);
+    const runs = await t.services.db
+      .select()
+      .from(workflowRuns)
+      .where(eq(workflowRuns.subjectId, enterprise.id));
+    expect(runs).toHaveLength(1);
+  });
+
+  it("lets the provider set it up once the enterprise has consented", async () => {
+    const { enterprise } = await registeredEnterprise();
+    await t.services.db
+      .update(enterprises)
+      .set({ managementConsentGrantedAt: new Date(), managementConsentGrantedBy: "Admin" })
+      .where(eq(enterprises.id, enterprise.id));
+    const before = await reseller.get(url(enterprise.id));
+    expect(before.body).toMatchObject({
+      routes: [],
+      run: null,
+      abilities: ["direct_routing.set_up"],
+    });
+    expect((await reseller.post(url(enterprise.id))).status).toBe(202);
+  });
+});
+
+describe("GET /enterprises/:enterpriseId/direct-routing", () => {
+  it("has the ladder: 401, 400, 404, then 200 for every role of the subtree", async () => {
+    const { enterprise, admin } = await registeredEnterprise();
+    expect((await clientOf(t.app).get(url(enterprise.id))).status).toBe(401);
+    expect((await admin.get(url("x".repeat(65)))).status).toBe(400);
+    expect((await master.get(url(world.b.enterprise.id))).status).toBe(404);
+    for (const client of [admin, reseller, master]) {
+      const res = await client.get(url(enterprise.id));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ routes: [], run: null });
+    }
+    // Only who may set it up is offered the button: the admin; not the master reseller, nor the
+    // reseller without consent.
+    expect((await admin.get(url(enterprise.id))).body.abilities).toEqual(["direct_routing.set_up"]);
+    expect((await master.get(url(enterprise.id))).body.abilities).toEqual([]);
+    expect((await reseller.get(url(enterprise.id))).body.abilities).toEqual([]);
+  });
+});
