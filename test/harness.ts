@@ -12,7 +12,7 @@ import { buildApp } from "../src/server/http/app.ts";
 import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer.ts";
 import {
   microsoftConfigFromEnv,
-  requiredAppPermissions,
+  requestedAppPermissions,
   requiredDelegatedScopes,
 } from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
@@ -134,7 +134,7 @@ export const testMicrosoftApp = {
 export function registerTestMicrosoftApp(
   emulator: Emulator,
   services: Pick<Services, "publicUrl" | "env">,
-  appRoles: readonly string[] = requiredAppPermissions,
+  appRoles: readonly string[] = requestedAppPermissions,
 ): void {
   emulator.control.registerApp({
     ...testMicrosoftApp,

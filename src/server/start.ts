@@ -10,7 +10,7 @@ import { buildApp } from "./http/app.ts";
 import { type MailCapture, startMailCapture } from "./integrations/mail/capture.ts";
 import { type DevInbox, startDevInbox } from "./integrations/mail/inbox.routes.ts";
 import {
-  requiredAppPermissions,
+  requestedAppPermissions,
   requiredDelegatedScopes,
 } from "./integrations/microsoft/config.ts";
 import { startWorker } from "./jobs/worker.ts";
@@ -171,7 +171,7 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
       clientId: env.MS_CLIENT_ID,
       clientSecret: env.MS_CLIENT_SECRET,
       displayName: "Teamgate",
-      appRoles: [...requiredAppPermissions],
+      appRoles: [...requestedAppPermissions],
       delegatedScopes: [...requiredDelegatedScopes],
       redirectUris: [
         `${publicUrl}${env.MS_REDIRECT_PATH}`,
@@ -208,7 +208,7 @@ export function configureEmulatorApp(
   emulator.control.registerApp({
     ...app,
     displayName: "Teamgate (development)",
-    appRoles: [...requiredAppPermissions],
+    appRoles: [...requestedAppPermissions],
     delegatedScopes: [...requiredDelegatedScopes],
     redirectUris: [
       `${publicUrl}${env.MS_REDIRECT_PATH}`,

@@ -22,5 +22,10 @@ export type DirectRoutingAbility = "direct_routing.set_up" | "direct_routing.ret
 export interface DirectRoutingView {
   routes: DirectRouteView[];
   run: WorkflowRunView | null;
+  /**
+   * Application permissions Direct Routing needs that the tenant has not granted (it registered
+   * before they were asked for): a Global Administrator must grant them first.
+   */
+  missingPermissions: string[];
   abilities: DirectRoutingAbility[];
 }

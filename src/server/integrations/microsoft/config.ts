@@ -59,6 +59,20 @@ export const requiredAppPermissions = [
   "GroupMember.Read.All",
 ] as const;
 
+/**
+ * The application permissions Direct Routing adds (SPEC §3.5): add and verify the derived trunk
+ * domains, create the user that activates each one and license it (`assignLicense` accepts
+ * `User.ReadWrite.All`; no narrower permission creates users). Not required to register, so a
+ * tenant that registered before Direct Routing keeps working and is asked to grant them.
+ */
+export const directRoutingAppPermissions = ["Domain.ReadWrite.All", "User.ReadWrite.All"] as const;
+
+/** Every application permission the Entra application lists; round 2's admin consent grants them. */
+export const requestedAppPermissions = [
+  ...requiredAppPermissions,
+  ...directRoutingAppPermissions,
+] as const;
+
 /** The built-in Teams Administrator directory role (its template id, the same in every tenant). */
 export const teamsAdministratorRoleId = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 

@@ -4,7 +4,7 @@ import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
-import { directRoutingAbilities } from "./direct-routing.policy.ts";
+import { directRoutingAbilities, missingPermissionsOf } from "./direct-routing.policy.ts";
 import { routesOf } from "./direct-routing.queries.ts";
 import { directRoutingWorkflow } from "./direct-routing.workflow.ts";
 
@@ -30,6 +30,7 @@ export async function directRoutingViewOf(
       status: r.status,
     })),
     run,
+    missingPermissions: missingPermissionsOf(enterprise),
     abilities: directRoutingAbilities(actor, enterprise, run?.status ?? null),
   };
 }

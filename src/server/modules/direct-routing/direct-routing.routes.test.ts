@@ -15,6 +15,10 @@ import {
   buildWorld,
   type World,
 } from "../../db/seed/factories.ts";
+import {
+  requestedAppPermissions,
+  requiredAppPermissions,
+} from "../../integrations/microsoft/config.ts";
 
 let t: TestApp;
 let world: World;
@@ -32,11 +36,12 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** A registered enterprise of reseller A, asking for management consent, and its admin. */
-async function registeredEnterprise() {
+async function registeredEnterprise(grantedPermissions: string[] = [...requestedAppPermissions]) {
   const enterprise = await buildEnterprise(t.services.db, {
     reseller: world.a.reseller,
     regionIds: world.regions.map((r) => r.id),
     requestManagementConsent: true,
+    grantedPermissions,
   });
   const admin = await signInEnterpriseAdmin(
     t.app,
@@ -104,6 +109,18 @@ describe("POST /enterprises/:enterpriseId/direct-routing", () => {
       abilities: ["direct_routing.set_up"],
     });
     expect((await reseller.post(url(enterprise.id))).status).toBe(202);
+  });
+
+  it("waits for a tenant that registered before Direct Routing to grant its permissions (409)", async () => {
+    const { enterprise, admin } = await registeredEnterprise([...requiredAppPermissions]);
+    const view = await admin.get(url(enterprise.id));
+    expect(view.body).toMatchObject({
+      missingPermissions: ["Domain.ReadWrite.All", "User.ReadWrite.All"],
+      abilities: [],
+    });
+    const refused = await admin.post(url(enterprise.id));
+    expect([refused.status, refused.body.code]).toEqual([409, "invalid_state"]);
+    expect(refused.body.message).toContain("Domain.ReadWrite.All, User.ReadWrite.All");
   });
 });
 
