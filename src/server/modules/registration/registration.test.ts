@@ -25,7 +25,10 @@ import {
   workflowRuns,
 } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
-import { requiredAppPermissions } from "../../integrations/microsoft/config.ts";
+import {
+  requestedAppPermissions,
+  requiredAppPermissions,
+} from "../../integrations/microsoft/config.ts";
 import { FormBrowser } from "../../integrations/microsoft/microsoft.test-support.ts";
 import { enterpriseBody, lastInvitationMail } from "../enterprises/enterprises.test-support.ts";
 import { anotherAddress, finishAsBrowser, pollFinish } from "./registration.test-support.ts";
@@ -278,7 +281,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
       registeredAt: expect.any(Date),
     });
     // Exactly what Microsoft granted, read from a fresh token after the wait.
-    expect(row?.grantedPermissions).toEqual([...requiredAppPermissions].sort());
+    expect(row?.grantedPermissions).toEqual([...requestedAppPermissions].sort());
     // The Global Administrator's delegated token was kept only while registration ran.
     const flows = await t.services.db
       .select()
@@ -480,7 +483,7 @@ describe("Enterprise registration: both Microsoft rounds", () => {
         detail: expect.stringContaining("GroupMember.Read.All"),
       });
     } finally {
-      registerTestApp(requiredAppPermissions);
+      registerTestApp(requestedAppPermissions);
     }
   });
 
