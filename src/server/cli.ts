@@ -127,6 +127,7 @@ program
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
       await services.microsoft?.close();
+      await services.dns?.close();
       await services.database.close();
     }
   });

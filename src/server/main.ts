@@ -5,6 +5,8 @@ import { fileURLToPath } from "node:url";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/client.ts";
 import type { Env } from "./env.ts";
+import { dnsFromEnv } from "./integrations/dns/config.ts";
+import type { Dns } from "./integrations/dns/port.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
 import { startQueue } from "./jobs/queue.ts";
@@ -90,6 +92,7 @@ export async function createServices(
     log?: Logger;
     publicUrl?: string;
     microsoft?: Microsoft | null;
+    dns?: Dns | null;
   } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(env);
@@ -104,6 +107,7 @@ export async function createServices(
     boss,
     mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
     microsoft: options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log),
+    dns: options.dns !== undefined ? options.dns : dnsFromEnv(env),
     log,
     secret: resolveSecret(env),
     publicUrl: options.publicUrl ?? publicUrlOf(env, env.PORT),

@@ -2,6 +2,7 @@ import type PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import type { Database, Db } from "./db/client.ts";
 import type { Env } from "./env.ts";
+import type { Dns } from "./integrations/dns/port.ts";
 import type { Mailer } from "./integrations/mail/mailer.ts";
 import type { Microsoft } from "./integrations/microsoft/port.ts";
 
@@ -14,6 +15,11 @@ export interface Services {
   mailer: Mailer;
   /** The Microsoft port; null when no Entra application is configured (MS_CLIENT_ID). */
   microsoft: Microsoft | null;
+  /**
+   * The DNS port (TXT records of the derived trunk domains): DNS_ADAPTER's adapter; null with the
+   * emulator adapter and no emulator (DNS_EMULATOR_URL, or the `emulator` role in this process).
+   */
+  dns: Dns | null;
   log: Logger;
   /** Key material for keyed hashes and sealed values (APP_SECRET). */
   secret: string;
