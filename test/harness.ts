@@ -20,6 +20,7 @@ import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { jobs } from "../src/server/jobs/registry.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
+import type { AppError } from "../src/server/lib/errors.ts";
 import { openEnterpriseAdminSession } from "../src/server/modules/enterprise-portal/index.ts";
 import type { Services } from "../src/server/services.ts";
 import { withDatabase } from "./global-setup.ts";
@@ -200,6 +201,16 @@ export async function createTestApp(
       await emulator?.stop();
     },
   };
+}
+
+/** The `AppError` a promise rejects with; throws when the promise resolves instead. */
+export async function caught(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as AppError;
+  }
+  throw new Error("expected a failure");
 }
 
 export interface ApiResponse<T = unknown> {

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { isDnsName } from "./integrations/dns/records.ts";
 
 const stripTrailingSlashes = (url: string) => url.replace(/\/+$/, "");
 
@@ -12,13 +13,6 @@ export const tsigAlgorithms = [
   "hmac-sha1",
   "hmac-md5",
 ] as const;
-
-const dnsLabel = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i;
-/** A DNS name of one or more labels, at most 253 characters, with or without a trailing dot. */
-const isDnsName = (value: string) => {
-  const name = value.replace(/\.$/, "");
-  return name.length <= 253 && name.split(".").every((label) => dnsLabel.test(label));
-};
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])

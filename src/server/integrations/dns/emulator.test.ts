@@ -1,18 +1,9 @@
 /** The emulator adapter against a running Microsoft emulator, over HTTPS with its CA and token. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { caught } from "../../../../test/harness.ts";
 import { type Emulator, startEmulator } from "../../../emulator/index.ts";
-import type { AppError } from "../../lib/errors.ts";
 import { createEmulatorDns } from "./emulator.ts";
 import type { Dns } from "./port.ts";
-
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
 
 let emulator: Emulator;
 let dns: Dns;

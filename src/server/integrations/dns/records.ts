@@ -3,6 +3,15 @@ import { AppError } from "../../lib/errors.ts";
 const label = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/i;
 
 /**
+ * Whether `value` is a DNS name of one or more labels (letters, digits, `-`, `_`; at most 63
+ * characters each, 253 in all), with or without a trailing dot: a server, zone or key name.
+ */
+export function isDnsName(value: string): boolean {
+  const name = value.replace(/\.$/, "");
+  return name.length <= 253 && name.split(".").every((part) => label.test(part));
+}
+
+/**
  * Returns `name` when it is a fully qualified DNS name Teamgate may publish at (at least two
  * labels of letters, digits, `-` and `_`, each at most 63 characters, at most 253 in all, no
  * trailing dot); otherwise throws `dns_rejected` saying what is wrong.

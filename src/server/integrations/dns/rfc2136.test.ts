@@ -8,19 +8,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AppError } from "../../lib/errors.ts";
+import { caught } from "../../../../test/harness.ts";
 import { findProgram, startNamed, type TestNamed } from "./named.test-support.ts";
 import type { Dns } from "./port.ts";
 import { createRfc2136Dns, type Rfc2136Config } from "./rfc2136.ts";
-
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
 
 const namedPath = findProgram("named");
 const nsupdatePath = findProgram("nsupdate");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { tsigAlgorithms } from "../../env.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Dns } from "./port.ts";
-import { checkRecordName, quoteTxt } from "./records.ts";
+import { checkRecordName, isDnsName, quoteTxt } from "./records.ts";
 
 /** The operator's authoritative server and the TSIG key it accepts updates signed with. */
 export interface Rfc2136Config {
@@ -26,7 +26,6 @@ export interface Rfc2136Config {
 /** TTL of a published record unless the caller gives one. */
 export const defaultTxtTtlSeconds = 300;
 
-const hostName = /^[a-z0-9_](?:[a-z0-9_.-]{0,251}[a-z0-9_])?\.?$/i;
 const base64 = /^(?=.)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Rcodes and TSIG errors in nsupdate's output that retrying will not change (case matters). */
@@ -223,14 +222,14 @@ function answerCode(output: string): string {
 /** Refuses a configuration that could not be written safely into nsupdate's input or key file. */
 function checkConfig(config: Rfc2136Config): void {
   const problems = [
-    isIP(config.server) !== 0 || hostName.test(config.server)
+    isIP(config.server) !== 0 || isDnsName(config.server)
       ? null
       : "server: not a host name or an IP address",
     Number.isInteger(config.port) && config.port >= 1 && config.port <= 65535
       ? null
       : "port: not 1-65535",
-    config.zone === undefined || hostName.test(config.zone) ? null : "zone: not a DNS name",
-    hostName.test(config.tsig.name) ? null : "tsig.name: not a DNS name",
+    config.zone === undefined || isDnsName(config.zone) ? null : "zone: not a DNS name",
+    isDnsName(config.tsig.name) ? null : "tsig.name: not a DNS name",
     base64.test(config.tsig.secret) ? null : "tsig.secret: not base64",
     config.timeoutMs > 0 ? null : "timeoutMs: not positive",
   ].filter((p): p is string => p !== null);
