@@ -9,6 +9,7 @@ import { type Database, openPglite, openPostgres } from "../src/server/db/client
 import { defaultPassword } from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { buildApp } from "../src/server/http/app.ts";
+import { dnsFromEnv } from "../src/server/integrations/dns/config.ts";
 import type { Mailer, MailMessage } from "../src/server/integrations/mail/mailer.ts";
 import {
   microsoftConfigFromEnv,
@@ -19,6 +20,7 @@ import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { jobs } from "../src/server/jobs/registry.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
+import type { AppError } from "../src/server/lib/errors.ts";
 import { openEnterpriseAdminSession } from "../src/server/modules/enterprise-portal/index.ts";
 import type { Services } from "../src/server/services.ts";
 import { withDatabase } from "./global-setup.ts";
@@ -109,7 +111,7 @@ export async function closeTestServices(services: Services): Promise<void> {
 export interface TestApp {
   app: FastifyInstance;
   services: TestServices;
-  /** The Microsoft emulator `services.microsoft` talks to (with `microsoft: true`). */
+  /** The Microsoft emulator `services.microsoft` and `services.dns` talk to (with `microsoft: true`). */
   emulator: Emulator | null;
   close(): Promise<void>;
 }
@@ -150,8 +152,8 @@ export function registerTestMicrosoftApp(
 
 /**
  * The API on a fresh test database. With `microsoft: true` a Microsoft emulator is started for
- * this app (one per test file: call it in `beforeAll`) and `services.microsoft` talks to it over
- * real HTTPS, with short retry delays.
+ * this app (one per test file: call it in `beforeAll`) and `services.microsoft` and `services.dns`
+ * talk to it over real HTTPS, Microsoft with short retry delays.
  */
 export async function createTestApp(
   options: {
@@ -173,6 +175,8 @@ export async function createTestApp(
       MS_LOGIN_BASE: emulator.loginUrl,
       MS_GRAPH_BASE: emulator.graphUrl,
       MS_CA_FILE: emulator.caFile,
+      DNS_EMULATOR_URL: emulator.loginUrl,
+      DNS_EMULATOR_CA_FILE: emulator.caFile,
       ...env,
     };
   }
@@ -182,6 +186,7 @@ export async function createTestApp(
     services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, {
       retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 },
     });
+    services.dns = dnsFromEnv(services.env);
   }
   const app = await buildApp(services);
   await app.ready();
@@ -192,10 +197,21 @@ export async function createTestApp(
     close: async () => {
       await app.close();
       await services.microsoft?.close();
+      await services.dns?.close();
       await closeTestServices(services);
       await emulator?.stop();
     },
   };
+}
+
+/** The `AppError` a promise rejects with; throws when the promise resolves instead. */
+export async function caught(promise: Promise<unknown>): Promise<AppError> {
+  try {
+    await promise;
+  } catch (e) {
+    return e as AppError;
+  }
+  throw new Error("expected a failure");
 }
 
 export interface ApiResponse<T = unknown> {

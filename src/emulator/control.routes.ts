@@ -35,6 +35,7 @@ export async function controlRoutes(
 
   type Body<T> = { Body: T };
   type P<T> = { Params: T };
+  type Query<T> = { Querystring: T };
   app.post<Body<Parameters<EmulatorControl["registerApp"]>[0]>>("/_control/apps", (req, reply) =>
     run(reply, () => control.registerApp(req.body), 201),
   );
@@ -96,8 +97,24 @@ export async function controlRoutes(
     "/_control/tenants/:tenantId/expire-delta-tokens",
     (req, reply) => run(reply, () => control.expireDeltaTokens(req.params.tenantId)),
   );
-  app.post<Body<{ name: string; value: string }>>("/_control/dns/txt", (req, reply) =>
-    run(reply, () => control.publishTxt(req.body.name, req.body.value), 201),
+  app.post<Body<{ name?: unknown; value?: unknown }>>("/_control/dns/txt", (req, reply) =>
+    run(
+      reply,
+      () =>
+        control.publishTxt(textParam(req.body?.name, "name"), textParam(req.body?.value, "value")),
+      201,
+    ),
+  );
+  app.delete<Query<{ name?: unknown; value?: unknown }>>("/_control/dns/txt", (req, reply) =>
+    run(reply, () =>
+      control.removeTxt(textParam(req.query.name, "name"), textParam(req.query.value, "value")),
+    ),
+  );
+  app.get<Query<{ name?: unknown }>>("/_control/dns/txt", (req, reply) =>
+    run(reply, () => {
+      const name = textParam(req.query.name, "name");
+      return { name, values: control.txtValues(name) };
+    }),
   );
   app.post<Body<Parameters<EmulatorControl["injectFault"]>[0]>>("/_control/faults", (req, reply) =>
     run(reply, () => ({ id: control.injectFault(req.body) }), 201),
@@ -107,4 +124,10 @@ export async function controlRoutes(
     (req, reply) => run(reply, () => control.setPropagation(req.body ?? {})),
   );
   app.delete("/_control/faults", (_req, reply) => run(reply, () => control.clearFaults()));
+}
+
+/** A required non-empty string from a body or query field; otherwise a 400 naming the field. */
+function textParam(value: unknown, field: string): string {
+  if (typeof value !== "string" || value === "") throw new Error(`${field} is required`);
+  return value;
 }

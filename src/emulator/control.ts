@@ -52,7 +52,12 @@ export interface EmulatorControl {
   grantAdminConsent(tenantId: string, clientId: string, options?: { longAgo?: boolean }): void;
   /** Expires the tenant's delta tokens: the next delta round with one answers 410 syncStateNotFound. */
   expireDeltaTokens(tenantId: string): void;
+  /** Publishes a TXT value at `name` in the emulator's DNS (what Graph's domain verify reads); idempotent. */
   publishTxt(name: string, value: string): void;
+  /** Removes a TXT value at `name`; a value that is not there is not an error. */
+  removeTxt(name: string, value: string): void;
+  /** The TXT values at `name` (empty when none). */
+  txtValues(name: string): string[];
   /** Fault injection: matching requests (method optional, path regex, optional tenant) get `status` (429 adds Retry-After) and/or latency, `times` times (default: until cleared). */
   injectFault(fault: FaultSpec): string;
   clearFaults(): void;

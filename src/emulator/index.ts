@@ -100,6 +100,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       state.grantAdminConsent(tenantId, clientId, options),
     expireDeltaTokens: (tenantId) => state.expireDeltaTokens(tenantId),
     publishTxt: (name, value) => state.publishTxt(name, value),
+    removeTxt: (name, value) => state.removeTxt(name, value),
+    txtValues: (name) => state.txtValues(name),
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
     setPropagation: (delays) => {

@@ -310,6 +310,9 @@ export function requiresAdmin(scope: string): boolean {
 
 export class NotFound extends Error {}
 
+/** DNS names compare without case and without a trailing dot. */
+const txtKey = (name: string) => name.toLowerCase().replace(/\.$/, "");
+
 /**
  * The whole emulated Microsoft cloud, in memory: tenants and their directories, the registered
  * multi-tenant applications, consents, published DNS TXT records.
@@ -616,9 +619,24 @@ export class DirectoryState {
     tenant.deltaTokenFloor = tenant.seq;
   }
 
+  /** Adds the TXT value at `name`; as in DNS, a name holds each value once. */
   publishTxt(name: string, value: string): void {
-    const key = name.toLowerCase().replace(/\.$/, "");
-    this.txt.set(key, [...(this.txt.get(key) ?? []), value]);
+    const key = txtKey(name);
+    const values = this.txt.get(key) ?? [];
+    if (!values.includes(value)) this.txt.set(key, [...values, value]);
+  }
+
+  /** Removes the TXT value at `name`; a value that is not there is not an error. */
+  removeTxt(name: string, value: string): void {
+    const key = txtKey(name);
+    const values = (this.txt.get(key) ?? []).filter((v) => v !== value);
+    if (values.length > 0) this.txt.set(key, values);
+    else this.txt.delete(key);
+  }
+
+  /** The TXT values published at `name`, in publishing order (empty when none). */
+  txtValues(name: string): string[] {
+    return [...(this.txt.get(txtKey(name)) ?? [])];
   }
 
   /** A domain verification value `MS=ms<8 digits>`, never issued before (unique per domain and tenant). */
@@ -642,7 +660,7 @@ export class DirectoryState {
 
   /** Whether a TXT record with exactly this value was published for `name` through the control API. */
   hasTxt(name: string, value: string): boolean {
-    return (this.txt.get(name.toLowerCase().replace(/\.$/, "")) ?? []).includes(value);
+    return (this.txt.get(txtKey(name)) ?? []).includes(value);
   }
 
   /** User ids in a stable order (for cursors that survive insertions and deletions). */

@@ -62,6 +62,7 @@ program
         `  Graph:                  ${emulator.graphUrl}/v1.0`,
         `  CA certificate:         ${emulator.caFile}   (trust it: NODE_EXTRA_CA_CERTS=${emulator.caFile})`,
         `  Control API:            ${emulator.loginUrl}/_control${emulator.controlToken ? `  (Authorization: Bearer ${emulator.controlToken})` : "  (no token on loopback)"}`,
+        `  DNS (TXT records):       for Teamgate elsewhere: DNS_EMULATOR_URL=${emulator.loginUrl} DNS_EMULATOR_CA_FILE=${emulator.caFile}${emulator.controlToken ? " DNS_EMULATOR_CONTROL_TOKEN=<the control token>" : ""}`,
         "  Demo tenant Contoso:",
         `    Global Administrator: ${demoLogins.globalAdministrator.userPrincipalName} / ${demoLogins.globalAdministrator.password}`,
         `    Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
@@ -127,6 +128,7 @@ program
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
       await services.microsoft?.close();
+      await services.dns?.close();
       await services.database.close();
     }
   });

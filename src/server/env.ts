@@ -1,6 +1,18 @@
+import { isIP } from "node:net";
 import { z } from "zod";
+import { isDnsName } from "./integrations/dns/records.ts";
 
 const stripTrailingSlashes = (url: string) => url.replace(/\/+$/, "");
+
+/** The TSIG algorithms `nsupdate` signs with (DNS_TSIG_ALGORITHM). */
+export const tsigAlgorithms = [
+  "hmac-sha256",
+  "hmac-sha384",
+  "hmac-sha512",
+  "hmac-sha224",
+  "hmac-sha1",
+  "hmac-md5",
+] as const;
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -119,6 +131,47 @@ export const EnvSchema = z.object({
     .string()
     .startsWith("/")
     .default("/api/v1/microsoft/admin-consent/callback"),
+  // DNS for the derived trunk domains (docs/direct-routing.md): the Microsoft emulator's DNS, or
+  // dynamic updates (RFC 2136) signed with a TSIG key to the operator's authoritative server.
+  DNS_ADAPTER: z.enum(["emulator", "rfc2136"]).default("emulator"),
+  /** The emulator's login origin, where its control API is; set by `teamgate start` when it runs one. */
+  DNS_EMULATOR_URL: z
+    .url({ protocol: /^https$/, error: "Must be an https:// URL" })
+    .optional()
+    .transform((v) => (v === undefined ? v : stripTrailingSlashes(v))),
+  /** A PEM file of the emulator's CA, trusted for DNS_EMULATOR_URL only. */
+  DNS_EMULATOR_CA_FILE: z.string().min(1).optional(),
+  /** The emulator's control token (an emulator off loopback requires one). */
+  DNS_EMULATOR_CONTROL_TOKEN: z.string().min(1).optional(),
+  DNS_RFC2136_SERVER: z
+    .string()
+    .refine((v) => isIP(v) !== 0 || isDnsName(v), "Must be a host name or an IP address")
+    .optional(),
+  DNS_RFC2136_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(53),
+  /** The zone to update; unset: nsupdate asks the server for the zone of each name. */
+  DNS_RFC2136_ZONE: z
+    .string()
+    .refine(isDnsName, "Must be a DNS name, e.g. sbc.example.net")
+    .optional()
+    .transform((v) => v?.replace(/\.$/, "")),
+  DNS_TSIG_KEY_NAME: z
+    .string()
+    .refine(isDnsName, "Must be a DNS name, e.g. teamgate-update")
+    .optional(),
+  DNS_TSIG_ALGORITHM: z.enum(tsigAlgorithms).default("hmac-sha256"),
+  /** The TSIG key's secret (base64), as `tsig-keygen` prints it. Never logged. */
+  DNS_TSIG_SECRET: z
+    .string()
+    .regex(
+      /^(?=.)(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+      "Must be base64, as tsig-keygen prints it",
+    )
+    .optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -137,12 +190,43 @@ export function parseEnv(
       "MS_CLIENT_SECRET: MS_CLIENT_ID and MS_CLIENT_SECRET are set together or not at all",
     );
   }
+  problems.push(...dnsProblems(source));
   if (source.NODE_ENV === "production") {
     if (!source.APP_SECRET) problems.push("APP_SECRET: Required in production");
     if (!source.PUBLIC_URL) problems.push("PUBLIC_URL: Required in production");
   }
   if (result.success && problems.length === 0) return { ok: true, env: result.data };
   return { ok: false, problems };
+}
+
+const rfc2136Variables = [
+  "DNS_RFC2136_SERVER",
+  "DNS_RFC2136_ZONE",
+  "DNS_TSIG_KEY_NAME",
+  "DNS_TSIG_SECRET",
+] as const;
+const emulatorDnsVariables = [
+  "DNS_EMULATOR_URL",
+  "DNS_EMULATOR_CA_FILE",
+  "DNS_EMULATOR_CONTROL_TOKEN",
+] as const;
+
+/** What the chosen DNS adapter needs and what only the other one reads (a forgotten DNS_ADAPTER). */
+function dnsProblems(source: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (source.DNS_ADAPTER === "rfc2136") {
+    for (const name of ["DNS_RFC2136_SERVER", "DNS_TSIG_KEY_NAME", "DNS_TSIG_SECRET"] as const)
+      if (!source[name]) problems.push(`${name}: Required with DNS_ADAPTER=rfc2136`);
+    for (const name of emulatorDnsVariables)
+      if (source[name]) problems.push(`${name}: Only read with DNS_ADAPTER=emulator`);
+  } else if (!source.DNS_ADAPTER || source.DNS_ADAPTER === "emulator") {
+    for (const name of rfc2136Variables)
+      if (source[name]) problems.push(`${name}: Only read with DNS_ADAPTER=rfc2136`);
+    for (const name of ["DNS_EMULATOR_CA_FILE", "DNS_EMULATOR_CONTROL_TOKEN"] as const)
+      if (source[name] && !source.DNS_EMULATOR_URL)
+        problems.push(`${name}: Set together with DNS_EMULATOR_URL`);
+  }
+  return problems;
 }
 
 /** The one reader of `process.env`: prints every problem and exits when the environment is invalid. */

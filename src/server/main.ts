@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/client.ts";
 import type { Env } from "./env.ts";
+import { dnsFromEnv } from "./integrations/dns/config.ts";
 import type { Dns } from "./integrations/dns/port.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
@@ -108,7 +109,7 @@ export async function createServices(
     boss,
     mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
     microsoft: options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log),
-    dns: options.dns ?? null,
+    dns: options.dns !== undefined ? options.dns : dnsFromEnv(env),
     teamsVoice: options.teamsVoice ?? null,
     log,
     secret: resolveSecret(env),

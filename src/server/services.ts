@@ -16,7 +16,10 @@ export interface Services {
   mailer: Mailer;
   /** The Microsoft port; null when no Entra application is configured (MS_CLIENT_ID). */
   microsoft: Microsoft | null;
-  /** The DNS port for the derived trunk domains' TXT records (DNS_ADAPTER); null when not configured. */
+  /**
+   * The DNS port (TXT records of the derived trunk domains): DNS_ADAPTER's adapter; null with the
+   * emulator adapter and no emulator (DNS_EMULATOR_URL, or the `emulator` role in this process).
+   */
   dns: Dns | null;
   /** The Teams voice port (TEAMS_VOICE_ADAPTER); null when not configured. */
   teamsVoice: TeamsVoice | null;

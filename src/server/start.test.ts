@@ -68,3 +68,41 @@ describe("the dev inbox", () => {
     expect(await page.text()).toContain("development inbox");
   });
 });
+
+describe("DNS with the emulator role", () => {
+  let emulatorDir: string;
+  let withEmulator: RunningProcess;
+
+  beforeAll(async () => {
+    emulatorDir = mkdtempSync(join(tmpdir(), "teamgate-start-dns-"));
+    withEmulator = await startProcess(
+      testEnv({
+        NODE_ENV: "development",
+        DATA_DIR: emulatorDir,
+        PORT: "0",
+        EMULATOR_LOGIN_PORT: "0",
+        EMULATOR_GRAPH_PORT: "0",
+      }),
+      ["emulator"],
+      { quiet: true },
+    );
+  }, 120_000);
+  afterAll(async () => {
+    await withEmulator?.stop();
+    rmSync(emulatorDir, { recursive: true, force: true });
+  });
+
+  it("publishes the TXT records to the emulator this process runs", async () => {
+    const { dns } = withEmulator.services;
+    expect(dns?.kind).toBe("emulator");
+    await dns!.publishTxt("customer1.sbc.example.net", "MS=ms12345678");
+    expect(withEmulator.emulator!.control.txtValues("customer1.sbc.example.net")).toEqual([
+      "MS=ms12345678",
+    ]);
+    expect(withEmulator.services.env.DNS_EMULATOR_URL).toBe(withEmulator.emulator!.loginUrl);
+  });
+
+  it("has no DNS without an emulator", () => {
+    expect(running.services.dns).toBeNull();
+  });
+});

@@ -77,10 +77,16 @@ export async function startProcess(
   // With the emulator and no Entra application configured, the platform talks to the emulator.
   const microsoftEnv =
     emulator && !env.MS_CLIENT_ID ? configureEmulatorApp(env, emulator, publicUrl) : {};
+  // Likewise DNS: the emulator adapter writes to this emulator unless DNS_EMULATOR_URL names one.
+  const dnsEnv =
+    emulator && env.DNS_ADAPTER === "emulator" && !env.DNS_EMULATOR_URL
+      ? configureEmulatorDns(emulator)
+      : {};
   const services = await createServices(
     {
       ...env,
       ...microsoftEnv,
+      ...dnsEnv,
       SMTP_URL: env.SMTP_URL ?? (capture ? `smtp://127.0.0.1:${capture.port}` : undefined),
     },
     { log, publicUrl },
@@ -115,6 +121,9 @@ export async function startProcess(
         ? [
             `  Microsoft emulator: login ${emulator.loginUrl}, Graph ${emulator.graphUrl}/v1.0`,
             `    CA: ${emulator.caFile}${emulator.controlToken ? `  control token: ${emulator.controlToken}` : ""}`,
+            ...(services.dns?.kind === "emulator"
+              ? [`    DNS: TXT records at ${emulator.loginUrl}/_control/dns/txt?name=…`]
+              : []),
             `    Demo Global Administrator: ${demoLogins.globalAdministrator.userPrincipalName} / ${demoLogins.globalAdministrator.password}`,
             `    Demo Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
           ]
@@ -144,6 +153,7 @@ export async function startProcess(
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
       await services.microsoft?.close();
+      await services.dns?.close();
       await inbox?.close();
       await capture?.close();
       await emulator?.stop();
@@ -221,5 +231,19 @@ export function configureEmulatorApp(
     MS_LOGIN_BASE: emulator.loginUrl,
     MS_GRAPH_BASE: emulator.graphUrl,
     MS_CA_FILE: emulator.caFile,
+  };
+}
+
+/**
+ * The emulator DNS settings for the emulator running in this process: its control API, its CA and
+ * its control token. Used only with DNS_ADAPTER=emulator and no DNS_EMULATOR_URL.
+ */
+export function configureEmulatorDns(
+  emulator: Emulator,
+): Pick<Env, "DNS_EMULATOR_URL" | "DNS_EMULATOR_CA_FILE" | "DNS_EMULATOR_CONTROL_TOKEN"> {
+  return {
+    DNS_EMULATOR_URL: emulator.loginUrl,
+    DNS_EMULATOR_CA_FILE: emulator.caFile,
+    DNS_EMULATOR_CONTROL_TOKEN: emulator.controlToken ?? undefined,
   };
 }
