@@ -16,6 +16,7 @@ import {
   requiredDelegatedScopes,
 } from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
+import { createEmulatorTeamsVoice } from "../src/server/integrations/teams-voice/emulator.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { jobs } from "../src/server/jobs/registry.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
@@ -90,6 +91,7 @@ export async function createTestServices(
     boss,
     mailer: new MemoryMailer(),
     microsoft: null,
+    teamsVoice: null,
     log: pino({ level: "silent" }),
     secret: env.APP_SECRET!,
     publicUrl: "http://teamgate.test",
@@ -148,8 +150,8 @@ export function registerTestMicrosoftApp(
 
 /**
  * The API on a fresh test database. With `microsoft: true` a Microsoft emulator is started for
- * this app (one per test file: call it in `beforeAll`) and `services.microsoft` talks to it over
- * real HTTPS, with short retry delays.
+ * this app (one per test file: call it in `beforeAll`) and `services.microsoft` and
+ * `services.teamsVoice` (the emulator adapter) talk to it over real HTTPS, with short retry delays.
  */
 export async function createTestApp(
   options: {
@@ -177,8 +179,13 @@ export async function createTestApp(
   const services = await createTestServices(env);
   if (emulator) {
     registerTestMicrosoftApp(emulator, services);
-    services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, {
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 },
+    const retry = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 };
+    services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, { retry });
+    services.teamsVoice = createEmulatorTeamsVoice({
+      microsoft: services.microsoft,
+      graphBase: emulator.graphUrl,
+      caPem: emulator.caPem,
+      retry,
     });
   }
   const app = await buildApp(services);
@@ -189,6 +196,7 @@ export async function createTestApp(
     emulator,
     close: async () => {
       await app.close();
+      await services.teamsVoice?.close();
       await services.microsoft?.close();
       await closeTestServices(services);
       await emulator?.stop();

@@ -7,6 +7,8 @@ import { type Database, migrateDatabase, openPglite, openPostgres } from "./db/c
 import type { Env } from "./env.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
+import { teamsVoiceFromEnv } from "./integrations/teams-voice/from-env.ts";
+import type { TeamsVoice } from "./integrations/teams-voice/port.ts";
 import { startQueue } from "./jobs/queue.ts";
 import { jobs } from "./jobs/registry.ts";
 import { errorMessageForLog, serializeErrorForLog } from "./lib/log-errors.ts";
@@ -90,6 +92,9 @@ export async function createServices(
     log?: Logger;
     publicUrl?: string;
     microsoft?: Microsoft | null;
+    teamsVoice?: TeamsVoice | null;
+    /** The Microsoft settings point at the bundled emulator (Teams voice then defaults to it). */
+    talksToEmulator?: boolean;
   } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(env);
@@ -97,13 +102,22 @@ export async function createServices(
   await migrateDatabase(database);
   const boss = await startQueue(database, jobs, (e) => log.error({ err: e }, "job queue error"));
   const smtpUrl = env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_PORT}`;
+  const microsoft =
+    options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log);
   return {
     env,
     database,
     db: database.db,
     boss,
     mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
-    microsoft: options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log),
+    microsoft,
+    teamsVoice:
+      options.teamsVoice !== undefined
+        ? options.teamsVoice
+        : teamsVoiceFromEnv(env, microsoft, {
+            talksToEmulator: options.talksToEmulator ?? false,
+            caPem: env.MS_CA_FILE ? readFileSync(env.MS_CA_FILE, "utf8") : undefined,
+          }),
     log,
     secret: resolveSecret(env),
     publicUrl: options.publicUrl ?? publicUrlOf(env, env.PORT),

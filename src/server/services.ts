@@ -4,6 +4,7 @@ import type { Database, Db } from "./db/client.ts";
 import type { Env } from "./env.ts";
 import type { Mailer } from "./integrations/mail/mailer.ts";
 import type { Microsoft } from "./integrations/microsoft/port.ts";
+import type { TeamsVoice } from "./integrations/teams-voice/port.ts";
 
 /** What commands, jobs and routes need from the running process; built once per process. */
 export interface Services {
@@ -14,6 +15,8 @@ export interface Services {
   mailer: Mailer;
   /** The Microsoft port; null when no Entra application is configured (MS_CLIENT_ID). */
   microsoft: Microsoft | null;
+  /** Teams voice objects in customer tenants (Teams PowerShell or the emulator); null without Microsoft. */
+  teamsVoice: TeamsVoice | null;
   log: Logger;
   /** Key material for keyed hashes and sealed values (APP_SECRET). */
   secret: string;
