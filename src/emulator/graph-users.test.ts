@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, skus, startEmulator } from "./index.ts";
-import { clientCredentialsGrant, type Fetch, fetchTrusting } from "./testing.ts";
+import { clientCredentialsGrant, type Fetch, fetchTrusting, requestJson } from "./testing.ts";
 
 /** Graph's user administration as the activation user of a derived trunk needs it. */
 
@@ -13,18 +13,8 @@ let f: Fetch;
 let tenantId: string;
 const tokens: Record<string, string> = {};
 
-async function graph(path: string, init: { method?: string; body?: unknown; token: string }) {
-  const res = await f(`${emu.graphUrl}/v1.0${path}`, {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token}`,
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as any };
-}
+const graph = (path: string, init: { method?: string; body?: unknown; token: string }) =>
+  requestJson(f, `${emu.graphUrl}/v1.0${path}`, init);
 
 const newUser = (upn: string, extra: Record<string, unknown> = {}) => ({
   accountEnabled: true,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
-import { GraphError, graphError } from "./errors.ts";
+import { GraphError, graphError, verifiedBearer } from "./errors.ts";
 import { adminPermissions, graphAdminRoutes } from "./graph-admin.routes.ts";
 import {
   type Group,
@@ -542,24 +542,9 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   });
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
-    const header = request.headers.authorization;
-    const token = header?.match(/^Bearer\s+(.+)$/i)?.[1];
-    if (!token) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.");
-    let claims: GraphTokenClaims;
-    try {
-      claims = await issuer.verifyGraphToken(token);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new GraphError(
-        401,
-        "InvalidAuthenticationToken",
-        code === "ERR_JWT_EXPIRED"
-          ? "Lifetime validation failed, the token is expired."
-          : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
-            ? "Access token validation failure. Invalid audience."
-            : "Access token validation failure.",
-      );
-    }
+    const claims = await verifiedBearer(request.headers.authorization, (token) =>
+      issuer.verifyGraphToken(token),
+    );
     const tenant = state.tenants.get(claims.tid);
     if (!tenant)
       throw new GraphError(

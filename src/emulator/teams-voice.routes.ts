@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
-import { GraphError } from "./errors.ts";
+import { GraphError, verifiedBearer } from "./errors.ts";
 import {
   hasTeamsPhone,
   type NormalizationRuleRecord,
@@ -15,7 +15,6 @@ import {
   type VoiceRouteRecord,
   type VoiceRoutingPolicyRecord,
 } from "./state.ts";
-import type { GraphTokenClaims } from "./tokens.ts";
 
 /** Where the Teams voice origin lives on the Graph host: `/teams-voice/{tenantId}/…`. */
 export const teamsVoiceBase = "/teams-voice";
@@ -110,23 +109,9 @@ export function teamsVoiceRoutes(app: FastifyInstance, ctx: EmulatorContext): vo
     tenant: Tenant;
     voice: TeamsVoiceState;
   }> {
-    const token = request.headers.authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
-    if (!token) throw new GraphError(401, "Unauthorized", "Access token is empty.");
-    let claims: GraphTokenClaims;
-    try {
-      claims = await issuer.verifyTeamsToken(token);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new GraphError(
-        401,
-        "Unauthorized",
-        code === "ERR_JWT_EXPIRED"
-          ? "Lifetime validation failed, the token is expired."
-          : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
-            ? "Access token validation failure. Invalid audience."
-            : "Access token validation failure.",
-      );
-    }
+    const claims = await verifiedBearer(request.headers.authorization, (token) =>
+      issuer.verifyTeamsToken(token),
+    );
     const tenant = state.tenants.get(claims.tid);
     if (!tenant || claims.tid !== request.params.tenantId.toLowerCase())
       throw new GraphError(

@@ -7,7 +7,7 @@ import {
   startEmulator,
   teamsAdminResource,
 } from "./index.ts";
-import { type Fetch, fetchTrusting } from "./testing.ts";
+import { clientCredentialsGrant, type Fetch, fetchTrusting, requestJson } from "./testing.ts";
 
 /** The Teams voice origin: what Teams PowerShell manages for Direct Routing, with Microsoft's rules. */
 
@@ -24,36 +24,13 @@ let teamsToken: string;
 let phoneUserId: string;
 
 async function token(app: typeof admin, scope: string): Promise<string> {
-  const res = await f(`${emu.loginUrl}/${tenantId}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({
-      grant_type: "client_credentials",
-      client_id: app.clientId,
-      client_secret: app.clientSecret,
-      scope,
-    }).toString(),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`no token: ${JSON.stringify(body)}`);
+  const { body } = await clientCredentialsGrant(f, emu.loginUrl, tenantId, app, scope);
+  if (typeof body.access_token !== "string") throw new Error(`no token: ${JSON.stringify(body)}`);
   return body.access_token;
 }
 
-async function call(
-  url: string,
-  init: { method?: string; body?: unknown; token: string },
-): Promise<{ status: number; body: any; headers: { get(name: string): string | null } }> {
-  const res = await f(url, {
-    method: init.method ?? "GET",
-    headers: {
-      authorization: `Bearer ${init.token}`,
-      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-    },
-    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-}
+const call = (url: string, init: { method?: string; body?: unknown; token: string }) =>
+  requestJson(f, url, init);
 
 const voice = (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
   call(`${emu.graphUrl}/teams-voice/${tenantId}${path}`, {

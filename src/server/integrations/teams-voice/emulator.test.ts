@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { caught } from "../../../../test/caught.ts";
 import { type Emulator, roleTemplateIds, skus, startEmulator } from "../../../emulator/index.ts";
 import { parseEnv } from "../../env.ts";
-import type { AppError } from "../../lib/errors.ts";
 import { microsoftConfigFromEnv } from "../microsoft/config.ts";
 import type { GraphClient } from "../microsoft/graph.ts";
 import { createMicrosoft, type Microsoft } from "../microsoft/port.ts";
@@ -26,15 +26,6 @@ let graph: GraphClient;
 let tenantId: string;
 let noRoleTenantId: string;
 let phoneUserId: string;
-
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
 
 const route = {
   identity: "Teamgate US",

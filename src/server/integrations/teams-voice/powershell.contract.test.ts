@@ -6,8 +6,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { caught } from "../../../../test/caught.ts";
 import { childProcessEnv, parseEnv } from "../../env.ts";
-import type { AppError } from "../../lib/errors.ts";
 import { type Microsoft, microsoftFromEnv } from "../microsoft/port.ts";
 import type { TeamsVoice } from "./port.ts";
 import { createPowerShellTeamsVoice, spawnPowerShell } from "./powershell.ts";
@@ -23,15 +23,6 @@ const minutes = (n: number) => n * 60_000;
 
 let microsoft: Microsoft;
 let voice: TeamsVoice;
-
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
 
 /** Microsoft applies grants asynchronously: asks again until `check` holds or time runs out. */
 async function eventually(check: () => Promise<boolean>, ms = minutes(3)): Promise<void> {

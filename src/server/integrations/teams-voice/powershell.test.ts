@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { AppError } from "../../lib/errors.ts";
+import { caught } from "../../../../test/caught.ts";
 import { teamsAdminApiScope } from "./port.ts";
 import {
   buildScript,
@@ -50,15 +50,6 @@ const failed = (failure: object): PowerShellResult => ({
   stdout: "",
   stderr: `${JSON.stringify(failure)}\n`,
 });
-
-async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
 
 /** PowerShell's reading of a single-quoted literal: a quote character doubled is one of it. */
 function readSingleQuoted(literal: string): string {
@@ -125,7 +116,7 @@ const plan = {
 };
 const userId = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9";
 
-describe("generated scripts (golden files)", () => {
+describe("generated scripts (golden files: the frame, then each call's cmdlets)", () => {
   const cases: [string, string[]][] = [
     ["list-pstn-usages", scriptBodies.listPstnUsages()],
     ["add-pstn-usage", scriptBodies.addPstnUsage("Teamgate")],
@@ -166,8 +157,14 @@ describe("generated scripts (golden files)", () => {
     ["grant-tenant-dial-plan", scriptBodies.grantTenantDialPlan(userId, "Teamgate-NL")],
     ["get-online-user", scriptBodies.getOnlineUser(userId)],
   ];
+  it("frames every call: connect with the tokens from the environment, errors as JSON on stderr", async () => {
+    await expect(buildScript(["<the call's cmdlets>"])).toMatchFileSnapshot(
+      "./fixtures/connect.ps1",
+    );
+  });
+
   it.each(cases)("%s", async (name, body) => {
-    await expect(buildScript(body)).toMatchFileSnapshot(`./fixtures/${name}.ps1`);
+    await expect(`${body.join("\n")}\n`).toMatchFileSnapshot(`./fixtures/${name}.ps1`);
   });
 
   it("covers every call of the port", () => {

@@ -177,13 +177,37 @@ const dialPlanFields = "Identity, Description, NormalizationRules";
 const userFields =
   "Identity, UserPrincipalName, EnterpriseVoiceEnabled, LineUri, OnlineVoiceRoutingPolicy, TenantDialPlan";
 
-/** A voice route named `identity`, or nothing (no error when absent). */
-const findRoute = (identity: string) =>
-  `Get-CsOnlineVoiceRoute -ErrorAction Stop | Where-Object { $_.Identity -eq ${psQuote(identity)} }`;
-const findPolicy = (identity: string) =>
-  `Get-CsOnlineVoiceRoutingPolicy -ErrorAction Stop | Where-Object { $_.Identity -eq ${psQuote(`Tag:${identity}`)} }`;
-const findDialPlan = (identity: string) =>
-  `Get-CsTenantDialPlan -ErrorAction Stop | Where-Object { $_.Identity -eq ${psQuote(`Tag:${identity}`)} }`;
+const quoted = (value: string | undefined) => (value === undefined ? undefined : psQuote(value));
+
+/** `<cmdlet> -Identity '<identity>' … -ErrorAction Stop`, its output discarded. */
+const write = (cmdlet: string, identity: string, rest = "") =>
+  `${cmdlet} -Identity ${psQuote(identity)}${rest} -ErrorAction Stop | Out-Null`;
+
+/** `Get-<noun> -Identity '<identity>'` as JSON: what a create or set reads back. */
+const readBack = (noun: string, identity: string, fields: string) =>
+  `Get-${noun} -Identity ${psQuote(identity)} -ErrorAction Stop | Select-Object ${fields} | ${json}`;
+
+/**
+ * The object of kind `noun` named `identity`, or nothing (no error when absent). Policies and dial
+ * plans name themselves `Tag:<name>`.
+ */
+const find = (noun: string, identity: string, tagged = false) =>
+  `Get-${noun} -ErrorAction Stop | Where-Object { $_.Identity -eq ${psQuote(tagged ? `Tag:${identity}` : identity)} }`;
+
+/** Removes the object when it is there: absent is done. */
+const removeIfFound = (noun: string, identity: string, tagged = false) => [
+  `if (${find(noun, identity, tagged)}) {`,
+  `  Remove-${noun} -Identity ${psQuote(identity)} -ErrorAction Stop`,
+  "}",
+];
+
+/** Adds or removes a usage of the global list, only when that changes it. */
+const changeUsage = (usage: string, change: "Add" | "Remove") => [
+  "$usages = @((Get-CsOnlinePstnUsage -Identity Global -ErrorAction Stop).Usage)",
+  `if ($usages ${change === "Add" ? "-notcontains" : "-contains"} ${psQuote(usage)}) {`,
+  `  Set-CsOnlinePstnUsage -Identity Global -Usage @{${change}=${psQuote(usage)}} -ErrorAction Stop | Out-Null`,
+  "}",
+];
 
 function routeParams(route: VoiceRoute, replace: boolean): string {
   const list = (values: string[]) => (values.length > 0 || replace ? psArray(values) : undefined);
@@ -192,7 +216,15 @@ function routeParams(route: VoiceRoute, replace: boolean): string {
     ["OnlinePstnGatewayList", list(route.onlinePstnGatewayList)],
     ["OnlinePstnUsages", list(route.onlinePstnUsages)],
     ["Priority", String(Math.trunc(route.priority))],
-    ["Description", route.description === undefined ? undefined : psQuote(route.description)],
+    ["Description", quoted(route.description)],
+  ]);
+}
+
+function policyParams(policy: VoiceRoutingPolicy, replace: boolean): string {
+  const usages = policy.onlinePstnUsages;
+  return params([
+    ["OnlinePstnUsages", usages.length > 0 || replace ? psArray(usages) : undefined],
+    ["Description", quoted(policy.description)],
   ]);
 }
 
@@ -203,7 +235,7 @@ function rulesVariable(rules: NormalizationRule[]): string[] {
     "$rules = @(",
     ...rules.map(
       (r) =>
-        `  (New-CsVoiceNormalizationRule -Parent Global -Name ${psQuote(r.name)} -Pattern ${psQuote(r.pattern)} -Translation ${psQuote(r.translation)}${params([["Description", r.description === undefined ? undefined : psQuote(r.description)]])} -IsInternalExtension ${psBool(r.isInternalExtension ?? false)} -InMemory -ErrorAction Stop)`,
+        `  (New-CsVoiceNormalizationRule -Parent Global -Name ${psQuote(r.name)} -Pattern ${psQuote(r.pattern)} -Translation ${psQuote(r.translation)}${params([["Description", quoted(r.description)]])} -IsInternalExtension ${psBool(r.isInternalExtension ?? false)} -InMemory -ErrorAction Stop)`,
     ),
     ")",
   ];
@@ -217,87 +249,66 @@ export const scriptBodies = {
   listPstnUsages: () => [
     `Get-CsOnlinePstnUsage -Identity Global -ErrorAction Stop | Select-Object Identity, Usage | ${json}`,
   ],
-  addPstnUsage: (usage: string) => [
-    "$usages = @((Get-CsOnlinePstnUsage -Identity Global -ErrorAction Stop).Usage)",
-    `if ($usages -notcontains ${psQuote(usage)}) {`,
-    `  Set-CsOnlinePstnUsage -Identity Global -Usage @{Add=${psQuote(usage)}} -ErrorAction Stop | Out-Null`,
-    "}",
-  ],
-  removePstnUsage: (usage: string) => [
-    "$usages = @((Get-CsOnlinePstnUsage -Identity Global -ErrorAction Stop).Usage)",
-    `if ($usages -contains ${psQuote(usage)}) {`,
-    `  Set-CsOnlinePstnUsage -Identity Global -Usage @{Remove=${psQuote(usage)}} -ErrorAction Stop | Out-Null`,
-    "}",
-  ],
+  addPstnUsage: (usage: string) => changeUsage(usage, "Add"),
+  removePstnUsage: (usage: string) => changeUsage(usage, "Remove"),
   getVoiceRoute: (identity: string) => [
-    `${findRoute(identity)} | Select-Object ${routeFields} | ${json}`,
+    `${find("CsOnlineVoiceRoute", identity)} | Select-Object ${routeFields} | ${json}`,
   ],
   createVoiceRoute: (route: VoiceRoute) => [
-    `New-CsOnlineVoiceRoute -Identity ${psQuote(route.identity)}${routeParams(route, false)} -ErrorAction Stop | Out-Null`,
-    `Get-CsOnlineVoiceRoute -Identity ${psQuote(route.identity)} -ErrorAction Stop | Select-Object ${routeFields} | ${json}`,
+    write("New-CsOnlineVoiceRoute", route.identity, routeParams(route, false)),
+    readBack("CsOnlineVoiceRoute", route.identity, routeFields),
   ],
   setVoiceRoute: (route: VoiceRoute) => [
-    `Set-CsOnlineVoiceRoute -Identity ${psQuote(route.identity)}${routeParams(route, true)} -ErrorAction Stop | Out-Null`,
-    `Get-CsOnlineVoiceRoute -Identity ${psQuote(route.identity)} -ErrorAction Stop | Select-Object ${routeFields} | ${json}`,
+    write("Set-CsOnlineVoiceRoute", route.identity, routeParams(route, true)),
+    readBack("CsOnlineVoiceRoute", route.identity, routeFields),
   ],
-  removeVoiceRoute: (identity: string) => [
-    `if (${findRoute(identity)}) {`,
-    `  Remove-CsOnlineVoiceRoute -Identity ${psQuote(identity)} -ErrorAction Stop`,
-    "}",
-  ],
+  removeVoiceRoute: (identity: string) => removeIfFound("CsOnlineVoiceRoute", identity),
   getVoiceRoutingPolicy: (identity: string) => [
-    `${findPolicy(identity)} | Select-Object ${policyFields} | ${json}`,
+    `${find("CsOnlineVoiceRoutingPolicy", identity, true)} | Select-Object ${policyFields} | ${json}`,
   ],
   createVoiceRoutingPolicy: (policy: VoiceRoutingPolicy) => [
-    `New-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(policy.identity)}${params([
-      [
-        "OnlinePstnUsages",
-        policy.onlinePstnUsages.length > 0 ? psArray(policy.onlinePstnUsages) : undefined,
-      ],
-      ["Description", policy.description === undefined ? undefined : psQuote(policy.description)],
-    ])} -ErrorAction Stop | Out-Null`,
-    `Get-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(policy.identity)} -ErrorAction Stop | Select-Object ${policyFields} | ${json}`,
+    write("New-CsOnlineVoiceRoutingPolicy", policy.identity, policyParams(policy, false)),
+    readBack("CsOnlineVoiceRoutingPolicy", policy.identity, policyFields),
   ],
   setVoiceRoutingPolicy: (policy: VoiceRoutingPolicy) => [
-    `Set-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(policy.identity)}${params([
-      ["OnlinePstnUsages", psArray(policy.onlinePstnUsages)],
-      ["Description", policy.description === undefined ? undefined : psQuote(policy.description)],
-    ])} -ErrorAction Stop | Out-Null`,
-    `Get-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(policy.identity)} -ErrorAction Stop | Select-Object ${policyFields} | ${json}`,
+    write("Set-CsOnlineVoiceRoutingPolicy", policy.identity, policyParams(policy, true)),
+    readBack("CsOnlineVoiceRoutingPolicy", policy.identity, policyFields),
   ],
-  removeVoiceRoutingPolicy: (identity: string) => [
-    `if (${findPolicy(identity)}) {`,
-    `  Remove-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(identity)} -ErrorAction Stop`,
-    "}",
-  ],
+  removeVoiceRoutingPolicy: (identity: string) =>
+    removeIfFound("CsOnlineVoiceRoutingPolicy", identity, true),
   getTenantDialPlan: (identity: string) => [
-    `${findDialPlan(identity)} | Select-Object ${dialPlanFields} | ${json}`,
+    `${find("CsTenantDialPlan", identity, true)} | Select-Object ${dialPlanFields} | ${json}`,
   ],
   createTenantDialPlan: (plan: TenantDialPlan) => [
     ...rulesVariable(plan.normalizationRules),
-    `New-CsTenantDialPlan -Identity ${psQuote(plan.identity)}${params([
-      ["NormalizationRules", plan.normalizationRules.length > 0 ? "@{Add=$rules}" : undefined],
-      ["Description", plan.description === undefined ? undefined : psQuote(plan.description)],
-    ])} -ErrorAction Stop | Out-Null`,
-    `Get-CsTenantDialPlan -Identity ${psQuote(plan.identity)} -ErrorAction Stop | Select-Object ${dialPlanFields} | ${json}`,
+    write(
+      "New-CsTenantDialPlan",
+      plan.identity,
+      params([
+        ["NormalizationRules", plan.normalizationRules.length > 0 ? "@{Add=$rules}" : undefined],
+        ["Description", quoted(plan.description)],
+      ]),
+    ),
+    readBack("CsTenantDialPlan", plan.identity, dialPlanFields),
   ],
   setTenantDialPlan: (plan: TenantDialPlan) => [
     ...rulesVariable(plan.normalizationRules),
-    `Set-CsTenantDialPlan -Identity ${psQuote(plan.identity)} -NormalizationRules $rules${params([
-      ["Description", plan.description === undefined ? undefined : psQuote(plan.description)],
-    ])} -ErrorAction Stop | Out-Null`,
-    `Get-CsTenantDialPlan -Identity ${psQuote(plan.identity)} -ErrorAction Stop | Select-Object ${dialPlanFields} | ${json}`,
+    write(
+      "Set-CsTenantDialPlan",
+      plan.identity,
+      params([
+        ["NormalizationRules", "$rules"],
+        ["Description", quoted(plan.description)],
+      ]),
+    ),
+    readBack("CsTenantDialPlan", plan.identity, dialPlanFields),
   ],
-  removeTenantDialPlan: (identity: string) => [
-    `if (${findDialPlan(identity)}) {`,
-    `  Remove-CsTenantDialPlan -Identity ${psQuote(identity)} -ErrorAction Stop`,
-    "}",
-  ],
+  removeTenantDialPlan: (identity: string) => removeIfFound("CsTenantDialPlan", identity, true),
   getGlobalMusicOnHold: () => [
     `Get-CsTeamsCallingPolicy -Identity Global -ErrorAction Stop | Select-Object Identity, MusicOnHoldEnabledType | ${json}`,
   ],
   setGlobalMusicOnHold: (value: MusicOnHold) => [
-    `Set-CsTeamsCallingPolicy -Identity Global -MusicOnHoldEnabledType ${psQuote(value)} -ErrorAction Stop | Out-Null`,
+    write("Set-CsTeamsCallingPolicy", "Global", ` -MusicOnHoldEnabledType ${psQuote(value)}`),
   ],
   /**
    * Microsoft offers no cmdlet that reads a derived trunk's activation; the service refuses a voice
@@ -305,35 +316,38 @@ export const scriptBodies = {
    * route that no number matches (`^$`, no usages, so no policy reaches it) is created and removed
    * at once: created means active, that refusal means pending.
    */
-  getDomainActivation: (fqdn: string) => {
-    const probe = psQuote(`teamgate-activation-probe-${fqdn}`);
-    return [
-      `$probe = ${probe}`,
-      "if (Get-CsOnlineVoiceRoute -ErrorAction Stop | Where-Object { $_.Identity -eq $probe }) {",
-      "  Remove-CsOnlineVoiceRoute -Identity $probe -ErrorAction Stop",
-      "}",
-      "$activation = 'active'",
-      "try {",
-      `  New-CsOnlineVoiceRoute -Identity $probe -NumberPattern '^$' -OnlinePstnGatewayList ${psArray([fqdn])} -Description 'Teamgate checks that Microsoft serves this derived trunk; removed at once.' -ErrorAction Stop | Out-Null`,
-      "} catch {",
-      "  if ($_.Exception.Message -notlike 'Cannot find specified Gateway*') { throw }",
-      "  $activation = 'pending'",
-      "}",
-      "if ($activation -eq 'active') {",
-      "  Remove-CsOnlineVoiceRoute -Identity $probe -ErrorAction Stop",
-      "}",
-      `[ordered]@{ activation = $activation } | ${json}`,
-    ];
-  },
+  getDomainActivation: (fqdn: string) => [
+    `$probe = ${psQuote(`teamgate-activation-probe-${fqdn}`)}`,
+    "if (Get-CsOnlineVoiceRoute -ErrorAction Stop | Where-Object { $_.Identity -eq $probe }) {",
+    "  Remove-CsOnlineVoiceRoute -Identity $probe -ErrorAction Stop",
+    "}",
+    "$activation = 'active'",
+    "try {",
+    `  New-CsOnlineVoiceRoute -Identity $probe -NumberPattern '^$' -OnlinePstnGatewayList ${psArray([fqdn])} -Description 'Teamgate checks that Microsoft serves this derived trunk; removed at once.' -ErrorAction Stop | Out-Null`,
+    "} catch {",
+    "  if ($_.Exception.Message -notlike 'Cannot find specified Gateway*') { throw }",
+    "  $activation = 'pending'",
+    "}",
+    "if ($activation -eq 'active') {",
+    "  Remove-CsOnlineVoiceRoute -Identity $probe -ErrorAction Stop",
+    "}",
+    `[ordered]@{ activation = $activation } | ${json}`,
+  ],
   grantVoiceRoutingPolicy: (userId: string, policy: string | null) => [
-    `Grant-CsOnlineVoiceRoutingPolicy -Identity ${psQuote(userId)} -PolicyName ${policy === null ? "$null" : psQuote(policy)} -ErrorAction Stop | Out-Null`,
+    write(
+      "Grant-CsOnlineVoiceRoutingPolicy",
+      userId,
+      ` -PolicyName ${policy === null ? "$null" : psQuote(policy)}`,
+    ),
   ],
   grantTenantDialPlan: (userId: string, plan: string | null) => [
-    `Grant-CsTenantDialPlan -Identity ${psQuote(userId)} -PolicyName ${plan === null ? "$null" : psQuote(plan)} -ErrorAction Stop | Out-Null`,
+    write(
+      "Grant-CsTenantDialPlan",
+      userId,
+      ` -PolicyName ${plan === null ? "$null" : psQuote(plan)}`,
+    ),
   ],
-  getOnlineUser: (userId: string) => [
-    `Get-CsOnlineUser -Identity ${psQuote(userId)} -ErrorAction Stop | Select-Object ${userFields} | ${json}`,
-  ],
+  getOnlineUser: (userId: string) => [readBack("CsOnlineUser", userId, userFields)],
 } satisfies Record<Exclude<keyof TeamsVoice, "kind" | "close">, (...args: never[]) => string[]>;
 
 // ---- Output: the cmdlets' JSON, as ConvertTo-Json writes it ----------------------------------
@@ -621,56 +635,47 @@ export function createPowerShellTeamsVoice(options: {
     }
   }
 
+  /** A call whose only result is its effect. */
+  const effect =
+    <A extends unknown[]>(build: (...args: A) => string[]) =>
+    async (tenantId: string, ...args: A): Promise<void> => {
+      await run(tenantId, build(...args));
+    };
+  /** A call that returns what the script printed, parsed into the port's type. */
+  const read =
+    <A extends unknown[], R>(build: (...args: A) => string[], parseValue: (v: unknown) => R) =>
+    async (tenantId: string, ...args: A): Promise<R> =>
+      parseValue(await run(tenantId, build(...args)));
+  /** A read that answers null when there is nothing. */
+  const lookup =
+    <R>(build: (key: string) => string[], parseValue: (v: unknown, key: string) => R) =>
+    (tenantId: string, key: string): Promise<R | null> =>
+      find(tenantId, build(key), (v) => parseValue(v, key));
+
   const s = scriptBodies;
   return {
     kind: "powershell",
-    listPstnUsages: async (t) => parseOutput.pstnUsages(await run(t, s.listPstnUsages())),
-    addPstnUsage: async (t, usage) => {
-      await run(t, s.addPstnUsage(usage));
-    },
-    removePstnUsage: async (t, usage) => {
-      await run(t, s.removePstnUsage(usage));
-    },
-    getVoiceRoute: (t, identity) => find(t, s.getVoiceRoute(identity), parseOutput.voiceRoute),
-    createVoiceRoute: async (t, route) =>
-      parseOutput.voiceRoute(await run(t, s.createVoiceRoute(route))),
-    setVoiceRoute: async (t, route) => parseOutput.voiceRoute(await run(t, s.setVoiceRoute(route))),
-    removeVoiceRoute: async (t, identity) => {
-      await run(t, s.removeVoiceRoute(identity));
-    },
-    getVoiceRoutingPolicy: (t, identity) =>
-      find(t, s.getVoiceRoutingPolicy(identity), parseOutput.voiceRoutingPolicy),
-    createVoiceRoutingPolicy: async (t, policy) =>
-      parseOutput.voiceRoutingPolicy(await run(t, s.createVoiceRoutingPolicy(policy))),
-    setVoiceRoutingPolicy: async (t, policy) =>
-      parseOutput.voiceRoutingPolicy(await run(t, s.setVoiceRoutingPolicy(policy))),
-    removeVoiceRoutingPolicy: async (t, identity) => {
-      await run(t, s.removeVoiceRoutingPolicy(identity));
-    },
-    getTenantDialPlan: (t, identity) =>
-      find(t, s.getTenantDialPlan(identity), parseOutput.tenantDialPlan),
-    createTenantDialPlan: async (t, plan) =>
-      parseOutput.tenantDialPlan(await run(t, s.createTenantDialPlan(plan))),
-    setTenantDialPlan: async (t, plan) =>
-      parseOutput.tenantDialPlan(await run(t, s.setTenantDialPlan(plan))),
-    removeTenantDialPlan: async (t, identity) => {
-      await run(t, s.removeTenantDialPlan(identity));
-    },
-    getGlobalMusicOnHold: async (t) =>
-      parseOutput.musicOnHold(await run(t, s.getGlobalMusicOnHold())),
-    setGlobalMusicOnHold: async (t, value) => {
-      await run(t, s.setGlobalMusicOnHold(value));
-    },
-    getDomainActivation: async (t, fqdn) =>
-      parseOutput.activation(await run(t, s.getDomainActivation(fqdn))),
-    grantVoiceRoutingPolicy: async (t, userId, policy) => {
-      await run(t, s.grantVoiceRoutingPolicy(userId, policy));
-    },
-    grantTenantDialPlan: async (t, userId, plan) => {
-      await run(t, s.grantTenantDialPlan(userId, plan));
-    },
-    getOnlineUser: (t, userId) =>
-      find(t, s.getOnlineUser(userId), (v) => parseOutput.onlineUser(v, userId)),
+    listPstnUsages: read(s.listPstnUsages, parseOutput.pstnUsages),
+    addPstnUsage: effect(s.addPstnUsage),
+    removePstnUsage: effect(s.removePstnUsage),
+    getVoiceRoute: lookup(s.getVoiceRoute, parseOutput.voiceRoute),
+    createVoiceRoute: read(s.createVoiceRoute, parseOutput.voiceRoute),
+    setVoiceRoute: read(s.setVoiceRoute, parseOutput.voiceRoute),
+    removeVoiceRoute: effect(s.removeVoiceRoute),
+    getVoiceRoutingPolicy: lookup(s.getVoiceRoutingPolicy, parseOutput.voiceRoutingPolicy),
+    createVoiceRoutingPolicy: read(s.createVoiceRoutingPolicy, parseOutput.voiceRoutingPolicy),
+    setVoiceRoutingPolicy: read(s.setVoiceRoutingPolicy, parseOutput.voiceRoutingPolicy),
+    removeVoiceRoutingPolicy: effect(s.removeVoiceRoutingPolicy),
+    getTenantDialPlan: lookup(s.getTenantDialPlan, parseOutput.tenantDialPlan),
+    createTenantDialPlan: read(s.createTenantDialPlan, parseOutput.tenantDialPlan),
+    setTenantDialPlan: read(s.setTenantDialPlan, parseOutput.tenantDialPlan),
+    removeTenantDialPlan: effect(s.removeTenantDialPlan),
+    getGlobalMusicOnHold: read(s.getGlobalMusicOnHold, parseOutput.musicOnHold),
+    setGlobalMusicOnHold: effect(s.setGlobalMusicOnHold),
+    getDomainActivation: read(s.getDomainActivation, parseOutput.activation),
+    grantVoiceRoutingPolicy: effect(s.grantVoiceRoutingPolicy),
+    grantTenantDialPlan: effect(s.grantTenantDialPlan),
+    getOnlineUser: lookup(s.getOnlineUser, parseOutput.onlineUser),
     close: async () => {},
   };
 }
