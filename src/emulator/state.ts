@@ -307,6 +307,7 @@ export interface Tenant {
 /** The kinds of Teams voice objects whose create calls the emulator counts. */
 export type TeamsVoiceKind = "pstnUsage" | "voiceRoute" | "voiceRoutingPolicy" | "tenantDialPlan";
 
+/** A voice route (`New-CsOnlineVoiceRoute`): gateways are derived trunk FQDNs, lower case. */
 export interface VoiceRouteRecord {
   identity: string;
   numberPattern: string;
@@ -316,12 +317,14 @@ export interface VoiceRouteRecord {
   description: string;
 }
 
+/** An online voice routing policy: the PSTN usages its users may call through. */
 export interface VoiceRoutingPolicyRecord {
   identity: string;
   onlinePstnUsages: string[];
   description: string;
 }
 
+/** One normalization rule of a tenant dial plan (`New-CsVoiceNormalizationRule`). */
 export interface NormalizationRuleRecord {
   name: string;
   pattern: string;
@@ -330,6 +333,7 @@ export interface NormalizationRuleRecord {
   isInternalExtension: boolean;
 }
 
+/** A tenant dial plan and its normalization rules, in order. */
 export interface TenantDialPlanRecord {
   identity: string;
   description: string;
