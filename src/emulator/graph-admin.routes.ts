@@ -342,6 +342,33 @@ export function graphAdminRoutes(
     return { "@odata.context": metadata("domains/$entity"), ...presentDomain(tenant, domain) };
   });
 
+  /**
+   * DELETE /domains/{id} (https://learn.microsoft.com/graph/api/domain-delete): not the initial or
+   * default domain, and not while users sign in with it (Graph offers `forceDelete` for that).
+   */
+  app.delete<{ Params: { id: string } }>("/v1.0/domains/:id", async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.domainsWrite);
+    const domain = findDomain(tenant, request.params.id);
+    if (domain.isInitial || domain.isDefault)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `The domain '${domain.id}' is the initial or default domain of the tenant and cannot be deleted.`,
+      );
+    if (
+      [...tenant.users.values()].some((u) =>
+        u.userPrincipalName.toLowerCase().endsWith(`@${domain.id}`),
+      )
+    )
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `The domain '${domain.id}' has objects referencing it (users) and cannot be deleted.`,
+      );
+    tenant.domains.delete(domain.id);
+    return reply.code(204).send();
+  });
+
   // ---- Users: create, delete, licences ------------------------------------------------------
 
   const invalidProperty = (property: string) =>

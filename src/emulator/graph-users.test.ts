@@ -274,3 +274,30 @@ describe("DELETE /users/{id}", () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe("DELETE /domains/{id}", () => {
+  it("deletes an added domain (204, then 404); refuses the initial domain", async () => {
+    const name = "spare.woodgrove.example";
+    expect(
+      (await graph("/domains", { method: "POST", token: tokens.writer!, body: { id: name } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await graph(`/domains/${name}`, { method: "DELETE", token: tokens.reader! })).status,
+    ).toBe(403);
+    expect(
+      (await graph(`/domains/${name}`, { method: "DELETE", token: tokens.writer! })).status,
+    ).toBe(204);
+    expect(
+      (await graph(`/domains/${name}`, { method: "DELETE", token: tokens.writer! })).status,
+    ).toBe(404);
+    expect(
+      (
+        await graph("/domains/woodgrove.onmicrosoft.com", {
+          method: "DELETE",
+          token: tokens.writer!,
+        })
+      ).status,
+    ).toBe(400);
+  });
+});

@@ -8,7 +8,8 @@ import { caught } from "../../../../test/caught.ts";
 import { type Emulator, roleTemplateIds, skus, startEmulator } from "../../../emulator/index.ts";
 import { parseEnv } from "../../env.ts";
 import { microsoftConfigFromEnv } from "../microsoft/config.ts";
-import type { GraphClient } from "../microsoft/graph.ts";
+import { createGraphClient, type GraphClient } from "../microsoft/graph.ts";
+import { createHttpTransport, type HttpTransport } from "../microsoft/http.ts";
 import { createMicrosoft, type Microsoft } from "../microsoft/port.ts";
 import { teamsVoiceFromEnv } from "./from-env.ts";
 import type { TeamsVoice } from "./port.ts";
@@ -23,6 +24,7 @@ let emulator: Emulator;
 let microsoft: Microsoft;
 let voice: TeamsVoice;
 let graph: GraphClient;
+let transport: HttpTransport;
 let tenantId: string;
 let noRoleTenantId: string;
 let phoneUserId: string;
@@ -81,7 +83,14 @@ beforeAll(async () => {
   });
   if (!parsed.ok) throw new Error(parsed.problems.join("; "));
   microsoft = createMicrosoft(microsoftConfigFromEnv(parsed.env)!, { retry });
-  graph = microsoft.graphFor(tenantId);
+  // What the Direct Routing workflow does through Graph, here with the raw client.
+  transport = createHttpTransport({ caPem: emulator.caPem });
+  graph = createGraphClient({
+    graphBase: emulator.graphUrl,
+    transport,
+    accessToken: () => microsoft.acquireAppToken(tenantId),
+    retry,
+  });
   // The role the platform's registration gives its service principal in every customer tenant.
   const sp = emulator.control
     .tenantState(tenantId)
@@ -100,6 +109,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await voice?.close();
+  await transport?.close();
   await microsoft?.close();
   await emulator?.stop();
 });

@@ -1,7 +1,11 @@
 import { AppError } from "../../lib/errors.ts";
-import { createGraphClient, type GraphClient, type RetryPolicy } from "../microsoft/graph.ts";
 import { createHttpTransport, type HttpTransport } from "../microsoft/http.ts";
 import type { Microsoft } from "../microsoft/port.ts";
+import {
+  createTeamsAdminApiClient,
+  type RetryPolicy,
+  type TeamsAdminApiClient,
+} from "../microsoft/teams-admin-api.ts";
 import {
   type MusicOnHold,
   type OnlineUser,
@@ -21,19 +25,6 @@ interface Described {
 function withDescription<T extends Described>(value: T): T {
   const { description, ...rest } = value;
   return (description ? { ...rest, description } : rest) as T;
-}
-
-/** 409 from the origin is a name that exists; the rest maps as every Graph answer does. */
-function conflictOr(error: unknown): unknown {
-  if (
-    error instanceof AppError &&
-    error.code === "microsoft_error" &&
-    (error.cause as { status?: number } | undefined)?.status === 409
-  )
-    return new AppError("conflict", "An object with this name exists in Microsoft Teams", {
-      cause: error.cause,
-    });
-  return error;
 }
 
 const isNotFound = (error: unknown) => error instanceof AppError && error.code === "not_found";
@@ -56,9 +47,9 @@ export function createEmulatorTeamsVoice(options: {
   const transport = options.transport ?? createHttpTransport({ caPem: options.caPem });
   const owned = options.transport === undefined;
 
-  function client(tenantId: string): GraphClient {
-    return createGraphClient({
-      graphBase: options.graphBase,
+  function client(tenantId: string): TeamsAdminApiClient {
+    return createTeamsAdminApiClient({
+      origin: options.graphBase,
       transport,
       accessToken: () => options.microsoft.acquireAppToken(tenantId, { scope: teamsAdminApiScope }),
       ...(options.retry ? { retry: options.retry } : {}),
@@ -72,11 +63,7 @@ export function createEmulatorTeamsVoice(options: {
     body?: unknown,
   ): Promise<T> {
     const url = `${options.graphBase}/teams-voice/${encodeURIComponent(tenantId)}${path}`;
-    try {
-      return await client(tenantId).request<T>(method, url, body);
-    } catch (error) {
-      throw conflictOr(error);
-    }
+    return client(tenantId).request<T>(method, url, body);
   }
 
   /** A GET that answers null for 404. */

@@ -1,6 +1,6 @@
 import { childProcessEnv, type Env } from "../../env.ts";
-import type { RetryPolicy } from "../microsoft/graph.ts";
 import type { Microsoft } from "../microsoft/port.ts";
+import type { RetryPolicy } from "../microsoft/teams-admin-api.ts";
 import { createEmulatorTeamsVoice } from "./emulator.ts";
 import type { TeamsVoice } from "./port.ts";
 import { createPowerShellTeamsVoice, spawnPowerShell } from "./powershell.ts";
