@@ -196,6 +196,7 @@ async function measure(
     database,
     mailer: { send: async () => ({ messageId: "bench" }), close() {} },
     microsoft: null,
+    teamsVoice: null,
     publicUrl: "http://bench.local",
   });
   const seeded = await seed(database);

@@ -17,10 +17,10 @@ import {
   requiredDelegatedScopes,
 } from "../src/server/integrations/microsoft/config.ts";
 import { createMicrosoft } from "../src/server/integrations/microsoft/port.ts";
+import { createEmulatorTeamsVoice } from "../src/server/integrations/teams-voice/emulator.ts";
 import { startQueue } from "../src/server/jobs/queue.ts";
 import { jobs } from "../src/server/jobs/registry.ts";
 import { runQueuedJobs } from "../src/server/jobs/worker.ts";
-import type { AppError } from "../src/server/lib/errors.ts";
 import { openEnterpriseAdminSession } from "../src/server/modules/enterprise-portal/index.ts";
 import type { Services } from "../src/server/services.ts";
 import { withDatabase } from "./global-setup.ts";
@@ -152,8 +152,9 @@ export function registerTestMicrosoftApp(
 
 /**
  * The API on a fresh test database. With `microsoft: true` a Microsoft emulator is started for
- * this app (one per test file: call it in `beforeAll`) and `services.microsoft` and `services.dns`
- * talk to it over real HTTPS, Microsoft with short retry delays.
+ * this app (one per test file: call it in `beforeAll`) and `services.microsoft`, `services.dns`
+ * and `services.teamsVoice` (the emulator adapters) talk to it over real HTTPS, with short retry
+ * delays.
  */
 export async function createTestApp(
   options: {
@@ -183,8 +184,13 @@ export async function createTestApp(
   const services = await createTestServices(env);
   if (emulator) {
     registerTestMicrosoftApp(emulator, services);
-    services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, {
-      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 },
+    const retry = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100, maxTotalMs: 5_000 };
+    services.microsoft = createMicrosoft(microsoftConfigFromEnv(services.env)!, { retry });
+    services.teamsVoice = createEmulatorTeamsVoice({
+      microsoft: services.microsoft,
+      graphBase: emulator.graphUrl,
+      caPem: emulator.caPem,
+      retry,
     });
     services.dns = dnsFromEnv(services.env);
   }
@@ -196,6 +202,7 @@ export async function createTestApp(
     emulator,
     close: async () => {
       await app.close();
+      await services.teamsVoice?.close();
       await services.microsoft?.close();
       await services.dns?.close();
       await closeTestServices(services);
@@ -204,15 +211,7 @@ export async function createTestApp(
   };
 }
 
-/** The `AppError` a promise rejects with; throws when the promise resolves instead. */
-export async function caught(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (e) {
-    return e as AppError;
-  }
-  throw new Error("expected a failure");
-}
+export { caught } from "./caught.ts";
 
 export interface ApiResponse<T = unknown> {
   status: number;

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { EmulatorControl } from "./control.ts";
-import { NotFound, type SeedUser } from "./state.ts";
+import { type LicenseName, NotFound, type SeedUser } from "./state.ts";
 
 /**
  * The control API at `${loginUrl}/_control/...` (JSON): the same operations as the programmatic
@@ -124,6 +124,27 @@ export async function controlRoutes(
     (req, reply) => run(reply, () => control.setPropagation(req.body ?? {})),
   );
   app.delete("/_control/faults", (_req, reply) => run(reply, () => control.clearFaults()));
+  app.put<Body<{ ms: number }>>("/_control/direct-routing/activation-delay", (req, reply) =>
+    run(reply, () => ({ ms: control.setDirectRoutingActivationDelay(req.body?.ms) })),
+  );
+  app.post<Body<{ fqdn: string }>>("/_control/direct-routing/carrier-trunks", (req, reply) =>
+    run(reply, () => control.addCarrierTrunk(req.body?.fqdn), 201),
+  );
+  app.get<P<{ tenantId: string }>>("/_control/tenants/:tenantId/teams-voice", (req, reply) =>
+    run(reply, () => control.teamsVoice(req.params.tenantId)),
+  );
+  app.get<P<{ tenantId: string; fqdn: string }>>(
+    "/_control/tenants/:tenantId/domains/:fqdn/activation",
+    (req, reply) =>
+      run(reply, () => control.getDomainActivation(req.params.tenantId, req.params.fqdn)),
+  );
+  app.put<P<{ tenantId: string; license: LicenseName }> & Body<{ units: number }>>(
+    "/_control/tenants/:tenantId/skus/:license",
+    (req, reply) =>
+      run(reply, () =>
+        control.setSkuUnits(req.params.tenantId, req.params.license, req.body?.units),
+      ),
+  );
 }
 
 /** A required non-empty string from a body or query field; otherwise a 400 naming the field. */

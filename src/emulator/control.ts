@@ -1,9 +1,12 @@
 import type { FaultSpec } from "./faults.ts";
 import type {
+  DomainActivation,
   GroupMembershipClaims,
+  LicenseName,
   Propagation,
   SeedUser,
   SignInAudience,
+  TeamsVoiceView,
   TenantStateView,
 } from "./state.ts";
 
@@ -63,6 +66,19 @@ export interface EmulatorControl {
   clearFaults(): void;
   /** How long admin consents and role assignments take to reach tokens and Graph (ms; 0 = at once). */
   setPropagation(delays: Partial<Propagation>): Propagation;
+  /**
+   * How long after its activation user was licensed a derived trunk domain is served for Direct
+   * Routing (ms; 0 = at once, the default). Microsoft: "it may take up to 24 hours".
+   */
+  setDirectRoutingActivationDelay(ms: number): number;
+  /** Registers a carrier trunk FQDN; from then on gateways must be `<label>.<carrier trunk>`. */
+  addCarrierTrunk(fqdn: string): void;
+  /** Whether a derived trunk domain is served for a tenant yet, and if not, why. */
+  getDomainActivation(tenantId: string, fqdn: string): DomainActivation;
+  /** The tenant's Teams voice objects, grants and create calls per kind. */
+  teamsVoice(tenantId: string): TeamsVoiceView;
+  /** Purchased units of a SKU in a tenant (assignLicense fails once all are consumed). */
+  setSkuUnits(tenantId: string, license: LicenseName, units: number): void;
   /** Read-only view for assertions: consents (delegated scopes, app roles, admin-consented) per app, service principals, directory role assignments made through Graph, domains, Teams number assignments and their operations. */
   tenantState(tenantId: string): TenantStateView;
 }

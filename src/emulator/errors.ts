@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { GraphTokenClaims } from "./tokens.ts";
 
 /** An error body as the Microsoft identity platform's token endpoint returns it. */
 export interface EntraErrorBody {
@@ -88,5 +89,31 @@ export class GraphError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+  }
+}
+
+/**
+ * The claims of the `Authorization: Bearer` token once `verify` accepts it; otherwise the 401 Graph
+ * answers for a missing, expired, foreign-audience or invalid token.
+ */
+export async function verifiedBearer(
+  authorization: string | undefined,
+  verify: (token: string) => Promise<GraphTokenClaims>,
+): Promise<GraphTokenClaims> {
+  const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+  if (!token) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.");
+  try {
+    return await verify(token);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new GraphError(
+      401,
+      "InvalidAuthenticationToken",
+      code === "ERR_JWT_EXPIRED"
+        ? "Lifetime validation failed, the token is expired."
+        : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
+          ? "Access token validation failure. Invalid audience."
+          : "Access token validation failure.",
+    );
   }
 }

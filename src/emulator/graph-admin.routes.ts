@@ -4,13 +4,15 @@ import type { EmulatorContext } from "./context.ts";
 import { GraphError } from "./errors.ts";
 import {
   type Domain,
+  hasTeamsPhone,
+  type LicenseName,
   type NumberOperation,
   numberOperationStatus,
   type RoleAssignment,
   type RoleName,
   roleTemplateIds,
   type ServicePrincipal,
-  skus,
+  subscriptionsOf,
   type Tenant,
   type User,
 } from "./state.ts";
@@ -79,6 +81,21 @@ export const adminPermissions = {
     app: ["RoleManagement.ReadWrite.Directory"],
     delegated: ["RoleManagement.ReadWrite.Directory"],
   },
+  /** POST /users (https://learn.microsoft.com/graph/api/user-post-users) */
+  usersCreate: {
+    app: ["User.ReadWrite.All", "Directory.ReadWrite.All"],
+    delegated: ["User.ReadWrite.All", "Directory.ReadWrite.All"],
+  },
+  /** DELETE /users/{id} (https://learn.microsoft.com/graph/api/user-delete): no broader permission. */
+  usersDelete: {
+    app: ["User.ReadWrite.All"],
+    delegated: ["User.ReadWrite.All"],
+  },
+  /** POST /users/{id}/assignLicense (https://learn.microsoft.com/graph/api/user-assignlicense) */
+  licenseAssignment: {
+    app: ["LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
+    delegated: ["LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
+  },
   /** POST /{v1.0,beta}/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
   teamsTelephoneNumbers: {
     app: ["TeamsTelephoneNumber.ReadWrite.All"],
@@ -97,6 +114,8 @@ export interface GraphHelpers {
     value: string | undefined,
     strings: string[],
   ): ((o: Record<string, unknown>) => boolean) | null;
+  /** A user with Graph's default properties (what a create or update returns). */
+  presentUser(user: User): Record<string, unknown>;
 }
 
 /** How long an asynchronous telephone number operation runs before it completes. */
@@ -132,27 +151,10 @@ function seededAssignmentId(roleDefinitionId: string, principalId: string): stri
   return `${bytes.toString("base64url")}-1`;
 }
 
-/** Teams Phone service plans (MCOEV, MCOEV_GOV), usable while `Enabled` or in grace (`Warning`). */
-const teamsPhonePlans = [
-  "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
-  "db23fce2-a974-42ef-9002-d78dd42a0f22",
-];
-function hasTeamsPhone(user: User): boolean {
-  return user.licenses.some(
-    (l) =>
-      ["Enabled", "Warning"].includes(user.licenseStatus[l] ?? "Enabled") &&
-      skus[l].servicePlans.some(
-        (p) =>
-          teamsPhonePlans.includes(p.servicePlanId) &&
-          !user.disabledPlans.includes(p.servicePlanId),
-      ),
-  );
-}
-
 /**
  * Administrative Graph routes: domains (add, DNS records, verify against published TXT records),
- * service principals, directory role assignments, groups delta, and Teams telephone number
- * assignment (v1.0 and beta, asynchronous).
+ * users (create, delete, assign licences), service principals, directory role assignments, groups
+ * delta, and Teams telephone number assignment (v1.0 and beta, asynchronous).
  */
 export function graphAdminRoutes(
   app: FastifyInstance,
@@ -338,6 +340,212 @@ export function graphAdminRoutes(
     domain.isVerified = true;
     domain.supportedServices = ["Email", "OfficeCommunicationsOnline"];
     return { "@odata.context": metadata("domains/$entity"), ...presentDomain(tenant, domain) };
+  });
+
+  /**
+   * DELETE /domains/{id} (https://learn.microsoft.com/graph/api/domain-delete): not the initial or
+   * default domain, and not while users sign in with it (Graph offers `forceDelete` for that).
+   */
+  app.delete<{ Params: { id: string } }>("/v1.0/domains/:id", async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.domainsWrite);
+    const domain = findDomain(tenant, request.params.id);
+    if (domain.isInitial || domain.isDefault)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `The domain '${domain.id}' is the initial or default domain of the tenant and cannot be deleted.`,
+      );
+    if (
+      [...tenant.users.values()].some((u) =>
+        u.userPrincipalName.toLowerCase().endsWith(`@${domain.id}`),
+      )
+    )
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        `The domain '${domain.id}' has objects referencing it (users) and cannot be deleted.`,
+      );
+    tenant.domains.delete(domain.id);
+    return reply.code(204).send();
+  });
+
+  // ---- Users: create, delete, licences ------------------------------------------------------
+
+  const invalidProperty = (property: string) =>
+    new GraphError(
+      400,
+      "Request_BadRequest",
+      `Invalid value specified for property '${property}' of resource 'User'.`,
+    );
+
+  function findUser(tenant: Tenant, idOrUpn: string): User {
+    const key = idOrUpn.toLowerCase();
+    const user =
+      tenant.users.get(key) ??
+      [...tenant.users.values()].find((u) => u.userPrincipalName.toLowerCase() === key);
+    if (!user) throw notFound(idOrUpn);
+    return user;
+  }
+
+  /** Entra's default password policy: 8 to 256 characters, three of the four kinds. */
+  function isComplexPassword(password: string): boolean {
+    const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((r) => r.test(password));
+    return password.length >= 8 && password.length <= 256 && kinds.length >= 3;
+  }
+
+  app.post("/v1.0/users", async (request, reply) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.usersCreate);
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const profile = (body.passwordProfile ?? {}) as Record<string, unknown>;
+    if (typeof body.accountEnabled !== "boolean") throw invalidProperty("accountEnabled");
+    if (typeof body.displayName !== "string" || !body.displayName.trim())
+      throw invalidProperty("displayName");
+    if (
+      typeof body.mailNickname !== "string" ||
+      !/^[A-Za-z0-9'.\-_!#^~]{1,64}$/.test(body.mailNickname)
+    )
+      throw invalidProperty("mailNickname");
+    if (typeof profile.password !== "string") throw invalidProperty("passwordProfile");
+    const upn = typeof body.userPrincipalName === "string" ? body.userPrincipalName.trim() : "";
+    const [local, domain, ...extra] = upn.split("@");
+    if (!local || !domain || extra.length || !/^[A-Za-z0-9'.\-_!#^~]{1,64}$/.test(local))
+      throw invalidProperty("userPrincipalName");
+    if (!tenant.domains.get(domain.toLowerCase())?.isVerified)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+      );
+    const usageLocation = body.usageLocation ?? null;
+    if (
+      usageLocation !== null &&
+      (typeof usageLocation !== "string" || !/^[A-Z]{2}$/.test(usageLocation))
+    )
+      throw invalidProperty("usageLocation");
+    if (!isComplexPassword(profile.password))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "The specified password does not comply with password complexity requirements. Please provide a different password.",
+      );
+    if (state.findUserByUpn(upn))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "Another object with the same value for property userPrincipalName already exists.",
+      );
+    const { id } = state.addUser(tenant.id, {
+      userPrincipalName: upn,
+      displayName: body.displayName.trim(),
+      password: profile.password,
+      accountEnabled: body.accountEnabled,
+      usageLocation,
+    });
+    return reply.code(201).send({
+      "@odata.context": metadata("users/$entity"),
+      ...helpers.presentUser(findUser(tenant, id)),
+    });
+  });
+
+  app.delete<{ Params: { id: string } }>("/v1.0/users/:id", async (request, reply) => {
+    const caller = await authorizeWrite(request, adminPermissions.usersDelete);
+    const user = findUser(caller.tenant, request.params.id);
+    // "In app-only scenarios, User.ReadWrite.All isn't enough to delete users with privileged
+    // administrator roles" (user-delete).
+    if (caller.isApp && user.roles.length > 0)
+      throw new GraphError(
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
+      );
+    state.removeUser(caller.tenant.id, user.id);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: { id: string } }>("/v1.0/users/:id/assignLicense", async (request) => {
+    const { tenant } = await authorizeWrite(request, adminPermissions.licenseAssignment);
+    const user = findUser(tenant, request.params.id);
+    const body = (request.body ?? {}) as { addLicenses?: unknown; removeLicenses?: unknown };
+    if (!Array.isArray(body.addLicenses))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "Invalid value specified for property 'addLicenses' of resource 'AssignLicense'.",
+      );
+    if (!Array.isArray(body.removeLicenses))
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "Invalid value specified for property 'removeLicenses' of resource 'AssignLicense'.",
+      );
+    const subscriptions = subscriptionsOf(tenant);
+    const subscriptionOf = (skuId: unknown) => {
+      const found =
+        typeof skuId === "string"
+          ? subscriptions.find((s) => s.sku.skuId === skuId.toLowerCase())
+          : undefined;
+      if (!found)
+        throw new GraphError(
+          400,
+          "Request_BadRequest",
+          `License ${String(skuId)} does not correspond to a valid company License.`,
+        );
+      return found;
+    };
+    const adds = body.addLicenses.map((raw) => {
+      const entry = (raw ?? {}) as { skuId?: unknown; disabledPlans?: unknown };
+      const disabled = entry.disabledPlans ?? [];
+      if (
+        !Array.isArray(disabled) ||
+        disabled.some((d) => typeof d !== "string" || !guidPattern.test(d))
+      )
+        throw new GraphError(
+          400,
+          "Request_BadRequest",
+          "Invalid value specified for property 'disabledPlans' of resource 'AssignedLicense'.",
+        );
+      return {
+        subscription: subscriptionOf(entry.skuId),
+        disabledPlans: (disabled as string[]).map((d) => d.toLowerCase()),
+      };
+    });
+    const removes = body.removeLicenses.map((skuId) => subscriptionOf(skuId));
+    if (adds.length > 0 && !user.usageLocation)
+      throw new GraphError(
+        400,
+        "Request_BadRequest",
+        "License assignment cannot be done for user with invalid usage location.",
+      );
+    for (const r of removes)
+      if (!user.licenses.includes(r.name))
+        throw new GraphError(
+          400,
+          "Request_BadRequest",
+          "User does not have a corresponding license.",
+        );
+    for (const { subscription } of adds)
+      if (
+        !user.licenses.includes(subscription.name) &&
+        subscription.consumedUnits >= subscription.enabledUnits
+      )
+        throw new GraphError(
+          400,
+          "Request_BadRequest",
+          `Subscription with SKU ${subscription.sku.skuId} does not have any available licenses.`,
+        );
+    const removed = new Set<LicenseName>(removes.map((r) => r.name));
+    const licenses = user.licenses.filter((l) => !removed.has(l));
+    // A licence added again replaces its disabled plans; other licences keep theirs.
+    const replaced = new Set(
+      adds.flatMap((a) => a.subscription.sku.servicePlans.map((p) => p.servicePlanId)),
+    );
+    let disabledPlans = user.disabledPlans.filter((p) => !replaced.has(p));
+    for (const { subscription, disabledPlans: off } of adds) {
+      if (!licenses.includes(subscription.name)) licenses.push(subscription.name);
+      disabledPlans = [...disabledPlans, ...off];
+    }
+    state.updateUser(tenant.id, user.id, { licenses, disabledPlans });
+    return { "@odata.context": metadata("users/$entity"), ...helpers.presentUser(user) };
   });
 
   // ---- Service principals -------------------------------------------------------------------

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
-import { GraphError, graphError } from "./errors.ts";
+import { GraphError, graphError, verifiedBearer } from "./errors.ts";
 import { adminPermissions, graphAdminRoutes } from "./graph-admin.routes.ts";
 import {
   type Group,
   type RoleName,
   roleTemplateIds,
   skus,
+  subscriptionsOf,
   type Tenant,
   type User,
 } from "./state.ts";
@@ -159,7 +160,7 @@ function presentUser(user: User): Presented {
     userPrincipalName: user.userPrincipalName,
     accountEnabled: user.accountEnabled,
     createdDateTime: user.createdDateTime,
-    usageLocation: "US",
+    usageLocation: user.usageLocation,
     userType: "Member",
     assignedLicenses: user.licenses.map((l) => ({
       disabledPlans: skus[l].servicePlans
@@ -541,24 +542,9 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
   });
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
-    const header = request.headers.authorization;
-    const token = header?.match(/^Bearer\s+(.+)$/i)?.[1];
-    if (!token) throw new GraphError(401, "InvalidAuthenticationToken", "Access token is empty.");
-    let claims: GraphTokenClaims;
-    try {
-      claims = await issuer.verifyGraphToken(token);
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      throw new GraphError(
-        401,
-        "InvalidAuthenticationToken",
-        code === "ERR_JWT_EXPIRED"
-          ? "Lifetime validation failed, the token is expired."
-          : code === "ERR_JWT_CLAIM_VALIDATION_FAILED"
-            ? "Access token validation failure. Invalid audience."
-            : "Access token validation failure.",
-      );
-    }
+    const claims = await verifiedBearer(request.headers.authorization, (token) =>
+      issuer.verifyGraphToken(token),
+    );
     const tenant = state.tenants.get(claims.tid);
     if (!tenant)
       throw new GraphError(
@@ -605,6 +591,7 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
       disabledPlans: [],
       createdDateTime: "",
       licensedAt: "",
+      usageLocation: null,
     }),
   );
   const stringUserFields = [
@@ -1098,42 +1085,32 @@ export async function graphRoutes(app: FastifyInstance, ctx: EmulatorContext): P
 
   app.get("/v1.0/subscribedSkus", async (request) => {
     const { tenant } = await authorize(request, permissions.skus);
-    const value = tenant.isPersonal
-      ? []
-      : Object.entries(skus).flatMap(([name, sku]) => {
-          let consumed = 0;
-          for (const u of tenant.users.values())
-            if (u.licenses.includes(name as keyof typeof skus)) consumed++;
-          // A tenant subscribes to the commercial SKUs, and to another only once it assigns it.
-          if (consumed === 0 && name !== "teams" && name !== "teamsPhone") return [];
-          return {
-            accountId: tenant.id,
-            accountName: tenant.displayName,
-            appliesTo: "User",
-            capabilityStatus: "Enabled",
-            consumedUnits: consumed,
-            id: `${tenant.id}_${sku.skuId}`,
-            skuId: sku.skuId,
-            skuPartNumber: sku.skuPartNumber,
-            subscriptionIds: [],
-            prepaidUnits: {
-              enabled: Math.max(25, consumed + 10),
-              suspended: 0,
-              warning: 0,
-              lockedOut: 0,
-            },
-            servicePlans: sku.servicePlans.map((p) => ({
-              servicePlanId: p.servicePlanId,
-              servicePlanName: p.servicePlanName,
-              provisioningStatus: "Success",
-              appliesTo: "User",
-            })),
-          };
-        });
+    const value = subscriptionsOf(tenant).map(({ sku, consumedUnits, enabledUnits }) => ({
+      accountId: tenant.id,
+      accountName: tenant.displayName,
+      appliesTo: "User",
+      capabilityStatus: "Enabled",
+      consumedUnits,
+      id: `${tenant.id}_${sku.skuId}`,
+      skuId: sku.skuId,
+      skuPartNumber: sku.skuPartNumber,
+      subscriptionIds: [],
+      prepaidUnits: { enabled: enabledUnits, suspended: 0, warning: 0, lockedOut: 0 },
+      servicePlans: sku.servicePlans.map((p) => ({
+        servicePlanId: p.servicePlanId,
+        servicePlanName: p.servicePlanName,
+        provisioningStatus: "Success",
+        appliesTo: "User",
+      })),
+    }));
     return { "@odata.context": `${ctx.graphUrl}/v1.0/$metadata#subscribedSkus`, value };
   });
 
-  graphAdminRoutes(app, ctx, { authorize, parseFilter });
+  graphAdminRoutes(app, ctx, {
+    authorize,
+    parseFilter,
+    presentUser: (user) => pick(presentUser(user), defaultUserSelect),
+  });
 
   app.post("/v1.0/$batch", async (request, reply) => {
     const body = request.body as { requests?: unknown } | null;

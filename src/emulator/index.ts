@@ -11,20 +11,26 @@ import { FaultInjector, installFaults, unverifiedTenantOf } from "./faults.ts";
 import { graphRoutes } from "./graph.routes.ts";
 import { loginRoutes } from "./login.routes.ts";
 import { DirectoryState, type Propagation } from "./state.ts";
+import { teamsVoiceRoutes } from "./teams-voice.routes.ts";
 import { loadOrCreateTls } from "./tls.ts";
 import { loadOrCreateKeys, TokenIssuer } from "./tokens.ts";
 
 export type { EmulatorControl } from "./control.ts";
 export { graphPermissions } from "./graph.routes.ts";
 export { numberOperationMs } from "./graph-admin.routes.ts";
-export type { Propagation, SeedUser } from "./state.ts";
+export type { DomainActivation, Propagation, SeedUser, TeamsVoiceView } from "./state.ts";
 export { consumersTenantId, roleTemplateIds, skus } from "./state.ts";
+export { teamsVoiceBase } from "./teams-voice.routes.ts";
+export { teamsAdminResource } from "./tokens.ts";
 
 /** A running emulator: two HTTPS origins (login and Graph) over one generated CA. */
 export interface Emulator {
   /** Login origin, e.g. https://127.0.0.1:44301 ; authority for a tenant = `${loginUrl}/${tenantId}` (also "organizations", "common"). */
   loginUrl: string;
-  /** Graph origin, e.g. https://127.0.0.1:44302 ; Graph base = `${graphUrl}/v1.0`. */
+  /**
+   * Graph origin, e.g. https://127.0.0.1:44302 ; Graph base = `${graphUrl}/v1.0`; the Teams voice
+   * origin (what Teams PowerShell manages) = `${graphUrl}/teams-voice/{tenantId}`.
+   */
   graphUrl: string;
   /** PEM of the CA that signed both servers' certificates, and the file holding it (for NODE_EXTRA_CA_CERTS). */
   caPem: string;
@@ -45,6 +51,8 @@ export interface EmulatorOptions {
   controlToken?: string;
   /** Microsoft's propagation delays from the start (see `setPropagation`). */
   propagation?: Partial<Propagation>;
+  /** Direct Routing's derived trunk activation delay from the start (see `setDirectRoutingActivationDelay`). */
+  directRoutingActivationMs?: number;
 }
 
 const guidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -76,6 +84,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state = new DirectoryState();
   const faults = new FaultInjector();
   Object.assign(state.propagation, options.propagation ?? {});
+  state.directRoutingActivationMs = options.directRoutingActivationMs ?? 0;
   const ctx: EmulatorContext = {
     state,
     faults,
@@ -113,6 +122,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       return { ...state.propagation };
     },
+    setDirectRoutingActivationDelay: (ms) => {
+      if (!Number.isFinite(ms) || ms < 0) throw new Error("ms must be a number ≥ 0");
+      state.directRoutingActivationMs = ms;
+      return ms;
+    },
+    addCarrierTrunk: (fqdn) => {
+      const name = String(fqdn ?? "")
+        .trim()
+        .toLowerCase()
+        .replace(/\.$/, "");
+      if (!/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(name))
+        throw new Error(`Not a fully qualified domain name: ${String(fqdn)}`);
+      state.carrierTrunks.add(name);
+    },
+    getDomainActivation: (tenantId, fqdn) => state.domainActivation(tenantId, fqdn),
+    teamsVoice: (tenantId) => state.teamsVoiceView(tenantId),
+    setSkuUnits: (tenantId, license, units) => state.setSkuUnits(tenantId, license, units),
     tenantState: (tenantId) => state.tenantState(tenantId),
   };
   const controlToken =
@@ -155,6 +181,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   await loginRoutes(login, ctx);
   await controlRoutes(login, control, controlToken);
   await graphRoutes(graph, ctx);
+  teamsVoiceRoutes(graph, ctx);
   try {
     await login.listen({ host, port: options.loginPort ?? 0 });
     await graph.listen({ host, port: options.graphPort ?? 0 });

@@ -13,7 +13,13 @@ import {
   type Tenant,
   type User,
 } from "./state.ts";
-import { clientInfo, graphResource, newOpaqueToken, type UserClaims } from "./tokens.ts";
+import {
+  clientInfo,
+  graphResource,
+  newOpaqueToken,
+  teamsAdminResource,
+  type UserClaims,
+} from "./tokens.ts";
 
 const sessionCookie = "ESTSAUTH";
 const flowTtlMs = 60 * 60_000;
@@ -1040,7 +1046,9 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
             "invalid_scope",
             `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
           );
+        const forTeams = scope.toLowerCase() === `${teamsAdminResource}/.default`;
         if (
+          !forTeams &&
           !/^(https:\/\/graph\.microsoft\.com|00000003-0000-0000-c000-000000000000)\/\.default$/i.test(
             scope,
           )
@@ -1064,9 +1072,11 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
         // admin consent still propagating), Entra issues a token without `roles`; Graph refuses it.
         const consentRecord = tenant.consents.get(registered.clientId);
         const effective = consentRecord?.adminConsented && consentRecord.appRolesEffectiveAt <= now;
-        const roles = effective
-          ? [...consentRecord.appRoles].filter((r) => registered.appRoles.includes(r))
-          : [];
+        // The app's application permissions are Graph's: a Teams admin API token has none.
+        const roles =
+          effective && !forTeams
+            ? [...consentRecord.appRoles].filter((r) => registered.appRoles.includes(r))
+            : [];
         return {
           token_type: "Bearer",
           expires_in: issuer.expiresIn,
@@ -1079,6 +1089,7 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
             wids: tenant.roleAssignments
               .filter((a) => a.principalId === sp.id && (a.effectiveAt ?? 0) <= now)
               .map((a) => a.roleDefinitionId),
+            ...(forTeams ? { audience: teamsAdminResource } : {}),
           }),
         };
       }

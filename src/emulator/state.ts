@@ -130,6 +130,8 @@ export interface SeedUser {
   disabledPlans?: string[];
   groups?: string[];
   accountEnabled?: boolean;
+  /** Default `US`; null for a user a licence cannot be assigned to yet. */
+  usageLocation?: string | null;
 }
 
 export interface User {
@@ -146,7 +148,10 @@ export interface User {
   licenseStatus: Partial<Record<LicenseName, CapabilityStatus>>;
   disabledPlans: string[];
   createdDateTime: string;
+  /** When the user's licences last changed (their plans' `assignedDateTime`). */
   licensedAt: string;
+  /** ISO 3166 alpha-2; a licence can be assigned only once it is set (null for users created without it). */
+  usageLocation: string | null;
 }
 
 export interface Group {
@@ -293,6 +298,139 @@ export interface Tenant {
   numberOperations: Map<string, NumberOperation>;
   /** Delta tokens taken before this sequence number are expired (410 syncStateNotFound). */
   deltaTokenFloor: number;
+  /** Purchased units per SKU where a test set them (otherwise there are always free units). */
+  skuUnits: Partial<Record<LicenseName, number>>;
+  /** What the Teams voice origin manages (Teams PowerShell's objects). */
+  teamsVoice: TeamsVoiceState;
+}
+
+/** The kinds of Teams voice objects whose create calls the emulator counts. */
+export type TeamsVoiceKind = "pstnUsage" | "voiceRoute" | "voiceRoutingPolicy" | "tenantDialPlan";
+
+/** A voice route (`New-CsOnlineVoiceRoute`): gateways are derived trunk FQDNs, lower case. */
+export interface VoiceRouteRecord {
+  identity: string;
+  numberPattern: string;
+  onlinePstnGatewayList: string[];
+  onlinePstnUsages: string[];
+  priority: number;
+  description: string;
+}
+
+/** An online voice routing policy: the PSTN usages its users may call through. */
+export interface VoiceRoutingPolicyRecord {
+  identity: string;
+  onlinePstnUsages: string[];
+  description: string;
+}
+
+/** One normalization rule of a tenant dial plan (`New-CsVoiceNormalizationRule`). */
+export interface NormalizationRuleRecord {
+  name: string;
+  pattern: string;
+  translation: string;
+  description: string;
+  isInternalExtension: boolean;
+}
+
+/** A tenant dial plan and its normalization rules, in order. */
+export interface TenantDialPlanRecord {
+  identity: string;
+  description: string;
+  normalizationRules: NormalizationRuleRecord[];
+}
+
+/** One tenant's Teams voice configuration; maps are keyed by lower-case identity (names ignore case). */
+export interface TeamsVoiceState {
+  pstnUsages: string[];
+  voiceRoutes: Map<string, VoiceRouteRecord>;
+  voiceRoutingPolicies: Map<string, VoiceRoutingPolicyRecord>;
+  tenantDialPlans: Map<string, TenantDialPlanRecord>;
+  /** The Global Teams calling policy's `MusicOnHoldEnabledType`. */
+  musicOnHoldEnabledType: "Enabled" | "Disabled" | "UserOverride";
+  /** Per user id: the granted policy names (absent: the global default). */
+  grants: Map<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  /** Create calls received per kind, refused ones included (proves a workflow never repeats one). */
+  createCalls: Record<TeamsVoiceKind, number>;
+}
+
+function newTeamsVoiceState(): TeamsVoiceState {
+  return {
+    pstnUsages: [],
+    voiceRoutes: new Map(),
+    voiceRoutingPolicies: new Map(),
+    tenantDialPlans: new Map(),
+    musicOnHoldEnabledType: "Enabled",
+    grants: new Map(),
+    createCalls: { pstnUsage: 0, voiceRoute: 0, voiceRoutingPolicy: 0, tenantDialPlan: 0 },
+  };
+}
+
+/** Teams service plans (any cloud): a licence with one of them makes a Teams user. */
+const teamsPlans = [
+  "57ff2da0-773e-42df-b2af-ffb7a2317929",
+  "304767db-7d23-49e8-a945-4a7eb65f9f28",
+  "495922d5-f138-498b-8967-4acdcdfb2a74",
+  "9953b155-8aef-4c56-92f3-72b0487fce41",
+  "ec0dd2de-a877-4059-a9b8-5838b5629b2a",
+  "fd500458-c24c-478e-856c-a6067a8376cd",
+];
+/** Teams Phone service plans (MCOEV, MCOEV_GOV). */
+const teamsPhonePlans = [
+  "4828c8ec-dc2e-4779-b502-87ac9ce28ab7",
+  "db23fce2-a974-42ef-9002-d78dd42a0f22",
+];
+
+/** Whether one of the user's licences carries a usable (`Enabled` or `Warning`) plan among `planIds`. */
+function hasUsablePlan(user: User, planIds: readonly string[]): boolean {
+  return user.licenses.some(
+    (l) =>
+      ["Enabled", "Warning"].includes(user.licenseStatus[l] ?? "Enabled") &&
+      skus[l].servicePlans.some(
+        (p) => planIds.includes(p.servicePlanId) && !user.disabledPlans.includes(p.servicePlanId),
+      ),
+  );
+}
+
+/** A usable Teams plan (TEAMS1 or a government one). */
+export function hasTeams(user: User): boolean {
+  return hasUsablePlan(user, teamsPlans);
+}
+
+/** A usable Teams Phone plan (MCOEV, MCOEV_GOV). */
+export function hasTeamsPhone(user: User): boolean {
+  return hasUsablePlan(user, teamsPhonePlans);
+}
+
+/** A tenant's subscription to one SKU as `/subscribedSkus` reports it. */
+export interface Subscription {
+  name: LicenseName;
+  sku: Sku;
+  consumedUnits: number;
+  enabledUnits: number;
+}
+
+/**
+ * The SKUs a tenant subscribes to: the commercial ones always, another once a user holds it or a
+ * test gave it units. Units are plentiful unless a test set them (`setSkuUnits`).
+ */
+export function subscriptionsOf(tenant: Tenant): Subscription[] {
+  if (tenant.isPersonal) return [];
+  return (Object.keys(skus) as LicenseName[]).flatMap((name) => {
+    let consumed = 0;
+    for (const u of tenant.users.values()) if (u.licenses.includes(name)) consumed++;
+    const units = tenant.skuUnits[name];
+    if (consumed === 0 && units === undefined && name !== "teams" && name !== "teamsPhone")
+      return [];
+    return [
+      {
+        name,
+        sku: skus[name],
+        consumedUnits: consumed,
+        enabledUnits: units ?? Math.max(25, consumed + 10),
+      },
+    ];
+  });
 }
 
 /** Delegated scopes Microsoft marks "admin consent required" that the `.All` rule does not catch. */
@@ -325,6 +463,13 @@ export class DirectoryState {
   readonly propagation: Propagation = { consentMs: 0, roleAssignmentMs: 0 };
   /** Every domain verification code issued (`MS=ms<digits>`), so each is unique. */
   readonly verificationCodes = new Set<string>();
+  /**
+   * How long after its activation user was licensed Microsoft starts serving a derived trunk
+   * domain for Direct Routing (0 unless a test or the dev demo sets it; Microsoft: up to 24 h).
+   */
+  directRoutingActivationMs = 0;
+  /** Carrier trunk FQDNs (the carrier tenant's SBCs); derived trunks are `<label>.<carrier trunk>`. */
+  readonly carrierTrunks = new Set<string>();
   /** Sign-in name (lower case) → tenant and user, so large seeded tenants stay fast. */
   private readonly upnIndex = new Map<string, { tenantId: string; userId: string }>();
 
@@ -397,6 +542,8 @@ export class DirectoryState {
         numberAssignments: new Map(),
         numberOperations: new Map(),
         deltaTokenFloor: 0,
+        skuUnits: {},
+        teamsVoice: newTeamsVoiceState(),
       };
       tenant.domains.set(defaultDomain, {
         id: defaultDomain,
@@ -473,6 +620,7 @@ export class DirectoryState {
       disabledPlans: [...(input.disabledPlans ?? [])],
       createdDateTime: now,
       licensedAt: now,
+      usageLocation: input.usageLocation === undefined ? "US" : input.usageLocation,
     };
     tenant.users.set(user.id, user);
     this.upnIndex.set(user.userPrincipalName.trim().toLowerCase(), {
@@ -508,6 +656,7 @@ export class DirectoryState {
     }
     if (patch.licenseStatus !== undefined) user.licenseStatus = { ...patch.licenseStatus };
     if (patch.disabledPlans !== undefined) user.disabledPlans = [...patch.disabledPlans];
+    if (patch.usageLocation !== undefined) user.usageLocation = patch.usageLocation;
     const fields = [
       ...(patch.userPrincipalName !== undefined ? ["userPrincipalName"] : []),
       ...(patch.displayName !== undefined ? ["displayName"] : []),
@@ -534,6 +683,7 @@ export class DirectoryState {
     tenant.users.delete(userId);
     this.upnIndex.delete(user.userPrincipalName.trim().toLowerCase());
     tenant.sortedUserIds = null;
+    tenant.teamsVoice.grants.delete(userId);
     for (const g of tenant.groups.values())
       if (g.memberIds.has(userId)) this.removeMember(tenant, g, userId);
     this.recordChange(tenant, userId);
@@ -610,6 +760,71 @@ export class DirectoryState {
     record.adminConsented = true;
     const sp = this.ensureServicePrincipal(tenant, app);
     if (options.longAgo) sp.visibleAt = 0;
+  }
+
+  /**
+   * Whether Microsoft serves `fqdn` as a derived trunk of this tenant: a derived trunk of a
+   * registered carrier trunk (when any is registered), a verified domain of the tenant, a user on
+   * it with a usable Teams licence, and the activation delay passed since that user was licensed
+   * (https://learn.microsoft.com/microsoftteams/direct-routing-sbc-multiple-tenants).
+   */
+  domainActivation(tenantId: string, fqdn: string): DomainActivation {
+    const tenant = this.getTenant(tenantId);
+    const name = fqdn.trim().toLowerCase().replace(/\.$/, "");
+    const pending = (reason: DomainActivation["reason"], activatesAt: number | null = null) => ({
+      fqdn: name,
+      status: "pending" as const,
+      reason,
+      activatesAt,
+    });
+    const derived =
+      this.carrierTrunks.size === 0 ||
+      [...this.carrierTrunks].some(
+        (c) => name.endsWith(`.${c}`) && /^[a-z0-9-]+$/.test(name.slice(0, -c.length - 1)),
+      );
+    const domain = tenant.domains.get(name);
+    if (!derived || domain?.isInitial) return pending("not_a_derived_trunk");
+    if (!domain) return pending("domain_not_in_tenant");
+    if (!domain.isVerified) return pending("domain_not_verified");
+    let licensedSince = Number.POSITIVE_INFINITY;
+    for (const user of tenant.users.values())
+      if (user.userPrincipalName.toLowerCase().endsWith(`@${name}`) && hasTeams(user))
+        licensedSince = Math.min(licensedSince, Date.parse(user.licensedAt));
+    if (licensedSince === Number.POSITIVE_INFINITY) return pending("no_licensed_user");
+    const activatesAt = licensedSince + this.directRoutingActivationMs;
+    if (Date.now() < activatesAt) return pending("activating", activatesAt);
+    return { fqdn: name, status: "active", reason: null, activatesAt: null };
+  }
+
+  /** Gives a tenant `units` purchased units of a SKU (it then subscribes to it). */
+  setSkuUnits(tenantId: string, license: LicenseName, units: number): void {
+    if (!(license in skus)) throw new Error(`Unknown licence ${license}`);
+    if (!Number.isInteger(units) || units < 0) throw new Error("units must be a whole number ≥ 0");
+    this.getTenant(tenantId).skuUnits[license] = units;
+  }
+
+  /** A read-only view of a tenant's Teams voice objects and create-call counts, for assertions. */
+  teamsVoiceView(tenantId: string): TeamsVoiceView {
+    const { teamsVoice: tv } = this.getTenant(tenantId);
+    return {
+      pstnUsages: [...tv.pstnUsages],
+      voiceRoutes: [...tv.voiceRoutes.values()].map((r) => ({
+        ...r,
+        onlinePstnGatewayList: [...r.onlinePstnGatewayList],
+        onlinePstnUsages: [...r.onlinePstnUsages],
+      })),
+      voiceRoutingPolicies: [...tv.voiceRoutingPolicies.values()].map((p) => ({
+        ...p,
+        onlinePstnUsages: [...p.onlinePstnUsages],
+      })),
+      tenantDialPlans: [...tv.tenantDialPlans.values()].map((d) => ({
+        ...d,
+        normalizationRules: d.normalizationRules.map((r) => ({ ...r })),
+      })),
+      musicOnHoldEnabledType: tv.musicOnHoldEnabledType,
+      grants: Object.fromEntries([...tv.grants].map(([u, g]) => [u, { ...g }])),
+      createCalls: { ...tv.createCalls },
+    };
   }
 
   /** Expires every delta token issued so far (the next round answers 410 syncStateNotFound). */
@@ -810,6 +1025,32 @@ export interface TenantStateView {
   /** Teams telephone numbers assigned through Graph (pending until their operation completes). */
   numberAssignments: (NumberAssignment & { activationState: "activated" | "assignmentPending" })[];
   numberOperations: NumberOperation[];
+}
+
+/** Whether a derived trunk domain is served for Direct Routing yet, and if not, why. */
+export interface DomainActivation {
+  fqdn: string;
+  status: "active" | "pending";
+  reason:
+    | "not_a_derived_trunk"
+    | "domain_not_in_tenant"
+    | "domain_not_verified"
+    | "no_licensed_user"
+    | "activating"
+    | null;
+  /** While `activating`: when the domain becomes active (epoch ms). */
+  activatesAt: number | null;
+}
+
+/** A tenant's Teams voice objects as the control API shows them. */
+export interface TeamsVoiceView {
+  pstnUsages: string[];
+  voiceRoutes: VoiceRouteRecord[];
+  voiceRoutingPolicies: VoiceRoutingPolicyRecord[];
+  tenantDialPlans: TenantDialPlanRecord[];
+  musicOnHoldEnabledType: TeamsVoiceState["musicOnHoldEnabledType"];
+  grants: Record<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  createCalls: Record<TeamsVoiceKind, number>;
 }
 
 /** An operation's status now: running until `completesAt`, then its outcome (`status`). */

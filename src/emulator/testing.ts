@@ -73,12 +73,16 @@ export function confidentialClient(
   });
 }
 
-/** The client credentials grant for Graph as raw HTTP, to see Entra's status and JSON as they are. */
+/**
+ * The client credentials grant as raw HTTP (for Graph unless `scope` names another resource's
+ * `/.default`), to see Entra's status and JSON as they are.
+ */
 export async function clientCredentialsGrant(
   f: Fetch,
   loginUrl: string,
   tenant: string,
   app: { clientId: string; clientSecret: string },
+  scope = "https://graph.microsoft.com/.default",
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await f(`${loginUrl}/${tenant}/oauth2/v2.0/token`, {
     method: "POST",
@@ -87,10 +91,34 @@ export async function clientCredentialsGrant(
       grant_type: "client_credentials",
       client_id: app.clientId,
       client_secret: app.clientSecret,
-      scope: "https://graph.microsoft.com/.default",
+      scope,
     }).toString(),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A JSON request with a bearer token: the status, the headers and the parsed body (null when empty). */
+export async function requestJson(
+  f: Fetch,
+  url: string,
+  init: { method?: string; body?: unknown; token: string },
+): Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  // Tests read whatever the emulator answered, field by field.
+  // biome-ignore lint/suspicious/noExplicitAny: a test helper's loosely typed JSON
+  body: any;
+}> {
+  const res = await f(url, {
+    method: init.method ?? "GET",
+    headers: {
+      authorization: `Bearer ${init.token}`,
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+    },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }
 
 /** The value of a hidden input or the presence of a named control in one of the emulator's pages. */

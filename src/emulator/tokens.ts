@@ -15,6 +15,13 @@ import {
 /** The audience of every Graph access token. */
 export const graphResource = "https://graph.microsoft.com";
 export const graphAppId = "00000003-0000-0000-c000-000000000000";
+/**
+ * "Skype and Teams Tenant Admin API": the second token Teams PowerShell connects with
+ * (`48ac35b8-…/.default`). App-only tokens for it carry no `roles` (the -Cs cmdlets need no API
+ * permission), only the service principal's directory roles in `wids`
+ * (https://learn.microsoft.com/microsoftteams/teams-powershell-application-authentication).
+ */
+export const teamsAdminResource = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239";
 
 const accessTokenSeconds = 3599;
 
@@ -163,11 +170,13 @@ export class TokenIssuer {
     roles: string[];
     /** Directory roles assigned to the service principal (Microsoft adds `wids` when there are any). */
     wids?: string[];
+    /** The resource the token is for (default Graph). */
+    audience?: string;
   }) {
     return this.sign(
       {
         iss: graphIssuerFor(input.tenantId),
-        aud: graphResource,
+        aud: input.audience ?? graphResource,
         sub: input.servicePrincipalId,
         oid: input.servicePrincipalId,
         tid: input.tenantId,
@@ -193,6 +202,16 @@ export class TokenIssuer {
     return payload as GraphTokenClaims;
   }
 
+  /** Verifies a token this emulator issued for the Teams admin API; throws a described error otherwise. */
+  async verifyTeamsToken(token: string): Promise<GraphTokenClaims> {
+    const { payload } = await jwtVerify(token, this.keys.publicKey, {
+      algorithms: ["RS256"],
+      audience: [teamsAdminResource, `api://${teamsAdminResource}`],
+      clockTolerance: 300,
+    });
+    return payload as GraphTokenClaims;
+  }
+
   get expiresIn(): number {
     return accessTokenSeconds;
   }
@@ -204,6 +223,8 @@ export interface GraphTokenClaims extends JWTPayload {
   appid: string;
   scp?: string;
   roles?: string[];
+  /** Directory role template ids held by the caller (a service principal's, in app-only tokens). */
+  wids?: string[];
   idtyp?: string;
 }
 

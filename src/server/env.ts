@@ -127,6 +127,14 @@ export const EnvSchema = z.object({
   /** A PEM file of extra certificate authorities to trust for the two bases (the emulator's CA). */
   MS_CA_FILE: z.string().min(1).optional(),
   MS_REDIRECT_PATH: z.string().startsWith("/").default("/api/v1/microsoft/callback"),
+  /**
+   * How Teamgate manages Teams voice objects in customer tenants: `powershell` (pwsh with the
+   * MicrosoftTeams module) or `emulator` (the emulator's Teams voice origin). Default: `emulator`
+   * when the platform talks to the bundled emulator, `powershell` otherwise.
+   */
+  TEAMS_VOICE_ADAPTER: z.enum(["emulator", "powershell"]).optional(),
+  /** The PowerShell 7 executable the `powershell` adapter runs. */
+  TEAMS_POWERSHELL_PATH: z.string().min(1).default("pwsh"),
   MS_ADMIN_CONSENT_REDIRECT_PATH: z
     .string()
     .startsWith("/")
@@ -227,6 +235,39 @@ function dnsProblems(source: Record<string, string | undefined>): string[] {
         problems.push(`${name}: Set together with DNS_EMULATOR_URL`);
   }
   return problems;
+}
+
+/** What a child process (Teams PowerShell) may see of ours: where programs, modules, home and temp are. */
+const childVariables = [
+  "PATH",
+  "HOME",
+  "USERPROFILE",
+  "TMPDIR",
+  "TEMP",
+  "TMP",
+  "LANG",
+  "LC_ALL",
+  "PSModulePath",
+  "SystemRoot",
+  "APPDATA",
+  "LOCALAPPDATA",
+  "ProgramFiles",
+  "XDG_DATA_HOME",
+  "XDG_CACHE_HOME",
+  "XDG_CONFIG_HOME",
+];
+
+/**
+ * The environment a child process starts from: only the variables it needs to find programs,
+ * modules and its home, never the platform's secrets (APP_SECRET, MS_CLIENT_SECRET, DATABASE_URL).
+ */
+export function childProcessEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of childVariables) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
 }
 
 /** The one reader of `process.env`: prints every problem and exits when the environment is invalid. */

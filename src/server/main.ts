@@ -9,6 +9,7 @@ import { dnsFromEnv } from "./integrations/dns/config.ts";
 import type { Dns } from "./integrations/dns/port.ts";
 import { createSmtpMailer, type Mailer } from "./integrations/mail/mailer.ts";
 import { type Microsoft, microsoftFromEnv } from "./integrations/microsoft/port.ts";
+import { teamsVoiceFromEnv } from "./integrations/teams-voice/from-env.ts";
 import type { TeamsVoice } from "./integrations/teams-voice/port.ts";
 import { startQueue } from "./jobs/queue.ts";
 import { jobs } from "./jobs/registry.ts";
@@ -95,6 +96,8 @@ export async function createServices(
     microsoft?: Microsoft | null;
     dns?: Dns | null;
     teamsVoice?: TeamsVoice | null;
+    /** The Microsoft settings point at the bundled emulator (Teams voice then defaults to it). */
+    talksToEmulator?: boolean;
   } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(env);
@@ -102,15 +105,23 @@ export async function createServices(
   await migrateDatabase(database);
   const boss = await startQueue(database, jobs, (e) => log.error({ err: e }, "job queue error"));
   const smtpUrl = env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_PORT}`;
+  const microsoft =
+    options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log);
   return {
     env,
     database,
     db: database.db,
     boss,
     mailer: options.mailer ?? createSmtpMailer(smtpUrl, env.MAIL_FROM),
-    microsoft: options.microsoft !== undefined ? options.microsoft : microsoftFromEnv(env, log),
+    microsoft,
     dns: options.dns !== undefined ? options.dns : dnsFromEnv(env),
-    teamsVoice: options.teamsVoice ?? null,
+    teamsVoice:
+      options.teamsVoice !== undefined
+        ? options.teamsVoice
+        : teamsVoiceFromEnv(env, microsoft, {
+            talksToEmulator: options.talksToEmulator ?? false,
+            caPem: env.MS_CA_FILE ? readFileSync(env.MS_CA_FILE, "utf8") : undefined,
+          }),
     log,
     secret: resolveSecret(env),
     publicUrl: options.publicUrl ?? publicUrlOf(env, env.PORT),

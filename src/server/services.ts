@@ -21,7 +21,7 @@ export interface Services {
    * emulator adapter and no emulator (DNS_EMULATOR_URL, or the `emulator` role in this process).
    */
   dns: Dns | null;
-  /** The Teams voice port (TEAMS_VOICE_ADAPTER); null when not configured. */
+  /** Teams voice objects in customer tenants (Teams PowerShell or the emulator); null without Microsoft. */
   teamsVoice: TeamsVoice | null;
   log: Logger;
   /** Key material for keyed hashes and sealed values (APP_SECRET). */

@@ -89,7 +89,12 @@ export async function startProcess(
       ...dnsEnv,
       SMTP_URL: env.SMTP_URL ?? (capture ? `smtp://127.0.0.1:${capture.port}` : undefined),
     },
-    { log, publicUrl },
+    {
+      log,
+      publicUrl,
+      talksToEmulator:
+        emulator !== null && { ...env, ...microsoftEnv }.MS_GRAPH_BASE === emulator.graphUrl,
+    },
   );
   const operator = await inTransaction(services, operatorSetup, seedOperatorOnFirstStart);
 
@@ -152,6 +157,7 @@ export async function startProcess(
       await app?.close();
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
+      await services.teamsVoice?.close();
       await services.microsoft?.close();
       await services.dns?.close();
       await inbox?.close();
@@ -175,6 +181,9 @@ export async function startEmulatorRole(env: Env, publicUrl: string): Promise<Em
     // As Microsoft: an admin consent takes a few seconds to reach tokens and Graph (the
     // registration shows "Finishing the connection…" meanwhile).
     propagation: { consentMs: 3000, roleAssignmentMs: 3000 },
+    // Microsoft activates a derived trunk domain "up to 24 hours" after its user is licensed; the
+    // demo waits two minutes so the portal's "activating" state can be seen.
+    directRoutingActivationMs: 120_000,
   });
   if (env.MS_CLIENT_ID && env.MS_CLIENT_SECRET)
     emulator.control.registerApp({

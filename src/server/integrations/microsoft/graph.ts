@@ -66,6 +66,12 @@ export interface GraphClient {
   ): AsyncGenerator<GraphPage<T>, void, undefined>;
   /** Up to 20 requests in one `$batch`; throttled or unavailable sub-requests are re-sent. */
   batch(requests: BatchRequest[]): Promise<BatchResponse[]>;
+  /**
+   * One JSON request with any method, to a path under the version root or an absolute URL on the
+   * same origin; retried like `post`, so it must be safe to repeat. Resolves to the parsed body
+   * (undefined for 204).
+   */
+  request<T>(method: BatchRequest["method"], path: string, body?: unknown): Promise<T>;
 }
 
 export const MAX_BATCH_SIZE = 20;
@@ -342,6 +348,10 @@ export function createGraphClient(options: {
         pending = retry;
       }
       return requests.map((r) => results.get(r.id)!);
+    },
+
+    async request<T>(method: BatchRequest["method"], path: string, body?: unknown): Promise<T> {
+      return (await send(method, resolve(path), body)) as T;
     },
   };
 }

@@ -346,14 +346,18 @@ export function createMicrosoftAuth(
     },
 
     /**
-     * An app-only Graph token for a tenant (client credentials). msal serves it from its cache
-     * until it nears expiry; `fresh` skips the cache (e.g. right after a consent changed).
+     * An app-only token for a tenant (client credentials), for Graph unless `scope` names another
+     * resource's `/.default` (e.g. the Teams admin API). msal serves it from its cache until it
+     * nears expiry; `fresh` skips the cache (e.g. right after a consent changed).
      */
-    async acquireAppToken(tenantId: string, options: { fresh?: boolean } = {}): Promise<string> {
+    async acquireAppToken(
+      tenantId: string,
+      options: { fresh?: boolean; scope?: string } = {},
+    ): Promise<string> {
       const app = appFor(requireTenantId(tenantId));
       try {
         const result = await app.acquireTokenByClientCredential({
-          scopes: [graphDefaultScope(config)],
+          scopes: [options.scope ?? graphDefaultScope(config)],
           ...(options.fresh ? { skipCache: true } : {}),
         });
         if (!result?.accessToken) throw new Error("no access token in the response");

@@ -182,8 +182,11 @@ export interface Microsoft extends TenantAdmin {
   redeemSignInCode(request: RedeemSignInCodeRequest): Promise<VerifiedSignIn>;
   /** Round 2: the URL of the tenant-wide consent screen for the application permissions. */
   buildAdminConsentUrl(request: { tenantId: string; redirectUri: string; state: string }): string;
-  /** An app-only Graph access token of the tenant (client credentials); `fresh` skips the cache. */
-  acquireAppToken(tenantId: string, options?: { fresh?: boolean }): Promise<string>;
+  /**
+   * An app-only access token of the tenant (client credentials): for Graph, or for the resource
+   * whose `/.default` scope `scope` names; `fresh` skips the cache.
+   */
+  acquireAppToken(tenantId: string, options?: { fresh?: boolean; scope?: string }): Promise<string>;
   /** The tenant as Microsoft reports it with an app-only token (proves consent and the tenant). */
   getOrganization(tenantId: string, options?: { freshToken?: boolean }): Promise<Organization>;
   /**

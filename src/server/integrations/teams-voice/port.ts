@@ -27,6 +27,7 @@ export interface TeamsVoice {
   createVoiceRoute(tenantId: string, route: VoiceRoute): Promise<VoiceRoute>;
   /** `Set-CsOnlineVoiceRoute`: replaces the route's pattern, gateways, usages and priority. */
   setVoiceRoute(tenantId: string, route: VoiceRoute): Promise<VoiceRoute>;
+  /** `Remove-CsOnlineVoiceRoute`; absent is not an error. */
   removeVoiceRoute(tenantId: string, identity: string): Promise<void>;
 
   getVoiceRoutingPolicy(tenantId: string, identity: string): Promise<VoiceRoutingPolicy | null>;
@@ -35,12 +36,13 @@ export interface TeamsVoice {
     policy: VoiceRoutingPolicy,
   ): Promise<VoiceRoutingPolicy>;
   setVoiceRoutingPolicy(tenantId: string, policy: VoiceRoutingPolicy): Promise<VoiceRoutingPolicy>;
-  /** Refused while users hold the policy. */
+  /** Refused while users hold the policy; absent is not an error. */
   removeVoiceRoutingPolicy(tenantId: string, identity: string): Promise<void>;
 
   getTenantDialPlan(tenantId: string, identity: string): Promise<TenantDialPlan | null>;
   createTenantDialPlan(tenantId: string, plan: TenantDialPlan): Promise<TenantDialPlan>;
   setTenantDialPlan(tenantId: string, plan: TenantDialPlan): Promise<TenantDialPlan>;
+  /** Refused while users hold the dial plan; absent is not an error. */
   removeTenantDialPlan(tenantId: string, identity: string): Promise<void>;
 
   /** The global calling policy's music on hold (`Get-CsTeamsCallingPolicy -Identity Global`). */
@@ -106,3 +108,9 @@ export interface OnlineUser {
   tenantDialPlan: string | null;
   lineUri: string | null;
 }
+
+/**
+ * The `.default` scope of the "Skype and Teams Tenant Admin API", the second token both adapters
+ * connect with (https://learn.microsoft.com/microsoftteams/teams-powershell-application-authentication).
+ */
+export const teamsAdminApiScope = "48ac35b8-9aa8-4d74-927d-1f4a14a0b239/.default";
