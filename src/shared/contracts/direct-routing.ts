@@ -27,5 +27,7 @@ export interface DirectRoutingView {
    * before they were asked for): a Global Administrator must grant them first.
    */
   missingPermissions: string[];
+  /** Why Direct Routing cannot start now (registration, permissions, the Teams Administrator role), or null. */
+  blockedBy: string | null;
   abilities: DirectRoutingAbility[];
 }

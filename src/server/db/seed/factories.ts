@@ -15,6 +15,7 @@ import {
   organizations,
   pbxTypes,
   regions,
+  workflowRuns,
 } from "../schema/index.ts";
 
 /**
@@ -190,6 +191,39 @@ export async function buildEnterpriseAdmin(
     })
     .returning();
   return row!;
+}
+
+/**
+ * A finished run of the Teams Administrator role workflow for a registered enterprise, as
+ * registration leaves it once Microsoft applied the role (what Direct Routing waits for).
+ */
+export async function buildTeamsAdminRoleRun(
+  db: Db,
+  enterprise: {
+    id: string;
+    name: string;
+    resellerId: string;
+    masterResellerId: string;
+    tenantId: string | null;
+  },
+  status: "succeeded" | "failed" = "succeeded",
+) {
+  const now = new Date();
+  await db.insert(workflowRuns).values({
+    id: newId("workflowRun"),
+    name: "microsoft.teams-admin-role",
+    subjectType: "enterprise",
+    subjectId: enterprise.id,
+    subjectLabel: enterprise.name,
+    masterResellerId: enterprise.masterResellerId,
+    resellerId: enterprise.resellerId,
+    enterpriseId: enterprise.id,
+    status,
+    input: { tenantId: enterprise.tenantId, assignment: { state: "requested" } },
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: now,
+  });
 }
 
 /**

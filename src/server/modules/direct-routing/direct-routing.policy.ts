@@ -5,12 +5,6 @@ import { mayActFor } from "../../authz/policy.ts";
 import { directRoutingAppPermissions } from "../../integrations/microsoft/config.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
 
-/**
- * What the actor may do about the enterprise's Direct Routing now: set it up once the tenant is
- * registered, its consent covers Direct Routing's permissions and no run is live or done; retry a
- * failed run. The route checks the role and the
- * consent; `setUpDirectRouting` the same states, so a button shown is a request that succeeds.
- */
 /** The Direct Routing permissions the tenant's consent lacks (none once it granted them). */
 export function missingPermissionsOf(
   enterprise: Pick<EnterpriseRow, "grantedPermissions">,
@@ -19,17 +13,44 @@ export function missingPermissionsOf(
   return directRoutingAppPermissions.filter((p) => !granted.has(p));
 }
 
+/** What the tenant must have before Direct Routing can start. */
+export interface Prerequisites {
+  enterprise: EnterpriseRow;
+  /** The latest Teams Administrator role run's status (null: none). */
+  teamsAdminRole: WorkflowRunStatus | null;
+}
+
+/**
+ * Why Direct Routing cannot start yet, or null when it can: the tenant registered and enabled, the
+ * consent covering its permissions, and the platform's Teams Administrator role in effect (every
+ * Teams voice call needs it; Microsoft refuses without).
+ */
+export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisites): string | null {
+  if (!enterprise.tenantId || enterprise.status === "invited")
+    return "The enterprise has not registered its Microsoft tenant yet";
+  if (enterprise.status === "disabled") return "This enterprise is disabled";
+  const missing = missingPermissionsOf(enterprise);
+  if (missing.length > 0)
+    return `The tenant has not granted Teamgate the permissions Direct Routing needs (${missing.join(", ")}); a Global Administrator must grant them first`;
+  if (teamsAdminRole !== "succeeded")
+    return teamsAdminRole === "failed"
+      ? "The Teams Administrator role could not be given to Teamgate; retry it first"
+      : "Microsoft has not yet applied Teamgate's Teams Administrator role in the tenant; Direct Routing can start once it has";
+  return null;
+}
+
+/**
+ * What the actor may do about the enterprise's Direct Routing now: set it up when nothing blocks
+ * it and no run is live or done, retry a failed run. The route checks the role and the consent,
+ * `setUpDirectRouting` the same states, so a button shown is a request that succeeds.
+ */
 export function directRoutingAbilities(
   actor: Actor,
-  enterprise: EnterpriseRow,
+  prerequisites: Prerequisites,
   runStatus: WorkflowRunStatus | null,
 ): DirectRoutingAbility[] {
-  const registered =
-    enterprise.tenantId !== null &&
-    enterprise.status !== "invited" &&
-    enterprise.status !== "disabled";
-  if (!registered || !mayActFor(actor, enterprise, "direct_routing.manage")) return [];
-  if (missingPermissionsOf(enterprise).length > 0) return [];
+  if (!mayActFor(actor, prerequisites.enterprise, "direct_routing.manage")) return [];
+  if (directRoutingBlocker(prerequisites)) return [];
   if (runStatus === null || runStatus === "undone") return ["direct_routing.set_up"];
   if (runStatus === "failed") return ["direct_routing.retry"];
   return [];

@@ -4,7 +4,12 @@ import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
-import { directRoutingAbilities, missingPermissionsOf } from "./direct-routing.policy.ts";
+import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
+import {
+  directRoutingAbilities,
+  directRoutingBlocker,
+  missingPermissionsOf,
+} from "./direct-routing.policy.ts";
 import { routesOf } from "./direct-routing.queries.ts";
 import { directRoutingWorkflow } from "./direct-routing.workflow.ts";
 
@@ -14,11 +19,13 @@ export async function directRoutingViewOf(
   actor: Actor,
   enterprise: Scoped<EnterpriseRow>,
 ): Promise<DirectRoutingView> {
-  const [routes, latest] = await Promise.all([
+  const [routes, latest, role] = await Promise.all([
     routesOf(db, enterprise.id),
     latestRun(db, directRoutingWorkflow, enterprise.id),
+    latestRun(db, teamsAdminRoleWorkflow, enterprise.id),
   ]);
   const run = latest ? presentWorkflowRun(latest) : null;
+  const prerequisites = { enterprise, teamsAdminRole: role?.run.status ?? null };
   return {
     routes: routes.map((r) => ({
       regionId: r.regionId,
@@ -31,6 +38,7 @@ export async function directRoutingViewOf(
     })),
     run,
     missingPermissions: missingPermissionsOf(enterprise),
-    abilities: directRoutingAbilities(actor, enterprise, run?.status ?? null),
+    blockedBy: directRoutingBlocker(prerequisites),
+    abilities: directRoutingAbilities(actor, prerequisites, run?.status ?? null),
   };
 }

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Client,
@@ -12,6 +12,7 @@ import { enterprises, workflowRuns } from "../../db/schema/index.ts";
 import {
   buildEnterprise,
   buildEnterpriseAdmin,
+  buildTeamsAdminRoleRun,
   buildWorld,
   type World,
 } from "../../db/seed/factories.ts";
@@ -36,7 +37,10 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 /** A registered enterprise of reseller A, asking for management consent, and its admin. */
-async function registeredEnterprise(grantedPermissions: string[] = [...requestedAppPermissions]) {
+async function registeredEnterprise(
+  grantedPermissions: string[] = [...requestedAppPermissions],
+  teamsAdminRole: "succeeded" | "failed" | null = "succeeded",
+) {
   const enterprise = await buildEnterprise(t.services.db, {
     reseller: world.a.reseller,
     regionIds: world.regions.map((r) => r.id),
@@ -48,6 +52,11 @@ async function registeredEnterprise(grantedPermissions: string[] = [...requested
     t.services,
     (await buildEnterpriseAdmin(t.services.db, enterprise)).id,
   );
+  const [row] = await t.services.db
+    .select()
+    .from(enterprises)
+    .where(eq(enterprises.id, enterprise.id));
+  if (teamsAdminRole) await buildTeamsAdminRoleRun(t.services.db, row!, teamsAdminRole);
   return { enterprise, admin };
 }
 
@@ -92,7 +101,12 @@ describe("POST /enterprises/:enterpriseId/direct-routing", () => {
     const runs = await t.services.db
       .select()
       .from(workflowRuns)
-      .where(eq(workflowRuns.subjectId, enterprise.id));
+      .where(
+        and(
+          eq(workflowRuns.subjectId, enterprise.id),
+          eq(workflowRuns.name, "direct-routing.provision"),
+        ),
+      );
     expect(runs).toHaveLength(1);
   });
 
@@ -116,11 +130,23 @@ describe("POST /enterprises/:enterpriseId/direct-routing", () => {
     const view = await admin.get(url(enterprise.id));
     expect(view.body).toMatchObject({
       missingPermissions: ["Domain.ReadWrite.All", "User.ReadWrite.All"],
+      blockedBy: expect.stringContaining("a Global Administrator must grant them first"),
       abilities: [],
     });
     const refused = await admin.post(url(enterprise.id));
     expect([refused.status, refused.body.code]).toEqual([409, "invalid_state"]);
     expect(refused.body.message).toContain("Domain.ReadWrite.All, User.ReadWrite.All");
+  });
+
+  it("waits until Microsoft applies the Teams Administrator role (409), which every Teams call needs", async () => {
+    for (const role of [null, "failed"] as const) {
+      const { enterprise, admin } = await registeredEnterprise(undefined, role);
+      const view = (await admin.get(url(enterprise.id))).body;
+      expect(view.abilities).toEqual([]);
+      expect(view.blockedBy).toContain("Teams Administrator role");
+      const refused = await admin.post(url(enterprise.id));
+      expect([refused.status, refused.body.message]).toEqual([409, `${view.blockedBy}`]);
+    }
   });
 });
 

@@ -125,11 +125,9 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
         </Text>
       ) : (
         <Stack gap="md">
-          {data.missingPermissions.length > 0 ? (
+          {data.blockedBy && !data.run ? (
             <Text size="sm" c="orange.8">
-              This tenant registered before Direct Routing was available: a Global Administrator
-              must grant Teamgate the new permissions ({data.missingPermissions.join(", ")}) before
-              it can be set up.
+              {data.blockedBy}.
             </Text>
           ) : null}
           {data.routes.length === 0 ? (

@@ -3,7 +3,8 @@ import type { Ctx } from "../../../context.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { latestRun, retryWorkflow, startWorkflow } from "../../../workflows/engine.ts";
 import { auditPathOf, type EnterpriseRow, registeredTenantOf } from "../../enterprises/index.ts";
-import { missingPermissionsOf } from "../direct-routing.policy.ts";
+import { teamsAdminRoleWorkflow } from "../../microsoft-setup/index.ts";
+import { directRoutingBlocker } from "../direct-routing.policy.ts";
 import { directRoutingWorkflow } from "../direct-routing.workflow.ts";
 
 /**
@@ -16,12 +17,9 @@ export async function setUpDirectRouting(
   enterprise: Scoped<EnterpriseRow>,
 ): Promise<string> {
   const tenantId = registeredTenantOf(enterprise);
-  const missing = missingPermissionsOf(enterprise);
-  if (missing.length > 0)
-    throw new AppError(
-      "invalid_state",
-      `The tenant has not granted Teamgate the permissions Direct Routing needs (${missing.join(", ")}); a Global Administrator must grant them first`,
-    );
+  const role = await latestRun(ctx.tx, teamsAdminRoleWorkflow, enterprise.id);
+  const blocker = directRoutingBlocker({ enterprise, teamsAdminRole: role?.run.status ?? null });
+  if (blocker) throw new AppError("invalid_state", blocker);
   const latest = await latestRun(ctx.tx, directRoutingWorkflow, enterprise.id);
   if (latest?.run.status === "failed") {
     await retryWorkflow(ctx, latest.run.id);

@@ -1,0 +1,212 @@
+/**
+ * Direct Routing against the Microsoft emulator over real HTTPS: Graph for the domains and the
+ * activation users, the emulator's Teams voice origin for the voice objects, the emulator's DNS.
+ * The emulator enforces Microsoft's rules (a route names only an activated derived trunk, usages
+ * before routes, the Teams Administrator role), so a step that skips one fails here.
+ */
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
+import { enterprises, events, workflowSteps } from "../../db/schema/index.ts";
+import { buildWorld, type World } from "../../db/seed/factories.ts";
+import { registered } from "../enterprise-portal/enterprise-portal.test-support.ts";
+import { runWorkflows } from "../registration/registration.test-support.ts";
+
+let t: TestApp;
+let world: World;
+let reseller: Client;
+
+beforeAll(async () => {
+  t = await createTestApp({ microsoft: true });
+  world = await buildWorld(t.services.db);
+  for (const region of world.regions) t.emulator!.control.addCarrierTrunk(region.carrierFqdn);
+  reseller = await signIn(t.app, world.a.resellerAdmin.username);
+});
+afterAll(() => t.close());
+
+const url = (id: string) => `/api/v1/enterprises/${id}/direct-routing`;
+
+/** A registered enterprise whose regions are the world's two, the second one primary. */
+async function enterpriseWithTwoRegions(options: { pbxMusicOnHold?: boolean } = {}) {
+  const r = await registered(t, world, reseller);
+  // Direct Routing waits for the Teams Administrator role, which every Teams call needs.
+  expect((await r.admin.post(url(r.enterpriseId))).status).toBe(409);
+  await runWorkflows(t);
+  const [first, second] = world.regions;
+  const edit = await reseller.patch(`/api/v1/enterprises/${r.enterpriseId}`, {
+    regionIds: [second!.id, first!.id],
+    ...(options.pbxMusicOnHold !== undefined ? { pbxMusicOnHold: options.pbxMusicOnHold } : {}),
+  });
+  expect(edit.status).toBe(200);
+  return { ...r, primary: second!, failover: first! };
+}
+
+async function stepsOf(runId: string) {
+  return t.services.db
+    .select({
+      id: workflowSteps.stepId,
+      status: workflowSteps.status,
+      attempt: workflowSteps.attempt,
+      error: workflowSteps.error,
+    })
+    .from(workflowSteps)
+    .where(eq(workflowSteps.runId, runId))
+    .orderBy(workflowSteps.position);
+}
+
+describe("Direct Routing set-up", () => {
+  it("adds, verifies and activates a derived trunk per region, then routes Teams calls to them in order", async () => {
+    const { enterpriseId, tenantId, admin, primary, failover } = await enterpriseWithTwoRegions({
+      pbxMusicOnHold: true,
+    });
+    const started = await admin.post(url(enterpriseId));
+    expect(started.status).toBe(202);
+    await runWorkflows(t);
+
+    const view = (await admin.get(url(enterpriseId))).body;
+    expect(view.run.steps.filter((s: { status: string }) => s.status === "failed")).toEqual([]);
+    expect(view.run.status).toBe("succeeded");
+    expect(view.run.steps.every((s: { status: string }) => s.status === "succeeded")).toBe(true);
+    const [label] = view.routes[0].fqdn.split(".");
+    expect(view.routes).toEqual([
+      expect.objectContaining({
+        regionId: primary.id,
+        fqdn: `${label}.${primary.carrierFqdn}`,
+        role: "primary",
+        domainState: "activated",
+        status: "active",
+      }),
+      expect.objectContaining({
+        regionId: failover.id,
+        fqdn: `${label}.${failover.carrierFqdn}`,
+        role: "failover",
+        domainState: "activated",
+        status: "active",
+      }),
+    ]);
+    const fqdns = view.routes.map((r: { fqdn: string }) => r.fqdn);
+
+    // What Microsoft now holds, each object created exactly once.
+    const control = t.emulator!.control;
+    const domains = control.tenantState(tenantId).domains;
+    for (const fqdn of fqdns)
+      expect(domains).toContainEqual(expect.objectContaining({ id: fqdn, isVerified: true }));
+    const voice = control.teamsVoice(tenantId);
+    expect(voice.pstnUsages).toContain("Teamgate");
+    expect(voice.voiceRoutes).toEqual([
+      expect.objectContaining({
+        identity: "Teamgate",
+        onlinePstnGatewayList: fqdns,
+        onlinePstnUsages: ["Teamgate"],
+      }),
+    ]);
+    expect(voice.voiceRoutingPolicies).toEqual([
+      expect.objectContaining({ identity: "Teamgate", onlinePstnUsages: ["Teamgate"] }),
+    ]);
+    expect(voice.tenantDialPlans).toEqual([expect.objectContaining({ identity: "Teamgate" })]);
+    expect(voice.musicOnHoldEnabledType).toBe("Disabled");
+    for (const count of Object.values(voice.createCalls)) expect(count).toBeLessThanOrEqual(1);
+    expect(voice.createCalls).toMatchObject({
+      voiceRoute: 1,
+      voiceRoutingPolicy: 1,
+      tenantDialPlan: 1,
+    });
+
+    // The enterprise is active, for its reseller too, and the activity says so.
+    const [row] = await t.services.db
+      .select()
+      .from(enterprises)
+      .where(eq(enterprises.id, enterpriseId));
+    expect(row?.status).toBe("active");
+    expect((await reseller.get(`/api/v1/enterprises/${enterpriseId}`)).body.status).toBe("active");
+    const activated = await t.services.db
+      .select({ payload: events.payload })
+      .from(events)
+      .where(
+        and(
+          eq(events.subjectId, enterpriseId),
+          eq(events.name, "enterprise.direct_routing_activated"),
+        ),
+      );
+    expect(activated).toEqual([
+      { payload: { before: { status: "registered" }, after: { status: "active", fqdns } } },
+    ]);
+    // Nothing left to set up.
+    expect((await admin.post(url(enterpriseId))).status).toBe(409);
+  });
+
+  it("waits while Microsoft activates the domains, then completes", async () => {
+    const control = t.emulator!.control;
+    control.setDirectRoutingActivationDelay(2_500);
+    try {
+      const { enterpriseId, admin } = await enterpriseWithTwoRegions();
+      await admin.post(url(enterpriseId));
+      await runWorkflows(t);
+      const view = (await admin.get(url(enterpriseId))).body;
+      expect(view.run.status).toBe("succeeded");
+      const waiting = view.run.steps.find(
+        (s: { id: string }) => s.id === "direct-routing.wait-activation",
+      );
+      expect(waiting.attempt).toBeGreaterThan(1);
+      const waits = await t.services.db
+        .select({ payload: events.payload })
+        .from(events)
+        .where(and(eq(events.subjectId, enterpriseId), eq(events.name, "workflow.step_waiting")));
+      const activation = waits
+        .map((w) => w.payload as { stepId: string; reason: string })
+        .filter((p) => p.stepId === "direct-routing.wait-activation");
+      expect(activation.length).toBeGreaterThan(0);
+      expect(activation[0]?.reason).toContain("Microsoft is activating");
+    } finally {
+      control.setDirectRoutingActivationDelay(0);
+    }
+  });
+
+  it("rides out 429 and 503 from Teams mid-way, and creates nothing twice", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin } = await enterpriseWithTwoRegions();
+    control.injectFault({ path: "/teams-voice/.*/voiceRoutes", status: 429, times: 2, tenantId });
+    control.injectFault({
+      path: "/teams-voice/.*/tenantDialPlans",
+      status: 503,
+      times: 2,
+      tenantId,
+    });
+    try {
+      await admin.post(url(enterpriseId));
+      await runWorkflows(t);
+    } finally {
+      control.clearFaults();
+    }
+    const view = (await admin.get(url(enterpriseId))).body;
+    expect(view.run.status).toBe("succeeded");
+    const voice = control.teamsVoice(tenantId);
+    expect(voice.createCalls).toMatchObject({
+      voiceRoute: 1,
+      voiceRoutingPolicy: 1,
+      tenantDialPlan: 1,
+    });
+  });
+
+  it("fails clearly without a free Teams licence, and Retry continues once there is one", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin } = await enterpriseWithTwoRegions();
+    control.setSkuUnits(tenantId, "teams", 1);
+    control.setSkuUnits(tenantId, "teamsPhone", 1);
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    const failed = (await admin.get(url(enterpriseId))).body;
+    expect(failed.run.status).toBe("failed");
+    const step = failed.run.steps.find((s: { status: string }) => s.status === "failed");
+    expect(step.id).toBe("direct-routing.activation-users");
+    expect(step.error).toContain("no free Microsoft Teams licence");
+    expect(failed.abilities).toEqual(["direct_routing.retry"]);
+
+    control.setSkuUnits(tenantId, "teams", 25);
+    expect((await admin.post(url(enterpriseId))).status).toBe(202);
+    await runWorkflows(t);
+    const done = (await admin.get(url(enterpriseId))).body;
+    expect(done.run.status).toBe("succeeded");
+    expect((await stepsOf(done.run.id)).map((s) => s.status)).not.toContain("failed");
+  });
+});
