@@ -698,4 +698,43 @@ describe("provisioning journey: operator → master reseller → reseller → en
       await user.context().close();
     }
   });
+
+  it("15. the enterprise admin sets up Direct Routing, watches its steps and sees a trunk per region; the reseller sees the enterprise active", async () => {
+    // Microsoft activates a new derived trunk domain after a while (2 minutes in the dev emulator);
+    // the journey does not wait for it.
+    await server.emulatorControl("PUT", "/_control/direct-routing/activation-delay", { ms: 0 });
+    const admin = tenantAdmin;
+    await admin.goto(`${server.url}/enterprise`);
+    await waitForHeading(admin, enterprise.name);
+    const card = admin.getByRole("region", { name: "Direct Routing" });
+    await card.getByText(/^Not set up yet/).waitFor({ timeout: 60_000 });
+    // The button shows once the Teams Administrator role is in effect.
+    const setUp = card.getByRole("button", { name: "Set up Direct Routing", exact: true });
+    await setUp.waitFor({ timeout: 90_000 });
+    await snap(admin, "direct-routing-ready");
+    await setUp.click();
+    await admin
+      .getByRole("dialog", { name: "Set up Direct Routing?", exact: true })
+      .getByText("Microsoft can take up to a day")
+      .waitFor();
+    await confirmDialog(admin, "Set up Direct Routing?", "Set up Direct Routing");
+    await waitForToast(admin, "Direct Routing set-up started");
+    const steps = card.getByRole("list", { name: "Steps of the Direct Routing set-up" });
+    await steps.getByText("Verify the domains").waitFor();
+    // The card polls while the run is live; every step ends Done.
+    await expect
+      .poll(async () => steps.getByText("Done", { exact: true }).count(), { timeout: 120_000 })
+      .toBe(12);
+    const trunks = card.getByRole("table", { name: "Derived trunks per SBC region" });
+    const rows = trunks.getByRole("row");
+    expect(await rows.count()).toBe(3);
+    await rows.nth(1).getByText("Primary", { exact: true }).waitFor();
+    await rows.nth(2).getByText("Failover 1", { exact: true }).waitFor();
+    expect(await trunks.getByText("Activated", { exact: true }).count()).toBe(2);
+    expect(await trunks.getByText("Active", { exact: true }).count()).toBe(2);
+    await snap(admin, "direct-routing-done");
+
+    await reseller.goto(`${server.url}/enterprises`);
+    await waitForStatus(rowOf(reseller, "Enterprises", enterprise.name), "Active");
+  });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,8 @@ export interface RunningServer {
   operator: OperatorLogin | null;
   /** Everything the process wrote so far (stdout and stderr), for failure messages. */
   output(): string;
+  /** A call to the bundled Microsoft emulator's control API (HTTPS with its CA; loopback, no token). */
+  emulatorControl(method: "GET" | "PUT" | "POST", path: string, body?: unknown): Promise<unknown>;
   /** Stops the process (SIGTERM, then SIGKILL) and removes its data directory unless kept. */
   stop(options?: { keepData?: boolean }): Promise<void>;
 }
@@ -99,6 +102,39 @@ export function parseBanner(text: string): { running: boolean; operator: Operato
     operator:
       login && password ? { username: login[1]!, email: login[2]!, password: password[1]! } : null,
   };
+}
+
+/** One JSON request to the emulator's control API over HTTPS, trusting the emulator's own CA. */
+function controlRequest(
+  origin: string,
+  caFile: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${origin}${path}`,
+      {
+        method,
+        ca: readFileSync(caFile),
+        headers: body === undefined ? {} : { "content-type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          if ((res.statusCode ?? 500) >= 400)
+            reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          else resolve(text ? JSON.parse(text) : null);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
 }
 
 function childEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
@@ -217,6 +253,14 @@ export async function startServer(
     inboxUrl: `http://127.0.0.1:${mailInboxPort}`,
     operator: parseBanner(stdout).operator,
     output: () => all,
+    emulatorControl: (method, path, body) =>
+      controlRequest(
+        `https://127.0.0.1:${emulatorLoginPort}`,
+        join(dataDir, "emulator", "ca.pem"),
+        method,
+        path,
+        body,
+      ),
     stop,
   };
 }

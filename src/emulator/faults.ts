@@ -9,6 +9,11 @@ export interface FaultSpec {
   status?: number;
   retryAfterSeconds?: number;
   latencyMs?: number;
+  /**
+   * The request is carried out, then its answer held back this long: a client that gives up or
+   * dies meanwhile never learns that the change was made (as with a slow answer from Microsoft).
+   */
+  answerDelayMs?: number;
   times?: number;
 }
 
@@ -63,10 +68,16 @@ export function installFaults(
   tenantOf: (request: FastifyRequest) => string | null,
   body: (status: number) => unknown,
 ): void {
+  const heldAnswers = new WeakMap<FastifyRequest, number>();
+  app.addHook("onSend", async (request: FastifyRequest) => {
+    const delay = heldAnswers.get(request);
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+  });
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.url.startsWith("/_control")) return;
     const fault = faults.take(request.method, request.url, tenantOf(request));
     if (!fault) return;
+    if (fault.answerDelayMs) heldAnswers.set(request, fault.answerDelayMs);
     if (fault.latencyMs) await new Promise((r) => setTimeout(r, fault.latencyMs));
     if (!fault.status) return;
     const retryAfter = fault.retryAfterSeconds ?? (fault.status === 429 ? 1 : undefined);

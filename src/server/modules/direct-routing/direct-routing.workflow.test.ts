@@ -4,13 +4,16 @@
  * The emulator enforces Microsoft's rules (a route names only an activated derived trunk, usages
  * before routes, the Teams Administrator role), so a step that skips one fails here.
  */
-import { and, eq } from "drizzle-orm";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
-import { enterprises, events, workflowSteps } from "../../db/schema/index.ts";
+import { enterprises, events, workflowRuns, workflowSteps } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
 import { registered } from "../enterprise-portal/enterprise-portal.test-support.ts";
 import { runWorkflows } from "../registration/registration.test-support.ts";
+import { crashWorkerVariables } from "./direct-routing.test-support.ts";
 
 let t: TestApp;
 let world: World;
@@ -210,3 +213,111 @@ describe("Direct Routing set-up", () => {
     expect((await stepsOf(done.run.id)).map((s) => s.status)).not.toContain("failed");
   });
 });
+
+describe.skipIf(process.env.TEST_DATABASE_URL === undefined)(
+  "Direct Routing after a worker is killed (PostgreSQL)",
+  () => {
+    it("is completed by another worker, and no Microsoft object is created twice", async () => {
+      const control = t.emulator!.control;
+      const { enterpriseId, tenantId, admin } = await enterpriseWithTwoRegions();
+      // Microsoft creates the voice route, then is slow to answer: the worker dies meanwhile.
+      control.injectFault({
+        method: "POST",
+        path: "/teams-voice/[^/]+/voiceRoutes$",
+        answerDelayMs: 10_000,
+        times: 1,
+        tenantId,
+      });
+      const started = await admin.post(url(enterpriseId));
+      const runId = started.body.run.id as string;
+      const [{ db }] = (
+        (await t.services.db.execute(sql`SELECT current_database() AS db`)) as unknown as {
+          rows: [{ db: string }];
+        }
+      ).rows;
+      const databaseUrl = new URL(process.env.TEST_DATABASE_URL!);
+      databaseUrl.pathname = `/${db}`;
+      const worker = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          fileURLToPath(new URL("./direct-routing.test-support.ts", import.meta.url)),
+          databaseUrl.toString(),
+          runId,
+        ],
+        {
+          env: {
+            ...process.env,
+            ...Object.fromEntries(crashWorkerVariables.map((n) => [n, t.services.env[n] ?? ""])),
+          },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      let stderr = "";
+      worker.stderr.on("data", (chunk) => {
+        stderr += String(chunk);
+      });
+      const exited = new Promise((resolve) => worker.on("exit", resolve));
+      // Until the worker is inside the voice route's step, with the creation under way.
+      for (let i = 0; ; i++) {
+        const [step] = await t.services.db
+          .select({ status: workflowSteps.status })
+          .from(workflowSteps)
+          .where(
+            and(
+              eq(workflowSteps.runId, runId),
+              eq(workflowSteps.stepId, "direct-routing.voice-route"),
+            ),
+          );
+        if (step?.status === "running") break;
+        if (worker.exitCode !== null || i > 600)
+          throw new Error(`the worker did not get there: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Its request is then in Microsoft's hands (the GET that looks first, then the POST).
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      worker.kill("SIGKILL");
+      await exited;
+      // Microsoft finishes what it was asked; the dead worker never heard the answer.
+      await expect
+        .poll(() => control.teamsVoice(tenantId).voiceRoutes.length, { timeout: 10_000 })
+        .toBe(1);
+      const [dead] = await t.services.db
+        .select({ status: workflowSteps.status })
+        .from(workflowSteps)
+        .where(
+          and(
+            eq(workflowSteps.runId, runId),
+            eq(workflowSteps.stepId, "direct-routing.voice-route"),
+          ),
+        );
+      expect(dead?.status).toBe("running");
+
+      // The dead worker's lease runs out; a worker of this process resumes the run.
+      await new Promise((resolve) => setTimeout(resolve, 3_200));
+      await t.services.db
+        .update(workflowRuns)
+        .set({ leaseHeartbeatAt: new Date(Date.now() - 60 * 60_000) })
+        .where(eq(workflowRuns.id, runId));
+      await runWorkflows(t);
+      const view = (await admin.get(url(enterpriseId))).body;
+      expect(view.run.status).toBe("succeeded");
+      const voiceRoute = view.run.steps.find(
+        (s: { id: string }) => s.id === "direct-routing.voice-route",
+      );
+      expect(voiceRoute.attempt).toBe(2);
+      const voice = control.teamsVoice(tenantId);
+      expect(voice.createCalls).toEqual({
+        pstnUsage: 1,
+        voiceRoute: 1,
+        voiceRoutingPolicy: 1,
+        tenantDialPlan: 1,
+      });
+      const domains = control
+        .tenantState(tenantId)
+        .domains.filter((d) => view.routes.some((r: { fqdn: string }) => r.fqdn === d.id));
+      expect(domains).toHaveLength(2);
+    }, 90_000);
+  },
+);
