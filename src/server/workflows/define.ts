@@ -59,7 +59,10 @@ export interface StepDefinition<I> {
     ctx: Ctx,
     step: { input: I; memo: Record<string, unknown>; runId: string },
   ): Promise<void>;
-  /** Reverses the step's effects (an undo of the run walks the succeeded steps in reverse). */
+  /**
+   * Reverses the step's effects: an undo of the run walks the steps that ran (succeeded, or
+   * failed part-way) in reverse, so it must look before it removes.
+   */
   undo?(step: StepRun<I>): Promise<void>;
 }
 

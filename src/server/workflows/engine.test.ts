@@ -277,6 +277,19 @@ describe("Running a workflow", () => {
     expect(calls.get(subject)).toEqual(["undo c", "undo b", "undo a"]);
   });
 
+  it("undoes a failed run from its failed step (which may have done part of its work), not the steps after it", async () => {
+    const { subject, runId } = await start((id) => (id === "b" ? new Error("refused") : null));
+    await advanceAll();
+    expect((await stateOf(runId)).run.status).toBe("failed");
+    calls.delete(subject);
+    await inTransaction(s, who, (ctx) => undoWorkflow(ctx, runId));
+    await advanceAll();
+    const undone = await stateOf(runId);
+    expect(undone.run.status).toBe("undone");
+    expect(undone.steps.map((x) => x.status)).toEqual(["undone", "undone", "pending"]);
+    expect(calls.get(subject)).toEqual(["undo b", "undo a"]);
+  });
+
   it("never lets two workers run the same step: the second finds the run held", async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {

@@ -145,7 +145,7 @@ export interface AdvanceOptions {
 }
 
 /**
- * Runs the run's next step (or, while undoing, undoes its last succeeded step) under the run's
+ * Runs the run's next step (or, while undoing, undoes its last step that ran) under the run's
  * lease, and records the outcome with its event in one transaction. Throws to have the job
  * retried: when another worker holds the run, and on a transient failure.
  */
@@ -336,7 +336,9 @@ async function undoNext(
   workflow: WorkflowDefinition,
   steps: StepRow[],
 ) {
-  const last = [...steps].reverse().find((s) => s.status === "succeeded");
+  // A failed step may have done part of its work (a user created, its licence refused): it is
+  // undone too; undos look before they remove.
+  const last = [...steps].reverse().find((s) => s.status === "succeeded" || s.status === "failed");
   if (!last) {
     await inTransaction(services, system, async (ctx) => {
       await ctx.tx
@@ -396,7 +398,7 @@ export async function retryWorkflow(ctx: Ctx, runId: string): Promise<void> {
   await queueAdvance(ctx, runId);
 }
 
-/** Undoes a run: its succeeded steps are reversed, last first, by the advance job. */
+/** Undoes a run: the steps that ran (succeeded or failed part-way) are reversed, last first, by the advance job. */
 export async function undoWorkflow(ctx: Ctx, runId: string): Promise<void> {
   const run = await liveRun(ctx, runId);
   if (run.status === "undoing" || run.status === "undone")

@@ -50,9 +50,15 @@ export const activateDirectRouting = defineStep<DirectRoutingInput>({
     });
   },
   async undo({ services, input }) {
+    const now = services.now();
     await services.db
       .update(directRoutes)
-      .set({ status: "removing", updatedAt: services.now() })
+      .set({ status: "removing", updatedAt: now })
       .where(eq(directRoutes.enterpriseId, input.enterpriseId));
+    // Calls no longer reach the PBX: back to registered (a disabled enterprise stays disabled).
+    await services.db
+      .update(enterprises)
+      .set({ status: "registered", updatedAt: now })
+      .where(and(eq(enterprises.id, input.enterpriseId), eq(enterprises.status, "active")));
   },
 });

@@ -54,6 +54,10 @@ export const allocateTrunks = defineStep<DirectRoutingInput>({
     await io.once("allocation", async () => allocation);
     return undefined;
   },
+  /** The trunks go; the label stays the enterprise's, so a later set-up names them the same. */
+  async undo({ services, input }) {
+    await services.db.delete(directRoutes).where(eq(directRoutes.enterpriseId, input.enterpriseId));
+  },
   async finish(ctx, { input, memo }) {
     const { label, trunks } = memo.allocation as Allocation;
     await ctx.tx
