@@ -98,6 +98,7 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry",
       "GET /api/v1/enterprises/:enterpriseId/direct-routing",
       "POST /api/v1/enterprises/:enterpriseId/direct-routing",
+      "DELETE /api/v1/enterprises/:enterpriseId/direct-routing",
     ].map((route) => [route, { params: (w: World) => ({ enterpriseId: w.b.enterprise.id }) }]),
   ),
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": {
@@ -126,6 +127,7 @@ const onBehalf: Record<string, boolean> = {
   "GET /api/v1/enterprises/:enterpriseId/activity": false,
   "GET /api/v1/enterprises/:enterpriseId/direct-routing": false,
   "POST /api/v1/enterprises/:enterpriseId/direct-routing": true,
+  "DELETE /api/v1/enterprises/:enterpriseId/direct-routing": true,
 };
 
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */

@@ -143,6 +143,10 @@ export const eventCatalogue = {
   "enterprise.user_sync_requested": nothing,
   /** "Set up Direct Routing" pressed: the workflow started for these derived trunk FQDNs. */
   "enterprise.direct_routing_requested": z.object({ after: z.object({ runId: z.string() }) }),
+  /** "Remove Direct Routing" pressed: its set-up is being undone, last step first. */
+  "enterprise.direct_routing_removal_requested": z.object({
+    after: z.object({ runId: z.string() }),
+  }),
   /** The derived trunks carry calls: the voice route names them; the enterprise is active. */
   "enterprise.direct_routing_activated": z.object({
     before: status,

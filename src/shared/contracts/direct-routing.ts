@@ -16,7 +16,10 @@ export interface DirectRouteView {
 }
 
 /** What the viewer may do here; the page offers exactly these. */
-export type DirectRoutingAbility = "direct_routing.set_up" | "direct_routing.retry";
+export type DirectRoutingAbility =
+  | "direct_routing.set_up"
+  | "direct_routing.retry"
+  | "direct_routing.remove";
 
 /** `GET /enterprises/{id}/direct-routing`: the derived trunks and the latest run, step by step. */
 export interface DirectRoutingView {

@@ -41,8 +41,9 @@ export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisit
 
 /**
  * What the actor may do about the enterprise's Direct Routing now: set it up when nothing blocks
- * it and no run is live or done, retry a failed run. The route checks the role and the consent,
- * `setUpDirectRouting` the same states, so a button shown is a request that succeeds.
+ * it and no run is live or done, retry a failed run, remove a finished or failed one. The routes
+ * check the role and the consent, the commands the same states, so a button shown is a request
+ * that succeeds.
  */
 export function directRoutingAbilities(
   actor: Actor,
@@ -50,8 +51,11 @@ export function directRoutingAbilities(
   runStatus: WorkflowRunStatus | null,
 ): DirectRoutingAbility[] {
   if (!mayActFor(actor, prerequisites.enterprise, "direct_routing.manage")) return [];
-  if (directRoutingBlocker(prerequisites)) return [];
-  if (runStatus === null || runStatus === "undone") return ["direct_routing.set_up"];
-  if (runStatus === "failed") return ["direct_routing.retry"];
+  // Removing needs no prerequisite: it undoes what a run did.
+  if (runStatus === "succeeded") return ["direct_routing.remove"];
+  const blocked = directRoutingBlocker(prerequisites) !== null;
+  if (runStatus === "failed")
+    return blocked ? ["direct_routing.remove"] : ["direct_routing.retry", "direct_routing.remove"];
+  if (!blocked && (runStatus === null || runStatus === "undone")) return ["direct_routing.set_up"];
   return [];
 }

@@ -150,6 +150,28 @@ describe("POST /enterprises/:enterpriseId/direct-routing", () => {
   });
 });
 
+describe("DELETE /enterprises/:enterpriseId/direct-routing", () => {
+  it("has the ladder: 401, 400, 404, 403 (role, then consent), 409 (nothing set up; under way)", async () => {
+    const { enterprise, admin } = await registeredEnterprise();
+    expect((await clientOf(t.app).delete(url(enterprise.id))).status).toBe(401);
+    expect((await admin.delete(url("x".repeat(65)))).status).toBe(400);
+    expect((await reseller.delete(url(world.b.enterprise.id))).status).toBe(404);
+    expect((await master.delete(url(enterprise.id))).body.code).toBe("forbidden");
+    expect((await reseller.delete(url(enterprise.id))).body.code).toBe(
+      "management_consent_required",
+    );
+    const nothing = await admin.delete(url(enterprise.id));
+    expect([nothing.status, nothing.body.message]).toEqual([
+      409,
+      "Direct Routing is not set up for this enterprise",
+    ]);
+    await admin.post(url(enterprise.id));
+    const running = await admin.delete(url(enterprise.id));
+    expect([running.status, running.body.code]).toEqual([409, "invalid_state"]);
+    expect(running.body.message).toContain("being set up");
+  });
+});
+
 describe("GET /enterprises/:enterpriseId/direct-routing", () => {
   it("has the ladder: 401, 400, 404, then 200 for every role of the subtree", async () => {
     const { enterprise, admin } = await registeredEnterprise();

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { DirectRoutingView } from "../../../shared/contracts/direct-routing.ts";
 import { enterpriseRoute } from "../../http/enterprise-route.ts";
 import type { Services } from "../../services.ts";
+import { removeDirectRouting } from "./commands/remove-direct-routing.ts";
 import { setUpDirectRouting } from "./commands/set-up-direct-routing.ts";
 import { directRoutingViewOf } from "./direct-routing.presenter.ts";
 
@@ -24,6 +25,17 @@ export function directRoutingRoutes(services: Services): FastifyPluginAsyncZod {
       status: 202,
       handler: async ({ actor, enterprise, transact }): Promise<DirectRoutingView> => {
         await transact((ctx) => setUpDirectRouting(ctx, enterprise));
+        return directRoutingViewOf(db, actor, enterprise);
+      },
+    });
+
+    enterpriseRoute(app, services, "DELETE", "/enterprises/:enterpriseId/direct-routing", {
+      summary: "Remove Direct Routing: undo the set-up, last step first (Teams calls stop)",
+      tags: ["direct routing"],
+      may: "direct_routing.manage",
+      status: 202,
+      handler: async ({ actor, enterprise, transact }): Promise<DirectRoutingView> => {
+        await transact((ctx) => removeDirectRouting(ctx, enterprise));
         return directRoutingViewOf(db, actor, enterprise);
       },
     });

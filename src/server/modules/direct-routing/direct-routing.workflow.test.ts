@@ -203,7 +203,7 @@ describe("Direct Routing set-up", () => {
     const step = failed.run.steps.find((s: { status: string }) => s.status === "failed");
     expect(step.id).toBe("direct-routing.activation-users");
     expect(step.error).toContain("no free Microsoft Teams licence");
-    expect(failed.abilities).toEqual(["direct_routing.retry"]);
+    expect(failed.abilities).toEqual(["direct_routing.retry", "direct_routing.remove"]);
 
     control.setSkuUnits(tenantId, "teams", 25);
     expect((await admin.post(url(enterpriseId))).status).toBe(202);
@@ -211,6 +211,60 @@ describe("Direct Routing set-up", () => {
     const done = (await admin.get(url(enterpriseId))).body;
     expect(done.run.status).toBe("succeeded");
     expect((await stepsOf(done.run.id)).map((s) => s.status)).not.toContain("failed");
+  });
+});
+
+describe("Removing Direct Routing", () => {
+  it("undoes the set-up, last step first: nothing it created is left in the tenant or in DNS", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin } = await enterpriseWithTwoRegions({
+      pbxMusicOnHold: true,
+    });
+    // What the tenant's global calling policy said before Teamgate turned its music on hold off.
+    const before = control.teamsVoice(tenantId).musicOnHoldEnabledType;
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    const set = (await admin.get(url(enterpriseId))).body;
+    expect(set.abilities).toEqual(["direct_routing.remove"]);
+    const fqdns: string[] = set.routes.map((r: { fqdn: string }) => r.fqdn);
+    const texts = fqdns.map((fqdn) => control.txtValues(fqdn));
+    expect(texts.every((values) => values.length === 1)).toBe(true);
+
+    const removing = await admin.delete(url(enterpriseId));
+    expect(removing.status).toBe(202);
+    expect(removing.body.run.status).toBe("undoing");
+    await runWorkflows(t);
+
+    const view = (await admin.get(url(enterpriseId))).body;
+    expect(view.run.status).toBe("undone");
+    expect(view.routes).toEqual([]);
+    expect(view.abilities).toEqual(["direct_routing.set_up"]);
+    const voice = control.teamsVoice(tenantId);
+    expect(voice).toMatchObject({
+      voiceRoutes: [],
+      voiceRoutingPolicies: [],
+      tenantDialPlans: [],
+      musicOnHoldEnabledType: before,
+    });
+    expect(voice.pstnUsages).not.toContain("Teamgate");
+    const domains = control.tenantState(tenantId).domains.map((d) => d.id);
+    for (const fqdn of fqdns) {
+      expect(domains).not.toContain(fqdn);
+      expect(control.txtValues(fqdn)).toEqual([]);
+      expect(
+        await t.services.microsoft!.findUserByPrincipalName(
+          tenantId,
+          `teamgate-activation@${fqdn}`,
+        ),
+      ).toBeNull();
+    }
+    const [row] = await t.services.db
+      .select()
+      .from(enterprises)
+      .where(eq(enterprises.id, enterpriseId));
+    expect(row?.status).toBe("registered");
+    // Nothing left to remove; it can be set up again.
+    expect((await admin.delete(url(enterpriseId))).status).toBe(409);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Badge, Button, Stack, Table, Text } from "@mantine/core";
+import { Badge, Button, Group, Stack, Table, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useQuery } from "@tanstack/react-query";
 import type { DirectRouteView, DomainState } from "../../../shared/contracts/direct-routing.ts";
@@ -7,7 +7,11 @@ import { confirmAction } from "../../components/confirm.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { Card } from "./DashboardCard.tsx";
-import { directRoutingQuery, useSetUpDirectRouting } from "./enterprise-portal.api.ts";
+import {
+  directRoutingQuery,
+  useRemoveDirectRouting,
+  useSetUpDirectRouting,
+} from "./enterprise-portal.api.ts";
 
 const domainStates: Record<DomainState, { color: string; label: string }> = {
   pending: { color: "gray", label: "Not added" },
@@ -73,6 +77,7 @@ function Routes({ routes }: { routes: DirectRouteView[] }) {
 export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const view = useQuery(directRoutingQuery(enterpriseId));
   const setUp = useSetUpDirectRouting(enterpriseId);
+  const remove = useRemoveDirectRouting(enterpriseId);
   if (view.isError && !view.data)
     return (
       <Card title="Direct Routing">
@@ -82,6 +87,39 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const data = view.data;
   const canSetUp = data?.abilities.includes("direct_routing.set_up") ?? false;
   const canRetry = data?.abilities.includes("direct_routing.retry") ?? false;
+  const canRemove = data?.abilities.includes("direct_routing.remove") ?? false;
+  const removeButton = canRemove ? (
+    <Button
+      size="xs"
+      variant="default"
+      color="red"
+      loading={remove.isPending}
+      onClick={() =>
+        confirmAction({
+          title: "Remove Direct Routing?",
+          message:
+            "Teamgate removes what it created in the Microsoft 365 tenant, last first: the dial plan, voice routing policy, voice route and PSTN usage, the activation users, the TXT records and the domains. Teams calls stop reaching the PBX until Direct Routing is set up again.",
+          confirmLabel: "Remove Direct Routing",
+          danger: true,
+          onConfirm: () =>
+            remove.mutate(undefined, {
+              onSuccess: () =>
+                notifications.show({ color: "teal", message: "Direct Routing is being removed" }),
+              onError: (error) =>
+                notifications.show({
+                  color: "red",
+                  title: "Nothing removed",
+                  message: isApiError(error)
+                    ? error.message
+                    : "Something unexpected happened. Try again.",
+                }),
+            }),
+        })
+      }
+    >
+      Remove Direct Routing
+    </Button>
+  ) : null;
   const start = () =>
     setUp.mutate(undefined, {
       onSuccess: () =>
@@ -118,7 +156,17 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
     </Button>
   ) : null;
   return (
-    <Card title="Direct Routing" actions={button}>
+    <Card
+      title="Direct Routing"
+      actions={
+        button || removeButton ? (
+          <Group gap="xs">
+            {button}
+            {removeButton}
+          </Group>
+        ) : null
+      }
+    >
       {!data ? (
         <Text size="sm" c="dimmed">
           Loading…

@@ -162,6 +162,15 @@ export function useSetUpDirectRouting(enterpriseId: string) {
   });
 }
 
+/** "Remove Direct Routing": its set-up is undone, last step first. */
+export function useRemoveDirectRouting(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () => api.delete<DirectRoutingView>(pathOf(enterpriseId, "direct-routing")),
+    onSuccess: refresh,
+  });
+}
+
 /** Starts "Sign in with Microsoft" for enterprise admins: resolves with the URL to open. */
 export function useStartEnterpriseSignIn() {
   return useMutation({
