@@ -295,7 +295,7 @@ function EnterpriseForm({ resellerId, existing, sellable, regions, pbxTypes }: F
           <FormSection title="Connection">
             <MultiSelect
               label="SBC region(s)"
-              description="Choose the region closest to the enterprise; choose two for redundancy."
+              description="The region closest to the enterprise first (its primary); add a second for failover, in the order calls should try them."
               data={regionOptions(regions, values.regionIds)}
               searchable
               clearable

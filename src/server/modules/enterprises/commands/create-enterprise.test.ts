@@ -145,7 +145,8 @@ describe("Add Enterprise", () => {
       accessSipData: false,
       requestManagementConsent: true,
       billingReference: "PO-create",
-      regionIds: [...entitled.regionIds].sort(),
+      // In the order chosen: the first is the primary region of Direct Routing.
+      regionIds: [...entitled.regionIds].reverse(),
       services: ["PBX", "TRUNK"],
       pbxTypeIds: [entitled.pbxTypeIds[1]],
       status: "invited",
@@ -169,7 +170,11 @@ describe("Add Enterprise", () => {
     expect(audit.body.items[0]).toMatchObject({
       action: "enterprise.created",
       target: { type: "enterprise", id: res.body.id, label: "Contoso Ltd" },
-      after: { name: "Contoso Ltd", regionIds: [...entitled.regionIds].sort(), status: "invited" },
+      after: {
+        name: "Contoso Ltd",
+        regionIds: [...entitled.regionIds].reverse(),
+        status: "invited",
+      },
     });
   });
 
