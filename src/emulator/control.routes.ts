@@ -124,6 +124,9 @@ export async function controlRoutes(
     (req, reply) => run(reply, () => control.setPropagation(req.body ?? {})),
   );
   app.delete("/_control/faults", (_req, reply) => run(reply, () => control.clearFaults()));
+  app.put<Body<{ ms: number }>>("/_control/dns/propagation-delay", (req, reply) =>
+    run(reply, () => ({ ms: control.setDnsPropagationDelay(req.body?.ms) })),
+  );
   app.put<Body<{ ms: number }>>("/_control/direct-routing/activation-delay", (req, reply) =>
     run(reply, () => ({ ms: control.setDirectRoutingActivationDelay(req.body?.ms) })),
   );

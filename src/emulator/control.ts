@@ -71,6 +71,11 @@ export interface EmulatorControl {
    * Routing (ms; 0 = at once, the default). Microsoft: "it may take up to 24 hours".
    */
   setDirectRoutingActivationDelay(ms: number): number;
+  /**
+   * How long a newly published TXT record takes to reach Microsoft's resolvers, which domain
+   * verification asks (ms; 0 = at once, the default); the authoritative answer has it at once.
+   */
+  setDnsPropagationDelay(ms: number): number;
   /** Registers a carrier trunk FQDN; from then on gateways must be `<label>.<carrier trunk>`. */
   addCarrierTrunk(fqdn: string): void;
   /** Whether a derived trunk domain is served for a tenant yet, and if not, why. */

@@ -122,6 +122,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       return { ...state.propagation };
     },
+    setDnsPropagationDelay: (ms) => {
+      if (!Number.isFinite(ms) || ms < 0) throw new Error("ms must be a number ≥ 0");
+      state.dnsPropagationMs = ms;
+      return ms;
+    },
     setDirectRoutingActivationDelay: (ms) => {
       if (!Number.isFinite(ms) || ms < 0) throw new Error("ms must be a number ≥ 0");
       state.directRoutingActivationMs = ms;

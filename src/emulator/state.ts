@@ -459,6 +459,13 @@ export class DirectoryState {
   readonly tenants = new Map<string, Tenant>();
   readonly apps = new Map<string, RegisteredApp>();
   readonly txt = new Map<string, string[]>();
+  /** When each published TXT value (`name\nvalue`) reaches Microsoft's resolvers. */
+  readonly txtVisibleAt = new Map<string, number>();
+  /**
+   * How long a published TXT record takes to reach Microsoft's resolvers (DNS caching and
+   * propagation); the authoritative answer (`txtValues`) has it at once. 0 unless a test sets it.
+   */
+  dnsPropagationMs = 0;
   /** Delays Microsoft takes to apply consents and role assignments (none unless a test sets them). */
   readonly propagation: Propagation = { consentMs: 0, roleAssignmentMs: 0 };
   /** Every domain verification code issued (`MS=ms<digits>`), so each is unique. */
@@ -838,13 +845,16 @@ export class DirectoryState {
   publishTxt(name: string, value: string): void {
     const key = txtKey(name);
     const values = this.txt.get(key) ?? [];
-    if (!values.includes(value)) this.txt.set(key, [...values, value]);
+    if (values.includes(value)) return;
+    this.txt.set(key, [...values, value]);
+    this.txtVisibleAt.set(`${key}\n${value}`, Date.now() + this.dnsPropagationMs);
   }
 
   /** Removes the TXT value at `name`; a value that is not there is not an error. */
   removeTxt(name: string, value: string): void {
     const key = txtKey(name);
     const values = (this.txt.get(key) ?? []).filter((v) => v !== value);
+    this.txtVisibleAt.delete(`${key}\n${value}`);
     if (values.length > 0) this.txt.set(key, values);
     else this.txt.delete(key);
   }
@@ -873,9 +883,14 @@ export class DirectoryState {
     return null;
   }
 
-  /** Whether a TXT record with exactly this value was published for `name` through the control API. */
+  /**
+   * Whether Microsoft's resolvers see a TXT record with exactly this value at `name`: published
+   * through the control API, and the DNS propagation delay passed.
+   */
   hasTxt(name: string, value: string): boolean {
-    return (this.txt.get(txtKey(name)) ?? []).includes(value);
+    const key = txtKey(name);
+    if (!(this.txt.get(key) ?? []).includes(value)) return false;
+    return (this.txtVisibleAt.get(`${key}\n${value}`) ?? 0) <= Date.now();
   }
 
   /** User ids in a stable order (for cursors that survive insertions and deletions). */

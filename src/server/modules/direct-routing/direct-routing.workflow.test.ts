@@ -138,6 +138,34 @@ describe("Direct Routing set-up", () => {
     expect((await admin.post(url(enterpriseId))).status).toBe(409);
   });
 
+  it("waits until Microsoft's resolvers see the TXT records, then verifies", async () => {
+    const control = t.emulator!.control;
+    control.setDnsPropagationDelay(2_000);
+    try {
+      const { enterpriseId, admin } = await enterpriseWithTwoRegions();
+      await admin.post(url(enterpriseId));
+      await runWorkflows(t);
+      const view = (await admin.get(url(enterpriseId))).body;
+      expect(view.run.status).toBe("succeeded");
+      const verify = view.run.steps.find(
+        (s: { id: string }) => s.id === "direct-routing.verify-domains",
+      );
+      expect(verify.attempt).toBeGreaterThan(1);
+      const waits = await t.services.db
+        .select({ payload: events.payload })
+        .from(events)
+        .where(and(eq(events.subjectId, enterpriseId), eq(events.name, "workflow.step_waiting")));
+      const reasons = waits
+        .map((w) => w.payload as { stepId: string; reason: string })
+        .filter((p) => p.stepId === "direct-routing.verify-domains")
+        .map((p) => p.reason);
+      // Our DNS answered at once; Microsoft had not seen the records yet.
+      expect(reasons[0]).toMatch(/^Waiting for Microsoft to see /);
+    } finally {
+      control.setDnsPropagationDelay(0);
+    }
+  });
+
   it("waits while Microsoft activates the domains, then completes", async () => {
     const control = t.emulator!.control;
     control.setDirectRoutingActivationDelay(2_500);
