@@ -732,6 +732,11 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await rows.nth(2).getByText("Failover 1", { exact: true }).waitFor();
     expect(await trunks.getByText("Activated", { exact: true }).count()).toBe(2);
     expect(await trunks.getByText("Active", { exact: true }).count()).toBe(2);
+    // The rest of the dashboard follows: the action item done, the enterprise active.
+    await admin
+      .getByRole("region", { name: "Action items" })
+      .getByText("Teams calls reach the PBX through the SBC regions.")
+      .waitFor();
     await snap(admin, "direct-routing-done");
 
     await reseller.goto(`${server.url}/enterprises`);

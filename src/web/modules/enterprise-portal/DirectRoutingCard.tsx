@@ -1,6 +1,7 @@
 import { Badge, Button, Group, Stack, Table, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
 import type { DirectRouteView, DomainState } from "../../../shared/contracts/direct-routing.ts";
 import { isApiError } from "../../api/client.ts";
 import { confirmAction } from "../../components/confirm.tsx";
@@ -9,6 +10,7 @@ import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { Card } from "./DashboardCard.tsx";
 import {
   directRoutingQuery,
+  enterpriseQueryKey,
   useRemoveDirectRouting,
   useSetUpDirectRouting,
 } from "./enterprise-portal.api.ts";
@@ -76,6 +78,15 @@ function Routes({ routes }: { routes: DirectRouteView[] }) {
  */
 export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const view = useQuery(directRoutingQuery(enterpriseId));
+  const queryClient = useQueryClient();
+  // When a run ends, the rest of the dashboard (status, action item, activity) changed with it.
+  const status = view.data?.run?.status;
+  const previous = useRef(status);
+  useEffect(() => {
+    if (previous.current !== status && previous.current !== undefined)
+      void queryClient.invalidateQueries({ queryKey: enterpriseQueryKey(enterpriseId) });
+    previous.current = status;
+  }, [status, enterpriseId, queryClient]);
   const setUp = useSetUpDirectRouting(enterpriseId);
   const remove = useRemoveDirectRouting(enterpriseId);
   if (view.isError && !view.data)

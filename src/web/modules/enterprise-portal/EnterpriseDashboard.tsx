@@ -167,7 +167,6 @@ export function EnterpriseDashboard({
         <Grid.Col span={{ base: 12, lg: 7 }}>
           <Stack gap="lg">
             <ActionItems data={data} audience={audience} />
-            {data.enterprise.tenantId ? <DirectRoutingCard enterpriseId={enterpriseId} /> : null}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, lg: 5 }}>
@@ -177,6 +176,11 @@ export function EnterpriseDashboard({
             <Connection data={data} />
           </Stack>
         </Grid.Col>
+        {data.enterprise.tenantId ? (
+          <Grid.Col span={12}>
+            <DirectRoutingCard enterpriseId={enterpriseId} />
+          </Grid.Col>
+        ) : null}
         <Grid.Col span={12}>
           <RecentActivity enterpriseId={enterpriseId} audience={audience} />
         </Grid.Col>

@@ -89,6 +89,11 @@ export function activityQuery(enterpriseId: string, page: number, pageSize = lis
 }
 
 /** Everything cached about one enterprise is refreshed after a change to it. */
+/** The root of every query about one enterprise's portal data. */
+export function enterpriseQueryKey(enterpriseId: string) {
+  return [root, enterpriseId];
+}
+
 function useRefreshEnterprise(enterpriseId: string) {
   const queryClient = useQueryClient();
   return () => queryClient.invalidateQueries({ queryKey: [root, enterpriseId] });
@@ -138,17 +143,24 @@ export function useRetryTeamsAdminRole(enterpriseId: string) {
 /** How often a Direct Routing set-up under way is polled for its steps. */
 export const directRoutingPollMs = 3_000;
 
-/** The enterprise's derived trunks and its Direct Routing run; polled while the run is live. */
+/** How often a blocked Direct Routing is asked again (the role Microsoft applies, a consent). */
+export const directRoutingBlockedPollMs = 5_000;
+
+/**
+ * The enterprise's derived trunks and its Direct Routing run; polled while the run is live, and
+ * more slowly while something it waits for (Microsoft applying the role) may change on its own.
+ */
 export function directRoutingQuery(enterpriseId: string) {
   return queryOptions({
     queryKey: [root, enterpriseId, "direct-routing"],
     queryFn: ({ signal }) =>
       api.get<DirectRoutingView>(pathOf(enterpriseId, "direct-routing"), undefined, signal),
     refetchInterval: (query) => {
-      const status = query.state.data?.run?.status;
-      return status === "running" || status === "waiting" || status === "undoing"
-        ? directRoutingPollMs
-        : false;
+      const data = query.state.data;
+      const status = data?.run?.status;
+      if (status === "running" || status === "waiting" || status === "undoing")
+        return directRoutingPollMs;
+      return data?.blockedBy ? directRoutingBlockedPollMs : false;
     },
   });
 }
