@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { newId, newIds } from "../../../shared/ids.ts";
-import { teamsAdminRoleWorkflow } from "../../modules/microsoft-setup/index.ts";
 import type { Db } from "../client.ts";
 import {
   enterprises,
@@ -10,8 +9,6 @@ import {
   userSyncRuns,
   userSyncState,
   users,
-  workflowRuns,
-  workflowSteps,
 } from "../schema/index.ts";
 import {
   buildAccount,
@@ -19,6 +16,7 @@ import {
   buildOrganization,
   buildPbxType,
   buildRegion,
+  buildTeamsAdminRoleRun,
   defaultPassword,
 } from "./factories.ts";
 
@@ -128,42 +126,6 @@ const demoPeople = [
   "Nestor Wilke",
 ];
 
-/** The Teams Administrator role's workflow, finished: what registration leaves once Microsoft applied it. */
-async function recordAssignedRole(
-  tx: Db,
-  enterprise: typeof enterprises.$inferSelect,
-  tenantId: string,
-  now: Date,
-): Promise<void> {
-  const runId = newId("workflowRun");
-  await tx.insert(workflowRuns).values({
-    id: runId,
-    name: teamsAdminRoleWorkflow.name,
-    subjectType: "enterprise",
-    subjectId: enterprise.id,
-    subjectLabel: enterprise.name,
-    masterResellerId: enterprise.masterResellerId,
-    resellerId: enterprise.resellerId,
-    enterpriseId: enterprise.id,
-    status: "succeeded",
-    input: { tenantId, assignment: { state: "requested" } },
-    createdAt: now,
-    updatedAt: now,
-    finishedAt: now,
-  });
-  await tx.insert(workflowSteps).values(
-    teamsAdminRoleWorkflow.steps.map((step, position) => ({
-      runId,
-      stepId: step.id,
-      position,
-      status: "succeeded" as const,
-      attempt: 1,
-      startedAt: now,
-      finishedAt: now,
-    })),
-  );
-}
-
 /**
  * What registration leaves on a demo enterprise: a tenant (made up: it exists in no Microsoft and
  * not in the emulator), the Teams Administrator role assigned and, once active, the groups chosen
@@ -178,7 +140,7 @@ async function registerDemoEnterprise(
   const now = new Date();
   const domain = `${enterprise.name.toLowerCase().replace(/[^a-z0-9]+/g, "")}.onmicrosoft.com`;
   const tenantId = randomUUID();
-  await recordAssignedRole(tx, enterprise, tenantId, now);
+  await buildTeamsAdminRoleRun(tx, { ...enterprise, tenantId }, { now });
   await tx
     .update(enterprises)
     .set({

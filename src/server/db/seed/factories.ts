@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, eq } from "drizzle-orm";
 import { newId } from "../../../shared/ids.ts";
 import { hashPassword } from "../../lib/passwords.ts";
+import { teamsAdminRoleWorkflow } from "../../modules/microsoft-setup/index.ts";
 import type { Db } from "../client.ts";
 import {
   accounts,
@@ -16,6 +17,7 @@ import {
   pbxTypes,
   regions,
   workflowRuns,
+  workflowSteps,
 } from "../schema/index.ts";
 
 /**
@@ -194,8 +196,9 @@ export async function buildEnterpriseAdmin(
 }
 
 /**
- * A finished run of the Teams Administrator role workflow for a registered enterprise, as
- * registration leaves it once Microsoft applied the role (what Direct Routing waits for).
+ * A finished run of the Teams Administrator role workflow for a registered enterprise, with its
+ * steps, as registration leaves it once Microsoft applied the role (`succeeded`, what Direct
+ * Routing waits for) or gave up (`failed`, its last step failed).
  */
 export async function buildTeamsAdminRoleRun(
   db: Db,
@@ -206,12 +209,13 @@ export async function buildTeamsAdminRoleRun(
     masterResellerId: string;
     tenantId: string | null;
   },
-  status: "succeeded" | "failed" = "succeeded",
+  options: { status?: "succeeded" | "failed"; now?: Date } = {},
 ) {
-  const now = new Date();
+  const { status = "succeeded", now = new Date() } = options;
+  const runId = newId("workflowRun");
   await db.insert(workflowRuns).values({
-    id: newId("workflowRun"),
-    name: "microsoft.teams-admin-role",
+    id: runId,
+    name: teamsAdminRoleWorkflow.name,
     subjectType: "enterprise",
     subjectId: enterprise.id,
     subjectLabel: enterprise.name,
@@ -224,6 +228,19 @@ export async function buildTeamsAdminRoleRun(
     updatedAt: now,
     finishedAt: now,
   });
+  const last = teamsAdminRoleWorkflow.steps.length - 1;
+  await db.insert(workflowSteps).values(
+    teamsAdminRoleWorkflow.steps.map((step, position) => ({
+      runId,
+      stepId: step.id,
+      position,
+      status:
+        status === "failed" && position === last ? ("failed" as const) : ("succeeded" as const),
+      attempt: 1,
+      startedAt: now,
+      finishedAt: now,
+    })),
+  );
 }
 
 /**

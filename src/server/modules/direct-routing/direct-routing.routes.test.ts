@@ -56,7 +56,7 @@ async function registeredEnterprise(
     .select()
     .from(enterprises)
     .where(eq(enterprises.id, enterprise.id));
-  if (teamsAdminRole) await buildTeamsAdminRoleRun(t.services.db, row!, teamsAdminRole);
+  if (teamsAdminRole) await buildTeamsAdminRoleRun(t.services.db, row!, { status: teamsAdminRole });
   return { enterprise, admin };
 }
 
