@@ -52,8 +52,6 @@ export interface GraphClient {
   get<T>(path: string): Promise<T>;
   /** A JSON POST; 429 and 503/504 are retried like reads, so the call must be safe to repeat. */
   post<T>(path: string, body: unknown): Promise<T>;
-  /** A DELETE; retried like a read, so deleting what is already gone must be handled by the caller (404). */
-  delete(path: string): Promise<void>;
   /**
    * Follows `@odata.nextLink` one page at a time: the next page is requested only when pulled.
    * `maxPageSize` sends `Prefer: odata.maxpagesize` on every page (delta queries ignore `$top`);
@@ -75,6 +73,9 @@ export interface GraphClient {
 }
 
 export const MAX_BATCH_SIZE = 20;
+
+/** A string literal of an OData `$filter`: single-quoted, inner quotes doubled. */
+export const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const VERSION = "v1.0";
 
 interface GraphErrorBody {
@@ -254,10 +255,6 @@ export function createGraphClient(options: {
 
     async post<T>(path: string, body: unknown): Promise<T> {
       return (await send("POST", resolve(path), body)) as T;
-    },
-
-    async delete(path: string): Promise<void> {
-      await send("DELETE", resolve(path));
     },
 
     async *pages<T>(

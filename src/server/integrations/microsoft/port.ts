@@ -2,7 +2,13 @@ import type { Logger } from "pino";
 import type { Env } from "../../env.ts";
 import { AppError } from "../../lib/errors.ts";
 import { type MicrosoftConfig, microsoftConfigFromEnv } from "./config.ts";
-import { createGraphClient, type GraphClient, MAX_BATCH_SIZE, type RetryPolicy } from "./graph.ts";
+import {
+  createGraphClient,
+  type GraphClient,
+  MAX_BATCH_SIZE,
+  odataString,
+  type RetryPolicy,
+} from "./graph.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import type { SignInClaims } from "./id-token.ts";
 import {
@@ -558,8 +564,6 @@ async function getEach<T>(
   }
   return bodies;
 }
-
-const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /** A group as Graph returns it. */
 function toDirectoryGroup(g: Partial<DirectoryGroup> & { id: string }): DirectoryGroup {

@@ -1,5 +1,5 @@
 import { AppError } from "../../lib/errors.ts";
-import type { GraphClient } from "./graph.ts";
+import { type GraphClient, odataString } from "./graph.ts";
 
 /** A domain of a customer tenant, as Direct Routing needs it. */
 export interface TenantDomain {
@@ -57,7 +57,6 @@ export interface TenantAdmin {
   assignLicense(tenantId: string, userId: string, skuId: string): Promise<void>;
 }
 
-const odataString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const segment = encodeURIComponent;
 
 function isNotFound(error: unknown): boolean {
@@ -126,7 +125,7 @@ export function createTenantAdmin(graphFor: (tenantId: string) => GraphClient): 
 
     async removeDomain(tenantId, name) {
       try {
-        await graphFor(tenantId).delete(`/domains/${segment(name)}`);
+        await graphFor(tenantId).request("DELETE", `/domains/${segment(name)}`);
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -168,7 +167,7 @@ export function createTenantAdmin(graphFor: (tenantId: string) => GraphClient): 
 
     async removeUser(tenantId, userId) {
       try {
-        await graphFor(tenantId).delete(`/users/${segment(userId)}`);
+        await graphFor(tenantId).request("DELETE", `/users/${segment(userId)}`);
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
