@@ -3,7 +3,7 @@ import type { WorkflowRunStatus } from "../../../shared/contracts/workflows.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { mayActFor } from "../../authz/policy.ts";
 import { directRoutingAppPermissions } from "../../integrations/microsoft/config.ts";
-import type { EnterpriseRow } from "../enterprises/index.ts";
+import { type EnterpriseRow, unregisteredReason } from "../enterprises/index.ts";
 
 /** The Direct Routing permissions the tenant's consent lacks (none once it granted them). */
 export function missingPermissionsOf(
@@ -26,9 +26,8 @@ export interface Prerequisites {
  * Teams voice call needs it; Microsoft refuses without).
  */
 export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisites): string | null {
-  if (!enterprise.tenantId || enterprise.status === "invited")
-    return "The enterprise has not registered its Microsoft tenant yet";
-  if (enterprise.status === "disabled") return "This enterprise is disabled";
+  const unregistered = unregisteredReason(enterprise);
+  if (unregistered) return unregistered;
   const missing = missingPermissionsOf(enterprise);
   if (missing.length > 0)
     return `The tenant has not granted Teamgate the permissions Direct Routing needs (${missing.join(", ")}); a Global Administrator must grant them first`;

@@ -51,19 +51,20 @@ export function enterpriseAbilities(
   return enterpriseActions.filter((a) => statusAllows(a, enterprise.status));
 }
 
+type TenantFacts = { tenantId: string | null; status: EnterpriseStatus };
+
+/** Why the enterprise's tenant cannot be acted on now (not registered, disabled), or null. */
+export function unregisteredReason(enterprise: TenantFacts): string | null {
+  if (!enterprise.tenantId || enterprise.status === "invited")
+    return "The enterprise has not registered its Microsoft tenant yet";
+  if (enterprise.status === "disabled") return "This enterprise is disabled";
+  return null;
+}
+
 /** The enterprise's tenant, or 409 while it is not registered (or disabled). */
-export function registeredTenantOf(enterprise: {
-  tenantId: string | null;
-  status: EnterpriseStatus;
-}): string {
-  if (!enterprise.tenantId || enterprise.status === "invited") {
-    throw new AppError(
-      "invalid_state",
-      "The enterprise has not registered its Microsoft tenant yet",
-    );
-  }
-  if (enterprise.status === "disabled") {
-    throw new AppError("invalid_state", "This enterprise is disabled");
-  }
-  return enterprise.tenantId;
+export function registeredTenantOf(enterprise: TenantFacts): string {
+  const reason = unregisteredReason(enterprise);
+  if (reason !== null) throw new AppError("invalid_state", reason);
+  // A registered enterprise has its tenant (unregisteredReason says so otherwise).
+  return enterprise.tenantId!;
 }

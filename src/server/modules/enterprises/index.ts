@@ -11,6 +11,7 @@ export {
   enterpriseAbilities,
   enterprisePosition,
   registeredTenantOf,
+  unregisteredReason,
 } from "./enterprises.policy.ts";
 export { presentEnterprise } from "./enterprises.presenter.ts";
 export {
