@@ -44,6 +44,19 @@ async function enterpriseWithTwoRegions(options: { pbxMusicOnHold?: boolean } = 
   return { ...r, primary: second!, failover: first! };
 }
 
+/** Why a step of the enterprise's runs waited, in order, from the `workflow.step_waiting` events. */
+async function waitReasons(enterpriseId: string, stepId: string): Promise<string[]> {
+  const waits = await t.services.db
+    .select({ payload: events.payload })
+    .from(events)
+    .where(and(eq(events.subjectId, enterpriseId), eq(events.name, "workflow.step_waiting")))
+    .orderBy(events.id);
+  return waits
+    .map((w) => w.payload as { stepId: string; reason: string })
+    .filter((p) => p.stepId === stepId)
+    .map((p) => p.reason);
+}
+
 async function stepsOf(runId: string) {
   return t.services.db
     .select({
@@ -151,14 +164,7 @@ describe("Direct Routing set-up", () => {
         (s: { id: string }) => s.id === "direct-routing.verify-domains",
       );
       expect(verify.attempt).toBeGreaterThan(1);
-      const waits = await t.services.db
-        .select({ payload: events.payload })
-        .from(events)
-        .where(and(eq(events.subjectId, enterpriseId), eq(events.name, "workflow.step_waiting")));
-      const reasons = waits
-        .map((w) => w.payload as { stepId: string; reason: string })
-        .filter((p) => p.stepId === "direct-routing.verify-domains")
-        .map((p) => p.reason);
+      const reasons = await waitReasons(enterpriseId, "direct-routing.verify-domains");
       // Our DNS answered at once; Microsoft had not seen the records yet.
       expect(reasons[0]).toMatch(/^Waiting for Microsoft to see /);
     } finally {
@@ -179,15 +185,9 @@ describe("Direct Routing set-up", () => {
         (s: { id: string }) => s.id === "direct-routing.wait-activation",
       );
       expect(waiting.attempt).toBeGreaterThan(1);
-      const waits = await t.services.db
-        .select({ payload: events.payload })
-        .from(events)
-        .where(and(eq(events.subjectId, enterpriseId), eq(events.name, "workflow.step_waiting")));
-      const activation = waits
-        .map((w) => w.payload as { stepId: string; reason: string })
-        .filter((p) => p.stepId === "direct-routing.wait-activation");
-      expect(activation.length).toBeGreaterThan(0);
-      expect(activation[0]?.reason).toContain("Microsoft is activating");
+      const reasons = await waitReasons(enterpriseId, "direct-routing.wait-activation");
+      expect(reasons.length).toBeGreaterThan(0);
+      expect(reasons[0]).toContain("Microsoft is activating");
     } finally {
       control.setDirectRoutingActivationDelay(0);
     }

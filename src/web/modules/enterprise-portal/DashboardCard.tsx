@@ -1,5 +1,11 @@
 import { Group, Paper, Stack, Text, Title } from "@mantine/core";
 import type { ReactNode } from "react";
+import { isApiError } from "../../api/client.ts";
+
+/** What a failed dashboard action tells the person: the API's message, or a generic one. */
+export function failureText(error: unknown): string {
+  return isApiError(error) ? error.message : "Something unexpected happened. Try again.";
+}
 
 /** A titled section of the dashboard, a landmark named by its title. */
 export function Card({

@@ -3,11 +3,10 @@ import { notifications } from "@mantine/notifications";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import type { DirectRouteView, DomainState } from "../../../shared/contracts/direct-routing.ts";
-import { isApiError } from "../../api/client.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
-import { Card } from "./DashboardCard.tsx";
+import { Card, failureText } from "./DashboardCard.tsx";
 import {
   directRoutingQuery,
   enterpriseQueryKey,
@@ -120,9 +119,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
                 notifications.show({
                   color: "red",
                   title: "Nothing removed",
-                  message: isApiError(error)
-                    ? error.message
-                    : "Something unexpected happened. Try again.",
+                  message: failureText(error),
                 }),
             }),
         })
@@ -142,7 +139,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
         notifications.show({
           color: "red",
           title: "Nothing started",
-          message: isApiError(error) ? error.message : "Something unexpected happened. Try again.",
+          message: failureText(error),
         }),
     });
   const button = canSetUp ? (

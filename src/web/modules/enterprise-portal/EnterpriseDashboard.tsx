@@ -27,7 +27,6 @@ import type {
   UserSyncStatusValue,
 } from "../../../shared/contracts/users.ts";
 import type { WorkflowRunStatus } from "../../../shared/contracts/workflows.ts";
-import { isApiError } from "../../api/client.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { formatDateTime } from "../../components/format.ts";
 import { IconArrowRight } from "../../components/icons.tsx";
@@ -37,7 +36,7 @@ import { QueryError } from "../../components/QueryError.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
-import { Card, Fact } from "./DashboardCard.tsx";
+import { Card, Fact, failureText } from "./DashboardCard.tsx";
 import { DirectRoutingCard } from "./DirectRoutingCard.tsx";
 import {
   activityQuery,
@@ -108,10 +107,6 @@ function SmallBadge({ color, children }: { color: string; children: ReactNode })
 export function ConsentBadge({ state }: { state: ManagementConsentState }) {
   const style = consentStyles[state];
   return <SmallBadge color={style.color}>{style.label}</SmallBadge>;
-}
-
-function failureText(error: unknown): string {
-  return isApiError(error) ? error.message : "Something unexpected happened. Try again.";
 }
 
 /**
