@@ -99,6 +99,8 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       "GET /api/v1/enterprises/:enterpriseId/direct-routing",
       "POST /api/v1/enterprises/:enterpriseId/direct-routing",
       "DELETE /api/v1/enterprises/:enterpriseId/direct-routing",
+      "POST /api/v1/enterprises/:enterpriseId/direct-routing/check",
+      "POST /api/v1/enterprises/:enterpriseId/direct-routing/repair",
     ].map((route) => [route, { params: (w: World) => ({ enterpriseId: w.b.enterprise.id }) }]),
   ),
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": {
@@ -128,6 +130,8 @@ const onBehalf: Record<string, boolean> = {
   "GET /api/v1/enterprises/:enterpriseId/direct-routing": false,
   "POST /api/v1/enterprises/:enterpriseId/direct-routing": true,
   "DELETE /api/v1/enterprises/:enterpriseId/direct-routing": true,
+  "POST /api/v1/enterprises/:enterpriseId/direct-routing/check": true,
+  "POST /api/v1/enterprises/:enterpriseId/direct-routing/repair": true,
 };
 
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { EmulatorControl } from "./control.ts";
-import { type LicenseName, NotFound, type SeedUser } from "./state.ts";
+import { type AdminCenterEdit, type LicenseName, NotFound, type SeedUser } from "./state.ts";
 
 /**
  * The control API at `${loginUrl}/_control/...` (JSON): the same operations as the programmatic
@@ -132,6 +132,11 @@ export async function controlRoutes(
   );
   app.post<Body<{ fqdn: string }>>("/_control/direct-routing/carrier-trunks", (req, reply) =>
     run(reply, () => control.addCarrierTrunk(req.body?.fqdn), 201),
+  );
+  app.post<P<{ tenantId: string }> & Body<AdminCenterEdit>>(
+    "/_control/tenants/:tenantId/admin-center",
+    (req, reply) =>
+      run(reply, () => control.adminCenterEdit(req.params.tenantId, req.body ?? ({} as never))),
   );
   app.get<P<{ tenantId: string }>>("/_control/tenants/:tenantId/teams-voice", (req, reply) =>
     run(reply, () => control.teamsVoice(req.params.tenantId)),

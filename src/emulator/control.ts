@@ -1,5 +1,6 @@
 import type { FaultSpec } from "./faults.ts";
 import type {
+  AdminCenterEdit,
   DomainActivation,
   GroupMembershipClaims,
   LicenseName,
@@ -80,6 +81,11 @@ export interface EmulatorControl {
   addCarrierTrunk(fqdn: string): void;
   /** Whether a derived trunk domain is served for a tenant yet, and if not, why. */
   getDomainActivation(tenantId: string, fqdn: string): DomainActivation;
+  /**
+   * A change a tenant administrator makes by hand in the admin centers (a domain or a Teams voice
+   * object removed, a route's gateways edited, music on hold switched), for drift tests.
+   */
+  adminCenterEdit(tenantId: string, edit: AdminCenterEdit): void;
   /** The tenant's Teams voice objects, grants and create calls per kind. */
   teamsVoice(tenantId: string): TeamsVoiceView;
   /** Purchased units of a SKU in a tenant (assignLicense fails once all are consumed). */

@@ -143,6 +143,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     getDomainActivation: (tenantId, fqdn) => state.domainActivation(tenantId, fqdn),
     teamsVoice: (tenantId) => state.teamsVoiceView(tenantId),
+    adminCenterEdit: (tenantId, edit) => state.adminCenterEdit(tenantId, edit),
     setSkuUnits: (tenantId, license, units) => state.setSkuUnits(tenantId, license, units),
     tenantState: (tenantId) => state.tenantState(tenantId),
   };

@@ -810,6 +810,76 @@ export class DirectoryState {
     this.getTenant(tenantId).skuUnits[license] = units;
   }
 
+  /**
+   * What a tenant administrator changes by hand in the Microsoft 365 and Teams admin centers (for
+   * drift tests), under the same rules the admin centers apply: a domain goes only once no user
+   * signs in with it, a PSTN usage only once no route or policy names it.
+   */
+  adminCenterEdit(tenantId: string, edit: AdminCenterEdit): void {
+    const tenant = this.getTenant(tenantId);
+    const voice = tenant.teamsVoice;
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    const removeFrom = <V>(map: Map<string, V>, identity: string, label: string) => {
+      const found = [...map.keys()].find((k) => same(k, identity));
+      if (found === undefined) throw new NotFound(`No ${label} ${identity}`);
+      map.delete(found);
+    };
+    switch (edit.kind) {
+      case "removeDomain": {
+        const name = edit.fqdn.toLowerCase();
+        if (!tenant.domains.has(name)) throw new NotFound(`No domain ${edit.fqdn}`);
+        if (
+          [...tenant.users.values()].some((u) =>
+            u.userPrincipalName.toLowerCase().endsWith(`@${name}`),
+          )
+        )
+          throw new Error(`Users still sign in with ${name}; remove them first`);
+        tenant.domains.delete(name);
+        return;
+      }
+      case "removePstnUsage": {
+        if (!voice.pstnUsages.some((u) => same(u, edit.usage)))
+          throw new NotFound(`No PSTN usage ${edit.usage}`);
+        const users = [
+          ...[...voice.voiceRoutes.values()].filter((r) =>
+            r.onlinePstnUsages.some((u) => same(u, edit.usage)),
+          ),
+          ...[...voice.voiceRoutingPolicies.values()].filter((p) =>
+            p.onlinePstnUsages.some((u) => same(u, edit.usage)),
+          ),
+        ];
+        if (users.length > 0)
+          throw new Error(
+            `The PSTN usage ${edit.usage} is used by ${users.map((u) => u.identity).join(", ")}`,
+          );
+        voice.pstnUsages = voice.pstnUsages.filter((u) => !same(u, edit.usage));
+        return;
+      }
+      case "removeVoiceRoute":
+        removeFrom(voice.voiceRoutes, edit.identity, "voice route");
+        return;
+      case "removeVoiceRoutingPolicy":
+        removeFrom(voice.voiceRoutingPolicies, edit.identity, "voice routing policy");
+        return;
+      case "removeTenantDialPlan":
+        removeFrom(voice.tenantDialPlans, edit.identity, "tenant dial plan");
+        return;
+      case "setVoiceRouteGateways": {
+        const route = [...voice.voiceRoutes.values()].find((r) => same(r.identity, edit.identity));
+        if (!route) throw new NotFound(`No voice route ${edit.identity}`);
+        route.onlinePstnGatewayList = edit.gateways.map((g) => g.toLowerCase());
+        return;
+      }
+      case "setMusicOnHold":
+        if (!["Enabled", "Disabled", "UserOverride"].includes(edit.value))
+          throw new Error("value must be Enabled, Disabled or UserOverride");
+        voice.musicOnHoldEnabledType = edit.value;
+        return;
+      default:
+        throw new Error(`Unknown edit ${(edit as { kind: unknown }).kind}`);
+    }
+  }
+
   /** A read-only view of a tenant's Teams voice objects and create-call counts, for assertions. */
   teamsVoiceView(tenantId: string): TeamsVoiceView {
     const { teamsVoice: tv } = this.getTenant(tenantId);
@@ -1056,6 +1126,17 @@ export interface DomainActivation {
   /** While `activating`: when the domain becomes active (epoch ms). */
   activatesAt: number | null;
 }
+
+/** A change an administrator makes by hand in the admin centers (`adminCenterEdit`). */
+export type AdminCenterEdit =
+  | { kind: "removeDomain"; fqdn: string }
+  | { kind: "removePstnUsage"; usage: string }
+  | {
+      kind: "removeVoiceRoute" | "removeVoiceRoutingPolicy" | "removeTenantDialPlan";
+      identity: string;
+    }
+  | { kind: "setVoiceRouteGateways"; identity: string; gateways: string[] }
+  | { kind: "setMusicOnHold"; value: TeamsVoiceState["musicOnHoldEnabledType"] };
 
 /** A tenant's Teams voice objects as the control API shows them. */
 export interface TeamsVoiceView {

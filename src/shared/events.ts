@@ -62,6 +62,12 @@ const workflowEvents = {
   "workflow.retried": workflowFact.extend({ stepId: z.string() }),
   "workflow.undo_started": workflowFact,
   "workflow.undone": workflowFact,
+  "workflow.check_requested": workflowFact,
+  "workflow.drift_detected": workflowFact.extend({
+    drift: z.array(z.object({ stepId: z.string(), differences: z.array(z.string()) })),
+  }),
+  "workflow.drift_cleared": workflowFact,
+  "workflow.repair_started": workflowFact.extend({ stepIds: z.array(z.string()) }),
 } as const;
 
 export const eventCatalogue = {

@@ -2,6 +2,7 @@ import { sendPasswordResetJob } from "../modules/accounts/index.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/index.ts";
 import { syncDueUsersJob, syncUsersJob } from "../modules/users/index.ts";
 import { advanceWorkflowJob } from "../workflows/advance.job.ts";
+import { checkDueWorkflowsJob, checkWorkflowJob } from "../workflows/check.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { purgeExpiredJob } from "./purge-expired.job.ts";
 
@@ -13,4 +14,6 @@ export const jobs: JobDefinition[] = [
   syncDueUsersJob,
   purgeExpiredJob,
   advanceWorkflowJob,
+  checkWorkflowJob,
+  checkDueWorkflowsJob,
 ];

@@ -1,5 +1,6 @@
 import type PgBoss from "pg-boss";
 import { syncDueUsersJob } from "../modules/users/index.ts";
+import { checkDueWorkflowsJob } from "../workflows/check.job.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { purgeExpiredJob } from "./purge-expired.job.ts";
 
@@ -7,6 +8,7 @@ import { purgeExpiredJob } from "./purge-expired.job.ts";
 export const schedules: { job: JobDefinition; cron: string; data: object }[] = [
   { job: syncDueUsersJob, cron: "*/15 * * * *", data: {} },
   { job: purgeExpiredJob, cron: "17 * * * *", data: {} },
+  { job: checkDueWorkflowsJob, cron: "41 * * * *", data: {} },
 ];
 
 /** Registers (or updates) every schedule; idempotent, called where the worker starts. */

@@ -42,6 +42,13 @@ export interface StepWait {
   reason: string;
 }
 
+/** What a step's `check` sees: it reads the world back, changes nothing and keeps nothing. */
+export interface StepCheck<I> {
+  services: Services;
+  input: I;
+  run: { id: string; subject: WorkflowSubject; path: WorkflowPath };
+}
+
 export interface StepDefinition<I> {
   /** Stable, dotted: `<workflow area>.<what it does>`; stored in `workflow_steps.step_id`. */
   id: string;
@@ -64,6 +71,14 @@ export interface StepDefinition<I> {
    * failed part-way) in reverse, so it must look before it removes.
    */
   undo?(step: StepRun<I>): Promise<void>;
+  /**
+   * Drift: reads back what the step guarantees once its run has succeeded (an object edited or
+   * deleted by hand since) and says how the world differs, one sentence per difference (empty
+   * when it matches). A repair runs again exactly the steps whose check found a difference, so a
+   * check also reports what its own `run` needs that an earlier step's object lost. A step that
+   * guarantees nothing outside the database has no check.
+   */
+  check?(step: StepCheck<I>): Promise<string[]>;
 }
 
 export interface WorkflowDefinition<S extends z.ZodType = z.ZodType> {

@@ -19,7 +19,9 @@ export interface DirectRouteView {
 export type DirectRoutingAbility =
   | "direct_routing.set_up"
   | "direct_routing.retry"
-  | "direct_routing.remove";
+  | "direct_routing.remove"
+  | "direct_routing.check"
+  | "direct_routing.repair";
 
 /** `GET /enterprises/{id}/direct-routing`: the derived trunks and the latest run, step by step. */
 export interface DirectRoutingView {

@@ -29,6 +29,8 @@ export interface WorkflowStepView {
   waitUntil: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** How the world differs from what the step guarantees, as the last check found it (none: matches). */
+  drift: string[];
 }
 
 /** A workflow run (e.g. the Teams Administrator role, Direct Routing) with its steps, in order. */
@@ -38,5 +40,11 @@ export interface WorkflowRunView {
   status: WorkflowRunStatus;
   createdAt: string;
   finishedAt: string | null;
+  /** When a finished run was last read back for drift (null: not yet). */
+  checkedAt: string | null;
+  /** A check was asked for and has not run yet. */
+  checking: boolean;
+  /** Why the last check could not finish, or null. */
+  checkError: string | null;
   steps: WorkflowStepView[];
 }

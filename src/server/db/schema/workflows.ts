@@ -52,6 +52,12 @@ export const workflowRuns = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** Drift (a finished run's read-back): when someone asked for a check that has not run yet. */
+    checkRequestedAt: timestamp("check_requested_at", { withTimezone: true }),
+    /** When the steps' checks last read the world back (their differences are on the steps). */
+    checkedAt: timestamp("checked_at", { withTimezone: true }),
+    /** Why the last check could not finish (Microsoft unavailable, permissions), or null. */
+    checkError: text("check_error"),
   },
   (t) => [
     // One live run of a workflow per subject; finished runs stay as history.
@@ -84,6 +90,11 @@ export const workflowSteps = pgTable(
     waitUntil: timestamp("wait_until", { withTimezone: true }),
     startedAt: timestamp("started_at", { withTimezone: true }),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /**
+     * How the world differs from what the step guarantees, as its last check found it (a list of
+     * sentences; null when it matched or was not checked). Cleared when the step runs again.
+     */
+    drift: jsonb("drift").$type<string[]>(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.stepId] })],
 );

@@ -1,5 +1,5 @@
 import type { DirectRoutingAbility } from "../../../shared/contracts/direct-routing.ts";
-import type { WorkflowRunStatus } from "../../../shared/contracts/workflows.ts";
+import type { WorkflowRunStatus, WorkflowRunView } from "../../../shared/contracts/workflows.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { mayActFor } from "../../authz/policy.ts";
 import { directRoutingAppPermissions } from "../../integrations/microsoft/config.ts";
@@ -40,19 +40,26 @@ export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisit
 
 /**
  * What the actor may do about the enterprise's Direct Routing now: set it up when nothing blocks
- * it and no run is live or done, retry a failed run, remove a finished or failed one. The routes
+ * it and no run is live or done, retry a failed run, remove a finished or failed one, check a
+ * finished one (unless a check is under way) and repair it when its last check found differences. The routes
  * check the role and the consent, the commands the same states, so a button shown is a request
  * that succeeds.
  */
 export function directRoutingAbilities(
   actor: Actor,
   prerequisites: Prerequisites,
-  runStatus: WorkflowRunStatus | null,
+  run: Pick<WorkflowRunView, "status" | "checking" | "steps"> | null,
 ): DirectRoutingAbility[] {
   if (!mayActFor(actor, prerequisites.enterprise, "direct_routing.manage")) return [];
-  // Removing needs no prerequisite: it undoes what a run did.
-  if (runStatus === "succeeded") return ["direct_routing.remove"];
   const blocked = directRoutingBlocker(prerequisites) !== null;
+  // Removing needs no prerequisite: it undoes what a run did.
+  if (run?.status === "succeeded") {
+    const checks: DirectRoutingAbility[] = run.checking ? [] : ["direct_routing.check"];
+    const repair: DirectRoutingAbility[] =
+      !blocked && run.steps.some((s) => s.drift.length > 0) ? ["direct_routing.repair"] : [];
+    return [...repair, ...checks, "direct_routing.remove"];
+  }
+  const runStatus = run?.status ?? null;
   if (runStatus === "failed")
     return blocked ? ["direct_routing.remove"] : ["direct_routing.retry", "direct_routing.remove"];
   if (!blocked && (runStatus === null || runStatus === "undone")) return ["direct_routing.set_up"];

@@ -39,6 +39,6 @@ export async function directRoutingViewOf(
     run,
     missingPermissions: missingPermissionsOf(enterprise),
     blockedBy: directRoutingBlocker(prerequisites),
-    abilities: directRoutingAbilities(actor, prerequisites, run?.status ?? null),
+    abilities: directRoutingAbilities(actor, prerequisites, run),
   };
 }

@@ -8,7 +8,7 @@ import {
   signInEnterpriseAdmin,
   type TestApp,
 } from "../../../../test/harness.ts";
-import { enterprises, workflowRuns } from "../../db/schema/index.ts";
+import { enterprises, workflowRuns, workflowSteps } from "../../db/schema/index.ts";
 import {
   buildEnterprise,
   buildEnterpriseAdmin,
@@ -59,6 +59,70 @@ async function registeredEnterprise(
   if (teamsAdminRole) await buildTeamsAdminRoleRun(t.services.db, row!, { status: teamsAdminRole });
   return { enterprise, admin };
 }
+
+describe("POST /enterprises/:enterpriseId/direct-routing/check and /repair", () => {
+  it("has the ladder: 401, 400, 404, 403 (role, then consent), 409 until set up, 202", async () => {
+    const { enterprise, admin } = await registeredEnterprise();
+    for (const action of ["check", "repair"]) {
+      const path = `${url(enterprise.id)}/${action}`;
+      expect((await clientOf(t.app).post(path)).status).toBe(401);
+      expect((await admin.post(`${url("x".repeat(65))}/${action}`)).status).toBe(400);
+      expect((await reseller.post(`${url(world.b.enterprise.id)}/${action}`)).status).toBe(404);
+      const byMaster = await master.post(path);
+      expect([byMaster.status, byMaster.body.code]).toEqual([403, "forbidden"]);
+      const byReseller = await reseller.post(path);
+      expect([byReseller.status, byReseller.body.code]).toEqual([
+        403,
+        "management_consent_required",
+      ]);
+      const notSetUp = await admin.post(path);
+      expect([notSetUp.status, notSetUp.body.message]).toEqual([
+        409,
+        "Direct Routing is not set up for this enterprise",
+      ]);
+    }
+    const runId = (await admin.post(url(enterprise.id))).body.run.id;
+    const running = await admin.post(`${url(enterprise.id)}/check`);
+    expect([running.status, running.body.message]).toEqual([
+      409,
+      "Direct Routing is not set up yet: it can be checked and repaired once its set-up has finished",
+    ]);
+    await t.services.db
+      .update(workflowRuns)
+      .set({ status: "succeeded" })
+      .where(eq(workflowRuns.id, runId));
+    await t.services.db
+      .update(workflowSteps)
+      .set({ status: "succeeded" })
+      .where(eq(workflowSteps.runId, runId));
+
+    const checking = await admin.post(`${url(enterprise.id)}/check`);
+    expect(checking.status).toBe(202);
+    expect(checking.body.run.checking).toBe(true);
+    expect(checking.body.abilities).toEqual(["direct_routing.remove"]);
+    const nothing = await admin.post(`${url(enterprise.id)}/repair`);
+    expect([nothing.status, nothing.body.message]).toEqual([
+      409,
+      "Nothing to repair: the last check found no differences",
+    ]);
+    await t.services.db
+      .update(workflowSteps)
+      .set({ drift: ["The voice route Teamgate is missing"] })
+      .where(
+        and(eq(workflowSteps.runId, runId), eq(workflowSteps.stepId, "direct-routing.voice-route")),
+      );
+    const repairing = await admin.post(`${url(enterprise.id)}/repair`);
+    expect(repairing.status).toBe(202);
+    expect(repairing.body.run.status).toBe("running");
+    expect(
+      repairing.body.run.steps
+        .filter((step: { status: string }) => step.status === "pending")
+        .map((step: { id: string }) => step.id),
+    ).toEqual(["direct-routing.voice-route"]);
+    // A repair under way answers the check it was asked for.
+    expect(repairing.body.run.checking).toBe(false);
+  });
+});
 
 describe("POST /enterprises/:enterpriseId/direct-routing", () => {
   it("has the ladder: 401, 400, 404, 403 (role, then consent), 409 unregistered, 202", async () => {

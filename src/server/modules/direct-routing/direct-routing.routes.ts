@@ -3,6 +3,7 @@ import type { DirectRoutingView } from "../../../shared/contracts/direct-routing
 import { enterpriseRoute } from "../../http/enterprise-route.ts";
 import type { Services } from "../../services.ts";
 import { removeDirectRouting } from "./commands/remove-direct-routing.ts";
+import { checkDirectRouting, repairDirectRouting } from "./commands/repair-direct-routing.ts";
 import { setUpDirectRouting } from "./commands/set-up-direct-routing.ts";
 import { directRoutingViewOf } from "./direct-routing.presenter.ts";
 
@@ -25,6 +26,28 @@ export function directRoutingRoutes(services: Services): FastifyPluginAsyncZod {
       status: 202,
       handler: async ({ actor, enterprise, transact }): Promise<DirectRoutingView> => {
         await transact((ctx) => setUpDirectRouting(ctx, enterprise));
+        return directRoutingViewOf(db, actor, enterprise);
+      },
+    });
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/direct-routing/check", {
+      summary: "Check now: read the tenant back against the finished set-up (drift)",
+      tags: ["direct routing"],
+      may: "direct_routing.manage",
+      status: 202,
+      handler: async ({ actor, enterprise, transact }): Promise<DirectRoutingView> => {
+        await transact((ctx) => checkDirectRouting(ctx, enterprise));
+        return directRoutingViewOf(db, actor, enterprise);
+      },
+    });
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/direct-routing/repair", {
+      summary: "Repair: run again the steps whose last check found the tenant changed",
+      tags: ["direct routing"],
+      may: "direct_routing.manage",
+      status: 202,
+      handler: async ({ actor, enterprise, transact }): Promise<DirectRoutingView> => {
+        await transact((ctx) => repairDirectRouting(ctx, enterprise));
         return directRoutingViewOf(db, actor, enterprise);
       },
     });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createTestApp, signIn, type TestApp } from "../../../../test/harness.ts";
 import { enterprises, events, workflowRuns, workflowSteps } from "../../db/schema/index.ts";
 import { buildWorld, type World } from "../../db/seed/factories.ts";
+import { checkDueWorkflowsJob } from "../../workflows/check.job.ts";
 import { registered } from "../enterprise-portal/enterprise-portal.test-support.ts";
 import { runWorkflows } from "../registration/registration.test-support.ts";
 import { crashWorkerVariables } from "./direct-routing.test-support.ts";
@@ -253,7 +254,7 @@ describe("Removing Direct Routing", () => {
     await admin.post(url(enterpriseId));
     await runWorkflows(t);
     const set = (await admin.get(url(enterpriseId))).body;
-    expect(set.abilities).toEqual(["direct_routing.remove"]);
+    expect(set.abilities).toEqual(["direct_routing.check", "direct_routing.remove"]);
     const fqdns: string[] = set.routes.map((r: { fqdn: string }) => r.fqdn);
     const texts = fqdns.map((fqdn) => control.txtValues(fqdn));
     expect(texts.every((values) => values.length === 1)).toBe(true);
@@ -293,6 +294,248 @@ describe("Removing Direct Routing", () => {
     expect(row?.status).toBe("registered");
     // Nothing left to remove; it can be set up again.
     expect((await admin.delete(url(enterpriseId))).status).toBe(409);
+  });
+});
+
+/** Runs the queued read-backs (what the worker does after "Check now" or the hourly tick). */
+async function runChecks(): Promise<void> {
+  await t.services.drain("workflows.check");
+}
+
+interface StepView {
+  id: string;
+  status: string;
+  attempt: number;
+  drift: string[];
+}
+
+const drifted = (view: { run: { steps: StepView[] } }) =>
+  Object.fromEntries(view.run.steps.filter((s) => s.drift.length > 0).map((s) => [s.id, s.drift]));
+
+async function eventsNamed(enterpriseId: string, name: string) {
+  const rows = await t.services.db
+    .select({ payload: events.payload })
+    .from(events)
+    .where(and(eq(events.subjectId, enterpriseId), eq(events.name, name)))
+    .orderBy(events.id);
+  return rows.map((r) => r.payload as Record<string, unknown>);
+}
+
+describe("Drift", () => {
+  async function setUp(options: { pbxMusicOnHold?: boolean } = {}) {
+    const r = await enterpriseWithTwoRegions(options);
+    await r.admin.post(url(r.enterpriseId));
+    await runWorkflows(t);
+    const view = (await r.admin.get(url(r.enterpriseId))).body;
+    expect(view.run.status).toBe("succeeded");
+    return { ...r, fqdns: view.routes.map((x: { fqdn: string }) => x.fqdn) as string[] };
+  }
+
+  it("finds objects edited or deleted in the admin centers, and Repair runs only the steps that differ", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin, fqdns } = await setUp({ pbxMusicOnHold: true });
+
+    // A check of an untouched tenant finds nothing and records nothing.
+    const asked = await admin.post(`${url(enterpriseId)}/check`);
+    expect(asked.status).toBe(202);
+    expect(asked.body.run.checking).toBe(true);
+    expect(asked.body.abilities).not.toContain("direct_routing.check");
+    await runChecks();
+    const clean = (await admin.get(url(enterpriseId))).body;
+    expect(clean.run.checking).toBe(false);
+    expect(clean.run.checkedAt).not.toBeNull();
+    expect(drifted(clean)).toEqual({});
+    expect(clean.abilities).not.toContain("direct_routing.repair");
+    expect((await admin.post(`${url(enterpriseId)}/repair`)).status).toBe(409);
+
+    // An administrator deletes the voice route and switches Teams music on hold back on.
+    control.adminCenterEdit(tenantId, { kind: "removeVoiceRoute", identity: "Teamgate" });
+    control.adminCenterEdit(tenantId, { kind: "setMusicOnHold", value: "Enabled" });
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    const found = (await admin.get(url(enterpriseId))).body;
+    expect(found.run.status).toBe("succeeded");
+    expect(drifted(found)).toEqual({
+      "direct-routing.voice-route": ["The voice route Teamgate is missing"],
+      "direct-routing.music-on-hold": [
+        "Teams plays its own music on hold again (global calling policy: Enabled), not the PBX's",
+      ],
+    });
+    expect(found.abilities).toEqual([
+      "direct_routing.repair",
+      "direct_routing.check",
+      "direct_routing.remove",
+    ]);
+    // The activity records what was found once, not at every check.
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    const detected = await eventsNamed(enterpriseId, "workflow.drift_detected");
+    expect(detected).toHaveLength(1);
+    expect(detected[0]?.drift).toEqual([
+      {
+        stepId: "direct-routing.voice-route",
+        differences: ["The voice route Teamgate is missing"],
+      },
+      {
+        stepId: "direct-routing.music-on-hold",
+        differences: [expect.stringContaining("music on hold")],
+      },
+    ]);
+
+    const attemptsBefore = Object.fromEntries(
+      found.run.steps.map((s: StepView) => [s.id, s.attempt]),
+    );
+    const repairing = await admin.post(`${url(enterpriseId)}/repair`);
+    expect(repairing.status).toBe(202);
+    expect(repairing.body.run.status).toBe("running");
+    const succeededBefore = (await eventsNamed(enterpriseId, "workflow.step_succeeded")).length;
+    await runWorkflows(t);
+
+    const repaired = (await admin.get(url(enterpriseId))).body;
+    expect(repaired.run.status).toBe("succeeded");
+    expect(drifted(repaired)).toEqual({});
+    // Only the two steps ran again; the others kept their attempts.
+    const rerun = (await eventsNamed(enterpriseId, "workflow.step_succeeded"))
+      .slice(succeededBefore)
+      .map((e) => e.stepId);
+    expect(rerun).toEqual(["direct-routing.voice-route", "direct-routing.music-on-hold"]);
+    for (const step of repaired.run.steps as StepView[])
+      if (!rerun.includes(step.id)) expect(step.attempt).toBe(attemptsBefore[step.id]);
+    const voice = control.teamsVoice(tenantId);
+    expect(voice.voiceRoutes).toEqual([
+      expect.objectContaining({ identity: "Teamgate", onlinePstnGatewayList: fqdns }),
+    ]);
+    expect(voice.musicOnHoldEnabledType).toBe("Disabled");
+    expect(voice.createCalls.voiceRoute).toBe(2);
+    expect(await eventsNamed(enterpriseId, "workflow.repair_started")).toEqual([
+      expect.objectContaining({
+        stepIds: ["direct-routing.voice-route", "direct-routing.music-on-hold"],
+      }),
+    ]);
+
+    // The next check finds the tenant as set up again; the repair already said so.
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    expect(drifted((await admin.get(url(enterpriseId))).body)).toEqual({});
+    expect(await eventsNamed(enterpriseId, "workflow.drift_detected")).toHaveLength(1);
+    expect(await eventsNamed(enterpriseId, "workflow.drift_cleared")).toEqual([]);
+  });
+
+  it("corrects a route whose trunks were edited in place, without recreating it; a fix by hand clears the drift", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin, fqdns } = await setUp();
+    control.adminCenterEdit(tenantId, {
+      kind: "setVoiceRouteGateways",
+      identity: "Teamgate",
+      gateways: [fqdns[1]!, fqdns[0]!],
+    });
+    const reversed = {
+      "direct-routing.voice-route": [
+        `The voice route Teamgate sends calls to ${fqdns[1]}, ${fqdns[0]} instead of ${fqdns[0]}, ${fqdns[1]}`,
+      ],
+    };
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    expect(drifted((await admin.get(url(enterpriseId))).body)).toEqual(reversed);
+
+    // Put back by hand: the next check finds nothing and the activity says the differences went.
+    control.adminCenterEdit(tenantId, {
+      kind: "setVoiceRouteGateways",
+      identity: "Teamgate",
+      gateways: fqdns,
+    });
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    expect(drifted((await admin.get(url(enterpriseId))).body)).toEqual({});
+    expect(await eventsNamed(enterpriseId, "workflow.drift_cleared")).toHaveLength(1);
+
+    control.adminCenterEdit(tenantId, {
+      kind: "setVoiceRouteGateways",
+      identity: "Teamgate",
+      gateways: [fqdns[1]!, fqdns[0]!],
+    });
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    expect(drifted((await admin.get(url(enterpriseId))).body)).toEqual(reversed);
+    await admin.post(`${url(enterpriseId)}/repair`);
+    await runWorkflows(t);
+    const voice = control.teamsVoice(tenantId);
+    expect(voice.voiceRoutes[0]?.onlinePstnGatewayList).toEqual(fqdns);
+    expect(voice.createCalls.voiceRoute).toBe(1);
+  });
+
+  it("finds a removed domain and its activation user, and Repair adds, verifies and activates it again", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin, fqdns } = await setUp();
+    const fqdn = fqdns[1]!;
+    const upn = `teamgate-activation@${fqdn}`;
+    const user = await t.services.microsoft!.findUserByPrincipalName(tenantId, upn);
+    control.removeUser(tenantId, user!.id);
+    control.adminCenterEdit(tenantId, { kind: "removeDomain", fqdn });
+
+    // The hourly tick queues the read-back of every finished set-up not checked lately.
+    await checkDueWorkflowsJob.handle(
+      t.services,
+      {},
+      { id: "tick", attempt: 1, isLastAttempt: true },
+    );
+    await runChecks();
+    const found = (await admin.get(url(enterpriseId))).body;
+    expect(drifted(found)).toEqual({
+      "direct-routing.add-domains": [`The domain ${fqdn} is no longer in the tenant`],
+      "direct-routing.publish-txt": [
+        `${fqdn} must be verified again: its new record is not published`,
+      ],
+      "direct-routing.verify-domains": [`The domain ${fqdn} is not verified`],
+      "direct-routing.activation-users": [`The user ${upn} that activates ${fqdn} is gone`],
+      "direct-routing.wait-activation": [`Microsoft no longer serves ${fqdn} for Direct Routing`],
+    });
+
+    await admin.post(`${url(enterpriseId)}/repair`);
+    await runWorkflows(t);
+    const repaired = (await admin.get(url(enterpriseId))).body;
+    expect(repaired.run.status).toBe("succeeded");
+    expect(drifted(repaired)).toEqual({});
+    expect(control.tenantState(tenantId).domains).toContainEqual(
+      expect.objectContaining({ id: fqdn, isVerified: true }),
+    );
+    expect(control.getDomainActivation(tenantId, fqdn).status).toBe("active");
+    const again = await t.services.microsoft!.findUserByPrincipalName(tenantId, upn);
+    expect(again?.id).not.toBe(user!.id);
+    expect(again?.licenseSkuIds.length).toBe(1);
+  });
+
+  it("keeps what it found when Microsoft refuses the read-back, and says why", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin } = await setUp();
+    control.adminCenterEdit(tenantId, { kind: "removeTenantDialPlan", identity: "Teamgate" });
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    const before = drifted((await admin.get(url(enterpriseId))).body);
+    expect(Object.keys(before)).toEqual(["direct-routing.dial-plan"]);
+
+    const fault = control.injectFault({ path: "/teams-voice/", status: 403, tenantId });
+    try {
+      await admin.post(`${url(enterpriseId)}/check`);
+      await runChecks();
+    } finally {
+      control.clearFaults();
+    }
+    const view = (await admin.get(url(enterpriseId))).body;
+    expect(fault).toBeTruthy();
+    expect(view.run.checking).toBe(false);
+    expect(view.run.checkError).toMatch(/.+/);
+    expect(drifted(view)).toEqual(before);
+  });
+
+  it("checks and repairs only a finished set-up", async () => {
+    const { enterpriseId, admin } = await enterpriseWithTwoRegions();
+    expect((await admin.post(`${url(enterpriseId)}/check`)).status).toBe(409);
+    await admin.post(url(enterpriseId));
+    const running = await admin.post(`${url(enterpriseId)}/repair`);
+    expect(running.status).toBe(409);
+    expect(running.body.message).toMatch(/not set up yet/);
+    await runWorkflows(t);
   });
 });
 

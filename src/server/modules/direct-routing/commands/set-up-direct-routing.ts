@@ -7,6 +7,13 @@ import { teamsAdminRoleWorkflow } from "../../microsoft-setup/index.ts";
 import { directRoutingBlocker } from "../direct-routing.policy.ts";
 import { directRoutingWorkflow } from "../direct-routing.workflow.ts";
 
+/** 409 with the reason when Direct Routing cannot run for the enterprise now (directRoutingBlocker). */
+export async function assertNotBlocked(ctx: Ctx, enterprise: EnterpriseRow): Promise<void> {
+  const role = await latestRun(ctx.tx, teamsAdminRoleWorkflow, enterprise.id);
+  const blocker = directRoutingBlocker({ enterprise, teamsAdminRole: role?.run.status ?? null });
+  if (blocker) throw new AppError("invalid_state", blocker);
+}
+
 /**
  * "Set up Direct Routing": starts the workflow for a registered enterprise, or continues a failed
  * run from its failed step. A run already under way is 409; so is a finished one, since nothing
@@ -17,9 +24,7 @@ export async function setUpDirectRouting(
   enterprise: Scoped<EnterpriseRow>,
 ): Promise<string> {
   const tenantId = registeredTenantOf(enterprise);
-  const role = await latestRun(ctx.tx, teamsAdminRoleWorkflow, enterprise.id);
-  const blocker = directRoutingBlocker({ enterprise, teamsAdminRole: role?.run.status ?? null });
-  if (blocker) throw new AppError("invalid_state", blocker);
+  await assertNotBlocked(ctx, enterprise);
   const latest = await latestRun(ctx.tx, directRoutingWorkflow, enterprise.id);
   if (latest?.run.status === "failed") {
     await retryWorkflow(ctx, latest.run.id);

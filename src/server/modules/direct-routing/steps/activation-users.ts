@@ -63,6 +63,21 @@ export const createActivationUsers = defineStep<DirectRoutingInput>({
     }
     return undefined;
   },
+  async check({ services, input }) {
+    const { microsoft } = directRoutingPorts(services);
+    const differences: string[] = [];
+    for (const route of await routesOf(services.db, input.enterpriseId)) {
+      const { userPrincipalName } = activationUserOf(route.fqdn);
+      const user = await microsoft.findUserByPrincipalName(input.tenantId, userPrincipalName);
+      if (!user)
+        differences.push(`The user ${userPrincipalName} that activates ${route.fqdn} is gone`);
+      else if (user.licenseSkuIds.length === 0)
+        differences.push(
+          `The user ${userPrincipalName} that activates ${route.fqdn} has no licence`,
+        );
+    }
+    return differences;
+  },
   async undo({ services, input }) {
     const { microsoft } = directRoutingPorts(services);
     for (const route of await routesOf(services.db, input.enterpriseId)) {

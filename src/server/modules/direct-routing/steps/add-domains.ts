@@ -23,4 +23,12 @@ export const addDomains = defineStep<DirectRoutingInput>({
     for (const route of await routesOf(services.db, input.enterpriseId))
       await microsoft.removeDomain(input.tenantId, route.fqdn);
   },
+  async check({ services, input }) {
+    const { microsoft } = directRoutingPorts(services);
+    const differences: string[] = [];
+    for (const route of await routesOf(services.db, input.enterpriseId))
+      if (!(await microsoft.getDomain(input.tenantId, route.fqdn)))
+        differences.push(`The domain ${route.fqdn} is no longer in the tenant`);
+    return differences;
+  },
 });

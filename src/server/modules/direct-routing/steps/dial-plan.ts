@@ -1,4 +1,5 @@
-import type { NormalizationRule } from "../../../integrations/teams-voice/port.ts";
+import type { NormalizationRule, TenantDialPlan } from "../../../integrations/teams-voice/port.ts";
+import type { Services } from "../../../services.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { directRoutingPorts } from "../direct-routing.queries.ts";
@@ -30,25 +31,45 @@ export const normalizationRules: NormalizationRule[] = [
   },
 ];
 
+const desired: TenantDialPlan = {
+  identity: teamsObjectName,
+  normalizationRules,
+  description: "Dialling to the PBX through Teamgate",
+};
+
+const ruleKey = (r: NormalizationRule) => JSON.stringify([r.name, r.pattern, r.translation]);
+
+/** What is wrong with the tenant's dial plan of our name (empty: its rules are ours, in order). */
+function dialPlanDifferences(actual: TenantDialPlan | null): string[] {
+  const name = `The dial plan ${desired.identity}`;
+  if (!actual) return [`${name} is missing`];
+  const rules = actual.normalizationRules.map(ruleKey).join("\n");
+  return rules === normalizationRules.map(ruleKey).join("\n")
+    ? []
+    : [`${name}'s normalisation rules were changed`];
+}
+
+async function dialPlanOf(services: Services, input: DirectRoutingInput) {
+  const { teamsVoice } = directRoutingPorts(services);
+  return {
+    teamsVoice,
+    actual: await teamsVoice.getTenantDialPlan(input.tenantId, desired.identity),
+  };
+}
+
 /** Guarantees the tenant dial plan with our normalisation rules, in this order. */
 export const createDialPlan = defineStep<DirectRoutingInput>({
   id: "direct-routing.dial-plan",
   title: "Create the dial plan",
   async run({ services, input }) {
-    const { teamsVoice } = directRoutingPorts(services);
-    const desired = {
-      identity: teamsObjectName,
-      normalizationRules,
-      description: "Dialling to the PBX through Teamgate",
-    };
-    const actual = await teamsVoice.getTenantDialPlan(input.tenantId, desired.identity);
+    const { teamsVoice, actual } = await dialPlanOf(services, input);
     if (!actual) await teamsVoice.createTenantDialPlan(input.tenantId, desired);
-    else if (
-      JSON.stringify(actual.normalizationRules.map((r) => [r.name, r.pattern, r.translation])) !==
-      JSON.stringify(normalizationRules.map((r) => [r.name, r.pattern, r.translation]))
-    )
+    else if (dialPlanDifferences(actual).length > 0)
       await teamsVoice.setTenantDialPlan(input.tenantId, desired);
     return undefined;
+  },
+  async check({ services, input }) {
+    return dialPlanDifferences((await dialPlanOf(services, input)).actual);
   },
   async undo({ services, input }) {
     const { teamsVoice } = directRoutingPorts(services);

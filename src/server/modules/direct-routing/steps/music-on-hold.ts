@@ -18,6 +18,15 @@ export const turnOffTeamsMusicOnHold = defineStep<DirectRoutingInput>({
     if (before !== "Disabled") await teamsVoice.setGlobalMusicOnHold(input.tenantId, "Disabled");
     return undefined;
   },
+  async check({ services, input }) {
+    const enterprise = await enterpriseSettingsOf(services.db, input.enterpriseId);
+    if (!enterprise.pbxMusicOnHold) return [];
+    const { teamsVoice } = directRoutingPorts(services);
+    const now = await teamsVoice.getGlobalMusicOnHold(input.tenantId);
+    return now === "Disabled"
+      ? []
+      : [`Teams plays its own music on hold again (global calling policy: ${now}), not the PBX's`];
+  },
   async undo({ services, input, io }) {
     const { teamsVoice } = directRoutingPorts(services);
     const before = await io.once<MusicOnHold | null>("before", async () => null);

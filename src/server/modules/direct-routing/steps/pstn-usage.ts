@@ -14,6 +14,12 @@ export const createPstnUsage = defineStep<DirectRoutingInput>({
       await teamsVoice.addPstnUsage(input.tenantId, teamsObjectName);
     return undefined;
   },
+  async check({ services, input }) {
+    const { teamsVoice } = directRoutingPorts(services);
+    return (await teamsVoice.listPstnUsages(input.tenantId)).includes(teamsObjectName)
+      ? []
+      : [`The PSTN usage ${teamsObjectName} is missing`];
+  },
   async undo({ services, input }) {
     const { teamsVoice } = directRoutingPorts(services);
     await teamsVoice.removePstnUsage(input.tenantId, teamsObjectName);

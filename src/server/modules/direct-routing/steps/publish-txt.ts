@@ -20,6 +20,23 @@ export const publishTxt = defineStep<DirectRoutingInput>({
   async finish(ctx, { input }) {
     await advanceDomainState(ctx, input.enterpriseId, ["pending", "added"], "txt_published");
   },
+  /** Once a domain is verified its record is no longer needed; until then it must resolve. */
+  async check({ services, input }) {
+    const { microsoft, dns } = directRoutingPorts(services);
+    const differences: string[] = [];
+    for (const route of await routesOf(services.db, input.enterpriseId)) {
+      const domain = await microsoft.getDomain(input.tenantId, route.fqdn);
+      if (domain?.isVerified) continue;
+      if (!domain) {
+        differences.push(`${route.fqdn} must be verified again: its new record is not published`);
+        continue;
+      }
+      const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
+      if (!(await dns.lookupTxt(route.fqdn)).includes(text))
+        differences.push(`The verification record of ${route.fqdn} is not published in DNS`);
+    }
+    return differences;
+  },
   async undo({ services, input }) {
     const { microsoft, dns } = directRoutingPorts(services);
     for (const route of await routesOf(services.db, input.enterpriseId)) {

@@ -41,6 +41,14 @@ export const verifyDomains = defineStep<DirectRoutingInput>({
       reason: `Waiting for ${waitingFor.join(", ")}`,
     };
   },
+  async check({ services, input }) {
+    const { microsoft } = directRoutingPorts(services);
+    const differences: string[] = [];
+    for (const route of await routesOf(services.db, input.enterpriseId))
+      if (!(await microsoft.getDomain(input.tenantId, route.fqdn))?.isVerified)
+        differences.push(`The domain ${route.fqdn} is not verified`);
+    return differences;
+  },
   async finish(ctx, { input }) {
     await advanceDomainState(
       ctx,
