@@ -453,4 +453,54 @@ describe("faults and counts", () => {
     );
     expect(await activation.json()).toMatchObject({ status: "active", reason: null });
   });
+
+  it("takes an administrator's edits on the control API under the admin centers' rules", async () => {
+    const edit = (body: unknown) =>
+      f(`${emu.loginUrl}/_control/tenants/${tenantId}/admin-center`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect(
+      (await voice("/pstnUsages", { method: "PATCH", body: { add: ["Edited"] } })).status,
+    ).toBe(200);
+    expect(
+      (
+        await voice("/voiceRoutes", {
+          method: "POST",
+          body: route("Edited", { onlinePstnUsages: ["Edited"] }),
+        })
+      ).status,
+    ).toBe(201);
+
+    // A usage a route names stays; the route goes first.
+    const inUse = await edit({ kind: "removePstnUsage", usage: "Edited" });
+    expect(inUse.status).toBe(400);
+    expect(((await inUse.json()) as { message: string }).message).toBe(
+      "The PSTN usage Edited is used by Edited",
+    );
+    const gateways = await edit({
+      kind: "setVoiceRouteGateways",
+      identity: "edited",
+      gateways: ["Other.example.net"],
+    });
+    expect(gateways.status).toBe(200);
+    expect(emu.control.teamsVoice(tenantId).voiceRoutes).toContainEqual(
+      expect.objectContaining({ identity: "Edited", onlinePstnGatewayList: ["other.example.net"] }),
+    );
+    expect((await edit({ kind: "removeVoiceRoute", identity: "Edited" })).status).toBe(200);
+    expect((await edit({ kind: "removePstnUsage", usage: "Edited" })).status).toBe(200);
+    expect(emu.control.teamsVoice(tenantId).pstnUsages).not.toContain("Edited");
+    expect((await edit({ kind: "removeVoiceRoute", identity: "Edited" })).status).toBe(404);
+
+    // A domain goes only once no user signs in with it.
+    const withUsers = await edit({ kind: "removeDomain", fqdn: trunk });
+    expect(withUsers.status).toBe(400);
+    expect(emu.control.tenantState(tenantId).domains.map((d) => d.id)).toContain(trunk);
+
+    expect((await edit({ kind: "setMusicOnHold", value: "Loud" })).status).toBe(400);
+    expect((await edit({ kind: "setMusicOnHold", value: "Enabled" })).status).toBe(200);
+    expect(emu.control.teamsVoice(tenantId).musicOnHoldEnabledType).toBe("Enabled");
+    expect((await edit({ kind: "paint" })).status).toBe(400);
+  });
 });
