@@ -742,4 +742,45 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await reseller.goto(`${server.url}/enterprises`);
     await waitForStatus(rowOf(reseller, "Enterprises", enterprise.name), "Active");
   });
+
+  it("16. a voice route deleted in the Teams admin center shows as drift, and Repair puts it back", async () => {
+    const admin = tenantAdmin;
+    await admin.goto(`${server.url}/enterprise`);
+    await waitForHeading(admin, enterprise.name);
+    const tenantId = await admin
+      .getByText(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+      .first()
+      .textContent();
+    // A Teams administrator deletes the route by hand.
+    await server.emulatorControl("POST", `/_control/tenants/${tenantId}/admin-center`, {
+      kind: "removeVoiceRoute",
+      identity: "Teamgate",
+    });
+    const card = admin.getByRole("region", { name: "Direct Routing" });
+    await card.getByRole("button", { name: "Check now", exact: true }).click();
+    await card.getByText("The tenant differs from the set-up").waitFor({ timeout: 60_000 });
+    const steps = card.getByRole("list", { name: "Steps of the Direct Routing set-up" });
+    await steps.getByText("The voice route Teamgate is missing").waitFor();
+    expect(await steps.getByText("Differs", { exact: true }).count()).toBe(1);
+    await admin
+      .getByRole("region", { name: "Action items" })
+      .getByText(/^The tenant differs from the set-up/)
+      .waitFor();
+    await snap(admin, "direct-routing-drift");
+
+    await card.getByRole("button", { name: "Repair", exact: true }).click();
+    await confirmDialog(admin, "Repair Direct Routing?", "Repair");
+    await waitForToast(admin, "Direct Routing is being repaired");
+    await expect
+      .poll(async () => steps.getByText("Done", { exact: true }).count(), { timeout: 120_000 })
+      .toBe(12);
+    const voice = (await server.emulatorControl(
+      "GET",
+      `/_control/tenants/${tenantId}/teams-voice`,
+    )) as { voiceRoutes: { identity: string }[] };
+    expect(voice.voiceRoutes.map((r) => r.identity)).toEqual(["Teamgate"]);
+    // Read back again: the tenant matches the set-up.
+    await card.getByRole("button", { name: "Check now", exact: true }).click();
+    await card.getByText(/: the tenant matches the set-up\.$/).waitFor({ timeout: 60_000 });
+  });
 });

@@ -16,6 +16,14 @@ const stepStyles: Record<WorkflowStepStatus, { color: string; label: string }> =
 };
 
 function StepDetail({ step }: { step: WorkflowStepView }) {
+  if (step.status === "succeeded" && step.drift.length > 0)
+    return (
+      <List size="xs" c="orange.9" aria-label={`How the tenant differs: ${step.title}`}>
+        {step.drift.map((difference) => (
+          <List.Item key={difference}>{difference}</List.Item>
+        ))}
+      </List>
+    );
   if (step.status === "waiting" && step.waitReason)
     return (
       <Text size="xs" c="dimmed">
@@ -43,14 +51,17 @@ function StepDetail({ step }: { step: WorkflowStepView }) {
 
 /**
  * The steps of a workflow run, in order, each with its state in words (not only colour), what it
- * waits for, and why it failed. Used for every workflow: the Teams Administrator role, Direct
+ * waits for, why it failed, and how the world differs from it since (drift). Used for every workflow: the Teams Administrator role, Direct
  * Routing.
  */
 export function WorkflowSteps({ run, label }: { run: WorkflowRunView; label: string }) {
   return (
     <List aria-label={label} listStyleType="none" spacing="xs" p={0}>
       {run.steps.map((step, position) => {
-        const style = stepStyles[step.status];
+        const style =
+          step.status === "succeeded" && step.drift.length > 0
+            ? { color: "orange", label: "Differs" }
+            : stepStyles[step.status];
         return (
           <List.Item key={step.id}>
             <Stack gap={2}>

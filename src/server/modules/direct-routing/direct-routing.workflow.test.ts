@@ -366,6 +366,15 @@ describe("Drift", () => {
       "direct_routing.check",
       "direct_routing.remove",
     ]);
+    // The dashboard's action item asks for the repair.
+    const overview = (await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`)).body;
+    expect(
+      overview.actionItems.find((item: { id: string }) => item.id === "direct_routing"),
+    ).toMatchObject({
+      state: "todo",
+      detail:
+        "The tenant differs from the set-up (2 found by the last check): repair it on the Direct Routing card.",
+    });
     // The activity records what was found once, not at every check.
     await admin.post(`${url(enterpriseId)}/check`);
     await runChecks();

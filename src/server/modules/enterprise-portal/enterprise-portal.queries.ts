@@ -33,12 +33,19 @@ function date(d: Date | null): string {
   return d ? d.toISOString().slice(0, 10) : "";
 }
 
+/** How many differences from the set-up the run's last check found (drift). */
+const differences = (run: WorkflowRunView) =>
+  run.steps.reduce((n, step) => n + step.drift.length, 0);
+
 /** What the Direct Routing item says: not started, the step under way or failed, or done. */
 function directRoutingDetail(run: WorkflowRunView | null): string {
   const step = run?.steps.find((s) => s.status !== "succeeded");
   if (!run || run.status === "undone")
     return "Connect Microsoft Teams to the PBX through the enterprise's SBC regions.";
-  if (run.status === "succeeded") return "Teams calls reach the PBX through the SBC regions.";
+  if (run.status === "succeeded")
+    return differences(run) > 0
+      ? `The tenant differs from the set-up (${differences(run)} found by the last check): repair it on the Direct Routing card.`
+      : "Teams calls reach the PBX through the SBC regions.";
   if (run.status === "failed")
     return `${step?.title ?? "A step"} failed: ${step?.error ?? "see the steps"}`;
   return step?.waitReason ?? `In progress: ${step?.title ?? "finishing"}.`;
@@ -129,13 +136,17 @@ export function actionItemsOf(
     title: "Set up Direct Routing",
     detail: directRoutingDetail(directRouting),
     state:
-      directRouting?.status === "succeeded" || (!directRouting && enterprise.status === "active")
-        ? "done"
-        : directRouting?.status === "failed"
-          ? "failed"
-          : directRouting && directRouting.status !== "undone"
-            ? "waiting"
-            : "todo",
+      directRouting?.status === "succeeded"
+        ? differences(directRouting) > 0
+          ? "todo"
+          : "done"
+        : !directRouting && enterprise.status === "active"
+          ? "done"
+          : directRouting?.status === "failed"
+            ? "failed"
+            : directRouting && directRouting.status !== "undone"
+              ? "waiting"
+              : "todo",
     owner: managementConsentOf(enterprise) === "granted" ? "provider" : "enterprise",
   });
   return items;

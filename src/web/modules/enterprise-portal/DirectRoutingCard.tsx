@@ -1,16 +1,20 @@
-import { Badge, Button, Group, Stack, Table, Text } from "@mantine/core";
+import { Alert, Badge, Button, Group, Stack, Table, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import type { DirectRouteView, DomainState } from "../../../shared/contracts/direct-routing.ts";
+import type { WorkflowRunView } from "../../../shared/contracts/workflows.ts";
 import { confirmAction } from "../../components/confirm.tsx";
+import { formatDateTime } from "../../components/format.ts";
 import { QueryError } from "../../components/QueryError.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
 import { Card, failureText } from "./DashboardCard.tsx";
 import {
   directRoutingQuery,
   enterpriseQueryKey,
+  useCheckDirectRouting,
   useRemoveDirectRouting,
+  useRepairDirectRouting,
   useSetUpDirectRouting,
 } from "./enterprise-portal.api.ts";
 
@@ -72,8 +76,50 @@ function Routes({ routes }: { routes: DirectRouteView[] }) {
 }
 
 /**
+ * Drift of a finished set-up: when the tenant was last read back and what differs (the details are
+ * on the steps), or why the check could not finish.
+ */
+function DriftSummary({ run }: { run: WorkflowRunView }) {
+  const differing = run.steps.filter((step) => step.drift.length > 0);
+  const count = differing.reduce((n, step) => n + step.drift.length, 0);
+  if (run.checking)
+    return (
+      <Text size="sm" c="dimmed" role="status">
+        Checking the tenant against the set-up…
+      </Text>
+    );
+  return (
+    <Stack gap={4} role="status">
+      {count > 0 ? (
+        <Alert color="orange" variant="light" title="The tenant differs from the set-up">
+          {count === 1 ? "One difference" : `${count} differences`} in{" "}
+          {differing.map((step) => step.title.toLowerCase()).join("; ")}
+          {run.checkedAt ? `, found ${formatDateTime(run.checkedAt)}` : ""}. Someone changed or
+          deleted it in the Microsoft 365 or Teams admin center. Repair runs again only the steps
+          that differ.
+        </Alert>
+      ) : run.checkedAt ? (
+        <Text size="sm" c="dimmed">
+          Checked {formatDateTime(run.checkedAt)}: the tenant matches the set-up.
+        </Text>
+      ) : (
+        <Text size="sm" c="dimmed">
+          Not checked yet: Teamgate reads the tenant back every hour.
+        </Text>
+      )}
+      {run.checkError ? (
+        <Text size="sm" c="red">
+          The last check could not finish: {run.checkError}
+        </Text>
+      ) : null}
+    </Stack>
+  );
+}
+
+/**
  * Direct Routing of the enterprise (SPEC §3.5): the derived trunk of each SBC region, the set-up's
- * steps live while it runs, and "Set up Direct Routing" or "Retry" when the viewer may.
+ * steps live while it runs, and "Set up Direct Routing" or "Retry" when the viewer may; once set
+ * up, what the last read-back found (drift), "Check now" and "Repair".
  */
 export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const view = useQuery(directRoutingQuery(enterpriseId));
@@ -88,6 +134,8 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   }, [status, enterpriseId, queryClient]);
   const setUp = useSetUpDirectRouting(enterpriseId);
   const remove = useRemoveDirectRouting(enterpriseId);
+  const check = useCheckDirectRouting(enterpriseId);
+  const repair = useRepairDirectRouting(enterpriseId);
   if (view.isError && !view.data)
     return (
       <Card title="Direct Routing">
@@ -98,6 +146,61 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const canSetUp = data?.abilities.includes("direct_routing.set_up") ?? false;
   const canRetry = data?.abilities.includes("direct_routing.retry") ?? false;
   const canRemove = data?.abilities.includes("direct_routing.remove") ?? false;
+  const canCheck = data?.abilities.includes("direct_routing.check") ?? false;
+  const canRepair = data?.abilities.includes("direct_routing.repair") ?? false;
+  const checkButton =
+    canCheck || data?.run?.checking ? (
+      <Button
+        size="xs"
+        variant="default"
+        loading={check.isPending || data?.run?.checking}
+        disabled={!canCheck}
+        onClick={() =>
+          check.mutate(undefined, {
+            onError: (error) =>
+              notifications.show({
+                color: "red",
+                title: "Not checked",
+                message: failureText(error),
+              }),
+          })
+        }
+      >
+        Check now
+      </Button>
+    ) : null;
+  const repairButton = canRepair ? (
+    <Button
+      size="xs"
+      color="orange"
+      loading={repair.isPending}
+      onClick={() =>
+        confirmAction({
+          title: "Repair Direct Routing?",
+          message: `Teamgate runs these steps again, each looking before it creates: ${
+            data?.run?.steps
+              .filter((step) => step.drift.length > 0)
+              .map((step) => step.title.toLowerCase())
+              .join("; ") ?? ""
+          }. What was changed by hand in the tenant is put back as Teamgate set it up.`,
+          confirmLabel: "Repair",
+          onConfirm: () =>
+            repair.mutate(undefined, {
+              onSuccess: () =>
+                notifications.show({ color: "teal", message: "Direct Routing is being repaired" }),
+              onError: (error) =>
+                notifications.show({
+                  color: "red",
+                  title: "Nothing repaired",
+                  message: failureText(error),
+                }),
+            }),
+        })
+      }
+    >
+      Repair
+    </Button>
+  ) : null;
   const removeButton = canRemove ? (
     <Button
       size="xs"
@@ -167,9 +270,11 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
     <Card
       title="Direct Routing"
       actions={
-        button || removeButton ? (
+        button || repairButton || checkButton || removeButton ? (
           <Group gap="xs">
             {button}
+            {repairButton}
+            {checkButton}
             {removeButton}
           </Group>
         ) : null
@@ -195,6 +300,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
           ) : (
             <Routes routes={data.routes} />
           )}
+          {data.run?.status === "succeeded" ? <DriftSummary run={data.run} /> : null}
           {data.run ? (
             <WorkflowSteps run={data.run} label="Steps of the Direct Routing set-up" />
           ) : null}

@@ -13,6 +13,13 @@ const actionWords: Record<string, string> = {
   "enterprise.management_consent_revoked": "Management consent revoked",
   "enterprise.sync_groups_updated": "User groups changed",
   "enterprise.user_sync_requested": "User sync requested",
+  "enterprise.direct_routing_requested": "Direct Routing set-up started",
+  "enterprise.direct_routing_activated": "Direct Routing active",
+  "enterprise.direct_routing_removal_requested": "Direct Routing removal started",
+  "workflow.check_requested": "Check against the set-up requested",
+  "workflow.drift_detected": "Tenant found changed since the set-up",
+  "workflow.drift_cleared": "Tenant matches the set-up again",
+  "workflow.repair_started": "Repair started",
   "enterprise_admin.signed_in": "Signed in to the enterprise portal",
   "enterprise_admin.sign_in_refused": "Sign-in to the enterprise portal refused",
 };

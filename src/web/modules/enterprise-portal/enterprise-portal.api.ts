@@ -158,7 +158,12 @@ export function directRoutingQuery(enterpriseId: string) {
     refetchInterval: (query) => {
       const data = query.state.data;
       const status = data?.run?.status;
-      if (status === "running" || status === "waiting" || status === "undoing")
+      if (
+        status === "running" ||
+        status === "waiting" ||
+        status === "undoing" ||
+        data?.run?.checking
+      )
         return directRoutingPollMs;
       return data?.blockedBy ? directRoutingBlockedPollMs : false;
     },
@@ -179,6 +184,24 @@ export function useRemoveDirectRouting(enterpriseId: string) {
   const refresh = useRefreshEnterprise(enterpriseId);
   return useMutation({
     mutationFn: () => api.delete<DirectRoutingView>(pathOf(enterpriseId, "direct-routing")),
+    onSuccess: refresh,
+  });
+}
+
+/** "Check now": the tenant is read back against the finished set-up; the card polls for the result. */
+export function useCheckDirectRouting(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () => api.post<DirectRoutingView>(pathOf(enterpriseId, "direct-routing/check")),
+    onSuccess: refresh,
+  });
+}
+
+/** "Repair": the steps whose last check found the tenant changed run again. */
+export function useRepairDirectRouting(enterpriseId: string) {
+  const refresh = useRefreshEnterprise(enterpriseId);
+  return useMutation({
+    mutationFn: () => api.post<DirectRoutingView>(pathOf(enterpriseId, "direct-routing/repair")),
     onSuccess: refresh,
   });
 }
