@@ -724,7 +724,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
     // The card polls while the run is live; every step ends Done.
     await expect
       .poll(async () => steps.getByText("Done", { exact: true }).count(), { timeout: 120_000 })
-      .toBe(12);
+      .toBe(13);
     const trunks = card.getByRole("table", { name: "Derived trunks per SBC region" });
     const rows = trunks.getByRole("row");
     expect(await rows.count()).toBe(3);
@@ -773,7 +773,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await waitForToast(admin, "Direct Routing is being repaired");
     await expect
       .poll(async () => steps.getByText("Done", { exact: true }).count(), { timeout: 120_000 })
-      .toBe(12);
+      .toBe(13);
     const voice = (await server.emulatorControl(
       "GET",
       `/_control/tenants/${tenantId}/teams-voice`,

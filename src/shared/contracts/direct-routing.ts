@@ -32,6 +32,11 @@ export interface DirectRoutingView {
    * before they were asked for): a Global Administrator must grant them first.
    */
   missingPermissions: string[];
+  /**
+   * What changed on the enterprise since the finished set-up (its SBC regions, the PBX's music on
+   * hold): "Apply the changes" runs the set-up again, extending the voice route in place.
+   */
+  pendingChanges: string[];
   /** Why Direct Routing cannot start now (registration, permissions, the Teams Administrator role), or null. */
   blockedBy: string | null;
   abilities: DirectRoutingAbility[];

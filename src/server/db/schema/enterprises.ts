@@ -59,6 +59,13 @@ export const enterprises = pgTable(
      * allocated once by Direct Routing and never reused by another enterprise.
      */
     directRoutingLabel: text("direct_routing_label"),
+    /**
+     * The tenant's Teams music on hold (global calling policy) before Direct Routing turned it off
+     * for the PBX's; restored when the PBX's music on hold is turned off or Direct Routing removed.
+     */
+    teamsMusicOnHoldBefore: text("teams_music_on_hold_before", {
+      enum: ["Enabled", "Disabled", "UserOverride"],
+    }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

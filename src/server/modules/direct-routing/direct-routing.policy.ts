@@ -16,6 +16,8 @@ export function missingPermissionsOf(
 /** What the tenant must have before Direct Routing can start. */
 export interface Prerequisites {
   enterprise: EnterpriseRow;
+  /** What changed on the enterprise since the set-up last ran (pendingChangesOf). */
+  pendingChanges: string[];
   /** The latest Teams Administrator role run's status (null: none). */
   teamsAdminRole: WorkflowRunStatus | null;
 }
@@ -25,7 +27,10 @@ export interface Prerequisites {
  * consent covering its permissions, and the platform's Teams Administrator role in effect (every
  * Teams voice call needs it; Microsoft refuses without).
  */
-export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisites): string | null {
+export function directRoutingBlocker({
+  enterprise,
+  teamsAdminRole,
+}: Omit<Prerequisites, "pendingChanges">): string | null {
   const unregistered = unregisteredReason(enterprise);
   if (unregistered) return unregistered;
   const missing = missingPermissionsOf(enterprise);
@@ -40,7 +45,7 @@ export function directRoutingBlocker({ enterprise, teamsAdminRole }: Prerequisit
 
 /**
  * What the actor may do about the enterprise's Direct Routing now: set it up when nothing blocks
- * it and no run is live or done, retry a failed run, remove a finished or failed one, check a
+ * it and no run is live or done (or a finished one has changes to apply), retry a failed run, remove a finished or failed one, check a
  * finished one (unless a check is under way) and repair it when its last check found differences. The routes
  * check the role and the consent, the commands the same states, so a button shown is a request
  * that succeeds.
@@ -57,7 +62,9 @@ export function directRoutingAbilities(
     const checks: DirectRoutingAbility[] = run.checking ? [] : ["direct_routing.check"];
     const repair: DirectRoutingAbility[] =
       !blocked && run.steps.some((s) => s.drift.length > 0) ? ["direct_routing.repair"] : [];
-    return [...repair, ...checks, "direct_routing.remove"];
+    const apply: DirectRoutingAbility[] =
+      !blocked && prerequisites.pendingChanges.length > 0 ? ["direct_routing.set_up"] : [];
+    return [...apply, ...repair, ...checks, "direct_routing.remove"];
   }
   const runStatus = run?.status ?? null;
   if (runStatus === "failed")

@@ -10,7 +10,7 @@ import {
   directRoutingBlocker,
   missingPermissionsOf,
 } from "./direct-routing.policy.ts";
-import { routesOf } from "./direct-routing.queries.ts";
+import { pendingChangesOf, routesOf } from "./direct-routing.queries.ts";
 import { directRoutingWorkflow } from "./direct-routing.workflow.ts";
 
 /** The enterprise's Direct Routing as its page shows it: trunks, the latest run, the abilities. */
@@ -19,13 +19,14 @@ export async function directRoutingViewOf(
   actor: Actor,
   enterprise: Scoped<EnterpriseRow>,
 ): Promise<DirectRoutingView> {
-  const [routes, latest, role] = await Promise.all([
+  const [routes, latest, role, pendingChanges] = await Promise.all([
     routesOf(db, enterprise.id),
     latestRun(db, directRoutingWorkflow, enterprise.id),
     latestRun(db, teamsAdminRoleWorkflow, enterprise.id),
+    pendingChangesOf(db, enterprise.id),
   ]);
   const run = latest ? presentWorkflowRun(latest) : null;
-  const prerequisites = { enterprise, teamsAdminRole: role?.run.status ?? null };
+  const prerequisites = { enterprise, teamsAdminRole: role?.run.status ?? null, pendingChanges };
   return {
     routes: routes.map((r) => ({
       regionId: r.regionId,
@@ -38,6 +39,7 @@ export async function directRoutingViewOf(
     })),
     run,
     missingPermissions: missingPermissionsOf(enterprise),
+    pendingChanges: run?.status === "succeeded" ? pendingChanges : [],
     blockedBy: directRoutingBlocker(prerequisites),
     abilities: directRoutingAbilities(actor, prerequisites, run),
   };

@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { directRoutes, enterprises, regions } from "../../db/schema/index.ts";
+import { directRoutes, enterpriseRegions, enterprises, regions } from "../../db/schema/index.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
 import { AppError } from "../../lib/errors.ts";
 import type { Services } from "../../services.ts";
@@ -34,6 +34,48 @@ export async function routesOf(db: Db, enterpriseId: string): Promise<RouteRow[]
     .orderBy(asc(directRoutes.priority), asc(directRoutes.fqdn));
 }
 
+/**
+ * The derived trunks of the regions the enterprise has selected, primary first: what a set-up
+ * creates and a check reads back. A region taken off the enterprise leaves its trunk `removing`
+ * until the set-up that follows retires it (undo, which removes everything, reads `routesOf`).
+ */
+export async function selectedRoutesOf(db: Db, enterpriseId: string): Promise<RouteRow[]> {
+  return (await routesOf(db, enterpriseId)).filter((r) => r.status !== "removing");
+}
+
+/** The enterprise's selected SBC regions in failover order (the primary first). */
+export async function selectedRegionsOf(db: Db, enterpriseId: string) {
+  return db
+    .select({ regionId: regions.id, carrierFqdn: regions.carrierFqdn })
+    .from(enterpriseRegions)
+    .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
+    .where(eq(enterpriseRegions.enterpriseId, enterpriseId))
+    .orderBy(asc(enterpriseRegions.position), asc(regions.id));
+}
+
+/**
+ * What changed on the enterprise since its set-up last ran, that running it again applies: the
+ * SBC regions or their order (the voice route extended, the trunks of regions taken off retired),
+ * the PBX's music on hold turned on or off. Empty before the first set-up.
+ */
+export async function pendingChangesOf(db: Db, enterpriseId: string): Promise<string[]> {
+  const [routes, selected, enterprise] = await Promise.all([
+    selectedRoutesOf(db, enterpriseId),
+    selectedRegionsOf(db, enterpriseId),
+    enterpriseSettingsOf(db, enterpriseId),
+  ]);
+  if (routes.length === 0) return [];
+  const changes: string[] = [];
+  const order = (ids: string[]) => ids.join("\n");
+  if (order(routes.map((r) => r.regionId)) !== order(selected.map((r) => r.regionId)))
+    changes.push("The SBC regions changed");
+  if (enterprise.pbxMusicOnHold && !enterprise.teamsMusicOnHoldBefore)
+    changes.push("The PBX's music on hold was turned on");
+  if (!enterprise.pbxMusicOnHold && enterprise.teamsMusicOnHoldBefore)
+    changes.push("The PBX's music on hold was turned off");
+  return changes;
+}
+
 /** The enterprise's settings that Direct Routing reads while it runs. */
 export async function enterpriseSettingsOf(db: Db, enterpriseId: string) {
   const [row] = await db
@@ -42,6 +84,7 @@ export async function enterpriseSettingsOf(db: Db, enterpriseId: string) {
       name: enterprises.name,
       status: enterprises.status,
       pbxMusicOnHold: enterprises.pbxMusicOnHold,
+      teamsMusicOnHoldBefore: enterprises.teamsMusicOnHoldBefore,
       directRoutingLabel: enterprises.directRoutingLabel,
     })
     .from(enterprises)

@@ -157,6 +157,7 @@ describe("POST /enterprises/:enterpriseId/direct-routing", () => {
       "direct-routing.voice-routing-policy",
       "direct-routing.dial-plan",
       "direct-routing.music-on-hold",
+      "direct-routing.retire-trunks",
       "direct-routing.activate",
     ]);
     expect(started.body.abilities).toEqual([]);

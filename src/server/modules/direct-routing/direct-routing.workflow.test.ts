@@ -297,6 +297,115 @@ describe("Removing Direct Routing", () => {
   });
 });
 
+describe("Changes after the set-up", () => {
+  it("adds a region to the route in place, then retires a region taken off, leaving nothing of it", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin, primary, failover } = await enterpriseWithTwoRegions();
+    // Set up with the primary region alone.
+    expect(
+      (await reseller.patch(`/api/v1/enterprises/${enterpriseId}`, { regionIds: [primary.id] }))
+        .status,
+    ).toBe(200);
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    const one = (await admin.get(url(enterpriseId))).body;
+    expect(one.run.status).toBe("succeeded");
+    expect(one.pendingChanges).toEqual([]);
+    const [primaryFqdn] = one.routes.map((r: { fqdn: string }) => r.fqdn);
+    const label = primaryFqdn.split(".")[0];
+    const failoverFqdn = `${label}.${failover.carrierFqdn}`;
+
+    // The failover region is added: the change waits to be applied.
+    await reseller.patch(`/api/v1/enterprises/${enterpriseId}`, {
+      regionIds: [primary.id, failover.id],
+    });
+    const pending = (await admin.get(url(enterpriseId))).body;
+    expect(pending.pendingChanges).toEqual(["The SBC regions changed"]);
+    expect(pending.abilities).toContain("direct_routing.set_up");
+    const overview = (await admin.get(`/api/v1/enterprises/${enterpriseId}/overview`)).body;
+    expect(
+      overview.actionItems.find((item: { id: string }) => item.id === "direct_routing"),
+    ).toMatchObject({
+      state: "todo",
+      detail: "The SBC regions changed: apply the changes on the Direct Routing card.",
+    });
+    const applied = await admin.post(url(enterpriseId));
+    expect(applied.status).toBe(202);
+    expect(applied.body.run.id).not.toBe(one.run.id);
+    await runWorkflows(t);
+    const two = (await admin.get(url(enterpriseId))).body;
+    expect(two.run.status).toBe("succeeded");
+    expect(two.pendingChanges).toEqual([]);
+    expect(two.routes.map((r: { fqdn: string; role: string }) => [r.fqdn, r.role])).toEqual([
+      [primaryFqdn, "primary"],
+      [failoverFqdn, "failover"],
+    ]);
+    let voice = control.teamsVoice(tenantId);
+    expect(voice.voiceRoutes[0]?.onlinePstnGatewayList).toEqual([primaryFqdn, failoverFqdn]);
+    // Extended in place: nothing of Teams voice created a second time.
+    expect(voice.createCalls).toMatchObject({
+      pstnUsage: 1,
+      voiceRoute: 1,
+      voiceRoutingPolicy: 1,
+      tenantDialPlan: 1,
+    });
+    expect((await admin.post(url(enterpriseId))).status).toBe(409);
+
+    // The primary region is taken off: the failover region becomes primary and the other's
+    // domain, TXT record and activation user leave the tenant.
+    await reseller.patch(`/api/v1/enterprises/${enterpriseId}`, { regionIds: [failover.id] });
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    const three = (await admin.get(url(enterpriseId))).body;
+    expect(three.run.status).toBe("succeeded");
+    expect(three.routes.map((r: { fqdn: string; role: string }) => [r.fqdn, r.role])).toEqual([
+      [failoverFqdn, "primary"],
+    ]);
+    voice = control.teamsVoice(tenantId);
+    expect(voice.voiceRoutes[0]?.onlinePstnGatewayList).toEqual([failoverFqdn]);
+    expect(control.tenantState(tenantId).domains.map((d) => d.id)).not.toContain(primaryFqdn);
+    expect(control.txtValues(primaryFqdn)).toEqual([]);
+    expect(
+      await t.services.microsoft!.findUserByPrincipalName(
+        tenantId,
+        `teamgate-activation@${primaryFqdn}`,
+      ),
+    ).toBeNull();
+    // Nothing retired is reported as drift.
+    await admin.post(`${url(enterpriseId)}/check`);
+    await runChecks();
+    expect(drifted((await admin.get(url(enterpriseId))).body)).toEqual({});
+  });
+
+  it("turns Teams music on hold off and back to the tenant's own as the PBX setting changes", async () => {
+    const control = t.emulator!.control;
+    const { enterpriseId, tenantId, admin } = await enterpriseWithTwoRegions({
+      pbxMusicOnHold: false,
+    });
+    control.adminCenterEdit(tenantId, { kind: "setMusicOnHold", value: "UserOverride" });
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    expect(control.teamsVoice(tenantId).musicOnHoldEnabledType).toBe("UserOverride");
+
+    await reseller.patch(`/api/v1/enterprises/${enterpriseId}`, { pbxMusicOnHold: true });
+    expect((await admin.get(url(enterpriseId))).body.pendingChanges).toEqual([
+      "The PBX's music on hold was turned on",
+    ]);
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    expect(control.teamsVoice(tenantId).musicOnHoldEnabledType).toBe("Disabled");
+
+    await reseller.patch(`/api/v1/enterprises/${enterpriseId}`, { pbxMusicOnHold: false });
+    expect((await admin.get(url(enterpriseId))).body.pendingChanges).toEqual([
+      "The PBX's music on hold was turned off",
+    ]);
+    await admin.post(url(enterpriseId));
+    await runWorkflows(t);
+    expect(control.teamsVoice(tenantId).musicOnHoldEnabledType).toBe("UserOverride");
+    expect((await admin.get(url(enterpriseId))).body.pendingChanges).toEqual([]);
+  });
+});
+
 /** Runs the queued read-backs (what the worker does after "Check now" or the hourly tick). */
 async function runChecks(): Promise<void> {
   await t.services.drain("workflows.check");

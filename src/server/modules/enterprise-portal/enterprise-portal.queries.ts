@@ -11,7 +11,7 @@ import { managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups, organizations } from "../../db/schema/index.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
-import { directRoutingWorkflow } from "../direct-routing/index.ts";
+import { directRoutingWorkflow, pendingChangesOf } from "../direct-routing/index.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
@@ -37,11 +37,19 @@ function date(d: Date | null): string {
 const differences = (run: WorkflowRunView) =>
   run.steps.reduce((n, step) => n + step.drift.length, 0);
 
+/** The enterprise's latest Direct Routing run and what changed since it finished. */
+interface DirectRoutingState {
+  run: WorkflowRunView | null;
+  pendingChanges: string[];
+}
+
 /** What the Direct Routing item says: not started, the step under way or failed, or done. */
-function directRoutingDetail(run: WorkflowRunView | null): string {
+function directRoutingDetail({ run, pendingChanges }: DirectRoutingState): string {
   const step = run?.steps.find((s) => s.status !== "succeeded");
   if (!run || run.status === "undone")
     return "Connect Microsoft Teams to the PBX through the enterprise's SBC regions.";
+  if (run.status === "succeeded" && pendingChanges.length > 0)
+    return `${pendingChanges.join("; ")}: apply the changes on the Direct Routing card.`;
   if (run.status === "succeeded")
     return differences(run) > 0
       ? `The tenant differs from the set-up (${differences(run)} found by the last check): repair it on the Direct Routing card.`
@@ -58,9 +66,10 @@ export function actionItemsOf(
   userSync: UserSyncStatus,
   role: WorkflowRunView | null,
   audience: Actor["kind"],
-  directRouting: WorkflowRunView | null,
+  directRoutingState: DirectRoutingState,
 ): ActionItem[] {
   const items: ActionItem[] = [];
+  const directRouting = directRoutingState.run;
   // The enterprise's admins read "your"; its service provider reads about the enterprise.
   const mine = audience === "enterprise_admin";
   const tenant = mine ? "your tenant" : "the enterprise's tenant";
@@ -134,10 +143,10 @@ export function actionItemsOf(
   items.push({
     id: "direct_routing",
     title: "Set up Direct Routing",
-    detail: directRoutingDetail(directRouting),
+    detail: directRoutingDetail(directRoutingState),
     state:
       directRouting?.status === "succeeded"
-        ? differences(directRouting) > 0
+        ? differences(directRouting) > 0 || directRoutingState.pendingChanges.length > 0
           ? "todo"
           : "done"
         : !directRouting && enterprise.status === "active"
@@ -158,16 +167,18 @@ export async function overviewOf(
   actor: Actor,
   e: Scoped<EnterpriseRow>,
 ): Promise<EnterpriseOverview> {
-  const [syncGroups, userSync, roleRun, directRoutingRun, [reseller]] = await Promise.all([
-    syncGroupsOf(db, e),
-    userSyncStatusOf(db, e),
-    latestRun(db, teamsAdminRoleWorkflow, e.id),
-    latestRun(db, directRoutingWorkflow, e.id),
-    db
-      .select({ name: organizations.name })
-      .from(organizations)
-      .where(eq(organizations.id, e.resellerId)),
-  ]);
+  const [syncGroups, userSync, roleRun, directRoutingRun, pendingChanges, [reseller]] =
+    await Promise.all([
+      syncGroupsOf(db, e),
+      userSyncStatusOf(db, e),
+      latestRun(db, teamsAdminRoleWorkflow, e.id),
+      latestRun(db, directRoutingWorkflow, e.id),
+      pendingChangesOf(db, e.id),
+      db
+        .select({ name: organizations.name })
+        .from(organizations)
+        .where(eq(organizations.id, e.resellerId)),
+    ]);
   const role = roleRun ? presentWorkflowRun(roleRun) : null;
   const consent = managementConsentOf(e);
   const registered = e.tenantId !== null && e.status !== "disabled";
@@ -198,14 +209,10 @@ export async function overviewOf(
     userSync,
     actionItems:
       registered || e.status === "disabled"
-        ? actionItemsOf(
-            e,
-            syncGroups,
-            userSync,
-            role,
-            actor.kind,
-            directRoutingRun ? presentWorkflowRun(directRoutingRun) : null,
-          )
+        ? actionItemsOf(e, syncGroups, userSync, role, actor.kind, {
+            run: directRoutingRun ? presentWorkflowRun(directRoutingRun) : null,
+            pendingChanges,
+          })
         : [],
     abilities,
   };

@@ -124,14 +124,18 @@ function DriftSummary({ run }: { run: WorkflowRunView }) {
 export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   const view = useQuery(directRoutingQuery(enterpriseId));
   const queryClient = useQueryClient();
-  // When a run ends, the rest of the dashboard (status, action item, activity) changed with it.
-  const status = view.data?.run?.status;
-  const previous = useRef(status);
+  // When a run ends or a check finds the tenant changed (or as set up again), the rest of the
+  // dashboard (status, action item, activity) changed with it.
+  const run = view.data?.run;
+  const state = run
+    ? `${run.status} ${run.steps.reduce((n, step) => n + step.drift.length, 0)}`
+    : undefined;
+  const previous = useRef(state);
   useEffect(() => {
-    if (previous.current !== status && previous.current !== undefined)
+    if (previous.current !== state && previous.current !== undefined)
       void queryClient.invalidateQueries({ queryKey: enterpriseQueryKey(enterpriseId) });
-    previous.current = status;
-  }, [status, enterpriseId, queryClient]);
+    previous.current = state;
+  }, [state, enterpriseId, queryClient]);
   const setUp = useSetUpDirectRouting(enterpriseId);
   const remove = useRemoveDirectRouting(enterpriseId);
   const check = useCheckDirectRouting(enterpriseId);
@@ -236,7 +240,11 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
       onSuccess: () =>
         notifications.show({
           color: "teal",
-          message: canRetry ? "Direct Routing set-up continues" : "Direct Routing set-up started",
+          message: canRetry
+            ? "Direct Routing set-up continues"
+            : applying
+              ? "Direct Routing is applying the changes"
+              : "Direct Routing set-up started",
         }),
       onError: (error) =>
         notifications.show({
@@ -245,7 +253,23 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
           message: failureText(error),
         }),
     });
-  const button = canSetUp ? (
+  const applying = canSetUp && data?.run?.status === "succeeded";
+  const button = applying ? (
+    <Button
+      size="xs"
+      loading={setUp.isPending}
+      onClick={() =>
+        confirmAction({
+          title: "Apply the changes to Direct Routing?",
+          message: `${data?.pendingChanges.join("; ")}. Teamgate runs the set-up again: the derived trunks of new regions are added, verified and activated, the voice route is corrected in place (primary region first), the trunks of regions taken off are removed from the tenant, and music on hold follows the PBX setting. Calls keep flowing through the regions that stay.`,
+          confirmLabel: "Apply the changes",
+          onConfirm: start,
+        })
+      }
+    >
+      Apply the changes
+    </Button>
+  ) : canSetUp ? (
     <Button
       size="xs"
       loading={setUp.isPending}
@@ -300,6 +324,14 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
           ) : (
             <Routes routes={data.routes} />
           )}
+          {data.pendingChanges.length > 0 ? (
+            <Alert color="blue" variant="light" title="Changes to apply">
+              {data.pendingChanges.join("; ")} since Direct Routing was set up.
+              {data.abilities.includes("direct_routing.set_up")
+                ? " Apply them to update the tenant."
+                : " An enterprise admin (or the service provider, with management consent) applies them."}
+            </Alert>
+          ) : null}
           {data.run?.status === "succeeded" ? <DriftSummary run={data.run} /> : null}
           {data.run ? (
             <WorkflowSteps run={data.run} label="Steps of the Direct Routing set-up" />

@@ -5,6 +5,7 @@ import { latestRun, retryWorkflow, startWorkflow } from "../../../workflows/engi
 import { auditPathOf, type EnterpriseRow, registeredTenantOf } from "../../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../../microsoft-setup/index.ts";
 import { directRoutingBlocker } from "../direct-routing.policy.ts";
+import { pendingChangesOf } from "../direct-routing.queries.ts";
 import { directRoutingWorkflow } from "../direct-routing.workflow.ts";
 
 /** 409 with the reason when Direct Routing cannot run for the enterprise now (directRoutingBlocker). */
@@ -16,8 +17,10 @@ export async function assertNotBlocked(ctx: Ctx, enterprise: EnterpriseRow): Pro
 
 /**
  * "Set up Direct Routing": starts the workflow for a registered enterprise, or continues a failed
- * run from its failed step. A run already under way is 409; so is a finished one, since nothing
- * is left to set up (a changed region list starts a new run once regions can change).
+ * run from its failed step, or runs a finished set-up again when the enterprise changed since
+ * (its regions, the PBX's music on hold): the steps look before they create, so only what changed
+ * is created, the voice route is corrected in place and the trunks of regions taken off retired.
+ * A run under way is 409; so is a finished one with nothing to apply.
  */
 export async function setUpDirectRouting(
   ctx: Ctx,
@@ -30,13 +33,11 @@ export async function setUpDirectRouting(
     await retryWorkflow(ctx, latest.run.id);
     return latest.run.id;
   }
-  if (latest && latest.run.status !== "undone")
-    throw new AppError(
-      "invalid_state",
-      latest.run.status === "succeeded"
-        ? "Direct Routing is already set up for this enterprise"
-        : "Direct Routing is already being set up",
-    );
+  if (latest?.run.status === "succeeded") {
+    if ((await pendingChangesOf(ctx.tx, enterprise.id)).length === 0)
+      throw new AppError("invalid_state", "Direct Routing is already set up for this enterprise");
+  } else if (latest && latest.run.status !== "undone")
+    throw new AppError("invalid_state", "Direct Routing is already being set up");
   const path = auditPathOf(enterprise);
   const runId = await startWorkflow(ctx, directRoutingWorkflow, {
     subject: { type: "enterprise", id: enterprise.id, label: enterprise.name },

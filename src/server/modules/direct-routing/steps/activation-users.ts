@@ -4,7 +4,7 @@ import type { SubscribedSku } from "../../../integrations/microsoft/tenant-admin
 import { AppError } from "../../../lib/errors.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { directRoutingPorts, routesOf, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { activationUserOf } from "./names.ts";
 
 /**
@@ -46,7 +46,7 @@ export const createActivationUsers = defineStep<DirectRoutingInput>({
   title: "Create and license the user that activates each domain",
   async run({ services, input, io }) {
     const { microsoft } = directRoutingPorts(services);
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId)) {
       const wanted = activationUserOf(route.fqdn);
       const user =
         (await microsoft.findUserByPrincipalName(input.tenantId, wanted.userPrincipalName)) ??
@@ -66,7 +66,7 @@ export const createActivationUsers = defineStep<DirectRoutingInput>({
   async check({ services, input }) {
     const { microsoft } = directRoutingPorts(services);
     const differences: string[] = [];
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId)) {
       const { userPrincipalName } = activationUserOf(route.fqdn);
       const user = await microsoft.findUserByPrincipalName(input.tenantId, userPrincipalName);
       if (!user)

@@ -1,11 +1,11 @@
-import { and, asc, eq, ne, sql } from "drizzle-orm";
+import { and, eq, ne, notInArray, sql } from "drizzle-orm";
 import { newId } from "../../../../shared/ids.ts";
-import { directRoutes, enterpriseRegions, enterprises, regions } from "../../../db/schema/index.ts";
+import { directRoutes, enterprises } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { enterpriseSettingsOf } from "../direct-routing.queries.ts";
-import { directRoutingLabel } from "../label.ts";
+import { enterpriseSettingsOf, selectedRegionsOf } from "../direct-routing.queries.ts";
+import { directRoutingLabel, maxFqdnLength } from "../label.ts";
 
 interface Allocation {
   label: string;
@@ -14,7 +14,7 @@ interface Allocation {
 
 /**
  * Guarantees one derived trunk FQDN per selected region, `<label>.<carrier trunk FQDN>`, with the
- * region's priority (primary first). The label is the enterprise's own forever: allocated once,
+ * region's priority (primary first); the trunks of regions no longer selected become `removing`. The label is the enterprise's own forever: allocated once,
  * lengthened only if another enterprise already holds it.
  */
 export const allocateTrunks = defineStep<DirectRoutingInput>({
@@ -23,12 +23,7 @@ export const allocateTrunks = defineStep<DirectRoutingInput>({
   async run({ services, input, io }) {
     const { db } = services;
     const enterprise = await enterpriseSettingsOf(db, input.enterpriseId);
-    const selected = await db
-      .select({ regionId: regions.id, carrierFqdn: regions.carrierFqdn })
-      .from(enterpriseRegions)
-      .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
-      .where(eq(enterpriseRegions.enterpriseId, input.enterpriseId))
-      .orderBy(asc(enterpriseRegions.position), asc(regions.id));
+    const selected = await selectedRegionsOf(db, input.enterpriseId);
     if (selected.length === 0)
       throw new AppError("invalid_state", "The enterprise has no SBC region to route calls to");
     const carriers = selected.map((r) => r.carrierFqdn);
@@ -43,6 +38,13 @@ export const allocateTrunks = defineStep<DirectRoutingInput>({
         );
       if (!taken) label = candidate;
     }
+    // The label is kept for ever; a region added later must fit with it.
+    const tooLong = selected.find((r) => label.length + 1 + r.carrierFqdn.length > maxFqdnLength);
+    if (tooLong)
+      throw new AppError(
+        "invalid_state",
+        `The derived trunk ${label}.${tooLong.carrierFqdn} would be longer than ${maxFqdnLength} characters; choose a region whose carrier trunk FQDN is shorter`,
+      );
     const allocation: Allocation = {
       label,
       trunks: selected.map((r, priority) => ({
@@ -77,7 +79,23 @@ export const allocateTrunks = defineStep<DirectRoutingInput>({
       )
       .onConflictDoUpdate({
         target: [directRoutes.enterpriseId, directRoutes.regionId],
-        set: { priority: sql`excluded.priority`, updatedAt: ctx.now },
+        set: {
+          priority: sql`excluded.priority`,
+          // A region selected again before its trunk was retired is set up again.
+          status: sql`CASE WHEN ${directRoutes.status} = 'removing' THEN 'provisioning' ELSE ${directRoutes.status} END`,
+          updatedAt: ctx.now,
+        },
       });
+    // Trunks of regions taken off the enterprise: retired once the route no longer names them.
+    const kept = trunks.map((t) => t.regionId);
+    await ctx.tx
+      .update(directRoutes)
+      .set({ status: "removing", updatedAt: ctx.now })
+      .where(
+        and(
+          eq(directRoutes.enterpriseId, input.enterpriseId),
+          notInArray(directRoutes.regionId, kept),
+        ),
+      );
   },
 });

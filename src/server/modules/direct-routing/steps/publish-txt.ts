@@ -1,6 +1,6 @@
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { directRoutingPorts, routesOf, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { advanceDomainState } from "./domain-state.ts";
 
 /** Guarantees the TXT record Microsoft asks for is published for each unverified domain. */
@@ -9,7 +9,7 @@ export const publishTxt = defineStep<DirectRoutingInput>({
   title: "Publish the domains' verification records in DNS",
   async run({ services, input }) {
     const { microsoft, dns } = directRoutingPorts(services);
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId)) {
       const domain = await microsoft.getDomain(input.tenantId, route.fqdn);
       if (!domain || domain.isVerified) continue;
       const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
@@ -24,7 +24,7 @@ export const publishTxt = defineStep<DirectRoutingInput>({
   async check({ services, input }) {
     const { microsoft, dns } = directRoutingPorts(services);
     const differences: string[] = [];
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId)) {
       const domain = await microsoft.getDomain(input.tenantId, route.fqdn);
       if (domain?.isVerified) continue;
       if (!domain) {

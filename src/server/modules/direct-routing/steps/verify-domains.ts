@@ -1,6 +1,6 @@
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { directRoutingPorts, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { advanceDomainState } from "./domain-state.ts";
 
 /** Checks before giving up on DNS: the waits add up to about a day. */
@@ -21,7 +21,7 @@ export const verifyDomains = defineStep<DirectRoutingInput>({
   async run({ services, input, attempt }) {
     const { microsoft, dns } = directRoutingPorts(services);
     const waitingFor: string[] = [];
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId)) {
       const domain = await microsoft.getDomain(input.tenantId, route.fqdn);
       if (domain?.isVerified) continue;
       const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
@@ -44,7 +44,7 @@ export const verifyDomains = defineStep<DirectRoutingInput>({
   async check({ services, input }) {
     const { microsoft } = directRoutingPorts(services);
     const differences: string[] = [];
-    for (const route of await routesOf(services.db, input.enterpriseId))
+    for (const route of await selectedRoutesOf(services.db, input.enterpriseId))
       if (!(await microsoft.getDomain(input.tenantId, route.fqdn))?.isVerified)
         differences.push(`The domain ${route.fqdn} is not verified`);
     return differences;

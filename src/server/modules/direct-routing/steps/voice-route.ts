@@ -2,7 +2,7 @@ import type { VoiceRoute } from "../../../integrations/teams-voice/port.ts";
 import type { Services } from "../../../services.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { directRoutingPorts, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { teamsObjectName } from "./names.ts";
 
 /** The route every call of the tenant's Teams users takes: any number, our trunks in order. */
@@ -38,7 +38,7 @@ export function voiceRouteDifferences(actual: VoiceRoute, desired: VoiceRoute): 
 
 async function voiceRouteOf(services: Services, input: DirectRoutingInput) {
   const { teamsVoice } = directRoutingPorts(services);
-  const routes = await routesOf(services.db, input.enterpriseId);
+  const routes = await selectedRoutesOf(services.db, input.enterpriseId);
   const desired = desiredVoiceRoute(routes.map((r) => r.fqdn));
   return {
     teamsVoice,

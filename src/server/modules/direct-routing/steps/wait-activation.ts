@@ -1,7 +1,7 @@
 import type { Services } from "../../../services.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
-import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
+import { directRoutingPorts, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { advanceDomainState } from "./domain-state.ts";
 
 /** Checks before giving up: Microsoft says activation can take up to 24 hours; allow two days. */
@@ -15,7 +15,7 @@ export function activationWaitSeconds(attempt: number): number {
 async function inactiveDomains(services: Services, input: DirectRoutingInput): Promise<string[]> {
   const { teamsVoice } = directRoutingPorts(services);
   const pending: string[] = [];
-  for (const route of await routesOf(services.db, input.enterpriseId))
+  for (const route of await selectedRoutesOf(services.db, input.enterpriseId))
     if ((await teamsVoice.getDomainActivation(input.tenantId, route.fqdn)) !== "active")
       pending.push(route.fqdn);
   return pending;
