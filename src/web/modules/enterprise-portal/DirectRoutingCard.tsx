@@ -92,11 +92,11 @@ function DriftSummary({ run }: { run: WorkflowRunView }) {
     <Stack gap={4} role="status">
       {count > 0 ? (
         <Alert color="orange" variant="light" title="The tenant differs from the set-up">
-          {count === 1 ? "One difference" : `${count} differences`} in{" "}
-          {differing.map((step) => step.title.toLowerCase()).join("; ")}
-          {run.checkedAt ? `, found ${formatDateTime(run.checkedAt)}` : ""}. Someone changed or
-          deleted it in the Microsoft 365 or Teams admin center. Repair runs again only the steps
-          that differ.
+          {count === 1 ? "One difference" : `${count} differences`}
+          {run.checkedAt ? ` found ${formatDateTime(run.checkedAt)}` : ""}, on the{" "}
+          {differing.length === 1 ? "step" : `${differing.length} steps`} marked “Differs” below:
+          something Teamgate created was changed or deleted in the Microsoft 365 or Teams admin
+          center. Repair runs again only those steps.
         </Alert>
       ) : run.checkedAt ? (
         <Text size="sm" c="dimmed">
