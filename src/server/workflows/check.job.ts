@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineJob } from "../jobs/define-job.ts";
 import { enqueue } from "../jobs/queue.ts";
-import { checkRun, checkWorkflowJobSpec, runsDueForCheck } from "./engine.ts";
+import { checkRun, checkWorkflowJobSpec, runsDueForCheck } from "./drift.ts";
 import { workflows } from "./registry.ts";
 
 /** How often each finished run is read back at most (the scheduler ticks hourly). */

@@ -1,7 +1,8 @@
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { latestRun, repairWorkflow, requestCheck } from "../../../workflows/engine.ts";
+import { repairWorkflow, requestCheck } from "../../../workflows/drift.ts";
+import { latestRun } from "../../../workflows/engine.ts";
 import type { EnterpriseRow } from "../../enterprises/index.ts";
 
 import { directRoutingWorkflow } from "../direct-routing.workflow.ts";

@@ -14,8 +14,9 @@ interface Allocation {
 
 /**
  * Guarantees one derived trunk FQDN per selected region, `<label>.<carrier trunk FQDN>`, with the
- * region's priority (primary first); the trunks of regions no longer selected become `removing`. The label is the enterprise's own forever: allocated once,
- * lengthened only if another enterprise already holds it.
+ * region's priority (primary first); the trunks of regions no longer selected become `removing`.
+ * The label is the enterprise's own forever: allocated once, lengthened only if another
+ * enterprise already holds it.
  */
 export const allocateTrunks = defineStep<DirectRoutingInput>({
   id: "direct-routing.allocate",
