@@ -178,20 +178,23 @@ function optionalValue(max: number) {
     .transform((v) => (v ? v : null));
 }
 
+function isHttpsUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
 /** An https URL; blank is none (null). */
 export const TokenUrl = text()
   .trim()
   .max(500, "Must be at most 500 characters")
   .superRefine((v, ctx) => {
     if (v === "") return;
-    let url: URL | null = null;
-    try {
-      url = new URL(v);
-    } catch {
-      url = null;
-    }
     // The client secret travels to this URL: never in clear over http.
-    if (!url || url.protocol !== "https:" || !url.hostname)
+    if (!isHttpsUrl(v))
       ctx.addIssue({
         code: "custom",
         message: "Must be an https:// URL such as https://pbx.example.com/oauth/token",
