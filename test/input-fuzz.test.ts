@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWorld, type World } from "../src/server/db/seed/factories.ts";
 import { buildApp } from "../src/server/http/app.ts";
+import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import {
   type Client,
   clientOf,
@@ -25,6 +26,8 @@ let services: TestServices;
 let app: FastifyInstance;
 let world: World;
 let operator: Client;
+/** A PBX location of A's enterprise. */
+let pbxId: string;
 const routes: string[] = [];
 
 /** Valid bodies, so that one hostile field is what the server has to deal with. */
@@ -87,6 +90,19 @@ const validBodies: Record<string, (w: World) => Record<string, unknown>> = {
     username: "fuzzadmin",
   }),
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": () => ({ groupIds: [] }),
+  "POST /api/v1/enterprises/:enterpriseId/pbxes": (w) => ({
+    pbxTypeId: w.pbxTypes[0]!.id,
+    locationName: "Fuzz location",
+    sipDomain: "fuzz.pbx.example.com",
+    sipProxy: "proxy.example.com:5060",
+    voicemailFeatureCode: "*97",
+    apiClientSecret: "fuzz-secret",
+  }),
+  "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": () => ({
+    locationName: "Fuzz location",
+    sipDomain: "fuzz.pbx.example.com",
+    callerName: "Fuzz",
+  }),
 };
 
 /** Query parameters any route might read. */
@@ -188,6 +204,7 @@ function paramArbitrary(w: World) {
     w.a.resellerAdmin.id,
     w.regions[1]!.id,
     w.pbxTypes[1]!.id,
+    pbxId,
   ];
   return fc.oneof(fc.constantFrom(...ids), hostileUrlPart);
 }
@@ -227,6 +244,8 @@ async function snapshot(): Promise<string> {
       (select count(*) from organization_pbx_types) as organization_pbx_types,
       (select count(*) from enterprise_sync_groups) as enterprise_sync_groups,
       (select count(*) from microsoft_flows) as microsoft_flows,
+      (select count(*) from pbxes) as pbxes,
+      (select md5(coalesce(string_agg(x::text, ',' order by x.id), '')) from pbxes x) as x,
       (select md5(coalesce(string_agg(o::text, ',' order by o.id), '')) from organizations o) as o,
       (select md5(coalesce(string_agg(e::text, ',' order by e.id), '')) from enterprises e) as e,
       (select md5(coalesce(string_agg(r::text, ',' order by r.id), '')) from regions r) as r,
@@ -253,6 +272,12 @@ beforeAll(async () => {
   await app.ready();
   world = await buildWorld(services.db);
   operator = await signIn(app, world.operatorAdmin.email);
+  pbxId = (
+    await buildPbx(services.db, {
+      enterpriseId: world.a.enterprise.id,
+      pbxTypeId: world.pbxTypes[0]!.id,
+    })
+  ).id;
 }, 60_000);
 afterAll(async () => {
   await app.close();
@@ -345,6 +370,7 @@ describe("strings with control or invalid characters", () => {
         .replace(":resellerId", world.a.reseller.id)
         .replace(":orgId", world.a.reseller.id)
         .replace(":enterpriseId", world.a.enterprise.id)
+        .replace(":pbxId", pbxId)
         .replace(
           `master-resellers/${world.a.reseller.id}`,
           `master-resellers/${world.a.master.id}`,

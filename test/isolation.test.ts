@@ -10,6 +10,7 @@ import {
 } from "../src/server/db/seed/factories.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
+import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import {
   type Client,
   closeTestServices,
@@ -107,6 +108,31 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
     params: (w) => ({ enterpriseId: w.b.enterprise.id }),
     body: () => ({ groupIds: [] }),
   },
+  "GET /api/v1/enterprises/:enterpriseId/pbxes": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/pbxes": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+    body: (w) => ({
+      pbxTypeId: w.pbxTypes[0]!.id,
+      locationName: "Intruder location",
+      sipDomain: "pbx.intruder.example",
+    }),
+  },
+  // A location of B's enterprise (pbx.routes.test.ts: B's location id under A's enterprise is 404 too).
+  ...Object.fromEntries(
+    [
+      "GET /api/v1/enterprises/:enterpriseId/pbxes/:pbxId",
+      "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId",
+      "DELETE /api/v1/enterprises/:enterpriseId/pbxes/:pbxId",
+    ].map((route) => [
+      route,
+      {
+        params: (w: World) => ({ enterpriseId: w.b.enterprise.id, pbxId: bPbxId }),
+        body: () => ({ locationName: "Renamed by an intruder" }),
+      },
+    ]),
+  ),
 };
 
 /**
@@ -132,6 +158,11 @@ const onBehalf: Record<string, boolean> = {
   "DELETE /api/v1/enterprises/:enterpriseId/direct-routing": true,
   "POST /api/v1/enterprises/:enterpriseId/direct-routing/check": true,
   "POST /api/v1/enterprises/:enterpriseId/direct-routing/repair": true,
+  "GET /api/v1/enterprises/:enterpriseId/pbxes": false,
+  "GET /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": false,
+  "POST /api/v1/enterprises/:enterpriseId/pbxes": true,
+  "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
+  "DELETE /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
 };
 
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */
@@ -171,6 +202,8 @@ const exempt = new Set([
 let services: TestServices;
 let app: FastifyInstance;
 let world: World;
+/** A PBX location of B's enterprise. */
+let bPbxId: string;
 const routes: string[] = [];
 /** What each route declared through `enterpriseRoute` (absent: it did not use the helper). */
 const declared = new Map<string, EnterpriseRouteDeclaration | undefined>();
@@ -210,6 +243,12 @@ beforeAll(async () => {
   ];
   // B's enterprise registered too, with some activity, so nothing fails for being unregistered.
   await buildEnterpriseAdmin(services.db, world.b.enterprise);
+  bPbxId = (
+    await buildPbx(services.db, {
+      enterpriseId: world.b.enterprise.id,
+      pbxTypeId: world.pbxTypes[0]!.id,
+    })
+  ).id;
 });
 afterAll(async () => {
   await app.close();
@@ -217,6 +256,7 @@ afterAll(async () => {
 });
 
 const bIds = (w: World) => [
+  bPbxId,
   w.b.master.id,
   w.b.reseller.id,
   w.b.enterprise.id,

@@ -168,6 +168,10 @@ export const eventCatalogue = {
 
   ...workflowEvents,
 
+  /** PBX locations (SPEC §2.5); the API client secret appears only as `hasApiClientSecret`. */
+  "pbx.created": created,
+  "pbx.updated": rowChange,
+  "pbx.deleted": z.object({ before: snapshot }),
   "pbx_type.created": created,
   "pbx_type.updated": rowChange,
   "region.created": created,

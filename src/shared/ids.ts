@@ -14,6 +14,7 @@ export const idPrefixes = {
   userSyncRun: "usy",
   workflowRun: "wfr",
   directRoute: "drt",
+  pbx: "pbx",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

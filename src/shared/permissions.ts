@@ -26,6 +26,10 @@ export const permissions = {
   "microsoft_setup.retry": ["operator", "reseller", "enterprise_admin"],
   /** Set up Direct Routing and retry it (service provider: with management consent). */
   "direct_routing.manage": ["operator", "reseller", "enterprise_admin"],
+  /** The enterprise's PBX locations (SPEC §2.5). */
+  "pbx.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
+  /** Add, edit and delete PBX locations (service provider: with management consent). */
+  "pbx.manage": ["operator", "reseller", "enterprise_admin"],
   "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Choose the groups to sync and sync now (service provider: with management consent). */
   "users.sync": ["operator", "reseller", "enterprise_admin"],
@@ -39,6 +43,7 @@ export type Action = keyof typeof permissions;
 const onBehalf: ReadonlySet<Action> = new Set<Action>([
   "direct_routing.manage",
   "microsoft_setup.retry",
+  "pbx.manage",
   "users.sync",
 ]);
 

@@ -41,6 +41,7 @@ import { RegionsPage } from "./modules/catalog/RegionsPage.tsx";
 import {
   EnterpriseActivityPage,
   EnterpriseDashboardPage,
+  EnterprisePbxLocationsPage,
   EnterpriseUsersPage,
 } from "./modules/enterprise-portal/EnterpriseHomePages.tsx";
 import { EnterpriseSignInPage } from "./modules/enterprise-portal/EnterpriseSignInPage.tsx";
@@ -435,6 +436,13 @@ const enterpriseActivityRoute = createRoute({
   component: EnterpriseActivityPage,
 });
 
+const enterprisePbxLocationsRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "pbx-locations",
+  validateSearch: pageSearch,
+  component: EnterprisePbxLocationsPage,
+});
+
 const routeTree = rootRoute.addChildren([
   publicLayout.addChildren([
     signInRoute,
@@ -471,6 +479,7 @@ const routeTree = rootRoute.addChildren([
     enterpriseGroupsRoute,
     enterpriseUsersRoute,
     enterpriseActivityRoute,
+    enterprisePbxLocationsRoute,
   ]),
 ]);
 

@@ -10,6 +10,7 @@ import {
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
 import { signInRedirectRoutes } from "../modules/microsoft-flows/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
+import { pbxRoutes } from "../modules/pbx/index.ts";
 import {
   adminConsentRedirectRoutes,
   registrationRoutes,
@@ -28,6 +29,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     enterprisePortalRoutes(services),
     directRoutingRoutes(services),
     organizationsRoutes(services),
+    pbxRoutes(services),
     registrationRoutes(services),
     usersRoutes(services),
   ];

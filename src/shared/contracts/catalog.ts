@@ -1,5 +1,12 @@
 import { z } from "zod";
 import { requiredText } from "./common.ts";
+import {
+  type DnsLookup,
+  DnsLookup as DnsLookupSchema,
+  FeatureCode,
+  type Transport,
+  Transport as TransportSchema,
+} from "./pbx.ts";
 
 const Fqdn = z
   .string({ error: "Required" })
@@ -23,7 +30,12 @@ export const CreateRegionBody = z.strictObject({
   status: RegionStatus.default("active"),
 });
 export type CreateRegionBody = z.infer<typeof CreateRegionBody>;
-export const UpdateRegionBody = CreateRegionBody.partial();
+// No defaults on edit: an omitted field keeps its value (a default would silently reset it).
+export const UpdateRegionBody = z.strictObject({
+  name: CreateRegionBody.shape.name.optional(),
+  carrierFqdn: Fqdn.optional(),
+  status: RegionStatus.optional(),
+});
 export type UpdateRegionBody = z.infer<typeof UpdateRegionBody>;
 
 export interface RegionView {
@@ -35,15 +47,36 @@ export interface RegionView {
 }
 
 export const HostingType = z.enum(["hosted", "on_premises"]);
-export const CreatePbxTypeBody = z.strictObject({
+const pbxTypeFields = {
   name: requiredText(2, 100),
   label: requiredText(1, 100),
-  isDefault: z.boolean().default(false),
-  isDisabled: z.boolean().default(false),
+  isDefault: z.boolean({ error: "Must be true or false" }),
+  isDisabled: z.boolean({ error: "Must be true or false" }),
+  hostingType: HostingType,
+  /** The PBX location form's defaults (SPEC §2.3). */
+  defaultDnsLookup: DnsLookupSchema,
+  defaultTransport: TransportSchema,
+  defaultVoicemailFeatureCode: FeatureCode,
+  /** Whether the PBX has an API: its locations may then hold API credentials. */
+  hasApi: z.boolean({ error: "Must be true or false" }),
+};
+export const CreatePbxTypeBody = z.strictObject({
+  ...pbxTypeFields,
+  isDefault: pbxTypeFields.isDefault.default(false),
+  isDisabled: pbxTypeFields.isDisabled.default(false),
   hostingType: HostingType.default("hosted"),
+  defaultDnsLookup: DnsLookupSchema.default("A"),
+  defaultTransport: TransportSchema.default("udp"),
+  defaultVoicemailFeatureCode: FeatureCode.default(null),
+  hasApi: pbxTypeFields.hasApi.default(false),
 });
 export type CreatePbxTypeBody = z.infer<typeof CreatePbxTypeBody>;
-export const UpdatePbxTypeBody = CreatePbxTypeBody.partial();
+// No defaults on edit: an omitted field keeps its value (a default would silently reset it).
+export const UpdatePbxTypeBody = z.strictObject(
+  Object.fromEntries(Object.entries(pbxTypeFields).map(([k, v]) => [k, v.optional()])) as {
+    [K in keyof typeof pbxTypeFields]: z.ZodOptional<(typeof pbxTypeFields)[K]>;
+  },
+);
 export type UpdatePbxTypeBody = z.infer<typeof UpdatePbxTypeBody>;
 
 export interface PbxTypeView {
@@ -53,5 +86,9 @@ export interface PbxTypeView {
   isDefault: boolean;
   isDisabled: boolean;
   hostingType: "hosted" | "on_premises";
+  defaultDnsLookup: DnsLookup;
+  defaultTransport: Transport;
+  defaultVoicemailFeatureCode: string | null;
+  hasApi: boolean;
   createdAt: string;
 }

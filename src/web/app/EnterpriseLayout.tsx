@@ -1,7 +1,7 @@
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { Navigate, useNavigate } from "@tanstack/react-router";
 import type { EnterpriseAdminSessionView } from "../../shared/contracts/auth.ts";
-import { IconHistory, IconServer, IconUsers } from "../components/icons.tsx";
+import { IconHistory, IconPhone, IconServer, IconUsers } from "../components/icons.tsx";
 import { useSignOut } from "../modules/auth/auth.api.ts";
 import { EnterpriseSessionContext, sessionQuery } from "../modules/auth/session.ts";
 import { type ShellNavItem, SignedInShell } from "./SignedInShell.tsx";
@@ -10,12 +10,14 @@ type EnterprisePath =
   | "/enterprise"
   | "/enterprise/users"
   | "/enterprise/activity"
+  | "/enterprise/pbx-locations"
   | "/enterprise/groups";
 
 const nav: (ShellNavItem & { to: EnterprisePath })[] = [
   // The dashboard's path is a prefix of every other page's.
   { label: "Dashboard", to: "/enterprise", icon: <IconServer />, exact: true },
   { label: "Users", to: "/enterprise/users", icon: <IconUsers /> },
+  { label: "PBX locations", to: "/enterprise/pbx-locations", icon: <IconPhone /> },
   { label: "Activity", to: "/enterprise/activity", icon: <IconHistory /> },
   { label: "User groups", to: "/enterprise/groups", icon: <IconUsers /> },
 ];

@@ -20,7 +20,11 @@ export const regions = pgTable(
   ],
 );
 
-/** PBX types offered to resellers; exactly one may be the default (partial unique index). */
+/**
+ * PBX types offered to resellers; exactly one may be the default (partial unique index). A type
+ * carries the defaults of the PBX location form (SPEC §2.3) and whether the PBX has an API, which
+ * decides whether a location may hold API credentials.
+ */
 export const pbxTypes = pgTable(
   "pbx_types",
   {
@@ -32,6 +36,14 @@ export const pbxTypes = pgTable(
     hostingType: text("hosting_type", { enum: ["hosted", "on_premises"] })
       .notNull()
       .default("hosted"),
+    defaultDnsLookup: text("default_dns_lookup", { enum: ["A", "SRV", "NAPTR"] })
+      .notNull()
+      .default("A"),
+    defaultTransport: text("default_transport", { enum: ["udp", "tcp", "tls"] })
+      .notNull()
+      .default("udp"),
+    defaultVoicemailFeatureCode: text("default_voicemail_feature_code"),
+    hasApi: boolean("has_api").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

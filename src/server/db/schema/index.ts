@@ -6,5 +6,6 @@ export * from "./events.ts";
 export * from "./invitations.ts";
 export * from "./microsoft.ts";
 export * from "./organizations.ts";
+export * from "./pbx.ts";
 export * from "./users.ts";
 export * from "./workflows.ts";

@@ -19,6 +19,10 @@ export function presentPbxType(t: typeof pbxTypes.$inferSelect): PbxTypeView {
     isDefault: t.isDefault,
     isDisabled: t.isDisabled,
     hostingType: t.hostingType,
+    defaultDnsLookup: t.defaultDnsLookup,
+    defaultTransport: t.defaultTransport,
+    defaultVoicemailFeatureCode: t.defaultVoicemailFeatureCode,
+    hasApi: t.hasApi,
     createdAt: t.createdAt.toISOString(),
   };
 }

@@ -91,6 +91,16 @@ describe("SBC regions", () => {
     expect(dupFqdn.body.fields).toEqual({ carrierFqdn: "Another SBC region uses this FQDN" });
   });
 
+  it("an edit keeps the fields it does not name", async () => {
+    const res = await operator.post("/api/v1/regions", {
+      name: "Kept region",
+      carrierFqdn: "kept.sbc.example.net",
+      status: "disabled",
+    });
+    const edited = await operator.patch(`/api/v1/regions/${res.body.id}`, { name: "Kept 2" });
+    expect(edited.body).toMatchObject({ name: "Kept 2", status: "disabled" });
+  });
+
   it("shows a reseller only its entitled regions", async () => {
     const res = await reseller.get("/api/v1/regions");
     expect(res.body.items.map((r: { id: string }) => r.id).sort()).toEqual(
@@ -123,6 +133,69 @@ describe("PBX types", () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.fields.isDefault).toMatch(/disabled/);
+  });
+
+  it("carries the PBX location form's defaults and whether the PBX has an API", async () => {
+    const plain = await operator.post("/api/v1/pbx-types", { name: "Plain PBX", label: "Plain" });
+    expect(plain.body).toMatchObject({
+      defaultDnsLookup: "A",
+      defaultTransport: "udp",
+      defaultVoicemailFeatureCode: null,
+      hasApi: false,
+    });
+    const res = await operator.post("/api/v1/pbx-types", {
+      name: "Netsapiens",
+      label: "Netsapiens",
+      defaultDnsLookup: "SRV",
+      defaultTransport: "tls",
+      defaultVoicemailFeatureCode: " *97 ",
+      hasApi: true,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({
+      defaultDnsLookup: "SRV",
+      defaultTransport: "tls",
+      defaultVoicemailFeatureCode: "*97",
+      hasApi: true,
+    });
+    const bad = await operator.post("/api/v1/pbx-types", {
+      name: "Bad defaults",
+      label: "Bad",
+      defaultDnsLookup: "MX",
+      defaultTransport: "sctp",
+      defaultVoicemailFeatureCode: "97",
+      hasApi: "yes",
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.fields).sort()).toEqual([
+      "defaultDnsLookup",
+      "defaultTransport",
+      "defaultVoicemailFeatureCode",
+      "hasApi",
+    ]);
+    expect(bad.body.fields.defaultVoicemailFeatureCode).toMatch(/\* or # followed by digits/);
+  });
+
+  it("an edit changes only the fields it names (no field falls back to its default)", async () => {
+    const created = await operator.post("/api/v1/pbx-types", {
+      name: "Kept PBX",
+      label: "Kept",
+      isDefault: true,
+      hostingType: "on_premises",
+      defaultDnsLookup: "NAPTR",
+      defaultTransport: "tcp",
+      defaultVoicemailFeatureCode: "#1",
+      hasApi: true,
+    });
+    const edited = await operator.patch(`/api/v1/pbx-types/${created.body.id}`, {
+      label: "Kept (renamed)",
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toEqual({ ...created.body, label: "Kept (renamed)" });
+    const cleared = await operator.patch(`/api/v1/pbx-types/${created.body.id}`, {
+      defaultVoicemailFeatureCode: null,
+    });
+    expect(cleared.body.defaultVoicemailFeatureCode).toBeNull();
   });
 
   it("has the ladder", async () => {

@@ -1,8 +1,22 @@
-import { Button, Checkbox, Group, Modal, Select, Stack, TextInput } from "@mantine/core";
+import {
+  Button,
+  Checkbox,
+  Group,
+  Modal,
+  Select,
+  SimpleGrid,
+  Stack,
+  TextInput,
+} from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { notifications } from "@mantine/notifications";
 import { useState } from "react";
-import { CreatePbxTypeBody, type PbxTypeView } from "../../../shared/contracts/catalog.ts";
+import {
+  CreatePbxTypeBody,
+  type PbxTypeView,
+  UpdatePbxTypeBody,
+} from "../../../shared/contracts/catalog.ts";
+import { dnsLookups, transportLabels, transports } from "../../../shared/contracts/pbx.ts";
 import { type FormFailure, placeErrors, validateForm } from "../../api/forms.ts";
 import { FormAlert } from "../../components/FormAlert.tsx";
 import { hostingTypeLabels, useSavePbxType } from "./catalog.api.ts";
@@ -44,23 +58,30 @@ function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(
       hostingType: pbxType?.hostingType ?? "hosted",
       isDefault: pbxType?.isDefault ?? false,
       isDisabled: pbxType?.isDisabled ?? false,
+      defaultDnsLookup: pbxType?.defaultDnsLookup ?? "A",
+      defaultTransport: pbxType?.defaultTransport ?? "udp",
+      defaultVoicemailFeatureCode: pbxType?.defaultVoicemailFeatureCode ?? "",
+      hasApi: pbxType?.hasApi ?? false,
     },
   });
 
   const submit = form.onSubmit((values) => {
     setFailure(null);
-    const parsed = validateForm(form, CreatePbxTypeBody, values);
+    const parsed = validateForm(form, pbxType ? UpdatePbxTypeBody : CreatePbxTypeBody, values);
     if (!parsed) return;
-    save.mutate(pbxType ? { id: pbxType.id, body: parsed } : { body: parsed }, {
-      onSuccess: (saved) => {
-        notifications.show({
-          color: "teal",
-          message: pbxType ? `PBX type ${saved.name} saved` : `PBX type ${saved.name} added`,
-        });
-        onDone();
+    save.mutate(
+      pbxType ? { id: pbxType.id, body: parsed } : { body: parsed as CreatePbxTypeBody },
+      {
+        onSuccess: (saved) => {
+          notifications.show({
+            color: "teal",
+            message: pbxType ? `PBX type ${saved.name} saved` : `PBX type ${saved.name} added`,
+          });
+          onDone();
+        },
+        onError: (error) => setFailure(placeErrors(form, error)),
       },
-      onError: (error) => setFailure(placeErrors(form, error)),
-    });
+    );
   });
 
   return (
@@ -100,6 +121,34 @@ function PbxTypeForm({ pbxType, onDone }: { pbxType: PbxTypeView | null; onDone(
           data={Object.entries(hostingTypeLabels).map(([value, label]) => ({ value, label }))}
           allowDeselect={false}
           {...form.getInputProps("hostingType")}
+        />
+        <SimpleGrid cols={{ base: 1, sm: 2 }}>
+          <Select
+            label="Default DNS lookup"
+            description="For new PBX locations of this type."
+            required
+            allowDeselect={false}
+            data={[...dnsLookups]}
+            {...form.getInputProps("defaultDnsLookup")}
+          />
+          <Select
+            label="Default transport"
+            description="For new PBX locations of this type."
+            required
+            allowDeselect={false}
+            data={transports.map((value) => ({ value, label: transportLabels[value] }))}
+            {...form.getInputProps("defaultTransport")}
+          />
+        </SimpleGrid>
+        <TextInput
+          label="Default voicemail feature code"
+          description="What the PBX dials for voicemail, such as *97. Optional."
+          {...form.getInputProps("defaultVoicemailFeatureCode")}
+        />
+        <Checkbox
+          label="Has an API"
+          description="PBX locations of this type may hold API credentials (token URL, client ID and secret)."
+          {...form.getInputProps("hasApi", { type: "checkbox" })}
         />
         <Checkbox
           label="Default"

@@ -5,6 +5,7 @@ import { ListFooter } from "../../components/ListFooter.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { useEnterpriseSession } from "../auth/session.ts";
+import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
 import { activityQuery } from "./enterprise-portal.api.ts";
@@ -12,6 +13,7 @@ import { UsersTable } from "./UsersTable.tsx";
 
 const usersRoute = getRouteApi("/enterprise/users");
 const activityRoute = getRouteApi("/enterprise/activity");
+const pbxLocationsRoute = getRouteApi("/enterprise/pbx-locations");
 
 /** `/enterprise`: the signed-in enterprise admin's dashboard. */
 export function EnterpriseDashboardPage() {
@@ -70,5 +72,26 @@ export function EnterpriseActivityPage() {
         onPageChange={(page) => void navigate({ search: { page }, replace: true })}
       />
     </>
+  );
+}
+
+/** `/enterprise/pbx-locations`: the organization's PBX locations (SPEC §2.5). */
+export function EnterprisePbxLocationsPage() {
+  const session = useEnterpriseSession();
+  const { page } = pbxLocationsRoute.useSearch();
+  const navigate = pbxLocationsRoute.useNavigate();
+  return (
+    <PbxLocations
+      enterpriseId={session.enterprise.id}
+      page={page}
+      onPageChange={(p) => void navigate({ search: p ? { page: p } : {}, replace: true })}
+      renderActions={(add) => (
+        <PageHeader
+          title="PBX locations"
+          description="The PBX domains your Teams users are registered to, with their SIP settings."
+          actions={add}
+        />
+      )}
+    />
   );
 }

@@ -1,9 +1,11 @@
-import { Anchor, SimpleGrid, Text, Title } from "@mantine/core";
+import { Anchor, Group, SimpleGrid, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
+import { useState } from "react";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
+import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { Card, Fact } from "./DashboardCard.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
 import { overviewQuery } from "./enterprise-portal.api.ts";
@@ -14,7 +16,7 @@ const routeApi = getRouteApi("/app/enterprises/$enterpriseId");
 /**
  * `/enterprises/{id}` for the service provider: the enterprise's dashboard as its admins see it
  * (registration, Teams admin role, management consent, user sync), what the provider entered for
- * it (billing reference, user limit, services, regions) and its synced users.
+ * it (billing reference, user limit, services, regions), its PBX locations and its synced users.
  */
 export function ProviderEnterprisePage() {
   const { enterpriseId } = routeApi.useParams();
@@ -22,6 +24,7 @@ export function ProviderEnterprisePage() {
   const navigate = routeApi.useNavigate();
   // The users follow the dashboard: nothing more to show when the enterprise could not be loaded.
   const overview = useQuery(overviewQuery(enterpriseId));
+  const [pbxPage, setPbxPage] = useState<number | undefined>(undefined);
   return (
     <>
       <EnterpriseDashboard
@@ -36,6 +39,19 @@ export function ProviderEnterprisePage() {
       />
       {overview.data ? (
         <>
+          <PbxLocations
+            enterpriseId={enterpriseId}
+            page={pbxPage}
+            onPageChange={setPbxPage}
+            renderActions={(add) => (
+              <Group justify="space-between" mt="xl" mb="md">
+                <Title order={2} fz="h4">
+                  PBX locations
+                </Title>
+                {add}
+              </Group>
+            )}
+          />
           <Title order={2} fz="h4" mt="xl" mb="md">
             Users
           </Title>

@@ -1,0 +1,2 @@
+export { pbxInUse } from "./pbx.queries.ts";
+export { pbxRoutes } from "./pbx.routes.ts";
