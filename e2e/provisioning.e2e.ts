@@ -783,4 +783,29 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await card.getByRole("button", { name: "Check now", exact: true }).click();
     await card.getByText(/: the tenant matches the set-up\.$/).waitFor({ timeout: 60_000 });
   });
+
+  it("17. the enterprise admin adds a PBX location: a wrong SIP domain is refused where it was typed", async () => {
+    const admin = tenantAdmin;
+    await admin.getByRole("navigation").getByRole("link", { name: "PBX locations" }).click();
+    await waitForHeading(admin, "PBX locations");
+    await admin.getByText("No PBX locations yet").waitFor();
+    await admin.getByRole("button", { name: "Add PBX location" }).first().click();
+    const dialog = admin.getByRole("dialog", { name: "Add PBX location" });
+    await dialog.getByLabel(/^Location name/).fill("Head office");
+    await dialog.getByLabel(/^SIP domain/).fill("sip:pbx.contoso.example");
+    await dialog.getByRole("button", { name: "Add PBX location", exact: true }).click();
+    // The server's field error shows under the field, which keeps what was typed.
+    await dialog
+      .getByText(/scheme/i)
+      .first()
+      .waitFor();
+    expect(await dialog.getByLabel(/^SIP domain/).inputValue()).toBe("sip:pbx.contoso.example");
+    await snap(admin, "pbx-location-refused");
+    await dialog.getByLabel(/^SIP domain/).fill("pbx.contoso.example");
+    await dialog.getByRole("button", { name: "Add PBX location", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
+    const row = rowOf(admin, "PBX locations", "Head office");
+    await row.getByText("pbx.contoso.example").waitFor();
+    await snap(admin, "pbx-locations");
+  });
 });
