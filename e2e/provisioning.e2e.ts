@@ -795,10 +795,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await dialog.getByLabel(/^SIP domain/).fill("sip:pbx.contoso.example");
     await dialog.getByRole("button", { name: "Add PBX location", exact: true }).click();
     // The server's field error shows under the field, which keeps what was typed.
-    await dialog
-      .getByText(/scheme/i)
-      .first()
-      .waitFor();
+    await dialog.getByText("Enter the domain only, without sip: or https://").waitFor();
     expect(await dialog.getByLabel(/^SIP domain/).inputValue()).toBe("sip:pbx.contoso.example");
     await snap(admin, "pbx-location-refused");
     await dialog.getByLabel(/^SIP domain/).fill("pbx.contoso.example");
