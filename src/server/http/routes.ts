@@ -8,10 +8,13 @@ import {
   enterpriseSignInRedirect,
 } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
-import { signInRedirectRoutes } from "../modules/microsoft-flows/index.ts";
-import { organizationsRoutes } from "../modules/organizations/index.ts";
 import {
   adminConsentRedirectRoutes,
+  signInRedirectRoutes,
+} from "../modules/microsoft-flows/index.ts";
+import { organizationsRoutes } from "../modules/organizations/index.ts";
+import {
+  registrationAdminConsentRedirect,
   registrationRoutes,
   registrationSignInRedirect,
 } from "../modules/registration/index.ts";
@@ -35,8 +38,8 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
 
 /**
  * Route plugins mounted at the root: their paths are configuration (Microsoft's redirect URIs).
- * One sign-in redirect URI serves every Microsoft flow; each flow's purpose names the module that
- * completes it, wired here so that microsoft-flows depends on neither.
+ * One sign-in and one admin consent redirect URI serve every Microsoft flow; each flow's purpose
+ * names the module that completes it, wired here so that microsoft-flows depends on none of them.
  */
 export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
   return [
@@ -48,6 +51,9 @@ export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
       // An unknown state ends on registration's failure page (state_invalid), as it always did.
       unknownState: registrationSignInRedirect,
     }),
-    adminConsentRedirectRoutes(services),
+    adminConsentRedirectRoutes(services, {
+      byPurpose: { enterprise_registration: registrationAdminConsentRedirect },
+      unknownState: registrationAdminConsentRedirect,
+    }),
   ];
 }
