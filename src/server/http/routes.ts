@@ -6,6 +6,7 @@ import { directRoutingRoutes } from "../modules/direct-routing/index.ts";
 import {
   enterprisePortalRoutes,
   enterpriseSignInRedirect,
+  permissionsConsentRedirect,
 } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
 import {
@@ -52,7 +53,10 @@ export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
       unknownState: registrationSignInRedirect,
     }),
     adminConsentRedirectRoutes(services, {
-      byPurpose: { enterprise_registration: registrationAdminConsentRedirect },
+      byPurpose: {
+        enterprise_registration: registrationAdminConsentRedirect,
+        enterprise_permissions: permissionsConsentRedirect,
+      },
       unknownState: registrationAdminConsentRedirect,
     }),
   ];
