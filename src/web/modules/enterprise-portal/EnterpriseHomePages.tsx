@@ -8,6 +8,7 @@ import { useEnterpriseSession } from "../auth/session.ts";
 import { ActivityTable } from "./ActivityTable.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
 import { activityQuery } from "./enterprise-portal.api.ts";
+import { PermissionsConsentNotice } from "./PermissionsConsentNotice.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
 const usersRoute = getRouteApi("/enterprise/users");
@@ -16,7 +17,13 @@ const activityRoute = getRouteApi("/enterprise/activity");
 /** `/enterprise`: the signed-in enterprise admin's dashboard. */
 export function EnterpriseDashboardPage() {
   const session = useEnterpriseSession();
-  return <EnterpriseDashboard enterpriseId={session.enterprise.id} audience="enterprise" />;
+  return (
+    <EnterpriseDashboard
+      enterpriseId={session.enterprise.id}
+      audience="enterprise"
+      before={<PermissionsConsentNotice enterpriseId={session.enterprise.id} />}
+    />
+  );
 }
 
 /** `/enterprise/users`: the organization's synced Microsoft 365 users. */
