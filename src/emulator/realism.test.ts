@@ -177,7 +177,8 @@ describe("an admin consent takes time to take effect", () => {
     register(before);
     emu.control.grantAdminConsent(tenantId, later.clientId, { longAgo: true });
     register([...before, "Domain.ReadWrite.All"]);
-    emu.control.setPropagation({ consentMs: 600 });
+    // Long enough that the token right after the consent surely comes before it took effect.
+    emu.control.setPropagation({ consentMs: 2000 });
     try {
       // Only an administrator who may grant application permissions can consent again.
       const teamsAdmin = await consent("teams@northwind.onmicrosoft.com");
@@ -198,7 +199,7 @@ describe("an admin consent takes time to take effect", () => {
       // While the new grant propagates, what was granted before keeps working.
       const meanwhile = await token();
       expect(meanwhile.roles).toEqual(before);
-      await new Promise((r) => setTimeout(r, 700));
+      await new Promise((r) => setTimeout(r, 2100));
       expect((await token()).roles).toEqual([...before, "Domain.ReadWrite.All"]);
     } finally {
       emu.control.setPropagation({ consentMs: 0 });
