@@ -328,6 +328,11 @@ export function flowCookieOf(setCookie: unknown): string {
   return cookieOf(setCookie, "tg_ms_flow");
 }
 
+/** `tg_session=…` from a response that signed someone in, to send with other cookies. */
+export function sessionCookieOf(setCookie: unknown): string {
+  return cookieOf(setCookie, "tg_session");
+}
+
 /** `name=value` of one cookie in a response's `set-cookie` header(s), for a `cookie` header. */
 function cookieOf(setCookie: unknown, name: string): string {
   const header = Array.isArray(setCookie) ? setCookie.join("; ") : String(setCookie ?? "");

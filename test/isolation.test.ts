@@ -11,6 +11,7 @@ import {
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
+import { permissions } from "../src/shared/permissions.ts";
 import {
   type Client,
   closeTestServices,
@@ -96,6 +97,8 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       "GET /api/v1/enterprises/:enterpriseId/user-sync",
       "POST /api/v1/enterprises/:enterpriseId/user-sync",
       "GET /api/v1/enterprises/:enterpriseId/activity",
+      "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent",
+      "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent/finish",
       "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry",
       "GET /api/v1/enterprises/:enterpriseId/direct-routing",
       "POST /api/v1/enterprises/:enterpriseId/direct-routing",
@@ -145,6 +148,8 @@ const onBehalf: Record<string, boolean> = {
   "GET /api/v1/enterprises/:enterpriseId/overview": false,
   "PUT /api/v1/enterprises/:enterpriseId/management-consent": false,
   "DELETE /api/v1/enterprises/:enterpriseId/management-consent": false,
+  "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent": false,
+  "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent/finish": false,
   "POST /api/v1/enterprises/:enterpriseId/teams-admin-role/retry": true,
   "GET /api/v1/enterprises/:enterpriseId/sync-groups": false,
   "PUT /api/v1/enterprises/:enterpriseId/sync-groups": true,
@@ -164,6 +169,18 @@ const onBehalf: Record<string, boolean> = {
   "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
   "DELETE /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
 };
+
+/**
+ * The enterprise's own decisions: only its admins may take them, and its service provider is
+ * refused (403 `forbidden`) with management consent or without. Management consent itself, and
+ * Microsoft's admin consent for the tenant, which only the tenant can give.
+ */
+const enterpriseOnly = [
+  "PUT /api/v1/enterprises/:enterpriseId/management-consent",
+  "DELETE /api/v1/enterprises/:enterpriseId/management-consent",
+  "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent",
+  "POST /api/v1/enterprises/:enterpriseId/microsoft-permissions/consent/finish",
+].sort();
 
 /** Lists: must not leak B's objects (a 403 for a role that may not list is fine too). */
 const lists = [
@@ -325,7 +342,15 @@ describe("management consent", () => {
     expect(declarations).toEqual(onBehalf);
   });
 
-  it("refuses the provider exactly the on-behalf routes until the enterprise consents", async () => {
+  it("keeps the enterprise's own decisions to its admins: no service provider role may take them", () => {
+    const own = enterpriseRoutes().filter((r) => {
+      const may = declared.get(r)?.may;
+      return may !== undefined && permissions[may].every((role) => role === "enterprise_admin");
+    });
+    expect(own.sort()).toEqual(enterpriseOnly);
+  });
+
+  it("refuses the provider exactly the on-behalf routes until the enterprise consents, and its own decisions always", async () => {
     const enterprise = await buildEnterprise(services.db, {
       reseller: world.a.reseller,
       requestManagementConsent: true,
@@ -336,7 +361,7 @@ describe("management consent", () => {
       (await buildEnterpriseAdmin(services.db, enterprise)).id,
     );
     const provider = await signIn(app, world.a.resellerAdmin.email);
-    const refusals = async (client: Client) => {
+    const refusals = async (client: Client, code = "management_consent_required") => {
       const refused: string[] = [];
       for (const route of enterpriseRoutes()) {
         const [method, pattern] = route.split(" ") as [string, string];
@@ -345,7 +370,7 @@ describe("management consent", () => {
           scoped[route]?.body?.(world) ??
           (method === "GET" || method === "DELETE" ? undefined : {});
         const res = await client.request(method as "GET", url, body);
-        if (res.body?.code === "management_consent_required") refused.push(route);
+        if (res.body?.code === code) refused.push(route);
       }
       return refused.sort();
     };
@@ -360,5 +385,6 @@ describe("management consent", () => {
       .set({ managementConsentGrantedAt: new Date(), managementConsentGrantedBy: "Admin" })
       .where(eq(enterprises.id, enterprise.id));
     expect(await refusals(provider)).toEqual([]);
+    expect(await refusals(provider, "forbidden")).toEqual(enterpriseOnly);
   });
 });

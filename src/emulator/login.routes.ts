@@ -1070,12 +1070,16 @@ export async function loginRoutes(app: FastifyInstance, ctx: EmulatorContext): P
           );
         // With a service principal but no application permission in effect (none granted, or an
         // admin consent still propagating), Entra issues a token without `roles`; Graph refuses it.
+        // A later consent's new grants propagate alone: the roles in effect before stay.
         const consentRecord = tenant.consents.get(registered.clientId);
-        const effective = consentRecord?.adminConsented && consentRecord.appRolesEffectiveAt <= now;
         // The app's application permissions are Graph's: a Teams admin API token has none.
         const roles =
-          effective && !forTeams
-            ? [...consentRecord.appRoles].filter((r) => registered.appRoles.includes(r))
+          consentRecord?.adminConsented && !forTeams
+            ? [...consentRecord.appRoles].filter(
+                (r) =>
+                  registered.appRoles.includes(r) &&
+                  (consentRecord.appRoleEffectiveAt.get(r) ?? 0) <= now,
+              )
             : [];
         return {
           token_type: "Bearer",

@@ -150,6 +150,62 @@ describe("an admin consent takes time to take effect", () => {
     }
   });
 
+  it("grants what the registration lists now on a second consent: the new roles take time, the old ones stay", async () => {
+    // An application whose registration lists more permissions than the tenant granted once.
+    const later = {
+      clientId: "2b5f7e1a-9c3d-4e6f-8a1b-3c4d5e6f7a8b",
+      clientSecret: "later-secret",
+    };
+    const before = ["Organization.Read.All", "User.Read.All"];
+    const register = (appRoles: string[]) =>
+      emu.control.registerApp({
+        ...later,
+        redirectUris: [redirectUri],
+        delegatedScopes: delegated,
+        appRoles,
+      });
+    const token = async () => {
+      const res = await clientCredentialsGrant(f, emu.loginUrl, tenantId, later);
+      expect(res.status).toBe(200);
+      return decodeJwt(res.body.access_token as string);
+    };
+    const consent = async (login: string) =>
+      signInThroughForms(f, adminConsentUrl(tenantId, { client_id: later.clientId }), {
+        login,
+        password: "pw",
+      });
+    register(before);
+    emu.control.grantAdminConsent(tenantId, later.clientId, { longAgo: true });
+    register([...before, "Domain.ReadWrite.All"]);
+    // Long enough that the token right after the consent surely comes before it took effect.
+    emu.control.setPropagation({ consentMs: 2000 });
+    try {
+      // Only an administrator who may grant application permissions can consent again.
+      const teamsAdmin = await consent("teams@northwind.onmicrosoft.com");
+      expect(teamsAdmin.location).toBeNull();
+      expect(teamsAdmin.page).toContain("AADSTS90094");
+      expect((await token()).roles).toEqual(before);
+
+      const journey = await consent("ga@northwind.onmicrosoft.com");
+      const back = new URL(journey.location ?? "");
+      expect(back.searchParams.get("tenant")).toBe(tenantId);
+      expect(back.searchParams.get("scope")?.split(" ")).toEqual(
+        [...before, "Domain.ReadWrite.All"].map((r) => `https://graph.microsoft.com/${r}`),
+      );
+      expect(emu.control.tenantState(tenantId).consents[later.clientId]?.appRoles).toEqual([
+        ...before,
+        "Domain.ReadWrite.All",
+      ]);
+      // While the new grant propagates, what was granted before keeps working.
+      const meanwhile = await token();
+      expect(meanwhile.roles).toEqual(before);
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await token()).roles).toEqual([...before, "Domain.ReadWrite.All"]);
+    } finally {
+      emu.control.setPropagation({ consentMs: 0 });
+    }
+  });
+
   it("issues Graph tokens in the v1.0 shape Graph uses", async () => {
     const { body } = await clientCredentials(tenantId);
     const claims = decodeJwt(body.access_token as string);

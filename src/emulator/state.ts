@@ -209,8 +209,11 @@ export interface Consent {
   appRoles: Set<string>;
   adminConsented: boolean;
   consentedBy: string[];
-  /** When the granted app roles reach app-only tokens (epoch ms). */
-  appRolesEffectiveAt: number;
+  /**
+   * When each granted app role reaches app-only tokens (epoch ms). Each grant is its own app role
+   * assignment in Entra: one added by a later consent takes time, the ones before stay in effect.
+   */
+  appRoleEffectiveAt: Map<string, number>;
 }
 
 export interface ServicePrincipal {
@@ -751,19 +754,23 @@ export class DirectoryState {
 
   /**
    * What an administrator's tenant-wide consent does (the adminconsent journey without the pages):
-   * grants the application's app roles and delegated scopes and creates its service principal.
+   * grants the app roles and delegated scopes the application's registration lists now, and
+   * creates its service principal. Consenting again to what is already granted changes nothing;
+   * app roles the registration added since take `consentMs` to reach tokens, while the ones
+   * granted before stay in effect.
    */
   grantAdminConsent(tenantId: string, clientId: string, options: { longAgo?: boolean } = {}): void {
     const tenant = this.getTenant(tenantId);
     const app = this.apps.get(clientId);
     if (!app) throw new NotFound(`Application ${clientId} not found`);
     const record = this.consentOf(tenant, clientId);
-    const added = app.appRoles.filter((r) => !record.appRoles.has(r));
-    for (const r of app.appRoles) record.appRoles.add(r);
+    const effectiveAt = options.longAgo ? 0 : Date.now() + this.propagation.consentMs;
+    for (const r of app.appRoles) {
+      if (record.appRoles.has(r)) continue;
+      record.appRoles.add(r);
+      record.appRoleEffectiveAt.set(r, effectiveAt);
+    }
     for (const s of app.delegatedScopes) record.tenantScopes.add(s);
-    // Consenting again to what is already granted changes nothing; new grants take time.
-    if (!record.adminConsented || added.length > 0)
-      record.appRolesEffectiveAt = options.longAgo ? 0 : Date.now() + this.propagation.consentMs;
     record.adminConsented = true;
     const sp = this.ensureServicePrincipal(tenant, app);
     if (options.longAgo) sp.visibleAt = 0;
@@ -978,7 +985,7 @@ export class DirectoryState {
         appRoles: new Set(),
         adminConsented: false,
         consentedBy: [],
-        appRolesEffectiveAt: 0,
+        appRoleEffectiveAt: new Map(),
       };
       tenant.consents.set(clientId, consent);
     }

@@ -142,6 +142,11 @@ export const eventCatalogue = {
     before: z.object({ managementConsent: z.string() }),
     after: z.object({ managementConsent: z.string() }),
   }),
+  /** The tenant's admin consent again granted what Teamgate's application lists now. */
+  "enterprise.permissions_granted": z.object({
+    before: z.object({ grantedPermissions: z.array(z.string()) }),
+    after: z.object({ grantedPermissions: z.array(z.string()) }),
+  }),
   "enterprise.sync_groups_updated": z.object({
     before: z.object({ groups: z.array(z.string()) }),
     after: z.object({ groups: z.array(z.string()) }),

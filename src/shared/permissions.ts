@@ -22,6 +22,11 @@ export const permissions = {
   "enterprise.overview": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Grant or revoke management by the service provider: the enterprise's own decision. */
   "management_consent.manage": ["enterprise_admin"],
+  /**
+   * Grant the Microsoft permissions Teamgate's application lists and the tenant has not granted
+   * (admin consent): the tenant's own decision; no service provider can consent for a tenant.
+   */
+  "microsoft_permissions.grant": ["enterprise_admin"],
   /** Queue again a Microsoft set-up step that gave up (the Teams Administrator role). */
   "microsoft_setup.retry": ["operator", "reseller", "enterprise_admin"],
   /** Set up Direct Routing and retry it (service provider: with management consent). */

@@ -9,6 +9,8 @@ import {
 import {
   type EnterpriseSignInFailure,
   enterpriseSignInFailures,
+  type PermissionsConsentFailure,
+  permissionsConsentFailures,
 } from "../shared/contracts/enterprise-portal.ts";
 import { setCsrfToken } from "./api/client.ts";
 import { createQueryClient } from "./api/query-client.ts";
@@ -409,6 +411,16 @@ const enterpriseLayout = createRoute({
 const enterpriseDashboardRoute = createRoute({
   getParentRoute: () => enterpriseLayout,
   path: "/",
+  // Where Microsoft's admin consent for the new permissions comes back to.
+  validateSearch: (
+    raw: Record<string, unknown>,
+  ): { permissions?: "granted" | "finishing"; permissionsError?: PermissionsConsentFailure } => ({
+    permissions:
+      raw.permissions === "granted" || raw.permissions === "finishing"
+        ? raw.permissions
+        : undefined,
+    permissionsError: permissionsConsentFailures.find((f) => f === raw.permissionsError),
+  }),
   component: EnterpriseDashboardPage,
 });
 

@@ -6,13 +6,17 @@ import { directRoutingRoutes } from "../modules/direct-routing/index.ts";
 import {
   enterprisePortalRoutes,
   enterpriseSignInRedirect,
+  permissionsConsentRedirect,
 } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
-import { signInRedirectRoutes } from "../modules/microsoft-flows/index.ts";
+import {
+  adminConsentRedirectRoutes,
+  signInRedirectRoutes,
+} from "../modules/microsoft-flows/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
 import { pbxRoutes } from "../modules/pbx/index.ts";
 import {
-  adminConsentRedirectRoutes,
+  registrationAdminConsentRedirect,
   registrationRoutes,
   registrationSignInRedirect,
 } from "../modules/registration/index.ts";
@@ -37,8 +41,8 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
 
 /**
  * Route plugins mounted at the root: their paths are configuration (Microsoft's redirect URIs).
- * One sign-in redirect URI serves every Microsoft flow; each flow's purpose names the module that
- * completes it, wired here so that microsoft-flows depends on neither.
+ * One sign-in and one admin consent redirect URI serve every Microsoft flow; each flow's purpose
+ * names the module that completes it, wired here so that microsoft-flows depends on none of them.
  */
 export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
   return [
@@ -50,6 +54,12 @@ export function rootRoutes(services: Services): FastifyPluginAsyncZod[] {
       // An unknown state ends on registration's failure page (state_invalid), as it always did.
       unknownState: registrationSignInRedirect,
     }),
-    adminConsentRedirectRoutes(services),
+    adminConsentRedirectRoutes(services, {
+      byPurpose: {
+        enterprise_registration: registrationAdminConsentRedirect,
+        enterprise_permissions: permissionsConsentRedirect,
+      },
+      unknownState: registrationAdminConsentRedirect,
+    }),
   ];
 }

@@ -1,5 +1,5 @@
 /**
- * Drift in the engine (ADR 0017): a finished run read back through its steps' checks, the
+ * Drift in the engine (ADR 0018): a finished run read back through its steps' checks, the
  * differences stored per step with an event only when they change, a check that cannot finish,
  * Repair running only the steps that differ, and the hourly tick choosing what to check.
  */

@@ -10,7 +10,7 @@ import type { WorkflowDefinition } from "./define.ts";
 import { emitFor, liveRun, queueAdvance, subjectOf, system } from "./engine.ts";
 
 /*
- * Drift (ADR 0017): a finished run read back through its steps' `check`, the differences stored
+ * Drift (ADR 0018): a finished run read back through its steps' `check`, the differences stored
  * on the steps, and Repair, which runs again only the steps that differ.
  */
 

@@ -34,6 +34,56 @@ export const enterpriseSignInFailureMessages: Record<EnterpriseSignInFailure, st
     "This service's Microsoft application is missing a permission (RoleManagement.Read.Directory), so your administrator roles cannot be checked. Your service provider must fix its Microsoft application; nothing is wrong with your account.",
 };
 
+/**
+ * Why granting the new permissions (a registered tenant's admin consent again) ended without
+ * them. Nothing changed in any case; the dashboard says what happened and what to do.
+ */
+export const permissionsConsentFailures = [
+  "state_invalid",
+  "consent_declined",
+  "not_global_admin",
+  "wrong_tenant",
+  "microsoft_unavailable",
+  "app_misconfigured",
+  "consent_not_effective",
+  "permissions_missing",
+] as const;
+export type PermissionsConsentFailure = (typeof permissionsConsentFailures)[number];
+
+/** What each failure tells the enterprise admin on the dashboard. */
+export const permissionsConsentFailureMessages: Record<PermissionsConsentFailure, string> = {
+  state_invalid:
+    "This consent has expired, was already used, or did not start in this browser. Nothing was changed; choose “Grant the new permissions” again.",
+  consent_declined:
+    "The consent was cancelled at Microsoft, so nothing was granted. Choose “Grant the new permissions” again and click Accept on Microsoft's screen.",
+  not_global_admin:
+    "Microsoft refused the consent: only a Global Administrator (or Privileged Role Administrator) of your organization can grant these permissions. Nothing was changed; ask one to sign in here and grant them.",
+  wrong_tenant:
+    "The consent was given in another Microsoft 365 organization than yours, so nothing was changed. Sign in at Microsoft with a Global Administrator of your own organization.",
+  microsoft_unavailable:
+    "Microsoft is unavailable right now and could not confirm the permissions. Nothing was changed; try again in a few minutes.",
+  app_misconfigured:
+    "Your service provider's Microsoft application is not set up completely, so the permissions could not be confirmed. Nothing was changed; tell your service provider.",
+  consent_not_effective:
+    "Microsoft had not applied your consent after several minutes. Nothing was changed yet; wait a few minutes, then grant the permissions again (accepting again is harmless).",
+  permissions_missing:
+    "Microsoft granted only some of the permissions, so nothing was changed. Grant them again and accept every permission, or ask your service provider to check its Microsoft application.",
+};
+
+/** `POST /enterprises/{id}/microsoft-permissions/consent`: where to send the browser (Microsoft). */
+export interface PermissionsConsentStart {
+  url: string;
+}
+
+/**
+ * One poll while Microsoft applies the consent (`…/microsoft-permissions/consent/finish`): still
+ * waiting, granted (the enterprise records the permissions), or failed with the reason.
+ */
+export type PermissionsConsentFinishState =
+  | { status: "pending" }
+  | { status: "granted" }
+  | { status: "failed"; reason: PermissionsConsentFailure };
+
 /** `POST /auth/microsoft/sign-in`: where to send the browser. */
 export interface EnterpriseSignInStart {
   url: string;
@@ -83,7 +133,13 @@ export type ActionItemState = "todo" | "waiting" | "done" | "failed";
 
 /** One line of the dashboard's action items (SPEC §3.3). */
 export interface ActionItem {
-  id: "management_consent" | "teams_admin_role" | "sync_groups" | "user_sync" | "direct_routing";
+  id:
+    | "management_consent"
+    | "microsoft_permissions"
+    | "teams_admin_role"
+    | "sync_groups"
+    | "user_sync"
+    | "direct_routing";
   title: string;
   detail: string;
   state: ActionItemState;
@@ -96,6 +152,7 @@ export interface ActionItem {
 export const dashboardAbilities = [
   "management_consent.grant",
   "management_consent.revoke",
+  "microsoft_permissions.grant",
   "users.sync",
   "teams_admin_role.retry",
 ] as const;

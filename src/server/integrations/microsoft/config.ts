@@ -73,6 +73,9 @@ export const requestedAppPermissions = [
   ...directRoutingAppPermissions,
 ] as const;
 
+/** One of the application permissions the Entra application lists. */
+export type RequestedAppPermission = (typeof requestedAppPermissions)[number];
+
 /** The built-in Teams Administrator directory role (its template id, the same in every tenant). */
 export const teamsAdministratorRoleId = "69091246-20e8-4a56-aa4d-066075b2a7a8";
 

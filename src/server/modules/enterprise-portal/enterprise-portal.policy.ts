@@ -2,7 +2,7 @@ import type { DashboardAbility } from "../../../shared/contracts/enterprise-port
 import type { Action } from "../../../shared/permissions.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { managementConsentOf, mayActFor } from "../../authz/policy.ts";
-import type { EnterpriseRow } from "../enterprises/index.ts";
+import { type EnterpriseRow, missingAppPermissionsOf } from "../enterprises/index.ts";
 
 /**
  * Each dashboard action: the permission its route declares and the state in which its command
@@ -22,6 +22,11 @@ const dashboardActions: Record<
     may: "management_consent.manage",
     when: ({ registered, enterprise }) =>
       registered && managementConsentOf(enterprise) === "granted",
+  },
+  "microsoft_permissions.grant": {
+    may: "microsoft_permissions.grant",
+    when: ({ registered, enterprise }) =>
+      registered && missingAppPermissionsOf(enterprise).length > 0,
   },
   "users.sync": { may: "users.sync", when: ({ registered }) => registered },
   "teams_admin_role.retry": {

@@ -10,9 +10,10 @@ import type { Actor } from "../../authz/actor.ts";
 import { managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups, organizations } from "../../db/schema/index.ts";
+import type { RequestedAppPermission } from "../../integrations/microsoft/config.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
 import { directRoutingWorkflow, pendingChangesOf } from "../direct-routing/index.ts";
-import type { EnterpriseRow } from "../enterprises/index.ts";
+import { type EnterpriseRow, missingAppPermissionsOf } from "../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
 import { userSyncStatusOf } from "../users/index.ts";
 import { dashboardAbilitiesOf } from "./enterprise-portal.policy.ts";
@@ -57,6 +58,35 @@ function directRoutingDetail({ run, pendingChanges }: DirectRoutingState): strin
   if (run.status === "failed")
     return `${step?.title ?? "A step"} failed: ${step?.error ?? "see the steps"}`;
   return step?.waitReason ?? `In progress: ${step?.title ?? "finishing"}.`;
+}
+
+/** What each application permission lets Teamgate do, in the words of the dashboard. */
+const permissionUses: Record<RequestedAppPermission, string> = {
+  "Organization.Read.All": "to read the organization's name",
+  "User.Read.All": "to read the users and their Teams licences for the user sync",
+  "GroupMember.Read.All": "to read the members of the groups chosen for the sync",
+  "Domain.ReadWrite.All":
+    "to add the trunk domains Direct Routing uses for Teams calls to the tenant and verify them",
+  "User.ReadWrite.All":
+    "to create the one user per trunk domain that makes Microsoft activate it for calls",
+};
+
+/**
+ * The "Grant the new permissions" item, while the tenant's consent lacks permissions the
+ * application lists now (a tenant registered before Direct Routing): what they allow and why.
+ */
+function permissionsItem(missing: RequestedAppPermission[], mine: boolean): ActionItem {
+  const uses = missing.map((p) => `${p} (${permissionUses[p]})`).join(" and ");
+  const count = missing.length === 1 ? "one Microsoft permission" : "Microsoft permissions";
+  return {
+    id: "microsoft_permissions",
+    title: "Grant the new permissions",
+    detail: mine
+      ? `Direct Routing needs ${count} your tenant did not grant when it registered: ${uses}. A Global Administrator grants them on Microsoft's consent screen; until then Direct Routing waits, and sign-in and the user sync work as before.`
+      : `Direct Routing needs ${count} the enterprise's tenant has not granted: ${uses}. Only a Global Administrator of the enterprise can grant them, from its own dashboard.`,
+    state: "todo",
+    owner: "enterprise",
+  };
 }
 
 /** The dashboard's action items (SPEC §3.3): consents, the groups, the sync, direct routing. */
@@ -140,6 +170,9 @@ export function actionItemsOf(
             : "todo",
     owner: "enterprise",
   });
+  const missing = missingAppPermissionsOf(enterprise);
+  if (missing.length > 0 && enterprise.status !== "disabled")
+    items.push(permissionsItem(missing, mine));
   items.push({
     id: "direct_routing",
     title: "Set up Direct Routing",

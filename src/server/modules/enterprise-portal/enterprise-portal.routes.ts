@@ -13,6 +13,10 @@ import { forbidden } from "../../lib/errors.ts";
 import type { Services } from "../../services.ts";
 import { listAuditEntries } from "../audit/index.ts";
 import { registeredTenantOf } from "../enterprises/index.ts";
+import {
+  finishPermissionsConsent,
+  startPermissionsConsent,
+} from "./commands/grant-new-permissions.ts";
 import { setManagementConsent } from "./commands/management-consent.ts";
 import { retryTeamsAdminRole } from "./commands/retry-teams-admin-role.ts";
 import { startEnterpriseSignIn } from "./commands/sign-in-with-microsoft.ts";
@@ -68,6 +72,38 @@ export function enterprisePortalRoutes(services: Services): FastifyPluginAsyncZo
           transact((ctx) => setManagementConsent(ctx, asEnterpriseAdmin(actor), enterprise, grant)),
       });
     }
+
+    enterpriseRoute(
+      app,
+      services,
+      "POST",
+      "/enterprises/:enterpriseId/microsoft-permissions/consent",
+      {
+        summary:
+          "Grant the new permissions: start Microsoft's admin consent for the enterprise's tenant (returns the URL to open)",
+        may: "microsoft_permissions.grant",
+        handler: ({ actor, enterprise, reply }) =>
+          startPermissionsConsent(
+            services,
+            actor,
+            enterprise,
+            bindFlowToBrowser(reply.request, reply, services),
+          ),
+      },
+    );
+
+    enterpriseRoute(
+      app,
+      services,
+      "POST",
+      "/enterprises/:enterpriseId/microsoft-permissions/consent/finish",
+      {
+        summary:
+          "Grant the new permissions: has Microsoft applied the consent yet? (polled by the dashboard)",
+        may: "microsoft_permissions.grant",
+        handler: ({ actor, enterprise }) => finishPermissionsConsent(services, actor, enterprise),
+      },
+    );
 
     enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/teams-admin-role/retry", {
       summary: "Retry giving the platform the Teams Administrator role after it failed",

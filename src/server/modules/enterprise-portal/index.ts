@@ -1,3 +1,4 @@
+export { permissionsConsentRedirect } from "./commands/grant-new-permissions.ts";
 export {
   completeEnterpriseSignIn,
   enterpriseSignInRedirect,

@@ -5,6 +5,10 @@ import {
 } from "../../../shared/contracts/enterprises.ts";
 import type { PortalActor } from "../../authz/actor.ts";
 import { can } from "../../authz/policy.ts";
+import {
+  type RequestedAppPermission,
+  requestedAppPermissions,
+} from "../../integrations/microsoft/config.ts";
 
 export { enterprisePosition } from "../../authz/tenancy.ts";
 
@@ -67,4 +71,16 @@ export function registeredTenantOf(enterprise: TenantFacts): string {
   if (reason !== null) throw new AppError("invalid_state", reason);
   // A registered enterprise has its tenant (unregisteredReason says so otherwise).
   return enterprise.tenantId!;
+}
+
+/**
+ * The application permissions Teamgate's Entra application lists (`requestedAppPermissions`) that
+ * the tenant's admin consent has not granted, in that list's order: none for a tenant registered
+ * since they were added; an older tenant's admin grants them with "Grant the new permissions".
+ */
+export function missingAppPermissionsOf(enterprise: {
+  grantedPermissions: string[] | null;
+}): RequestedAppPermission[] {
+  const granted = new Set(enterprise.grantedPermissions ?? []);
+  return requestedAppPermissions.filter((p) => !granted.has(p));
 }

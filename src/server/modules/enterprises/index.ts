@@ -10,6 +10,7 @@ export {
 export {
   enterpriseAbilities,
   enterprisePosition,
+  missingAppPermissionsOf,
   registeredTenantOf,
   unregisteredReason,
 } from "./enterprises.policy.ts";

@@ -4,8 +4,9 @@ import type { Ctx } from "../../context.ts";
 import { microsoftFlows } from "../../db/schema/index.ts";
 import type { SignInUrlRequest } from "../../integrations/microsoft/msal.ts";
 import { requireMicrosoft } from "../../integrations/microsoft/port.ts";
-import { hashToken, randomToken, seal } from "../../lib/secrets.ts";
+import { hashToken, randomToken, seal, unseal } from "../../lib/secrets.ts";
 import type { Services } from "../../services.ts";
+import type { MicrosoftFlowRow } from "./microsoft-flows.queries.ts";
 
 /**
  * A new journey through Microsoft's sign-in: fresh state, nonce and PKCE verifier, the URL to send
@@ -57,7 +58,73 @@ export async function prepareSignInFlow(
   };
 }
 
-/** Stores a flow `prepareSignInFlow` made, in the context's transaction. */
+/**
+ * What proves a sign-in redirect belongs to its flow: the PKCE verifier (unsealed) and the nonce
+ * the id token must carry. Null for a flow that never signs in (an admin consent alone).
+ */
+export function signInProofOf(
+  services: Services,
+  flow: MicrosoftFlowRow,
+): { codeVerifier: string; nonce: string } | null {
+  if (!flow.sealedCodeVerifier || !flow.nonce) return null;
+  return {
+    codeVerifier: unseal<string>(services.secret, flow.sealedCodeVerifier),
+    nonce: flow.nonce,
+  };
+}
+
+/**
+ * Microsoft's admin consent screen for one tenant (`/adminconsent`: every permission the
+ * application's registration lists, tenant-wide), coming back with `state` to
+ * `MS_ADMIN_CONSENT_REDIRECT_PATH`.
+ */
+export function adminConsentUrl(services: Services, tenantId: string, state: string): string {
+  return requireMicrosoft(services.microsoft).buildAdminConsentUrl({
+    tenantId,
+    redirectUri: `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
+    state,
+  });
+}
+
+/**
+ * A new journey straight to a known tenant's admin consent, without a sign-in round: a fresh
+ * state, the URL to send the browser to, and the flow row (round `admin_consent`, bound to the
+ * starting browser) for the caller to store (`storeFlow`). Only the state's SHA-256 is stored.
+ */
+export function prepareAdminConsentFlow(
+  services: Services,
+  input: {
+    purpose: MicrosoftFlowRow["purpose"];
+    tenantId: string;
+    enterpriseId: string;
+    ttlMs: number;
+    browserBindingHash: string;
+    /** Who started it (kept for the record of what the consent changed). */
+    startedBy: { upn: string | null; name: string | null };
+  },
+): { url: string; row: typeof microsoftFlows.$inferInsert } {
+  const state = randomToken();
+  const url = adminConsentUrl(services, input.tenantId, state);
+  const now = services.now();
+  return {
+    url,
+    row: {
+      id: newId("microsoftFlow"),
+      purpose: input.purpose,
+      enterpriseId: input.enterpriseId,
+      stateHash: hashToken(state),
+      browserBindingHash: input.browserBindingHash,
+      round: "admin_consent",
+      tenantId: input.tenantId,
+      adminUpn: input.startedBy.upn,
+      adminName: input.startedBy.name,
+      expiresAt: new Date(now.getTime() + input.ttlMs),
+      createdAt: now,
+    },
+  };
+}
+
+/** Stores a flow `prepareSignInFlow` or `prepareAdminConsentFlow` made, in the context's transaction. */
 export async function storeFlow(ctx: Ctx, row: typeof microsoftFlows.$inferInsert): Promise<void> {
   await ctx.tx.insert(microsoftFlows).values(row);
 }

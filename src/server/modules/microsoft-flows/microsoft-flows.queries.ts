@@ -19,19 +19,24 @@ export async function findFlowByState(db: Db, state: string): Promise<MicrosoftF
 }
 
 /**
- * The flow of this browser (its flow binding's hash) waiting for Microsoft to apply an admin
- * consent (round `finishing`, registration's), newest first; null when there is none.
+ * The newest unused flow of `purpose` waiting for Microsoft to apply an admin consent (round
+ * `finishing`): registration's by the browser's flow binding (its hash), a signed-in admin's by
+ * the enterprise. Null when there is none.
  */
 export async function findFinishingFlow(
   db: Db,
-  browserBindingHash: string,
+  purpose: MicrosoftFlowRow["purpose"],
+  of: { browserBindingHash: string } | { enterpriseId: string },
 ): Promise<MicrosoftFlowRow | null> {
   const [row] = await db
     .select()
     .from(microsoftFlows)
     .where(
       and(
-        eq(microsoftFlows.browserBindingHash, browserBindingHash),
+        eq(microsoftFlows.purpose, purpose),
+        "browserBindingHash" in of
+          ? eq(microsoftFlows.browserBindingHash, of.browserBindingHash)
+          : eq(microsoftFlows.enterpriseId, of.enterpriseId),
         eq(microsoftFlows.round, "finishing"),
         isNull(microsoftFlows.usedAt),
       ),

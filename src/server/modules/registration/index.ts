@@ -2,7 +2,7 @@ export { completeRegistrationConsent } from "./commands/complete-registration-co
 export { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 export { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
 export {
-  adminConsentRedirectRoutes,
+  registrationAdminConsentRedirect,
   registrationRoutes,
   registrationSignInRedirect,
 } from "./registration.routes.ts";

@@ -1,17 +1,11 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
 import { VerifyEnterpriseInvitationBody } from "../../../shared/contracts/enterprises.ts";
 import type { RegistrationFinishState } from "../../../shared/contracts/registration.ts";
-import {
-  bindFlowToBrowser,
-  flowBindingOf,
-  isFlowBrowser,
-  setSessionCookie,
-} from "../../http/session.ts";
+import { bindFlowToBrowser, flowBindingOf, setSessionCookie } from "../../http/session.ts";
 import type { Services } from "../../services.ts";
 import {
+  type AdminConsentRedirectHandler,
   findFinishingFlow,
-  findFlowByState,
   publicMicrosoftStep,
   type SignInRedirectHandler,
 } from "../microsoft-flows/index.ts";
@@ -22,16 +16,6 @@ import {
 import { completeRegistrationSignIn } from "./commands/complete-registration-sign-in.ts";
 import { failurePage } from "./commands/registration-outcome.ts";
 import { startRegistrationSignIn } from "./commands/start-registration-sign-in.ts";
-
-const text = z.string().max(4096).optional();
-
-const AdminConsentRedirectQuery = z.object({
-  admin_consent: text,
-  tenant: text,
-  state: text,
-  error: text,
-  error_description: text,
-});
 
 /**
  * Registration of an enterprise through Microsoft (seed 3), the API part mounted under `/api/v1`:
@@ -69,7 +53,11 @@ export function registrationRoutes(services: Services): FastifyPluginAsyncZod {
       },
       async (request, reply): Promise<RegistrationFinishState> => {
         const binding = flowBindingOf(request);
-        const flow = binding ? await findFinishingFlow(services.db, binding) : null;
+        const flow = binding
+          ? await findFinishingFlow(services.db, "enterprise_registration", {
+              browserBindingHash: binding,
+            })
+          : null;
         const outcome = await finishRegistration(
           services,
           flow,
@@ -109,36 +97,18 @@ export const registrationSignInRedirect: SignInRedirectHandler = {
 };
 
 /**
- * Microsoft's admin consent redirect (MS_ADMIN_CONSENT_REDIRECT_PATH, round 2), mounted at the
- * root because its path is configuration. Every outcome is a 302 to a web page; a completed
+ * Registration's part of Microsoft's admin consent redirect (round 2; the route is
+ * microsoft-flows'): its flows, and any state that finds no flow, end here. A completed
  * registration also sets the enterprise admin's session cookie.
  */
-export function adminConsentRedirectRoutes(services: Services): FastifyPluginAsyncZod {
-  return async (app) => {
-    app.get(
-      services.env.MS_ADMIN_CONSENT_REDIRECT_PATH,
-      {
-        schema: {
-          querystring: AdminConsentRedirectQuery,
-          tags: ["enterprises"],
-          summary: "Microsoft admin consent redirect (round 2 of enterprise registration)",
-        },
-        config: publicMicrosoftStep,
-      },
-      async (request, reply) => {
-        const flow = await findFlowByState(services.db, request.query.state ?? "");
-        if (flow && !isFlowBrowser(request, flow))
-          return reply.redirect(failurePage(services, "state_invalid"), 302);
-        const outcome = await completeRegistrationConsent(
-          services,
-          flow,
-          request.query,
-          globalAdministrator(request.ip),
-          request.headers["user-agent"] ?? null,
-        );
-        if (outcome.session) setSessionCookie(reply, services, outcome.session);
-        return reply.redirect(outcome.location, 302);
-      },
-    );
-  };
-}
+export const registrationAdminConsentRedirect: AdminConsentRedirectHandler = {
+  foreignBrowserPage: (services) => failurePage(services, "state_invalid"),
+  complete: (services, flow, query, client) =>
+    completeRegistrationConsent(
+      services,
+      flow,
+      query,
+      globalAdministrator(client.clientAddress),
+      client.userAgent,
+    ),
+};

@@ -14,7 +14,7 @@ import {
 import { notifications } from "@mantine/notifications";
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
-import type { ReactNode } from "react";
+import { type ReactNode, useState } from "react";
 import type {
   ActionItem,
   ActionItemState,
@@ -29,7 +29,7 @@ import type {
 import type { WorkflowRunStatus } from "../../../shared/contracts/workflows.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { formatDateTime } from "../../components/format.ts";
-import { IconArrowRight } from "../../components/icons.tsx";
+import { IconArrowRight, IconMicrosoft } from "../../components/icons.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -44,6 +44,7 @@ import {
   overviewQuery,
   useRetryTeamsAdminRole,
   useSetManagementConsent,
+  useStartPermissionsConsent,
   useSyncNow,
 } from "./enterprise-portal.api.ts";
 
@@ -314,6 +315,12 @@ function ItemActions({
       </Group>
     );
   }
+  if (
+    item.id === "microsoft_permissions" &&
+    data.abilities.includes("microsoft_permissions.grant")
+  ) {
+    return <GrantPermissionsButton enterpriseId={data.enterprise.id} />;
+  }
   if (item.id === "teams_admin_role" && data.abilities.includes("teams_admin_role.retry")) {
     return (
       <Group gap="sm" mt={4}>
@@ -347,6 +354,40 @@ function ItemActions({
     );
   }
   return null;
+}
+
+/**
+ * "Grant the new permissions": leaves for Microsoft's admin consent for the tenant, where a Global
+ * Administrator accepts; the browser comes back to this dashboard. Busy until the browser is gone.
+ */
+function GrantPermissionsButton({ enterpriseId }: { enterpriseId: string }) {
+  const start = useStartPermissionsConsent(enterpriseId);
+  const [leaving, setLeaving] = useState(false);
+  return (
+    <Group gap="sm" mt={4}>
+      <Button
+        size="xs"
+        leftSection={<IconMicrosoft />}
+        loading={start.isPending || leaving}
+        onClick={() =>
+          start.mutate(undefined, {
+            onSuccess: ({ url }) => {
+              setLeaving(true);
+              window.location.assign(url);
+            },
+            onError: (error) =>
+              notifications.show({
+                color: "red",
+                title: "Could not start the consent",
+                message: failureText(error),
+              }),
+          })
+        }
+      >
+        Grant the new permissions
+      </Button>
+    </Group>
+  );
 }
 
 function Counters({ counters }: { counters: UserSyncCounters }) {

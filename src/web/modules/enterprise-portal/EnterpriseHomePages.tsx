@@ -9,6 +9,7 @@ import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
 import { activityQuery } from "./enterprise-portal.api.ts";
+import { PermissionsConsentNotice } from "./PermissionsConsentNotice.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
 const usersRoute = getRouteApi("/enterprise/users");
@@ -18,7 +19,13 @@ const pbxLocationsRoute = getRouteApi("/enterprise/pbx-locations");
 /** `/enterprise`: the signed-in enterprise admin's dashboard. */
 export function EnterpriseDashboardPage() {
   const session = useEnterpriseSession();
-  return <EnterpriseDashboard enterpriseId={session.enterprise.id} audience="enterprise" />;
+  return (
+    <EnterpriseDashboard
+      enterpriseId={session.enterprise.id}
+      audience="enterprise"
+      before={<PermissionsConsentNotice enterpriseId={session.enterprise.id} />}
+    />
+  );
 }
 
 /** `/enterprise/users`: the organization's synced Microsoft 365 users. */

@@ -11,6 +11,7 @@ const actionWords: Record<string, string> = {
   "enterprise.registered": "Registered with Microsoft 365",
   "enterprise.management_consent_granted": "Management consent granted",
   "enterprise.management_consent_revoked": "Management consent revoked",
+  "enterprise.permissions_granted": "New Microsoft permissions granted",
   "enterprise.sync_groups_updated": "User groups changed",
   "enterprise.user_sync_requested": "User sync requested",
   "enterprise.direct_routing_requested": "Direct Routing set-up started",

@@ -7,6 +7,8 @@ import type {
   EnterpriseOverview,
   EnterpriseSignInStart,
   ManagementConsentView,
+  PermissionsConsentFinishState,
+  PermissionsConsentStart,
   SyncGroupsView,
   UpdateSyncGroupsBody,
 } from "../../../shared/contracts/enterprise-portal.ts";
@@ -128,6 +130,29 @@ export function useSyncNow(enterpriseId: string) {
     mutationFn: () => api.post<UserSyncStatus>(pathOf(enterpriseId, "user-sync")),
     onSuccess: refresh,
   });
+}
+
+/**
+ * "Grant the new permissions": resolves with the URL of Microsoft's admin consent for the
+ * enterprise's tenant (the caller sends the browser there).
+ */
+export function useStartPermissionsConsent(enterpriseId: string) {
+  return useMutation({
+    mutationFn: () =>
+      api.post<PermissionsConsentStart>(pathOf(enterpriseId, "microsoft-permissions/consent")),
+  });
+}
+
+/** How often the dashboard asks whether Microsoft has applied the consent. */
+export const permissionsConsentPollMs = 2_000;
+
+/** One poll while Microsoft applies the consent: pending, granted (recorded) or failed. */
+export function finishPermissionsConsent(
+  enterpriseId: string,
+): Promise<PermissionsConsentFinishState> {
+  return api.post<PermissionsConsentFinishState>(
+    pathOf(enterpriseId, "microsoft-permissions/consent/finish"),
+  );
 }
 
 /** Queues again the Teams Administrator role assignment after it failed. */

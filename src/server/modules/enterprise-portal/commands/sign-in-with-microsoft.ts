@@ -11,7 +11,6 @@ import { enterpriseAdmins, enterprises, microsoftFlows } from "../../../db/schem
 import { signInScopes, teamsAdministratorRoleId } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { unseal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { auditPathOf } from "../../enterprises/index.ts";
 import {
@@ -19,6 +18,7 @@ import {
   type MicrosoftFlowRow,
   prepareSignInFlow,
   type SignInRedirectHandler,
+  signInProofOf,
   storeFlow,
 } from "../../microsoft-flows/index.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../enterprise-admin-sessions.ts";
@@ -97,13 +97,15 @@ export async function completeEnterpriseSignIn(
       return await fail("sign_in_failed");
     }
     if (!query.code) return await fail("sign_in_failed");
+    const proof = signInProofOf(services, flow);
+    if (!proof) return await fail("state_invalid");
     const microsoft = requireMicrosoft(services.microsoft);
     const claims = await microsoft.redeemSignInCode({
       code: query.code,
-      codeVerifier: unseal<string>(services.secret, flow.sealedCodeVerifier),
+      codeVerifier: proof.codeVerifier,
       redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
       scopes: signInScopes,
-      expectedNonce: flow.nonce,
+      expectedNonce: proof.nonce,
       tenant: "organizations",
     });
     if (claims.isPersonalAccount) return await fail("personal_account");

@@ -7,7 +7,6 @@ import {
   requiredAppPermissions,
   teamsAdministratorRoleId,
 } from "../../../integrations/microsoft/config.ts";
-import { appTokenGrants } from "../../../integrations/microsoft/msal.ts";
 import { type Microsoft, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
 import { AppError, describeRemoteError, isTransient } from "../../../lib/errors.ts";
 import { unseal } from "../../../lib/secrets.ts";
@@ -17,7 +16,14 @@ import { startWorkflow } from "../../../workflows/engine.ts";
 import { type NewSession, openEnterpriseAdminSession } from "../../enterprise-portal/index.ts";
 import { auditPathOf } from "../../enterprises/index.ts";
 import { consumeInvitation } from "../../invitations/index.ts";
-import { endFlow, type MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
+import {
+  type AdminConsentRedirect,
+  type ConsentEffect,
+  consentWaitMs,
+  endFlow,
+  type MicrosoftFlowRow,
+  readConsentEffect,
+} from "../../microsoft-flows/index.ts";
 import {
   type TeamsAdminRoleAssignment,
   teamsAdminRoleWorkflow,
@@ -36,59 +42,24 @@ import {
   successPage,
 } from "./registration-outcome.ts";
 
-export interface AdminConsentRedirect {
-  admin_consent?: string | undefined;
-  tenant?: string | undefined;
-  state?: string | undefined;
-  error?: string | undefined;
-  error_description?: string | undefined;
-}
-
 /**
- * How long Microsoft may take to apply an admin consent before registration gives up. Microsoft
- * promises no bound; minutes are common, so the browser shows "Finishing the connection…".
+ * One look at whether the tenant's consent took effect (`readConsentEffect`): every required
+ * permission in a fresh app-only token and `GET /organization` answering with the flow's tenant.
+ * Microsoft's refusals and an answer for another tenant end the registration.
  */
-export const consentWaitMs = 5 * 60_000;
-
-/** Answers Microsoft gives while a consent is still propagating (or it is briefly unavailable). */
-const notYet = new Set([
-  "microsoft_consent_required",
-  "microsoft_forbidden",
-  "microsoft_unavailable",
-  "microsoft_throttled",
-]);
-
-type ConsentCheck =
-  | { ready: true; granted: string[]; tenantName: string }
-  | { ready: false; granted: string[]; unavailable?: boolean };
-
-/**
- * One look at whether the tenant's consent took effect: a fresh app-only token (never msal's
- * cache, which may hold a token from before the consent) whose roles cover every required
- * permission, and `GET /organization` answering with the flow's tenant.
- */
-async function checkConsent(microsoft: Microsoft, tenantId: string): Promise<ConsentCheck> {
-  let granted: string[] = [];
+async function checkConsent(
+  microsoft: Microsoft,
+  tenantId: string,
+): Promise<Exclude<ConsentEffect, { state: "other_tenant" }>> {
+  let effect: ConsentEffect;
   try {
-    const grants = appTokenGrants(await microsoft.acquireAppToken(tenantId, { fresh: true }));
-    if (grants !== null) {
-      granted = grants.roles;
-      if (requiredAppPermissions.some((p) => !granted.includes(p)))
-        return { ready: false, granted };
-    }
-    const organization = await microsoft.getOrganization(tenantId);
-    if (organization.id !== tenantId) throw new RegistrationFailure("state_invalid");
-    return { ready: true, granted, tenantName: organization.displayName };
+    effect = await readConsentEffect(microsoft, tenantId, requiredAppPermissions);
   } catch (e) {
-    if (e instanceof AppError && notYet.has(e.code))
-      return {
-        ready: false,
-        granted,
-        unavailable: isTransient(e),
-      };
     if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
     throw e;
   }
+  if (effect.state === "other_tenant") throw new RegistrationFailure("state_invalid");
+  return effect;
 }
 
 /**
@@ -164,7 +135,7 @@ export async function completeRegistrationConsent(
     if (!tenantId || !flow.adminOid) throw new RegistrationFailure("state_invalid");
     await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
     const check = await checkConsent(microsoft, tenantId);
-    if (check.ready) {
+    if (check.state === "effective") {
       const role = await requestTeamsAdminRole(services, microsoft, flow, false);
       if (role) return register(services, flow, tenantId, { ...check, role }, who, userAgent);
     }
@@ -201,17 +172,17 @@ export async function finishRegistration(
     const microsoft = requireMicrosoft(services.microsoft);
     await assertInvitationLive(services, registration.invitationId, registration.enterpriseId);
     const check = await checkConsent(microsoft, tenantId);
-    if (check.ready) {
+    if (check.state === "effective") {
       const role = await requestTeamsAdminRole(services, microsoft, registration, expired);
       if (role)
         return register(services, registration, tenantId, { ...check, role }, who, userAgent);
     }
-    if (!expired || check.ready) {
+    if (!expired || check.state === "effective") {
       pending = true;
       return { location: finishingPage(services) };
     }
     throw new RegistrationFailure(
-      check.unavailable
+      check.state === "pending" && check.unavailable
         ? "microsoft_unavailable"
         : check.granted.length > 0
           ? "permissions_missing"

@@ -9,10 +9,14 @@ import { enterprises, invitations } from "../../../db/schema/index.ts";
 import { registrationScopes } from "../../../integrations/microsoft/config.ts";
 import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
-import { hashToken, randomToken, seal, unseal } from "../../../lib/secrets.ts";
+import { hashToken, randomToken, seal } from "../../../lib/secrets.ts";
 import type { Services } from "../../../services.ts";
 import { auditPathOf } from "../../enterprises/index.ts";
-import type { MicrosoftFlowRow } from "../../microsoft-flows/index.ts";
+import {
+  adminConsentUrl,
+  type MicrosoftFlowRow,
+  signInProofOf,
+} from "../../microsoft-flows/index.ts";
 import { isTenantBoundElsewhere } from "../registration.queries.ts";
 import {
   advanceFlow,
@@ -91,14 +95,16 @@ export async function completeRegistrationSignIn(
     if (query.error) throw new RegistrationFailure(reasonOfRedirectError(query));
     if (!query.code) throw new RegistrationFailure("sign_in_failed");
     await assertInvitationLive(services, flow.invitationId, flow.enterpriseId);
+    const proof = signInProofOf(services, flow);
+    if (!proof) throw new RegistrationFailure("state_invalid");
     let claims: Awaited<ReturnType<typeof microsoft.redeemSignInCode>>;
     try {
       claims = await microsoft.redeemSignInCode({
         code: query.code,
-        codeVerifier: unseal<string>(services.secret, flow.sealedCodeVerifier),
+        codeVerifier: proof.codeVerifier,
         redirectUri: `${services.publicUrl}${services.env.MS_REDIRECT_PATH}`,
         scopes: registrationScopes,
-        expectedNonce: flow.nonce,
+        expectedNonce: proof.nonce,
       });
     } catch (e) {
       if (e instanceof AppError) throw new RegistrationFailure(reasonOfMicrosoftError(e));
@@ -115,11 +121,7 @@ export async function completeRegistrationSignIn(
     await inTransaction(services, who, (ctx) =>
       moveToAdminConsent(ctx, flow, { tenantId, claims, stateHash: hashToken(state) }),
     );
-    return microsoft.buildAdminConsentUrl({
-      tenantId,
-      redirectUri: `${services.publicUrl}${services.env.MS_ADMIN_CONSENT_REDIRECT_PATH}`,
-      state,
-    });
+    return adminConsentUrl(services, tenantId, state);
   } catch (e) {
     if (e instanceof RegistrationFailure) {
       if (e.reason !== "state_invalid")

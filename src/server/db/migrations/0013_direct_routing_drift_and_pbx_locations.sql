@@ -26,6 +26,11 @@ ALTER TABLE "pbx_types" ADD COLUMN "default_dns_lookup" text DEFAULT 'A' NOT NUL
 ALTER TABLE "pbx_types" ADD COLUMN "default_transport" text DEFAULT 'udp' NOT NULL;--> statement-breakpoint
 ALTER TABLE "pbx_types" ADD COLUMN "default_voicemail_feature_code" text;--> statement-breakpoint
 ALTER TABLE "pbx_types" ADD COLUMN "has_api" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "enterprises" ADD COLUMN "teams_music_on_hold_before" text;--> statement-breakpoint
+ALTER TABLE "workflow_runs" ADD COLUMN "check_requested_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "workflow_runs" ADD COLUMN "checked_at" timestamp with time zone;--> statement-breakpoint
+ALTER TABLE "workflow_runs" ADD COLUMN "check_error" text;--> statement-breakpoint
+ALTER TABLE "workflow_steps" ADD COLUMN "drift" jsonb;--> statement-breakpoint
 ALTER TABLE "pbxes" ADD CONSTRAINT "pbxes_enterprise_id_enterprises_id_fk" FOREIGN KEY ("enterprise_id") REFERENCES "public"."enterprises"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "pbxes" ADD CONSTRAINT "pbxes_pbx_type_id_pbx_types_id_fk" FOREIGN KEY ("pbx_type_id") REFERENCES "public"."pbx_types"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "pbxes_enterprise_location_name_key" ON "pbxes" USING btree ("enterprise_id",lower("location_name"));--> statement-breakpoint

@@ -1,0 +1,3 @@
+ALTER TABLE "microsoft_flows" ALTER COLUMN "nonce" DROP NOT NULL;--> statement-breakpoint
+ALTER TABLE "microsoft_flows" ALTER COLUMN "sealed_code_verifier" DROP NOT NULL;--> statement-breakpoint
+ALTER TABLE "microsoft_flows" ADD CONSTRAINT "microsoft_flows_sign_in_proof" CHECK ("microsoft_flows"."purpose" = 'enterprise_permissions' OR ("microsoft_flows"."nonce" IS NOT NULL AND "microsoft_flows"."sealed_code_verifier" IS NOT NULL));
