@@ -35,7 +35,7 @@ export function directRoutingBlocker({
   if (unregistered) return unregistered;
   const missing = missingPermissionsOf(enterprise);
   if (missing.length > 0)
-    return `The tenant has not granted Teamgate the permissions Direct Routing needs (${missing.join(", ")}); a Global Administrator must grant them first`;
+    return `The tenant has not granted Teamgate the permissions Direct Routing needs (${missing.join(", ")}); a Global Administrator must grant them first ("Grant the new permissions" in the action items)`;
   if (teamsAdminRole !== "succeeded")
     return teamsAdminRole === "failed"
       ? "The Teams Administrator role could not be given to Teamgate; retry it first"
