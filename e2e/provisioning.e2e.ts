@@ -796,7 +796,12 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await dialog.getByRole("button", { name: "Add PBX location", exact: true }).click();
     // The server's field error shows under the field, which keeps what was typed.
     await dialog.getByText("Enter the domain only, without sip: or https://").waitFor();
-    expect(await dialog.getByLabel(/^SIP domain/).inputValue()).toBe("sip:pbx.contoso.example");
+    const sipDomain = dialog.getByLabel(/^SIP domain/);
+    expect(await sipDomain.inputValue()).toBe("sip:pbx.contoso.example");
+    // Focus lands on the field to fix, even though the form had scrolled past it.
+    await expect
+      .poll(() => sipDomain.evaluate((element) => element === document.activeElement))
+      .toBe(true);
     await snap(admin, "pbx-location-refused");
     await dialog.getByLabel(/^SIP domain/).fill("pbx.contoso.example");
     await dialog.getByRole("button", { name: "Add PBX location", exact: true }).click();

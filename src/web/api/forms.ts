@@ -52,8 +52,9 @@ export interface FormFailure {
 }
 
 /**
- * Puts a failed request's field errors next to the matching controls and returns what belongs in
- * the form's general Alert (the message, plus any field the form has no control for).
+ * Puts a failed request's field errors next to the matching controls, moves focus to the first,
+ * and returns what belongs in the form's general Alert (the message, plus any field the form has
+ * no control for).
  */
 export function placeErrors(
   form: ErrorTarget,
@@ -72,6 +73,8 @@ export function placeErrors(
     else details.push(`${labels[key] ?? key}: ${message}`);
   }
   form.setErrors(placed);
+  // As for the form's own checks: the person lands on what to fix, even below the fold.
+  if (Object.keys(placed).length > 0) focusFirstError();
   return { message: error.message, details };
 }
 
