@@ -326,6 +326,7 @@ describe("Changes after the set-up", () => {
     expect(
       overview.actionItems.find((item: { id: string }) => item.id === "direct_routing"),
     ).toMatchObject({
+      title: "Apply the changes to Direct Routing",
       state: "todo",
       detail: "The SBC regions changed: apply the changes on the Direct Routing card.",
     });
@@ -480,6 +481,7 @@ describe("Drift", () => {
     expect(
       overview.actionItems.find((item: { id: string }) => item.id === "direct_routing"),
     ).toMatchObject({
+      title: "Repair Direct Routing",
       state: "todo",
       detail:
         "The tenant differs from the set-up (2 found by the last check): repair it on the Direct Routing card.",

@@ -173,9 +173,16 @@ export function actionItemsOf(
   const missing = missingAppPermissionsOf(enterprise);
   if (missing.length > 0 && enterprise.status !== "disabled")
     items.push(permissionsItem(missing, mine));
+  const finished = directRouting?.status === "succeeded";
   items.push({
     id: "direct_routing",
-    title: "Set up Direct Routing",
+    // Once set up, the item asks for what is left to do about it.
+    title:
+      finished && directRoutingState.pendingChanges.length > 0
+        ? "Apply the changes to Direct Routing"
+        : finished && differences(directRouting) > 0
+          ? "Repair Direct Routing"
+          : "Set up Direct Routing",
     detail: directRoutingDetail(directRoutingState),
     state:
       directRouting?.status === "succeeded"
