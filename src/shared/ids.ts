@@ -15,6 +15,7 @@ export const idPrefixes = {
   workflowRun: "wfr",
   directRoute: "drt",
   pbx: "pbx",
+  phoneNumber: "num",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
