@@ -225,6 +225,8 @@ export interface Client {
     method: InjectOptions["method"],
     url: string,
     body?: unknown,
+    /** Extra request headers (a `content-type` other than JSON, say). */
+    headers?: Record<string, string>,
   ): Promise<ApiResponse<T>>;
   get<T = any>(url: string): Promise<ApiResponse<T>>;
   post<T = any>(url: string, body?: unknown): Promise<ApiResponse<T>>;
@@ -239,12 +241,20 @@ export function clientOf(
   /** Each request from a new client address (per-address rate limits stay out of the way). */
   addresses?: () => string,
 ): Client {
-  const request = async (method: InjectOptions["method"], url: string, body?: unknown) => {
+  const request = async (
+    method: InjectOptions["method"],
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await app.inject({
       method,
       url,
       ...(addresses ? { remoteAddress: addresses() } : {}),
-      headers: auth ? { cookie: auth.cookie, "x-csrf-token": auth.csrfToken } : {},
+      headers: {
+        ...(auth ? { cookie: auth.cookie, "x-csrf-token": auth.csrfToken } : {}),
+        ...headers,
+      },
       ...(body === undefined ? {} : { payload: body as object }),
     });
     const text = response.body;

@@ -98,6 +98,7 @@ const validBodies: Record<string, (w: World) => Record<string, unknown>> = {
     voicemailFeatureCode: "*97",
     apiClientSecret: "fuzz-secret",
   }),
+  "POST /api/v1/enterprises/:enterpriseId/numbers": () => ({ number: "+442079460999" }),
   "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": () => ({
     locationName: "Fuzz location",
     sipDomain: "fuzz.pbx.example.com",
@@ -245,6 +246,7 @@ async function snapshot(): Promise<string> {
       (select count(*) from enterprise_sync_groups) as enterprise_sync_groups,
       (select count(*) from microsoft_flows) as microsoft_flows,
       (select count(*) from pbxes) as pbxes,
+      (select md5(coalesce(string_agg(n::text, ',' order by n.id), '')) from phone_numbers n) as n,
       (select md5(coalesce(string_agg(x::text, ',' order by x.id), '')) from pbxes x) as x,
       (select md5(coalesce(string_agg(o::text, ',' order by o.id), '')) from organizations o) as o,
       (select md5(coalesce(string_agg(e::text, ',' order by e.id), '')) from enterprises e) as e,

@@ -10,6 +10,7 @@ import {
 } from "../src/server/db/seed/factories.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
+import { buildPhoneNumber } from "../src/server/modules/numbers/numbers.factories.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { permissions } from "../src/shared/permissions.ts";
 import {
@@ -32,7 +33,10 @@ import {
 type Ids = (w: World) => Record<string, string>;
 
 /** Path parameters of B's objects, per route pattern. */
-const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
+const scoped: Record<
+  string,
+  { params: Ids; body?: (w: World) => unknown; headers?: Record<string, string> }
+> = {
   "GET /api/v1/enterprises/:id": { params: (w) => ({ id: w.b.enterprise.id }) },
   "PATCH /api/v1/enterprises/:id": {
     params: (w) => ({ id: w.b.enterprise.id }),
@@ -136,6 +140,22 @@ const scoped: Record<string, { params: Ids; body?: (w: World) => unknown }> = {
       },
     ]),
   ),
+  "GET /api/v1/enterprises/:enterpriseId/numbers": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/numbers": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+    body: () => ({ from: "+19995550000", to: "+19995550009" }),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/numbers/import": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+    body: () => "number\n+19995550100\n",
+    headers: { "content-type": "text/csv" },
+  },
+  // A number of B's enterprise (numbers.routes.test.ts: B's number id under A's enterprise is 404 too).
+  "DELETE /api/v1/enterprises/:enterpriseId/numbers/:numberId": {
+    params: (w: World) => ({ enterpriseId: w.b.enterprise.id, numberId: bNumberId }),
+  },
 };
 
 /**
@@ -168,6 +188,10 @@ const onBehalf: Record<string, boolean> = {
   "POST /api/v1/enterprises/:enterpriseId/pbxes": true,
   "PATCH /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
   "DELETE /api/v1/enterprises/:enterpriseId/pbxes/:pbxId": true,
+  "GET /api/v1/enterprises/:enterpriseId/numbers": false,
+  "POST /api/v1/enterprises/:enterpriseId/numbers": true,
+  "POST /api/v1/enterprises/:enterpriseId/numbers/import": true,
+  "DELETE /api/v1/enterprises/:enterpriseId/numbers/:numberId": true,
 };
 
 /**
@@ -221,6 +245,8 @@ let app: FastifyInstance;
 let world: World;
 /** A PBX location of B's enterprise. */
 let bPbxId: string;
+/** A phone number of B's enterprise. */
+let bNumberId: string;
 const routes: string[] = [];
 /** What each route declared through `enterpriseRoute` (absent: it did not use the helper). */
 const declared = new Map<string, EnterpriseRouteDeclaration | undefined>();
@@ -266,6 +292,7 @@ beforeAll(async () => {
       pbxTypeId: world.pbxTypes[0]!.id,
     })
   ).id;
+  bNumberId = (await buildPhoneNumber(services.db, { enterpriseId: world.b.enterprise.id })).id;
 });
 afterAll(async () => {
   await app.close();
@@ -274,6 +301,7 @@ afterAll(async () => {
 
 const bIds = (w: World) => [
   bPbxId,
+  bNumberId,
   w.b.master.id,
   w.b.reseller.id,
   w.b.enterprise.id,
@@ -299,7 +327,7 @@ describe("tenant isolation", () => {
       for (const { name, client, portalOnly } of actors) {
         const body =
           spec.body?.(world) ?? (method === "GET" || method === "DELETE" ? undefined : {});
-        const res = await client.request(method as "GET", url, body);
+        const res = await client.request(method as "GET", url, body, spec.headers);
         if (res.status === 404) continue;
         const portalRoute = !route.includes(":enterpriseId/");
         const refusedAsRole =
@@ -369,7 +397,7 @@ describe("management consent", () => {
         const body =
           scoped[route]?.body?.(world) ??
           (method === "GET" || method === "DELETE" ? undefined : {});
-        const res = await client.request(method as "GET", url, body);
+        const res = await client.request(method as "GET", url, body, scoped[route]?.headers);
         if (res.body?.code === code) refused.push(route);
       }
       return refused.sort();

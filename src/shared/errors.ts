@@ -53,4 +53,6 @@ export interface ApiErrorBody {
   code: ErrorCode;
   message: string;
   fields?: Record<string, string>;
+  /** A refused file import's report, one entry per bad row (phone numbers' CSV import). */
+  rows?: { row: number; number: string; problem: string; message: string }[];
 }

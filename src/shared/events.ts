@@ -177,6 +177,14 @@ export const eventCatalogue = {
   "pbx.created": created,
   "pbx.updated": rowChange,
   "pbx.deleted": z.object({ before: snapshot }),
+  /** Phone numbers (SPEC §2.7): a single number or a range, and a CSV import, by count and bounds. */
+  "numbers.added": z.object({
+    after: z.object({ count: z.number().int(), first: z.string(), last: z.string() }),
+  }),
+  "numbers.imported": z.object({
+    after: z.object({ count: z.number().int(), first: z.string(), last: z.string() }),
+  }),
+  "number.removed": z.object({ before: snapshot }),
   "pbx_type.created": created,
   "pbx_type.updated": rowChange,
   "region.created": created,

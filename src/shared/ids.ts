@@ -15,6 +15,7 @@ export const idPrefixes = {
   workflowRun: "wfr",
   directRoute: "drt",
   pbx: "pbx",
+  phoneNumber: "num",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;
@@ -31,7 +32,10 @@ export function newId(kind: IdKind): string {
 
 /** `count` ids of one kind from one draw of random bytes (bulk inserts). */
 export function newIds(kind: IdKind, count: number): string[] {
-  const bytes = crypto.getRandomValues(new Uint8Array(20 * count));
+  // getRandomValues fills at most 65,536 bytes a call (3,276 ids); larger batches draw in chunks.
+  const bytes = new Uint8Array(20 * count);
+  for (let at = 0; at < bytes.length; at += 65_536)
+    crypto.getRandomValues(bytes.subarray(at, Math.min(at + 65_536, bytes.length)));
   const ids: string[] = new Array(count);
   for (let i = 0; i < count; i++) {
     let out = "";

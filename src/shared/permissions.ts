@@ -35,6 +35,13 @@ export const permissions = {
   "pbx.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Add, edit and delete PBX locations (service provider: with management consent). */
   "pbx.manage": ["operator", "reseller", "enterprise_admin"],
+  /** The enterprise's phone number inventory (SPEC §2.7). */
+  "numbers.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
+  /**
+   * Add, import and remove phone numbers: the provider usually owns the numbers it hands out
+   * (service provider: with management consent).
+   */
+  "numbers.manage": ["operator", "reseller", "enterprise_admin"],
   "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Choose the groups to sync and sync now (service provider: with management consent). */
   "users.sync": ["operator", "reseller", "enterprise_admin"],
@@ -48,6 +55,7 @@ export type Action = keyof typeof permissions;
 const onBehalf: ReadonlySet<Action> = new Set<Action>([
   "direct_routing.manage",
   "microsoft_setup.retry",
+  "numbers.manage",
   "pbx.manage",
   "users.sync",
 ]);

@@ -43,6 +43,7 @@ import { RegionsPage } from "./modules/catalog/RegionsPage.tsx";
 import {
   EnterpriseActivityPage,
   EnterpriseDashboardPage,
+  EnterpriseNumbersPage,
   EnterprisePbxLocationsPage,
   EnterpriseUsersPage,
 } from "./modules/enterprise-portal/EnterpriseHomePages.tsx";
@@ -455,6 +456,12 @@ const enterprisePbxLocationsRoute = createRoute({
   component: EnterprisePbxLocationsPage,
 });
 
+const enterpriseNumbersRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "numbers",
+  component: EnterpriseNumbersPage,
+});
+
 const routeTree = rootRoute.addChildren([
   publicLayout.addChildren([
     signInRoute,
@@ -492,6 +499,7 @@ const routeTree = rootRoute.addChildren([
     enterpriseUsersRoute,
     enterpriseActivityRoute,
     enterprisePbxLocationsRoute,
+    enterpriseNumbersRoute,
   ]),
 ]);
 

@@ -32,6 +32,7 @@ export function installErrorHandler(app: FastifyInstance): void {
         code: error.code,
         message: error.message,
         ...(error.fields ? { fields: error.fields } : {}),
+        ...(error.rows ? { rows: error.rows } : {}),
       };
       if (error.headers) reply.headers(error.headers);
     } else if (hasZodFastifySchemaValidationErrors(error)) {

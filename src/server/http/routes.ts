@@ -13,6 +13,7 @@ import {
   adminConsentRedirectRoutes,
   signInRedirectRoutes,
 } from "../modules/microsoft-flows/index.ts";
+import { numbersRoutes } from "../modules/numbers/index.ts";
 import { organizationsRoutes } from "../modules/organizations/index.ts";
 import { pbxRoutes } from "../modules/pbx/index.ts";
 import {
@@ -33,6 +34,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     enterprisePortalRoutes(services),
     directRoutingRoutes(services),
     organizationsRoutes(services),
+    numbersRoutes(services),
     pbxRoutes(services),
     registrationRoutes(services),
     usersRoutes(services),

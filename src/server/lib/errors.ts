@@ -1,4 +1,4 @@
-import { type ErrorCode, errorStatus } from "../../shared/errors.ts";
+import { type ApiErrorBody, type ErrorCode, errorStatus } from "../../shared/errors.ts";
 
 /**
  * The one error type of the server. `message` is safe to show to users; `cause` stays in logs.
@@ -8,6 +8,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly fields: Record<string, string> | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly rows: ApiErrorBody["rows"];
 
   constructor(
     code: ErrorCode,
@@ -16,12 +17,14 @@ export class AppError extends Error {
       fields?: Record<string, string>;
       cause?: unknown;
       headers?: Record<string, string>;
+      rows?: ApiErrorBody["rows"];
     } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.fields = options.fields;
     this.headers = options.headers;
+    this.rows = options.rows;
   }
 
   get status(): number {

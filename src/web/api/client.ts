@@ -11,18 +11,22 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode | ClientErrorCode;
   readonly fields: Record<string, string>;
+  /** A refused file import's per-row report (empty otherwise). */
+  readonly rows: NonNullable<ApiErrorBody["rows"]>;
 
   constructor(
     status: number,
     code: ErrorCode | ClientErrorCode,
     message: string,
     fields: Record<string, string> = {},
+    rows: ApiErrorBody["rows"] = [],
   ) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.fields = fields;
+    this.rows = rows;
   }
 }
 
@@ -92,7 +96,13 @@ async function readJson(response: Response): Promise<unknown> {
 }
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-type RequestOptions = { body?: unknown; query?: QueryParams; signal?: AbortSignal };
+type RequestOptions = {
+  body?: unknown;
+  query?: QueryParams;
+  signal?: AbortSignal;
+  /** Sent as is with this content type instead of as JSON (a CSV file). */
+  raw?: { text: string; contentType: string };
+};
 
 /** Sends one JSON request to `/api/v1`; resolves with the parsed body (undefined for 204), or throws ApiError. */
 export async function request<T>(
@@ -115,7 +125,8 @@ export async function request<T>(
 async function send<T>(method: Method, path: string, options: RequestOptions): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   // No content type without a body: the server refuses an empty body declared as JSON.
-  if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (options.raw) headers["content-type"] = options.raw.contentType;
+  else if (options.body !== undefined) headers["content-type"] = "application/json";
   if (unsafeMethods.has(method) && csrfToken) headers["x-csrf-token"] = csrfToken;
 
   let response: Response;
@@ -124,7 +135,11 @@ async function send<T>(method: Method, path: string, options: RequestOptions): P
       method,
       headers,
       credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.raw
+        ? options.raw.text
+        : options.body === undefined
+          ? undefined
+          : JSON.stringify(options.body),
       signal: options.signal,
     });
   } catch (cause) {
@@ -139,7 +154,7 @@ async function send<T>(method: Method, path: string, options: RequestOptions): P
   const body = await readJson(response);
   if (response.ok) return body as T;
   if (isErrorBody(body)) {
-    throw new ApiError(response.status, body.code, body.message, body.fields ?? {});
+    throw new ApiError(response.status, body.code, body.message, body.fields ?? {}, body.rows);
   }
   throw new ApiError(
     response.status,
@@ -154,6 +169,9 @@ export const api = {
   get: <T>(path: string, query?: QueryParams, signal?: AbortSignal) =>
     request<T>("GET", path, { query, signal }),
   post: <T>(path: string, body?: unknown) => request<T>("POST", path, { body }),
+  /** POSTs a text file (a CSV import) with its own content type. */
+  postText: <T>(path: string, text: string, contentType: string) =>
+    request<T>("POST", path, { raw: { text, contentType } }),
   put: <T>(path: string, body?: unknown) => request<T>("PUT", path, { body }),
   patch: <T>(path: string, body?: unknown) => request<T>("PATCH", path, { body }),
   delete: <T>(path: string) => request<T>("DELETE", path),

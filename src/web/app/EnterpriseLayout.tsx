@@ -11,6 +11,7 @@ type EnterprisePath =
   | "/enterprise/users"
   | "/enterprise/activity"
   | "/enterprise/pbx-locations"
+  | "/enterprise/numbers"
   | "/enterprise/groups";
 
 const nav: (ShellNavItem & { to: EnterprisePath })[] = [
@@ -18,6 +19,7 @@ const nav: (ShellNavItem & { to: EnterprisePath })[] = [
   { label: "Dashboard", to: "/enterprise", icon: <IconServer />, exact: true },
   { label: "Users", to: "/enterprise/users", icon: <IconUsers /> },
   { label: "PBX locations", to: "/enterprise/pbx-locations", icon: <IconPhone /> },
+  { label: "Phone numbers", to: "/enterprise/numbers", icon: <IconPhone /> },
   { label: "Activity", to: "/enterprise/activity", icon: <IconHistory /> },
   { label: "User groups", to: "/enterprise/groups", icon: <IconUsers /> },
 ];

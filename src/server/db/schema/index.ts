@@ -5,6 +5,7 @@ export * from "./enterprises.ts";
 export * from "./events.ts";
 export * from "./invitations.ts";
 export * from "./microsoft.ts";
+export * from "./numbers.ts";
 export * from "./organizations.ts";
 export * from "./pbx.ts";
 export * from "./users.ts";

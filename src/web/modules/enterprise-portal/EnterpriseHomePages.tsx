@@ -5,6 +5,7 @@ import { ListFooter } from "../../components/ListFooter.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { useEnterpriseSession } from "../auth/session.ts";
+import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
 import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
@@ -97,6 +98,23 @@ export function EnterprisePbxLocationsPage() {
           title="PBX locations"
           description="The PBX domains your Teams users are registered to, with their SIP settings."
           actions={add}
+        />
+      )}
+    />
+  );
+}
+
+/** `/enterprise/numbers`: the organization's phone numbers (SPEC §2.7). */
+export function EnterpriseNumbersPage() {
+  const session = useEnterpriseSession();
+  return (
+    <PhoneNumbers
+      enterpriseId={session.enterprise.id}
+      renderActions={(actions) => (
+        <PageHeader
+          title="Phone numbers"
+          description="Your organization's numbers: given to users as caller IDs, and what the gateway checks outgoing calls against."
+          actions={actions}
         />
       )}
     />

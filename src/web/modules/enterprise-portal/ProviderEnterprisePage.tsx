@@ -5,6 +5,7 @@ import { useState } from "react";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
+import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
 import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { Card, Fact } from "./DashboardCard.tsx";
 import { EnterpriseDashboard } from "./EnterpriseDashboard.tsx";
@@ -49,6 +50,17 @@ export function ProviderEnterprisePage() {
                   PBX locations
                 </Title>
                 {add}
+              </Group>
+            )}
+          />
+          <PhoneNumbers
+            enterpriseId={enterpriseId}
+            renderActions={(actions) => (
+              <Group justify="space-between" mt="xl" mb="md">
+                <Title order={2} fz="h4">
+                  Phone numbers
+                </Title>
+                {actions}
               </Group>
             )}
           />
