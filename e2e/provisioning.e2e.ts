@@ -810,4 +810,21 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await row.getByText("pbx.contoso.example").waitFor();
     await snap(admin, "pbx-locations");
   });
+
+  it("18. the enterprise admin adds a range of phone numbers and sees them available", async () => {
+    const admin = tenantAdmin;
+    await admin.getByRole("navigation").getByRole("link", { name: "Phone numbers" }).click();
+    await waitForHeading(admin, "Phone numbers");
+    await admin.getByRole("button", { name: "Add numbers" }).first().click();
+    const dialog = admin.getByRole("dialog", { name: "Add numbers" });
+    await dialog.getByText("A range", { exact: true }).click();
+    await dialog.getByLabel(/^From/).fill("+442079460100");
+    await dialog.getByLabel(/^To/).fill("+442079460102");
+    await dialog.getByText(/\b3 numbers\b/).waitFor();
+    await dialog.getByRole("button", { name: "Add numbers", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
+    for (const number of ["+442079460100", "+442079460101", "+442079460102"])
+      await rowOf(admin, "Phone numbers", number).getByText("Available").waitFor();
+    await snap(admin, "phone-numbers");
+  });
 });
