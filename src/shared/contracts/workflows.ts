@@ -48,3 +48,13 @@ export interface WorkflowRunView {
   checkError: string | null;
   steps: WorkflowStepView[];
 }
+
+/** The steps whose differences the run's last check found (drift), in order. */
+export function driftedSteps(run: Pick<WorkflowRunView, "steps">): WorkflowStepView[] {
+  return run.steps.filter((step) => step.drift.length > 0);
+}
+
+/** How many differences the run's last check found, over all its steps. */
+export function driftCount(run: Pick<WorkflowRunView, "steps">): number {
+  return run.steps.reduce((n, step) => n + step.drift.length, 0);
+}

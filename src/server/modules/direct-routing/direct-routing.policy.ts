@@ -1,5 +1,9 @@
 import type { DirectRoutingAbility } from "../../../shared/contracts/direct-routing.ts";
-import type { WorkflowRunStatus, WorkflowRunView } from "../../../shared/contracts/workflows.ts";
+import {
+  driftCount,
+  type WorkflowRunStatus,
+  type WorkflowRunView,
+} from "../../../shared/contracts/workflows.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { mayActFor } from "../../authz/policy.ts";
 import { directRoutingAppPermissions } from "../../integrations/microsoft/config.ts";
@@ -61,7 +65,7 @@ export function directRoutingAbilities(
   if (run?.status === "succeeded") {
     const checks: DirectRoutingAbility[] = run.checking ? [] : ["direct_routing.check"];
     const repair: DirectRoutingAbility[] =
-      !blocked && run.steps.some((s) => s.drift.length > 0) ? ["direct_routing.repair"] : [];
+      !blocked && driftCount(run) > 0 ? ["direct_routing.repair"] : [];
     const apply: DirectRoutingAbility[] =
       !blocked && prerequisites.pendingChanges.length > 0 ? ["direct_routing.set_up"] : [];
     return [...apply, ...repair, ...checks, "direct_routing.remove"];

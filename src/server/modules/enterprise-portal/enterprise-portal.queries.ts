@@ -5,7 +5,7 @@ import type {
   SyncGroupsView,
 } from "../../../shared/contracts/enterprise-portal.ts";
 import type { UserSyncStatus } from "../../../shared/contracts/users.ts";
-import type { WorkflowRunView } from "../../../shared/contracts/workflows.ts";
+import { driftCount, type WorkflowRunView } from "../../../shared/contracts/workflows.ts";
 import type { Actor } from "../../authz/actor.ts";
 import { managementConsentOf, type Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
@@ -34,10 +34,6 @@ function date(d: Date | null): string {
   return d ? d.toISOString().slice(0, 10) : "";
 }
 
-/** How many differences from the set-up the run's last check found (drift). */
-const differences = (run: WorkflowRunView) =>
-  run.steps.reduce((n, step) => n + step.drift.length, 0);
-
 /** The enterprise's latest Direct Routing run and what changed since it finished. */
 interface DirectRoutingState {
   run: WorkflowRunView | null;
@@ -52,8 +48,8 @@ function directRoutingDetail({ run, pendingChanges }: DirectRoutingState): strin
   if (run.status === "succeeded" && pendingChanges.length > 0)
     return `${pendingChanges.join("; ")}: apply the changes on the Direct Routing card.`;
   if (run.status === "succeeded")
-    return differences(run) > 0
-      ? `The tenant differs from the set-up (${differences(run)} found by the last check): repair it on the Direct Routing card.`
+    return driftCount(run) > 0
+      ? `The tenant differs from the set-up (${driftCount(run)} found by the last check): repair it on the Direct Routing card.`
       : "Teams calls reach the PBX through the SBC regions.";
   if (run.status === "failed")
     return `${step?.title ?? "A step"} failed: ${step?.error ?? "see the steps"}`;
@@ -180,13 +176,13 @@ export function actionItemsOf(
     title:
       finished && directRoutingState.pendingChanges.length > 0
         ? "Apply the changes to Direct Routing"
-        : finished && differences(directRouting) > 0
+        : finished && driftCount(directRouting) > 0
           ? "Repair Direct Routing"
           : "Set up Direct Routing",
     detail: directRoutingDetail(directRoutingState),
     state:
       directRouting?.status === "succeeded"
-        ? differences(directRouting) > 0 || directRoutingState.pendingChanges.length > 0
+        ? driftCount(directRouting) > 0 || directRoutingState.pendingChanges.length > 0
           ? "todo"
           : "done"
         : !directRouting && enterprise.status === "active"

@@ -1,9 +1,17 @@
 import { Alert, Badge, Button, Group, Stack, Table, Text } from "@mantine/core";
 import { notifications } from "@mantine/notifications";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { type UseMutationResult, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import type { DirectRouteView, DomainState } from "../../../shared/contracts/direct-routing.ts";
-import type { WorkflowRunView } from "../../../shared/contracts/workflows.ts";
+import type {
+  DirectRouteView,
+  DirectRoutingView,
+  DomainState,
+} from "../../../shared/contracts/direct-routing.ts";
+import {
+  driftCount,
+  driftedSteps,
+  type WorkflowRunView,
+} from "../../../shared/contracts/workflows.ts";
 import { confirmAction } from "../../components/confirm.tsx";
 import { formatDateTime } from "../../components/format.ts";
 import { QueryError } from "../../components/QueryError.tsx";
@@ -76,12 +84,30 @@ function Routes({ routes }: { routes: DirectRouteView[] }) {
 }
 
 /**
+ * Runs one of the card's actions: a toast saying it started (none for `null`), or why nothing
+ * happened.
+ */
+function act(
+  mutation: UseMutationResult<DirectRoutingView, Error, void>,
+  started: string | null,
+  refused: string,
+): void {
+  mutation.mutate(undefined, {
+    onSuccess: () => {
+      if (started) notifications.show({ color: "teal", message: started });
+    },
+    onError: (error) =>
+      notifications.show({ color: "red", title: refused, message: failureText(error) }),
+  });
+}
+
+/**
  * Drift of a finished set-up: when the tenant was last read back and what differs (the details are
  * on the steps), or why the check could not finish.
  */
 function DriftSummary({ run }: { run: WorkflowRunView }) {
-  const differing = run.steps.filter((step) => step.drift.length > 0);
-  const count = differing.reduce((n, step) => n + step.drift.length, 0);
+  const differing = driftedSteps(run);
+  const count = driftCount(run);
   if (run.checking)
     return (
       <Text size="sm" c="dimmed" role="status">
@@ -127,9 +153,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
   // When a run ends or a check finds the tenant changed (or as set up again), the rest of the
   // dashboard (status, action item, activity) changed with it.
   const run = view.data?.run;
-  const state = run
-    ? `${run.status} ${run.steps.reduce((n, step) => n + step.drift.length, 0)}`
-    : undefined;
+  const state = run ? `${run.status} ${driftCount(run)}` : undefined;
   const previous = useRef(state);
   useEffect(() => {
     if (previous.current !== state && previous.current !== undefined)
@@ -159,16 +183,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
         variant="default"
         loading={check.isPending || data?.run?.checking}
         disabled={!canCheck}
-        onClick={() =>
-          check.mutate(undefined, {
-            onError: (error) =>
-              notifications.show({
-                color: "red",
-                title: "Not checked",
-                message: failureText(error),
-              }),
-          })
-        }
+        onClick={() => act(check, null, "Not checked")}
       >
         Check now
       </Button>
@@ -181,24 +196,16 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
       onClick={() =>
         confirmAction({
           title: "Repair Direct Routing?",
-          message: `Teamgate runs these steps again, each looking before it creates: ${
-            data?.run?.steps
-              .filter((step) => step.drift.length > 0)
-              .map((step) => step.title.toLowerCase())
-              .join("; ") ?? ""
-          }. What was changed by hand in the tenant is put back as Teamgate set it up.`,
+          message: `Teamgate runs these steps again, each looking before it creates: ${(data?.run
+            ? driftedSteps(data.run)
+            : []
+          )
+            .map((step) => step.title.toLowerCase())
+            .join(
+              "; ",
+            )}. What was changed by hand in the tenant is put back as Teamgate set it up.`,
           confirmLabel: "Repair",
-          onConfirm: () =>
-            repair.mutate(undefined, {
-              onSuccess: () =>
-                notifications.show({ color: "teal", message: "Direct Routing is being repaired" }),
-              onError: (error) =>
-                notifications.show({
-                  color: "red",
-                  title: "Nothing repaired",
-                  message: failureText(error),
-                }),
-            }),
+          onConfirm: () => act(repair, "Direct Routing is being repaired", "Nothing repaired"),
         })
       }
     >
@@ -218,17 +225,7 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
             "Teamgate removes what it created in the Microsoft 365 tenant, last first: the dial plan, voice routing policy, voice route and PSTN usage, the activation users, the TXT records and the domains. Teams calls stop reaching the PBX until Direct Routing is set up again.",
           confirmLabel: "Remove Direct Routing",
           danger: true,
-          onConfirm: () =>
-            remove.mutate(undefined, {
-              onSuccess: () =>
-                notifications.show({ color: "teal", message: "Direct Routing is being removed" }),
-              onError: (error) =>
-                notifications.show({
-                  color: "red",
-                  title: "Nothing removed",
-                  message: failureText(error),
-                }),
-            }),
+          onConfirm: () => act(remove, "Direct Routing is being removed", "Nothing removed"),
         })
       }
     >
@@ -236,23 +233,15 @@ export function DirectRoutingCard({ enterpriseId }: { enterpriseId: string }) {
     </Button>
   ) : null;
   const start = () =>
-    setUp.mutate(undefined, {
-      onSuccess: () =>
-        notifications.show({
-          color: "teal",
-          message: canRetry
-            ? "Direct Routing set-up continues"
-            : applying
-              ? "Direct Routing is applying the changes"
-              : "Direct Routing set-up started",
-        }),
-      onError: (error) =>
-        notifications.show({
-          color: "red",
-          title: "Nothing started",
-          message: failureText(error),
-        }),
-    });
+    act(
+      setUp,
+      canRetry
+        ? "Direct Routing set-up continues"
+        : applying
+          ? "Direct Routing is applying the changes"
+          : "Direct Routing set-up started",
+      "Nothing started",
+    );
   const applying = canSetUp && data?.run?.status === "succeeded";
   const button = applying ? (
     <Button

@@ -6,6 +6,7 @@ import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { directRoutingPorts, routesOf, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { activationUserOf } from "./names.ts";
+import { removeActivationUser } from "./trunk-removal.ts";
 
 /**
  * Licences must name a usage location. The account is disabled and never signs in or calls, so the
@@ -79,11 +80,8 @@ export const createActivationUsers = defineStep<DirectRoutingInput>({
     return differences;
   },
   async undo({ services, input }) {
-    const { microsoft } = directRoutingPorts(services);
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
-      const { userPrincipalName } = activationUserOf(route.fqdn);
-      const user = await microsoft.findUserByPrincipalName(input.tenantId, userPrincipalName);
-      if (user) await microsoft.removeUser(input.tenantId, user.id);
-    }
+    const ports = directRoutingPorts(services);
+    for (const route of await routesOf(services.db, input.enterpriseId))
+      await removeActivationUser(ports, input.tenantId, route.fqdn);
   },
 });

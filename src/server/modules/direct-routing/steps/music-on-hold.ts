@@ -6,12 +6,15 @@ import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { directRoutingPorts, enterpriseSettingsOf } from "../direct-routing.queries.ts";
 
-/** Puts back the tenant's own music on hold, if Direct Routing turned it off, and forgets it. */
-async function restoreTeamsMusicOnHold(services: Services, input: DirectRoutingInput) {
-  const { teamsMusicOnHoldBefore: before } = await enterpriseSettingsOf(
-    services.db,
-    input.enterpriseId,
-  );
+/**
+ * Puts back the tenant's own music on hold (`before`, kept on the enterprise when Direct Routing
+ * turned it off; null: it never did) and forgets it.
+ */
+async function restoreTeamsMusicOnHold(
+  services: Services,
+  input: DirectRoutingInput,
+  before: MusicOnHold | null,
+) {
   if (!before) return;
   const { teamsVoice } = directRoutingPorts(services);
   if (before !== "Disabled" && (await teamsVoice.getGlobalMusicOnHold(input.tenantId)) !== before)
@@ -34,7 +37,7 @@ export const turnOffTeamsMusicOnHold = defineStep<DirectRoutingInput>({
   async run({ services, input, io }) {
     const enterprise = await enterpriseSettingsOf(services.db, input.enterpriseId);
     if (!enterprise.pbxMusicOnHold) {
-      await restoreTeamsMusicOnHold(services, input);
+      await restoreTeamsMusicOnHold(services, input, enterprise.teamsMusicOnHoldBefore);
       return undefined;
     }
     const { teamsVoice } = directRoutingPorts(services);
@@ -64,6 +67,7 @@ export const turnOffTeamsMusicOnHold = defineStep<DirectRoutingInput>({
       : [`Teams plays its own music on hold again (global calling policy: ${now}), not the PBX's`];
   },
   async undo({ services, input }) {
-    await restoreTeamsMusicOnHold(services, input);
+    const enterprise = await enterpriseSettingsOf(services.db, input.enterpriseId);
+    await restoreTeamsMusicOnHold(services, input, enterprise.teamsMusicOnHoldBefore);
   },
 });

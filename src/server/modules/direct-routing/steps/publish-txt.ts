@@ -2,6 +2,7 @@ import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { directRoutingPorts, routesOf, selectedRoutesOf } from "../direct-routing.queries.ts";
 import { advanceDomainState } from "./domain-state.ts";
+import { unpublishVerificationRecord } from "./trunk-removal.ts";
 
 /** Guarantees the TXT record Microsoft asks for is published for each unverified domain. */
 export const publishTxt = defineStep<DirectRoutingInput>({
@@ -38,11 +39,8 @@ export const publishTxt = defineStep<DirectRoutingInput>({
     return differences;
   },
   async undo({ services, input }) {
-    const { microsoft, dns } = directRoutingPorts(services);
-    for (const route of await routesOf(services.db, input.enterpriseId)) {
-      if (!(await microsoft.getDomain(input.tenantId, route.fqdn))) continue;
-      const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
-      await dns.removeTxt(route.fqdn, text);
-    }
+    const ports = directRoutingPorts(services);
+    for (const route of await routesOf(services.db, input.enterpriseId))
+      await unpublishVerificationRecord(ports, input.tenantId, route.fqdn);
   },
 });

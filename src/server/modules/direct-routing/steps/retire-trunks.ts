@@ -3,7 +3,7 @@ import { directRoutes } from "../../../db/schema/index.ts";
 import { defineStep } from "../../../workflows/define.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { directRoutingPorts, routesOf } from "../direct-routing.queries.ts";
-import { activationUserOf } from "./names.ts";
+import { removeActivationUser, unpublishVerificationRecord } from "./trunk-removal.ts";
 
 /**
  * Guarantees nothing is left of the trunks of regions taken off the enterprise: once the voice
@@ -14,19 +14,15 @@ export const retireTrunks = defineStep<DirectRoutingInput>({
   id: "direct-routing.retire-trunks",
   title: "Retire the trunks of regions no longer selected",
   async run({ services, input }) {
-    const { microsoft, dns } = directRoutingPorts(services);
+    const ports = directRoutingPorts(services);
     const retired = (await routesOf(services.db, input.enterpriseId)).filter(
       (r) => r.status === "removing",
     );
-    for (const route of retired) {
-      const { userPrincipalName } = activationUserOf(route.fqdn);
-      const user = await microsoft.findUserByPrincipalName(input.tenantId, userPrincipalName);
-      if (user) await microsoft.removeUser(input.tenantId, user.id);
-      if (await microsoft.getDomain(input.tenantId, route.fqdn)) {
-        const text = await microsoft.domainVerificationText(input.tenantId, route.fqdn);
-        await dns.removeTxt(route.fqdn, text);
-        await microsoft.removeDomain(input.tenantId, route.fqdn);
-      }
+    // What undo does for every trunk, last step first, for these trunks only.
+    for (const { fqdn } of retired) {
+      await removeActivationUser(ports, input.tenantId, fqdn);
+      await unpublishVerificationRecord(ports, input.tenantId, fqdn);
+      await ports.microsoft.removeDomain(input.tenantId, fqdn);
     }
     return undefined;
   },
