@@ -17,6 +17,8 @@ export const errorStatus = {
   email_in_use: 409,
   name_in_use: 409,
   invalid_state: 409,
+  /** Configuring one more user would pass the enterprise's user limit. */
+  user_limit_reached: 409,
   invitation_invalid: 410,
   /** Microsoft refused: a missing role or permission (Graph 401/403). */
   microsoft_forbidden: 403,

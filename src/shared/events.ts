@@ -185,6 +185,24 @@ export const eventCatalogue = {
     after: z.object({ count: z.number().int(), first: z.string(), last: z.string() }),
   }),
   "number.removed": z.object({ before: snapshot }),
+  /**
+   * Users configured for calling (SPEC §2.6): the subject is the user; the SIP password never
+   * appears (only that it changed). `teams_pushed` / `teams_push_failed` record what Microsoft did.
+   */
+  "user.calling_configured": created,
+  "user.calling_updated": rowChange,
+  "user.sip_password_changed": nothing,
+  "user.calling_disabled": nothing,
+  "user.calling_enabled": nothing,
+  "user.disabled": nothing,
+  "user.enabled": nothing,
+  "user.calling_deleted": z.object({ before: snapshot, after: z.object({ soft: z.boolean() }) }),
+  "user.calling_restored": nothing,
+  "user.teams_push_requested": nothing,
+  "user.teams_pushed": z.object({
+    after: z.object({ number: z.string().nullable(), policyGranted: z.boolean() }),
+  }),
+  "user.teams_push_failed": z.object({ after: z.object({ error: z.string() }) }),
   "pbx_type.created": created,
   "pbx_type.updated": rowChange,
   "region.created": created,

@@ -16,6 +16,9 @@ export const idPrefixes = {
   directRoute: "drt",
   pbx: "pbx",
   phoneNumber: "num",
+  device: "dev",
+  gatewayNode: "gwn",
+  userImport: "uim",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

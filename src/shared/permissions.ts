@@ -45,6 +45,14 @@ export const permissions = {
   "users.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   /** Choose the groups to sync and sync now (service provider: with management consent). */
   "users.sync": ["operator", "reseller", "enterprise_admin"],
+  /**
+   * Configure users for calling and manage them (change SIP password, disable, delete, restore).
+   * Without management consent a service provider's changes wait for an enterprise admin before
+   * they reach Microsoft (`users.push`), and its deletes are soft (SPEC §2.6, §3.4).
+   */
+  "users.configure": ["operator", "reseller", "enterprise_admin"],
+  /** Apply users' calling configuration in Teams (service provider: with management consent). */
+  "users.push": ["operator", "reseller", "enterprise_admin"],
   "admin.manage": ["operator", "master_reseller", "reseller"],
   "audit.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
 } as const satisfies Record<string, readonly Role[]>;
@@ -57,6 +65,7 @@ const onBehalf: ReadonlySet<Action> = new Set<Action>([
   "microsoft_setup.retry",
   "numbers.manage",
   "pbx.manage",
+  "users.push",
   "users.sync",
 ]);
 

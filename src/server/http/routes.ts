@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
 import { auditRoutes } from "../modules/audit/index.ts";
+import { callingRoutes } from "../modules/calling/index.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
 import { directRoutingRoutes } from "../modules/direct-routing/index.ts";
 import {
@@ -38,6 +39,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     pbxRoutes(services),
     registrationRoutes(services),
     usersRoutes(services),
+    callingRoutes(services),
   ];
 }
 

@@ -1,4 +1,5 @@
 import { sendPasswordResetJob } from "../modules/accounts/index.ts";
+import { teamsPushJob } from "../modules/calling/index.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/index.ts";
 import { syncDueUsersJob, syncUsersJob } from "../modules/users/index.ts";
 import { advanceWorkflowJob } from "../workflows/advance.job.ts";
@@ -16,4 +17,5 @@ export const jobs: JobDefinition[] = [
   advanceWorkflowJob,
   checkWorkflowJob,
   checkDueWorkflowsJob,
+  teamsPushJob,
 ];

@@ -1,4 +1,5 @@
 export * from "./accounts.ts";
+export * from "./calling.ts";
 export * from "./catalog.ts";
 export * from "./direct-routing.ts";
 export * from "./enterprises.ts";

@@ -1,1 +1,2 @@
+export { numberArray } from "./numbers.queries.ts";
 export { numbersRoutes } from "./numbers.routes.ts";

@@ -1,7 +1,7 @@
 import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
-import { enterprisePbxTypes, pbxes, pbxTypes } from "../../db/schema/index.ts";
+import { callingUsers, enterprisePbxTypes, pbxes, pbxTypes } from "../../db/schema/index.ts";
 import { notFound } from "../../lib/errors.ts";
 
 export type PbxRow = typeof pbxes.$inferSelect;
@@ -116,10 +116,14 @@ export async function isLocationNameTaken(
 }
 
 /**
- * Whether users are configured with this PBX location, which forbids deleting it. Users do not
- * reference PBX locations yet: the users issue ("configure a PBX user") adds the reference and
- * fills this check in; until then no location is in use.
+ * Whether users are configured with this PBX location (soft-deleted ones included: they may be
+ * restored), which forbids deleting it.
  */
-export async function pbxInUse(_db: Db, _pbx: Pick<PbxRow, "id">): Promise<boolean> {
-  return false;
+export async function pbxInUse(db: Db, pbx: Pick<PbxRow, "id">): Promise<boolean> {
+  const [row] = await db
+    .select({ userId: callingUsers.userId })
+    .from(callingUsers)
+    .where(eq(callingUsers.pbxId, pbx.id))
+    .limit(1);
+  return row !== undefined;
 }

@@ -1,0 +1,90 @@
+import { and, eq } from "drizzle-orm";
+import type { Scoped } from "../../authz/policy.ts";
+import type { Db } from "../../db/client.ts";
+import {
+  callingUsers,
+  devices,
+  enterprises,
+  pbxes,
+  regions,
+  users,
+} from "../../db/schema/index.ts";
+import { notFound } from "../../lib/errors.ts";
+
+export type CallingRow = typeof callingUsers.$inferSelect;
+export type DeviceRow = typeof devices.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+
+/** A configured user with what its view names: the PBX location, the region and the device. */
+export interface CallingDetail {
+  calling: CallingRow;
+  pbxLocationName: string;
+  regionName: string;
+  device: DeviceRow | null;
+}
+
+/**
+ * Locks the enterprise's row for the rest of the transaction and reads its user limit: every
+ * change that adds a configured user takes this lock first, so the limit holds under concurrency.
+ */
+export async function lockEnterpriseSeats(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+): Promise<{ id: string; userLimit: number | null }> {
+  const [row] = await db
+    .select({ id: enterprises.id, userLimit: enterprises.userLimit })
+    .from(enterprises)
+    .where(eq(enterprises.id, enterprise.id))
+    .for("update");
+  if (!row) throw notFound("Enterprise");
+  return row;
+}
+
+/** The enterprise's synced user, or 404 (another enterprise's id is absent here). */
+export async function getUser(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+  userId: string,
+): Promise<UserRow> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.enterpriseId, enterprise.id), eq(users.id, userId)));
+  if (!row) throw notFound("User");
+  return row;
+}
+
+/** The user's calling configuration with its names and device; null when it has none. */
+export async function findCalling(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+  userId: string,
+  options: { lock?: boolean } = {},
+): Promise<CallingDetail | null> {
+  const query = db
+    .select({
+      calling: callingUsers,
+      pbxLocationName: pbxes.locationName,
+      regionName: regions.name,
+      device: devices,
+    })
+    .from(callingUsers)
+    .innerJoin(pbxes, eq(pbxes.id, callingUsers.pbxId))
+    .innerJoin(regions, eq(regions.id, callingUsers.regionId))
+    .leftJoin(devices, eq(devices.userId, callingUsers.userId))
+    .where(and(eq(callingUsers.enterpriseId, enterprise.id), eq(callingUsers.userId, userId)));
+  const [row] = options.lock ? await query.for("update", { of: callingUsers }) : await query;
+  return row ?? null;
+}
+
+/** The user's calling configuration, or 404 `not configured`. */
+export async function getCalling(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+  userId: string,
+  options: { lock?: boolean } = {},
+): Promise<CallingDetail> {
+  const found = await findCalling(db, enterprise, userId, options);
+  if (!found) throw notFound("Calling configuration");
+  return found;
+}

@@ -1,0 +1,176 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import {
+  type CallingAbility,
+  type CallingView,
+  ChangeSipPasswordBody,
+  ConfigureUserBody,
+} from "../../../shared/contracts/calling.ts";
+import { Id } from "../../../shared/contracts/common.ts";
+import type { UserSummary } from "../../../shared/contracts/users.ts";
+import type { Actor } from "../../authz/actor.ts";
+import type { Scoped } from "../../authz/policy.ts";
+import { enterpriseRoute } from "../../http/enterprise-route.ts";
+import type { Services } from "../../services.ts";
+import type { EnterpriseRow } from "../enterprises/index.ts";
+import { presentUser } from "../users/index.ts";
+import { callingAbilities, mayPushToTeams } from "./calling.policy.ts";
+import { presentCalling } from "./calling.presenter.ts";
+import { findCalling, getUser } from "./calling.queries.ts";
+import { configureUser } from "./commands/configure-user.ts";
+import {
+  changeSipPassword,
+  deleteCalling,
+  pushToTeams,
+  restoreCalling,
+  setCallingSwitch,
+} from "./commands/manage-calling.ts";
+
+/** One user with its calling configuration and what the actor may do with it. */
+export interface UserDetail {
+  user: UserSummary;
+  calling: CallingView | null;
+  abilities: CallingAbility[];
+}
+
+const UserIdParam = { userId: Id };
+
+/** A user's calling configuration and its actions (SPEC §2.6). */
+export function callingRoutes(services: Services): FastifyPluginAsyncZod {
+  const { db } = services;
+  const tags = ["calling"];
+
+  async function detailOf(
+    actor: Actor,
+    enterprise: Scoped<EnterpriseRow>,
+    userId: string,
+  ): Promise<UserDetail> {
+    const [user, calling] = await Promise.all([
+      getUser(db, enterprise, userId),
+      findCalling(db, enterprise, userId),
+    ]);
+    return {
+      user: presentUser(user),
+      calling: calling ? presentCalling(calling) : null,
+      abilities: callingAbilities(actor, enterprise, calling?.calling ?? null, user),
+    };
+  }
+
+  return async (app) => {
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/users/:userId", {
+      summary: "One user: licences, calling configuration, registration and Teams status",
+      tags,
+      may: "users.read",
+      params: UserIdParam,
+      handler: ({ actor, enterprise, params }) => detailOf(actor, enterprise, params.userId),
+    });
+
+    enterpriseRoute(app, services, "PUT", "/enterprises/:enterpriseId/users/:userId/calling", {
+      summary:
+        "Configure the user for calling (creates or replaces; sipPassword absent keeps the stored one)",
+      tags,
+      may: "users.configure",
+      params: UserIdParam,
+      body: ConfigureUserBody,
+      handler: async ({ actor, enterprise, params, body, transact, reply }) => {
+        const { created } = await transact((ctx) =>
+          configureUser(ctx, enterprise, params.userId, body, {
+            push: mayPushToTeams(actor, enterprise),
+          }),
+        );
+        reply.code(created ? 201 : 200);
+        return detailOf(actor, enterprise, params.userId);
+      },
+    });
+
+    enterpriseRoute(
+      app,
+      services,
+      "POST",
+      "/enterprises/:enterpriseId/users/:userId/sip-password",
+      {
+        summary: "Change the device's SIP password (write-only)",
+        tags,
+        may: "users.configure",
+        params: UserIdParam,
+        body: ChangeSipPasswordBody,
+        handler: async ({ actor, enterprise, params, body, transact }) => {
+          await transact((ctx) => changeSipPassword(ctx, enterprise, params.userId, body));
+          return detailOf(actor, enterprise, params.userId);
+        },
+      },
+    );
+
+    for (const [path, change, summary] of [
+      ["disable-calling", "disable_calling", "Disable calling (keeps the configuration)"],
+      ["enable-calling", "enable_calling", "Enable calling again"],
+      ["disable", "disable", "Disable the user (keeps number and extension)"],
+      ["enable", "enable", "Enable a disabled user"],
+    ] as const) {
+      enterpriseRoute(app, services, "POST", `/enterprises/:enterpriseId/users/:userId/${path}`, {
+        summary,
+        tags,
+        may: "users.configure",
+        params: UserIdParam,
+        handler: async ({ actor, enterprise, params, transact }) => {
+          await transact((ctx) =>
+            setCallingSwitch(ctx, enterprise, params.userId, change, {
+              push: mayPushToTeams(actor, enterprise),
+            }),
+          );
+          return detailOf(actor, enterprise, params.userId);
+        },
+      });
+    }
+
+    enterpriseRoute(app, services, "DELETE", "/enterprises/:enterpriseId/users/:userId/calling", {
+      summary:
+        "Delete a disabled user's configuration (softly, restorable, for a provider without management consent)",
+      tags,
+      may: "users.configure",
+      params: UserIdParam,
+      handler: async ({ actor, enterprise, params, transact }) => {
+        const { soft } = await transact((ctx) =>
+          deleteCalling(ctx, enterprise, params.userId, {
+            push: mayPushToTeams(actor, enterprise),
+          }),
+        );
+        return { ...(await detailOf(actor, enterprise, params.userId)), soft };
+      },
+    });
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/users/:userId/restore", {
+      summary: "Restore a softly deleted user (before an enterprise admin next signs in)",
+      tags,
+      may: "users.configure",
+      params: UserIdParam,
+      handler: async ({ actor, enterprise, params, transact }) => {
+        await transact((ctx) => restoreCalling(ctx, enterprise, params.userId));
+        return detailOf(actor, enterprise, params.userId);
+      },
+    });
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/users/:userId/teams-push", {
+      summary: "Push the user to Teams now (Retry after a failure)",
+      tags,
+      may: "users.push",
+      params: UserIdParam,
+      status: 202,
+      handler: async ({ actor, enterprise, params, transact }) => {
+        await transact((ctx) => pushToTeams(ctx, enterprise, [params.userId]));
+        return detailOf(actor, enterprise, params.userId);
+      },
+    });
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/teams-push", {
+      summary: "Push every user waiting for an enterprise admin, or failed, to Teams",
+      tags,
+      may: "users.push",
+      body: z.strictObject({}).optional(),
+      status: 202,
+      handler: async ({ enterprise, transact }) => ({
+        queued: await transact((ctx) => pushToTeams(ctx, enterprise, "waiting_or_failed")),
+      }),
+    });
+  };
+}

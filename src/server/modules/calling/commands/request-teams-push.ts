@@ -1,0 +1,37 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Scoped } from "../../../authz/policy.ts";
+import type { Ctx } from "../../../context.ts";
+import { callingUsers } from "../../../db/schema/index.ts";
+import { teamsPushJob } from "../jobs/teams-push.job.ts";
+
+/**
+ * Marks the users' Teams side as out of date and, when `push` (the actor may act in the tenant:
+ * an enterprise admin, or its provider with management consent), queues one converge job per
+ * user; otherwise they wait for an enterprise admin (`waiting`, an action item on the dashboard).
+ */
+export async function requestTeamsPush(
+  ctx: Ctx,
+  enterprise: Scoped<{ id: string }>,
+  userIds: readonly string[],
+  options: { push: boolean },
+): Promise<void> {
+  if (userIds.length === 0) return;
+  await ctx.tx
+    .update(callingUsers)
+    .set({
+      teamsState: options.push ? "pending" : "waiting",
+      teamsError: null,
+      teamsRequestedAt: ctx.now,
+      teamsAttempts: 0,
+    })
+    .where(
+      and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, [...userIds])),
+    );
+  if (!options.push) return;
+  for (const userId of userIds)
+    await ctx.enqueue(
+      teamsPushJob,
+      { enterpriseId: enterprise.id, userId },
+      { singletonKey: userId },
+    );
+}

@@ -1,0 +1,3 @@
+export { callingRoutes } from "./calling.routes.ts";
+export { purgeSoftDeleted } from "./commands/manage-calling.ts";
+export { teamsPushJob } from "./jobs/teams-push.job.ts";
