@@ -12,12 +12,22 @@ export type UserSyncStatusValue = z.infer<typeof UserSyncStatusValue>;
 export const UserLicenceFilter = z.enum(["teams", "teams_phone", "none"]);
 export type UserLicenceFilter = z.infer<typeof UserLicenceFilter>;
 
-/** Query of the Users list: paging, search (name, sign-in name, e-mail), licence, removed users. */
+/**
+ * Calling filter of the Users list: configured for calling (active or not), not configured,
+ * disabled users, deleted ones (softly, or on their way out of Teams).
+ */
+export const UserCallingFilter = z.enum(["configured", "not_configured", "disabled", "deleted"], {
+  error: "Must be configured, not_configured, disabled or deleted",
+});
+export type UserCallingFilter = z.infer<typeof UserCallingFilter>;
+
+/** Query of the Users list: paging, search (name, sign-in name, e-mail, SIP user, number), licence, calling, removed users. */
 export const UserListQuery = z.strictObject({
   page: z.coerce.number().int().min(1).default(1),
   pageSize: z.coerce.number().int().min(1).max(100).default(25),
   q: text().trim().max(100, "Must be at most 100 characters").optional(),
   licence: UserLicenceFilter.optional(),
+  calling: UserCallingFilter.optional(),
   includeRemoved: z
     .enum(["true", "false"])
     .optional()
@@ -37,6 +47,17 @@ export const UserSummary = z.object({
   teamsPhoneLicensed: z.boolean(),
   /** When the user left the tenant or the sync scope; null while present. */
   removedAt: z.string().nullable(),
+  /** The user's calling configuration in brief; null when not configured. */
+  calling: z
+    .object({
+      service: z.enum(["pbx", "trunk"]),
+      phoneNumber: z.string(),
+      sipUser: z.string().nullable(),
+      status: z.enum(["active", "calling_disabled", "disabled", "deleted"]),
+      teamsState: z.enum(["pending", "waiting", "done", "failed"]),
+      registrationState: z.enum(["unknown", "registered", "failed", "unregistered"]).nullable(),
+    })
+    .nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -54,7 +54,7 @@ export async function checkCallingCandidates(
   const numbers = [
     ...new Set(candidates.flatMap((c) => [c.input.phoneNumber, ...c.input.forwardedDids])),
   ];
-  const none = ["\u0000"];
+  const nothing = Promise.resolve([]);
   const [userRows, pbxRows, regionRows, existingRows, sipRows, numberRows] = await Promise.all([
     db
       .select()
@@ -83,19 +83,20 @@ export async function checkCallingCandidates(
       .where(
         and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, userIds)),
       ),
-    db
-      .select({ userId: callingUsers.userId, sipUser: callingUsers.sipUser })
-      .from(callingUsers)
-      .where(
-        and(
-          eq(callingUsers.enterpriseId, enterprise.id),
-          inArray(sql`lower(${callingUsers.sipUser})`, sipUsers.length > 0 ? sipUsers : none),
-        ),
-      ),
-    db
-      .select()
-      .from(phoneNumbers)
-      .where(inArray(phoneNumbers.number, numbers.length > 0 ? numbers : none)),
+    sipUsers.length === 0
+      ? nothing
+      : db
+          .select({ userId: callingUsers.userId, sipUser: callingUsers.sipUser })
+          .from(callingUsers)
+          .where(
+            and(
+              eq(callingUsers.enterpriseId, enterprise.id),
+              inArray(sql`lower(${callingUsers.sipUser})`, sipUsers),
+            ),
+          ),
+    numbers.length === 0
+      ? nothing
+      : db.select().from(phoneNumbers).where(inArray(phoneNumbers.number, numbers)),
   ]);
   const facts: CallingFacts = {
     users: new Map(userRows.map((u) => [u.id, u])),

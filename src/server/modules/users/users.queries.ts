@@ -1,5 +1,18 @@
-import { and, asc, count, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  ilike,
+  isNotNull,
+  isNull,
+  or,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type {
+  UserCallingFilter,
   UserLicenceFilter,
   UserListResponse,
   UserSummary,
@@ -8,15 +21,44 @@ import type {
 } from "../../../shared/contracts/users.ts";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
-import { userSyncRuns, userSyncState, users } from "../../db/schema/index.ts";
+import {
+  callingUsers,
+  devices,
+  userSyncRuns,
+  userSyncState,
+  users,
+} from "../../db/schema/index.ts";
 import { containsPattern } from "../../lib/sql.ts";
 
 type UserRow = typeof users.$inferSelect;
+type CallingColumns = typeof callingUsers.$inferSelect;
+/** The user's calling configuration in brief, as a left join reads it (all null: none). */
+type CallingBrief = {
+  [K in
+    | "service"
+    | "phoneNumber"
+    | "sipUser"
+    | "callingEnabled"
+    | "disabledAt"
+    | "deletedAt"
+    | "teamsState"]: CallingColumns[K] | null;
+} & { registrationState: (typeof devices.$inferSelect)["registrationState"] | null };
+
+const callingBrief = {
+  service: callingUsers.service,
+  phoneNumber: callingUsers.phoneNumber,
+  sipUser: callingUsers.sipUser,
+  callingEnabled: callingUsers.callingEnabled,
+  disabledAt: callingUsers.disabledAt,
+  deletedAt: callingUsers.deletedAt,
+  teamsState: callingUsers.teamsState,
+  registrationState: devices.registrationState,
+};
 type RunRow = typeof userSyncRuns.$inferSelect;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function presentUser(u: UserRow): UserSummary {
+export function presentUser(u: UserRow, c: CallingBrief | null = null): UserSummary {
   return {
     id: u.id,
     msObjectId: u.msObjectId,
@@ -27,6 +69,23 @@ export function presentUser(u: UserRow): UserSummary {
     teamsLicensed: u.teamsLicensed,
     teamsPhoneLicensed: u.teamsPhoneLicensed,
     removedAt: iso(u.removedAt),
+    calling:
+      !c?.service || !c.phoneNumber || !c.teamsState
+        ? null
+        : {
+            service: c.service,
+            phoneNumber: c.phoneNumber,
+            sipUser: c.sipUser,
+            status: c.deletedAt
+              ? "deleted"
+              : c.disabledAt
+                ? "disabled"
+                : c.callingEnabled
+                  ? "active"
+                  : "calling_disabled",
+            teamsState: c.teamsState,
+            registrationState: c.registrationState,
+          },
     createdAt: u.createdAt.toISOString(),
     updatedAt: u.updatedAt.toISOString(),
   };
@@ -56,6 +115,7 @@ export async function listUsers(
   query: {
     search?: string | undefined;
     licence?: UserLicenceFilter | undefined;
+    calling?: UserCallingFilter | undefined;
     includeRemoved?: boolean | undefined;
     page: number;
     pageSize: number;
@@ -71,6 +131,8 @@ export async function listUsers(
         ilike(users.displayName, pattern),
         ilike(users.userPrincipalName, pattern),
         ilike(users.mail, pattern),
+        ilike(callingUsers.sipUser, pattern),
+        ilike(callingUsers.phoneNumber, pattern),
       ),
     );
   }
@@ -78,19 +140,31 @@ export async function listUsers(
   if (query.licence === "teams_phone") conditions.push(eq(users.teamsPhoneLicensed, true));
   if (query.licence === "none")
     conditions.push(and(eq(users.teamsLicensed, false), eq(users.teamsPhoneLicensed, false)));
+  if (query.calling === "configured")
+    conditions.push(isNotNull(callingUsers.userId), isNull(callingUsers.deletedAt));
+  if (query.calling === "not_configured") conditions.push(isNull(callingUsers.userId));
+  if (query.calling === "disabled")
+    conditions.push(isNotNull(callingUsers.disabledAt), isNull(callingUsers.deletedAt));
+  if (query.calling === "deleted") conditions.push(isNotNull(callingUsers.deletedAt));
   const where = and(...conditions);
   const [rows, [total]] = await Promise.all([
     db
-      .select()
+      .select({ user: users, calling: callingBrief })
       .from(users)
+      .leftJoin(callingUsers, eq(callingUsers.userId, users.id))
+      .leftJoin(devices, eq(devices.userId, users.id))
       .where(where)
       .orderBy(asc(users.displayName), asc(users.id))
       .limit(query.pageSize)
       .offset((query.page - 1) * query.pageSize),
-    db.select({ n: count() }).from(users).where(where),
+    db
+      .select({ n: count() })
+      .from(users)
+      .leftJoin(callingUsers, eq(callingUsers.userId, users.id))
+      .where(where),
   ]);
   return {
-    items: rows.map(presentUser),
+    items: rows.map((r) => presentUser(r.user, r.calling)),
     total: Number(total?.n ?? 0),
     page: query.page,
     pageSize: query.pageSize,
