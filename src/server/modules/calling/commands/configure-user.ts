@@ -121,6 +121,6 @@ export async function configureUser(
       path: auditPathOf(enterprise),
       payload: { after },
     });
-  await requestTeamsPush(ctx, enterprise, [userId], options);
+  await requestTeamsPush(ctx, enterprise.id, [userId], options);
   return { created: !before };
 }

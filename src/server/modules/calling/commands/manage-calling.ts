@@ -99,7 +99,7 @@ export async function setCallingSwitch(
     path: auditPathOf(enterprise),
     payload: {},
   });
-  await requestTeamsPush(ctx, enterprise, [userId], options);
+  await requestTeamsPush(ctx, enterprise.id, [userId], options);
 }
 
 /**
@@ -126,7 +126,7 @@ export async function deleteCalling(
     path: auditPathOf(enterprise),
     payload: { before: callingSnapshot(calling), after: { soft: !options.push } },
   });
-  await requestTeamsPush(ctx, enterprise, [userId], options);
+  await requestTeamsPush(ctx, enterprise.id, [userId], options);
   return { soft: !options.push };
 }
 
@@ -181,7 +181,7 @@ export async function pushToTeams(
     ids = rows.map((r) => r.userId);
   } else ids = [...userIds];
   for (const userId of ids) await getCalling(ctx.tx, enterprise, userId);
-  await requestTeamsPush(ctx, enterprise, ids, { push: true });
+  await requestTeamsPush(ctx, enterprise.id, ids, { push: true });
   for (const userId of ids)
     await ctx.emit("user.teams_push_requested", {
       subject: await subjectOf(ctx, enterprise, userId),
@@ -195,7 +195,7 @@ export async function pushToTeams(
  * Soft-deleted users are deleted for good when an enterprise admin signs in: their push takes
  * them off Teams, then removes them.
  */
-export async function purgeSoftDeleted(ctx: Ctx, enterprise: Enterprise): Promise<void> {
+export async function purgeSoftDeleted(ctx: Ctx, enterprise: { id: string }): Promise<void> {
   const rows = await ctx.tx
     .select({ userId: callingUsers.userId })
     .from(callingUsers)
@@ -208,7 +208,7 @@ export async function purgeSoftDeleted(ctx: Ctx, enterprise: Enterprise): Promis
     );
   await requestTeamsPush(
     ctx,
-    enterprise,
+    enterprise.id,
     rows.map((r) => r.userId),
     { push: true },
   );

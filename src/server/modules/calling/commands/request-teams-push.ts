@@ -1,5 +1,4 @@
 import { and, eq, inArray } from "drizzle-orm";
-import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
 import { callingUsers } from "../../../db/schema/index.ts";
 import { teamsPushJob } from "../jobs/teams-push.job.ts";
@@ -11,7 +10,7 @@ import { teamsPushJob } from "../jobs/teams-push.job.ts";
  */
 export async function requestTeamsPush(
   ctx: Ctx,
-  enterprise: Scoped<{ id: string }>,
+  enterpriseId: string,
   userIds: readonly string[],
   options: { push: boolean },
 ): Promise<void> {
@@ -25,13 +24,9 @@ export async function requestTeamsPush(
       teamsAttempts: 0,
     })
     .where(
-      and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, [...userIds])),
+      and(eq(callingUsers.enterpriseId, enterpriseId), inArray(callingUsers.userId, [...userIds])),
     );
   if (!options.push) return;
   for (const userId of userIds)
-    await ctx.enqueue(
-      teamsPushJob,
-      { enterpriseId: enterprise.id, userId },
-      { singletonKey: userId },
-    );
+    await ctx.enqueue(teamsPushJob, { enterpriseId, userId }, { singletonKey: userId });
 }

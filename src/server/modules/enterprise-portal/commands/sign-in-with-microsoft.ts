@@ -12,6 +12,7 @@ import { signInScopes, teamsAdministratorRoleId } from "../../../integrations/mi
 import { requireMicrosoft, type VerifiedSignIn } from "../../../integrations/microsoft/port.ts";
 import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
+import { purgeSoftDeleted } from "../../calling/index.ts";
 import { auditPathOf } from "../../enterprises/index.ts";
 import {
   endFlow,
@@ -225,5 +226,7 @@ async function admitEnterpriseAdmin(
     path: auditPathOf(enterprise),
     payload: { after: { oid: claims.oid, upn: claims.preferredUsername ?? null, roles: held } },
   });
+  // What its provider deleted without management consent is deleted for good now (SPEC §2.6).
+  await purgeSoftDeleted(ctx, enterprise);
   return openEnterpriseAdminSession(ctx, { enterpriseAdminId: admin!.id, ...client });
 }
