@@ -4,7 +4,7 @@ import type { Who } from "./authz/actor.ts";
 import type { Db } from "./db/client.ts";
 import { appendEvent, type EventInput } from "./events/append-event.ts";
 import type { JobSpec } from "./jobs/define-job.ts";
-import { type EnqueueOptions, enqueue } from "./jobs/queue.ts";
+import { type EnqueueOptions, enqueue, enqueueMany } from "./jobs/queue.ts";
 import type { Services } from "./services.ts";
 
 /**
@@ -24,6 +24,12 @@ export interface Ctx {
     data: z.input<S>,
     options?: EnqueueOptions,
   ): Promise<string | null>;
+  /** Queues one job per payload in one statement, in this transaction. */
+  enqueueMany<S extends z.ZodType>(
+    job: JobSpec<S>,
+    data: readonly z.input<S>[],
+    singletonKeyOf?: (data: z.input<S>) => string,
+  ): Promise<void>;
   /** Appends a typed event of the catalogue in this transaction. */
   emit<N extends EventName>(name: N, event: EventInput<N>): Promise<void>;
 }
@@ -36,6 +42,7 @@ export function contextOf(services: Services, tx: Db, who: Who): Ctx {
     who,
     now: services.now(),
     enqueue: (job, data, options) => enqueue(services.boss, tx, job, data, options),
+    enqueueMany: (job, data, keyOf) => enqueueMany(services.boss, tx, job, data, keyOf),
     emit: (name, event) => appendEvent(tx, who, name, event),
   };
 }

@@ -55,6 +55,14 @@ export interface ApiErrorBody {
   code: ErrorCode;
   message: string;
   fields?: Record<string, string>;
-  /** A refused file import's report, one entry per bad row (phone numbers' CSV import). */
-  rows?: { row: number; number: string; problem: string; message: string }[];
+  /**
+   * A refused file import's report, one entry per problem: the row (line) and the message, with
+   * the number and problem kind (phone numbers' import) or the column (users' import).
+   */
+  rows?: ImportProblem[];
 }
+
+/** One problem of a refused CSV file. */
+export type ImportProblem =
+  | { row: number; number: string; problem: string; message: string }
+  | { row: number; column: string | null; message: string };

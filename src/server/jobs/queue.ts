@@ -79,3 +79,29 @@ export async function enqueue<S extends z.ZodType>(
       : {}),
   });
 }
+
+/**
+ * Enqueues one job per payload in one statement, inside the caller's transaction (the outbox, as
+ * `enqueue`); `singletonKeyOf` gives each its key on a `stately` queue (a duplicate is dropped).
+ */
+export async function enqueueMany<S extends z.ZodType>(
+  boss: PgBoss,
+  tx: Db,
+  job: JobSpec<S>,
+  data: readonly z.input<S>[],
+  singletonKeyOf?: (data: z.input<S>) => string,
+): Promise<void> {
+  if (data.length === 0) return;
+  await boss.insert(
+    data.map((d) => ({
+      name: job.name,
+      data: job.schema.parse(d) as object,
+      retryLimit: job.options.retryLimit,
+      retryDelay: job.options.retryDelaySeconds,
+      retryBackoff: job.options.retryBackoff,
+      expireInSeconds: job.options.expireInSeconds,
+      ...(singletonKeyOf ? { singletonKey: singletonKeyOf(d) } : {}),
+    })),
+    { db: { executeSql: executorOf(tx) } as never },
+  );
+}

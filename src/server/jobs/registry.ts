@@ -1,5 +1,5 @@
 import { sendPasswordResetJob } from "../modules/accounts/index.ts";
-import { teamsPushJob } from "../modules/calling/index.ts";
+import { teamsPushJob, usersImportJob } from "../modules/calling/index.ts";
 import { sendInvitationEmailJob } from "../modules/invitations/index.ts";
 import { syncDueUsersJob, syncUsersJob } from "../modules/users/index.ts";
 import { advanceWorkflowJob } from "../workflows/advance.job.ts";
@@ -18,4 +18,5 @@ export const jobs: JobDefinition[] = [
   checkWorkflowJob,
   checkDueWorkflowsJob,
   teamsPushJob,
+  usersImportJob,
 ];

@@ -3,6 +3,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -141,4 +142,39 @@ export const devices = pgTable(
     uniqueIndex("devices_user_key").on(t.userId),
     index("devices_enterprise_idx").on(t.enterpriseId),
   ],
+);
+
+/**
+ * A bulk upload of users (SPEC §2.6), once its whole file was validated: the job applies its rows
+ * in set-based chunks, `applied` being the progress. The rows wait here (passwords sealed) until
+ * the import ends, then are cleared.
+ */
+export const userImports = pgTable(
+  "user_imports",
+  {
+    id: text("id").primaryKey(),
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    service: text("service", { enum: ["pbx", "trunk"] }).notNull(),
+    status: text("status", { enum: ["running", "succeeded", "failed"] })
+      .notNull()
+      .default("running"),
+    /** Whether the uploader may act in the tenant: the users are pushed to Teams at once. */
+    push: boolean("push").notNull(),
+    total: integer("total").notNull(),
+    applied: integer("applied").notNull().default(0),
+    created: integer("created").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    error: text("error"),
+    /** The validated rows to apply (`ImportRow[]`); null once the import ended. */
+    rows: jsonb("rows"),
+    /** Who uploaded, as the audit log names them. */
+    actorAccountId: text("actor_account_id"),
+    actorLabel: text("actor_label").notNull(),
+    clientAddress: text("client_address"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [index("user_imports_enterprise_idx").on(t.enterpriseId, t.startedAt)],
 );

@@ -1,3 +1,4 @@
+import { and, eq } from "drizzle-orm";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import {
@@ -8,9 +9,17 @@ import {
 } from "../../../shared/contracts/calling.ts";
 import { Id } from "../../../shared/contracts/common.ts";
 import type { UserSummary } from "../../../shared/contracts/users.ts";
+import {
+  maxUsersCsvBytes,
+  UsersExportQuery,
+  UsersImportQuery,
+  type UsersImportView,
+} from "../../../shared/contracts/users-csv.ts";
 import type { Actor } from "../../authz/actor.ts";
 import type { Scoped } from "../../authz/policy.ts";
+import { userImports } from "../../db/schema/index.ts";
 import { enterpriseRoute } from "../../http/enterprise-route.ts";
+import { notFound } from "../../lib/errors.ts";
 import type { Services } from "../../services.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
 import { presentUser } from "../users/index.ts";
@@ -25,6 +34,8 @@ import {
   restoreCalling,
   setCallingSwitch,
 } from "./commands/manage-calling.ts";
+import { exportUsersCsv } from "./import/export-users-csv.ts";
+import { presentImport, startUsersImport } from "./import/users-import.ts";
 
 /** One user with its calling configuration and what the actor may do with it. */
 export interface UserDetail {
@@ -57,6 +68,60 @@ export function callingRoutes(services: Services): FastifyPluginAsyncZod {
   }
 
   return async (app) => {
+    // Only this plugin reads CSV; a larger body is 413 like any other oversized request.
+    app.addContentTypeParser(
+      "text/csv",
+      { parseAs: "string", bodyLimit: maxUsersCsvBytes },
+      (_request, body, done) => done(null, body),
+    );
+
+    enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/user-imports", {
+      summary:
+        "Upload users as text/csv (validated whole first: 400 with a per-row report and nothing applied; else applied by a job)",
+      tags,
+      may: "users.configure",
+      querystring: UsersImportQuery,
+      body: z.string({ error: "Send the file as text/csv" }),
+      status: 202,
+      handler: async ({ actor, enterprise, query, body, transact }): Promise<UsersImportView> =>
+        presentImport(
+          await transact((ctx) =>
+            startUsersImport(ctx, enterprise, body, query, mayPushToTeams(actor, enterprise)),
+          ),
+        ),
+    });
+
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/user-imports/:importId", {
+      summary: "Where an upload stands: rows applied of the total",
+      tags,
+      may: "users.read",
+      params: { importId: Id },
+      handler: async ({ enterprise, params }): Promise<UsersImportView> => {
+        const [row] = await db
+          .select()
+          .from(userImports)
+          .where(
+            and(eq(userImports.enterpriseId, enterprise.id), eq(userImports.id, params.importId)),
+          );
+        if (!row) throw notFound("Import");
+        return presentImport(row);
+      },
+    });
+
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/users-export", {
+      summary: "The configured users of a service as text/csv, in the upload's columns",
+      tags,
+      may: "users.read",
+      querystring: UsersExportQuery,
+      handler: async ({ enterprise, query, reply }) => {
+        const csv = await exportUsersCsv(db, enterprise, query.service);
+        reply
+          .header("content-type", "text/csv; charset=utf-8")
+          .header("content-disposition", `attachment; filename="${query.service}-users.csv"`);
+        return csv;
+      },
+    });
+
     enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/users/:userId", {
       summary: "One user: licences, calling configuration, registration and Teams status",
       tags,

@@ -108,15 +108,16 @@ export async function checkCallingCandidates(
   };
   const sipHolders = new Map(sipRows.map((r) => [lower(r.sipUser ?? ""), r.userId]));
   const inventory = new Map(numberRows.map((n) => [n.number, n]));
-  const sipInBatch = new Map<string, number>();
-  const numberInBatch = new Map<string, number>();
-  const countIn = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
-  for (const { input } of candidates) {
-    if (input.sipUser) countIn(sipInBatch, lower(input.sipUser));
-    for (const n of new Set([input.phoneNumber, ...input.forwardedDids])) countIn(numberInBatch, n);
-  }
+  // Within the batch the first candidate keeps a SIP user or a number; later ones are refused.
+  const sipFirst = new Map<string, number>();
+  const numberFirst = new Map<string, number>();
+  candidates.forEach(({ input }, i) => {
+    if (input.sipUser && !sipFirst.has(lower(input.sipUser))) sipFirst.set(lower(input.sipUser), i);
+    for (const n of [input.phoneNumber, ...input.forwardedDids])
+      if (!numberFirst.has(n)) numberFirst.set(n, i);
+  });
 
-  const problems = candidates.map((c) => {
+  const problems = candidates.map((c, index) => {
     const p: Record<string, string> = {};
     const { input } = c;
     const user = facts.users.get(c.userId);
@@ -135,8 +136,10 @@ export async function checkCallingCandidates(
         const holder = sipHolders.get(lower(input.sipUser));
         if (pbx && domain !== pbx.sipDomain)
           p.sipUser = `Must end in @${pbx.sipDomain}, the SIP domain of ${pbx.locationName}`;
-        else if ((holder && holder !== c.userId) || (sipInBatch.get(lower(input.sipUser)) ?? 0) > 1)
+        else if (holder && holder !== c.userId)
           p.sipUser = `${input.sipUser} is already another user's SIP user in this enterprise`;
+        else if (sipFirst.get(lower(input.sipUser)) !== index)
+          p.sipUser = `${input.sipUser} is given to another user above`;
       }
       if (!input.sipAuthId) p.sipAuthId = "Required for a PBX user";
       if (input.sipPassword === undefined && !existing?.hasDevice)
@@ -153,7 +156,7 @@ export async function checkCallingCandidates(
         return `${n} is not in the enterprise's phone numbers: add it there first`;
       if (held.assignedUserId && held.assignedUserId !== c.userId)
         return `${n} is already assigned to another user`;
-      if ((numberInBatch.get(n) ?? 0) > 1) return `${n} is given to more than one user`;
+      if (numberFirst.get(n) !== index) return `${n} is given to another user above`;
       return null;
     };
     const main = numberProblem(input.phoneNumber);

@@ -1,3 +1,4 @@
 export { callingRoutes } from "./calling.routes.ts";
 export { purgeSoftDeleted } from "./commands/manage-calling.ts";
 export { teamsPushJob } from "./jobs/teams-push.job.ts";
+export { usersImportJob } from "./jobs/users-import.job.ts";

@@ -92,7 +92,7 @@ function ImportForm({ enterpriseId, onDone }: { enterpriseId: string; onDone(): 
                       <Table.Tr key={r.row}>
                         <Table.Td>{r.row}</Table.Td>
                         <Table.Td style={{ overflowWrap: "anywhere" }}>
-                          {r.number || "(empty)"}
+                          {("number" in r && r.number) || "(empty)"}
                         </Table.Td>
                         <Table.Td>{r.message}</Table.Td>
                       </Table.Tr>

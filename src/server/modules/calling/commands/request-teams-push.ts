@@ -27,6 +27,9 @@ export async function requestTeamsPush(
       and(eq(callingUsers.enterpriseId, enterpriseId), inArray(callingUsers.userId, [...userIds])),
     );
   if (!options.push) return;
-  for (const userId of userIds)
-    await ctx.enqueue(teamsPushJob, { enterpriseId, userId }, { singletonKey: userId });
+  await ctx.enqueueMany(
+    teamsPushJob,
+    userIds.map((userId) => ({ enterpriseId, userId })),
+    (d) => d.userId,
+  );
 }
