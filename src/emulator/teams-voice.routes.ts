@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError, verifiedBearer } from "./errors.ts";
 import {
+  currentNumberAssignments,
   hasTeamsPhone,
+  isNumberAssignmentActive,
   type NormalizationRuleRecord,
-  numberOperationStatus,
   roleTemplateIds,
   type TeamsVoiceKind,
   type TeamsVoiceState,
@@ -433,10 +434,9 @@ export function teamsVoiceRoutes(app: FastifyInstance, ctx: EmulatorContext): vo
 
   function presentOnlineUser(tenant: Tenant, user: User) {
     const grant = tenant.teamsVoice.grants.get(user.id) ?? {};
-    const number = [...tenant.numberAssignments.values()].find((a) => {
-      const op = tenant.numberOperations.get(a.operationId);
-      return a.assignmentTargetId === user.id && (!op || numberOperationStatus(op) === "succeeded");
-    });
+    const number = currentNumberAssignments(tenant).find(
+      (a) => a.assignmentTargetId === user.id && isNumberAssignmentActive(tenant, a),
+    );
     return {
       id: user.id,
       userPrincipalName: user.userPrincipalName,
