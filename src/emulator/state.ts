@@ -360,6 +360,11 @@ export interface TeamsVoiceState {
   musicOnHoldEnabledType: "Enabled" | "Disabled" | "UserOverride";
   /** Per user id: the granted policy names (absent: the global default). */
   grants: Map<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  /**
+   * Per user id: `VoicemailEnabled` as `Set-CsOnlineVoicemailUserSettings` set it (absent: Teams'
+   * default, on for a user with Teams Phone).
+   */
+  voicemail: Map<string, boolean>;
   /** Create calls received per kind, refused ones included (proves a workflow never repeats one). */
   createCalls: Record<TeamsVoiceKind, number>;
 }
@@ -372,6 +377,7 @@ function newTeamsVoiceState(): TeamsVoiceState {
     tenantDialPlans: new Map(),
     musicOnHoldEnabledType: "Enabled",
     grants: new Map(),
+    voicemail: new Map(),
     createCalls: { pstnUsage: 0, voiceRoute: 0, voiceRoutingPolicy: 0, tenantDialPlan: 0 },
   };
 }
@@ -914,6 +920,7 @@ export class DirectoryState {
       })),
       musicOnHoldEnabledType: tv.musicOnHoldEnabledType,
       grants: Object.fromEntries([...tv.grants].map(([u, g]) => [u, { ...g }])),
+      voicemail: Object.fromEntries(tv.voicemail),
       createCalls: { ...tv.createCalls },
     };
   }
@@ -1160,6 +1167,8 @@ export interface TeamsVoiceView {
   tenantDialPlans: TenantDialPlanRecord[];
   musicOnHoldEnabledType: TeamsVoiceState["musicOnHoldEnabledType"];
   grants: Record<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  /** Per user id: the voicemail setting where one was set (otherwise Teams' default). */
+  voicemail: Record<string, boolean>;
   createCalls: Record<TeamsVoiceKind, number>;
 }
 
