@@ -4,14 +4,20 @@
  * client's own Graph base, the assignment read back, throttling retried.
  */
 import { randomUUID } from "node:crypto";
+import { Response } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caught } from "../../../../test/caught.ts";
 import { type Emulator, startEmulator } from "../../../emulator/index.ts";
 import { parseEnv } from "../../env.ts";
 import { microsoftConfigFromEnv, requestedAppPermissions } from "./config.ts";
+import { createGraphClient } from "./graph.ts";
 import { createHttpTransport, type HttpTransport } from "./http.ts";
 import { createMicrosoft, type Microsoft } from "./port.ts";
-import { type PhoneNumberOperation, phoneNumberOperationId } from "./tenant-admin.ts";
+import {
+  createTenantAdmin,
+  type PhoneNumberOperation,
+  phoneNumberOperationId,
+} from "./tenant-admin.ts";
 
 const clientId = randomUUID();
 const limitedClientId = randomUUID();
@@ -226,5 +232,80 @@ describe("the operation id in a Location", () => {
     expect(phoneNumberOperationId(`${base}/operations/abc%2Bdef`)).toBe("abc+def");
     for (const location of [null, "", `${base}/numberAssignments`, `${base}/operations('')`])
       expect(() => phoneNumberOperationId(location)).toThrowError(/linked no operation/);
+  });
+});
+
+describe("Graph's other shapes (a scripted Graph)", () => {
+  /** A Graph that answers each request with the next scripted answer, and remembers the URLs. */
+  function scripted(...answers: (() => Response)[]) {
+    const urls: string[] = [];
+    const admin = createTenantAdmin(() =>
+      createGraphClient({
+        graphBase: "https://graph.test",
+        accessToken: async () => "token",
+        retry: { maxAttempts: 1 },
+        transport: {
+          fetch: async (url) => {
+            urls.push(url);
+            const answer = answers.shift();
+            if (!answer) throw new Error(`unexpected request ${url}`);
+            return answer();
+          },
+          close: async () => {},
+        },
+      }),
+    );
+    return { admin, urls };
+  }
+  const json = (body: unknown) => () =>
+    new Response(JSON.stringify(body), { headers: { "content-type": "application/json" } });
+
+  it("follows a relative Location on the client's own base; notStarted is running", async () => {
+    const { admin, urls } = scripted(
+      () =>
+        new Response(null, {
+          status: 202,
+          headers: { location: "/v1.0/admin/teams/telephoneNumberManagement/operations('op%2F1')" },
+        }),
+      json({ id: "op/1", status: "notStarted", numbers: [] }),
+      json({ id: "op/1", status: "failed", numbers: [{ status: "failed", statusDetail: "No." }] }),
+    );
+    const id = await admin.assignPhoneNumber("t", "u", "+31205550100");
+    expect(id).toBe("op/1");
+    expect(await admin.getPhoneNumberOperation("t", id)).toEqual({
+      status: "running",
+      detail: null,
+    });
+    expect(await admin.getPhoneNumberOperation("t", id)).toEqual({
+      status: "failed",
+      detail: "No.",
+    });
+    expect(urls).toEqual([
+      "https://graph.test/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber",
+      "https://graph.test/v1.0/admin/teams/telephoneNumberManagement/operations/op%2F1",
+      "https://graph.test/v1.0/admin/teams/telephoneNumberManagement/operations/op%2F1",
+    ]);
+  });
+
+  it("refuses an answer without an operation or with an unknown status; reads numbers without +", async () => {
+    const { admin, urls } = scripted(
+      () => new Response(null, { status: 202 }),
+      json({ id: "x", status: "paused" }),
+      json({
+        value: [
+          { telephoneNumber: "31205550101", assignmentCategory: "alternate", activationState: "x" },
+          { telephoneNumber: "31205550100", assignmentCategory: "primary", activationState: "x" },
+        ],
+      }),
+    );
+    expect((await caught(admin.unassignPhoneNumber("t", "+31205550100"))).code).toBe(
+      "microsoft_error",
+    );
+    expect((await caught(admin.getPhoneNumberOperation("t", "x"))).code).toBe("microsoft_error");
+    expect(await admin.getUserPhoneNumber("t", "ABC")).toEqual({
+      telephoneNumber: "+31205550100",
+      activationState: "unknown",
+    });
+    expect(decodeURIComponent(urls[2]!)).toContain("$filter=assignmentTargetId eq 'abc'");
   });
 });
