@@ -3,8 +3,10 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError } from "./errors.ts";
 import {
+  currentNumberAssignments,
   type Domain,
   hasTeamsPhone,
+  isNumberAssignmentActive,
   type LicenseName,
   type NumberOperation,
   numberOperationStatus,
@@ -96,10 +98,19 @@ export const adminPermissions = {
     app: ["LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
     delegated: ["LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"],
   },
-  /** POST /{v1.0,beta}/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber, GET …/operations/{id} */
+  /**
+   * POST /{v1.0,beta}/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber and
+   * …/unassignNumber, GET …/operations/{id}, GET …/numberAssignments (reads also accept
+   * TeamsTelephoneNumber.Read.All: see `teamsTelephoneNumbersRead`).
+   */
   teamsTelephoneNumbers: {
     app: ["TeamsTelephoneNumber.ReadWrite.All"],
     delegated: ["TeamsTelephoneNumber.ReadWrite.All"],
+  },
+  /** GET …/telephoneNumberManagement/numberAssignments, GET …/operations/{id} */
+  teamsTelephoneNumbersRead: {
+    app: ["TeamsTelephoneNumber.Read.All", "TeamsTelephoneNumber.ReadWrite.All"],
+    delegated: ["TeamsTelephoneNumber.Read.All", "TeamsTelephoneNumber.ReadWrite.All"],
   },
 } as const;
 
@@ -730,41 +741,55 @@ export function graphAdminRoutes(
     const numbersBase = `/${version}/admin/teams/telephoneNumberManagement`;
     const operationUrl = (id: string) => `${ctx.graphUrl}${numbersBase}/operations('${id}')`;
 
-    app.post(`${numbersBase}/numberAssignments/assignNumber`, async (request, reply) => {
-      const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
-        "teamsAdministrator",
-      ]);
-      const body = (request.body ?? {}) as Record<string, unknown>;
-      const { telephoneNumber, assignmentTargetId, numberType } = body;
-      const assignmentCategory =
-        typeof body.assignmentCategory === "string" ? body.assignmentCategory : "primary";
-      if (
-        typeof telephoneNumber !== "string" ||
-        typeof assignmentTargetId !== "string" ||
-        typeof numberType !== "string"
-      )
+    /** A write's telephone number (E.164) and number type, or Microsoft's 400. */
+    function parseNumberRequest(body: Record<string, unknown>, mandatory: string[]) {
+      const { telephoneNumber, numberType } = body;
+      if (mandatory.some((field) => typeof body[field] !== "string" || body[field] === ""))
         throw new GraphError(
           400,
           "BadRequest",
-          "telephoneNumber, assignmentTargetId and numberType are mandatory parameters.",
+          `${mandatory.slice(0, -1).join(", ")} and ${mandatory.at(-1)} are mandatory parameters.`,
         );
-      const digits = telephoneNumber.replace(/^\+/, "");
-      if (!/^\d{4,15}$/.test(digits))
+      const digits = String(telephoneNumber).replace(/^\+/, "");
+      // E.164: up to 15 digits, the country code never starting with 0.
+      if (!/^[1-9]\d{3,14}$/.test(digits))
         throw new GraphError(
           400,
           "BadRequest",
           `The telephone number '${telephoneNumber}' is not a valid E.164 number.`,
         );
-      const type = numberTypes.find((t) => t.toLowerCase() === numberType.toLowerCase());
+      const type = numberTypes.find((t) => t.toLowerCase() === String(numberType).toLowerCase());
       if (!type)
         throw new GraphError(
           400,
           "BadRequest",
           `Invalid numberType '${numberType}': expected directRouting, callingPlan or operatorConnect.`,
         );
-      const number = `+${digits}`;
+      return { number: `+${digits}`, type };
+    }
+
+    app.post(`${numbersBase}/numberAssignments/assignNumber`, async (request, reply) => {
+      const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
+        "teamsAdministrator",
+      ]);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const { number, type } = parseNumberRequest(body, [
+        "telephoneNumber",
+        "assignmentTargetId",
+        "numberType",
+      ]);
+      const assignmentTargetId = String(body.assignmentTargetId);
+      const assignmentCategory =
+        typeof body.assignmentCategory === "string" ? body.assignmentCategory : "primary";
+      if (!["primary", "private", "alternate"].includes(assignmentCategory))
+        throw new GraphError(
+          400,
+          "BadRequest",
+          `Invalid assignmentCategory '${assignmentCategory}': expected primary, private or alternate.`,
+        );
       const target = assignmentTargetId.toLowerCase();
       const user = tenant.users.get(target);
+      currentNumberAssignments(tenant);
       const holder = tenant.numberAssignments.get(number);
       // Validation happens in the asynchronous order, as Microsoft's: the operation fails.
       const failure = !user
@@ -776,6 +801,7 @@ export function graphAdminRoutes(
             : null;
       const op: NumberOperation = {
         id: Buffer.from(`Assignment|${randomUUID()}`).toString("base64url"),
+        kind: "assignNumber",
         createdDateTime: new Date().toISOString(),
         completesAt: Date.now() + numberOperationMs,
         telephoneNumber: number,
@@ -802,8 +828,39 @@ export function graphAdminRoutes(
       return reply.code(202).header("Location", operationUrl(op.id)).send();
     });
 
+    // Unassigning is asynchronous too: the number stays with its user until the operation succeeds.
+    app.post(`${numbersBase}/numberAssignments/unassignNumber`, async (request, reply) => {
+      const { tenant } = await authorizeWrite(request, adminPermissions.teamsTelephoneNumbers, [
+        "teamsAdministrator",
+      ]);
+      const body = (request.body ?? {}) as Record<string, unknown>;
+      const { number, type } = parseNumberRequest(body, ["telephoneNumber", "numberType"]);
+      currentNumberAssignments(tenant);
+      const holder = tenant.numberAssignments.get(number);
+      const failure = !holder
+        ? `The telephone number '${number}' is not assigned.`
+        : holder.numberType !== type
+          ? `The telephone number '${number}' is not a ${type} number.`
+          : null;
+      const op: NumberOperation = {
+        id: Buffer.from(`Unassignment|${randomUUID()}`).toString("base64url"),
+        kind: "unassignNumber",
+        createdDateTime: new Date().toISOString(),
+        completesAt: Date.now() + numberOperationMs,
+        telephoneNumber: number,
+        assignmentTargetId: holder?.assignmentTargetId ?? "",
+        numberType: type,
+        assignmentCategory: holder?.assignmentCategory ?? "primary",
+        status: failure ? "failed" : "succeeded",
+        statusDetail: failure,
+      };
+      tenant.numberOperations.set(op.id, op);
+      if (holder && !failure) holder.removalOperationId ??= op.id;
+      return reply.code(202).header("Location", operationUrl(op.id)).send();
+    });
+
     const operation = async (request: FastifyRequest, id: string) => {
-      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbersRead);
       const op = tenant.numberOperations.get(id);
       if (!op) throw notFound(id);
       const status = numberOperationStatus(op);
@@ -838,7 +895,7 @@ export function graphAdminRoutes(
     });
 
     app.get(`${numbersBase}/numberAssignments`, async (request) => {
-      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbers);
+      const { tenant } = await authorize(request, adminPermissions.teamsTelephoneNumbersRead);
       const filter = helpers.parseFilter(q(request).$filter, [
         "telephoneNumber",
         "assignmentTargetId",
@@ -846,10 +903,9 @@ export function graphAdminRoutes(
         "assignmentStatus",
         "activationState",
       ]);
-      const value = [...tenant.numberAssignments.values()]
+      const value = currentNumberAssignments(tenant)
         .map((a) => {
-          const op = tenant.numberOperations.get(a.operationId);
-          const active = !op || numberOperationStatus(op) === "succeeded";
+          const active = isNumberAssignmentActive(tenant, a);
           return {
             "@odata.type": "#microsoft.graph.teamsAdministration.numberAssignment",
             id: Buffer.from(`${tenant.id}|${a.telephoneNumber}`).toString("base64url"),

@@ -670,19 +670,140 @@ describe("Teams telephone number assignment (beta, asynchronous)", () => {
   });
 });
 
+describe("Teams telephone number unassignment (asynchronous)", () => {
+  const base = "/admin/teams/telephoneNumberManagement";
+  async function userId(upn: string) {
+    return (await graph(`/users/${upn}?$select=id`)).body.id as string;
+  }
+  async function waitFor(location: string) {
+    for (let i = 0; i < 50; i++) {
+      const res = await graph(location);
+      expect(res.status).toBe(200);
+      if (res.body.status !== "running") return res.body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("operation did not complete");
+  }
+  const listed = async (number: string) =>
+    (
+      await graph(
+        `${base}/numberAssignments?$filter=${encodeURIComponent(`telephoneNumber eq '${number}'`)}`,
+      )
+    ).body.value;
+
+  it("removes the number once its operation succeeds; until then it stays with its user", async () => {
+    const target = await userId("adele.vance@contoso.onmicrosoft.com");
+    const assigned = await graph(`${base}/numberAssignments/assignNumber`, {
+      method: "POST",
+      body: {
+        telephoneNumber: "+12065550110",
+        assignmentTargetId: target,
+        numberType: "directRouting",
+        assignmentCategory: "primary",
+      },
+    });
+    expect((await waitFor(assigned.headers.get("location") ?? "")).status).toBe("succeeded");
+
+    const res = await graph(`${base}/numberAssignments/unassignNumber`, {
+      method: "POST",
+      body: { telephoneNumber: "+12065550110", numberType: "directRouting" },
+    });
+    expect(res.status).toBe(202);
+    const location = res.headers.get("location") ?? "";
+    expect(location).toMatch(
+      /\/v1\.0\/admin\/teams\/telephoneNumberManagement\/operations\('.+'\)$/,
+    );
+    expect((await graph(location)).body.status).toBe("running");
+    expect(await listed("+12065550110")).toEqual([
+      expect.objectContaining({ assignmentTargetId: target, activationState: "activated" }),
+    ]);
+
+    const done = await waitFor(location);
+    expect(done).toMatchObject({ status: "succeeded", numbers: [{ status: "succeeded" }] });
+    expect(await listed("+12065550110")).toEqual([]);
+    expect(
+      emu.control
+        .tenantState(tenantId)
+        .numberAssignments.filter((a) => a.telephoneNumber === "+12065550110"),
+    ).toEqual([]);
+  });
+
+  it("fails the operation for a number that is not assigned or of another type", async () => {
+    const res = await graph(`${base}/numberAssignments/unassignNumber`, {
+      method: "POST",
+      body: { telephoneNumber: "+12065550119", numberType: "directRouting" },
+    });
+    expect(res.status).toBe(202);
+    const failed = await waitFor(res.headers.get("location") ?? "");
+    expect(failed.status).toBe("failed");
+    expect(failed.numbers[0]).toMatchObject({ status: "failed" });
+    expect(failed.numbers[0].statusDetail).toContain("not assigned");
+
+    const target = await userId("adele.vance@contoso.onmicrosoft.com");
+    const assigned = await graph(`${base}/numberAssignments/assignNumber`, {
+      method: "POST",
+      body: {
+        telephoneNumber: "+12065550111",
+        assignmentTargetId: target,
+        numberType: "directRouting",
+      },
+    });
+    await waitFor(assigned.headers.get("location") ?? "");
+    const wrongType = await graph(`${base}/numberAssignments/unassignNumber`, {
+      method: "POST",
+      body: { telephoneNumber: "+12065550111", numberType: "callingPlan" },
+    });
+    expect((await waitFor(wrongType.headers.get("location") ?? "")).status).toBe("failed");
+    expect(await listed("+12065550111")).toHaveLength(1);
+  });
+
+  it("answers 400 for a missing field, a number that is not E.164 or an unknown numberType", async () => {
+    for (const body of [
+      { telephoneNumber: "+12065550112" },
+      { numberType: "directRouting" },
+      { telephoneNumber: "", numberType: "directRouting" },
+      { telephoneNumber: "+1 206 555 0112", numberType: "directRouting" },
+      { telephoneNumber: "+0123456789", numberType: "directRouting" },
+      { telephoneNumber: "+1234567890123456", numberType: "directRouting" },
+      { telephoneNumber: "+12065550112", numberType: "sipTrunk" },
+    ]) {
+      const res = await graph(`${base}/numberAssignments/unassignNumber`, { method: "POST", body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error.code).toBe("BadRequest");
+    }
+  });
+
+  it("answers 403 without TeamsTelephoneNumber.ReadWrite.All", async () => {
+    const res = await graph(`${base}/numberAssignments/unassignNumber`, {
+      method: "POST",
+      token: limitedToken,
+      body: { telephoneNumber: "+12065550110", numberType: "directRouting" },
+    });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("Authorization_RequestDenied");
+    const list = await graph(`${base}/numberAssignments`, { token: limitedToken });
+    expect(list.status).toBe(403);
+  });
+});
+
 describe("delegated writes", () => {
   const delegatedClientId = "ad1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a";
   const scopes = ["openid", "profile", "offline_access", "Domain.ReadWrite.All"];
 
-  async function userToken(login: string, password: string, consentOnBehalf: boolean) {
+  async function userToken(
+    login: string,
+    password: string,
+    consentOnBehalf: boolean,
+    app: { clientId: string; scopes: string[] } = { clientId: delegatedClientId, scopes },
+  ) {
     const crypto = new CryptoProvider();
     const { verifier, challenge } = await crypto.generatePkceCodes();
     const url = new URL(`${emu.loginUrl}/${tenantId}/oauth2/v2.0/authorize`);
     url.search = new URLSearchParams({
-      client_id: delegatedClientId,
+      client_id: app.clientId,
       response_type: "code",
       redirect_uri: redirectUri,
-      scope: scopes.join(" "),
+      scope: app.scopes.join(" "),
       response_mode: "query",
       state: "d",
       code_challenge: challenge,
@@ -695,10 +816,10 @@ describe("delegated writes", () => {
     });
     const code = new URL(journey.location ?? "https://x.invalid").searchParams.get("code") ?? "";
     expect(code).not.toBe("");
-    const cca = confidentialClient(emu, tenantId, { clientId: delegatedClientId, clientSecret });
+    const cca = confidentialClient(emu, tenantId, { clientId: app.clientId, clientSecret });
     const result = await cca.acquireTokenByCode({
       code,
-      scopes,
+      scopes: app.scopes,
       redirectUri,
       codeVerifier: verifier,
     });
@@ -728,5 +849,44 @@ describe("delegated writes", () => {
       token: admin,
     });
     expect(added.status).toBe(201);
+  });
+
+  it("refuses telephone number writes to a signed-in user without the Teams Administrator role", async () => {
+    const numbersClientId = "be3f4a5b-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
+    const numberScopes = [...scopes, "TeamsTelephoneNumber.ReadWrite.All"];
+    emu.control.registerApp({
+      clientId: numbersClientId,
+      clientSecret,
+      redirectUris: [redirectUri],
+      delegatedScopes: numberScopes,
+    });
+    const token = async (login: string, password: string, onBehalf: boolean) =>
+      userToken(login, password, onBehalf, { clientId: numbersClientId, scopes: numberScopes });
+    const admin = await token("admin@contoso.onmicrosoft.com", "Contoso-Admin-1", true);
+    const user = await token("adele.vance@contoso.onmicrosoft.com", "Contoso-User-1", false);
+    expect(String(decodeJwt(user).scp)).toContain("TeamsTelephoneNumber.ReadWrite.All");
+    const base = "/admin/teams/telephoneNumberManagement/numberAssignments";
+    for (const [action, body] of [
+      ["unassignNumber", { telephoneNumber: "+12065550104", numberType: "directRouting" }],
+      [
+        "assignNumber",
+        {
+          telephoneNumber: "+12065550120",
+          assignmentTargetId: decodeJwt(user).oid,
+          numberType: "directRouting",
+        },
+      ],
+    ] as const) {
+      const refused = await graph(`${base}/${action}`, { method: "POST", body, token: user });
+      expect(refused.status, action).toBe(403);
+      expect(refused.body.error.code).toBe("Authorization_RequestDenied");
+    }
+    // The same call as a Global Administrator is accepted (its operation then fails: not assigned).
+    const accepted = await graph(`${base}/unassignNumber`, {
+      method: "POST",
+      body: { telephoneNumber: "+12065550129", numberType: "directRouting" },
+      token: admin,
+    });
+    expect(accepted.status).toBe(202);
   });
 });

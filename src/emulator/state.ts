@@ -258,18 +258,25 @@ export interface GroupChange {
   removed?: boolean;
 }
 
-/** A Teams telephone number assigned to a user; active once its asynchronous operation succeeded. */
+/**
+ * A Teams telephone number assigned to a user; active once its asynchronous operation succeeded,
+ * gone once the unassignNumber operation that removes it succeeded (in effect until then).
+ */
 export interface NumberAssignment {
   telephoneNumber: string;
   assignmentTargetId: string;
   numberType: string;
   assignmentCategory: string;
   operationId: string;
+  /** The unassignNumber operation that removes the assignment when it succeeds. */
+  removalOperationId?: string;
 }
 
 /** An asynchronous Teams telephone number operation (`telephoneNumberLongRunningOperation`). */
 export interface NumberOperation {
   id: string;
+  /** What the operation does: assign the number to `assignmentTargetId`, or unassign it. */
+  kind: "assignNumber" | "unassignNumber";
   createdDateTime: string;
   /** When the operation completes (epoch ms); the state is derived from the clock. */
   completesAt: number;
@@ -353,6 +360,11 @@ export interface TeamsVoiceState {
   musicOnHoldEnabledType: "Enabled" | "Disabled" | "UserOverride";
   /** Per user id: the granted policy names (absent: the global default). */
   grants: Map<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  /**
+   * Per user id: `VoicemailEnabled` as `Set-CsOnlineVoicemailUserSettings` set it (absent: Teams'
+   * default, on for a user with Teams Phone).
+   */
+  voicemail: Map<string, boolean>;
   /** Create calls received per kind, refused ones included (proves a workflow never repeats one). */
   createCalls: Record<TeamsVoiceKind, number>;
 }
@@ -365,6 +377,7 @@ function newTeamsVoiceState(): TeamsVoiceState {
     tenantDialPlans: new Map(),
     musicOnHoldEnabledType: "Enabled",
     grants: new Map(),
+    voicemail: new Map(),
     createCalls: { pstnUsage: 0, voiceRoute: 0, voiceRoutingPolicy: 0, tenantDialPlan: 0 },
   };
 }
@@ -907,6 +920,7 @@ export class DirectoryState {
       })),
       musicOnHoldEnabledType: tv.musicOnHoldEnabledType,
       grants: Object.fromEntries([...tv.grants].map(([u, g]) => [u, { ...g }])),
+      voicemail: Object.fromEntries(tv.voicemail),
       createCalls: { ...tv.createCalls },
     };
   }
@@ -1043,7 +1057,7 @@ export class DirectoryState {
       })),
       userCount: tenant.users.size,
       groupCount: tenant.groups.size,
-      numberAssignments: [...tenant.numberAssignments.values()].map((a) => {
+      numberAssignments: currentNumberAssignments(tenant).map((a) => {
         const op = tenant.numberOperations.get(a.operationId);
         const status = op ? numberOperationStatus(op) : "succeeded";
         return {
@@ -1153,6 +1167,8 @@ export interface TeamsVoiceView {
   tenantDialPlans: TenantDialPlanRecord[];
   musicOnHoldEnabledType: TeamsVoiceState["musicOnHoldEnabledType"];
   grants: Record<string, { voiceRoutingPolicy?: string; tenantDialPlan?: string }>;
+  /** Per user id: the voicemail setting where one was set (otherwise Teams' default). */
+  voicemail: Record<string, boolean>;
   createCalls: Record<TeamsVoiceKind, number>;
 }
 
@@ -1160,4 +1176,23 @@ export interface TeamsVoiceView {
 export function numberOperationStatus(op: NumberOperation): NumberOperation["status"] {
   if (Date.now() < op.completesAt) return "running";
   return op.status === "failed" ? "failed" : "succeeded";
+}
+
+/**
+ * The tenant's number assignments now: those whose unassignNumber operation has succeeded are
+ * dropped (an assignment stays in effect until its removal completes, as at Microsoft).
+ */
+export function currentNumberAssignments(tenant: Tenant): NumberAssignment[] {
+  for (const [number, a] of tenant.numberAssignments) {
+    const removal = a.removalOperationId && tenant.numberOperations.get(a.removalOperationId);
+    if (removal && numberOperationStatus(removal) === "succeeded")
+      tenant.numberAssignments.delete(number);
+  }
+  return [...tenant.numberAssignments.values()];
+}
+
+/** Whether an assignment is in effect: its assignNumber operation succeeded. */
+export function isNumberAssignmentActive(tenant: Tenant, a: NumberAssignment): boolean {
+  const op = tenant.numberOperations.get(a.operationId);
+  return !op || numberOperationStatus(op) === "succeeded";
 }

@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { EmulatorContext } from "./context.ts";
 import { GraphError, verifiedBearer } from "./errors.ts";
 import {
+  currentNumberAssignments,
   hasTeamsPhone,
+  isNumberAssignmentActive,
   type NormalizationRuleRecord,
-  numberOperationStatus,
   roleTemplateIds,
   type TeamsVoiceKind,
   type TeamsVoiceState,
@@ -431,12 +432,15 @@ export function teamsVoiceRoutes(app: FastifyInstance, ctx: EmulatorContext): vo
 
   // ---- Online users and their grants (Get-CsOnlineUser, Grant-Cs…) -------------------------
 
+  /** `VoicemailEnabled`: as set, else Teams' default (on for a user with Teams Phone). */
+  const voicemailEnabled = (tenant: Tenant, user: User) =>
+    tenant.teamsVoice.voicemail.get(user.id) ?? hasTeamsPhone(user);
+
   function presentOnlineUser(tenant: Tenant, user: User) {
     const grant = tenant.teamsVoice.grants.get(user.id) ?? {};
-    const number = [...tenant.numberAssignments.values()].find((a) => {
-      const op = tenant.numberOperations.get(a.operationId);
-      return a.assignmentTargetId === user.id && (!op || numberOperationStatus(op) === "succeeded");
-    });
+    const number = currentNumberAssignments(tenant).find(
+      (a) => a.assignmentTargetId === user.id && isNumberAssignmentActive(tenant, a),
+    );
     return {
       id: user.id,
       userPrincipalName: user.userPrincipalName,
@@ -444,6 +448,7 @@ export function teamsVoiceRoutes(app: FastifyInstance, ctx: EmulatorContext): vo
       onlineVoiceRoutingPolicy: grant.voiceRoutingPolicy ?? null,
       tenantDialPlan: grant.tenantDialPlan ?? null,
       lineUri: number ? `tel:${number.telephoneNumber}` : null,
+      voicemailEnabled: voicemailEnabled(tenant, user),
     };
   }
 
@@ -476,6 +481,29 @@ export function teamsVoiceRoutes(app: FastifyInstance, ctx: EmulatorContext): vo
       return reply.code(204).send();
     });
   }
+
+  // ---- Voicemail (Get-/Set-CsOnlineVoicemailUserSettings) ----------------------------------
+
+  const presentVoicemail = (tenant: Tenant, user: User) => ({
+    identity: user.id,
+    voicemailEnabled: voicemailEnabled(tenant, user),
+  });
+
+  app.get<PU>(`${base}/users/:userId/voicemailSettings`, async (request) => {
+    const { tenant } = await authorize(request);
+    return presentVoicemail(tenant, findUser(tenant, request.params.userId));
+  });
+
+  app.patch<PU>(`${base}/users/:userId/voicemailSettings`, async (request) => {
+    const { tenant, voice } = await authorize(request);
+    const user = findUser(tenant, request.params.userId);
+    const body = (request.body ?? {}) as { voicemailEnabled?: unknown };
+    // A switch parameter: PowerShell refuses anything but $true or $false.
+    if (typeof body.voicemailEnabled !== "boolean")
+      throw badRequest("VoicemailEnabled must be $true or $false.");
+    voice.voicemail.set(user.id, body.voicemailEnabled);
+    return presentVoicemail(tenant, user);
+  });
 
   // ---- Derived trunks: whether Microsoft serves one for this tenant yet -------------------
 

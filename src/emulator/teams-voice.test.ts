@@ -347,6 +347,7 @@ describe("voice routing policies, dial plans and grants", () => {
       onlineVoiceRoutingPolicy: null,
       tenantDialPlan: null,
       lineUri: null,
+      voicemailEnabled: true,
     });
     expect(
       (await voice("/users/plain@northwind.onmicrosoft.com")).body.enterpriseVoiceEnabled,
@@ -394,6 +395,50 @@ describe("voice routing policies, dial plans and grants", () => {
     expect(
       (await voice("/pstnUsages", { method: "PATCH", body: { remove: ["Teamgate"] } })).body.usage,
     ).toEqual([]);
+  });
+});
+
+describe("voicemail (Get-/Set-CsOnlineVoicemailUserSettings)", () => {
+  it("is on by default for a Teams Phone user, set per user, shown on the online user", async () => {
+    expect((await voice(`/users/${phoneUserId}/voicemailSettings`)).body).toEqual({
+      identity: phoneUserId,
+      voicemailEnabled: true,
+    });
+    const off = await voice("/users/PHONE@northwind.onmicrosoft.com/voicemailSettings", {
+      method: "PATCH",
+      body: { voicemailEnabled: false },
+    });
+    expect(off.status).toBe(200);
+    expect(off.body).toEqual({ identity: phoneUserId, voicemailEnabled: false });
+    expect((await voice(`/users/${phoneUserId}`)).body.voicemailEnabled).toBe(false);
+    expect(emu.control.teamsVoice(tenantId).voicemail).toEqual({ [phoneUserId]: false });
+    await voice(`/users/${phoneUserId}/voicemailSettings`, {
+      method: "PATCH",
+      body: { voicemailEnabled: true },
+    });
+    expect((await voice(`/users/${phoneUserId}`)).body.voicemailEnabled).toBe(true);
+  });
+
+  it("refuses an unknown user (404), a value that is not a boolean (400), no Teams Administrator role (403)", async () => {
+    for (const method of ["GET", "PATCH"]) {
+      const res = await voice("/users/nobody@northwind.onmicrosoft.com/voicemailSettings", {
+        method,
+        ...(method === "PATCH" ? { body: { voicemailEnabled: true } } : {}),
+      });
+      expect(res.status, method).toBe(404);
+    }
+    for (const body of [{}, { voicemailEnabled: "true" }, { voicemailEnabled: 1 }]) {
+      const res = await voice(`/users/${phoneUserId}/voicemailSettings`, { method: "PATCH", body });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+    }
+    const bare = await token(norole, `${teamsAdminResource}/.default`);
+    const refused = await voice(`/users/${phoneUserId}/voicemailSettings`, {
+      method: "PATCH",
+      body: { voicemailEnabled: false },
+      token: bare,
+    });
+    expect(refused.status).toBe(403);
+    expect((await voice(`/users/${phoneUserId}`)).body.voicemailEnabled).toBe(true);
   });
 });
 

@@ -67,10 +67,18 @@ export const requiredAppPermissions = [
  */
 export const directRoutingAppPermissions = ["Domain.ReadWrite.All", "User.ReadWrite.All"] as const;
 
+/**
+ * The application permission configuring calling users adds: assign and unassign their phone
+ * numbers in Teams (Graph `numberAssignments/assignNumber` and `unassignNumber`, and reading the
+ * assignments back). Not required to register either: an earlier tenant is asked to grant it.
+ */
+export const callingAppPermissions = ["TeamsTelephoneNumber.ReadWrite.All"] as const;
+
 /** Every application permission the Entra application lists; round 2's admin consent grants them. */
 export const requestedAppPermissions = [
   ...requiredAppPermissions,
   ...directRoutingAppPermissions,
+  ...callingAppPermissions,
 ] as const;
 
 /** One of the application permissions the Entra application lists. */

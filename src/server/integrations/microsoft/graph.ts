@@ -70,6 +70,11 @@ export interface GraphClient {
    * (undefined for 204).
    */
   request<T>(method: BatchRequest["method"], path: string, body?: unknown): Promise<T>;
+  /**
+   * A JSON POST that starts an asynchronous operation (202 Accepted): the answer's `Location`
+   * header, as sent (absolute or relative), null when absent. Retried like `post`.
+   */
+  postAccepted(path: string, body: unknown): Promise<{ location: string | null }>;
 }
 
 export const MAX_BATCH_SIZE = 20;
@@ -194,13 +199,23 @@ export function createGraphClient(options: {
     }
   }
 
-  /** One logical request: attempts, waits and the final mapping. */
+  /** One logical request: its parsed body. */
   async function send(
     method: string,
     url: string,
     body?: unknown,
     extraHeaders: Record<string, string> = {},
   ): Promise<unknown> {
+    return (await exchange(method, url, body, extraHeaders)).body;
+  }
+
+  /** One logical request: attempts, waits and the final mapping; the answer's headers and body. */
+  async function exchange(
+    method: string,
+    url: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ headers: Response["headers"]; body: unknown }> {
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const token = await options.accessToken();
@@ -223,7 +238,11 @@ export function createGraphClient(options: {
           cause: { method, path: safePath(url), attempts: attempt, ...describeNetworkError(e) },
         });
       }
-      if (response.ok) return response.status === 204 ? undefined : readJson(response);
+      if (response.ok)
+        return {
+          headers: response.headers,
+          body: response.status === 204 ? undefined : await readJson(response),
+        };
       const errorBody = await readJson(response);
       const retryAfterMs = parseRetryAfter(response.headers.get("retry-after"));
       if (response.status === 429 || transient(response.status)) {
@@ -349,6 +368,11 @@ export function createGraphClient(options: {
 
     async request<T>(method: BatchRequest["method"], path: string, body?: unknown): Promise<T> {
       return (await send(method, resolve(path), body)) as T;
+    },
+
+    async postAccepted(path: string, body: unknown): Promise<{ location: string | null }> {
+      const { headers } = await exchange("POST", resolve(path), body);
+      return { location: headers.get("location") };
     },
   };
 }

@@ -33,10 +33,35 @@ export interface NewTenantUser {
   password: string;
 }
 
+/** An asynchronous Teams phone number operation now (`notStarted` counts as running). */
+export interface PhoneNumberOperation {
+  status: "running" | "succeeded" | "failed";
+  /** Microsoft's words about the outcome (why it failed); null when it says nothing. */
+  detail: string | null;
+}
+
+/** How far Microsoft has activated a number assignment (Graph's `activationState`). */
+export type NumberActivationState =
+  | "activated"
+  | "assignmentPending"
+  | "assignmentFailed"
+  | "updatePending"
+  | "updateFailed"
+  /** A value Graph added after this code was written. */
+  | "unknown";
+
+/** The phone number Teams has assigned to a user (primary first). */
+export interface UserPhoneNumber {
+  /** E.164, with its `+`. */
+  telephoneNumber: string;
+  activationState: NumberActivationState;
+}
+
 /**
  * What Direct Routing changes in a customer's directory through Graph, acting as the application
  * in that tenant (app permissions `Domain.ReadWrite.All`, `User.ReadWrite.All`): the derived trunk
- * domains and the licensed user that activates each one. Every lookup returns null for what is
+ * domains and the licensed user that activates each one; and the calling users' phone numbers in
+ * Teams (`TeamsTelephoneNumber.ReadWrite.All`). Every lookup returns null for what is
  * absent, so a workflow step looks before it creates.
  */
 export interface TenantAdmin {
@@ -55,6 +80,55 @@ export interface TenantAdmin {
   removeUser(tenantId: string, userId: string): Promise<void>;
   listSubscribedSkus(tenantId: string): Promise<SubscribedSku[]>;
   assignLicense(tenantId: string, userId: string, skuId: string): Promise<void>;
+
+  /**
+   * Gives the user `number` (E.164) as their primary Direct Routing number in Teams (Graph
+   * `assignNumber`, app permission `TeamsTelephoneNumber.ReadWrite.All`). Microsoft answers at
+   * once and assigns asynchronously: the result is the operation's id, for
+   * `getPhoneNumberOperation`. A number held by another user or a user without Teams Phone fails
+   * the operation, not this call.
+   */
+  assignPhoneNumber(tenantId: string, userId: string, number: string): Promise<string>;
+  /** Takes the Direct Routing number back from its user (Graph `unassignNumber`), asynchronously: the operation's id. */
+  unassignPhoneNumber(tenantId: string, number: string): Promise<string>;
+  /** Where an assign or unassign operation stands; `not_found` for an unknown id. */
+  getPhoneNumberOperation(tenantId: string, operationId: string): Promise<PhoneNumberOperation>;
+  /** The user's phone number in Teams (the primary one when several), or null. */
+  getUserPhoneNumber(tenantId: string, userId: string): Promise<UserPhoneNumber | null>;
+}
+
+const numbersBase = "/admin/teams/telephoneNumberManagement";
+
+const activationStates = new Set<NumberActivationState>([
+  "activated",
+  "assignmentPending",
+  "assignmentFailed",
+  "updatePending",
+  "updateFailed",
+]);
+
+/**
+ * The operation id in the `Location` of an accepted number request: Microsoft links
+ * `…/telephoneNumberManagement/operations('<id>')` (absolute); `…/operations/<id>` is read too.
+ * The id alone is kept, so the operation is read on the client's own Graph base.
+ */
+export function phoneNumberOperationId(location: string | null): string {
+  const path = (location ?? "").replace(/[?#].*$/, "");
+  const id = /\/operations(?:\('([^']+)'\)|\/([^/()']+))$/.exec(path);
+  const raw = id?.[1] ?? id?.[2];
+  if (!raw)
+    throw new AppError(
+      "microsoft_error",
+      "Microsoft accepted the request but linked no operation",
+      {
+        cause: { location: location?.slice(0, 300) ?? null },
+      },
+    );
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 const segment = encodeURIComponent;
@@ -199,6 +273,70 @@ export function createTenantAdmin(graphFor: (tenantId: string) => GraphClient): 
         addLicenses: [{ skuId, disabledPlans: [] }],
         removeLicenses: [],
       });
+    },
+
+    async assignPhoneNumber(tenantId, userId, number) {
+      const { location } = await graphFor(tenantId).postAccepted(
+        `${numbersBase}/numberAssignments/assignNumber`,
+        {
+          telephoneNumber: number,
+          assignmentTargetId: userId,
+          numberType: "directRouting",
+          assignmentCategory: "primary",
+        },
+      );
+      return phoneNumberOperationId(location);
+    },
+
+    async unassignPhoneNumber(tenantId, number) {
+      const { location } = await graphFor(tenantId).postAccepted(
+        `${numbersBase}/numberAssignments/unassignNumber`,
+        { telephoneNumber: number, numberType: "directRouting" },
+      );
+      return phoneNumberOperationId(location);
+    },
+
+    async getPhoneNumberOperation(tenantId, operationId) {
+      const op = await graphFor(tenantId).get<{
+        status?: string;
+        numbers?: { status?: string; statusDetail?: string | null }[] | null;
+      }>(`${numbersBase}/operations/${segment(operationId)}`);
+      const status =
+        op?.status === "notStarted" || op?.status === "running"
+          ? "running"
+          : op?.status === "succeeded" || op?.status === "failed"
+            ? op.status
+            : null;
+      if (!status)
+        throw new AppError("microsoft_error", "Microsoft reported an unknown operation status", {
+          cause: { operationId, status: op?.status },
+        });
+      const detail = (op.numbers ?? []).find((n) => n.statusDetail)?.statusDetail ?? null;
+      return { status, detail };
+    },
+
+    async getUserPhoneNumber(tenantId, userId) {
+      const filter = segment(`assignmentTargetId eq ${odataString(userId.toLowerCase())}`);
+      const assignments: {
+        telephoneNumber?: string;
+        assignmentCategory?: string;
+        activationState?: string;
+      }[] = [];
+      for await (const page of graphFor(tenantId).pages<(typeof assignments)[number]>(
+        `${numbersBase}/numberAssignments?$filter=${filter}`,
+      ))
+        assignments.push(...page.value);
+      const found =
+        assignments.find((a) => a.telephoneNumber && a.assignmentCategory === "primary") ??
+        assignments.find((a) => a.telephoneNumber);
+      if (!found?.telephoneNumber) return null;
+      const state = found.activationState as NumberActivationState | undefined;
+      return {
+        telephoneNumber: found.telephoneNumber.startsWith("+")
+          ? found.telephoneNumber
+          : `+${found.telephoneNumber}`,
+        activationState: state && activationStates.has(state) ? state : "unknown",
+      };
     },
   };
 }

@@ -49,6 +49,7 @@ beforeAll(async () => {
       "User.ReadWrite.All",
       "LicenseAssignment.ReadWrite.All",
       "RoleManagement.ReadWrite.Directory",
+      "TeamsTelephoneNumber.ReadWrite.All",
     ],
   });
   emulator.control.addCarrierTrunk(carrier);
@@ -235,6 +236,7 @@ describe("the emulator adapter", () => {
       onlineVoiceRoutingPolicy: "Teamgate",
       tenantDialPlan: "Teamgate-NL",
       lineUri: null,
+      voicemailEnabled: true,
     });
     expect(await voice.getOnlineUser(tenantId, randomUUID())).toBeNull();
     expect((await caught(voice.grantVoiceRoutingPolicy(tenantId, phoneUserId, "Nope"))).code).toBe(
@@ -256,6 +258,30 @@ describe("the emulator adapter", () => {
     await voice.removeTenantDialPlan(tenantId, "Teamgate-NL");
     await voice.removeTenantDialPlan(tenantId, "Teamgate-NL");
     expect(await voice.getVoiceRoutingPolicy(tenantId, "Teamgate")).toBeNull();
+  });
+
+  it("turns a user's voicemail off and on; the online user shows it and the number Graph assigned", async () => {
+    await voice.setVoicemailEnabled(tenantId, phoneUserId, false);
+    expect(await voice.getOnlineUser(tenantId, phoneUserId)).toMatchObject({
+      voicemailEnabled: false,
+    });
+    await voice.setVoicemailEnabled(tenantId, phoneUserId, true);
+    expect((await voice.getOnlineUser(tenantId, phoneUserId))?.voicemailEnabled).toBe(true);
+    expect((await caught(voice.setVoicemailEnabled(tenantId, randomUUID(), false))).code).toBe(
+      "not_found",
+    );
+    expect((await caught(voice.setVoicemailEnabled(noRoleTenantId, phoneUserId, false))).code).toBe(
+      "microsoft_forbidden",
+    );
+
+    const operation = await microsoft.assignPhoneNumber(tenantId, phoneUserId, "+12065550100");
+    expect((await voice.getOnlineUser(tenantId, phoneUserId))?.lineUri).toBeNull();
+    for (let i = 0; i < 60; i++) {
+      if ((await microsoft.getPhoneNumberOperation(tenantId, operation)).status !== "running")
+        break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await voice.getOnlineUser(tenantId, phoneUserId))?.lineUri).toBe("tel:+12065550100");
   });
 
   it("reads and sets the global music on hold", async () => {

@@ -174,6 +174,11 @@ export function createEmulatorTeamsVoice(options: {
     grantTenantDialPlan: async (tenantId, userId, plan) => {
       await call(tenantId, "PUT", `/users/${id(userId)}/tenantDialPlan`, { policyName: plan });
     },
+    setVoicemailEnabled: async (tenantId, userId, enabled) => {
+      await call(tenantId, "PATCH", `/users/${id(userId)}/voicemailSettings`, {
+        voicemailEnabled: enabled,
+      });
+    },
     getOnlineUser: (tenantId, userId) => find<OnlineUser>(tenantId, `/users/${id(userId)}`),
 
     close: async () => {

@@ -59,7 +59,15 @@ export interface TeamsVoice {
   grantVoiceRoutingPolicy(tenantId: string, userId: string, policy: string | null): Promise<void>;
   /** `Grant-CsTenantDialPlan`; null removes the user's grant. */
   grantTenantDialPlan(tenantId: string, userId: string, plan: string | null): Promise<void>;
-  /** `Get-CsOnlineUser`: null when the user is not (yet) known to Teams. */
+  /**
+   * `Set-CsOnlineVoicemailUserSettings -VoicemailEnabled`: Teams voicemail on or off for the user;
+   * `not_found` when Teams does not know the user.
+   */
+  setVoicemailEnabled(tenantId: string, userId: string, enabled: boolean): Promise<void>;
+  /**
+   * `Get-CsOnlineUser`, with `Get-CsOnlineVoicemailUserSettings`'s `VoicemailEnabled`: null when
+   * the user is not (yet) known to Teams.
+   */
   getOnlineUser(tenantId: string, userId: string): Promise<OnlineUser | null>;
 
   close(): Promise<void>;
@@ -107,6 +115,8 @@ export interface OnlineUser {
   onlineVoiceRoutingPolicy: string | null;
   tenantDialPlan: string | null;
   lineUri: string | null;
+  /** Teams voicemail (`VoicemailEnabled`); Teams turns it on by default for a Teams Phone user. */
+  voicemailEnabled: boolean;
 }
 
 /**

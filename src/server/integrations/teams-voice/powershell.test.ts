@@ -156,6 +156,8 @@ describe("generated scripts (golden files: the frame, then each call's cmdlets)"
     ["ungrant-voice-routing-policy", scriptBodies.grantVoiceRoutingPolicy(userId, null)],
     ["grant-tenant-dial-plan", scriptBodies.grantTenantDialPlan(userId, "Teamgate-NL")],
     ["get-online-user", scriptBodies.getOnlineUser(userId)],
+    ["set-voicemail-enabled", scriptBodies.setVoicemailEnabled(userId, true)],
+    ["set-voicemail-disabled", scriptBodies.setVoicemailEnabled(userId, false)],
   ];
   it("frames every call: connect with the tokens from the environment, errors as JSON on stderr", async () => {
     await expect(buildScript(["<the call's cmdlets>"])).toMatchFileSnapshot(
@@ -168,7 +170,7 @@ describe("generated scripts (golden files: the frame, then each call's cmdlets)"
   });
 
   it("covers every call of the port", () => {
-    expect(Object.keys(scriptBodies)).toHaveLength(21);
+    expect(Object.keys(scriptBodies)).toHaveLength(22);
   });
 });
 
@@ -252,6 +254,7 @@ describe("parsing the cmdlets' output", () => {
       onlineVoiceRoutingPolicy: "Teamgate",
       tenantDialPlan: "Teamgate-NL",
       lineUri: "tel:+31205550100",
+      voicemailEnabled: true,
     });
     expect(await voice.getOnlineUser(tenantId, userId)).toEqual({
       id: userId,
@@ -260,6 +263,7 @@ describe("parsing the cmdlets' output", () => {
       onlineVoiceRoutingPolicy: "Teamgate",
       tenantDialPlan: null,
       lineUri: null,
+      voicemailEnabled: false,
     });
     expect(await voice.getDomainActivation(tenantId, "contoso.use1.sbc.example.net")).toBe(
       "pending",

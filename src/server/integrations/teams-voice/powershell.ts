@@ -347,7 +347,15 @@ export const scriptBodies = {
       ` -PolicyName ${plan === null ? "$null" : psQuote(plan)}`,
     ),
   ],
-  getOnlineUser: (userId: string) => [readBack("CsOnlineUser", userId, userFields)],
+  setVoicemailEnabled: (userId: string, enabled: boolean) => [
+    write("Set-CsOnlineVoicemailUserSettings", userId, ` -VoicemailEnabled ${psBool(enabled)}`),
+  ],
+  // Get-CsOnlineUser does not carry voicemail: its settings are read alongside and added.
+  getOnlineUser: (userId: string) => [
+    `$user = Get-CsOnlineUser -Identity ${psQuote(userId)} -ErrorAction Stop`,
+    `$voicemail = Get-CsOnlineVoicemailUserSettings -Identity ${psQuote(userId)} -ErrorAction Stop`,
+    `$user | Select-Object ${userFields}, @{ Name = 'VoicemailEnabled'; Expression = { [bool]$voicemail.VoicemailEnabled } } | ${json}`,
+  ],
 } satisfies Record<Exclude<keyof TeamsVoice, "kind" | "close">, (...args: never[]) => string[]>;
 
 // ---- Output: the cmdlets' JSON, as ConvertTo-Json writes it ----------------------------------
@@ -407,6 +415,7 @@ const UserOutput = z.object({
   LineUri: z.string().nullish(),
   OnlineVoiceRoutingPolicy: policyName,
   TenantDialPlan: policyName,
+  VoicemailEnabled: z.boolean(),
 });
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -460,6 +469,7 @@ export const parseOutput = {
       onlineVoiceRoutingPolicy: u.OnlineVoiceRoutingPolicy,
       tenantDialPlan: u.TenantDialPlan,
       lineUri: u.LineUri ? u.LineUri : null,
+      voicemailEnabled: u.VoicemailEnabled,
     };
   },
 };
@@ -675,6 +685,7 @@ export function createPowerShellTeamsVoice(options: {
     getDomainActivation: read(s.getDomainActivation, parseOutput.activation),
     grantVoiceRoutingPolicy: effect(s.grantVoiceRoutingPolicy),
     grantTenantDialPlan: effect(s.grantTenantDialPlan),
+    setVoicemailEnabled: effect(s.setVoicemailEnabled),
     getOnlineUser: lookup(s.getOnlineUser, parseOutput.onlineUser),
     close: async () => {},
   };

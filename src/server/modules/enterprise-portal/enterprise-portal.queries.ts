@@ -65,6 +65,7 @@ const permissionUses: Record<RequestedAppPermission, string> = {
     "to add the trunk domains Direct Routing uses for Teams calls to the tenant and verify them",
   "User.ReadWrite.All":
     "to create the one user per trunk domain that makes Microsoft activate it for calls",
+  "TeamsTelephoneNumber.ReadWrite.All": "to give each configured user their phone number in Teams",
 };
 
 /**

@@ -281,6 +281,8 @@ describe("POST /enterprises/:enterpriseId/microsoft-permissions/consent", () => 
       "verify them",
       "User.ReadWrite.All",
       "create the one user per trunk domain that makes Microsoft activate it",
+      "TeamsTelephoneNumber.ReadWrite.All",
+      "give each configured user their phone number in Teams",
       "A Global Administrator grants them",
     ])
       expect(item.detail).toContain(words);
