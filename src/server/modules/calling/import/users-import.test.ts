@@ -103,7 +103,10 @@ describe("bulk upload of users", () => {
       .from(userImports)
       .where(eq(userImports.id, accepted.body.id));
     expect(stored?.rows).toBeNull();
-    const device = await t.services.db.select().from(devices).where(eq(devices.sipAuthId, good[1]![4]!));
+    const device = await t.services.db
+      .select()
+      .from(devices)
+      .where(eq(devices.sipAuthId, good[1]![4]!));
     expect(unseal(t.services.secret, device[0]!.sipPassword)).toBe(good[1]![5]);
     const configured = await t.services.db
       .select()
@@ -111,7 +114,9 @@ describe("bulk upload of users", () => {
       .where(eq(events.name, "user.calling_configured"));
     expect(configured.length).toBeGreaterThanOrEqual(50);
 
-    const exported = await admin.get(`/api/v1/enterprises/${enterpriseId}/users-export?service=pbx`);
+    const exported = await admin.get(
+      `/api/v1/enterprises/${enterpriseId}/users-export?service=pbx`,
+    );
     expect(exported.headers["content-type"]).toMatch(/text\/csv/);
     const lines = (exported.body as unknown as string).trim().split("\r\n");
     expect(lines[0]).toBe(usersCsvColumns.join(","));
@@ -133,7 +138,10 @@ describe("bulk upload of users", () => {
     );
     expect(done.body).toMatchObject({ status: "succeeded", updated: 50, created: 0 });
     // Passwords kept.
-    const kept = await t.services.db.select().from(devices).where(eq(devices.sipAuthId, good[1]![4]!));
+    const kept = await t.services.db
+      .select()
+      .from(devices)
+      .where(eq(devices.sipAuthId, good[1]![4]!));
     expect(unseal(t.services.secret, kept[0]!.sipPassword)).toBe(good[1]![5]);
   });
 
@@ -151,7 +159,9 @@ describe("bulk upload of users", () => {
       expect(res.status).toBe(400);
       expect(res.body.rows.map((r: { message: string }) => r.message).join(" | ")).toMatch(message);
     }
-    const over = await upload(`Teams user,Phone number\r\n${"a@b.c,+15550000001\r\n".repeat(10_001)}`);
+    const over = await upload(
+      `Teams user,Phone number\r\n${"a@b.c,+15550000001\r\n".repeat(10_001)}`,
+    );
     expect(over.body.rows.at(-1).message).toMatch(/more than 10,000/);
   });
 
@@ -167,28 +177,45 @@ describe("the users CSV parser", () => {
   it("reads back any cell a spreadsheet writes: quotes, commas, line breaks, non-ASCII, BOM, CRLF", async () => {
     const cell = fc.string({ unit: "grapheme", maxLength: 30 });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 5 }), async (pairs) => {
-        const csv = `\ufeff${stringify(
-          [["Teams user", "SIP user", "Phone number"], ...pairs.map(([a, b]) => [a, b, "+15550001234"])],
-          { record_delimiter: "windows" },
-        )}`;
-        const { rows, problems } = await parseUsersCsv(csv, { service: "pbx", pbxId: "p", regionId: "r" });
-        // Every row either parses with the cells as written, or is reported by line and column.
-        for (const row of rows) {
-          const [upn] = pairs[rows.indexOf(row)] ?? [];
-          expect(typeof row.userPrincipalName).toBe("string");
-          void upn;
-        }
-        for (const p of problems) expect(p.row).toBeGreaterThan(1);
-        expect(problems.every((p) => p.column !== null || /fields|quote/.test(p.message))).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 5 }),
+        async (pairs) => {
+          const csv = `\ufeff${stringify(
+            [
+              ["Teams user", "SIP user", "Phone number"],
+              ...pairs.map(([a, b]) => [a, b, "+15550001234"]),
+            ],
+            { record_delimiter: "windows" },
+          )}`;
+          const { rows, problems } = await parseUsersCsv(csv, {
+            service: "pbx",
+            pbxId: "p",
+            regionId: "r",
+          });
+          // Every row either parses with the cells as written, or is reported by line and column.
+          for (const row of rows) {
+            const [upn] = pairs[rows.indexOf(row)] ?? [];
+            expect(typeof row.userPrincipalName).toBe("string");
+            void upn;
+          }
+          for (const p of problems) expect(p.row).toBeGreaterThan(1);
+          expect(problems.every((p) => p.column !== null || /fields|quote/.test(p.message))).toBe(
+            true,
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it("keeps a name with a comma and accents in quotes intact", async () => {
-    const csv = 'Teams user,SIP user,Phone number\r\n"zoë.ånström@contoso.example","201@pbx.example.com",+15550001234\r\n';
-    const { rows, problems } = await parseUsersCsv(csv, { service: "pbx", pbxId: "p", regionId: "r" });
+    const csv =
+      'Teams user,SIP user,Phone number\r\n"zoë.ånström@contoso.example","201@pbx.example.com",+15550001234\r\n';
+    const { rows, problems } = await parseUsersCsv(csv, {
+      service: "pbx",
+      pbxId: "p",
+      regionId: "r",
+    });
     expect(problems).toEqual([]);
     expect(rows[0]).toMatchObject({ line: 2, userPrincipalName: "zoë.ånström@contoso.example" });
   });
