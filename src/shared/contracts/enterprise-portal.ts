@@ -139,7 +139,8 @@ export interface ActionItem {
     | "teams_admin_role"
     | "sync_groups"
     | "user_sync"
-    | "direct_routing";
+    | "direct_routing"
+    | "teams_push";
   title: string;
   detail: string;
   state: ActionItemState;
@@ -155,6 +156,7 @@ export const dashboardAbilities = [
   "microsoft_permissions.grant",
   "users.sync",
   "teams_admin_role.retry",
+  "users.teams_push",
 ] as const;
 export type DashboardAbility = (typeof dashboardAbilities)[number];
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { Id, text } from "./common.ts";
 import { CallingService } from "./calling.ts";
+import { Id, text } from "./common.ts";
 
 /**
  * The users CSV (SPEC §2.6 bulk upload): one row a user, the same columns for upload and export.
@@ -33,10 +33,7 @@ const no = ["", "no", "n", "false", "0", "off"];
 /** "Use Teams voicemail": yes/no, true/false, 1/0, blank (no). */
 export const YesNo = text()
   .trim()
-  .refine(
-    (v) => yes.includes(v.toLowerCase()) || no.includes(v.toLowerCase()),
-    "Must be yes or no",
-  )
+  .refine((v) => yes.includes(v.toLowerCase()) || no.includes(v.toLowerCase()), "Must be yes or no")
   .transform((v) => yes.includes(v.toLowerCase()));
 
 /** The options of an upload, in its query string: the service, where the users go, and updates. */

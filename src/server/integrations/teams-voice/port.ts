@@ -73,6 +73,13 @@ export interface TeamsVoice {
   close(): Promise<void>;
 }
 
+/**
+ * What Teamgate names in a customer tenant (PSTN usage, voice route, voice routing policy, dial
+ * plan). The tenant belongs to one enterprise, so one name serves every object; an administrator
+ * reading the Teams admin center sees whose they are.
+ */
+export const teamsObjectName = "Teamgate";
+
 export interface VoiceRoute {
   identity: string;
   /** .NET regular expression on the dialled number, e.g. `.*`. */

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -87,4 +87,19 @@ export async function getCalling(
   const found = await findCalling(db, enterprise, userId, options);
   if (!found) throw notFound("Calling configuration");
   return found;
+}
+
+/** How many of the enterprise's configured users wait for an enterprise admin, or failed, in Teams. */
+export async function teamsPushCountsOf(
+  db: Db,
+  enterpriseId: string,
+): Promise<{ waiting: number; failed: number }> {
+  const [row] = await db
+    .select({
+      waiting: sql<number>`count(*) filter (where ${callingUsers.teamsState} = 'waiting' and ${callingUsers.deletedAt} is null)::int`,
+      failed: sql<number>`count(*) filter (where ${callingUsers.teamsState} = 'failed')::int`,
+    })
+    .from(callingUsers)
+    .where(eq(callingUsers.enterpriseId, enterpriseId));
+  return { waiting: Number(row?.waiting ?? 0), failed: Number(row?.failed ?? 0) };
 }

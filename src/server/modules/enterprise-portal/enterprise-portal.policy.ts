@@ -33,6 +33,10 @@ const dashboardActions: Record<
     may: "microsoft_setup.retry",
     when: ({ registered, roleFailed }) => registered && roleFailed,
   },
+  "users.teams_push": {
+    may: "users.push",
+    when: ({ registered, teamsPushPending }) => registered && teamsPushPending,
+  },
 };
 
 interface DashboardState {
@@ -41,6 +45,8 @@ interface DashboardState {
   registered: boolean;
   /** The Teams Administrator role's workflow ended failed. */
   roleFailed: boolean;
+  /** Users wait for an enterprise admin, or failed, in Teams (POST /enterprises/{id}/teams-push). */
+  teamsPushPending: boolean;
 }
 
 /** The dashboard actions this actor may take on the enterprise now. */

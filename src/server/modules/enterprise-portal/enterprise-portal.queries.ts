@@ -12,6 +12,7 @@ import type { Db } from "../../db/client.ts";
 import { enterpriseSyncGroups, organizations } from "../../db/schema/index.ts";
 import type { RequestedAppPermission } from "../../integrations/microsoft/config.ts";
 import { latestRun, presentWorkflowRun } from "../../workflows/engine.ts";
+import { teamsPushCountsOf } from "../calling/index.ts";
 import { directRoutingWorkflow, pendingChangesOf } from "../direct-routing/index.ts";
 import { type EnterpriseRow, missingAppPermissionsOf } from "../enterprises/index.ts";
 import { teamsAdminRoleWorkflow } from "../microsoft-setup/index.ts";
@@ -94,6 +95,7 @@ export function actionItemsOf(
   role: WorkflowRunView | null,
   audience: Actor["kind"],
   directRoutingState: DirectRoutingState,
+  teamsPush: { waiting: number; failed: number } = { waiting: 0, failed: 0 },
 ): ActionItem[] {
   const items: ActionItem[] = [];
   const directRouting = directRoutingState.run;
@@ -195,7 +197,35 @@ export function actionItemsOf(
               : "todo",
     owner: managementConsentOf(enterprise) === "granted" ? "provider" : "enterprise",
   });
+  if (teamsPush.waiting > 0 || teamsPush.failed > 0) items.push(teamsPushItem(teamsPush, mine));
   return items;
+}
+
+const usersCount = (n: number) => (n === 1 ? "1 user" : `${n} users`);
+
+/**
+ * Users whose calling configuration has not reached Teams: changed by the provider without
+ * management consent (an enterprise admin pushes them), or refused by Microsoft (Retry).
+ */
+function teamsPushItem(counts: { waiting: number; failed: number }, mine: boolean): ActionItem {
+  const parts: string[] = [];
+  if (counts.waiting > 0)
+    parts.push(
+      mine
+        ? `${usersCount(counts.waiting)} changed by your service provider wait for you to push them to Teams.`
+        : `${usersCount(counts.waiting)} you changed wait for an enterprise admin to push them to Teams.`,
+    );
+  if (counts.failed > 0)
+    parts.push(
+      `${usersCount(counts.failed)} could not be set up in Teams: open Users, filter on the failed ones and Retry.`,
+    );
+  return {
+    id: "teams_push",
+    title: counts.waiting > 0 ? "Push users to Teams" : "Users failed in Teams",
+    detail: parts.join(" "),
+    state: counts.failed > 0 && counts.waiting === 0 ? "failed" : "todo",
+    owner: "enterprise",
+  };
 }
 
 /** The enterprise dashboard for an actor who may see the enterprise. */
@@ -204,13 +234,14 @@ export async function overviewOf(
   actor: Actor,
   e: Scoped<EnterpriseRow>,
 ): Promise<EnterpriseOverview> {
-  const [syncGroups, userSync, roleRun, directRoutingRun, pendingChanges, [reseller]] =
+  const [syncGroups, userSync, roleRun, directRoutingRun, pendingChanges, teamsPush, [reseller]] =
     await Promise.all([
       syncGroupsOf(db, e),
       userSyncStatusOf(db, e),
       latestRun(db, teamsAdminRoleWorkflow, e.id),
       latestRun(db, directRoutingWorkflow, e.id),
       pendingChangesOf(db, e.id),
+      teamsPushCountsOf(db, e.id),
       db
         .select({ name: organizations.name })
         .from(organizations)
@@ -223,6 +254,7 @@ export async function overviewOf(
     enterprise: e,
     registered,
     roleFailed: role?.status === "failed",
+    teamsPushPending: teamsPush.waiting > 0 || teamsPush.failed > 0,
   });
   return {
     enterprise: {
@@ -246,10 +278,18 @@ export async function overviewOf(
     userSync,
     actionItems:
       registered || e.status === "disabled"
-        ? actionItemsOf(e, syncGroups, userSync, role, actor.kind, {
-            run: directRoutingRun ? presentWorkflowRun(directRoutingRun) : null,
-            pendingChanges,
-          })
+        ? actionItemsOf(
+            e,
+            syncGroups,
+            userSync,
+            role,
+            actor.kind,
+            {
+              run: directRoutingRun ? presentWorkflowRun(directRoutingRun) : null,
+              pendingChanges,
+            },
+            teamsPush,
+          )
         : [],
     abilities,
   };

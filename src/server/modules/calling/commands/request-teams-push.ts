@@ -33,3 +33,20 @@ export async function requestTeamsPush(
     (d) => d.userId,
   );
 }
+
+/**
+ * Direct Routing just started routing the enterprise's calls: the users whose push could not
+ * happen before (failed, waiting for it) are pushed again.
+ */
+export async function pushUsersAfterActivation(ctx: Ctx, enterpriseId: string): Promise<void> {
+  const rows = await ctx.tx
+    .select({ userId: callingUsers.userId })
+    .from(callingUsers)
+    .where(and(eq(callingUsers.enterpriseId, enterpriseId), eq(callingUsers.teamsState, "failed")));
+  await requestTeamsPush(
+    ctx,
+    enterpriseId,
+    rows.map((r) => r.userId),
+    { push: true },
+  );
+}

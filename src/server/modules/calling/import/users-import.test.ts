@@ -9,14 +9,14 @@ import {
   type TestApp,
 } from "../../../../../test/harness.ts";
 import { usersCsvColumns } from "../../../../shared/contracts/users-csv.ts";
-import { callingUsers, devices, events, userImports } from "../../../db/schema/index.ts";
+import { devices, events, userImports } from "../../../db/schema/index.ts";
 import { buildEnterpriseAdmin, buildWorld, type World } from "../../../db/seed/factories.ts";
 import { unseal } from "../../../lib/secrets.ts";
 import { buildPhoneNumber } from "../../numbers/numbers.factories.ts";
 import { buildPbx } from "../../pbx/pbx.factories.ts";
 import { buildSyncedUser } from "../calling.factories.ts";
 import { parseUsersCsv } from "./parse-users-csv.ts";
-import { applyUsersImport } from "./users-import.ts";
+import { applyUsersImport } from "./run-users-import.ts";
 
 let t: TestApp;
 let world: World;
@@ -220,5 +220,3 @@ describe("the users CSV parser", () => {
     expect(rows[0]).toMatchObject({ line: 2, userPrincipalName: "zoë.ånström@contoso.example" });
   });
 });
-
-export const _c = callingUsers;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineJob } from "../../../jobs/define-job.ts";
-import { applyUsersImport } from "../import/users-import.ts";
+import { applyUsersImport } from "../import/run-users-import.ts";
 
 /** Applies a validated bulk upload of users, chunk after chunk; resumes where it stopped. */
 export const usersImportJob = defineJob({

@@ -4,10 +4,9 @@ import { inTransaction } from "../../../context.ts";
 import { callingUsers, enterprises, users } from "../../../db/schema/index.ts";
 import { callingAppPermissions } from "../../../integrations/microsoft/config.ts";
 import type { Microsoft } from "../../../integrations/microsoft/port.ts";
-import type { TeamsVoice } from "../../../integrations/teams-voice/port.ts";
+import { type TeamsVoice, teamsObjectName } from "../../../integrations/teams-voice/port.ts";
 import { AppError, describeRemoteError, isTransient } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
-import { teamsObjectName } from "../../direct-routing/index.ts";
 import type { CallingRow } from "../calling.queries.ts";
 import { assignInventoryNumbers } from "../commands/inventory.ts";
 

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { directRoutes, enterprises } from "../../../db/schema/index.ts";
 import { defineStep } from "../../../workflows/define.ts";
+import { pushUsersAfterActivation } from "../../calling/index.ts";
 import type { DirectRoutingInput } from "../direct-routing.input.ts";
 import { routesOf } from "../direct-routing.queries.ts";
 
@@ -48,6 +49,8 @@ export const activateDirectRouting = defineStep<DirectRoutingInput>({
         },
       },
     });
+    // Users configured before Teams could route their calls get their numbers now.
+    await pushUsersAfterActivation(ctx, input.enterpriseId);
   },
   async undo({ services, input }) {
     const now = services.now();
