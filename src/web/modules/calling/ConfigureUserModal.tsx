@@ -240,7 +240,7 @@ function ConfigureForm({
     <form onSubmit={submit} noValidate>
       <FormAlert failure={failure} />
       <Stack gap="lg">
-        <FormSection title="Service" first>
+        <FormSection title="Routing" first>
           <Radio.Group
             label="Service"
             description="A PBX user registers to the PBX as a SIP device; a trunk user reaches it through DIDs on a trunk."

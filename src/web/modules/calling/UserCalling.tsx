@@ -469,12 +469,7 @@ function StatusCard({
             </Group>
           ) : null}
           {teams.error ? (
-            <Alert
-              color="red"
-              variant="light"
-              icon={<IconAlertCircle />}
-              title="Teams refused the change"
-            >
+            <Alert color="red" variant="light" icon={<IconAlertCircle />} title="Not in Teams yet">
               <Stack gap="xs" align="flex-start">
                 <Text size="sm">{teams.error}</Text>
                 {abilities.includes("calling.push") ? (

@@ -56,15 +56,32 @@ function Dash() {
   );
 }
 
-function Licence({ licensed, what }: { licensed: boolean; what: string }) {
-  return licensed ? (
-    <Badge color="blue" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
-      {what}
-    </Badge>
-  ) : (
-    <Text size="sm" c="dimmed">
-      No
-    </Text>
+function Licences({ user }: { user: UserSummary }) {
+  const held = [
+    user.teamsLicensed ? "Teams" : null,
+    user.teamsPhoneLicensed ? "Teams Phone" : null,
+  ];
+  const names = held.filter((name) => name !== null);
+  if (names.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        None
+      </Text>
+    );
+  return (
+    <Stack gap={4} align="flex-start">
+      {names.map((name) => (
+        <Badge
+          key={name}
+          color="blue"
+          variant="light"
+          radius="sm"
+          style={{ minWidth: "max-content" }}
+        >
+          {name}
+        </Badge>
+      ))}
+    </Stack>
   );
 }
 
@@ -155,7 +172,7 @@ export function UsersTable({
         rows={list.data?.items}
         loading={list.isPending}
         rowKey={(u) => u.id}
-        minWidth={1200}
+        minWidth={1080}
         columns={[
           {
             header: "Name",
@@ -173,11 +190,7 @@ export function UsersTable({
               </Stack>
             ),
           },
-          { header: "Teams", render: (u) => <Licence licensed={u.teamsLicensed} what="Teams" /> },
-          {
-            header: "Teams Phone",
-            render: (u) => <Licence licensed={u.teamsPhoneLicensed} what="Teams Phone" />,
-          },
+          { header: "Licences", render: (u) => <Licences user={u} /> },
           { header: "Account", render: (u) => <UserStatus user={u} /> },
           {
             header: "Calling",
