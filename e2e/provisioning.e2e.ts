@@ -908,6 +908,26 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await status.getByText("PBX registration", { exact: true }).waitFor();
     await snap(admin, "user-configured");
 
+    // A new SIP password, typed twice; a mismatch is caught before anything is sent.
+    await callingCard.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    const password = admin.getByRole("dialog", { name: "Change SIP password", exact: true });
+    await password.getByLabel(/^New SIP password/).fill("pbx-device-secret-202");
+    await password.getByLabel(/^Confirm the new SIP password/).fill("pbx-device-secret-203");
+    await password.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    await password.getByText("Does not match the new password").waitFor();
+    await password.getByLabel(/^Confirm the new SIP password/).fill("pbx-device-secret-202");
+    await password.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    await password.waitFor({ state: "hidden" });
+    await waitForToast(admin, "Adele Vance's SIP password changed");
+
+    // Disable calling (after a confirmation) and enable it again.
+    await callingCard.getByRole("button", { name: "Disable calling", exact: true }).click();
+    await confirmDialog(admin, "Disable calling for Adele Vance?", "Disable calling");
+    await callingCard.getByText("Calling disabled", { exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Enable calling", exact: true }).click();
+    await callingCard.getByText("Active", { exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Disable calling", exact: true }).waitFor();
+
     // Back in the list, the row carries the calling columns.
     await admin.getByRole("link", { name: "← Users", exact: true }).click();
     await waitForHeading(admin, "Users");
