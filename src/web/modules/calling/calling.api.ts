@@ -105,16 +105,6 @@ export function usePushUserToTeams(enterpriseId: string, userId: string) {
   );
 }
 
-/** Pushes every user waiting for an enterprise admin, or failed, to Teams. */
-export function usePushWaitingUsers(enterpriseId: string) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: () =>
-      api.post<{ queued: number }>(`/enterprises/${encodeURIComponent(enterpriseId)}/teams-push`),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: enterpriseQueryKey(enterpriseId) }),
-  });
-}
-
 /** The most choices one select of the form loads (the API's largest page). */
 const choicesPageSize = 100;
 
