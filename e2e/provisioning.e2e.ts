@@ -827,4 +827,146 @@ describe("provisioning journey: operator → master reseller → reseller → en
       await rowOf(admin, "Phone numbers", number).getByText("Available").waitFor();
     await snap(admin, "phone-numbers");
   });
+
+  it("19. the enterprise admin configures a synced user with Teams Phone as a PBX user and sees its calling", async () => {
+    const admin = tenantAdmin;
+    const nav = admin.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Users", exact: true }).click();
+    await waitForHeading(admin, "Users");
+    // Adele Vance is in the synced group "Sales", with a Teams Phone licence (the demo tenant).
+    await field(admin, "Search users").fill("Adele");
+    await pickOptions(admin, "Calling", ["Not configured"]);
+    await expect
+      .poll(() => new URL(admin.url()).searchParams.get("calling"))
+      .toBe("not_configured");
+    const listed = rowOf(admin, "Users", "Adele Vance");
+    await listed.getByText("Not configured", { exact: true }).waitFor();
+    await listed.getByRole("link", { name: "Adele Vance", exact: true }).click();
+    await waitForPath(admin, /^\/enterprise\/users\/[^/]+$/);
+    await waitForHeading(admin, "Adele Vance");
+    const callingCard = admin.getByRole("region", { name: "Calling", exact: true });
+    await callingCard.getByText("Not configured for calling").waitFor();
+    await snap(admin, "user-not-configured");
+
+    await callingCard.getByRole("button", { name: "Configure for calling", exact: true }).click();
+    const dialog = admin.getByRole("dialog", { name: "Configure Adele Vance", exact: true });
+    /** Picks an option of a select in the dialog (Escape would close the dialog itself). */
+    const choose = async (label: string, option: string) => {
+      await dialog.getByRole("combobox", { name: label, exact: true }).click();
+      await admin
+        .getByRole("listbox", { name: label, exact: true })
+        .getByRole("option", { name: option, exact: true })
+        .click();
+    };
+    expect(await dialog.getByRole("radio", { name: "PBX user", exact: true }).isChecked()).toBe(
+      true,
+    );
+    // The only PBX location is chosen; the SIP user's hint names its domain.
+    expect(
+      await dialog.getByRole("combobox", { name: "PBX location", exact: true }).inputValue(),
+    ).toBe("Head office");
+    const sipUser = dialog.getByLabel(/^SIP user/);
+    expect(await descriptionOf(sipUser)).toContain("@pbx.contoso.example");
+    await choose("Voice route (SBC region)", "US East 1");
+    await sipUser.fill("201@pbx.fabrikam.example");
+    await choose("Phone number", "+442079460100");
+    expect(await dialog.getByRole("switch", { name: "Use Teams voicemail" }).isChecked()).toBe(
+      false,
+    );
+    expect(
+      await dialog.getByRole("switch", { name: "Assign the default dial plan" }).isChecked(),
+    ).toBe(true);
+    await dialog.getByLabel(/^SIP auth ID/).fill("201");
+    await dialog.getByLabel(/^SIP password/).fill("pbx-device-secret-201");
+    await dialog.getByRole("button", { name: "Configure for calling", exact: true }).click();
+    // The server's rule (the SIP user's domain is the location's) shows under the field, as typed.
+    await dialog.getByText("Must end in @pbx.contoso.example", { exact: false }).waitFor();
+    expect(await sipUser.inputValue()).toBe("201@pbx.fabrikam.example");
+    await snap(admin, "user-configure-refused");
+    await sipUser.fill("201@pbx.contoso.example");
+    await dialog.getByRole("button", { name: "Configure for calling", exact: true }).click();
+    await dialog.waitFor({ state: "hidden" });
+    await waitForToast(admin, "Adele Vance configured for calling");
+
+    // The configuration as saved, and where its push to Teams stands.
+    for (const text of [
+      "PBX user",
+      "Head office",
+      "US East 1",
+      "201@pbx.contoso.example",
+      "+442079460100",
+    ])
+      await callingCard.getByText(text, { exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Edit", exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Change SIP password", exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Disable calling", exact: true }).waitFor();
+    const status = admin.getByRole("region", { name: "Status", exact: true });
+    await status
+      .getByText(/^(In Teams|Pushing…|Waiting for an enterprise admin|Failed)$/)
+      .first()
+      .waitFor();
+    await status.getByText("PBX registration", { exact: true }).waitFor();
+    await snap(admin, "user-configured");
+
+    // A new SIP password, typed twice; a mismatch is caught before anything is sent.
+    await callingCard.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    const password = admin.getByRole("dialog", { name: "Change SIP password", exact: true });
+    await password.getByLabel(/^New SIP password/).fill("pbx-device-secret-202");
+    await password.getByLabel(/^Confirm the new SIP password/).fill("pbx-device-secret-203");
+    await password.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    await password.getByText("Does not match the new password").waitFor();
+    await password.getByLabel(/^Confirm the new SIP password/).fill("pbx-device-secret-202");
+    await password.getByRole("button", { name: "Change SIP password", exact: true }).click();
+    await password.waitFor({ state: "hidden" });
+    await waitForToast(admin, "Adele Vance's SIP password changed");
+
+    // Disable calling (after a confirmation) and enable it again.
+    await callingCard.getByRole("button", { name: "Disable calling", exact: true }).click();
+    await confirmDialog(admin, "Disable calling for Adele Vance?", "Disable calling");
+    await callingCard.getByText("Calling disabled", { exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Enable calling", exact: true }).click();
+    await callingCard.getByText("Active", { exact: true }).waitFor();
+    await callingCard.getByRole("button", { name: "Disable calling", exact: true }).waitFor();
+
+    // Back in the list, the row carries the calling columns.
+    await admin.getByRole("link", { name: "← Users", exact: true }).click();
+    await waitForHeading(admin, "Users");
+    await pickOptions(admin, "Calling", ["Configured"]);
+    await field(admin, "Search users").fill("Adele");
+    const configured = rowOf(admin, "Users", "Adele Vance");
+    await configured.getByText("+442079460100", { exact: true }).waitFor();
+    await configured.getByText("201@pbx.contoso.example", { exact: true }).waitFor();
+    await configured.getByText("PBX user", { exact: true }).waitFor();
+    await snap(admin, "users-calling");
+
+    // The reseller (with management consent) opens the same user from the enterprise's page.
+    await reseller.goto(`${server.url}/enterprises`);
+    await rowOf(reseller, "Enterprises", enterprise.name)
+      .getByRole("link", { name: enterprise.name, exact: true })
+      .click();
+    await waitForHeading(reseller, enterprise.name);
+    await field(reseller, "Search users").fill("Adele");
+    await rowOf(reseller, "Users", "Adele Vance")
+      .getByRole("link", { name: "Adele Vance", exact: true })
+      .click();
+    await waitForPath(reseller, /^\/enterprises\/[^/]+\/users\/[^/]+$/);
+    await waitForHeading(reseller, "Adele Vance");
+    const providerCard = reseller.getByRole("region", { name: "Calling", exact: true });
+    await providerCard.getByText("201@pbx.contoso.example", { exact: true }).waitFor();
+    await providerCard.getByRole("button", { name: "Edit", exact: true }).click();
+    const edit = reseller.getByRole("dialog", { name: "Edit calling of Adele Vance", exact: true });
+    // The form shows the saved configuration, the enterprise's regions included.
+    expect(
+      await edit
+        .getByRole("combobox", { name: "Voice route (SBC region)", exact: true })
+        .inputValue(),
+    ).toBe("US East 1");
+    expect(await edit.getByLabel(/^SIP user/).inputValue()).toBe("201@pbx.contoso.example");
+    expect(await descriptionOf(edit.getByLabel(/^SIP password/))).toContain(
+      "Leave empty to keep it",
+    );
+    await snap(reseller, "reseller-user-edit");
+    await edit.getByRole("button", { name: "Cancel", exact: true }).click();
+    await edit.waitFor({ state: "hidden" });
+  });
 });

@@ -45,10 +45,14 @@ import {
   EnterpriseDashboardPage,
   EnterpriseNumbersPage,
   EnterprisePbxLocationsPage,
+  EnterpriseUserPage,
   EnterpriseUsersPage,
 } from "./modules/enterprise-portal/EnterpriseHomePages.tsx";
 import { EnterpriseSignInPage } from "./modules/enterprise-portal/EnterpriseSignInPage.tsx";
-import { ProviderEnterprisePage } from "./modules/enterprise-portal/ProviderEnterprisePage.tsx";
+import {
+  ProviderEnterprisePage,
+  ProviderUserPage,
+} from "./modules/enterprise-portal/ProviderEnterprisePage.tsx";
 import { SyncGroupsPage } from "./modules/enterprise-portal/SyncGroupsPage.tsx";
 import { usersSearchOf } from "./modules/enterprise-portal/users-search.ts";
 import {
@@ -351,6 +355,16 @@ const providerEnterpriseRoute = createRoute({
   ),
 });
 
+const providerEnterpriseUserRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/$enterpriseId/users/$userId",
+  component: () => (
+    <RequireAbility action="enterprise.overview">
+      <ProviderUserPage />
+    </RequireAbility>
+  ),
+});
+
 const regionsRoute = createRoute({
   getParentRoute: () => appLayout,
   path: "regions",
@@ -442,6 +456,12 @@ const enterpriseUsersRoute = createRoute({
   component: EnterpriseUsersPage,
 });
 
+const enterpriseUserRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "users/$userId",
+  component: EnterpriseUserPage,
+});
+
 const enterpriseActivityRoute = createRoute({
   getParentRoute: () => enterpriseLayout,
   path: "activity",
@@ -488,6 +508,7 @@ const routeTree = rootRoute.addChildren([
     addEnterpriseRoute,
     editEnterpriseRoute,
     providerEnterpriseRoute,
+    providerEnterpriseUserRoute,
     regionsRoute,
     pbxTypesRoute,
     adminsRoute,
@@ -497,6 +518,7 @@ const routeTree = rootRoute.addChildren([
     enterpriseDashboardRoute,
     enterpriseGroupsRoute,
     enterpriseUsersRoute,
+    enterpriseUserRoute,
     enterpriseActivityRoute,
     enterprisePbxLocationsRoute,
     enterpriseNumbersRoute,

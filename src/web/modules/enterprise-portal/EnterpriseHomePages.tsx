@@ -5,6 +5,7 @@ import { ListFooter } from "../../components/ListFooter.tsx";
 import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { useEnterpriseSession } from "../auth/session.ts";
+import { UserCalling } from "../calling/UserCalling.tsx";
 import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
 import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
@@ -14,6 +15,7 @@ import { PermissionsConsentNotice } from "./PermissionsConsentNotice.tsx";
 import { UsersTable } from "./UsersTable.tsx";
 
 const usersRoute = getRouteApi("/enterprise/users");
+const userRoute = getRouteApi("/enterprise/users/$userId");
 const activityRoute = getRouteApi("/enterprise/activity");
 const pbxLocationsRoute = getRouteApi("/enterprise/pbx-locations");
 
@@ -38,11 +40,21 @@ export function EnterpriseUsersPage() {
     <>
       <PageHeader
         title="Users"
-        description="The Microsoft 365 users of your organization that Teamgate keeps in sync, with their Teams licences."
+        description="The Microsoft 365 users of your organization that Teamgate keeps in sync, with their Teams licences and calling."
       />
       <UsersTable
         enterpriseId={session.enterprise.id}
         search={search}
+        renderName={(user) => (
+          <Anchor
+            fw={500}
+            renderRoot={(props) => (
+              <Link {...props} to="/enterprise/users/$userId" params={{ userId: user.id }} />
+            )}
+          >
+            {user.displayName}
+          </Anchor>
+        )}
         onSearchChange={(patch) =>
           void navigate({ search: (prev) => ({ ...prev, ...patch }), replace: true })
         }
@@ -58,6 +70,24 @@ export function EnterpriseUsersPage() {
         }
       />
     </>
+  );
+}
+
+/** `/enterprise/users/{id}`: one user, its calling configuration and status. */
+export function EnterpriseUserPage() {
+  const session = useEnterpriseSession();
+  const { userId } = userRoute.useParams();
+  return (
+    <UserCalling
+      enterpriseId={session.enterprise.id}
+      userId={userId}
+      audience="enterprise"
+      back={
+        <Anchor component={Link} to="/enterprise/users" size="sm" mb="xs" display="inline-block">
+          ← Users
+        </Anchor>
+      }
+    />
   );
 }
 

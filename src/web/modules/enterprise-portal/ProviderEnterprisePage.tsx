@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
+import { UserCalling } from "../calling/UserCalling.tsx";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
 import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
@@ -13,6 +14,7 @@ import { overviewQuery } from "./enterprise-portal.api.ts";
 import { UsersTable } from "./UsersTable.tsx";
 
 const routeApi = getRouteApi("/app/enterprises/$enterpriseId");
+const userRouteApi = getRouteApi("/app/enterprises/$enterpriseId/users/$userId");
 
 /**
  * `/enterprises/{id}` for the service provider: the enterprise's dashboard as its admins see it
@@ -70,6 +72,20 @@ export function ProviderEnterprisePage() {
           <UsersTable
             enterpriseId={enterpriseId}
             search={search}
+            renderName={(user) => (
+              <Anchor
+                fw={500}
+                renderRoot={(props) => (
+                  <Link
+                    {...props}
+                    to="/enterprises/$enterpriseId/users/$userId"
+                    params={{ enterpriseId, userId: user.id }}
+                  />
+                )}
+              >
+                {user.displayName}
+              </Anchor>
+            )}
             onSearchChange={(patch) =>
               void navigate({ search: (prev) => ({ ...prev, ...patch }), replace: true })
             }
@@ -77,6 +93,30 @@ export function ProviderEnterprisePage() {
         </>
       ) : null}
     </>
+  );
+}
+
+/** `/enterprises/{id}/users/{userId}` for the service provider: one user of the enterprise. */
+export function ProviderUserPage() {
+  const { enterpriseId, userId } = userRouteApi.useParams();
+  return (
+    <UserCalling
+      enterpriseId={enterpriseId}
+      userId={userId}
+      audience="provider"
+      back={
+        <Anchor
+          size="sm"
+          mb="xs"
+          display="inline-block"
+          renderRoot={(props) => (
+            <Link {...props} to="/enterprises/$enterpriseId" params={{ enterpriseId }} />
+          )}
+        >
+          ← Enterprise
+        </Anchor>
+      }
+    />
   );
 }
 

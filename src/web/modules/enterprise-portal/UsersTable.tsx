@@ -1,13 +1,23 @@
 import { Badge, EmptyState, Select, Stack, Switch, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import type { ReactNode } from "react";
-import { UserLicenceFilter, type UserSummary } from "../../../shared/contracts/users.ts";
+import {
+  UserCallingFilter,
+  UserLicenceFilter,
+  type UserSummary,
+} from "../../../shared/contracts/users.ts";
 import { DataTable } from "../../components/DataTable.tsx";
 import { IconUsers } from "../../components/icons.tsx";
 import { ListFooter } from "../../components/ListFooter.tsx";
 import { ListToolbar } from "../../components/ListToolbar.tsx";
 import { NoMatches } from "../../components/NoMatches.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
+import {
+  CallingStatusBadge,
+  RegistrationBadge,
+  ServiceBadge,
+  TeamsStateBadge,
+} from "../calling/CallingBadges.tsx";
 import { usersQuery } from "./enterprise-portal.api.ts";
 import type { UsersSearch } from "./users-search.ts";
 
@@ -19,23 +29,59 @@ const licenceOptions: { value: string; label: string }[] = [
   { value: "none", label: "No Teams licence" },
 ];
 
+const anyCalling = "any";
+const callingOptions: { value: string; label: string }[] = [
+  { value: anyCalling, label: "Any" },
+  { value: "configured", label: "Configured" },
+  { value: "not_configured", label: "Not configured" },
+  { value: "disabled", label: "Disabled" },
+  { value: "deleted", label: "Deleted" },
+];
+
 interface UsersTableProps {
   enterpriseId: string;
   search: UsersSearch;
   onSearchChange(patch: UsersSearch): void;
   /** What the empty state offers while no user has been synced (a link, a Sync now button). */
   emptyActions?: ReactNode;
+  /** The user's name as a link to its page (each audience routes it its own way). */
+  renderName(user: UserSummary): ReactNode;
 }
 
-function Licence({ licensed, what }: { licensed: boolean; what: string }) {
-  return licensed ? (
-    <Badge color="blue" variant="light" radius="sm" style={{ minWidth: "max-content" }}>
-      {what}
-    </Badge>
-  ) : (
+function Dash() {
+  return (
     <Text size="sm" c="dimmed">
-      No
+      —
     </Text>
+  );
+}
+
+function Licences({ user }: { user: UserSummary }) {
+  const held = [
+    user.teamsLicensed ? "Teams" : null,
+    user.teamsPhoneLicensed ? "Teams Phone" : null,
+  ];
+  const names = held.filter((name) => name !== null);
+  if (names.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        None
+      </Text>
+    );
+  return (
+    <Stack gap={4} align="flex-start">
+      {names.map((name) => (
+        <Badge
+          key={name}
+          color="blue"
+          variant="light"
+          radius="sm"
+          style={{ minWidth: "max-content" }}
+        >
+          {name}
+        </Badge>
+      ))}
+    </Stack>
   );
 }
 
@@ -62,17 +108,18 @@ function UserStatus({ user }: { user: UserSummary }) {
 }
 
 /**
- * The synced Microsoft 365 users of an enterprise: search, licence filter, removed users on
- * request, paging. The search lives with the page that shows the table (its URL).
+ * The synced Microsoft 365 users of an enterprise with their calling configuration in brief:
+ * search, licence and calling filters, removed users on request, paging. The search lives with the page that shows the table (its URL).
  */
 export function UsersTable({
   enterpriseId,
   search,
   onSearchChange,
   emptyActions,
+  renderName,
 }: UsersTableProps) {
   const list = useQuery(usersQuery(enterpriseId, search));
-  const filtered = Boolean(search.q || search.licence || search.removed);
+  const filtered = Boolean(search.q || search.licence || search.calling || search.removed);
 
   return (
     <Stack gap={0}>
@@ -96,6 +143,20 @@ export function UsersTable({
           allowDeselect={false}
           w={{ base: "100%", sm: 200 }}
         />
+        <Select
+          label="Calling"
+          data={callingOptions}
+          value={search.calling ?? anyCalling}
+          onChange={(value) => {
+            const calling = UserCallingFilter.safeParse(value);
+            onSearchChange({
+              calling: calling.success ? calling.data : undefined,
+              page: undefined,
+            });
+          }}
+          allowDeselect={false}
+          w={{ base: "100%", sm: 180 }}
+        />
         <Switch
           label="Show removed users"
           checked={Boolean(search.removed)}
@@ -111,31 +172,70 @@ export function UsersTable({
         rows={list.data?.items}
         loading={list.isPending}
         rowKey={(u) => u.id}
-        minWidth={900}
+        minWidth={1080}
         columns={[
-          { header: "Name", render: (u) => <Text fw={500}>{u.displayName}</Text> },
           {
-            header: "Sign-in name",
+            header: "Name",
             render: (u) => (
-              <Text size="sm" style={{ wordBreak: "break-all" }}>
-                {u.userPrincipalName}
-              </Text>
+              <Stack gap={0}>
+                {renderName(u)}
+                <Text size="xs" c="dimmed" style={{ wordBreak: "break-all" }}>
+                  {u.userPrincipalName}
+                </Text>
+                {u.mail && u.mail.toLowerCase() !== u.userPrincipalName.toLowerCase() ? (
+                  <Text size="xs" c="dimmed" style={{ wordBreak: "break-all" }}>
+                    {u.mail}
+                  </Text>
+                ) : null}
+              </Stack>
             ),
           },
+          { header: "Licences", render: (u) => <Licences user={u} /> },
+          { header: "Account", render: (u) => <UserStatus user={u} /> },
           {
-            header: "E-mail",
-            render: (u) => (
-              <Text size="sm" style={{ wordBreak: "break-all" }}>
-                {u.mail ?? "—"}
-              </Text>
-            ),
+            header: "Calling",
+            render: (u) =>
+              u.calling ? (
+                <Stack gap={4} align="flex-start">
+                  <ServiceBadge service={u.calling.service} />
+                  <CallingStatusBadge status={u.calling.status} />
+                </Stack>
+              ) : (
+                <Text size="sm" c="dimmed">
+                  Not configured
+                </Text>
+              ),
           },
-          { header: "Teams", render: (u) => <Licence licensed={u.teamsLicensed} what="Teams" /> },
           {
-            header: "Teams Phone",
-            render: (u) => <Licence licensed={u.teamsPhoneLicensed} what="Teams Phone" />,
+            header: "Phone number",
+            nowrap: true,
+            render: (u) => (u.calling ? <Text size="sm">{u.calling.phoneNumber}</Text> : <Dash />),
           },
-          { header: "Status", render: (u) => <UserStatus user={u} /> },
+          {
+            header: "SIP user",
+            render: (u) =>
+              u.calling?.sipUser ? (
+                <Text size="sm" style={{ wordBreak: "break-all" }}>
+                  {u.calling.sipUser}
+                </Text>
+              ) : (
+                <Dash />
+              ),
+          },
+          {
+            header: "Teams provisioning",
+            render: (u) =>
+              u.calling ? <TeamsStateBadge state={u.calling.teamsState} /> : <Dash />,
+          },
+          {
+            header: "PBX registration",
+            render: (u) =>
+              u.calling?.registrationState ? (
+                <RegistrationBadge state={u.calling.registrationState} />
+              ) : (
+                <Dash />
+              ),
+          },
         ]}
         empty={
           filtered ? (
@@ -145,6 +245,7 @@ export function UsersTable({
                 onSearchChange({
                   q: undefined,
                   licence: undefined,
+                  calling: undefined,
                   removed: undefined,
                   page: undefined,
                 })

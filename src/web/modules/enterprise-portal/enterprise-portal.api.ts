@@ -73,6 +73,7 @@ export function usersQuery(enterpriseId: string, search: UsersSearch) {
           pageSize: listPageSize,
           q: search.q,
           licence: search.licence,
+          calling: search.calling,
           includeRemoved: search.removed ? "true" : undefined,
         },
         signal,

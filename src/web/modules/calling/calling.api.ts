@@ -1,0 +1,172 @@
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type {
+  CallingAbility,
+  CallingView,
+  ChangeSipPasswordBody,
+  ConfigureUserBody,
+} from "../../../shared/contracts/calling.ts";
+import type { NumberListResponse } from "../../../shared/contracts/numbers.ts";
+import type { PbxListResponse } from "../../../shared/contracts/pbx.ts";
+import type { UserSummary } from "../../../shared/contracts/users.ts";
+import { api } from "../../api/client.ts";
+import { regionsQuery } from "../catalog/catalog.api.ts";
+import {
+  directRoutingQuery,
+  enterpriseQueryKey,
+} from "../enterprise-portal/enterprise-portal.api.ts";
+import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
+
+/** `GET /enterprises/{id}/users/{userId}`: the user, its calling configuration and the viewer's abilities. */
+export interface UserDetail {
+  user: UserSummary;
+  calling: CallingView | null;
+  abilities: CallingAbility[];
+}
+
+/** Who looks at the page: the enterprise's own admin, or its service provider. */
+export type CallingAudience = "enterprise" | "provider";
+
+const usersPath = (enterpriseId: string, userId: string, rest = "") =>
+  `/enterprises/${encodeURIComponent(enterpriseId)}/users/${encodeURIComponent(userId)}${rest}`;
+
+/** How often a user whose push to Teams is under way is polled, so "Pushing…" turns "In Teams". */
+export const teamsPushPollMs = 2_000;
+
+/** One user's detail; polled while its push to Teams is pending. */
+export function userDetailQuery(enterpriseId: string, userId: string) {
+  return queryOptions({
+    // Under the enterprise's key: a change here refreshes the Users list too, and the reverse.
+    queryKey: [...enterpriseQueryKey(enterpriseId), "user", userId],
+    queryFn: ({ signal }) =>
+      api.get<UserDetail>(usersPath(enterpriseId, userId), undefined, signal),
+    refetchInterval: (query) =>
+      query.state.data?.calling?.teams.state === "pending" ? teamsPushPollMs : false,
+  });
+}
+
+function useUserMutation<TInput, TResult extends UserDetail = UserDetail>(
+  enterpriseId: string,
+  userId: string,
+  send: (input: TInput) => Promise<TResult>,
+) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: send,
+    onSuccess: (detail) => {
+      queryClient.setQueryData(userDetailQuery(enterpriseId, userId).queryKey, {
+        user: detail.user,
+        calling: detail.calling,
+        abilities: detail.abilities,
+      });
+      return queryClient.invalidateQueries({ queryKey: enterpriseQueryKey(enterpriseId) });
+    },
+  });
+}
+
+/** "Configure for calling" and Edit: creates or replaces the configuration. */
+export function useConfigureUser(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, (body: ConfigureUserBody) =>
+    api.put<UserDetail>(usersPath(enterpriseId, userId, "/calling"), body),
+  );
+}
+
+export function useChangeSipPassword(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, (body: ChangeSipPasswordBody) =>
+    api.post<UserDetail>(usersPath(enterpriseId, userId, "/sip-password"), body),
+  );
+}
+
+/** The switches of a configured user, each its own POST. */
+export type CallingSwitch = "disable-calling" | "enable-calling" | "disable" | "enable";
+
+export function useSetCallingSwitch(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, (change: CallingSwitch) =>
+    api.post<UserDetail>(usersPath(enterpriseId, userId, `/${change}`)),
+  );
+}
+
+/** Deletes a disabled user's configuration; `soft` says whether it waits, restorable. */
+export function useDeleteCalling(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, () =>
+    api.delete<UserDetail & { soft: boolean }>(usersPath(enterpriseId, userId, "/calling")),
+  );
+}
+
+export function useRestoreCalling(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, () =>
+    api.post<UserDetail>(usersPath(enterpriseId, userId, "/restore")),
+  );
+}
+
+/** "Retry": pushes the user to Teams again. */
+export function usePushUserToTeams(enterpriseId: string, userId: string) {
+  return useUserMutation(enterpriseId, userId, () =>
+    api.post<UserDetail>(usersPath(enterpriseId, userId, "/teams-push")),
+  );
+}
+
+/** The most choices one select of the form loads (the API's largest page). */
+const choicesPageSize = 100;
+
+/** The PBX locations a user may be configured with. */
+export function pbxChoicesQuery(enterpriseId: string) {
+  return queryOptions({
+    queryKey: ["pbx-locations", enterpriseId, "choices"],
+    queryFn: ({ signal }) =>
+      api.get<PbxListResponse>(
+        `/enterprises/${encodeURIComponent(enterpriseId)}/pbxes`,
+        { page: 1, pageSize: choicesPageSize },
+        signal,
+      ),
+  });
+}
+
+/** The enterprise's numbers that no user holds yet. */
+export function availableNumbersQuery(enterpriseId: string) {
+  return queryOptions({
+    queryKey: ["phone-numbers", enterpriseId, "available-choices"],
+    queryFn: ({ signal }) =>
+      api.get<NumberListResponse>(
+        `/enterprises/${encodeURIComponent(enterpriseId)}/numbers`,
+        { page: 1, pageSize: choicesPageSize, state: "available" },
+        signal,
+      ),
+  });
+}
+
+/** One SBC region a user's voice route may take. */
+export interface RegionChoice {
+  value: string;
+  label: string;
+}
+
+/**
+ * The enterprise's SBC regions. The provider reads them from the enterprise it entered; an
+ * enterprise admin from its Direct Routing trunks (one per region).
+ */
+export function useEnterpriseRegions(
+  enterpriseId: string,
+  audience: CallingAudience,
+): { regions: RegionChoice[]; isPending: boolean } {
+  const isProvider = audience === "provider";
+  const record = useQuery({ ...enterpriseQuery(enterpriseId), enabled: isProvider });
+  const catalog = useQuery({ ...regionsQuery, enabled: isProvider });
+  const routing = useQuery({ ...directRoutingQuery(enterpriseId), enabled: !isProvider });
+  if (isProvider) {
+    const regions = (record.data?.regionIds ?? []).map((id) => ({
+      value: id,
+      label: catalog.data?.find((r) => r.id === id)?.name ?? id,
+    }));
+    return { regions: sortByLabel(regions), isPending: record.isPending };
+  }
+  const seen = new Map<string, RegionChoice>();
+  for (const route of routing.data?.routes ?? []) {
+    if (route.status !== "removing" && !seen.has(route.regionId))
+      seen.set(route.regionId, { value: route.regionId, label: route.regionName });
+  }
+  return { regions: [...seen.values()], isPending: routing.isPending };
+}
+
+function sortByLabel(choices: RegionChoice[]): RegionChoice[] {
+  return [...choices].sort((a, b) => a.label.localeCompare(b.label));
+}
