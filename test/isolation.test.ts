@@ -10,6 +10,7 @@ import {
 } from "../src/server/db/seed/factories.ts";
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
+import { buildSyncedUser } from "../src/server/modules/calling/calling.factories.ts";
 import { buildPhoneNumber } from "../src/server/modules/numbers/numbers.factories.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { permissions } from "../src/shared/permissions.ts";
@@ -35,7 +36,13 @@ type Ids = (w: World) => Record<string, string>;
 /** Path parameters of B's objects, per route pattern. */
 const scoped: Record<
   string,
-  { params: Ids; body?: (w: World) => unknown; headers?: Record<string, string> }
+  {
+    params: Ids;
+    body?: (w: World) => unknown;
+    headers?: Record<string, string>;
+    /** A valid query string, so that the answer is about scope, not validation. */
+    query?: () => string;
+  }
 > = {
   "GET /api/v1/enterprises/:id": { params: (w) => ({ id: w.b.enterprise.id }) },
   "PATCH /api/v1/enterprises/:id": {
@@ -156,6 +163,53 @@ const scoped: Record<
   "DELETE /api/v1/enterprises/:enterpriseId/numbers/:numberId": {
     params: (w: World) => ({ enterpriseId: w.b.enterprise.id, numberId: bNumberId }),
   },
+  // A configured user of B's enterprise (calling.routes.test.ts: B's user under A's enterprise is 404 too).
+  ...Object.fromEntries(
+    [
+      "GET /api/v1/enterprises/:enterpriseId/users/:userId",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable-calling",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/enable-calling",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/enable",
+      "DELETE /api/v1/enterprises/:enterpriseId/users/:userId/calling",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/restore",
+      "POST /api/v1/enterprises/:enterpriseId/users/:userId/teams-push",
+    ].map((route) => [
+      route,
+      { params: (w: World) => ({ enterpriseId: w.b.enterprise.id, userId: bUserId }) },
+    ]),
+  ),
+  "PUT /api/v1/enterprises/:enterpriseId/users/:userId/calling": {
+    params: (w: World) => ({ enterpriseId: w.b.enterprise.id, userId: bUserId }),
+    body: () => ({
+      pbxId: bPbxId,
+      regionId: "reg_intruder",
+      sipUser: "666@pbx.intruder.example",
+      phoneNumber: "+19995550666",
+      sipAuthId: "666",
+      sipPassword: "intruder",
+    }),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/sip-password": {
+    params: (w: World) => ({ enterpriseId: w.b.enterprise.id, userId: bUserId }),
+    body: () => ({ sipPassword: "intruder-pw" }),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/teams-push": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+    body: () => ({}),
+  },
+  "POST /api/v1/enterprises/:enterpriseId/user-imports": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+    query: () => `pbxId=${bPbxId}&regionId=reg_intruder`,
+    body: () => "Teams user,Phone number\nintruder@contoso.example,+19995550667\n",
+    headers: { "content-type": "text/csv" },
+  },
+  "GET /api/v1/enterprises/:enterpriseId/user-imports/:importId": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id, importId: "uim_intruder" }),
+  },
+  "GET /api/v1/enterprises/:enterpriseId/users-export": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+  },
 };
 
 /**
@@ -192,6 +246,20 @@ const onBehalf: Record<string, boolean> = {
   "POST /api/v1/enterprises/:enterpriseId/numbers": true,
   "POST /api/v1/enterprises/:enterpriseId/numbers/import": true,
   "DELETE /api/v1/enterprises/:enterpriseId/numbers/:numberId": true,
+  "GET /api/v1/enterprises/:enterpriseId/users/:userId": false,
+  "PUT /api/v1/enterprises/:enterpriseId/users/:userId/calling": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/sip-password": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable-calling": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/enable-calling": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/enable": false,
+  "DELETE /api/v1/enterprises/:enterpriseId/users/:userId/calling": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/restore": false,
+  "POST /api/v1/enterprises/:enterpriseId/users/:userId/teams-push": true,
+  "POST /api/v1/enterprises/:enterpriseId/teams-push": true,
+  "POST /api/v1/enterprises/:enterpriseId/user-imports": false,
+  "GET /api/v1/enterprises/:enterpriseId/user-imports/:importId": false,
+  "GET /api/v1/enterprises/:enterpriseId/users-export": false,
 };
 
 /**
@@ -247,6 +315,8 @@ let world: World;
 let bPbxId: string;
 /** A phone number of B's enterprise. */
 let bNumberId: string;
+/** A synced user of B's enterprise. */
+let bUserId: string;
 const routes: string[] = [];
 /** What each route declared through `enterpriseRoute` (absent: it did not use the helper). */
 const declared = new Map<string, EnterpriseRouteDeclaration | undefined>();
@@ -293,6 +363,7 @@ beforeAll(async () => {
     })
   ).id;
   bNumberId = (await buildPhoneNumber(services.db, { enterpriseId: world.b.enterprise.id })).id;
+  bUserId = (await buildSyncedUser(services.db, { enterpriseId: world.b.enterprise.id })).id;
 });
 afterAll(async () => {
   await app.close();
@@ -302,6 +373,7 @@ afterAll(async () => {
 const bIds = (w: World) => [
   bPbxId,
   bNumberId,
+  bUserId,
   w.b.master.id,
   w.b.reseller.id,
   w.b.enterprise.id,
@@ -320,10 +392,11 @@ describe("tenant isolation", () => {
     const failures: string[] = [];
     for (const [route, spec] of Object.entries(scoped)) {
       const [method, pattern] = route.split(" ") as [string, string];
-      const url = Object.entries(spec.params(world)).reduce(
+      const path = Object.entries(spec.params(world)).reduce(
         (u, [k, v]) => u.replace(`:${k}`, v),
         pattern,
       );
+      const url = spec.query ? `${path}?${spec.query()}` : path;
       for (const { name, client, portalOnly } of actors) {
         const body =
           spec.body?.(world) ?? (method === "GET" || method === "DELETE" ? undefined : {});
@@ -393,7 +466,9 @@ describe("management consent", () => {
       const refused: string[] = [];
       for (const route of enterpriseRoutes()) {
         const [method, pattern] = route.split(" ") as [string, string];
-        const url = pattern.replace(":enterpriseId", enterprise.id);
+        const path = pattern.replace(":enterpriseId", enterprise.id);
+        const query = scoped[route]?.query;
+        const url = query ? `${path}?${query()}` : path;
         const body =
           scoped[route]?.body?.(world) ??
           (method === "GET" || method === "DELETE" ? undefined : {});
