@@ -1,0 +1,322 @@
+import { z } from "zod";
+import { Id, requiredText, text } from "./common.ts";
+import type { CallerNamePolicy, DnsLookup, DtmfMode, ForwardedCallerId, Transport } from "./pbx.ts";
+
+/*
+ * The wire contract between the API and the SBC gateway nodes (SPEC §5, ADR 0019): what a node
+ * reads (a snapshot of its region, then the changes after a cursor) and what it writes
+ * (registration reports, device leases, CDRs, SIP traces). The gateway agent (`src/gateway/`)
+ * imports only `src/shared/`, so everything it needs to speak to the API is here. A node
+ * authenticates with `Authorization: Bearer <token>` (the token an operator received once when
+ * adding the node); it only ever sees and touches its own region.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Gateway nodes (operator portal)
+
+export const CreateGatewayNodeBody = z.strictObject({
+  name: requiredText(1, 100),
+});
+export type CreateGatewayNodeBody = z.infer<typeof CreateGatewayNodeBody>;
+
+export const RegionIdParam = z.strictObject({ regionId: Id });
+export const GatewayNodeParams = z.strictObject({ regionId: Id, nodeId: Id });
+
+export interface GatewayNodeView {
+  id: string;
+  regionId: string;
+  name: string;
+  createdAt: string;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+}
+
+/** The answer to adding a node: the only time its token is shown. */
+export interface CreatedGatewayNode extends GatewayNodeView {
+  /** `gw.<node id>.<secret>`: the node's credential, stored only as its SHA-256. */
+  token: string;
+}
+
+export interface GatewayNodeList {
+  items: GatewayNodeView[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read side: snapshot and changes
+
+/** A PBX location as the gateway needs it to register users and place calls (no API secrets). */
+export interface GatewayPbx {
+  pbxId: string;
+  enterpriseId: string;
+  locationName: string;
+  dnsLookup: DnsLookup;
+  sipDomain: string;
+  /** `host[:port]`; null: resolve the SIP domain as `dnsLookup` says. */
+  sipProxy: string | null;
+  transport: Transport;
+  /** Seconds to ask the PBX to keep a registration. */
+  registrationExpiry: number;
+  /** Offered in this order. */
+  codecs: string[];
+  dtmfMode: DtmfMode;
+  voicemailFeatureCode: string | null;
+}
+
+/** One derived trunk of the enterprise in the node's region (Microsoft sends its calls here). */
+export interface GatewayTrunk {
+  fqdn: string;
+  /** 0: the enterprise's primary region; then the failover order. */
+  priority: number;
+  /** `active`: the voice route names it and calls flow; `provisioning`: answer OPTIONS already. */
+  status: "provisioning" | "active";
+}
+
+/**
+ * An enterprise the node's region serves: not disabled, with a derived trunk (direct route) in
+ * the region. An enterprise absent from the snapshot (or sent as null) gets no calls.
+ */
+export interface GatewayEnterprise {
+  enterpriseId: string;
+  name: string;
+  /** The Microsoft 365 tenant id (null until registered). */
+  tenantId: string | null;
+  /** On hold: pass hold to the PBX (its music on hold) instead of playing the gateway's music. */
+  pbxMusicOnHold: boolean;
+  trunks: GatewayTrunk[];
+}
+
+/** The SIP account the gateway registers to the PBX for a PBX user; the password in clear. */
+export interface GatewayDevice {
+  deviceId: string;
+  sipAuthId: string;
+  password: string;
+}
+
+/** A calling user of the node's region (SPEC §2.6), as the gateway routes its calls. */
+export interface GatewayUser {
+  userId: string;
+  enterpriseId: string;
+  displayName: string;
+  service: "pbx" | "trunk";
+  pbxId: string;
+  /** `ext@domain` (PBX users). */
+  sipUser: string | null;
+  /** E.164: the number shown in Teams (a trunk user's default DID). */
+  phoneNumber: string;
+  /** A trunk user's other DIDs. */
+  forwardedDids: string[];
+  callerNamePolicy: CallerNamePolicy;
+  callerName: string | null;
+  forwardedCallerId: ForwardedCallerId;
+  /** Calls flow and the device registers: calling enabled and the user not disabled. */
+  enabled: boolean;
+  /** Null for a trunk user. */
+  device: GatewayDevice | null;
+}
+
+/** `GET /gateway/snapshot`: the whole desired state of the node's region at `cursor`. */
+export interface GatewaySnapshot {
+  /** Follow `GET /gateway/changes?after=<cursor>` from here: nothing after it is missed. */
+  cursor: string;
+  regionId: string;
+  nodeId: string;
+  enterprises: GatewayEnterprise[];
+  pbxes: GatewayPbx[];
+  users: GatewayUser[];
+}
+
+export const maxChangesWaitSeconds = 30;
+export const maxChangesPageEvents = 500;
+
+const cursorPattern = /^\d{1,20}\.\d{1,19}$/;
+export const GatewayCursor = text().regex(cursorPattern, "Must be a cursor such as 123.456");
+
+export const ChangesQuery = z.strictObject({
+  after: GatewayCursor,
+  /** Seconds to wait for a change when there is none yet (long poll); 0 answers at once. */
+  wait: z.coerce
+    .number({ error: "Must be a number of seconds" })
+    .int("Must be a whole number of seconds")
+    .min(0, "Must be 0 or more")
+    .max(maxChangesWaitSeconds, `Must be at most ${maxChangesWaitSeconds}`)
+    .default(0),
+});
+export type ChangesQuery = z.infer<typeof ChangesQuery>;
+
+/**
+ * One object that changed, in its CURRENT state for the node's region; null: not (or no longer)
+ * in the region, or gone: remove it. A change says "this changed", never how: apply it as is.
+ */
+export type GatewayChange =
+  | { kind: "enterprise"; enterpriseId: string; enterprise: GatewayEnterprise | null }
+  | { kind: "pbx"; pbxId: string; pbx: GatewayPbx | null }
+  | { kind: "user"; userId: string; user: GatewayUser | null };
+
+/** `GET /gateway/changes`: enterprises first, then PBXs, then users, each object at most once. */
+export interface GatewayChanges {
+  /** Continue from here (it may move on even when `changes` is empty). */
+  cursor: string;
+  changes: GatewayChange[];
+  /** More changes are waiting: ask again at once. */
+  more: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Write side
+
+/** The most items one batch may carry; a bigger batch is refused with 413 `payload_too_large`. */
+export const maxGatewayBatch = 1000;
+
+const at = z.iso.datetime({ offset: true, error: "Must be an ISO 8601 date-time" });
+const sipCode = z
+  .number({ error: "Must be a SIP status code" })
+  .int("Must be a SIP status code")
+  .min(100, "Must be a SIP status code")
+  .max(699, "Must be a SIP status code");
+const optionalLine = (max: number) =>
+  text().max(max, `Must be at most ${max} characters`).nullish();
+
+/** `{ items: [...] }` of at most `maxGatewayBatch` items (413 beyond). */
+function batchOf<T extends z.ZodType>(item: T) {
+  return z.strictObject({ items: z.array(item, { error: "Must be a list" }) });
+}
+
+export const registrationReportStates = ["registered", "failed", "unregistered"] as const;
+export const RegistrationReport = z.strictObject({
+  deviceId: Id,
+  state: z.enum(registrationReportStates, { error: "Must be registered, failed or unregistered" }),
+  /** The PBX's final answer to the REGISTER (a failure's code). */
+  code: sipCode.nullish(),
+  reason: optionalLine(200),
+  /** When the gateway saw it; older reports than the stored one are ignored. */
+  at,
+});
+export type RegistrationReport = z.infer<typeof RegistrationReport>;
+export const RegistrationReportsBody = batchOf(RegistrationReport);
+export type RegistrationReportsBody = z.infer<typeof RegistrationReportsBody>;
+
+/** Per item: 200 applied (or older than what is stored), 404 not a device of the region, 409 not this node's lease. */
+export interface ItemResult {
+  deviceId: string;
+  status: 200 | 404 | 409;
+}
+export interface ItemResults {
+  items: ItemResult[];
+}
+
+export const AcquireLeasesBody = z.strictObject({
+  /** Only these devices (default: any free device of the region). */
+  deviceIds: z.array(Id).max(maxGatewayBatch, `At most ${maxGatewayBatch}`).optional(),
+  /** At most this many leases (default 100). */
+  max: z
+    .number({ error: "Must be a number" })
+    .int("Must be a whole number")
+    .min(1, "Must be at least 1")
+    .max(maxGatewayBatch, `Must be at most ${maxGatewayBatch}`)
+    .default(100),
+});
+export type AcquireLeasesBody = z.infer<typeof AcquireLeasesBody>;
+
+export const LeaseDevicesBody = z.strictObject({
+  deviceIds: z.array(Id).max(maxGatewayBatch, `At most ${maxGatewayBatch}`),
+});
+export type LeaseDevicesBody = z.infer<typeof LeaseDevicesBody>;
+
+export interface GatewayLease {
+  deviceId: string;
+  expiresAt: string;
+}
+
+/** Leases granted or renewed (renew again well before `expiresAt`); `lost`: no longer this node's. */
+export interface LeasesResponse {
+  leases: GatewayLease[];
+  lost: string[];
+  leasePeriodSeconds: number;
+}
+
+export const callDirections = ["inbound", "outbound"] as const;
+export const callDispositions = ["answered", "busy", "no_answer", "cancelled", "failed"] as const;
+export const hangupSides = ["caller", "callee", "gateway"] as const;
+
+/**
+ * A call record (SPEC §2.7), one per call and leg. `inbound`: towards the Teams user (from the
+ * PBX or trunk); `outbound`: from the Teams user. Posting the same (callId, leg) twice stores it once.
+ */
+export const CdrRecord = z.strictObject({
+  callId: requiredText(1, 200),
+  leg: requiredText(1, 32),
+  enterpriseId: Id.nullish(),
+  userId: Id.nullish(),
+  direction: z.enum(callDirections, { error: "Must be inbound or outbound" }),
+  caller: text().max(200, "Must be at most 200 characters"),
+  callee: text().max(200, "Must be at most 200 characters"),
+  startedAt: at,
+  answeredAt: at.nullish(),
+  endedAt: at,
+  disposition: z.enum(callDispositions, {
+    error: `Must be one of ${callDispositions.join(", ")}`,
+  }),
+  sipCode: sipCode.nullish(),
+  sipReason: optionalLine(200),
+  hangupSide: z.enum(hangupSides, { error: "Must be caller, callee or gateway" }).nullish(),
+  codec: optionalLine(32),
+  /** Seconds from answer to end (0 when not answered). */
+  durationSeconds: z
+    .number({ error: "Must be a number of seconds" })
+    .int("Must be a whole number")
+    .min(0, "Must be 0 or more")
+    .max(7 * 86_400, "Must be at most a week"),
+});
+export type CdrRecord = z.infer<typeof CdrRecord>;
+export const CdrBatchBody = batchOf(CdrRecord);
+export type CdrBatchBody = z.infer<typeof CdrBatchBody>;
+
+/** How many records or messages were new, and how many were already stored (or dropped). */
+export interface BatchAccepted {
+  accepted: number;
+  duplicates: number;
+  /** Trace messages past the per-call cap (`maxTraceMessagesPerLeg`), not stored. */
+  dropped?: number;
+}
+
+/** A SIP trace keeps at most this many messages per call leg (`seq` 0 … cap - 1). */
+export const maxTraceMessagesPerLeg = 200;
+/** And at most this many bytes (UTF-8) per message: the agent truncates longer ones. */
+export const maxTraceMessageBytes = 64 * 1024;
+
+const encoder = new TextEncoder();
+/** NUL and lone surrogates: no text column can hold them (line breaks and tabs are fine). */
+function isUnstorable(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0) return true;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return true;
+  }
+  return false;
+}
+export const SipTraceMessage = z.strictObject({
+  callId: requiredText(1, 200),
+  leg: requiredText(1, 32),
+  /** The message's place in the leg, from 0; with (callId, leg), its identity. */
+  seq: z.number({ error: "Must be a number" }).int("Must be a whole number").min(0).max(1_000_000),
+  at,
+  direction: z.enum(["in", "out"], { error: "Must be in or out" }),
+  source: requiredText(1, 100),
+  destination: requiredText(1, 100),
+  /** The SIP message as sent (multi-line). */
+  message: z
+    .string({ error: "Required" })
+    .min(1, "Required")
+    .refine((v) => !isUnstorable(v), "Must not contain NUL or invalid characters")
+    .refine(
+      (v) => encoder.encode(v).length <= maxTraceMessageBytes,
+      `Must be at most ${maxTraceMessageBytes} bytes`,
+    ),
+});
+export type SipTraceMessage = z.infer<typeof SipTraceMessage>;
+export const SipTraceBatchBody = batchOf(SipTraceMessage);
+export type SipTraceBatchBody = z.infer<typeof SipTraceBatchBody>;
