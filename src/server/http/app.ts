@@ -111,6 +111,8 @@ export async function buildApp(
       // Runs before body validation, so an anonymous caller gets 401 whatever it sent.
       api.addHook("onRequest", async (request) => {
         const config = request.routeOptions.config;
+        // The gateway routes authenticate nodes by bearer token, never by a session (ADR 0019).
+        if (config.gatewayNode) return;
         const token = request.cookies[sessionCookie];
         const now = services.now();
         const found = token ? await resolveSession(services.db, token, now, request.ip) : null;
