@@ -193,7 +193,8 @@ export async function storeCdrs(
 ): Promise<BatchAccepted> {
   if (records.length === 0) return { accepted: 0, duplicates: 0 };
   const input = JSON.stringify(
-    records.map((r) => ({
+    records.map((r, ord) => ({
+      ord,
       call_id: r.callId,
       leg: r.leg,
       enterprise_id: r.enterpriseId ?? null,
@@ -215,7 +216,7 @@ export async function storeCdrs(
   const result = await db.execute(sql`
     WITH x AS (
       SELECT * FROM jsonb_to_recordset(${input}::jsonb) AS x(
-        call_id text, leg text, enterprise_id text, user_id text, direction text, caller text,
+        ord int, call_id text, leg text, enterprise_id text, user_id text, direction text, caller text,
         callee text, started_at timestamptz, answered_at timestamptz, ended_at timestamptz,
         disposition text, sip_code int, sip_reason text, hangup_side text, codec text,
         duration_seconds int)
@@ -237,6 +238,7 @@ export async function storeCdrs(
     FROM x
     LEFT JOIN rel ON rel.id = x.enterprise_id
     LEFT JOIN calling_users cu ON cu.user_id = x.user_id AND cu.enterprise_id = rel.id
+    ORDER BY x.ord
     ON CONFLICT (call_id, leg) DO NOTHING`);
   const accepted = affectedRows(result);
   return { accepted, duplicates: records.length - accepted };
