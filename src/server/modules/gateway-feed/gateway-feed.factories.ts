@@ -4,6 +4,13 @@ import { callingUsers, devices, directRoutes, gatewayNodes, users } from "../../
 import { hashToken, randomToken, seal } from "../../lib/secrets.ts";
 
 let sequence = 0;
+
+/** Inserts in chunks, under PostgreSQL's 65,535 parameters a statement. */
+async function inChunks<T, R>(rows: T[], insert: (chunk: T[]) => Promise<R[]>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < rows.length; i += 2000) out.push(...(await insert(rows.slice(i, i + 2000))));
+  return out;
+}
 const next = () => `${Date.now().toString(36)}${(sequence++).toString(36)}`;
 
 /** A gateway node of a region, written directly (no event), and its token. */
@@ -62,54 +69,48 @@ export async function buildConfiguredUsers(
   const { count, enterpriseId, regionId, pbxId, service = "pbx", password = "sip-secret" } = input;
   const ids = newIds("user", count);
   const tag = next();
-  const userRows = await db
-    .insert(users)
-    .values(
-      ids.map((id, i) => ({
-        id,
-        enterpriseId,
-        msObjectId: `obj-${tag}-${i}`,
-        displayName: `User ${tag} ${i}`,
-        userPrincipalName: `user-${tag}-${i}@tenant.example.com`,
-      })),
-    )
-    .returning();
-  const digits = () => `${Math.floor(Math.random() * 1e9)}`.padStart(9, "0");
-  const callingRows = await db
-    .insert(callingUsers)
-    .values(
-      ids.map((userId, i) => ({
-        userId,
-        enterpriseId,
-        service,
-        pbxId,
-        regionId,
-        sipUser: service === "pbx" ? `${tag}${i}@pbx.example.com` : null,
-        phoneNumber: `+1${digits()}${i % 10}`,
-        ...input.calling,
-      })),
-    )
-    .returning();
+  const userRows = await inChunks(
+    ids.map((id, i) => ({
+      id,
+      enterpriseId,
+      msObjectId: `obj-${tag}-${i}`,
+      displayName: `User ${tag} ${i}`,
+      userPrincipalName: `user-${tag}-${i}@tenant.example.com`,
+    })),
+    (chunk) => db.insert(users).values(chunk).returning(),
+  );
+  const callingRows = await inChunks(
+    ids.map((userId, i) => ({
+      userId,
+      enterpriseId,
+      service,
+      pbxId,
+      regionId,
+      sipUser: service === "pbx" ? `${tag}${i}@pbx.example.com` : null,
+      phoneNumber: `+19${String(sequence++).padStart(9, "0")}`,
+      ...input.calling,
+    })),
+    (chunk) => db.insert(callingUsers).values(chunk).returning(),
+  );
   const sealed = seal(secret, password);
   const deviceRows =
     service === "pbx"
-      ? await db
-          .insert(devices)
-          .values(
-            ids.map((userId, i) => ({
-              id: newId("device"),
-              userId,
-              enterpriseId,
-              sipAuthId: `${tag}${i}`,
-              sipPassword: sealed,
-            })),
-          )
-          .returning()
+      ? await inChunks(
+          ids.map((userId, i) => ({
+            id: newId("device"),
+            userId,
+            enterpriseId,
+            sipAuthId: `${tag}${i}`,
+            sipPassword: sealed,
+          })),
+          (chunk) => db.insert(devices).values(chunk).returning(),
+        )
       : [];
+  const deviceOf = new Map(deviceRows.map((d) => [d.userId, d]));
   return ids.map((id, i) => ({
     user: userRows[i]!,
     calling: callingRows[i]!,
-    device: deviceRows.find((d) => d.userId === id) ?? null,
+    device: deviceOf.get(id) ?? null,
   }));
 }
 

@@ -17,7 +17,7 @@ import {
   pbxes,
   sipTraces,
 } from "../../db/schema/index.ts";
-import { buildEnterprise, buildWorld, type World } from "../../db/seed/factories.ts";
+import { buildEnterprise, buildRegion, buildWorld, type World } from "../../db/seed/factories.ts";
 import { buildPbx } from "../pbx/pbx.factories.ts";
 import {
   buildConfiguredUser,
@@ -241,6 +241,21 @@ describe("snapshot", () => {
     snap = (await node0.get<GatewaySnapshot>("/api/v1/gateway/snapshot")).body;
     expect(snap.enterprises.map((e) => e.enterpriseId)).not.toContain(d.enterprise.id);
   });
+
+  it("serves 10,000 users in one answer, one query per kind", async () => {
+    const region = await buildRegion(t.services.db);
+    const node = await buildNode(region.id);
+    const big = await buildServedEnterprise(region.id, { users: 10_000 });
+    const started = Date.now();
+    const res = await node.get<GatewaySnapshot>("/api/v1/gateway/snapshot");
+    const elapsed = Date.now() - started;
+    expect(res.status).toBe(200);
+    expect(res.body.users).toHaveLength(10_000);
+    expect(res.body.users.every((u) => u.device?.password === "pbx-password")).toBe(true);
+    expect(res.body.pbxes.map((p) => p.pbxId)).toEqual([big.pbx.id]);
+    // Generous for a slow CI machine; one query per object would take minutes.
+    expect(elapsed).toBeLessThan(15_000);
+  }, 120_000);
 
   it("shows a node of another region nothing of this one", async () => {
     const res = await node1.get<GatewaySnapshot>("/api/v1/gateway/snapshot");
