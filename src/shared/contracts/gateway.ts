@@ -96,6 +96,7 @@ export interface GatewayDevice {
 export interface GatewayUser {
   userId: string;
   enterpriseId: string;
+  /** As last synced from Microsoft (a sync alone does not send a change: it may lag). */
   displayName: string;
   service: "pbx" | "trunk";
   pbxId: string;
@@ -128,8 +129,13 @@ export interface GatewaySnapshot {
 export const maxChangesWaitSeconds = 30;
 export const maxChangesPageEvents = 500;
 
-const cursorPattern = /^\d{1,20}\.\d{1,19}$/;
-export const GatewayCursor = text().regex(cursorPattern, "Must be a cursor such as 123.456");
+const cursorPattern = /^(\d{1,20})\.(\d{1,19})$/;
+/** `<transaction id>.<event id>`: an xid8 (below 2^64) and a bigint (below 2^63). */
+function isCursor(value: string): boolean {
+  const match = cursorPattern.exec(value);
+  return Boolean(match && BigInt(match[1]!) < 2n ** 64n && BigInt(match[2]!) < 2n ** 63n);
+}
+export const GatewayCursor = text().refine(isCursor, "Must be a cursor such as 123.456");
 
 export const ChangesQuery = z.strictObject({
   after: GatewayCursor,

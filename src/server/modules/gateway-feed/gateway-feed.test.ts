@@ -272,7 +272,14 @@ describe("snapshot", () => {
 
 describe("changes", () => {
   it("refuses a malformed cursor or wait (400)", async () => {
-    for (const query of ["after=bad", "after=1.2&wait=31", "after=1.2&wait=-1", "wait=1"]) {
+    for (const query of [
+      "after=bad",
+      "after=1.2&wait=31",
+      "after=1.2&wait=-1",
+      "wait=1",
+      "after=99999999999999999999.0",
+      "after=1.9999999999999999999",
+    ]) {
       const res = await node0.get(`/api/v1/gateway/changes?${query}`);
       expect([query, res.status]).toEqual([query, 400]);
     }

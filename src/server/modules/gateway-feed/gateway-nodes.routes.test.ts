@@ -13,12 +13,13 @@ import {
   type TestApp,
   type TestServices,
 } from "../../../../test/harness.ts";
-import { events, gatewayNodes } from "../../db/schema/index.ts";
+import { devices, events, gatewayNodes } from "../../db/schema/index.ts";
 import { buildEnterpriseAdmin, buildWorld, type World } from "../../db/seed/factories.ts";
 import { buildApp } from "../../http/app.ts";
 import { hashToken } from "../../lib/secrets.ts";
 import { createLogger } from "../../main.ts";
-import { buildGatewayNode } from "./gateway-feed.factories.ts";
+import { buildPbx } from "../pbx/pbx.factories.ts";
+import { buildConfiguredUser, buildGatewayNode } from "./gateway-feed.factories.ts";
 
 let t: TestApp;
 let world: World;
@@ -111,6 +112,18 @@ describe("the operator's gateway node routes", () => {
     const url = `${base}/${created.id}/revoke`;
     const node = nodeClient(created.token);
     expect((await node.get("/api/v1/gateway/snapshot")).statusCode).toBe(200);
+    // It holds the lease of a device of the region.
+    const pbx = await buildPbx(t.services.db, {
+      enterpriseId: world.a.enterprise.id,
+      pbxTypeId: world.pbxTypes[0]!.id,
+    });
+    const { device } = await buildConfiguredUser(t.services.db, t.services.secret, {
+      enterpriseId: world.a.enterprise.id,
+      regionId,
+      pbxId: pbx.id,
+    });
+    const leased = await node.post("/api/v1/gateway/leases/acquire", { deviceIds: [device!.id] });
+    expect(leased.json().leases).toHaveLength(1);
     expect((await clientOf(t.app).post(url)).status).toBe(401);
     const foreign = await operator.post(
       `/api/v1/regions/${world.regions[1]!.id}/gateway-nodes/${created.id}/revoke`,
@@ -131,6 +144,12 @@ describe("the operator's gateway node routes", () => {
     expect(logged.map((e) => e.name)).toEqual(["gateway_node.created", "gateway_node.revoked"]);
     const refused = await node.get("/api/v1/gateway/snapshot");
     expect([refused.statusCode, refused.json().code]).toEqual([401, "unauthenticated"]);
+    // Its leases were freed with it.
+    const held = await t.services.db
+      .select()
+      .from(devices)
+      .where(eq(devices.leaseNodeId, created.id));
+    expect(held).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import { newId } from "../../../shared/ids.ts";
 import type { GatewayNodeActor } from "../../authz/actor.ts";
 import type { Ctx } from "../../context.ts";
 import type { Db } from "../../db/client.ts";
-import { gatewayNodes, regions } from "../../db/schema/index.ts";
+import { devices, gatewayNodes, regions } from "../../db/schema/index.ts";
 import { AppError, fieldError, notFound } from "../../lib/errors.ts";
 import { hashToken, randomToken } from "../../lib/secrets.ts";
 import { isUniqueViolation } from "../../lib/sql.ts";
@@ -74,7 +74,10 @@ export async function createGatewayNode(
   return { ...presentGatewayNode(row!), token };
 }
 
-/** Revokes a node's token (idempotent: revoking a revoked node changes nothing). */
+/**
+ * Revokes a node's token and frees the devices it leased (idempotent: revoking a revoked node
+ * changes nothing).
+ */
 export async function revokeGatewayNode(
   ctx: Ctx,
   regionId: string,
@@ -93,6 +96,11 @@ export async function revokeGatewayNode(
     .set({ revokedAt: ctx.now })
     .where(eq(gatewayNodes.id, nodeId))
     .returning();
+  // Its devices are free at once for the region's other nodes (not only when the leases expire).
+  await ctx.tx
+    .update(devices)
+    .set({ leaseNodeId: null, leaseExpiresAt: null })
+    .where(eq(devices.leaseNodeId, nodeId));
   await ctx.emit("gateway_node.revoked", {
     subject: { type: "gateway_node", id: nodeId, label: row.name },
     path: {},
