@@ -96,7 +96,11 @@ export async function buildApp(
     openapi: {
       info: { title: "Teamgate API", version: "1" },
       components: {
-        securitySchemes: { session: { type: "apiKey", in: "cookie", name: sessionCookie } },
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: sessionCookie },
+          // The SBC gateway nodes' routes (`/gateway/…`, ADR 0019).
+          gatewayNode: { type: "http", scheme: "bearer" },
+        },
       },
     },
     transform: jsonSchemaTransform,

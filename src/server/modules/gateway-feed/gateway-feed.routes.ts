@@ -133,8 +133,14 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
   const { db, secret } = services;
   const leaseSeconds = services.env.GATEWAY_LEASE_SECONDS;
   const tags = ["gateway"];
+  const security = [{ gatewayNode: [] }];
   const config = { gatewayNode: true };
   return async (app) => {
+    // Waiting long polls answer at once when the server starts closing, so shutdown is not held up.
+    let closing = false;
+    app.addHook("preClose", async () => {
+      closing = true;
+    });
     app.decorateRequest("gatewayNode", null);
     app.addHook("onRequest", async (request) => {
       request.gatewayNode = await authenticateGatewayNode(
@@ -148,7 +154,11 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
       "/gateway/snapshot",
       {
         config,
-        schema: { tags, summary: "The node's region: enterprises, PBXs, users, and the cursor" },
+        schema: {
+          security,
+          tags,
+          summary: "The node's region: enterprises, PBXs, users, and the cursor",
+        },
       },
       async (request): Promise<GatewaySnapshot> => readSnapshot(db, secret, nodeOf(request)),
     );
@@ -158,6 +168,7 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
       {
         config,
         schema: {
+          security,
           querystring: ChangesQuery,
           tags,
           summary: "What changed in the node's region after a cursor (long poll with wait)",
@@ -170,7 +181,7 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
           nodeOf(request),
           request.query.after,
           request.query.wait,
-          () => request.raw.destroyed,
+          () => closing || request.raw.destroyed,
         ),
     );
 
@@ -180,6 +191,7 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
         config,
         preValidation: boundedBatch,
         schema: {
+          security,
           body: RegistrationReportsBody,
           tags,
           summary: "Registration reports of leased devices (per item: 200, 404, 409)",
@@ -193,7 +205,12 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
       "/gateway/leases/acquire",
       {
         config,
-        schema: { body: AcquireLeasesBody, tags, summary: "Lease free devices of the region" },
+        schema: {
+          security,
+          body: AcquireLeasesBody,
+          tags,
+          summary: "Lease free devices of the region",
+        },
       },
       async (request): Promise<LeasesResponse> =>
         acquireLeases(db, nodeOf(request), request.body, services.now(), leaseSeconds),
@@ -202,7 +219,12 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
       "/gateway/leases/renew",
       {
         config,
-        schema: { body: LeaseDevicesBody, tags, summary: "Renew this node's device leases" },
+        schema: {
+          security,
+          body: LeaseDevicesBody,
+          tags,
+          summary: "Renew this node's device leases",
+        },
       },
       async (request): Promise<LeasesResponse> =>
         renewLeases(db, nodeOf(request), request.body.deviceIds, services.now(), leaseSeconds),
@@ -211,7 +233,12 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
       "/gateway/leases/release",
       {
         config,
-        schema: { body: LeaseDevicesBody, tags, summary: "Release this node's device leases" },
+        schema: {
+          security,
+          body: LeaseDevicesBody,
+          tags,
+          summary: "Release this node's device leases",
+        },
       },
       async (request): Promise<LeasesResponse> =>
         releaseLeases(db, nodeOf(request), request.body.deviceIds, leaseSeconds),
@@ -223,7 +250,12 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
         config,
         bodyLimit: 4 * 1024 * 1024,
         preValidation: boundedBatch,
-        schema: { body: CdrBatchBody, tags, summary: "Call records (idempotent per call and leg)" },
+        schema: {
+          security,
+          body: CdrBatchBody,
+          tags,
+          summary: "Call records (idempotent per call and leg)",
+        },
       },
       async (request): Promise<BatchAccepted> => storeCdrs(db, nodeOf(request), request.body.items),
     );
@@ -234,6 +266,7 @@ export function gatewayFeedRoutes(services: Services): FastifyPluginAsyncZod {
         bodyLimit: 16 * 1024 * 1024,
         preValidation: boundedBatch,
         schema: {
+          security,
           body: SipTraceBatchBody,
           tags,
           summary: "SIP trace messages (idempotent per call, leg and sequence; bounded per leg)",
