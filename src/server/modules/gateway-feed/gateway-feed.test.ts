@@ -550,6 +550,27 @@ describe("leases", () => {
     expect(after!.lastRegisteredAt?.getTime()).toBe(at.getTime());
   });
 
+  it("takes a report dated in the future as of now, so a fast clock cannot hold back later ones", async () => {
+    const { device } = await buildConfiguredUser(t.services.db, t.services.secret, {
+      enterpriseId: a.enterprise.id,
+      regionId: region0,
+      pbxId: a.pbx.id,
+    });
+    const deviceId = device!.id;
+    await node0.post("/api/v1/gateway/leases/acquire", { deviceIds: [deviceId] });
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+    await node0.post("/api/v1/gateway/registrations", {
+      items: [{ deviceId, state: "registered", at: tomorrow }],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await node0.post("/api/v1/gateway/registrations", {
+      items: [{ deviceId, state: "failed", code: 408, at: new Date().toISOString() }],
+    });
+    const [row] = await t.services.db.select().from(devices).where(eq(devices.id, deviceId));
+    expect(row!.registrationState).toBe("failed");
+    expect(row!.registrationReportedAt!.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
   it("answers 404 for a device of another region and never leases it", async () => {
     const foreign = c.users[0]!.device!.id;
     const acquire = await node0.post("/api/v1/gateway/leases/acquire", { deviceIds: [foreign] });

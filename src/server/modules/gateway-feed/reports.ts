@@ -148,7 +148,9 @@ export async function applyRegistrationReports(
   );
   const result = await db.execute(sql`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${input}::jsonb)
+      -- A node's clock ahead of ours must not hold back later reports: never after now.
+      SELECT device_id, state, code, reason, LEAST(at, ${now}::timestamptz) AS at, ord
+      FROM jsonb_to_recordset(${input}::jsonb)
         AS x(device_id text, state text, code int, reason text, at timestamptz, ord int)
     ), latest AS (
       SELECT DISTINCT ON (device_id) * FROM input ORDER BY device_id, at DESC, ord DESC
