@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Id, requiredText, text } from "./common.ts";
-import type { CallerNamePolicy, DnsLookup, DtmfMode, ForwardedCallerId, Transport } from "./pbx.ts";
+import { CallerNamePolicy, DnsLookup, DtmfMode, ForwardedCallerId, Transport } from "./pbx.ts";
 
 /*
  * The wire contract between the API and the SBC gateway nodes (SPEC §5, ADR 0019): what a node
@@ -44,87 +44,99 @@ export interface GatewayNodeList {
 // ---------------------------------------------------------------------------------------------
 // Read side: snapshot and changes
 
+/*
+ * The answers are zod schemas too, so the agent can check what it receives (the API does not
+ * validate them on the way out: a 10,000-user snapshot is built from typed rows).
+ */
+const nullableString = z.string().nullable();
+
 /** A PBX location as the gateway needs it to register users and place calls (no API secrets). */
-export interface GatewayPbx {
-  pbxId: string;
-  enterpriseId: string;
-  locationName: string;
-  dnsLookup: DnsLookup;
-  sipDomain: string;
+export const GatewayPbx = z.object({
+  pbxId: z.string(),
+  enterpriseId: z.string(),
+  locationName: z.string(),
+  dnsLookup: DnsLookup,
+  sipDomain: z.string(),
   /** `host[:port]`; null: resolve the SIP domain as `dnsLookup` says. */
-  sipProxy: string | null;
-  transport: Transport;
+  sipProxy: nullableString,
+  transport: Transport,
   /** Seconds to ask the PBX to keep a registration. */
-  registrationExpiry: number;
+  registrationExpiry: z.number().int(),
   /** Offered in this order. */
-  codecs: string[];
-  dtmfMode: DtmfMode;
-  voicemailFeatureCode: string | null;
-}
+  codecs: z.array(z.string()),
+  dtmfMode: DtmfMode,
+  voicemailFeatureCode: nullableString,
+});
+export type GatewayPbx = z.infer<typeof GatewayPbx>;
 
 /** One derived trunk of the enterprise in the node's region (Microsoft sends its calls here). */
-export interface GatewayTrunk {
-  fqdn: string;
+export const GatewayTrunk = z.object({
+  fqdn: z.string(),
   /** 0: the enterprise's primary region; then the failover order. */
-  priority: number;
+  priority: z.number().int(),
   /** `active`: the voice route names it and calls flow; `provisioning`: answer OPTIONS already. */
-  status: "provisioning" | "active";
-}
+  status: z.enum(["provisioning", "active"]),
+});
+export type GatewayTrunk = z.infer<typeof GatewayTrunk>;
 
 /**
  * An enterprise the node's region serves: not disabled, with a derived trunk (direct route) in
  * the region. An enterprise absent from the snapshot (or sent as null) gets no calls.
  */
-export interface GatewayEnterprise {
-  enterpriseId: string;
-  name: string;
+export const GatewayEnterprise = z.object({
+  enterpriseId: z.string(),
+  name: z.string(),
   /** The Microsoft 365 tenant id (null until registered). */
-  tenantId: string | null;
+  tenantId: nullableString,
   /** On hold: pass hold to the PBX (its music on hold) instead of playing the gateway's music. */
-  pbxMusicOnHold: boolean;
-  trunks: GatewayTrunk[];
-}
+  pbxMusicOnHold: z.boolean(),
+  trunks: z.array(GatewayTrunk),
+});
+export type GatewayEnterprise = z.infer<typeof GatewayEnterprise>;
 
 /** The SIP account the gateway registers to the PBX for a PBX user; the password in clear. */
-export interface GatewayDevice {
-  deviceId: string;
-  sipAuthId: string;
-  password: string;
-}
+export const GatewayDevice = z.object({
+  deviceId: z.string(),
+  sipAuthId: z.string(),
+  password: z.string(),
+});
+export type GatewayDevice = z.infer<typeof GatewayDevice>;
 
 /** A calling user of the node's region (SPEC §2.6), as the gateway routes its calls. */
-export interface GatewayUser {
-  userId: string;
-  enterpriseId: string;
+export const GatewayUser = z.object({
+  userId: z.string(),
+  enterpriseId: z.string(),
   /** As last synced from Microsoft (a sync alone does not send a change: it may lag). */
-  displayName: string;
-  service: "pbx" | "trunk";
-  pbxId: string;
+  displayName: z.string(),
+  service: z.enum(["pbx", "trunk"]),
+  pbxId: z.string(),
   /** `ext@domain` (PBX users). */
-  sipUser: string | null;
+  sipUser: nullableString,
   /** E.164: the number shown in Teams (a trunk user's default DID). */
-  phoneNumber: string;
+  phoneNumber: z.string(),
   /** A trunk user's other DIDs. */
-  forwardedDids: string[];
-  callerNamePolicy: CallerNamePolicy;
-  callerName: string | null;
-  forwardedCallerId: ForwardedCallerId;
+  forwardedDids: z.array(z.string()),
+  callerNamePolicy: CallerNamePolicy,
+  callerName: nullableString,
+  forwardedCallerId: ForwardedCallerId,
   /** Calls flow and the device registers: calling enabled and the user not disabled. */
-  enabled: boolean;
+  enabled: z.boolean(),
   /** Null for a trunk user. */
-  device: GatewayDevice | null;
-}
+  device: GatewayDevice.nullable(),
+});
+export type GatewayUser = z.infer<typeof GatewayUser>;
 
 /** `GET /gateway/snapshot`: the whole desired state of the node's region at `cursor`. */
-export interface GatewaySnapshot {
+export const GatewaySnapshot = z.object({
   /** Follow `GET /gateway/changes?after=<cursor>` from here: nothing after it is missed. */
-  cursor: string;
-  regionId: string;
-  nodeId: string;
-  enterprises: GatewayEnterprise[];
-  pbxes: GatewayPbx[];
-  users: GatewayUser[];
-}
+  cursor: z.string(),
+  regionId: z.string(),
+  nodeId: z.string(),
+  enterprises: z.array(GatewayEnterprise),
+  pbxes: z.array(GatewayPbx),
+  users: z.array(GatewayUser),
+});
+export type GatewaySnapshot = z.infer<typeof GatewaySnapshot>;
 
 export const maxChangesWaitSeconds = 30;
 export const maxChangesPageEvents = 500;
@@ -153,19 +165,26 @@ export type ChangesQuery = z.infer<typeof ChangesQuery>;
  * One object that changed, in its CURRENT state for the node's region; null: not (or no longer)
  * in the region, or gone: remove it. A change says "this changed", never how: apply it as is.
  */
-export type GatewayChange =
-  | { kind: "enterprise"; enterpriseId: string; enterprise: GatewayEnterprise | null }
-  | { kind: "pbx"; pbxId: string; pbx: GatewayPbx | null }
-  | { kind: "user"; userId: string; user: GatewayUser | null };
+export const GatewayChange = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("enterprise"),
+    enterpriseId: z.string(),
+    enterprise: GatewayEnterprise.nullable(),
+  }),
+  z.object({ kind: z.literal("pbx"), pbxId: z.string(), pbx: GatewayPbx.nullable() }),
+  z.object({ kind: z.literal("user"), userId: z.string(), user: GatewayUser.nullable() }),
+]);
+export type GatewayChange = z.infer<typeof GatewayChange>;
 
 /** `GET /gateway/changes`: enterprises first, then PBXs, then users, each object at most once. */
-export interface GatewayChanges {
+export const GatewayChanges = z.object({
   /** Continue from here (it may move on even when `changes` is empty). */
-  cursor: string;
-  changes: GatewayChange[];
+  cursor: z.string(),
+  changes: z.array(GatewayChange),
   /** More changes are waiting: ask again at once. */
-  more: boolean;
-}
+  more: z.boolean(),
+});
+export type GatewayChanges = z.infer<typeof GatewayChanges>;
 
 // ---------------------------------------------------------------------------------------------
 // Write side
@@ -202,13 +221,13 @@ export const RegistrationReportsBody = batchOf(RegistrationReport);
 export type RegistrationReportsBody = z.infer<typeof RegistrationReportsBody>;
 
 /** Per item: 200 applied (or older than what is stored), 404 not a device of the region, 409 not this node's lease. */
-export interface ItemResult {
-  deviceId: string;
-  status: 200 | 404 | 409;
-}
-export interface ItemResults {
-  items: ItemResult[];
-}
+export const ItemResult = z.object({
+  deviceId: z.string(),
+  status: z.union([z.literal(200), z.literal(404), z.literal(409)]),
+});
+export type ItemResult = z.infer<typeof ItemResult>;
+export const ItemResults = z.object({ items: z.array(ItemResult) });
+export type ItemResults = z.infer<typeof ItemResults>;
 
 export const AcquireLeasesBody = z.strictObject({
   /** Only these devices (default: any free device of the region). */
@@ -228,17 +247,19 @@ export const LeaseDevicesBody = z.strictObject({
 });
 export type LeaseDevicesBody = z.infer<typeof LeaseDevicesBody>;
 
-export interface GatewayLease {
-  deviceId: string;
-  expiresAt: string;
-}
+export const GatewayLease = z.object({ deviceId: z.string(), expiresAt: z.string() });
+export type GatewayLease = z.infer<typeof GatewayLease>;
 
-/** Leases granted or renewed (renew again well before `expiresAt`); `lost`: no longer this node's. */
-export interface LeasesResponse {
-  leases: GatewayLease[];
-  lost: string[];
-  leasePeriodSeconds: number;
-}
+/**
+ * Leases granted or renewed (renew again well before `expiresAt`); `lost`: asked for but not (or
+ * no longer) this node's: stop registering those.
+ */
+export const LeasesResponse = z.object({
+  leases: z.array(GatewayLease),
+  lost: z.array(z.string()),
+  leasePeriodSeconds: z.number().int(),
+});
+export type LeasesResponse = z.infer<typeof LeasesResponse>;
 
 export const callDirections = ["inbound", "outbound"] as const;
 export const callDispositions = ["answered", "busy", "no_answer", "cancelled", "failed"] as const;
@@ -278,12 +299,13 @@ export const CdrBatchBody = batchOf(CdrRecord);
 export type CdrBatchBody = z.infer<typeof CdrBatchBody>;
 
 /** How many records or messages were new, and how many were already stored (or dropped). */
-export interface BatchAccepted {
-  accepted: number;
-  duplicates: number;
-  /** Trace messages past the per-call cap (`maxTraceMessagesPerLeg`), not stored. */
-  dropped?: number;
-}
+export const BatchAccepted = z.object({
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  /** Trace messages past the per-leg cap (`maxTraceMessagesPerLeg`), not stored. */
+  dropped: z.number().int().optional(),
+});
+export type BatchAccepted = z.infer<typeof BatchAccepted>;
 
 /** A SIP trace keeps at most this many messages per call leg (`seq` 0 … cap - 1). */
 export const maxTraceMessagesPerLeg = 200;

@@ -1,10 +1,11 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../../../../test/harness.ts";
-import type {
+import {
   GatewayChanges,
   GatewaySnapshot,
-  GatewayUser,
+  type GatewayUser,
+  LeasesResponse,
 } from "../../../shared/contracts/gateway.ts";
 import { inTransaction } from "../../context.ts";
 import {
@@ -169,7 +170,8 @@ describe("snapshot", () => {
     });
     const res = await node0.get<GatewaySnapshot>("/api/v1/gateway/snapshot");
     expect(res.status).toBe(200);
-    const snap = res.body;
+    // The answer is what the contract the agent checks it against says.
+    const snap = GatewaySnapshot.parse(res.body);
     expect(snap.cursor).toMatch(/^\d+\.0$/);
     expect(snap).toMatchObject({ regionId: region0, nodeId: node0.id });
     expect(snap.enterprises.find((e) => e.enterpriseId === a.enterprise.id)).toEqual({
@@ -306,7 +308,8 @@ describe("changes", () => {
         });
       },
     );
-    const { changes } = await drain(node0, from0);
+    const { changes, pages } = await drain(node0, from0);
+    for (const page of pages) GatewayChanges.parse(page);
     // Each object once, in its current state; the user brings its PBX along.
     expect(changes.filter((c) => c.kind === "user")).toEqual([
       expect.objectContaining({
@@ -465,7 +468,7 @@ describe("leases", () => {
     }
     // Without a list: free devices of the region, bounded by max.
     const some = await node0.post("/api/v1/gateway/leases/acquire", { max: 5 });
-    expect(some.body.leases).toHaveLength(5);
+    expect(LeasesResponse.parse(some.body).leases).toHaveLength(5);
     expect(some.body.leasePeriodSeconds).toBe(30);
   });
 
