@@ -11,6 +11,11 @@ import {
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
 import { buildSyncedUser } from "../src/server/modules/calling/calling.factories.ts";
+import {
+  buildConfiguredUser,
+  buildDirectRoute,
+  buildGatewayNode,
+} from "../src/server/modules/gateway-feed/gateway-feed.factories.ts";
 import { buildPhoneNumber } from "../src/server/modules/numbers/numbers.factories.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { permissions } from "../src/shared/permissions.ts";
@@ -306,7 +311,28 @@ const exempt = new Set([
   "POST /api/v1/auth/microsoft/sign-in",
   "GET /api/v1/microsoft/callback",
   "GET /api/v1/microsoft/admin-consent/callback",
+  // The operator's gateway nodes of a region: the catalogue, role-checked (403);
+  // gateway-nodes.routes.test.ts walks their ladder.
+  "GET /api/v1/regions/:regionId/gateway-nodes",
+  "POST /api/v1/regions/:regionId/gateway-nodes",
+  "POST /api/v1/regions/:regionId/gateway-nodes/:nodeId/revoke",
 ]);
+
+/**
+ * The gateway feed (ADR 0019): a third kind of actor, the SBC gateway node, with a bearer token
+ * and a region instead of a session and a subtree. No session opens these routes, no node token
+ * opens any other, and a node sees nothing of another region.
+ */
+const gatewayRoutes: Record<string, unknown> = {
+  "GET /api/v1/gateway/snapshot": undefined,
+  "GET /api/v1/gateway/changes": undefined,
+  "POST /api/v1/gateway/registrations": { items: [] },
+  "POST /api/v1/gateway/leases/acquire": {},
+  "POST /api/v1/gateway/leases/renew": { deviceIds: [] },
+  "POST /api/v1/gateway/leases/release": { deviceIds: [] },
+  "POST /api/v1/gateway/cdrs": { items: [] },
+  "POST /api/v1/gateway/traces": { items: [] },
+};
 
 let services: TestServices;
 let app: FastifyInstance;
@@ -383,7 +409,9 @@ const bIds = (w: World) => [
 
 describe("tenant isolation", () => {
   it("has every API route in one of the tables", () => {
-    const unknown = routes.filter((r) => !(r in scoped) && !lists.includes(r) && !exempt.has(r));
+    const unknown = routes.filter(
+      (r) => !(r in scoped) && !lists.includes(r) && !exempt.has(r) && !(r in gatewayRoutes),
+    );
     expect(unknown, "add these routes to test/isolation.test.ts").toEqual([]);
     expect(routes.length).toBeGreaterThan(40);
   });
@@ -430,6 +458,91 @@ describe("tenant isolation", () => {
       }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe("gateway nodes", () => {
+  const walk = async (
+    list: string[],
+    bodyOf: (route: string) => unknown,
+    send: (method: string, url: string, body: unknown) => Promise<number>,
+  ) => {
+    const failures: string[] = [];
+    for (const route of list) {
+      const [method, pattern] = route.split(" ") as [string, string];
+      const url = Object.entries(scoped[route]?.params(world) ?? {}).reduce(
+        (u, [k, v]) => u.replace(`:${k}`, v),
+        pattern.replace(":regionId", world.regions[0]!.id).replace(":nodeId", "gwn_0"),
+      );
+      const status = await send(
+        method,
+        `${url}${route.endsWith("/changes") ? "?after=0.0" : ""}`,
+        bodyOf(route),
+      );
+      if (status !== 401) failures.push(`${route}: ${status}`);
+    }
+    return failures;
+  };
+
+  it("opens no portal route to a node token, and no gateway route to a portal session", async () => {
+    const { token } = await buildGatewayNode(services.db, world.regions[0]!.id);
+    const portal = [
+      ...Object.keys(scoped),
+      ...lists,
+      "GET /api/v1/regions/:regionId/gateway-nodes",
+      "POST /api/v1/regions/:regionId/gateway-nodes",
+      "POST /api/v1/regions/:regionId/gateway-nodes/:nodeId/revoke",
+      "GET /api/v1/auth/session",
+    ];
+    const asNode = await walk(
+      portal,
+      (r) => scoped[r]?.body?.(world) ?? (/^(GET|DELETE) /.test(r) ? undefined : {}),
+      async (method, url, body) =>
+        (
+          await app.inject({
+            method: method as "GET",
+            url,
+            headers: { authorization: `Bearer ${token}` },
+            ...(body === undefined ? {} : { payload: body as object }),
+          })
+        ).statusCode,
+    );
+    expect(asNode).toEqual([]);
+    for (const { name, client } of actors) {
+      const asActor = await walk(
+        Object.keys(gatewayRoutes),
+        (r) => gatewayRoutes[r],
+        async (method, url, body) => (await client.request(method as "GET", url, body)).status,
+      );
+      expect(asActor, name).toEqual([]);
+    }
+  });
+
+  it("shows a node nothing of another region's enterprises, PBXs and users", async () => {
+    // B's enterprise served by region 0, with a configured user on B's PBX location.
+    await buildDirectRoute(services.db, {
+      enterpriseId: world.b.enterprise.id,
+      regionId: world.regions[0]!.id,
+    });
+    const user = await buildConfiguredUser(services.db, services.secret, {
+      enterpriseId: world.b.enterprise.id,
+      regionId: world.regions[0]!.id,
+      pbxId: bPbxId,
+    });
+    const own = await buildGatewayNode(services.db, world.regions[0]!.id);
+    const other = await buildGatewayNode(services.db, world.regions[1]!.id);
+    const read = async (token: string, url: string) =>
+      (await app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } }))
+        .body;
+    const secrets = [...bIds(world), user.user.id, user.device!.id];
+    // The region's own node sees them (so the check below is not vacuous) …
+    const ownSnapshot = await read(own.token, "/api/v1/gateway/snapshot");
+    expect(ownSnapshot).toContain(user.user.id);
+    // … another region's node sees none of them, in the snapshot or the changes.
+    for (const url of ["/api/v1/gateway/snapshot", "/api/v1/gateway/changes?after=0.0"]) {
+      const text = await read(other.token, url);
+      for (const id of secrets) expect(text, url).not.toContain(id);
+    }
   });
 });
 

@@ -90,6 +90,13 @@ export const EnvSchema = z.object({
     .min(1)
     .max(1440)
     .default(15),
+  /** How long a gateway node holds a device's registration lease without renewing it (ADR 0019). */
+  GATEWAY_LEASE_SECONDS: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(5)
+    .max(3600)
+    .default(30),
   /** How often the scheduler syncs each registered enterprise's users from Microsoft. */
   USER_SYNC_INTERVAL_MINUTES: z.coerce
     .number({ error: "Must be a whole number" })

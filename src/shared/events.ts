@@ -207,6 +207,13 @@ export const eventCatalogue = {
   "pbx_type.updated": rowChange,
   "region.created": created,
   "region.updated": rowChange,
+  /** SBC gateway nodes (ADR 0019): the subject is the node; its token never appears. */
+  "gateway_node.created": z.object({
+    after: z.object({ regionId: z.string(), name: z.string() }),
+  }),
+  "gateway_node.revoked": z.object({
+    after: z.object({ regionId: z.string(), name: z.string() }),
+  }),
 } as const;
 
 export type EventName = keyof typeof eventCatalogue;

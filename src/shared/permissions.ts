@@ -13,6 +13,8 @@ export type Role = PortalRole | "enterprise_admin";
 export const permissions = {
   "region.manage": ["operator"],
   "pbx_type.manage": ["operator"],
+  /** Add, list and revoke the SBC gateway nodes of a region, and their credentials (SPEC §5). */
+  "gateway_node.manage": ["operator"],
   "master_reseller.manage": ["operator"],
   "reseller.read": ["operator", "master_reseller"],
   "reseller.manage": ["operator", "master_reseller"],

@@ -63,3 +63,15 @@ export interface Who {
 export function whoOf(actor: Actor): Who {
   return { actor, label: `${actor.name} <${actor.email}>`, clientAddress: actor.clientAddress };
 }
+
+/**
+ * An SBC gateway node (ADR 0019), signed in with its bearer token on the gateway routes only.
+ * Deliberately not part of `Actor`: no portal route can receive one, and a node sees nothing but
+ * its own region.
+ */
+export interface GatewayNodeActor {
+  kind: "gateway_node";
+  nodeId: string;
+  regionId: string;
+  name: string;
+}

@@ -96,7 +96,11 @@ export async function buildApp(
     openapi: {
       info: { title: "Teamgate API", version: "1" },
       components: {
-        securitySchemes: { session: { type: "apiKey", in: "cookie", name: sessionCookie } },
+        securitySchemes: {
+          session: { type: "apiKey", in: "cookie", name: sessionCookie },
+          // The SBC gateway nodes' routes (`/gateway/…`, ADR 0019).
+          gatewayNode: { type: "http", scheme: "bearer" },
+        },
       },
     },
     transform: jsonSchemaTransform,
@@ -111,6 +115,8 @@ export async function buildApp(
       // Runs before body validation, so an anonymous caller gets 401 whatever it sent.
       api.addHook("onRequest", async (request) => {
         const config = request.routeOptions.config;
+        // The gateway routes authenticate nodes by bearer token, never by a session (ADR 0019).
+        if (config.gatewayNode) return;
         const token = request.cookies[sessionCookie];
         const now = services.now();
         const found = token ? await resolveSession(services.db, token, now, request.ip) : null;

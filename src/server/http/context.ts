@@ -11,6 +11,8 @@ declare module "fastify" {
     public?: boolean;
     /** Reachable by an account that must still change its password. */
     allowPendingPasswordChange?: boolean;
+    /** A gateway route: a node's bearer token authenticates it, a session never does. */
+    gatewayNode?: boolean;
   }
 }
 

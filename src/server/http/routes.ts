@@ -10,6 +10,7 @@ import {
   permissionsConsentRedirect,
 } from "../modules/enterprise-portal/index.ts";
 import { enterprisesRoutes } from "../modules/enterprises/index.ts";
+import { gatewayFeedRoutes, gatewayNodeRoutes } from "../modules/gateway-feed/index.ts";
 import {
   adminConsentRedirectRoutes,
   signInRedirectRoutes,
@@ -40,6 +41,9 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     registrationRoutes(services),
     usersRoutes(services),
     callingRoutes(services),
+    gatewayNodeRoutes(services),
+    // Authenticated by gateway node tokens, never by sessions (ADR 0019).
+    gatewayFeedRoutes(services),
   ];
 }
 

@@ -4,6 +4,7 @@ export * from "./catalog.ts";
 export * from "./direct-routing.ts";
 export * from "./enterprises.ts";
 export * from "./events.ts";
+export * from "./gateway.ts";
 export * from "./invitations.ts";
 export * from "./microsoft.ts";
 export * from "./numbers.ts";

@@ -1,0 +1,1 @@
+export { gatewayFeedRoutes, gatewayNodeRoutes } from "./gateway-feed.routes.ts";
