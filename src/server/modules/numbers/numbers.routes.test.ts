@@ -17,6 +17,7 @@ import {
   buildWorld,
   type World,
 } from "../../db/seed/factories.ts";
+import { buildSyncedUser } from "../calling/calling.factories.ts";
 import { buildPhoneNumber } from "./numbers.factories.ts";
 
 let t: TestApp;
@@ -257,9 +258,10 @@ describe("listing", () => {
     const url = `/api/v1/enterprises/${e.id}/numbers`;
     expect((await ea.get(url)).body).toMatchObject({ items: [], total: 0, canManage: true });
     await ea.post(url, { from: "+16175550000", to: "+16175550004" });
+    const someone = await buildSyncedUser(t.services.db, { enterpriseId: e.id });
     await t.services.db
       .update(phoneNumbers)
-      .set({ state: "assigned", assignedUserId: "usr_someone" })
+      .set({ state: "assigned", assignedUserId: someone.id })
       .where(eq(phoneNumbers.number, "+16175550002"));
     const page1 = await ea.get(`${url}?pageSize=2`);
     expect(page1.body.total).toBe(5);
@@ -271,7 +273,7 @@ describe("listing", () => {
     expect(page3.body.items.map((n: { number: string }) => n.number)).toEqual(["+16175550004"]);
     const assigned = await ea.get(`${url}?state=assigned`);
     expect(assigned.body.items).toMatchObject([
-      { number: "+16175550002", state: "assigned", assignedUserId: "usr_someone", abilities: [] },
+      { number: "+16175550002", state: "assigned", assignedUserId: someone.id, abilities: [] },
     ]);
     expect((await ea.get(`${url}?state=available`)).body.total).toBe(4);
     const search = await ea.get(`${url}?q=${encodeURIComponent("555 0003")}`);
