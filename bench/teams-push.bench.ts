@@ -24,9 +24,10 @@ import {
 import { createGraphClient } from "../src/server/integrations/microsoft/graph.ts";
 import { createHttpTransport } from "../src/server/integrations/microsoft/http.ts";
 import { createMicrosoft, type Microsoft } from "../src/server/integrations/microsoft/port.ts";
-import { startWorker } from "../src/server/jobs/worker.ts";
+import { startWorker, storedFailure } from "../src/server/jobs/worker.ts";
 import { createServices } from "../src/server/main.ts";
 import { configureUser } from "../src/server/modules/calling/commands/configure-user.ts";
+import { teamsPushJob } from "../src/server/modules/calling/jobs/teams-push.job.ts";
 import { teamsObjectName } from "../src/server/modules/direct-routing/index.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
@@ -36,6 +37,11 @@ import { printTable, round } from "./lib.ts";
 const userCount = Number(process.env.BENCH_PUSH_USERS ?? 100);
 const savesPerSecond = Number(process.env.BENCH_PUSH_RATE ?? 10);
 const baselineRuns = 20;
+/**
+ * What-if, off by default: this many `calling.teams-push` workers in the process instead of the
+ * product's one (extra `boss.work` calls with the same handling as `startWorker`).
+ */
+const pushWorkers = Number(process.env.BENCH_PUSH_WORKERS ?? 1);
 const pollMs = 20;
 const deadlineMs = Number(process.env.BENCH_PUSH_DEADLINE_MS ?? 300_000);
 const clientId = "00000000-0000-4000-8000-0000000be4c5";
@@ -164,7 +170,7 @@ export async function benchTeamsPush(): Promise<void> {
           "ratio p95 (b)/(a)": "",
         });
         rows.push({
-          run: `(b) ${kind}: configureUser (push) → number activated in Teams, ${savesPerSecond} saves/s`,
+          run: `(b) ${kind}: configureUser (push) → number activated in Teams, ${savesPerSecond} saves/s${pushWorkers > 1 ? `, WHAT-IF ${pushWorkers} push workers` : ""}`,
           n: product.n,
           "p50 ms": round(product.p50, 0),
           "p95 ms": round(product.p95, 0),
@@ -313,6 +319,23 @@ async function measure(
 
     // (b) A real worker, then the saves at a steady pace; the emulator polled every 20 ms.
     await startWorker(services);
+    for (let w = 1; w < pushWorkers; w++)
+      await services.boss.work(
+        teamsPushJob.name,
+        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: 1 },
+        async ([item]) => {
+          if (!item) return;
+          try {
+            await teamsPushJob.handle(services, teamsPushJob.schema.parse(item.data), {
+              id: item.id,
+              attempt: item.retryCount + 1,
+              isLastAttempt: item.retryCount >= item.retryLimit,
+            });
+          } catch (error) {
+            throw storedFailure(error);
+          }
+        },
+      );
     const startedAt = new Map<string, { at: number; number: string }>();
     const latencies = new Map<string, number>();
     const poller = setInterval(() => {
