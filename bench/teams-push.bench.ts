@@ -24,11 +24,11 @@ import {
 import { createGraphClient } from "../src/server/integrations/microsoft/graph.ts";
 import { createHttpTransport } from "../src/server/integrations/microsoft/http.ts";
 import { createMicrosoft, type Microsoft } from "../src/server/integrations/microsoft/port.ts";
+import { teamsObjectName } from "../src/server/integrations/teams-voice/port.ts";
 import { startWorker, storedFailure } from "../src/server/jobs/worker.ts";
 import { createServices } from "../src/server/main.ts";
 import { configureUser } from "../src/server/modules/calling/commands/configure-user.ts";
 import { teamsPushJob } from "../src/server/modules/calling/jobs/teams-push.job.ts";
-import { teamsObjectName } from "../src/server/modules/direct-routing/index.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { newIds } from "../src/shared/ids.ts";

@@ -14,10 +14,8 @@ import {
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { seal } from "../src/server/lib/secrets.ts";
 import { createServices } from "../src/server/main.ts";
-import {
-  applyUsersImport,
-  startUsersImport,
-} from "../src/server/modules/calling/import/users-import.ts";
+import { applyUsersImport } from "../src/server/modules/calling/import/run-users-import.ts";
+import { startUsersImport } from "../src/server/modules/calling/import/users-import.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { usersCsvColumns } from "../src/shared/contracts/users-csv.ts";

@@ -11,6 +11,11 @@ export interface JobOptions {
    * (a sync asked for while one runs is queued once, not piled up).
    */
   policy?: "standard" | "short" | "singleton" | "stately";
+  /**
+   * How many of the queue's jobs one worker process runs at once (default 1). For jobs that
+   * mostly wait on a remote service, such as a user's push to Teams.
+   */
+  concurrency?: number;
 }
 
 /** What queueing a job needs: its name, payload schema and options (not its handler). */

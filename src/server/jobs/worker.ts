@@ -22,36 +22,36 @@ export async function startWorker(
   services: Services,
   options: { pollingIntervalSeconds?: number } = {},
 ): Promise<void> {
-  for (const job of jobs) {
-    await services.boss.work(
-      job.name,
-      {
-        batchSize: 1,
-        includeMetadata: true,
-        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
-      },
-      async ([item]) => {
-        if (!item) return;
-        const data = job.schema.parse(item.data);
-        const log = services.log.child({
-          job: job.name,
-          jobId: item.id,
-          attempt: item.retryCount + 1,
-        });
-        try {
-          await job.handle(services, data, {
-            id: item.id,
+  for (const job of jobs)
+    for (let slot = 0; slot < (job.options.concurrency ?? 1); slot++)
+      await services.boss.work(
+        job.name,
+        {
+          batchSize: 1,
+          includeMetadata: true,
+          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 1,
+        },
+        async ([item]) => {
+          if (!item) return;
+          const data = job.schema.parse(item.data);
+          const log = services.log.child({
+            job: job.name,
+            jobId: item.id,
             attempt: item.retryCount + 1,
-            isLastAttempt: item.retryCount >= item.retryLimit,
           });
-          log.info("job done");
-        } catch (error) {
-          log.warn({ err: error }, "job failed; pg-boss retries it with back-off");
-          throw storedFailure(error);
-        }
-      },
-    );
-  }
+          try {
+            await job.handle(services, data, {
+              id: item.id,
+              attempt: item.retryCount + 1,
+              isLastAttempt: item.retryCount >= item.retryLimit,
+            });
+            log.info("job done");
+          } catch (error) {
+            log.warn({ err: error }, "job failed; pg-boss retries it with back-off");
+            throw storedFailure(error);
+          }
+        },
+      );
   await startSchedules(services.boss);
 }
 

@@ -54,38 +54,38 @@ export async function checkCallingCandidates(
   const numbers = [
     ...new Set(candidates.flatMap((c) => [c.input.phoneNumber, ...c.input.forwardedDids])),
   ];
-  const nothing = Promise.resolve([]);
-  const [userRows, pbxRows, regionRows, existingRows, sipRows, numberRows] = await Promise.all([
-    db
-      .select()
-      .from(users)
-      .where(and(eq(users.enterpriseId, enterprise.id), inArray(users.id, userIds))),
-    db
-      .select()
-      .from(pbxes)
-      .where(and(eq(pbxes.enterpriseId, enterprise.id), inArray(pbxes.id, pbxIds))),
-    db
-      .select({ region: regions })
-      .from(enterpriseRegions)
-      .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
-      .where(
-        and(
-          eq(enterpriseRegions.enterpriseId, enterprise.id),
-          inArray(enterpriseRegions.regionId, regionIds),
-        ),
+  // One after the other: inside a transaction they share one connection anyway.
+  const userRows = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.enterpriseId, enterprise.id), inArray(users.id, userIds)));
+  const pbxRows = await db
+    .select()
+    .from(pbxes)
+    .where(and(eq(pbxes.enterpriseId, enterprise.id), inArray(pbxes.id, pbxIds)));
+  const regionRows = await db
+    .select({ region: regions })
+    .from(enterpriseRegions)
+    .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
+    .where(
+      and(
+        eq(enterpriseRegions.enterpriseId, enterprise.id),
+        inArray(enterpriseRegions.regionId, regionIds),
       ),
-    db
-      .select({
-        row: callingUsers,
-        hasDevice: sql<boolean>`exists (select 1 from devices d where d.user_id = ${callingUsers.userId})`,
-      })
-      .from(callingUsers)
-      .where(
-        and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, userIds)),
-      ),
+    );
+  const existingRows = await db
+    .select({
+      row: callingUsers,
+      hasDevice: sql<boolean>`exists (select 1 from devices d where d.user_id = ${callingUsers.userId})`,
+    })
+    .from(callingUsers)
+    .where(
+      and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, userIds)),
+    );
+  const sipRows =
     sipUsers.length === 0
-      ? nothing
-      : db
+      ? []
+      : await db
           .select({ userId: callingUsers.userId, sipUser: callingUsers.sipUser })
           .from(callingUsers)
           .where(
@@ -93,11 +93,11 @@ export async function checkCallingCandidates(
               eq(callingUsers.enterpriseId, enterprise.id),
               inArray(sql`lower(${callingUsers.sipUser})`, sipUsers),
             ),
-          ),
+          );
+  const numberRows =
     numbers.length === 0
-      ? nothing
-      : db.select().from(phoneNumbers).where(inArray(phoneNumbers.number, numbers)),
-  ]);
+      ? []
+      : await db.select().from(phoneNumbers).where(inArray(phoneNumbers.number, numbers));
   const facts: CallingFacts = {
     users: new Map(userRows.map((u) => [u.id, u])),
     pbxes: new Map(pbxRows.map((p) => [p.id, p])),

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql } from "drizzle-orm";
 import type { Who } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { inTransaction } from "../../../context.ts";
@@ -23,15 +23,21 @@ const system: Who = { actor: null, label: "system", clientAddress: null };
  * the `applied` counter; the stored rows are cleared when the import ends.
  */
 export async function applyUsersImport(services: Services, importId: string): Promise<void> {
+  // The rows are read once; each chunk's transaction locks the import and reads its counters.
+  const [stored] = await services.db
+    .select({ rows: userImports.rows })
+    .from(userImports)
+    .where(eq(userImports.id, importId));
+  const all = (stored?.rows ?? []) as ImportRow[];
+  const { rows: _rows, ...counters } = getTableColumns(userImports);
   for (;;) {
     const done = await inTransaction(services, system, async (ctx) => {
       const [record] = await ctx.tx
-        .select()
+        .select(counters)
         .from(userImports)
         .where(eq(userImports.id, importId))
         .for("update");
       if (record?.status !== "running") return true;
-      const all = (record.rows ?? []) as ImportRow[];
       const chunk = all.slice(record.applied, record.applied + importChunkSize);
       const finish = (set: Partial<ImportRecord>) =>
         ctx.tx

@@ -17,6 +17,8 @@ export const teamsPushJob = defineJob({
     retryBackoff: true,
     expireInSeconds: 300,
     policy: "stately",
+    // A push mostly waits on Microsoft (the number operation takes its time): many at once.
+    concurrency: 10,
   },
   async handle(services, data, meta) {
     await pushUserToTeams(services, data, meta);
