@@ -221,6 +221,7 @@ function UploadForm({
           }}
           error={errors.file}
           clearable
+          clearButtonProps={{ "aria-label": "Clear the file" }}
         />
         {refusal ? <RefusalReport refusal={refusal} /> : null}
         <Group justify="flex-end">
@@ -339,7 +340,7 @@ function ImportProgress({
       ) : null}
       <Group justify="flex-end">
         <Button variant={finished ? "filled" : "default"} onClick={onDone}>
-          Close
+          {finished ? "Done" : "Continue in the background"}
         </Button>
       </Group>
     </Stack>
