@@ -1165,5 +1165,28 @@ describe("provisioning journey: operator → master reseller → reseller → en
     expect(exportedRows.filter((r) => !r.startsWith("bulk.user"))).toEqual([
       "adele.vance@contoso.onmicrosoft.com,201@pbx.contoso.example,+442079460100,no,201,,",
     ]);
+
+    // The reseller's page of the enterprise offers the same upload and export.
+    await reseller.goto(`${server.url}/enterprises`);
+    await rowOf(reseller, "Enterprises", enterprise.name)
+      .getByRole("link", { name: enterprise.name, exact: true })
+      .click();
+    await waitForHeading(reseller, enterprise.name);
+    await reseller.getByRole("button", { name: "Export users (CSV)", exact: true }).waitFor();
+    await reseller.getByRole("button", { name: "Upload users (CSV)", exact: true }).click();
+    const providerUpload = reseller.getByRole("dialog", {
+      name: "Upload users (CSV)",
+      exact: true,
+    });
+    await providerUpload
+      .getByRole("combobox", { name: "Voice route (SBC region)", exact: true })
+      .click();
+    await reseller
+      .getByRole("listbox", { name: "Voice route (SBC region)", exact: true })
+      .getByRole("option", { name: "US East 1", exact: true })
+      .waitFor();
+    await reseller.keyboard.press("Escape");
+    await providerUpload.getByRole("button", { name: "Cancel", exact: true }).click();
+    await providerUpload.waitFor({ state: "hidden" });
   });
 });
