@@ -96,6 +96,8 @@ describe("provisioning journey: operator → master reseller → reseller → en
   };
 
   let firstInvitation: InboxMessage;
+  /** The demo tenant's id in Microsoft 365 (read from the dashboard in step 20). */
+  let tenantId = "";
 
   beforeAll(async () => {
     // This run's screenshots only (the numbering would otherwise interleave with a previous run's).
@@ -968,5 +970,223 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await snap(reseller, "reseller-user-edit");
     await edit.getByRole("button", { name: "Cancel", exact: true }).click();
     await edit.waitFor({ state: "hidden" });
+  });
+
+  it("20. the Teams side shows the number and policy within seconds", async () => {
+    const admin = tenantAdmin;
+    // Direct Routing is active since step 15, so Adele Vance's configuration is pushed at once.
+    await admin.goto(`${server.url}/enterprise`);
+    await waitForHeading(admin, enterprise.name);
+    tenantId =
+      (await admin
+        .getByText(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
+        .first()
+        .textContent()) ?? "";
+    expect(tenantId).not.toBe("");
+    const adeleNumber = "+442079460100";
+    const started = Date.now();
+    /** Adele's number as Teams holds it, and the voice routing policy granted to its holder. */
+    const teamsSide = async () => {
+      const state = (await server.emulatorControl("GET", `/_control/tenants/${tenantId}`)) as {
+        numberAssignments: {
+          telephoneNumber: string;
+          assignmentTargetId: string;
+          activationState: string;
+        }[];
+      };
+      const voice = (await server.emulatorControl(
+        "GET",
+        `/_control/tenants/${tenantId}/teams-voice`,
+      )) as { grants: Record<string, { voiceRoutingPolicy?: string }> };
+      const assignment = state.numberAssignments.find(
+        (a) => a.telephoneNumber.replace(/^tel:/i, "") === adeleNumber,
+      );
+      return {
+        activationState: assignment?.activationState ?? null,
+        voiceRoutingPolicy: assignment
+          ? (voice.grants[assignment.assignmentTargetId]?.voiceRoutingPolicy ?? null)
+          : null,
+      };
+    };
+    await expect
+      .poll(teamsSide, { timeout: 10_000, interval: 250 })
+      .toEqual({ activationState: "activated", voiceRoutingPolicy: "Teamgate" });
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    // The portal says so on the user's page.
+    const nav = admin.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Users", exact: true }).click();
+    await waitForHeading(admin, "Users");
+    await field(admin, "Search users").fill("Adele");
+    await rowOf(admin, "Users", "Adele Vance")
+      .getByRole("link", { name: "Adele Vance", exact: true })
+      .click();
+    await waitForHeading(admin, "Adele Vance");
+    await admin
+      .getByRole("region", { name: "Status", exact: true })
+      .getByText("In Teams", { exact: true })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await snap(admin, "user-in-teams");
+  });
+
+  it("21. a 50-user CSV: 2 bad rows are reported and nothing applied; fixed, it is applied with progress and exports back", async () => {
+    const admin = tenantAdmin;
+    const count = 50;
+    const pad = (i: number) => String(i + 1).padStart(2, "0");
+    const bulk = Array.from({ length: count }, (_, i) => ({
+      upn: `bulk.user${pad(i)}@contoso.onmicrosoft.com`,
+      displayName: `Bulk User ${pad(i)}`,
+      sipUser: `3${pad(i)}@pbx.contoso.example`,
+      phoneNumber: `+4420794602${pad(i - 1)}`,
+      sipAuthId: `3${pad(i)}`,
+      password: `bulk-device-secret-3${pad(i)}`,
+    }));
+
+    // 51 configured users need a higher limit than step 8's 40: the reseller raises it.
+    await reseller.goto(`${server.url}/enterprises`);
+    await rowAction(reseller, enterprise.name, "Edit");
+    await waitForHeading(reseller, `Edit ${enterprise.name}`);
+    await field(reseller, "User limit").fill("100");
+    await reseller.getByRole("button", { name: "Save", exact: true }).click();
+    await waitForToast(reseller, `${enterprise.name} saved`);
+
+    // 50 Teams Phone users join the synced group "Sales" in Microsoft 365; the admin syncs them.
+    for (const u of bulk)
+      await server.emulatorControl("POST", `/_control/tenants/${tenantId}/users`, {
+        userPrincipalName: u.upn,
+        displayName: u.displayName,
+        password: "bulk-user-password-1",
+        licenses: ["teams", "teamsPhone"],
+        groups: ["Sales"],
+      });
+    await admin.goto(`${server.url}/enterprise`);
+    await waitForHeading(admin, enterprise.name);
+    const sync = admin.getByRole("region", { name: "User sync" });
+    await sync.getByRole("button", { name: "Sync now", exact: true }).click();
+    await sync.getByText(/ · 50 added · /).waitFor({ timeout: 60_000 });
+
+    // 50 free numbers, as a range on the numbers page.
+    const nav = admin.getByRole("navigation", { name: "Main" });
+    await nav.getByRole("link", { name: "Phone numbers" }).click();
+    await waitForHeading(admin, "Phone numbers");
+    await admin.getByRole("button", { name: "Add numbers" }).first().click();
+    const add = admin.getByRole("dialog", { name: "Add numbers" });
+    await add.getByText("A range", { exact: true }).click();
+    await add.getByLabel(/^From/).fill("+442079460200");
+    await add.getByLabel(/^To/).fill("+442079460249");
+    await add.getByText(/\b50 numbers\b/).waitFor();
+    await add.getByRole("button", { name: "Add numbers", exact: true }).click();
+    await add.waitFor({ state: "hidden" });
+
+    const header =
+      "Teams user,SIP user,Phone number,Use Teams voicemail,SIP auth ID,Password,Forwarded DIDs";
+    const line = (u: (typeof bulk)[number]) =>
+      [u.upn, u.sipUser, u.phoneNumber, "no", u.sipAuthId, u.password, ""].join(",");
+    const csvOf = (rows: string[]) => `${[header, ...rows].join("\r\n")}\r\n`;
+    const good = bulk.map(line);
+    // Line 12 (user 11): a malformed number; line 22 (user 21): user 20's SIP user again.
+    const bad = [...good];
+    bad[10] = line({ ...bulk[10]!, phoneNumber: "+44 20 7946 02 1O" });
+    bad[20] = line({ ...bulk[20]!, sipUser: bulk[19]!.sipUser });
+
+    await nav.getByRole("link", { name: "Users", exact: true }).click();
+    await waitForHeading(admin, "Users");
+    const upload = async (csv: string) => {
+      await admin.getByRole("button", { name: "Upload users (CSV)", exact: true }).click();
+      const dialog = admin.getByRole("dialog", { name: "Upload users (CSV)", exact: true });
+      expect(await dialog.getByRole("radio", { name: "PBX users", exact: true }).isChecked()).toBe(
+        true,
+      );
+      expect(
+        await dialog.getByRole("combobox", { name: "PBX location", exact: true }).inputValue(),
+      ).toBe("Head office");
+      await dialog.getByRole("combobox", { name: "Voice route (SBC region)", exact: true }).click();
+      await admin
+        .getByRole("listbox", { name: "Voice route (SBC region)", exact: true })
+        .getByRole("option", { name: "US East 1", exact: true })
+        .click();
+      await dialog.getByRole("link", { name: "Download a template", exact: true }).waitFor();
+      await dialog.getByRole("link", { name: "Export current users", exact: true }).waitFor();
+      await dialog.locator('input[type="file"]').setInputFiles({
+        name: "users.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from(csv, "utf8"),
+      });
+      await dialog.getByRole("button", { name: "Upload", exact: true }).click();
+      return dialog;
+    };
+
+    // The bad file: exactly its 2 rows are reported, and nothing was applied.
+    const refused = await upload(csvOf(bad));
+    await refused.getByText("Nothing was applied", { exact: true }).waitFor();
+    await refused.getByText("The file has 2 problems; nothing was applied").waitFor();
+    const report = refused.getByRole("table", { name: "Problems of the file", exact: true });
+    const reported = (await report.getByRole("row").allInnerTexts()).slice(1);
+    expect(reported).toHaveLength(2);
+    expect(reported[0]).toMatch(/^12\s+Phone number\s+/);
+    expect(reported[1]).toMatch(/^22\s+SIP user\s+.*is given to another user above/);
+    await snap(admin, "users-upload-refused");
+    await refused.getByRole("button", { name: "Cancel", exact: true }).click();
+    await refused.waitFor({ state: "hidden" });
+    await field(admin, "Search users").fill("Bulk User");
+    await pickOptions(admin, "Calling", ["Not configured"]);
+    await admin.getByText("50 results", { exact: true }).waitFor();
+
+    // Fixed, the file is applied: the progress bar runs to the end.
+    const accepted = await upload(csvOf(good));
+    await accepted.getByRole("progressbar", { name: "Users applied" }).waitFor();
+    await accepted.getByText("50 users created, 0 updated").waitFor({ timeout: 60_000 });
+    await accepted.getByText("50 of 50 users applied").waitFor();
+    await snap(admin, "users-upload-done");
+    await accepted.getByRole("button", { name: "Done", exact: true }).click();
+    await accepted.waitFor({ state: "hidden" });
+    await pickOptions(admin, "Calling", ["Configured"]);
+    await admin.getByText("50 results", { exact: true }).waitFor();
+    await rowOf(admin, "Users", "Bulk User 01")
+      .getByText("+442079460200", { exact: true })
+      .waitFor();
+    await snap(admin, "users-bulk-configured");
+
+    // "Export users (CSV)": the PBX users' file holds the uploaded rows, the password blank.
+    await admin.getByRole("button", { name: "Export users (CSV)", exact: true }).click();
+    const downloading = admin.waitForEvent("download");
+    await admin.getByRole("menuitem", { name: "PBX users", exact: true }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe("pbx-users.csv");
+    const stream = await download.createReadStream();
+    let exported = "";
+    for await (const chunk of stream) exported += String(chunk);
+    const [exportedHeader, ...exportedRows] = exported.split(/\r?\n/).filter(Boolean);
+    expect(exportedHeader).toBe(header);
+    const expected = bulk.map((u) => line({ ...u, password: "" }));
+    expect(exportedRows.filter((r) => r.startsWith("bulk.user")).sort()).toEqual(expected.sort());
+    // Besides them, only Adele Vance of step 19.
+    expect(exportedRows.filter((r) => !r.startsWith("bulk.user"))).toEqual([
+      "adele.vance@contoso.onmicrosoft.com,201@pbx.contoso.example,+442079460100,no,201,,",
+    ]);
+
+    // The reseller's page of the enterprise offers the same upload and export.
+    await reseller.goto(`${server.url}/enterprises`);
+    await rowOf(reseller, "Enterprises", enterprise.name)
+      .getByRole("link", { name: enterprise.name, exact: true })
+      .click();
+    await waitForHeading(reseller, enterprise.name);
+    await reseller.getByRole("button", { name: "Export users (CSV)", exact: true }).waitFor();
+    await reseller.getByRole("button", { name: "Upload users (CSV)", exact: true }).click();
+    const providerUpload = reseller.getByRole("dialog", {
+      name: "Upload users (CSV)",
+      exact: true,
+    });
+    await providerUpload
+      .getByRole("combobox", { name: "Voice route (SBC region)", exact: true })
+      .click();
+    await reseller
+      .getByRole("listbox", { name: "Voice route (SBC region)", exact: true })
+      .getByRole("option", { name: "US East 1", exact: true })
+      .waitFor();
+    await reseller.keyboard.press("Escape");
+    await providerUpload.getByRole("button", { name: "Cancel", exact: true }).click();
+    await providerUpload.waitFor({ state: "hidden" });
   });
 });

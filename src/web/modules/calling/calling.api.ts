@@ -1,6 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type {
   CallingAbility,
+  CallingService,
   CallingView,
   ChangeSipPasswordBody,
   ConfigureUserBody,
@@ -8,6 +9,11 @@ import type {
 import type { NumberListResponse } from "../../../shared/contracts/numbers.ts";
 import type { PbxListResponse } from "../../../shared/contracts/pbx.ts";
 import type { UserSummary } from "../../../shared/contracts/users.ts";
+import {
+  type UsersImportQuery,
+  type UsersImportView,
+  usersCsvColumns,
+} from "../../../shared/contracts/users-csv.ts";
 import { api } from "../../api/client.ts";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import {
@@ -103,6 +109,73 @@ export function usePushUserToTeams(enterpriseId: string, userId: string) {
   return useUserMutation(enterpriseId, userId, () =>
     api.post<UserDetail>(usersPath(enterpriseId, userId, "/teams-push")),
   );
+}
+
+/** The options of a bulk upload, as its query string carries them. */
+export type UsersImportOptions = Pick<UsersImportQuery, "service" | "pbxId" | "regionId"> & {
+  updateExisting: boolean;
+};
+
+const enterprisePath = (enterpriseId: string, rest: string) =>
+  `/enterprises/${encodeURIComponent(enterpriseId)}${rest}`;
+
+/**
+ * Uploads a users CSV: 202 with the import to follow once every row passed, or an ApiError whose
+ * `rows` is the per-row report (nothing applied).
+ */
+export function useStartUsersImport(enterpriseId: string) {
+  return useMutation({
+    mutationFn: ({ csv, options }: { csv: string; options: UsersImportOptions }) => {
+      const query = new URLSearchParams({
+        service: options.service,
+        pbxId: options.pbxId,
+        regionId: options.regionId,
+        updateExisting: String(options.updateExisting),
+      });
+      return api.postText<UsersImportView>(
+        enterprisePath(enterpriseId, `/user-imports?${query.toString()}`),
+        csv,
+        "text/csv",
+      );
+    },
+  });
+}
+
+/** How often a running upload is polled for its progress. */
+export const usersImportPollMs = 500;
+
+/** Where an upload stands; polled until it succeeded or failed. */
+export function usersImportQuery(enterpriseId: string, importId: string) {
+  return queryOptions({
+    queryKey: ["user-imports", enterpriseId, importId],
+    queryFn: ({ signal }) =>
+      api.get<UsersImportView>(
+        enterprisePath(enterpriseId, `/user-imports/${encodeURIComponent(importId)}`),
+        undefined,
+        signal,
+      ),
+    refetchInterval: (query) =>
+      query.state.data?.status === "running" ? usersImportPollMs : false,
+  });
+}
+
+/** The address of the configured users of a service as a CSV download (the browser's session). */
+export function usersExportUrl(enterpriseId: string, service: CallingService): string {
+  return `/api/v1${enterprisePath(enterpriseId, `/users-export?service=${service}`)}`;
+}
+
+/** A CSV holding only the header, for a spreadsheet to start from (built here, not fetched). */
+export const usersCsvTemplateUrl = `data:text/csv;charset=utf-8,${encodeURIComponent(
+  `${usersCsvColumns.join(",")}\r\n`,
+)}`;
+
+/** "Push to Teams" on the dashboard: every user waiting for an enterprise admin, or failed. */
+export function usePushWaitingToTeams(enterpriseId: string) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<{ queued: number }>(enterprisePath(enterpriseId, "/teams-push"), {}),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: enterpriseQueryKey(enterpriseId) }),
+  });
 }
 
 /** The most choices one select of the form loads (the API's largest page). */

@@ -35,6 +35,7 @@ import { PageLoader } from "../../components/PageLoader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { StatusBadge } from "../../components/StatusBadge.tsx";
 import { WorkflowSteps } from "../../components/WorkflowSteps.tsx";
+import { usePushWaitingToTeams } from "../calling/calling.api.ts";
 import { ActivityTable } from "./ActivityTable.tsx";
 import { Card, Fact, failureText } from "./DashboardCard.tsx";
 import { DirectRoutingCard } from "./DirectRoutingCard.tsx";
@@ -346,6 +347,9 @@ function ItemActions({
       </Group>
     );
   }
+  if (item.id === "teams_push" && data.abilities.includes("users.teams_push")) {
+    return <PushToTeamsButton enterpriseId={data.enterprise.id} />;
+  }
   if (item.id === "sync_groups" && audience === "enterprise") {
     return (
       <Anchor component={Link} to="/enterprise/groups" size="sm">
@@ -354,6 +358,37 @@ function ItemActions({
     );
   }
   return null;
+}
+
+/** "Push to Teams": every user waiting for an enterprise admin, or failed, is pushed again. */
+function PushToTeamsButton({ enterpriseId }: { enterpriseId: string }) {
+  const push = usePushWaitingToTeams(enterpriseId);
+  return (
+    <Group gap="sm" mt={4}>
+      <Button
+        size="xs"
+        loading={push.isPending}
+        onClick={() =>
+          push.mutate(undefined, {
+            onSuccess: ({ queued }) =>
+              notifications.show({
+                color: "teal",
+                message:
+                  queued === 1 ? "1 user queued for Teams" : `${queued} users queued for Teams`,
+              }),
+            onError: (error) =>
+              notifications.show({
+                color: "red",
+                title: "Could not push to Teams",
+                message: failureText(error),
+              }),
+          })
+        }
+      >
+        Push to Teams
+      </Button>
+    </Group>
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import { PageHeader } from "../../components/PageHeader.tsx";
 import { QueryError } from "../../components/QueryError.tsx";
 import { useEnterpriseSession } from "../auth/session.ts";
 import { UserCalling } from "../calling/UserCalling.tsx";
+import { UsersCsvActions } from "../calling/UsersCsvActions.tsx";
 import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
 import { PbxLocations } from "../pbx/PbxLocations.tsx";
 import { ActivityTable } from "./ActivityTable.tsx";
@@ -41,6 +42,13 @@ export function EnterpriseUsersPage() {
       <PageHeader
         title="Users"
         description="The Microsoft 365 users of your organization that Teamgate keeps in sync, with their Teams licences and calling."
+        actions={
+          <UsersCsvActions
+            enterpriseId={session.enterprise.id}
+            audience="enterprise"
+            canConfigure={session.abilities.includes("users.configure")}
+          />
+        }
       />
       <UsersTable
         enterpriseId={session.enterprise.id}

@@ -3,7 +3,9 @@ import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
+import { useCan } from "../auth/session.ts";
 import { UserCalling } from "../calling/UserCalling.tsx";
+import { UsersCsvActions } from "../calling/UsersCsvActions.tsx";
 import { regionsQuery } from "../catalog/catalog.api.ts";
 import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
 import { PhoneNumbers } from "../numbers/PhoneNumbers.tsx";
@@ -28,6 +30,7 @@ export function ProviderEnterprisePage() {
   // The users follow the dashboard: nothing more to show when the enterprise could not be loaded.
   const overview = useQuery(overviewQuery(enterpriseId));
   const [pbxPage, setPbxPage] = useState<number | undefined>(undefined);
+  const can = useCan();
   return (
     <>
       <EnterpriseDashboard
@@ -66,9 +69,16 @@ export function ProviderEnterprisePage() {
               </Group>
             )}
           />
-          <Title order={2} fz="h4" mt="xl" mb="md">
-            Users
-          </Title>
+          <Group justify="space-between" mt="xl" mb="md">
+            <Title order={2} fz="h4">
+              Users
+            </Title>
+            <UsersCsvActions
+              enterpriseId={enterpriseId}
+              audience="provider"
+              canConfigure={can("users.configure")}
+            />
+          </Group>
           <UsersTable
             enterpriseId={enterpriseId}
             search={search}
