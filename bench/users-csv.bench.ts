@@ -14,7 +14,10 @@ import {
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { seal } from "../src/server/lib/secrets.ts";
 import { createServices } from "../src/server/main.ts";
-import { applyUsersImport } from "../src/server/modules/calling/import/run-users-import.ts";
+import {
+  applyUsersImport,
+  importChunkSize,
+} from "../src/server/modules/calling/import/run-users-import.ts";
 import { startUsersImport } from "../src/server/modules/calling/import/users-import.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
@@ -31,7 +34,7 @@ const who: Who = { actor: null, label: "bench", clientAddress: null };
  * in one transaction by three plain set-based statements (calling_users, devices with passwords
  * sealed beforehand, phone_numbers). Product (b): the CSV text through `startUsersImport` (parse,
  * validate against the database, seal, store; in one transaction) and then `applyUsersImport`
- * (re-check and write in chunks of 1,000, events and Teams push jobs included). Prints rows/s of
+ * (re-check and write in chunks, events and Teams push jobs included). Prints rows/s of
  * each phase and the ratio rows/s (b) ÷ rows/s (a) (goal >= 0.3 on PostgreSQL).
  */
 export async function benchUsersCsv(): Promise<void> {
@@ -61,7 +64,7 @@ export async function benchUsersCsv(): Promise<void> {
       "ratio (b)/(a) rows/s": round(r.baseline / r.validate, 3),
     });
     rows.push({
-      run: `${kind}: (b2) applyUsersImport (10 chunks)`,
+      run: `${kind}: (b2) applyUsersImport (chunks of ${importChunkSize})`,
       rows: rowCount,
       seconds: round(r.apply, 3),
       "rows/s": perSecond(r.apply),

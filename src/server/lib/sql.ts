@@ -29,3 +29,12 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
 export function affectedRows(result: unknown): number {
   return (result as { rowCount?: number | null }).rowCount ?? 0;
 }
+
+/**
+ * A PostgreSQL array literal of any strings, each element quoted and escaped, to bind as one
+ * parameter (`= any(${textArray(values)}::text[])`): one parameter however many values, where a
+ * list of parameters costs the planner per value.
+ */
+export function textArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
+}

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { ConfigureUserBody } from "../../../shared/contracts/calling.ts";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
@@ -11,6 +11,7 @@ import {
   users,
 } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
+import { textArray } from "../../lib/sql.ts";
 
 /** One user's wanted configuration, as the rules check it (a form, or a row of a CSV file). */
 export interface CallingCandidate {
@@ -58,11 +59,21 @@ export async function checkCallingCandidates(
   const userRows = await db
     .select()
     .from(users)
-    .where(and(eq(users.enterpriseId, enterprise.id), inArray(users.id, userIds)));
+    .where(
+      and(
+        eq(users.enterpriseId, enterprise.id),
+        sql`${users.id} = any(${textArray(userIds)}::text[])`,
+      ),
+    );
   const pbxRows = await db
     .select()
     .from(pbxes)
-    .where(and(eq(pbxes.enterpriseId, enterprise.id), inArray(pbxes.id, pbxIds)));
+    .where(
+      and(
+        eq(pbxes.enterpriseId, enterprise.id),
+        sql`${pbxes.id} = any(${textArray(pbxIds)}::text[])`,
+      ),
+    );
   const regionRows = await db
     .select({ region: regions })
     .from(enterpriseRegions)
@@ -70,7 +81,7 @@ export async function checkCallingCandidates(
     .where(
       and(
         eq(enterpriseRegions.enterpriseId, enterprise.id),
-        inArray(enterpriseRegions.regionId, regionIds),
+        sql`${enterpriseRegions.regionId} = any(${textArray(regionIds)}::text[])`,
       ),
     );
   const existingRows = await db
@@ -80,7 +91,10 @@ export async function checkCallingCandidates(
     })
     .from(callingUsers)
     .where(
-      and(eq(callingUsers.enterpriseId, enterprise.id), inArray(callingUsers.userId, userIds)),
+      and(
+        eq(callingUsers.enterpriseId, enterprise.id),
+        sql`${callingUsers.userId} = any(${textArray(userIds)}::text[])`,
+      ),
     );
   const sipRows =
     sipUsers.length === 0
@@ -91,13 +105,16 @@ export async function checkCallingCandidates(
           .where(
             and(
               eq(callingUsers.enterpriseId, enterprise.id),
-              inArray(sql`lower(${callingUsers.sipUser})`, sipUsers),
+              sql`lower(${callingUsers.sipUser}) = any(${textArray(sipUsers)}::text[])`,
             ),
           );
   const numberRows =
     numbers.length === 0
       ? []
-      : await db.select().from(phoneNumbers).where(inArray(phoneNumbers.number, numbers));
+      : await db
+          .select()
+          .from(phoneNumbers)
+          .where(sql`${phoneNumbers.number} = any(${textArray(numbers)}::text[])`);
   const facts: CallingFacts = {
     users: new Map(userRows.map((u) => [u.id, u])),
     pbxes: new Map(pbxRows.map((p) => [p.id, p])),

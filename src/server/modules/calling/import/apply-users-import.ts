@@ -4,6 +4,7 @@ import type { Ctx } from "../../../context.ts";
 import { callingUsers, pbxes } from "../../../db/schema/index.ts";
 import { callingSnapshot } from "../calling.presenter.ts";
 import type { CallingRow } from "../calling.queries.ts";
+import type { CallingFacts } from "../calling.rules.ts";
 import { teamsPushJob } from "../jobs/teams-push.job.ts";
 import type { ImportRow } from "./validate-users-import.ts";
 
@@ -17,7 +18,7 @@ export interface ImportContext {
 const json = (value: unknown) => JSON.stringify(value);
 
 /**
- * Writes a chunk of validated rows (passwords already sealed) as a handful of set-based
+ * Writes a chunk of validated rows (passwords already sealed; `facts` from the chunk's check) as a handful of set-based
  * statements, whatever its size: the configurations (new ones take the PBX location's caller
  * defaults; an update keeps the tag, dial plan and caller settings the file does not carry), the
  * devices (an empty password keeps the stored one), the numbers in the inventory, one event per
@@ -27,26 +28,16 @@ export async function applyImportRows(
   ctx: Ctx,
   on: ImportContext,
   rows: readonly ImportRow[],
+  facts: Pick<CallingFacts, "pbxes" | "existing">,
 ): Promise<{ created: number; updated: number }> {
   if (rows.length === 0) return { created: 0, updated: 0 };
   const { tx, now } = ctx;
   const enterpriseId = on.enterprise.id;
   const userIds = rows.map((r) => r.userId);
   const idArray = `{${userIds.join(",")}}`;
-  const pbxIds = [...new Set(rows.map((r) => r.input.pbxId))];
-  const pbxRows = await tx
-    .select()
-    .from(pbxes)
-    .where(sql`${pbxes.id} = any(${`{${pbxIds.join(",")}}`}::text[])`);
-  const pbxById = new Map(pbxRows.map((p) => [p.id, p]));
-  const before = new Map(
-    (
-      await tx
-        .select()
-        .from(callingUsers)
-        .where(sql`${callingUsers.userId} = any(${idArray}::text[])`)
-    ).map((r) => [r.userId, r]),
-  );
+  // The chunk's check just read the locations and the existing configurations.
+  const pbxById = facts.pbxes;
+  const before = facts.existing;
   const at = now.toISOString();
   const teamsState = on.push ? "pending" : "waiting";
 
@@ -114,26 +105,36 @@ export async function applyImportRows(
     ),
   );
   await tx.execute(sql`
-    update phone_numbers set state = 'available', assigned_user_id = null, updated_at = ${at}::timestamptz
-    where assigned_user_id = any(${idArray}::text[])
-      and (assigned_user_id, number) not in
-        (select p.user_id, p.number from json_to_recordset(${pairs}::json) as p(user_id text, number text))`);
+    update phone_numbers n set state = 'available', assigned_user_id = null, updated_at = ${at}::timestamptz
+    where n.assigned_user_id = any(${idArray}::text[])
+      and not exists (select 1 from json_to_recordset(${pairs}::json) as p(user_id text, number text)
+        where p.user_id = n.assigned_user_id and p.number = n.number)`);
   await tx.execute(sql`
     update phone_numbers n set state = 'assigned', assigned_user_id = p.user_id, updated_at = ${at}::timestamptz
     from json_to_recordset(${pairs}::json) as p(user_id text, number text)
     where n.number = p.number and n.enterprise_id = ${enterpriseId}`);
 
-  const after = new Map(
-    (
-      await tx
-        .select()
-        .from(callingUsers)
-        .where(sql`${callingUsers.userId} = any(${idArray}::text[])`)
-    ).map((r) => [r.userId, r]),
-  );
-  const eventRecords = rows.map((r) => {
+  const eventRecords = rows.map((r, i) => {
     const was = before.get(r.userId);
-    const now = callingSnapshot(after.get(r.userId) as CallingRow);
+    const record = records[i]!;
+    // What the upsert wrote, over what an update keeps (no read back).
+    const now = callingSnapshot({
+      ...(was ?? { tag: null, assignDialPlan: true }),
+      ...(was
+        ? {}
+        : {
+            callerNamePolicy: record.caller_name_policy,
+            callerName: record.caller_name,
+            forwardedCallerId: record.forwarded_caller_id,
+          }),
+      service: record.service,
+      pbxId: record.pbx_id,
+      regionId: record.region_id,
+      sipUser: record.sip_user,
+      phoneNumber: record.phone_number,
+      forwardedDids: record.forwarded_dids,
+      teamsVoicemail: record.teams_voicemail,
+    } as CallingRow);
     return was
       ? {
           name: "user.calling_updated",

@@ -12,7 +12,7 @@ import type { ImportRow } from "./validate-users-import.ts";
 type ImportRecord = typeof userImports.$inferSelect;
 
 /** How many rows one transaction of the apply phase writes. */
-export const importChunkSize = 1000;
+export const importChunkSize = 2500;
 
 const system: Who = { actor: null, label: "system", clientAddress: null };
 
@@ -54,7 +54,7 @@ export async function applyUsersImport(services: Services, importId: string): Pr
         .where(eq(enterprises.id, record.enterpriseId))
         .for("update");
       const scoped = enterprise as Scoped<EnterpriseRow>;
-      const { problems } = await checkCallingCandidates(
+      const { problems, facts } = await checkCallingCandidates(
         ctx.tx,
         scoped,
         chunk.map((r) => ({
@@ -87,6 +87,7 @@ export async function applyUsersImport(services: Services, importId: string): Pr
           },
         },
         chunk,
+        facts,
       );
       await ctx.tx
         .update(userImports)

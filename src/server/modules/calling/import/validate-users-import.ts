@@ -1,10 +1,11 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { ConfigureUserBody } from "../../../../shared/contracts/calling.ts";
 import type { UsersCsvProblem } from "../../../../shared/contracts/users-csv.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Db } from "../../../db/client.ts";
 import { users } from "../../../db/schema/index.ts";
 import { AppError } from "../../../lib/errors.ts";
+import { textArray } from "../../../lib/sql.ts";
 import { assertSeatsFree, checkCallingCandidates } from "../calling.rules.ts";
 import { columnOfField, type ParsedUserRow } from "./parse-users-csv.ts";
 
@@ -40,7 +41,7 @@ export async function validateUsersImport(
           .where(
             and(
               eq(users.enterpriseId, enterprise.id),
-              inArray(sql`lower(${users.userPrincipalName})`, upns),
+              sql`lower(${users.userPrincipalName}) = any(${textArray(upns)}::text[])`,
             ),
           );
   const byUpn = new Map(found.filter((u) => !u.removedAt).map((u) => [u.upn.toLowerCase(), u.id]));
