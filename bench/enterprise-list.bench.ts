@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import Fastify from "fastify";
-import pg from "pg";
-import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
+import type { Database } from "../src/server/db/client.ts";
 import {
   emailClaims,
   enterprisePbxTypes,
@@ -22,7 +21,7 @@ import { createServices } from "../src/server/main.ts";
 import { enterpriseListSql } from "../src/server/modules/enterprises/enterprises.queries.ts";
 import { EnterpriseListQuery } from "../src/shared/contracts/enterprises.ts";
 import { newId } from "../src/shared/ids.ts";
-import { type LoadResult, load, printTable, round } from "./lib.ts";
+import { type LoadResult, load, onEachDatabase, printTable, round } from "./lib.ts";
 import { findPgbench, type PgbenchResult, pgbench } from "./pgbench.ts";
 
 const resellerCount = 100;
@@ -313,32 +312,13 @@ export async function benchEnterpriseList(): Promise<void> {
   const pgbenchPath = found ?? { skipped: missing };
   if (!found) notes.push(`SQL column skipped: ${missing}.`);
 
-  if (process.env.BENCH_SKIP_PGLITE !== "1") {
-    const pglite = await openPglite({});
-    report(await measure("PGlite", pglite, null));
-    await pglite.close();
-  }
-
-  const url = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const admin = new pg.Client({ connectionString: url });
-  try {
-    await admin.connect();
-    const name = `teamgate_bench_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const postgres = await openPostgres(u.toString(), 20);
-    try {
-      report(await measure("PostgreSQL", postgres, pgbenchPath, u.toString()));
-    } finally {
-      await postgres.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } catch (e) {
-    rows.push({ run: `PostgreSQL: skipped (${(e as Error).message})` });
-  } finally {
-    await admin.end().catch(() => {});
-  }
+  await onEachDatabase(
+    "list",
+    (kind, database, url) =>
+      measure(kind, database, url === null ? null : pgbenchPath, url ?? undefined).then(report),
+    (reason) => rows.push({ run: `PostgreSQL: skipped (${reason})` }),
+    20,
+  );
   printTable(
     `Enterprise list: ${resellerCount * enterprisesPerReseller} enterprises under ${resellerCount} resellers, ${connections} concurrent clients, ${seconds}s each. SQL = the statements the API runs for the same requests (captured from drizzle), through pgbench (-M prepared, ${connections} clients; at most ${pgbenchPagesPerScenario} of a scenario's pages). Server CPU = the Node process's CPU time per request (with PGlite, the database's too). Goals on PostgreSQL: p99 < 50 ms, ratio API/SQL >= 0.7.`,
     rows,

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
 
 export interface LoadResult {
   name: string;
@@ -56,3 +58,44 @@ export function printTable(title: string, rows: Record<string, string | number>[
 }
 
 export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/**
+ * Runs `measure` on a fresh PGlite (unless `BENCH_SKIP_PGLITE=1`), then on a database created for
+ * this run on `BENCH_DATABASE_URL` (default the local `test` server) and dropped after; a
+ * PostgreSQL that cannot be reached is reported through `onSkipped`, not thrown.
+ */
+export async function onEachDatabase(
+  tag: string,
+  measure: (kind: "PGlite" | "PostgreSQL", database: Database, url: string | null) => Promise<void>,
+  onSkipped: (reason: string) => void,
+  pool = 10,
+): Promise<void> {
+  if (process.env.BENCH_SKIP_PGLITE !== "1") {
+    const pglite = await openPglite({});
+    try {
+      await measure("PGlite", pglite, null);
+    } finally {
+      await pglite.close();
+    }
+  }
+  const url = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+  const admin = new pg.Client({ connectionString: url });
+  try {
+    await admin.connect();
+    const name = `teamgate_bench_${tag}_${process.pid}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    const postgres = await openPostgres(u.toString(), pool);
+    try {
+      await measure("PostgreSQL", postgres, u.toString());
+    } finally {
+      await postgres.close();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  } catch (e) {
+    onSkipped((e as Error).message);
+  } finally {
+    await admin.end().catch(() => {});
+  }
+}

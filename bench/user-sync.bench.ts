@@ -1,7 +1,6 @@
-import pg from "pg";
 import { startEmulator } from "../src/emulator/index.ts";
 import type { SeedUser } from "../src/emulator/state.ts";
-import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
+import type { Database } from "../src/server/db/client.ts";
 import { enterpriseSyncGroups } from "../src/server/db/schema/index.ts";
 import {
   buildEnterprise,
@@ -16,7 +15,7 @@ import {
 import { createMicrosoft, type Microsoft } from "../src/server/integrations/microsoft/port.ts";
 import { createServices } from "../src/server/main.ts";
 import { syncUsers } from "../src/server/modules/users/commands/sync-users.ts";
-import { printTable, round } from "./lib.ts";
+import { onEachDatabase, printTable, round } from "./lib.ts";
 
 const userCount = Number(process.env.BENCH_SYNC_USERS ?? 50_000);
 const groupCount = 50;
@@ -87,34 +86,12 @@ export async function benchUserSync(): Promise<void> {
           "peak RSS growth MB": round(result.peakRssGrowth / 1024 / 1024, 1),
         });
       };
-      if (process.env.BENCH_SKIP_PGLITE !== "1") {
-        const pglite = await openPglite({});
-        try {
-          await measure("PGlite", pglite);
-        } finally {
-          await pglite.close();
-        }
-      }
-      const url = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-      const admin = new pg.Client({ connectionString: url });
-      try {
-        await admin.connect();
-        const name = `teamgate_bench_sync_${process.pid}`;
-        await admin.query(`CREATE DATABASE ${name}`);
-        const u = new URL(url);
-        u.pathname = `/${name}`;
-        const postgres = await openPostgres(u.toString(), 10);
-        try {
-          await measure("PostgreSQL", postgres);
-        } finally {
-          await postgres.close();
-          await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        }
-      } catch (e) {
-        rows.push({ run: `PostgreSQL: skipped (${(e as Error).message})` });
-      } finally {
-        await admin.end().catch(() => {});
-      }
+      await onEachDatabase(
+        "sync",
+        (kind, database, _url) => measure(kind, database),
+        (reason) => rows.push({ run: `PostgreSQL: skipped (${reason})` }),
+        10,
+      );
     } finally {
       await microsoft.close();
     }

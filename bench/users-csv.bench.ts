@@ -1,10 +1,9 @@
 import { stringify } from "csv-stringify/sync";
 import { sql } from "drizzle-orm";
-import pg from "pg";
 import type { Who } from "../src/server/authz/actor.ts";
 import type { Scoped } from "../src/server/authz/policy.ts";
 import { inTransaction } from "../src/server/context.ts";
-import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
+import type { Database } from "../src/server/db/client.ts";
 import {
   buildEnterprise,
   buildOrganization,
@@ -23,7 +22,7 @@ import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
 import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { usersCsvColumns } from "../src/shared/contracts/users-csv.ts";
 import { newIds } from "../src/shared/ids.ts";
-import { printTable, round } from "./lib.ts";
+import { onEachDatabase, printTable, round } from "./lib.ts";
 
 const rowCount = Number(process.env.BENCH_CSV_USERS ?? 10_000);
 const who: Who = { actor: null, label: "bench", clientAddress: null };
@@ -78,34 +77,12 @@ export async function benchUsersCsv(): Promise<void> {
       "ratio (b)/(a) rows/s": round(r.baseline / (r.validate + r.apply), 3),
     });
   };
-  if (process.env.BENCH_SKIP_PGLITE !== "1") {
-    const pglite = await openPglite({});
-    try {
-      await measure("PGlite", pglite);
-    } finally {
-      await pglite.close();
-    }
-  }
-  const url = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-  const admin = new pg.Client({ connectionString: url });
-  try {
-    await admin.connect();
-    const name = `teamgate_bench_csv_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${name}`);
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    const postgres = await openPostgres(u.toString(), 10);
-    try {
-      await measure("PostgreSQL", postgres);
-    } finally {
-      await postgres.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } catch (e) {
-    rows.push({ run: `PostgreSQL: skipped (${(e as Error).message})` });
-  } finally {
-    await admin.end().catch(() => {});
-  }
+  await onEachDatabase(
+    "csv",
+    (kind, database, _url) => measure(kind, database),
+    (reason) => rows.push({ run: `PostgreSQL: skipped (${reason})` }),
+    10,
+  );
   printTable(
     `Users CSV upload: ${rowCount} PBX users (synced, Teams Phone) with free numbers; (a) one transaction of 3 set-based statements, passwords pre-sealed; (b) the product with push to Teams requested (jobs queued, not run). Ratio = rows/s (b) ÷ rows/s (a). Goal: (b) total ratio >= 0.3 on PostgreSQL.`,
     rows,

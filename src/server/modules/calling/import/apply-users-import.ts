@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { newIds } from "../../../../shared/ids.ts";
 import type { Ctx } from "../../../context.ts";
-import { callingUsers, pbxes } from "../../../db/schema/index.ts";
 import { callingSnapshot } from "../calling.presenter.ts";
 import type { CallingRow } from "../calling.queries.ts";
 import type { CallingFacts } from "../calling.rules.ts";
