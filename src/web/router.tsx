@@ -60,6 +60,7 @@ import {
   EditEnterprisePage,
 } from "./modules/enterprises/EnterpriseFormPage.tsx";
 import { EnterprisesPage } from "./modules/enterprises/EnterprisesPage.tsx";
+import { GatewayNodesPage } from "./modules/gateway-feed/GatewayNodesPage.tsx";
 import { ActivatePage } from "./modules/invitations/ActivatePage.tsx";
 import { CompletePage } from "./modules/invitations/CompletePage.tsx";
 import {
@@ -375,6 +376,16 @@ const regionsRoute = createRoute({
   ),
 });
 
+const gatewayNodesRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "regions/$regionId/gateway-nodes",
+  component: () => (
+    <RequireAbility action="gateway_node.manage">
+      <GatewayNodesPage />
+    </RequireAbility>
+  ),
+});
+
 const pbxTypesRoute = createRoute({
   getParentRoute: () => appLayout,
   path: "pbx-types",
@@ -510,6 +521,7 @@ const routeTree = rootRoute.addChildren([
     providerEnterpriseRoute,
     providerEnterpriseUserRoute,
     regionsRoute,
+    gatewayNodesRoute,
     pbxTypesRoute,
     adminsRoute,
     auditRoute,

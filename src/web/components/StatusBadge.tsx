@@ -5,6 +5,7 @@ const styles: Record<string, { color: string; label: string }> = {
   active: { color: "teal", label: "Active" },
   registered: { color: "blue", label: "Registered" },
   disabled: { color: "gray", label: "Disabled" },
+  revoked: { color: "red", label: "Revoked" },
 };
 
 /** The lifecycle status of an organization, enterprise, region… as a coloured badge. */

@@ -1,5 +1,6 @@
 import { Button, EmptyState, Text } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
+import { useNavigate } from "@tanstack/react-router";
 import { useState } from "react";
 import type { RegionView } from "../../../shared/contracts/catalog.ts";
 import { DataTable } from "../../components/DataTable.tsx";
@@ -17,6 +18,7 @@ export function RegionsPage() {
   const regions = useQuery(regionsQuery);
   const [editing, setEditing] = useState<{ region: RegionView | null } | null>(null);
   const add = () => setEditing({ region: null });
+  const navigate = useNavigate();
 
   return (
     <>
@@ -62,6 +64,15 @@ export function RegionsPage() {
                     label: "Edit",
                     icon: <IconPencil size={16} />,
                     onClick: () => setEditing({ region: r }),
+                  },
+                  {
+                    label: "Gateway nodes",
+                    icon: <IconServer size={16} />,
+                    onClick: () =>
+                      void navigate({
+                        to: "/regions/$regionId/gateway-nodes",
+                        params: { regionId: r.id },
+                      }),
                   },
                 ]}
               />
