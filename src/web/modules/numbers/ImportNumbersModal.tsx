@@ -71,6 +71,7 @@ function ImportForm({ enterpriseId, onDone }: { enterpriseId: string; onDone(): 
           }}
           error={fileError}
           clearable
+          clearButtonProps={{ "aria-label": "Clear the file" }}
         />
         {refusal ? (
           <Alert color="red" title="Nothing was imported">
