@@ -80,8 +80,8 @@ function permissionsItem(missing: RequestedAppPermission[], mine: boolean): Acti
     id: "microsoft_permissions",
     title: "Grant the new permissions",
     detail: mine
-      ? `Direct Routing needs ${count} your tenant did not grant when it registered: ${uses}. A Global Administrator grants them on Microsoft's consent screen; until then Direct Routing waits, and sign-in and the user sync work as before.`
-      : `Direct Routing needs ${count} the enterprise's tenant has not granted: ${uses}. Only a Global Administrator of the enterprise can grant them, from its own dashboard.`,
+      ? `Teamgate needs ${count} your tenant did not grant when it registered: ${uses}. A Global Administrator grants them on Microsoft's consent screen; until then what needs them waits, and sign-in and the user sync work as before.`
+      : `Teamgate needs ${count} the enterprise's tenant has not granted: ${uses}. Only a Global Administrator of the enterprise can grant them, from its own dashboard.`,
     state: "todo",
     owner: "enterprise",
   };
