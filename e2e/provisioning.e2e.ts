@@ -1125,7 +1125,7 @@ describe("provisioning journey: operator → master reseller → reseller → en
     const reported = (await report.getByRole("row").allInnerTexts()).slice(1);
     expect(reported).toHaveLength(2);
     expect(reported[0]).toMatch(/^12\s+Phone number\s+/);
-    expect(reported[1]).toMatch(/^22\s+SIP user\s+.*is given to another user above/);
+    expect(reported[1]).toMatch(/^22\s+SIP user\s+.*is already on line \d+/);
     await snap(admin, "users-upload-refused");
     await refused.getByRole("button", { name: "Cancel", exact: true }).click();
     await refused.waitFor({ state: "hidden" });

@@ -86,7 +86,7 @@ describe("bulk upload of users", () => {
     expect(refused.body.message).toMatch(/2 problems; nothing was applied/);
     expect(refused.body.rows).toEqual([
       { row: 8, column: "Phone number", message: expect.stringMatching(/E\.164/) },
-      { row: 32, column: "SIP user", message: expect.stringMatching(/another user above/) },
+      { row: 32, column: "SIP user", message: expect.stringMatching(/is already on line 31/) },
     ]);
     expect(await state()).toEqual(before);
 

@@ -71,11 +71,27 @@ export async function validateUsersImport(
     enterprise,
     resolved.map(({ row, userId }) => ({ userId, input: row.input })),
   );
+  // Where a SIP user or a number first appears, so a later row can say which line holds it.
+  const firstLine = new Map<string, number>();
+  for (const { row } of resolved)
+    for (const key of [
+      row.input.sipUser?.toLowerCase(),
+      row.input.phoneNumber,
+      ...row.input.forwardedDids,
+    ])
+      if (key && !firstLine.has(key)) firstLine.set(key, row.line);
   const rows: ImportRow[] = [];
   resolved.forEach(({ row, userId }, i) => {
     const rowProblems = Object.entries(byRow[i] ?? {});
-    for (const [field, message] of rowProblems)
-      problems.push({ row: row.line, column: columnOfField[field] ?? null, message });
+    for (const [field, message] of rowProblems) {
+      const repeated = /^(\S+) is given to another user above$/.exec(message)?.[1];
+      const line = repeated ? firstLine.get(repeated.toLowerCase()) : undefined;
+      problems.push({
+        row: row.line,
+        column: columnOfField[field] ?? null,
+        message: line ? `${repeated} is already on line ${line}` : message,
+      });
+    }
     const existing = facts.existing.get(userId);
     if (existing?.deletedAt)
       problems.push({
