@@ -82,6 +82,18 @@ program
   });
 
 program
+  .command("doctor")
+  .description(
+    "List what a gateway node needs (Kamailio, its modules, rtpengine) and what is missing",
+  )
+  .action(async () => {
+    const { checkGatewayPrerequisites, formatDoctorReport } = await import("../gateway/doctor.ts");
+    const report = checkGatewayPrerequisites();
+    process.stdout.write(formatDoctorReport(report));
+    if (report.missing.some((m) => !m.what.startsWith("sipp"))) process.exitCode = 1;
+  });
+
+program
   .command("migrate")
   .description("Apply pending database migrations and exit")
   .action(async () => {
