@@ -87,6 +87,14 @@ export const ConfigureUserBody = z.strictObject({
 export type ConfigureUserBody = z.infer<typeof ConfigureUserBody>;
 export type ConfigureUserInput = z.input<typeof ConfigureUserBody>;
 
+/** One of the enterprise's SBC regions, as the configure form offers it. */
+export interface EnterpriseRegionChoice {
+  id: string;
+  name: string;
+  /** The enterprise's primary region (the others are its failover order). */
+  primary: boolean;
+}
+
 /** "Change SIP password". */
 export const ChangeSipPasswordBody = z.strictObject({ sipPassword: SipPassword });
 export type ChangeSipPasswordBody = z.infer<typeof ChangeSipPasswordBody>;

@@ -1,9 +1,10 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import {
   callingUsers,
   devices,
+  enterpriseRegions,
   enterprises,
   pbxes,
   regions,
@@ -102,4 +103,18 @@ export async function teamsPushCountsOf(
     .from(callingUsers)
     .where(eq(callingUsers.enterpriseId, enterpriseId));
   return { waiting: Number(row?.waiting ?? 0), failed: Number(row?.failed ?? 0) };
+}
+
+/** The enterprise's SBC regions in its order (primary first): a configured user's voice routes. */
+export async function enterpriseRegionsOf(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+): Promise<{ id: string; name: string; primary: boolean }[]> {
+  const rows = await db
+    .select({ id: regions.id, name: regions.name, position: enterpriseRegions.position })
+    .from(enterpriseRegions)
+    .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
+    .where(eq(enterpriseRegions.enterpriseId, enterprise.id))
+    .orderBy(asc(enterpriseRegions.position), asc(regions.name));
+  return rows.map((r, i) => ({ id: r.id, name: r.name, primary: i === 0 }));
 }

@@ -6,6 +6,7 @@ import {
   type CallingView,
   ChangeSipPasswordBody,
   ConfigureUserBody,
+  type EnterpriseRegionChoice,
 } from "../../../shared/contracts/calling.ts";
 import { Id } from "../../../shared/contracts/common.ts";
 import type { UserSummary } from "../../../shared/contracts/users.ts";
@@ -25,7 +26,7 @@ import type { EnterpriseRow } from "../enterprises/index.ts";
 import { presentUser } from "../users/index.ts";
 import { callingAbilities, mayPushToTeams } from "./calling.policy.ts";
 import { presentCalling } from "./calling.presenter.ts";
-import { findCalling, getUser } from "./calling.queries.ts";
+import { enterpriseRegionsOf, findCalling, getUser } from "./calling.queries.ts";
 import { configureUser } from "./commands/configure-user.ts";
 import {
   changeSipPassword,
@@ -120,6 +121,16 @@ export function callingRoutes(services: Services): FastifyPluginAsyncZod {
           .header("content-disposition", `attachment; filename="${query.service}-users.csv"`);
         return csv;
       },
+    });
+
+    enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/regions", {
+      summary:
+        "The enterprise's SBC regions, primary first: the voice routes a user can be configured with",
+      tags,
+      may: "users.read",
+      handler: async ({ enterprise }): Promise<{ items: EnterpriseRegionChoice[] }> => ({
+        items: await enterpriseRegionsOf(db, enterprise),
+      }),
     });
 
     enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/users/:userId", {

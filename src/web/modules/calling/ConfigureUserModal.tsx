@@ -95,7 +95,7 @@ interface FormProps {
 function ConfigureChoices(props: FormProps) {
   const pbxes = useQuery(pbxChoicesQuery(props.enterpriseId));
   const numbers = useQuery(availableNumbersQuery(props.enterpriseId));
-  const { regions, isPending } = useEnterpriseRegions(props.enterpriseId, props.audience);
+  const { regions, isPending } = useEnterpriseRegions(props.enterpriseId);
   if (pbxes.isPending || numbers.isPending || isPending) {
     return (
       <Text size="sm" c="dimmed" role="status">
@@ -272,7 +272,7 @@ function ConfigureForm({
               required
               data={regionChoices}
               allowDeselect={false}
-              nothingFoundMessage="No SBC region: set up Direct Routing first"
+              nothingFoundMessage="The enterprise has no SBC region"
               {...form.getInputProps("regionId")}
             />
           </SimpleGrid>

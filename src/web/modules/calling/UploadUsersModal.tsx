@@ -29,7 +29,6 @@ import { IconAlertCircle } from "../../components/icons.tsx";
 import { enterpriseQueryKey } from "../enterprise-portal/enterprise-portal.api.ts";
 import {
   availableNumbersQuery,
-  type CallingAudience,
   pbxChoicesQuery,
   useEnterpriseRegions,
   usersCsvTemplateUrl,
@@ -47,7 +46,6 @@ export const usersCsvServiceLabels: Record<CallingService, string> = {
 interface UploadUsersModalProps {
   opened: boolean;
   enterpriseId: string;
-  audience: CallingAudience;
   onClose(): void;
 }
 
@@ -55,17 +53,10 @@ interface UploadUsersModalProps {
  * "Upload users (CSV)" (SPEC §2.6): the file is validated whole first; a refused file shows its
  * per-row report and nothing is applied, an accepted one shows its progress until it is done.
  */
-export function UploadUsersModal({
-  opened,
-  enterpriseId,
-  audience,
-  onClose,
-}: UploadUsersModalProps) {
+export function UploadUsersModal({ opened, enterpriseId, onClose }: UploadUsersModalProps) {
   return (
     <Modal opened={opened} onClose={onClose} title="Upload users (CSV)" size="xl" centered>
-      {opened ? (
-        <UploadForm enterpriseId={enterpriseId} audience={audience} onDone={onClose} />
-      ) : null}
+      {opened ? <UploadForm enterpriseId={enterpriseId} onDone={onClose} /> : null}
     </Modal>
   );
 }
@@ -78,17 +69,9 @@ interface Refusal {
 
 const shownProblems = 200;
 
-function UploadForm({
-  enterpriseId,
-  audience,
-  onDone,
-}: {
-  enterpriseId: string;
-  audience: CallingAudience;
-  onDone(): void;
-}) {
+function UploadForm({ enterpriseId, onDone }: { enterpriseId: string; onDone(): void }) {
   const pbxes = useQuery(pbxChoicesQuery(enterpriseId));
-  const { regions } = useEnterpriseRegions(enterpriseId, audience);
+  const { regions } = useEnterpriseRegions(enterpriseId);
   const start = useStartUsersImport(enterpriseId);
   const [service, setService] = useState<CallingService>("pbx");
   const [pbxId, setPbxId] = useState<string | null>(null);

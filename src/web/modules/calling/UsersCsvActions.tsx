@@ -1,19 +1,17 @@
 import { Button, Group, Menu } from "@mantine/core";
 import { useState } from "react";
 import { callingServices } from "../../../shared/contracts/calling.ts";
-import type { CallingAudience } from "./calling.api.ts";
 import { usersExportUrl } from "./calling.api.ts";
 import { UploadUsersModal, usersCsvServiceLabels } from "./UploadUsersModal.tsx";
 
 interface UsersCsvActionsProps {
   enterpriseId: string;
-  audience: CallingAudience;
   /** Whether the viewer's role may configure users (the upload); anyone here may export. */
   canConfigure: boolean;
 }
 
 /** The Users page's bulk actions: "Upload users (CSV)" and "Export users (CSV)" per service. */
-export function UsersCsvActions({ enterpriseId, audience, canConfigure }: UsersCsvActionsProps) {
+export function UsersCsvActions({ enterpriseId, canConfigure }: UsersCsvActionsProps) {
   const [uploading, setUploading] = useState(false);
   return (
     <Group gap="sm">
@@ -40,7 +38,6 @@ export function UsersCsvActions({ enterpriseId, audience, canConfigure }: UsersC
           <UploadUsersModal
             opened={uploading}
             enterpriseId={enterpriseId}
-            audience={audience}
             onClose={() => setUploading(false)}
           />
         </>

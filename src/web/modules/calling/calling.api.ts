@@ -5,6 +5,7 @@ import type {
   CallingView,
   ChangeSipPasswordBody,
   ConfigureUserBody,
+  EnterpriseRegionChoice,
 } from "../../../shared/contracts/calling.ts";
 import type { NumberListResponse } from "../../../shared/contracts/numbers.ts";
 import type { PbxListResponse } from "../../../shared/contracts/pbx.ts";
@@ -15,12 +16,7 @@ import {
   usersCsvColumns,
 } from "../../../shared/contracts/users-csv.ts";
 import { api } from "../../api/client.ts";
-import { regionsQuery } from "../catalog/catalog.api.ts";
-import {
-  directRoutingQuery,
-  enterpriseQueryKey,
-} from "../enterprise-portal/enterprise-portal.api.ts";
-import { enterpriseQuery } from "../enterprises/enterprises.api.ts";
+import { enterpriseQueryKey } from "../enterprise-portal/enterprise-portal.api.ts";
 
 /** `GET /enterprises/{id}/users/{userId}`: the user, its calling configuration and the viewer's abilities. */
 export interface UserDetail {
@@ -217,29 +213,19 @@ export interface RegionChoice {
  * The enterprise's SBC regions. The provider reads them from the enterprise it entered; an
  * enterprise admin from its Direct Routing trunks (one per region).
  */
-export function useEnterpriseRegions(
-  enterpriseId: string,
-  audience: CallingAudience,
-): { regions: RegionChoice[]; isPending: boolean } {
-  const isProvider = audience === "provider";
-  const record = useQuery({ ...enterpriseQuery(enterpriseId), enabled: isProvider });
-  const catalog = useQuery({ ...regionsQuery, enabled: isProvider });
-  const routing = useQuery({ ...directRoutingQuery(enterpriseId), enabled: !isProvider });
-  if (isProvider) {
-    const regions = (record.data?.regionIds ?? []).map((id) => ({
-      value: id,
-      label: catalog.data?.find((r) => r.id === id)?.name ?? id,
-    }));
-    return { regions: sortByLabel(regions), isPending: record.isPending };
-  }
-  const seen = new Map<string, RegionChoice>();
-  for (const route of routing.data?.routes ?? []) {
-    if (route.status !== "removing" && !seen.has(route.regionId))
-      seen.set(route.regionId, { value: route.regionId, label: route.regionName });
-  }
-  return { regions: [...seen.values()], isPending: routing.isPending };
-}
-
-function sortByLabel(choices: RegionChoice[]): RegionChoice[] {
-  return [...choices].sort((a, b) => a.label.localeCompare(b.label));
+/** The enterprise's SBC regions (primary first), the voice routes of the configure form. */
+export function useEnterpriseRegions(enterpriseId: string): {
+  regions: RegionChoice[];
+  isPending: boolean;
+} {
+  const query = useQuery({
+    queryKey: [...enterpriseQueryKey(enterpriseId), "regions"],
+    queryFn: () =>
+      api.get<{ items: EnterpriseRegionChoice[] }>(`/enterprises/${enterpriseId}/regions`),
+  });
+  const regions = (query.data?.items ?? []).map((r) => ({
+    value: r.id,
+    label: r.name,
+  }));
+  return { regions, isPending: query.isPending };
 }

@@ -45,7 +45,6 @@ export function EnterpriseUsersPage() {
         actions={
           <UsersCsvActions
             enterpriseId={session.enterprise.id}
-            audience="enterprise"
             canConfigure={session.abilities.includes("users.configure")}
           />
         }

@@ -73,11 +73,7 @@ export function ProviderEnterprisePage() {
             <Title order={2} fz="h4">
               Users
             </Title>
-            <UsersCsvActions
-              enterpriseId={enterpriseId}
-              audience="provider"
-              canConfigure={can("users.configure")}
-            />
+            <UsersCsvActions enterpriseId={enterpriseId} canConfigure={can("users.configure")} />
           </Group>
           <UsersTable
             enterpriseId={enterpriseId}
