@@ -19,6 +19,9 @@ function fakeApi(initial: GatewaySnapshot = buildSnapshot()) {
   let seq = 100;
   const api = {
     fail: [] as number[],
+    /** Empty pages move the cursor on (the log grew with other regions' events). */
+    idleAdvance: false,
+    idlePages: 0,
     floor: 0,
     snapshots: 0,
     changeRequests: [] as string[],
@@ -49,7 +52,12 @@ function fakeApi(initial: GatewaySnapshot = buildSnapshot()) {
       const pending = log.filter((e) => e.seq > from);
       const page = pending.slice(0, 2);
       const body: GatewayChanges = {
-        cursor: page.length > 0 ? `${page.at(-1)!.seq}.0` : after,
+        cursor:
+          page.length > 0
+            ? `${page.at(-1)!.seq}.0`
+            : api.idleAdvance
+              ? `${from}.${++api.idlePages}`
+              : after,
         changes: page.map((e) => e.change),
         more: pending.length > 2,
       };
@@ -63,7 +71,7 @@ function run(
   api: ReturnType<typeof fakeApi>,
   store: ReturnType<typeof memoryCursorStore>,
   until: (update: FeedUpdate) => boolean,
-  extra: { sleeps?: number[]; errors?: unknown[] } = {},
+  extra: { sleeps?: number[]; errors?: unknown[]; now?: () => number } = {},
 ): Promise<{ state: RegionState; updates: FeedUpdate[] }> {
   const controller = new AbortController();
   const updates: FeedUpdate[] = [];
@@ -93,6 +101,7 @@ function run(
     signal: controller.signal,
     sleep,
     random: () => 1,
+    ...(extra.now ? { now: extra.now } : {}),
     onError: (error) => extra.errors?.push(error),
     onChanged: (update) => {
       updates.push(update);
@@ -171,6 +180,25 @@ describe("followFeed", () => {
     expect(updates[1]!.affected.userIds).toEqual(["usr_3"]);
     expect(state.cursor).toBe("101.0");
     expect(store.saved?.cursor).toBe("101.0");
+  });
+
+  it("persists pages that only move the cursor at most once a minute", async () => {
+    const api = fakeApi();
+    api.idleAdvance = true;
+    const store = memoryCursorStore({ cursor: "100.0", snapshot: buildSnapshot() });
+    let clock = 0;
+    await run(api, store, () => false, {
+      now: () => {
+        clock += 1000;
+        return clock;
+      },
+    });
+    expect(api.idlePages).toBeGreaterThan(40);
+    // Persisted on the first idle page, then about once a minute of the fake clock.
+    const persisted = Number(store.saved!.cursor.split(".")[1]);
+    expect(persisted).toBeGreaterThan(1);
+    expect(persisted).toBeLessThan(api.idlePages);
+    expect(store.saved!.snapshot?.cursor).toBe(store.saved!.cursor);
   });
 
   it("stops with the error when the token is refused (401)", async () => {

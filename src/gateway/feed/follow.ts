@@ -46,6 +46,11 @@ export interface FollowFeedOptions {
   waitSeconds?: number;
   /** Persist the state with the cursor so a restart resumes without a snapshot (default true). */
   persistState?: boolean;
+  /**
+   * A page that moves the cursor but changes nothing is persisted at most this often (default
+   * 60 s): the state file can be large, and resuming a little further back only re-reads events.
+   */
+  idlePersistEveryMs?: number;
   /** Re-read the snapshot this often to bound drift the feed cannot express (default 24 h). */
   resnapshotEveryMs?: number;
   /** Back-off between failed rounds (after the client's own retries). */
@@ -73,6 +78,7 @@ export async function followFeed(options: FollowFeedOptions): Promise<RegionStat
   const waitSeconds = options.waitSeconds ?? 25;
   const persistState = options.persistState ?? true;
   const resnapshotEveryMs = options.resnapshotEveryMs ?? 24 * 3_600_000;
+  const idlePersistEveryMs = options.idlePersistEveryMs ?? 60_000;
   const backoff = options.backoff ?? defaultBackoff;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? abortableSleep;
@@ -82,11 +88,13 @@ export async function followFeed(options: FollowFeedOptions): Promise<RegionStat
   /** Set when the cursor must be dropped (never had one, or the API refused it). */
   let needsSnapshot = true;
   let snapshotAt = now();
+  let persistedAt = Number.NEGATIVE_INFINITY;
 
   async function persist(): Promise<void> {
     if (state.cursor === null) return;
     const snapshot: GatewaySnapshot | null = persistState ? toSnapshot(state) : null;
     await store.save({ cursor: state.cursor, snapshot });
+    persistedAt = now();
   }
 
   async function commit(reason: FeedUpdateReason, update: StateUpdate, save: boolean) {
@@ -124,7 +132,10 @@ export async function followFeed(options: FollowFeedOptions): Promise<RegionStat
           }
           throw error;
         }
-        await commit("changes", applyChanges(state, page), page.cursor !== cursor);
+        const save =
+          page.changes.length > 0 ||
+          (page.cursor !== cursor && now() - persistedAt >= idlePersistEveryMs);
+        await commit("changes", applyChanges(state, page), save);
       }
       failures = 0;
     } catch (error) {
