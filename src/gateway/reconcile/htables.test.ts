@@ -1,0 +1,119 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { buildEnterprise, buildSnapshot, buildUser } from "../gateway.test-support.ts";
+import { applyChanges, applySnapshot } from "../state.ts";
+import {
+  type ActualHtables,
+  applyHtableOps,
+  diffHtables,
+  emptyHtables,
+  type HtableName,
+  htableNames,
+  planHtables,
+} from "./htables.ts";
+
+const entries = (map: ReadonlyMap<string, string>) => Object.fromEntries(map);
+
+describe("planHtables", () => {
+  const state = applySnapshot(
+    buildSnapshot({
+      enterprises: [buildEnterprise({ pbxMusicOnHold: true })],
+      users: [
+        buildUser(),
+        buildUser({ userId: "usr_2", enabled: false }),
+        buildUser({
+          userId: "usr_3",
+          service: "trunk",
+          sipUser: null,
+          device: null,
+          phoneNumber: "+3222000000",
+          forwardedDids: ["+3222000001"],
+        }),
+      ],
+    }),
+  ).state;
+  const t = planHtables(state);
+
+  it("maps the trunk FQDN to its enterprise, served and with its hold mode", () => {
+    expect(entries(t.fqdn)).toEqual({ "ent1.eu.sbc.example": "ent_1" });
+    expect(entries(t.ent)).toEqual({ ent_1: "1" });
+    expect(entries(t.entmoh)).toEqual({ ent_1: "1" });
+  });
+
+  it("routes numbers of enabled users only, PBX users to their device and AOR", () => {
+    expect(entries(t.num)).toEqual({
+      "+3211000001": "usr_1",
+      "+3222000000": "usr_3",
+      "+3222000001": "usr_3",
+    });
+    expect(entries(t.usraor)).toEqual({ usr_1: "sip:101@pbx.acme.example" });
+    expect(entries(t.usrdev)).toEqual({ usr_1: "dev_1" });
+    expect(entries(t.devusr)).toEqual({ dev_1: "usr_1" });
+    expect(entries(t.devau)).toEqual({ dev_1: "auth1" });
+    expect(entries(t.devpw)).toEqual({ dev_1: "secret-1" });
+    expect(entries(t.usrdst)).toEqual({
+      usr_1: "sip:pbx.acme.example:5060;transport=udp",
+      usr_3: "sip:pbx.acme.example:5060;transport=udp",
+    });
+    expect(entries(t.usrsvc)).toEqual({ usr_1: "pbx", usr_3: "trunk" });
+    expect(entries(t.usrent)).toEqual({ usr_1: "ent_1", usr_3: "ent_1" });
+  });
+
+  it("lists a user's numbers for caller-ID screening", () => {
+    expect(entries(t.usrcid)).toEqual({ usr_1: "+3211000001", usr_3: "+3222000000,+3222000001" });
+  });
+
+  it("drops a disabled enterprise and a removed user", () => {
+    const next = applyChanges(state, {
+      cursor: "101.0",
+      more: false,
+      changes: [
+        { kind: "enterprise", enterpriseId: "ent_1", enterprise: null },
+        { kind: "user", userId: "usr_1", user: null },
+      ],
+    }).state;
+    const ops = diffHtables(planHtables(next), t);
+    expect(ops.every((op) => op.op === "delete")).toBe(true);
+    expect(ops.filter((op) => op.table === "ent" || op.table === "fqdn")).toHaveLength(2);
+    expect(ops.some((op) => op.table === "devpw" && op.key === "dev_1")).toBe(true);
+  });
+});
+
+describe("diffHtables", () => {
+  it("sets new and changed values first, then deletes, and nothing when in step", () => {
+    const desired = emptyHtables();
+    desired.num.set("+1", "usr_1");
+    desired.num.set("+2", "usr_2");
+    const actual: ActualHtables = {
+      num: new Map([
+        ["+2", "usr_9"],
+        ["+3", "usr_3"],
+      ]),
+    };
+    expect(diffHtables(desired, actual)).toEqual([
+      { op: "set", table: "num", key: "+1", value: "usr_1" },
+      { op: "set", table: "num", key: "+2", value: "usr_2" },
+      { op: "delete", table: "num", key: "+3" },
+    ]);
+    expect(diffHtables(desired, desired)).toEqual([]);
+  });
+
+  it("carried out, makes actual equal desired, whatever both hold", () => {
+    const table = fc.constantFrom<HtableName>(...htableNames);
+    const kv = fc.dictionary(fc.constantFrom("a", "b", "c", "d"), fc.constantFrom("1", "2"));
+    const tables = fc.array(fc.tuple(table, kv), { maxLength: 6 }).map((pairs) => {
+      const t = emptyHtables();
+      for (const [name, dict] of pairs)
+        for (const [k, v] of Object.entries(dict)) t[name].set(k, v);
+      return t;
+    });
+    fc.assert(
+      fc.property(tables, tables, (desired, actual) => {
+        const after = applyHtableOps(actual, diffHtables(desired, actual));
+        for (const name of htableNames)
+          expect(entries(after[name])).toEqual(entries(desired[name]));
+        expect(diffHtables(desired, after)).toEqual([]);
+      }),
+    );
+  });
+});

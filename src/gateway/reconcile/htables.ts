@@ -1,0 +1,123 @@
+import type { RegionState } from "../state.ts";
+import { numbersOf } from "../state.ts";
+import { pbxProxyUri } from "./registrations.ts";
+
+/*
+ * The routing tables Kamailio decides each call from (htables, kept in step over JSON-RPC), so
+ * no call needs a callout. Pure: `planHtables` derives them from the region's state, `diffHtables`
+ * says which keys to set and delete. Every value is a string. A key absent means "no": an
+ * unknown FQDN, an enterprise the region does not serve (disabled), a number of no enabled user.
+ * The tables cover the whole region, not only this node's leases: a call may reach any node.
+ */
+
+/** The htables, by name (Kamailio's `modparam("htable", "htable", "<name>=>…")`). */
+export const htableNames = [
+  /** Derived trunk FQDN (lower case) → enterprise id: the tenant of a call from Microsoft. */
+  "fqdn",
+  /** Enterprise id → "1" while the region serves it (absent: disabled or not here → 403). */
+  "ent",
+  /** Enterprise id → "1" to pass hold to the PBX (its music), "0" to play the gateway's. */
+  "entmoh",
+  /** E.164 number (default and forwarded DIDs) → user id, enabled users only (absent → 404). */
+  "num",
+  /** User id → enterprise id (a call's user must belong to the tenant it came through). */
+  "usrent",
+  /** User id → "pbx" or "trunk". */
+  "usrsvc",
+  /** User id → `sip:ext@domain`, the AOR the gateway calls the PBX as (PBX users). */
+  "usraor",
+  /** User id → device id (PBX users). */
+  "usrdev",
+  /** User id → the PBX (or trunk) target URI, as `pbxProxyUri`. */
+  "usrdst",
+  /** User id → its E.164 numbers, comma-separated: caller-ID screening of calls from Teams. */
+  "usrcid",
+  /** Device id → user id: the user behind a registration's Contact (calls from the PBX). */
+  "devusr",
+  /** Device id → digest user name, and → password: to authenticate INVITEs from any node. */
+  "devau",
+  "devpw",
+] as const;
+export type HtableName = (typeof htableNames)[number];
+
+export type Htables = Record<HtableName, Map<string, string>>;
+/** What Kamailio holds (or is believed to), possibly only some tables. */
+export type ActualHtables = Partial<Record<HtableName, ReadonlyMap<string, string>>>;
+
+/** One change to Kamailio: `htable.sets` or `htable.delete`. */
+export type HtableOp =
+  | { op: "set"; table: HtableName; key: string; value: string }
+  | { op: "delete"; table: HtableName; key: string };
+
+export function emptyHtables(): Htables {
+  return Object.fromEntries(htableNames.map((name) => [name, new Map()])) as Htables;
+}
+
+/** The tables the region's state calls for. */
+export function planHtables(state: RegionState): Htables {
+  const t = emptyHtables();
+  for (const [fqdn, enterpriseId] of state.enterpriseIdByFqdn) t.fqdn.set(fqdn, enterpriseId);
+  for (const enterprise of state.enterprises.values()) {
+    t.ent.set(enterprise.enterpriseId, "1");
+    t.entmoh.set(enterprise.enterpriseId, enterprise.pbxMusicOnHold ? "1" : "0");
+  }
+  for (const user of state.users.values()) {
+    if (!user.enabled) continue;
+    const id = user.userId;
+    const numbers = numbersOf(user);
+    // The state's index settles a number two users claim; follow it.
+    for (const number of numbers)
+      if (state.userIdByNumber.get(number) === id) t.num.set(number, id);
+    t.usrent.set(id, user.enterpriseId);
+    t.usrsvc.set(id, user.service);
+    if (numbers.length > 0) t.usrcid.set(id, numbers.join(","));
+    const pbx = state.pbxes.get(user.pbxId);
+    if (pbx) t.usrdst.set(id, pbxProxyUri(pbx));
+    if (user.service === "pbx" && user.sipUser) {
+      const sipUser = user.sipUser.includes("@")
+        ? user.sipUser
+        : `${user.sipUser}@${pbx?.sipDomain ?? ""}`;
+      t.usraor.set(id, `sip:${sipUser}`);
+    }
+    if (user.service === "pbx" && user.device) {
+      const device = user.device;
+      t.usrdev.set(id, device.deviceId);
+      t.devusr.set(device.deviceId, id);
+      t.devau.set(device.deviceId, device.sipAuthId);
+      t.devpw.set(device.deviceId, device.password);
+    }
+  }
+  return t;
+}
+
+/**
+ * The operations that turn `actual` into `desired`: sets (new or changed values) first, so a
+ * route is in place before an old one goes, then deletes; in table order, then key order.
+ * A table missing from `actual` is taken as empty.
+ */
+export function diffHtables(desired: Htables, actual: ActualHtables): HtableOp[] {
+  const sets: HtableOp[] = [];
+  const deletes: HtableOp[] = [];
+  for (const table of htableNames) {
+    const want = desired[table];
+    const have = actual[table] ?? new Map<string, string>();
+    for (const key of [...want.keys()].sort()) {
+      const value = want.get(key)!;
+      if (have.get(key) !== value) sets.push({ op: "set", table, key, value });
+    }
+    for (const key of [...have.keys()].sort())
+      if (!want.has(key)) deletes.push({ op: "delete", table, key });
+  }
+  return [...sets, ...deletes];
+}
+
+/** `actual` after the operations (a mirror the applier can keep of what Kamailio holds). */
+export function applyHtableOps(actual: ActualHtables, ops: readonly HtableOp[]): Htables {
+  const next = emptyHtables();
+  for (const table of htableNames) for (const [k, v] of actual[table] ?? []) next[table].set(k, v);
+  for (const op of ops) {
+    if (op.op === "set") next[op.table].set(op.key, op.value);
+    else next[op.table].delete(op.key);
+  }
+  return next;
+}
