@@ -215,6 +215,9 @@ const scoped: Record<
   "GET /api/v1/enterprises/:enterpriseId/users-export": {
     params: (w) => ({ enterpriseId: w.b.enterprise.id }),
   },
+  "GET /api/v1/enterprises/:enterpriseId/regions": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+  },
 };
 
 /**
@@ -265,6 +268,7 @@ const onBehalf: Record<string, boolean> = {
   "POST /api/v1/enterprises/:enterpriseId/user-imports": false,
   "GET /api/v1/enterprises/:enterpriseId/user-imports/:importId": false,
   "GET /api/v1/enterprises/:enterpriseId/users-export": false,
+  "GET /api/v1/enterprises/:enterpriseId/regions": false,
 };
 
 /**

@@ -316,6 +316,21 @@ describe("actions", () => {
   });
 });
 
+describe("the enterprise's regions (the configure form's voice routes)", () => {
+  it("401, 404, 200 for every tier, primary first", async () => {
+    const url = `/api/v1/enterprises/${enterpriseId}/regions`;
+    expect((await clientOf(t.app).get(url)).status).toBe(401);
+    expect((await resellerB.get(url)).status).toBe(404);
+    for (const client of [admin, resellerA, masterA]) {
+      const res = await client.get(url);
+      expect(res.status).toBe(200);
+      expect(res.body.items).toEqual([
+        { id: regionId, name: world.regions[0]!.name, primary: true },
+      ]);
+    }
+  });
+});
+
 describe("the users list", () => {
   it("filters configured, not configured, disabled and deleted users, and searches SIP users and numbers", async () => {
     const { user, body } = await candidate();
