@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { demoLogins, seedDemoTenant } from "../emulator/demo.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
+import { checkGatewayPrerequisites } from "../gateway/doctor.ts";
 import { inTransaction } from "./context.ts";
 import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
@@ -133,6 +134,7 @@ export async function startProcess(
             `    Demo Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
           ]
         : []),
+      gatewayLine(),
       ...(operator
         ? [
             "",
@@ -255,4 +257,15 @@ export function configureEmulatorDns(
     DNS_EMULATOR_CA_FILE: emulator.caFile,
     DNS_EMULATOR_CONTROL_TOKEN: emulator.controlToken ?? undefined,
   };
+}
+
+/**
+ * What the banner says of the gateway: the local gateway node is not part of `teamgate start` yet;
+ * `teamgate doctor` lists what a node needs, and the line names the packages still missing.
+ */
+function gatewayLine(): string {
+  const report = checkGatewayPrerequisites();
+  return report.installLine
+    ? `  Gateway:    not started (packages missing: ${report.installLine}; \`teamgate doctor\` lists them)`
+    : "  Gateway:    Kamailio and rtpengine are installed (`teamgate doctor`); the local gateway node is not started by this version";
 }
