@@ -99,6 +99,10 @@ describe.skipIf(!enabled)(
     let pbx: KamailioRpc;
     let sbc: KamailioRpc;
     let pbxPort: number;
+    let sbcPort: number;
+    /** HEP packets siptrace sends to the agent's port. */
+    const hepPackets: Buffer[] = [];
+    const hepSocket = createSocket("udp4");
 
     function spec(user: string, secret = password(user)): RegistrationSpec {
       return {
@@ -145,17 +149,21 @@ describe.skipIf(!enabled)(
 
       // the gateway node
       const sbcRun = join(dir, "sbc-run");
+      sbcPort = await freePort();
+      const hepPort = await freePort();
+      hepSocket.on("message", (packet) => hepPackets.push(packet));
+      await new Promise<void>((done) => hepSocket.bind(hepPort, "127.0.0.1", done));
       mkdirSync(sbcRun);
       const options: KamailioNodeOptions = {
         nodeName: "test-1",
-        pbx: { address: "127.0.0.1", port: await freePort(), transports: ["udp", "tcp"] },
+        pbx: { address: "127.0.0.1", port: sbcPort, transports: ["udp", "tcp"] },
         microsoft: null,
         microsoftProxies: [],
         dispatcherListPath: join(dir, "dispatcher.list"),
         uacDbDir: join(dir, "uacdb"),
         optionsFromHost: "sbc.teamgate.test",
         rpcPort: await freePort(),
-        hepPort: await freePort(),
+        hepPort,
         registrations: { expectedCount: USERS.length + 1, timerInterval: 1, retryInterval: 5 },
         children: 2,
       };
@@ -180,6 +188,7 @@ describe.skipIf(!enabled)(
 
     afterAll(async () => {
       await Promise.all([sbcProcess?.stop(), pbxProcess?.stop()]);
+      hepSocket.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -200,6 +209,45 @@ describe.skipIf(!enabled)(
       expect(alice).toMatchObject({ state: "registered", rUsername: "user01", expires: 300 });
       expect(alice?.lastRegisteredAt?.getTime()).toBeGreaterThanOrEqual(started - 1_000);
       expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it("mirrors its SIP messages as HEP v3 to the agent's port", async () => {
+      const registers = await until("a HEP packet carrying a REGISTER", async () => {
+        const found = hepPackets.filter(
+          (packet) =>
+            packet.subarray(0, 4).toString() === "HEP3" && packet.includes("REGISTER sip:"),
+        );
+        return found.length > 0 && found;
+      });
+      expect(registers.length).toBeGreaterThan(0);
+    });
+
+    it("answers OPTIONS with 200", async () => {
+      const client = createSocket("udp4");
+      await new Promise<void>((done) => client.bind(0, "127.0.0.1", done));
+      const port = client.address().port;
+      const reply = new Promise<string>((done) =>
+        client.once("message", (message) => done(message.toString())),
+      );
+      const options = [
+        `OPTIONS sip:127.0.0.1:${sbcPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-teamgate-${Date.now()}`,
+        "Max-Forwards: 70",
+        `From: <sip:probe@127.0.0.1:${port}>;tag=probe`,
+        `To: <sip:127.0.0.1:${sbcPort}>`,
+        `Call-ID: probe-${Date.now()}@127.0.0.1`,
+        "CSeq: 1 OPTIONS",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+      client.send(options, sbcPort, "127.0.0.1");
+      const answer = await Promise.race([
+        reply,
+        new Promise<string>((done) => setTimeout(() => done("no answer"), 3_000)),
+      ]);
+      client.close();
+      expect(answer.split("\r\n")[0]).toBe("SIP/2.0 200 OK");
     });
 
     it("shows a wrong password as failed, and the PBX has no registration for it", async () => {

@@ -70,7 +70,11 @@ export interface KamailioNodeOptions {
     expectedCount: number;
     /** Seconds between passes of the uac registration timer (new records wait up to this). */
     timerInterval?: number;
-    /** Seconds before a failed registration is tried again (0 = never). */
+    /**
+     * Seconds before a failed registration is tried again (0 = never). uac 5.6 acts once the
+     * retry time is within `timerInterval + 3` s, so the effective pause is about
+     * `retryInterval − timerInterval − 3`: a fixed interval, not a back-off.
+     */
     retryInterval?: number;
   };
   pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
