@@ -1,0 +1,205 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type KamailioNodeOptions,
+  kamailioArgs,
+  registrationHashSize,
+  renderDispatcherList,
+  renderKamailioConfig,
+  renderTlsConfig,
+  renderUacregDb,
+  sharedMemoryMb,
+} from "./render.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "teamgate-render-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function options(overrides: Partial<KamailioNodeOptions> = {}): KamailioNodeOptions {
+  return {
+    nodeName: "eu-1",
+    pbx: { address: "127.0.0.1", port: 5080, transports: ["udp", "tcp"] },
+    microsoft: null,
+    microsoftProxies: [
+      { uri: "sip:sip.pstnhub.microsoft.com:5061;transport=tls" },
+      { uri: "sip:sip2.pstnhub.microsoft.com:5061;transport=tls" },
+    ],
+    dispatcherListPath: join(dir, "dispatcher.list"),
+    uacDbDir: join(dir, "db"),
+    optionsFromHost: "sbc.carrier.example",
+    rpcPort: 5081,
+    hepPort: 9060,
+    registrations: { expectedCount: 20 },
+    ...overrides,
+  };
+}
+
+const kamailioPresent = spawnSync("kamailio", ["-v"]).status === 0;
+
+/** Writes every rendered file where the options point and asks `kamailio -c` about it. */
+function kamailioCheck(o: KamailioNodeOptions): { status: number | null; output: string } {
+  mkdirSync(o.uacDbDir, { recursive: true });
+  for (const [name, text] of Object.entries(renderUacregDb())) {
+    writeFileSync(join(o.uacDbDir, name), text);
+  }
+  writeFileSync(o.dispatcherListPath, renderDispatcherList(o));
+  const tls = renderTlsConfig(o);
+  if (tls && o.microsoft) writeFileSync(o.microsoft.tlsConfigPath, tls);
+  const configPath = join(dir, "kamailio.cfg");
+  writeFileSync(configPath, renderKamailioConfig(o));
+  const run = spawnSync("kamailio", ["-c", "-f", configPath], { encoding: "utf8" });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe("renderKamailioConfig", () => {
+  const cfg = renderKamailioConfig(options());
+  const lines = cfg.split("\n");
+
+  it("listens on the PBX side (UDP and TCP) and the JSON-RPC port on loopback, no TLS", () => {
+    expect(lines.filter((line) => line.startsWith("listen="))).toEqual([
+      "listen=udp:127.0.0.1:5080",
+      "listen=tcp:127.0.0.1:5080",
+      "listen=tcp:127.0.0.1:5081",
+    ]);
+    expect(cfg).toContain("enable_tls=no");
+    expect(cfg).not.toContain('loadmodule "tls.so"');
+    expect(cfg).toContain('modparam("jsonrpcs", "transport", 1)');
+    expect(cfg).toContain('if ($Rp != 5081 || $si != "127.0.0.1")');
+  });
+
+  it("sets uac up for registrations over RPC: db_text table, contact, timers, hash size", () => {
+    expect(lines.filter((line) => line.startsWith('modparam("uac"'))).toEqual([
+      `modparam("uac", "reg_db_url", "text://${dir}/db")`,
+      'modparam("uac", "reg_contact_addr", "127.0.0.1:5080")',
+      'modparam("uac", "reg_timer_interval", 2)',
+      'modparam("uac", "reg_retry_interval", 30)',
+      'modparam("uac", "reg_hash_size", 4)',
+      'modparam("uac", "reg_gc_interval", 10)',
+      'modparam("uac", "reg_keep_callid", 1)',
+    ]);
+  });
+
+  it("defines the routing htables, the dispatcher list, HEP to loopback, sanity and pike", () => {
+    expect(lines.filter((line) => line.startsWith('modparam("htable"'))).toEqual([
+      'modparam("htable", "htable", "fqdn_ent=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "ent_on=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "num_user=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "user_dev=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "user_cid=>size=14;autoexpire=0;")',
+    ]);
+    expect(cfg).toContain(`modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`);
+    expect(cfg).toContain(
+      'modparam("dispatcher", "ds_ping_from", "sip:options@sbc.carrier.example")',
+    );
+    expect(cfg).toContain('modparam("siptrace", "duplicate_uri", "sip:127.0.0.1:9060")');
+    expect(cfg).toContain('modparam("siptrace", "hep_mode_on", 1)');
+    expect(cfg).toContain('if (!sanity_check("17895", "7"))');
+    expect(cfg).toContain("if (!pike_check_req())");
+    expect(renderKamailioConfig(options({ pike: null }))).not.toContain("pike");
+  });
+
+  it("answers OPTIONS with 200 and everything else with 404 for now", () => {
+    expect(cfg).toMatch(/is_method\("OPTIONS"\) && uri == myself\) \{\n\t\tsl_send_reply\("200"/);
+    expect(cfg).toContain('sl_send_reply("404", "Not Found");');
+  });
+
+  it("adds TLS on the Microsoft side with an advertised address when configured", () => {
+    const withTls = options({
+      microsoft: {
+        address: "10.0.0.5",
+        port: 5061,
+        advertise: { address: "203.0.113.7", port: 5061 },
+        certificatePath: join(dir, "cert.pem"),
+        privateKeyPath: join(dir, "key.pem"),
+        caListPath: join(dir, "ca.pem"),
+        requireClientCertificate: true,
+        tlsConfigPath: join(dir, "tls.cfg"),
+      },
+    });
+    const text = renderKamailioConfig(withTls);
+    expect(text).toContain("listen=tls:10.0.0.5:5061 advertise 203.0.113.7:5061");
+    expect(text).toContain(`modparam("tls", "config", "${dir}/tls.cfg")`);
+    const tls = renderTlsConfig(withTls) ?? "";
+    expect(tls).toContain("require_certificate = yes");
+    expect(tls).toContain(`certificate = ${dir}/cert.pem`);
+    expect(renderTlsConfig(options())).toBeNull();
+  });
+
+  it("refuses values that would break the configuration", () => {
+    expect(() => renderKamailioConfig(options({ nodeName: 'a"b' }))).toThrow(/nodeName/);
+    expect(() =>
+      renderKamailioConfig(
+        options({ pbx: { address: "pbx.example", port: 5060, transports: ["udp"] } }),
+      ),
+    ).toThrow(/must be an IP/);
+    expect(() => renderKamailioConfig(options({ rpcPort: 70000 }))).toThrow(/rpcPort/);
+    expect(() => renderKamailioConfig(options({ uacDbDir: "db" }))).toThrow(/absolute/);
+    expect(() => renderDispatcherList({ microsoftProxies: [{ uri: "http://x" }] })).toThrow();
+  });
+
+  it.skipIf(!kamailioPresent)("is accepted by `kamailio -c`", () => {
+    const result = kamailioCheck(options());
+    expect(result.output).not.toMatch(/ERROR|CRITICAL/);
+    expect(result.status).toBe(0);
+  });
+
+  it.skipIf(!kamailioPresent || spawnSync("openssl", ["version"]).status !== 0)(
+    "is accepted by `kamailio -c` with TLS on the Microsoft side",
+    () => {
+      const key = join(dir, "tls-key.pem");
+      const cert = join(dir, "tls-cert.pem");
+      execFileSync(
+        "openssl",
+        [
+          ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
+          ...["-subj", "/CN=sbc.carrier.example", "-keyout", key, "-out", cert],
+        ],
+        { stdio: "ignore" },
+      );
+      const result = kamailioCheck(
+        options({
+          microsoft: {
+            address: "127.0.0.1",
+            port: 5061,
+            certificatePath: cert,
+            privateKeyPath: key,
+            caListPath: cert,
+            requireClientCertificate: true,
+            tlsConfigPath: join(dir, "tls.cfg"),
+          },
+        }),
+      );
+      expect(result.output).not.toMatch(/ERROR|CRITICAL/);
+      expect(result.status).toBe(0);
+    },
+  );
+});
+
+describe("dispatcher list, uacreg table and command line", () => {
+  it("puts the Microsoft proxies in set 1, first one highest priority", () => {
+    expect(renderDispatcherList(options()).split("\n").slice(2)).toEqual([
+      "1 sip:sip.pstnhub.microsoft.com:5061;transport=tls 0 2",
+      "1 sip:sip2.pstnhub.microsoft.com:5061;transport=tls 0 1",
+      "",
+    ]);
+  });
+
+  it("renders an empty uacreg table at version 5", () => {
+    const db = renderUacregDb();
+    expect(db.version).toContain("uacreg:5");
+    expect(db.uacreg.trim().split(" ")).toHaveLength(16);
+  });
+
+  it("sizes shared memory and the uac hash table from the device count", () => {
+    expect(sharedMemoryMb(0)).toBe(64);
+    expect(sharedMemoryMb(10_000)).toBe(221);
+    expect(registrationHashSize(20)).toBe(4);
+    expect(registrationHashSize(10_000)).toBe(12);
+    expect(registrationHashSize(1_000_000)).toBe(14);
+    expect(
+      kamailioArgs({ configPath: "/k.cfg", runDir: "/run/k", expectedRegistrations: 10_000 }),
+    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "221", "-M", "16"]);
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Renders a gateway node's Kamailio files (kamailio.cfg, dispatcher list, tls.cfg) and its
+ * command line from typed options. Pure: no file is read or written here; the caller writes the
+ * returned text where the options said it would be.
+ */
+import { isIP } from "node:net";
+import { dispatcherListTemplate } from "./templates/dispatcher-list.ts";
+import { kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
+import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
+
+/** The htables every gateway node defines; the agent fills them over JSON-RPC. */
+export const GATEWAY_HTABLES = {
+  /** derived trunk FQDN → enterprise id */
+  fqdn_ent: 10,
+  /** enterprise id → "1" when the enterprise is enabled */
+  ent_on: 10,
+  /** E.164 number → user id */
+  num_user: 14,
+  /** user id → device (registration l_uuid) */
+  user_dev: 14,
+  /** user id → the calling numbers allowed for caller-ID screening */
+  user_cid: 14,
+} as const;
+
+/** Name of one of the gateway's htables. */
+export type GatewayHtable = keyof typeof GATEWAY_HTABLES;
+
+/** The dispatcher set that holds the Microsoft proxies. */
+export const MICROSOFT_DISPATCHER_SET = 1;
+
+/** A SIP listener on one address. */
+export interface SipListener {
+  /** IP address to bind (not a host name: Kamailio would resolve it at start). */
+  address: string;
+  port: number;
+  /** Address to put in Via/Contact when the node is behind NAT. */
+  advertise?: { address: string; port: number };
+}
+
+/** Typed options for one gateway node's Kamailio. */
+export interface KamailioNodeOptions {
+  nodeName: string;
+  /** The PBX side: UDP and TCP on the same address and port. */
+  pbx: SipListener & { transports: ReadonlyArray<"udp" | "tcp"> };
+  /** The Microsoft side: TLS (5061 in production); null disables TLS altogether (tests). */
+  microsoft:
+    | (SipListener & {
+        certificatePath: string;
+        privateKeyPath: string;
+        caListPath: string;
+        requireClientCertificate: boolean;
+        /** Where the caller writes `renderTlsConfig`'s text. */
+        tlsConfigPath: string;
+      })
+    | null;
+  /** Microsoft SIP proxies for the dispatcher (OPTIONS keep-alive, failover order = priority). */
+  microsoftProxies: ReadonlyArray<{ uri: string; priority?: number }>;
+  /** Where the caller writes `renderDispatcherList`'s text. */
+  dispatcherListPath: string;
+  /** Absolute directory where the caller writes `renderUacregDb`'s files. */
+  uacDbDir: string;
+  /** The FQDN the OPTIONS keep-alive comes from (`sip:options@<fqdn>`). */
+  optionsFromHost: string;
+  /** JSON-RPC over HTTP on 127.0.0.1. */
+  rpcPort: number;
+  /** siptrace sends HEP v3 to 127.0.0.1 on this UDP port. */
+  hepPort: number;
+  registrations: {
+    /** How many devices this node may register: sizes hash table and shared memory. */
+    expectedCount: number;
+    /** Seconds between passes of the uac registration timer (new records wait up to this). */
+    timerInterval?: number;
+    /**
+     * Seconds before a failed registration is tried again (0 = never). uac 5.6 acts once the
+     * retry time is within `timerInterval + 3` s, so the effective pause is about
+     * `retryInterval − timerInterval − 3`: a fixed interval, not a back-off.
+     */
+    retryInterval?: number;
+  };
+  pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
+  children?: number;
+  logLevel?: number;
+}
+
+/** Rejects a value that would break out of a quoted Kamailio string or a listen token. */
+function assertPlain(label: string, value: string): void {
+  if (!value || /["\\\s]/.test(value)) {
+    throw new Error(`${label} must be non-empty without quotes, backslashes or spaces: ${value}`);
+  }
+}
+
+function assertPort(label: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${label} must be a port number: ${port}`);
+  }
+}
+
+function assertListener(label: string, listener: SipListener): void {
+  if (!isIP(listener.address))
+    throw new Error(`${label}.address must be an IP: ${listener.address}`);
+  assertPort(`${label}.port`, listener.port);
+  if (listener.advertise) {
+    assertPlain(`${label}.advertise.address`, listener.advertise.address);
+    assertPort(`${label}.advertise.port`, listener.advertise.port);
+  }
+}
+
+const hostPort = (address: string, port: number) =>
+  isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+
+function listenValue(proto: string, listener: SipListener): string {
+  const base = `${proto}:${hostPort(listener.address, listener.port)}`;
+  const adv = listener.advertise;
+  return adv ? `${base} advertise ${adv.address}:${adv.port}` : base;
+}
+
+/**
+ * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations: Kamailio's
+ * default 64 MB holds only about 5,000 uac registrations, so 16 KB each on top of a 64 MB base.
+ */
+export function sharedMemoryMb(deviceCount: number): number {
+  return 64 + Math.ceil((Math.max(0, deviceCount) * 16) / 1024);
+}
+
+/** uac `reg_hash_size` (2^n slots): about four records a slot, between 4 and 14. */
+export function registrationHashSize(deviceCount: number): number {
+  const bits = Math.ceil(Math.log2(Math.max(1, deviceCount / 4)));
+  return Math.min(14, Math.max(4, bits));
+}
+
+/** Renders kamailio.cfg for one gateway node; throws on an option Kamailio would choke on. */
+export function renderKamailioConfig(o: KamailioNodeOptions): string {
+  assertPlain("nodeName", o.nodeName);
+  assertListener("pbx", o.pbx);
+  if (o.pbx.transports.length === 0) throw new Error("pbx.transports must not be empty");
+  assertPort("rpcPort", o.rpcPort);
+  assertPort("hepPort", o.hepPort);
+  assertPlain("dispatcherListPath", o.dispatcherListPath);
+  assertPlain("uacDbDir", o.uacDbDir);
+  if (!o.uacDbDir.startsWith("/")) throw new Error(`uacDbDir must be absolute: ${o.uacDbDir}`);
+  assertPlain("optionsFromHost", o.optionsFromHost);
+  const listens = [...new Set(o.pbx.transports)].map((proto) => listenValue(proto, o.pbx));
+  let tls: { configPath: string } | null = null;
+  if (o.microsoft) {
+    assertListener("microsoft", o.microsoft);
+    assertPlain("microsoft.tlsConfigPath", o.microsoft.tlsConfigPath);
+    listens.push(listenValue("tls", o.microsoft));
+    tls = { configPath: o.microsoft.tlsConfigPath };
+  }
+  const contact = o.pbx.advertise ?? o.pbx;
+  const expected = o.registrations.expectedCount;
+  return kamailioCfgTemplate({
+    nodeName: o.nodeName,
+    logLevel: o.logLevel ?? 2,
+    children: o.children ?? 8,
+    tcpChildren: o.children ?? 8,
+    listens,
+    rpcPort: o.rpcPort,
+    tls,
+    dispatcherListPath: o.dispatcherListPath,
+    dispatcherPingFrom: `sip:options@${o.optionsFromHost}`,
+    dispatcherPingInterval: 60,
+    hepUri: `sip:127.0.0.1:${o.hepPort}`,
+    pike:
+      o.pike === undefined
+        ? { samplingTimeUnit: 2, reqsDensityPerUnit: 64, removeLatency: 4 }
+        : o.pike,
+    uac: {
+      dbDir: o.uacDbDir,
+      contactAddr: hostPort(contact.address, contact.port),
+      timerInterval: o.registrations.timerInterval ?? 2,
+      retryInterval: o.registrations.retryInterval ?? 30,
+      hashSize: registrationHashSize(expected),
+      gcInterval: 10,
+    },
+    htables: Object.entries(GATEWAY_HTABLES).map(
+      ([name, size]) => `${name}=>size=${size};autoexpire=0;`,
+    ),
+  });
+}
+
+/** Renders the dispatcher list: the Microsoft proxies in set 1, highest priority first. */
+export function renderDispatcherList(o: Pick<KamailioNodeOptions, "microsoftProxies">): string {
+  return dispatcherListTemplate(
+    o.microsoftProxies.map((proxy, index) => {
+      if (!/^sips?:[^\s"\\]+$/.test(proxy.uri)) throw new Error(`not a SIP URI: ${proxy.uri}`);
+      return {
+        setId: MICROSOFT_DISPATCHER_SET,
+        uri: proxy.uri,
+        priority: proxy.priority ?? o.microsoftProxies.length - index,
+      };
+    }),
+  );
+}
+
+/**
+ * The db_text files (name → text) of an empty `uacreg` table at the version Kamailio 5.6
+ * expects: uac runs its registration timer only when it has a database to load from.
+ */
+export function renderUacregDb(): Record<"version" | "uacreg", string> {
+  const columns = [
+    "id(int,auto)",
+    ...["l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
+    ...["auth_username", "auth_password", "auth_ha1", "auth_proxy"],
+    "expires(int)",
+    "flags(int)",
+    "reg_delay(int)",
+    "contact_addr",
+    "socket",
+  ].map((column) => (column.includes("(") ? column : `${column}(string)`));
+  return {
+    version: "table_name(string) table_version(int)\nuacreg:5\n",
+    uacreg: `${columns.join(" ")}\n`,
+  };
+}
+
+/** Renders tls.cfg for the Microsoft side, or null when TLS is disabled. */
+export function renderTlsConfig(o: Pick<KamailioNodeOptions, "microsoft">): string | null {
+  if (!o.microsoft) return null;
+  const { certificatePath, privateKeyPath, caListPath } = o.microsoft;
+  for (const [label, value] of Object.entries({ certificatePath, privateKeyPath, caListPath })) {
+    assertPlain(`microsoft.${label}`, value);
+  }
+  return tlsCfgTemplate({
+    certificatePath,
+    privateKeyPath,
+    caListPath,
+    requireClientCertificate: o.microsoft.requireClientCertificate,
+  });
+}
+
+/**
+ * The command line for a supervised Kamailio: in the foreground (`-DD`), logging to stderr
+ * (`-E`), its runtime files in `runDir`, shared memory sized from the device count.
+ */
+export function kamailioArgs(o: {
+  configPath: string;
+  runDir: string;
+  expectedRegistrations: number;
+}): string[] {
+  return [
+    "-DD",
+    "-E",
+    "-f",
+    o.configPath,
+    "-Y",
+    o.runDir,
+    "-m",
+    String(sharedMemoryMb(o.expectedRegistrations)),
+    "-M",
+    "16",
+  ];
+}

@@ -1,0 +1,291 @@
+/**
+ * Real Kamailio on loopback: the demo PBX (dev/pbx, a digest registrar) and a gateway node rendered
+ * by render.ts and run by the supervisor; registrations are driven over JSON-RPC. Runs only with
+ * KAMAILIO_TESTS=1 and `kamailio` on PATH (Debian: see APT_LINE); KAMAILIO_TESTS=1 without
+ * `kamailio` fails, so CI cannot skip them silently.
+ */
+import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type KamailioNodeOptions,
+  kamailioArgs,
+  renderDispatcherList,
+  renderKamailioConfig,
+  renderUacregDb,
+} from "./kamailio/render.ts";
+import { createKamailioRpc, type KamailioRpc, type RegistrationSpec } from "./kamailio/rpc.ts";
+import { type Supervisor, superviseProcess } from "./supervisor.ts";
+
+const APT_LINE =
+  "apt-get install kamailio kamailio-extra-modules kamailio-json-modules kamailio-utils-modules kamailio-tls-modules";
+const wanted = process.env.KAMAILIO_TESTS === "1";
+const kamailioPresent = spawnSync("kamailio", ["-v"]).status === 0;
+const enabled = wanted && kamailioPresent;
+
+const PBX_CONFIG = resolve(import.meta.dirname, "../../dev/pbx/kamailio.cfg");
+const REALM = "pbx.teamgate.test";
+const USERS = Array.from({ length: 20 }, (_, i) => `user${String(i + 1).padStart(2, "0")}`);
+const password = (user: string) => `pw-${user}`;
+
+/** A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((done, fail) => {
+      const server = createServer();
+      server.once("error", fail);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => done(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((done) => {
+      const socket = createSocket("udp4");
+      socket.once("error", () => done(false));
+      socket.bind(port, "127.0.0.1", () => socket.close(() => done(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** The AORs the PBX's usrloc holds, from `ul.dump`. */
+async function pbxRegistered(pbx: KamailioRpc): Promise<Set<string>> {
+  const dump = await pbx.call<{
+    Domains?: Array<{ Domain?: { AoRs?: Array<{ Info?: { AoR?: string } }> } }>;
+  }>("ul.dump");
+  return new Set(
+    (dump.Domains ?? []).flatMap((d) => (d.Domain?.AoRs ?? []).map((a) => a.Info?.AoR ?? "")),
+  );
+}
+
+describe.runIf(wanted)("the programs the Kamailio tests need", () => {
+  it(`are installed (${APT_LINE})`, () => {
+    expect(kamailioPresent, "kamailio is not on PATH").toBe(true);
+  });
+});
+
+describe.skipIf(!enabled)(
+  `gateway registrations through real Kamailio${enabled ? "" : " (skipped: set KAMAILIO_TESTS=1 with kamailio installed)"}`,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "teamgate-kamailio-"));
+    const logs: string[] = [];
+    let pbxProcess: Supervisor;
+    let sbcProcess: Supervisor;
+    let pbx: KamailioRpc;
+    let sbc: KamailioRpc;
+    let pbxPort: number;
+    let sbcPort: number;
+    /** HEP packets siptrace sends to the agent's port. */
+    const hepPackets: Buffer[] = [];
+    const hepSocket = createSocket("udp4");
+
+    function spec(user: string, secret = password(user)): RegistrationSpec {
+      return {
+        lUuid: `dev_${user}`,
+        lUsername: `dev_${user}`,
+        lDomain: "sbc.teamgate.test",
+        rUsername: user,
+        rDomain: `127.0.0.1:${pbxPort}`,
+        realm: REALM,
+        authUsername: user,
+        authPassword: secret,
+        authProxy: `sip:127.0.0.1:${pbxPort}`,
+        expires: 300,
+      };
+    }
+
+    beforeAll(async () => {
+      // the demo PBX with its users in a db_text table of its own
+      pbxPort = await freePort();
+      const pbxRpcPort = await freePort();
+      const usersDir = join(dir, "pbx-users");
+      const pbxRun = join(dir, "pbx-run");
+      mkdirSync(usersDir);
+      mkdirSync(pbxRun);
+      writeFileSync(
+        join(usersDir, "htable"),
+        [
+          "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
+          ...[...USERS, "mallory"].map((user) => `${user}:0:0:${password(user)}:0`),
+          "",
+        ].join("\n"),
+      );
+      pbxProcess = superviseProcess({
+        cmd: "kamailio",
+        args: [
+          ...["-DD", "-E", "-f", PBX_CONFIG, "-Y", pbxRun],
+          ...["-l", `udp:127.0.0.1:${pbxPort}`, "-l", `tcp:127.0.0.1:${pbxPort}`],
+          ...["-l", `tcp:127.0.0.1:${pbxRpcPort}`],
+          ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${pbxRpcPort}`],
+        ],
+        onOutput: (line) => logs.push(`pbx: ${line}`),
+      });
+      pbx = createKamailioRpc({ url: `http://127.0.0.1:${pbxRpcPort}/RPC`, timeoutMs: 2_000 });
+
+      // the gateway node
+      const sbcRun = join(dir, "sbc-run");
+      sbcPort = await freePort();
+      const hepPort = await freePort();
+      hepSocket.on("message", (packet) => hepPackets.push(packet));
+      await new Promise<void>((done) => hepSocket.bind(hepPort, "127.0.0.1", done));
+      mkdirSync(sbcRun);
+      const options: KamailioNodeOptions = {
+        nodeName: "test-1",
+        pbx: { address: "127.0.0.1", port: sbcPort, transports: ["udp", "tcp"] },
+        microsoft: null,
+        microsoftProxies: [],
+        dispatcherListPath: join(dir, "dispatcher.list"),
+        uacDbDir: join(dir, "uacdb"),
+        optionsFromHost: "sbc.teamgate.test",
+        rpcPort: await freePort(),
+        hepPort,
+        registrations: { expectedCount: USERS.length + 1, timerInterval: 1, retryInterval: 5 },
+        children: 2,
+      };
+      mkdirSync(options.uacDbDir);
+      for (const [name, text] of Object.entries(renderUacregDb())) {
+        writeFileSync(join(options.uacDbDir, name), text);
+      }
+      writeFileSync(options.dispatcherListPath, renderDispatcherList(options));
+      const configPath = join(dir, "kamailio.cfg");
+      writeFileSync(configPath, renderKamailioConfig(options));
+      sbcProcess = superviseProcess({
+        cmd: "kamailio",
+        args: kamailioArgs({ configPath, runDir: sbcRun, expectedRegistrations: USERS.length }),
+        backoff: { initialMs: 200, maxMs: 2_000 },
+        onOutput: (line) => logs.push(`sbc: ${line}`),
+      });
+      sbc = createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC`, timeoutMs: 2_000 });
+
+      await until("the PBX's JSON-RPC", () => pbx.coreUptime().then(() => true));
+      await until("the gateway's JSON-RPC", () => sbc.coreUptime().then(() => true));
+    });
+
+    afterAll(async () => {
+      await Promise.all([sbcProcess?.stop(), pbxProcess?.stop()]);
+      hepSocket.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("registers 20 users at the PBX with digest, added over JSON-RPC", async () => {
+      const started = Date.now();
+      for (const user of USERS) await sbc.regAdd(spec(user));
+      const registered = await until("20 registrations at the PBX", async () => {
+        const aors = await pbxRegistered(pbx);
+        return USERS.every((user) => aors.has(user)) && aors;
+      });
+      expect(registered.size).toBe(USERS.length);
+      const dump = await until("20 records registered in uac", async () => {
+        const records = await sbc.regDump();
+        return records.filter((r) => r.state === "registered").length === USERS.length && records;
+      });
+      expect(dump.map((r) => r.lUuid).sort()).toEqual(USERS.map((user) => `dev_${user}`));
+      const alice = await sbc.regInfo("dev_user01");
+      expect(alice).toMatchObject({ state: "registered", rUsername: "user01", expires: 300 });
+      expect(alice?.lastRegisteredAt?.getTime()).toBeGreaterThanOrEqual(started - 1_000);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+
+    it("mirrors its SIP messages as HEP v3 to the agent's port", async () => {
+      const registers = await until("a HEP packet carrying a REGISTER", async () => {
+        const found = hepPackets.filter(
+          (packet) =>
+            packet.subarray(0, 4).toString() === "HEP3" && packet.includes("REGISTER sip:"),
+        );
+        return found.length > 0 && found;
+      });
+      expect(registers.length).toBeGreaterThan(0);
+    });
+
+    it("answers OPTIONS with 200", async () => {
+      const client = createSocket("udp4");
+      await new Promise<void>((done) => client.bind(0, "127.0.0.1", done));
+      const port = client.address().port;
+      const reply = new Promise<string>((done) =>
+        client.once("message", (message) => done(message.toString())),
+      );
+      const options = [
+        `OPTIONS sip:127.0.0.1:${sbcPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-teamgate-${Date.now()}`,
+        "Max-Forwards: 70",
+        `From: <sip:probe@127.0.0.1:${port}>;tag=probe`,
+        `To: <sip:127.0.0.1:${sbcPort}>`,
+        `Call-ID: probe-${Date.now()}@127.0.0.1`,
+        "CSeq: 1 OPTIONS",
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+      client.send(options, sbcPort, "127.0.0.1");
+      const answer = await Promise.race([
+        reply,
+        new Promise<string>((done) => setTimeout(() => done("no answer"), 3_000)),
+      ]);
+      client.close();
+      expect(answer.split("\r\n")[0]).toBe("SIP/2.0 200 OK");
+    });
+
+    it("shows a wrong password as failed, and the PBX has no registration for it", async () => {
+      await sbc.regAdd(spec("mallory", "not-her-password"));
+      const record = await until("mallory failed", async () => {
+        const info = await sbc.regInfo("dev_mallory");
+        return info?.state === "failed" && info;
+      });
+      expect(record.nextActionAt?.getTime()).toBeGreaterThan(Date.now() - 1_000);
+      expect((await pbxRegistered(pbx)).has("mallory")).toBe(false);
+      await expect(sbc.regAdd(spec("mallory"))).rejects.toMatchObject({ code: 409 });
+      await sbc.regRemove("dev_mallory");
+    });
+
+    it("unregisters at the PBX (Expires 0) when a registration is removed", async () => {
+      await sbc.regRemove("dev_user01");
+      await until(
+        "user01 gone from the PBX",
+        async () => !(await pbxRegistered(pbx)).has("user01"),
+        5_000,
+      );
+      expect(await sbc.regInfo("dev_user01")).toBeNull();
+      expect((await pbxRegistered(pbx)).size).toBe(USERS.length - 1);
+    });
+
+    it("restarts a killed gateway Kamailio", async () => {
+      const first = sbcProcess.pid!;
+      const uptimeBefore = await sbc.coreUptime();
+      process.kill(first, "SIGKILL");
+      await until("a restarted gateway Kamailio", async () => {
+        return (
+          sbcProcess.restarts === 1 && sbcProcess.pid !== first && (await sbc.coreUptime()) >= 0
+        );
+      });
+      expect(sbcProcess.state).toBe("running");
+      expect(uptimeBefore).toBeGreaterThanOrEqual(0);
+      // its registrations lived in memory: the agent adds them again after a restart
+      expect(await sbc.regDump()).toEqual([]);
+    }, 20_000);
+  },
+);
