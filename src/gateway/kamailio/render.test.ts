@@ -83,11 +83,19 @@ describe("renderKamailioConfig", () => {
 
   it("defines the routing htables, the dispatcher list, HEP to loopback, sanity and pike", () => {
     expect(lines.filter((line) => line.startsWith('modparam("htable"'))).toEqual([
-      'modparam("htable", "htable", "fqdn_ent=>size=10;autoexpire=0;")',
-      'modparam("htable", "htable", "ent_on=>size=10;autoexpire=0;")',
-      'modparam("htable", "htable", "num_user=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "user_dev=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "user_cid=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "fqdn=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "ent=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "entmoh=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "num=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usrent=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usrsvc=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usraor=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usrdev=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usrdst=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usrcid=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "devusr=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "devau=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "devpw=>size=14;autoexpire=0;")',
     ]);
     expect(cfg).toContain(`modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`);
     expect(cfg).toContain(

@@ -4,26 +4,18 @@
  * returned text where the options said it would be.
  */
 import { isIP } from "node:net";
+import { type HtableName, htableNames } from "../reconcile/htables.ts";
 import { dispatcherListTemplate } from "./templates/dispatcher-list.ts";
 import { kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
 import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
 
 /** The htables every gateway node defines; the agent fills them over JSON-RPC. */
-export const GATEWAY_HTABLES = {
-  /** derived trunk FQDN → enterprise id */
-  fqdn_ent: 10,
-  /** enterprise id → "1" when the enterprise is enabled */
-  ent_on: 10,
-  /** E.164 number → user id */
-  num_user: 14,
-  /** user id → device (registration l_uuid) */
-  user_dev: 14,
-  /** user id → the calling numbers allowed for caller-ID screening */
-  user_cid: 14,
-} as const;
+export const GATEWAY_HTABLES = Object.fromEntries(
+  htableNames.map((name) => [name, name === "fqdn" || name.startsWith("ent") ? 10 : 14]),
+) as Record<HtableName, number>;
 
 /** Name of one of the gateway's htables. */
-export type GatewayHtable = keyof typeof GATEWAY_HTABLES;
+export type GatewayHtable = HtableName;
 
 /** The dispatcher set that holds the Microsoft proxies. */
 export const MICROSOFT_DISPATCHER_SET = 1;

@@ -133,7 +133,7 @@ describe("createKamailioRpc over HTTP", () => {
     expect((await rpc.regInfo("dev_1"))?.state).toBe("registered");
     expect(await rpc.regInfo("nobody")).toBeNull();
     expect(await rpc.coreUptime()).toBe(42);
-    expect(await rpc.htableDump("num_user")).toEqual([{ name: "+4930", value: "usr_1" }]);
+    expect(await rpc.htableDump("num")).toEqual([{ name: "+4930", value: "usr_1" }]);
     expect(await rpc.dispatcherList()).toEqual([
       { setId: 1, uri: "sip:a", flags: "AP", priority: 2 },
     ]);
