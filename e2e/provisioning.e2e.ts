@@ -1098,9 +1098,12 @@ describe("provisioning journey: operator → master reseller → reseller → en
       expect(await dialog.getByRole("radio", { name: "PBX users", exact: true }).isChecked()).toBe(
         true,
       );
-      expect(
-        await dialog.getByRole("combobox", { name: "PBX location", exact: true }).inputValue(),
-      ).toBe("Head office");
+      // The only PBX location is chosen once the locations have loaded.
+      await expect
+        .poll(() =>
+          dialog.getByRole("combobox", { name: "PBX location", exact: true }).inputValue(),
+        )
+        .toBe("Head office");
       await dialog.getByRole("combobox", { name: "Voice route (SBC region)", exact: true }).click();
       await admin
         .getByRole("listbox", { name: "Voice route (SBC region)", exact: true })
