@@ -82,6 +82,63 @@ program
   });
 
 program
+  .command("gateway")
+  .description(
+    "Run a gateway node: its Kamailio, kept in step with the region through the gateway API (token in TEAMGATE_GATEWAY_TOKEN)",
+  )
+  .option(
+    "--api <url>",
+    "the API root, e.g. https://teamgate.example/api/v1",
+    process.env.TEAMGATE_API_URL,
+  )
+  .option("--sip-address <ip>", "IP address Kamailio listens on for the PBXes", "127.0.0.1")
+  .option("--sip-port <port>", "SIP port for the PBXes (UDP and TCP)", "5060")
+  .option("--rpc-port <port>", "Kamailio's JSON-RPC port on 127.0.0.1", "5081")
+  .option(
+    "--run-dir <dir>",
+    "where the Kamailio files and the feed position are kept",
+    "./data/gateway",
+  )
+  .option("--http-port <port>", "port of /healthz and /readyz", "8090")
+  .option("--http-host <ip>", "address of /healthz and /readyz", "127.0.0.1")
+  .action(
+    async (options: {
+      api?: string;
+      sipAddress: string;
+      sipPort: string;
+      rpcPort: string;
+      runDir: string;
+      httpPort: string;
+      httpHost: string;
+    }) => {
+      const token = process.env.TEAMGATE_GATEWAY_TOKEN;
+      if (!options.api) throw new Error("--api or TEAMGATE_API_URL is required");
+      if (!token) throw new Error("TEAMGATE_GATEWAY_TOKEN is required");
+      const { startGatewayAgent } = await import("../gateway/agent.ts");
+      const { serveAgentHealth } = await import("../gateway/health-server.ts");
+      const agent = startGatewayAgent({
+        apiUrl: options.api,
+        token,
+        sipAddress: options.sipAddress,
+        sipPort: Number(options.sipPort),
+        rpcPort: Number(options.rpcPort),
+        runDir: options.runDir,
+      });
+      const server = await serveAgentHealth(agent, Number(options.httpPort), options.httpHost);
+      process.stdout.write(
+        `Gateway node running: SIP ${options.sipAddress}:${options.sipPort}, probes on http://${options.httpHost}:${options.httpPort}/readyz\n`,
+      );
+      const stop = async () => {
+        server.close();
+        await agent.stop();
+        process.exit(0);
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    },
+  );
+
+program
   .command("doctor")
   .description(
     "List what a gateway node needs (Kamailio, its modules, rtpengine) and what is missing",

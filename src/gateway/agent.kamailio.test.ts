@@ -1,0 +1,243 @@
+/**
+ * End to end on loopback: the Teamgate API (in-process, on a real port), the demo PBX (dev/pbx)
+ * and a gateway agent running its own Kamailio. The agent follows the feed, leases the devices,
+ * registers them at the PBX and reports it; disabling a user's calling unregisters its device.
+ * Runs only with KAMAILIO_TESTS=1 and `kamailio` on PATH.
+ */
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createSocket } from "node:dgram";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { inArray } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Client,
+  createTestApp,
+  signInEnterpriseAdmin,
+  type TestApp,
+} from "../../test/harness.ts";
+import { devices } from "../server/db/schema/index.ts";
+import { buildEnterprise, buildEnterpriseAdmin, buildWorld } from "../server/db/seed/factories.ts";
+import {
+  buildConfiguredUsers,
+  buildDirectRoute,
+  buildGatewayNode,
+} from "../server/modules/gateway-feed/gateway-feed.factories.ts";
+import { buildPbx } from "../server/modules/pbx/pbx.factories.ts";
+import { type GatewayAgent, startGatewayAgent } from "./agent.ts";
+import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
+import { type Supervisor, superviseProcess } from "./supervisor.ts";
+
+const wanted = process.env.KAMAILIO_TESTS === "1";
+const enabled = wanted && spawnSync("kamailio", ["-v"]).status === 0;
+const PBX_CONFIG = resolve(import.meta.dirname, "../../dev/pbx/kamailio.cfg");
+const PASSWORD = "pbx-secret-1";
+
+/** A port free for both UDP and TCP on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((done, fail) => {
+      const server = createServer();
+      server.once("error", fail);
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address();
+        server.close(() => done(typeof address === "object" && address ? address.port : 0));
+      });
+    });
+    const udpFree = await new Promise<boolean>((done) => {
+      const socket = createSocket("udp4");
+      socket.once("error", () => done(false));
+      socket.bind(port, "127.0.0.1", () => socket.close(() => done(true)));
+    });
+    if (udpFree) return port;
+  }
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** The AORs the PBX's usrloc holds, from `ul.dump`. */
+async function pbxRegistered(pbx: KamailioRpc): Promise<Set<string>> {
+  const dump = await pbx.call<{
+    Domains?: Array<{ Domain?: { AoRs?: Array<{ Info?: { AoR?: string } }> } }>;
+  }>("ul.dump");
+  return new Set(
+    (dump.Domains ?? []).flatMap((d) => (d.Domain?.AoRs ?? []).map((a) => a.Info?.AoR ?? "")),
+  );
+}
+
+describe.skipIf(!enabled)(
+  `the gateway agent against the API and the demo PBX${enabled ? "" : " (skipped: set KAMAILIO_TESTS=1 with kamailio installed)"}`,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "teamgate-agent-"));
+    const logs: string[] = [];
+    let t: TestApp;
+    let pbxProcess: Supervisor;
+    let pbx: KamailioRpc;
+    let agent: GatewayAgent;
+    let admin: Client;
+    let enterpriseId: string;
+    /** The AOR user part at the PBX and the device id, per configured user. */
+    let users: Array<{ userId: string; deviceId: string; aor: string }>;
+
+    beforeAll(async () => {
+      t = await createTestApp();
+      await t.app.listen({ port: 0, host: "127.0.0.1" });
+      const address = t.app.server.address();
+      const apiPort = typeof address === "object" && address ? address.port : 0;
+      const db = t.services.db;
+      const world = await buildWorld(db);
+      const regionId = world.regions[0]!.id;
+      const { token } = await buildGatewayNode(db, regionId);
+      const enterprise = await buildEnterprise(db, {
+        reseller: world.a.reseller,
+        status: "active",
+        tenantId: randomUUID(),
+        regionIds: [regionId],
+      });
+      enterpriseId = enterprise.id;
+      await buildDirectRoute(db, { enterpriseId, regionId });
+      const pbxPort = await freePort();
+      const pbxRow = await buildPbx(db, {
+        enterpriseId,
+        pbxTypeId: world.pbxTypes[0]!.id,
+        sipDomain: "127.0.0.1",
+        sipProxy: `127.0.0.1:${pbxPort}`,
+        transport: "udp",
+        dnsLookup: "A",
+        registrationExpiry: 300,
+      });
+      const configured = await buildConfiguredUsers(db, t.services.secret, {
+        enterpriseId,
+        regionId,
+        pbxId: pbxRow.id,
+        password: PASSWORD,
+        count: 5,
+      });
+      users = configured.map((u) => ({
+        userId: u.user.id,
+        deviceId: u.device!.id,
+        aor: u.calling.sipUser!.split("@")[0]!,
+      }));
+      admin = await signInEnterpriseAdmin(
+        t.app,
+        t.services,
+        (await buildEnterpriseAdmin(db, enterprise)).id,
+      );
+
+      // the demo PBX knows the devices' digest user names and password
+      const usersDir = join(dir, "pbx-users");
+      const pbxRun = join(dir, "pbx-run");
+      mkdirSync(usersDir);
+      mkdirSync(pbxRun);
+      writeFileSync(
+        join(usersDir, "htable"),
+        [
+          "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
+          ...configured.map((u) => `${u.device!.sipAuthId}:0:0:${PASSWORD}:0`),
+          "",
+        ].join("\n"),
+      );
+      const pbxRpcPort = await freePort();
+      pbxProcess = superviseProcess({
+        cmd: "kamailio",
+        args: [
+          ...["-DD", "-E", "-f", PBX_CONFIG, "-Y", pbxRun],
+          ...["-l", `udp:127.0.0.1:${pbxPort}`, "-l", `tcp:127.0.0.1:${pbxPort}`],
+          ...["-l", `tcp:127.0.0.1:${pbxRpcPort}`],
+          ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${pbxRpcPort}`],
+        ],
+        onOutput: (line) => logs.push(`pbx: ${line}`),
+      });
+      pbx = createKamailioRpc({ url: `http://127.0.0.1:${pbxRpcPort}/RPC`, timeoutMs: 2_000 });
+      await until("the PBX's JSON-RPC", () => pbx.call("core.uptime").then(() => true));
+
+      agent = startGatewayAgent({
+        apiUrl: `http://127.0.0.1:${apiPort}/api/v1`,
+        token,
+        sipAddress: "127.0.0.1",
+        sipPort: await freePort(),
+        rpcPort: await freePort(),
+        hepPort: await freePort(),
+        runDir: join(dir, "agent"),
+        reportEveryMs: 500,
+        feedWaitSeconds: 2,
+        kamailio: {
+          registrations: { expectedCount: 10, timerInterval: 1, retryInterval: 5 },
+          children: 2,
+        },
+        log: (line) => logs.push(`agent: ${line}`),
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await agent?.stop();
+      await pbxProcess?.stop();
+      await t?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it("registers the 5 users at the PBX and reports them registered", async () => {
+      const started = Date.now();
+      try {
+        await until("5 registrations at the PBX", async () => {
+          const aors = await pbxRegistered(pbx);
+          return users.every((u) => aors.has(u.aor));
+        });
+      } catch (error) {
+        console.error(logs.slice(-60).join("\n"));
+        throw error;
+      }
+      const registeredAfterMs = Date.now() - started;
+      await until("the API's devices registered", async () => {
+        const rows = await t.services.db
+          .select({ state: devices.registrationState })
+          .from(devices)
+          .where(
+            inArray(
+              devices.id,
+              users.map((u) => u.deviceId),
+            ),
+          );
+        return rows.length === 5 && rows.every((r) => r.state === "registered");
+      });
+      expect(registeredAfterMs).toBeLessThan(10_000);
+      expect(agent.ready()).toBe(true);
+      expect(agent.health()).toMatchObject({ leases: 5, feedFollowed: true });
+    }, 30_000);
+
+    it("unregisters a user at the PBX when its calling is disabled", async () => {
+      const [first] = users;
+      const off = await admin.post(
+        `/api/v1/enterprises/${enterpriseId}/users/${first!.userId}/disable-calling`,
+      );
+      expect(off.status).toBe(200);
+      await until("the user gone from the PBX", async () => {
+        const aors = await pbxRegistered(pbx);
+        return !aors.has(first!.aor) && users.slice(1).every((u) => aors.has(u.aor));
+      });
+      // its lease is released once its registration is gone
+      await until("the lease released", async () => agent.health().leases === 4);
+    }, 20_000);
+  },
+);

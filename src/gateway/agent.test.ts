@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type {
+  GatewayChange,
+  GatewayChanges,
+  LeasesResponse,
+  RegistrationReport,
+} from "../shared/contracts/gateway.ts";
+import {
+  type AgentKamailio,
+  type AgentRpc,
+  dueReports,
+  type GatewayAgent,
+  startGatewayAgent,
+} from "./agent.ts";
+import type { GatewayClient } from "./feed/client.ts";
+import { memoryCursorStore } from "./feed/cursor-store.ts";
+import { buildSnapshot, buildUser } from "./gateway.test-support.ts";
+import type { RegistrationRecord, RegistrationSpec } from "./kamailio/rpc.ts";
+
+/** Every call the fakes saw, in order. */
+type Call = [string, ...unknown[]];
+
+function record(spec: RegistrationSpec, state: RegistrationRecord["state"]): RegistrationRecord {
+  return {
+    lUuid: spec.lUuid,
+    lUsername: spec.lUsername,
+    lDomain: spec.lDomain,
+    rUsername: spec.rUsername,
+    rDomain: spec.rDomain,
+    realm: spec.realm,
+    authUsername: spec.authUsername,
+    authProxy: spec.authProxy,
+    expires: spec.expires,
+    flags: 0,
+    state,
+    addedAt: null,
+    nextActionAt: null,
+    lastRegisteredAt: null,
+    contactAddr: "",
+    socket: "",
+  };
+}
+
+function fakes() {
+  const calls: Call[] = [];
+  const pages: GatewayChanges[] = [];
+  let wake: (() => void) | null = null;
+  let cursor = 100;
+  const leases = (ids: readonly string[]): LeasesResponse => ({
+    leases: ids.map((deviceId) => ({ deviceId, expiresAt: "2099-01-01T00:00:00Z" })),
+    lost: [],
+    leasePeriodSeconds: 30,
+  });
+  const client: GatewayClient = {
+    snapshot: async () => buildSnapshot(),
+    changes: async (_after, _wait, signal) => {
+      while (pages.length === 0) {
+        signal?.throwIfAborted();
+        await new Promise<void>((done) => {
+          wake = done;
+          signal?.addEventListener("abort", () => done(), { once: true });
+        });
+      }
+      return pages.shift()!;
+    },
+    acquireLeases: async (body) => {
+      calls.push(["acquire", body.deviceIds]);
+      return leases(body.deviceIds ?? []);
+    },
+    renewLeases: async (ids) => {
+      calls.push(["renew", ids]);
+      return leases(ids);
+    },
+    releaseLeases: async (ids) => {
+      calls.push(["release", [...ids]]);
+      return leases([]);
+    },
+    reportRegistrations: async (items) => {
+      calls.push(["report", items]);
+      return { items: items.map((i) => ({ deviceId: i.deviceId, status: 200 as const })) };
+    },
+    postCdrs: async () => ({ accepted: 0, duplicates: 0 }),
+    postTraces: async () => ({ accepted: 0, duplicates: 0 }),
+  };
+  const uac = new Map<string, RegistrationRecord>();
+  const htables = new Map<string, string>();
+  const rpc: AgentRpc = {
+    regAdd: async (spec) => {
+      calls.push(["regAdd", spec]);
+      uac.set(spec.lUuid, record(spec, "registered"));
+    },
+    regReplace: async (spec) => {
+      calls.push(["regReplace", spec]);
+      uac.set(spec.lUuid, record(spec, "registered"));
+    },
+    regRemove: async (id) => {
+      calls.push(["regRemove", id]);
+      uac.delete(id);
+    },
+    regDump: async () => [...uac.values()],
+    htableSet: async (table, key, value) => {
+      htables.set(`${table}:${key}`, value);
+    },
+    htableDelete: async (table, key) => {
+      htables.delete(`${table}:${key}`);
+    },
+  };
+  let onStarted: () => void = () => {};
+  const kamailio: AgentKamailio = { state: "running", stop: async () => {} };
+  return {
+    calls,
+    uac,
+    htables,
+    client,
+    rpc,
+    startKamailio: (started: () => void) => {
+      onStarted = started;
+      queueMicrotask(started);
+      return kamailio;
+    },
+    restart() {
+      uac.clear();
+      htables.clear();
+      onStarted();
+    },
+    push(...changes: GatewayChange[]) {
+      pages.push({ cursor: `${++cursor}.0`, more: false, changes });
+      wake?.();
+    },
+  };
+}
+
+async function until(what: string, probe: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((done) => setTimeout(done, 5));
+  }
+}
+
+describe("the gateway agent", () => {
+  let agent: GatewayAgent | null = null;
+  afterEach(async () => {
+    await agent?.stop();
+    agent = null;
+  });
+
+  function start(f: ReturnType<typeof fakes>) {
+    agent = startGatewayAgent({
+      apiUrl: "http://api.invalid/api/v1",
+      token: "gw.x.y",
+      sipAddress: "127.0.0.1",
+      sipPort: 5060,
+      runDir: "/nonexistent",
+      reportEveryMs: 20,
+      log: () => {},
+      client: f.client,
+      store: memoryCursorStore(),
+      startKamailio: f.startKamailio,
+      rpc: f.rpc,
+    });
+    return agent;
+  }
+
+  it("leases the region's devices, registers them and fills the htables", async () => {
+    const f = fakes();
+    const a = start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    expect(f.calls[0]).toEqual(["acquire", ["dev_1", "dev_2"]]);
+    const spec = f.calls.find(
+      (c) => c[0] === "regAdd" && (c[1] as RegistrationSpec).lUuid === "dev_1",
+    );
+    expect(spec?.[1]).toEqual({
+      lUuid: "dev_1",
+      lUsername: "dev_1",
+      lDomain: "127.0.0.1",
+      rUsername: "101",
+      rDomain: "pbx.acme.example",
+      realm: "",
+      authUsername: "auth1",
+      authPassword: "secret-1",
+      authProxy: "sip:pbx.acme.example:5060;transport=udp",
+      expires: 300,
+    });
+    expect(f.htables.get("devpw:dev_1")).toBe("secret-1");
+    expect(f.htables.get("num:+3211000001")).toBe("usr_1");
+    await until("ready", () => a.ready());
+    expect(a.health()).toMatchObject({ feedFollowed: true, leases: 2, cursor: "100.0" });
+  });
+
+  it("reports each registration state once, when it changes", async () => {
+    const f = fakes();
+    start(f);
+    await until("a report of both", () =>
+      f.calls.some((c) => c[0] === "report" && (c[1] as RegistrationReport[]).length === 2),
+    );
+    const first = f.calls.find((c) => c[0] === "report")![1] as RegistrationReport[];
+    expect(first.map((r) => [r.deviceId, r.state])).toEqual([
+      ["dev_1", "registered"],
+      ["dev_2", "registered"],
+    ]);
+    f.uac.get("dev_2")!.state = "failed";
+    await until("a report of dev_2 failing", () =>
+      f.calls.some(
+        (c) => c[0] === "report" && (c[1] as RegistrationReport[])[0]?.state === "failed",
+      ),
+    );
+    const reports = f.calls.filter((c) => c[0] === "report");
+    expect(reports).toHaveLength(2);
+    expect(reports[1]![1]).toEqual([
+      expect.objectContaining({ deviceId: "dev_2", state: "failed" }),
+    ]);
+  });
+
+  it("removes a disabled user's registration before releasing its lease, and drops its routes", async () => {
+    const f = fakes();
+    start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    f.push({ kind: "user", userId: "usr_2", user: buildUser({ userId: "usr_2", enabled: false }) });
+    await until("the lease released", () => f.calls.some((c) => c[0] === "release"));
+    const remove = f.calls.findIndex((c) => c[0] === "regRemove" && c[1] === "dev_2");
+    const release = f.calls.findIndex((c) => c[0] === "release");
+    expect(remove).toBeGreaterThanOrEqual(0);
+    expect(remove).toBeLessThan(release);
+    expect(f.calls[release]).toEqual(["release", ["dev_2"]]);
+    expect([...f.uac.keys()]).toEqual(["dev_1"]);
+    await until("its number unrouted", () => !f.htables.has("num:+3211000002"));
+    expect(f.htables.has("devpw:dev_2")).toBe(false);
+  });
+
+  it("adds everything again when Kamailio restarts", async () => {
+    const f = fakes();
+    start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    const htableCount = f.htables.size;
+    f.restart();
+    await until("two registrations again", () => f.uac.size === 2);
+    await until("the htables again", () => f.htables.size === htableCount);
+    expect(f.calls.filter((c) => c[0] === "regAdd")).toHaveLength(4);
+  });
+
+  it("replaces a registration whose password changed", async () => {
+    const f = fakes();
+    start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    f.push({
+      kind: "user",
+      userId: "usr_1",
+      user: buildUser({ device: { deviceId: "dev_1", sipAuthId: "auth1", password: "new" } }),
+    });
+    await until("a replace", () => f.calls.some((c) => c[0] === "regReplace"));
+    const replace = f.calls.find((c) => c[0] === "regReplace")![1] as RegistrationSpec;
+    expect(replace).toMatchObject({ lUuid: "dev_1", authPassword: "new" });
+  });
+});
+
+describe("dueReports", () => {
+  const rec = (id: string, state: RegistrationRecord["state"]) =>
+    record(
+      {
+        ...{ lUuid: id, lUsername: id, lDomain: "", rUsername: "", rDomain: "", realm: "" },
+        ...{ authUsername: "", authPassword: "x", authProxy: "", expires: 300 },
+      },
+      state,
+    );
+  it("skips in-between states and unleased devices, and reports a vanished one unregistered", () => {
+    const records = [rec("a", "registering"), rec("b", "failed"), rec("x", "registered")];
+    const at = "2026-01-01T00:00:00.000Z";
+    expect(
+      dueReports(records, new Set(["a", "b", "c"]), new Map([["c", "registered"]]), at),
+    ).toEqual([
+      { deviceId: "b", state: "failed", at },
+      { deviceId: "c", state: "unregistered", at },
+    ]);
+  });
+});

@@ -1,0 +1,504 @@
+/**
+ * The gateway agent (ADR 0019): runs one node's Kamailio and keeps it in step with the region.
+ * It follows the gateway feed, keeps leases on the devices it registers, reconciles Kamailio's
+ * remote registrations (uac) and routing htables over JSON-RPC, and reports registration states.
+ * Kamailio keeps registrations and htables in memory only: each time it (re)starts, the agent
+ * takes its mirror of them as empty and adds everything again.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { RegistrationReport } from "../shared/contracts/gateway.ts";
+import { createGatewayClient, type GatewayClient } from "./feed/client.ts";
+import { type CursorStore, fileCursorStore } from "./feed/cursor-store.ts";
+import { followFeed } from "./feed/follow.ts";
+import {
+  type KamailioNodeOptions,
+  kamailioArgs,
+  renderDispatcherList,
+  renderKamailioConfig,
+  renderTlsConfig,
+  renderUacregDb,
+} from "./kamailio/render.ts";
+import {
+  createKamailioRpc,
+  type KamailioRpc,
+  KamailioRpcError,
+  type RegistrationRecord,
+  type RegistrationSpec,
+} from "./kamailio/rpc.ts";
+import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
+import {
+  applyLeaseAnswer,
+  type HeldLease,
+  planLeases,
+  usableLeases,
+  withoutLeases,
+} from "./reconcile/leases.ts";
+import {
+  type ActualRegistration,
+  passwordDigest,
+  planRegistrations,
+  type Registration,
+  registrableDevices,
+} from "./reconcile/registrations.ts";
+import { emptyState, type RegionState } from "./state.ts";
+import { type SupervisorState, superviseProcess } from "./supervisor.ts";
+
+/** The JSON-RPC calls the agent makes. */
+export type AgentRpc = Pick<
+  KamailioRpc,
+  "regAdd" | "regReplace" | "regRemove" | "regDump" | "htableSet" | "htableDelete"
+>;
+
+/** A running Kamailio as the agent sees it (the supervisor, or a fake in tests). */
+export interface AgentKamailio {
+  readonly state: SupervisorState;
+  stop(): Promise<void>;
+}
+
+export interface GatewayAgentOptions {
+  /** The API root, e.g. `https://teamgate.example/api/v1`. */
+  apiUrl: string;
+  /** The node's token (`gw.<node id>.<secret>`). */
+  token: string;
+  /** IP address Kamailio binds for the PBX side (UDP and TCP). */
+  sipAddress: string;
+  sipPort: number;
+  /** Address and port to advertise in Via/Contact (behind NAT). */
+  advertise?: { address: string; port: number };
+  /** Where the Kamailio files, its runtime files and the feed position are kept. */
+  runDir: string;
+  /** Kamailio's JSON-RPC port on 127.0.0.1 (default 5081). */
+  rpcPort?: number;
+  /** siptrace's HEP port on 127.0.0.1 (default 9060). */
+  hepPort?: number;
+  /** More Kamailio options (TLS towards Microsoft, its proxies, timers…). */
+  kamailio?: Partial<KamailioNodeOptions>;
+  /** The Kamailio binary (default `kamailio` on PATH). */
+  kamailioCmd?: string;
+  /** The most devices this node registers (default 5,000). */
+  cap?: number;
+  /** The `l_domain` of registrations (default: the advertised or bound SIP address). */
+  localDomain?: string;
+  /** How often registration states are reported (default 5 s). */
+  reportEveryMs?: number;
+  /** Long-poll wait of the feed, seconds (default 25). */
+  feedWaitSeconds?: number;
+  /** A lease is registered only while it has this much time left (default 2 s). */
+  leaseMarginMs?: number;
+  log?: (message: string) => void;
+  /** For tests: the API client, the cursor store, Kamailio and its RPC. */
+  client?: GatewayClient;
+  store?: CursorStore;
+  startKamailio?: (onStarted: () => void) => AgentKamailio;
+  rpc?: AgentRpc;
+}
+
+export interface GatewayAgentHealth {
+  kamailio: SupervisorState;
+  /** A snapshot or a page of changes was read at least once. */
+  feedFollowed: boolean;
+  cursor: string | null;
+  leases: number;
+  registrations: { registered: number; failed: number; other: number };
+  lastError: string | null;
+}
+
+export interface GatewayAgent {
+  /** Stops the loops and Kamailio, then releases the leases (best effort). */
+  stop(): Promise<void>;
+  /** Kamailio running (and answering) and the feed followed at least once. */
+  ready(): boolean;
+  health(): GatewayAgentHealth;
+}
+
+/** uac's state → what the API is told; in-between states are not reported. */
+const reportedState: Partial<Record<RegistrationRecord["state"], RegistrationReport["state"]>> = {
+  registered: "registered",
+  failed: "failed",
+  unregistered: "unregistered",
+};
+
+/** A uac record as the registration planner compares it (the password only as a digest). */
+export function toActualRegistration(
+  record: RegistrationRecord,
+  digests: ReadonlyMap<string, string>,
+): ActualRegistration {
+  return {
+    l_uuid: record.lUuid,
+    l_username: record.lUsername,
+    r_username: record.rUsername,
+    r_domain: record.rDomain,
+    auth_username: record.authUsername,
+    auth_proxy: record.authProxy,
+    expires: record.expires,
+    passwordDigest: digests.get(record.lUuid) ?? "",
+  };
+}
+
+/** A planned registration as `uac.reg_add` takes it. */
+export function toRegistrationSpec(registration: Registration, lDomain: string): RegistrationSpec {
+  return {
+    lUuid: registration.l_uuid,
+    lUsername: registration.l_username,
+    lDomain,
+    rUsername: registration.r_username,
+    rDomain: registration.r_domain,
+    realm: "",
+    authUsername: registration.auth_username,
+    authPassword: registration.auth_password,
+    authProxy: registration.auth_proxy,
+    expires: registration.expires,
+  };
+}
+
+/**
+ * The reports due: devices this node leases whose uac state differs from the last one reported;
+ * a leased device Kamailio no longer holds after a report is reported unregistered.
+ */
+export function dueReports(
+  records: readonly RegistrationRecord[],
+  leased: ReadonlySet<string>,
+  lastReported: ReadonlyMap<string, RegistrationReport["state"]>,
+  at: string,
+): RegistrationReport[] {
+  const reports: RegistrationReport[] = [];
+  const seen = new Set<string>();
+  for (const record of records) {
+    seen.add(record.lUuid);
+    const state = reportedState[record.state];
+    if (!state || !leased.has(record.lUuid)) continue;
+    if (lastReported.get(record.lUuid) !== state)
+      reports.push({ deviceId: record.lUuid, state, at });
+  }
+  for (const [deviceId, state] of lastReported)
+    if (!seen.has(deviceId) && leased.has(deviceId) && state !== "unregistered")
+      reports.push({ deviceId, state: "unregistered", at });
+  return reports.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Writes the node's Kamailio files into `runDir` and returns the command line to run it. */
+export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPort: number } {
+  const runDir = resolve(o.runDir);
+  const kamailioRun = join(runDir, "kamailio");
+  const uacDbDir = join(runDir, "uacdb");
+  mkdirSync(kamailioRun, { recursive: true });
+  mkdirSync(uacDbDir, { recursive: true });
+  const rpcPort = o.rpcPort ?? 5081;
+  const node: KamailioNodeOptions = {
+    nodeName: "teamgate-gateway",
+    pbx: {
+      address: o.sipAddress,
+      port: o.sipPort,
+      transports: ["udp", "tcp"],
+      ...(o.advertise ? { advertise: o.advertise } : {}),
+    },
+    microsoft: null,
+    microsoftProxies: [],
+    dispatcherListPath: join(runDir, "dispatcher.list"),
+    uacDbDir,
+    optionsFromHost: o.localDomain ?? o.advertise?.address ?? o.sipAddress,
+    rpcPort,
+    hepPort: o.hepPort ?? 9060,
+    registrations: { expectedCount: o.cap ?? 5_000 },
+    ...o.kamailio,
+  };
+  for (const [name, text] of Object.entries(renderUacregDb()))
+    writeFileSync(join(uacDbDir, name), text);
+  writeFileSync(node.dispatcherListPath, renderDispatcherList(node));
+  const tls = renderTlsConfig(node);
+  if (tls && node.microsoft) writeFileSync(node.microsoft.tlsConfigPath, tls);
+  const configPath = join(runDir, "kamailio.cfg");
+  writeFileSync(configPath, renderKamailioConfig(node));
+  return {
+    args: kamailioArgs({
+      configPath,
+      runDir: kamailioRun,
+      expectedRegistrations: node.registrations.expectedCount,
+    }),
+    rpcPort,
+  };
+}
+
+/** Starts the agent: Kamailio, the feed, the lease loop, the reconcilers and the reports. */
+export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
+  const log = options.log ?? ((line: string) => process.stderr.write(`gateway: ${line}\n`));
+  const cap = options.cap ?? 5_000;
+  const reportEveryMs = options.reportEveryMs ?? 5_000;
+  const leaseMarginMs = options.leaseMarginMs ?? 2_000;
+  const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
+  const client =
+    options.client ?? createGatewayClient({ baseUrl: options.apiUrl, token: options.token });
+  const store = options.store ?? fileCursorStore(join(resolve(options.runDir), "feed.json"));
+  const controller = new AbortController();
+  const signal = controller.signal;
+
+  let state: RegionState = emptyState();
+  let feedFollowed = false;
+  let kamailioAnswered = false;
+  let held: HeldLease[] = [];
+  let periodSeconds = 30;
+  /** What the agent set in Kamailio's htables since it last started. */
+  let htables: Htables = emptyHtables();
+  /** Password digests of the registrations added, by l_uuid (uac does not show passwords). */
+  const digests = new Map<string, string>();
+  const lastReported = new Map<string, RegistrationReport["state"]>();
+  let counts = { registered: 0, failed: 0, other: 0 };
+  let lastError: string | null = null;
+  let stopped = false;
+
+  const fail = (what: string, error: unknown) => {
+    if (signal.aborted) return;
+    lastError = `${what}: ${message(error)}`;
+    log(lastError);
+  };
+
+  let rpc: AgentRpc;
+  let kamailio: AgentKamailio;
+  const onStarted = () => {
+    // a fresh Kamailio holds no registration and empty htables
+    htables = emptyHtables();
+    digests.clear();
+    kamailioAnswered = false;
+    void kick();
+  };
+  if (options.startKamailio) {
+    rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC` });
+    kamailio = options.startKamailio(onStarted);
+  } else {
+    const { args, rpcPort } = prepareKamailio(options);
+    rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
+    kamailio = superviseProcess({
+      cmd: options.kamailioCmd ?? "kamailio",
+      args,
+      onOutput: (line) => log(`kamailio: ${line}`),
+      onEvent: (event) => {
+        if (event.type === "started") onStarted();
+        else if (event.type === "exited") {
+          kamailioAnswered = false;
+          log(`kamailio exited (code ${event.code}, signal ${event.signal})`);
+        }
+      },
+    });
+  }
+
+  async function releaseRound(release: readonly string[]): Promise<void> {
+    if (release.length === 0) return;
+    for (const id of release) {
+      await rpc.regRemove(id);
+      digests.delete(id);
+    }
+    held = withoutLeases(held, release);
+    await client.releaseLeases(release, signal);
+  }
+
+  async function leaseRound(): Promise<void> {
+    const plan = planLeases({
+      wanted: registrableDevices(state),
+      held,
+      now: Date.now(),
+      periodSeconds,
+      cap,
+    });
+    held = withoutLeases(held, plan.expired);
+    await releaseRound(plan.release);
+    if (plan.renew.length > 0) {
+      const sentAt = Date.now();
+      const answer = await client.renewLeases(plan.renew, signal);
+      held = applyLeaseAnswer(held, answer, sentAt);
+      periodSeconds = answer.leasePeriodSeconds || periodSeconds;
+    }
+    if (plan.acquire) {
+      const sentAt = Date.now();
+      const answer = await client.acquireLeases(plan.acquire, signal);
+      held = applyLeaseAnswer(held, answer, sentAt);
+      periodSeconds = answer.leasePeriodSeconds || periodSeconds;
+    }
+  }
+
+  async function reconcileHtables(): Promise<void> {
+    for (const op of diffHtables(planHtables(state), htables)) {
+      if (op.op === "set") {
+        await rpc.htableSet(op.table, op.key, op.value);
+        htables[op.table].set(op.key, op.value);
+      } else {
+        await rpc.htableDelete(op.table, op.key);
+        htables[op.table].delete(op.key);
+      }
+    }
+  }
+
+  async function reconcileRegistrations(): Promise<void> {
+    const records = await rpc.regDump();
+    kamailioAnswered = true;
+    const actual = records.map((record) => toActualRegistration(record, digests));
+    const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
+    for (const id of plan.remove) {
+      await rpc.regRemove(id);
+      digests.delete(id);
+    }
+    for (const registration of plan.update) {
+      await rpc.regReplace(toRegistrationSpec(registration, lDomain));
+      digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
+    }
+    for (const registration of plan.add) {
+      const spec = toRegistrationSpec(registration, lDomain);
+      try {
+        await rpc.regAdd(spec);
+      } catch (error) {
+        // held already (the mirror was behind): replace it
+        if (!(error instanceof KamailioRpcError && error.code === 409)) throw error;
+        await rpc.regReplace(spec);
+      }
+      digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
+    }
+  }
+
+  /** One pass: leases, then htables, then registrations. */
+  async function pass(): Promise<void> {
+    if (state.cursor === null) return;
+    try {
+      await leaseRound();
+    } catch (error) {
+      fail("leases", error);
+    }
+    if (kamailio.state !== "running") return;
+    await reconcileHtables();
+    await reconcileRegistrations();
+  }
+
+  // Passes are serialized: a kick during a pass runs one more pass after it.
+  let running: Promise<void> | null = null;
+  let again = false;
+  let retryTimer: NodeJS.Timeout | null = null;
+  function kick(): Promise<void> {
+    if (stopped) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          await pass();
+        } catch (error) {
+          fail("reconcile", error);
+          // Kamailio may still be starting: try again shortly
+          if (!stopped && !retryTimer)
+            retryTimer = setTimeout(() => {
+              retryTimer = null;
+              void kick();
+            }, 1_000);
+        }
+      } while (again && !stopped);
+      running = null;
+    })();
+    return running;
+  }
+
+  // The lease loop: a pass every third of the lease period.
+  let leaseTimer: NodeJS.Timeout | null = null;
+  const scheduleLeases = () => {
+    if (stopped) return;
+    leaseTimer = setTimeout(
+      () => {
+        void kick().finally(scheduleLeases);
+      },
+      Math.max(1_000, (periodSeconds * 1000) / 3),
+    );
+  };
+  scheduleLeases();
+
+  // Registration reports.
+  let reportTimer: NodeJS.Timeout | null = null;
+  async function report(): Promise<void> {
+    if (kamailio.state !== "running") return;
+    const records = await rpc.regDump();
+    counts = { registered: 0, failed: 0, other: 0 };
+    for (const record of records) {
+      if (record.state === "registered") counts.registered++;
+      else if (record.state === "failed") counts.failed++;
+      else counts.other++;
+    }
+    const leased = new Set(held.map((l) => l.deviceId));
+    const reports = dueReports(records, leased, lastReported, new Date().toISOString());
+    for (const id of lastReported.keys()) if (!leased.has(id)) lastReported.delete(id);
+    if (reports.length === 0) return;
+    const results = await client.reportRegistrations(reports, signal);
+    const ok = new Set(results.items.filter((i) => i.status === 200).map((i) => i.deviceId));
+    for (const item of reports)
+      if (ok.has(item.deviceId)) lastReported.set(item.deviceId, item.state);
+  }
+  const scheduleReport = () => {
+    if (stopped) return;
+    reportTimer = setTimeout(() => {
+      report()
+        .catch((error) => fail("reports", error))
+        .finally(scheduleReport);
+    }, reportEveryMs);
+  };
+  scheduleReport();
+
+  // The feed: readiness counts a successful read even when it changed nothing.
+  const followed = followFeed({
+    client: {
+      snapshot: async (s) => {
+        const snapshot = await client.snapshot(s);
+        feedFollowed = true;
+        return snapshot;
+      },
+      changes: async (after, wait, s) => {
+        const page = await client.changes(after, wait, s);
+        feedFollowed = true;
+        return page;
+      },
+    },
+    store,
+    signal,
+    waitSeconds: options.feedWaitSeconds,
+    onChanged: (update) => {
+      state = update.state;
+      void kick();
+    },
+    onError: (error, delayMs) => fail(`feed (next try in ${delayMs} ms)`, error),
+  }).catch((error) => {
+    fail("feed stopped", error);
+  });
+
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      controller.abort();
+      for (const timer of [leaseTimer, reportTimer, retryTimer]) if (timer) clearTimeout(timer);
+      await running;
+      await followed;
+      // Kamailio's registrations go with it (they are no longer refreshed); then the leases
+      await kamailio.stop();
+      const leased = held.map((l) => l.deviceId);
+      if (leased.length > 0) {
+        await Promise.race([
+          client.releaseLeases(leased).catch((error) => fail("release on stop", error)),
+          new Promise((done) => setTimeout(done, 3_000)),
+        ]);
+      }
+      held = [];
+    },
+    ready() {
+      return kamailio.state === "running" && kamailioAnswered && feedFollowed;
+    },
+    health() {
+      return {
+        kamailio: kamailio.state,
+        feedFollowed,
+        cursor: state.cursor,
+        leases: held.length,
+        registrations: { ...counts },
+        lastError,
+      };
+    },
+  };
+}
