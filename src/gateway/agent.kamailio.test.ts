@@ -4,13 +4,10 @@
  * registers them at the PBX and reports it; disabling a user's calling unregisters its device.
  * Runs only with KAMAILIO_TESTS=1 and `kamailio` on PATH.
  */
-import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -28,63 +25,19 @@ import {
 } from "../server/modules/gateway-feed/gateway-feed.factories.ts";
 import { buildPbx } from "../server/modules/pbx/pbx.factories.ts";
 import { type GatewayAgent, startGatewayAgent } from "./agent.ts";
-import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
-import { type Supervisor, superviseProcess } from "./supervisor.ts";
+import type { KamailioRpc } from "./kamailio/rpc.ts";
+import {
+  freePort,
+  kamailioPresent,
+  kamailioTestsWanted,
+  pbxRegistered,
+  startDemoPbx,
+  until,
+} from "./kamailio.test-support.ts";
+import type { Supervisor } from "./supervisor.ts";
 
-const wanted = process.env.KAMAILIO_TESTS === "1";
-const enabled = wanted && spawnSync("kamailio", ["-v"]).status === 0;
-const PBX_CONFIG = resolve(import.meta.dirname, "../../dev/pbx/kamailio.cfg");
+const enabled = kamailioTestsWanted && kamailioPresent;
 const PASSWORD = "pbx-secret-1";
-
-/** A port free for both UDP and TCP on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((done, fail) => {
-      const server = createServer();
-      server.once("error", fail);
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address();
-        server.close(() => done(typeof address === "object" && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((done) => {
-      const socket = createSocket("udp4");
-      socket.once("error", () => done(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => done(true)));
-    });
-    if (udpFree) return port;
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
-/** The AORs the PBX's usrloc holds, from `ul.dump`. */
-async function pbxRegistered(pbx: KamailioRpc): Promise<Set<string>> {
-  const dump = await pbx.call<{
-    Domains?: Array<{ Domain?: { AoRs?: Array<{ Info?: { AoR?: string } }> } }>;
-  }>("ul.dump");
-  return new Set(
-    (dump.Domains ?? []).flatMap((d) => (d.Domain?.AoRs ?? []).map((a) => a.Info?.AoR ?? "")),
-  );
-}
 
 describe.skipIf(!enabled)(
   `the gateway agent against the API and the demo PBX${enabled ? "" : " (skipped: set KAMAILIO_TESTS=1 with kamailio installed)"}`,
@@ -146,31 +99,12 @@ describe.skipIf(!enabled)(
       );
 
       // the demo PBX knows the devices' digest user names and password
-      const usersDir = join(dir, "pbx-users");
-      const pbxRun = join(dir, "pbx-run");
-      mkdirSync(usersDir);
-      mkdirSync(pbxRun);
-      writeFileSync(
-        join(usersDir, "htable"),
-        [
-          "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
-          ...configured.map((u) => `${u.device!.sipAuthId}:0:0:${PASSWORD}:0`),
-          "",
-        ].join("\n"),
-      );
-      const pbxRpcPort = await freePort();
-      pbxProcess = superviseProcess({
-        cmd: "kamailio",
-        args: [
-          ...["-DD", "-E", "-f", PBX_CONFIG, "-Y", pbxRun],
-          ...["-l", `udp:127.0.0.1:${pbxPort}`, "-l", `tcp:127.0.0.1:${pbxPort}`],
-          ...["-l", `tcp:127.0.0.1:${pbxRpcPort}`],
-          ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${pbxRpcPort}`],
-        ],
-        onOutput: (line) => logs.push(`pbx: ${line}`),
-      });
-      pbx = createKamailioRpc({ url: `http://127.0.0.1:${pbxRpcPort}/RPC`, timeoutMs: 2_000 });
-      await until("the PBX's JSON-RPC", () => pbx.call("core.uptime").then(() => true));
+      ({ process: pbxProcess, rpc: pbx } = await startDemoPbx(
+        dir,
+        configured.map((u) => ({ authId: u.device!.sipAuthId, password: PASSWORD })),
+        (line) => logs.push(line),
+        pbxPort,
+      ));
 
       agent = startGatewayAgent({
         apiUrl: `http://127.0.0.1:${apiPort}/api/v1`,

@@ -4,12 +4,10 @@
  * KAMAILIO_TESTS=1 and `kamailio` on PATH (Debian: see APT_LINE); KAMAILIO_TESTS=1 without
  * `kamailio` fails, so CI cannot skip them silently.
  */
-import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type KamailioNodeOptions,
@@ -19,69 +17,23 @@ import {
   renderUacregDb,
 } from "./kamailio/render.ts";
 import { createKamailioRpc, type KamailioRpc, type RegistrationSpec } from "./kamailio/rpc.ts";
+import {
+  freePort,
+  kamailioPresent,
+  kamailioTestsWanted,
+  pbxRegistered,
+  startDemoPbx,
+  until,
+} from "./kamailio.test-support.ts";
 import { type Supervisor, superviseProcess } from "./supervisor.ts";
 
 const APT_LINE =
   "apt-get install kamailio kamailio-extra-modules kamailio-json-modules kamailio-utils-modules kamailio-tls-modules";
-const wanted = process.env.KAMAILIO_TESTS === "1";
-const kamailioPresent = spawnSync("kamailio", ["-v"]).status === 0;
+const wanted = kamailioTestsWanted;
 const enabled = wanted && kamailioPresent;
-
-const PBX_CONFIG = resolve(import.meta.dirname, "../../dev/pbx/kamailio.cfg");
 const REALM = "pbx.teamgate.test";
 const USERS = Array.from({ length: 20 }, (_, i) => `user${String(i + 1).padStart(2, "0")}`);
 const password = (user: string) => `pw-${user}`;
-
-/** A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((done, fail) => {
-      const server = createServer();
-      server.once("error", fail);
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address();
-        server.close(() => done(typeof address === "object" && address ? address.port : 0));
-      });
-    });
-    const udpFree = await new Promise<boolean>((done) => {
-      const socket = createSocket("udp4");
-      socket.once("error", () => done(false));
-      socket.bind(port, "127.0.0.1", () => socket.close(() => done(true)));
-    });
-    if (udpFree) return port;
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
-/** The AORs the PBX's usrloc holds, from `ul.dump`. */
-async function pbxRegistered(pbx: KamailioRpc): Promise<Set<string>> {
-  const dump = await pbx.call<{
-    Domains?: Array<{ Domain?: { AoRs?: Array<{ Info?: { AoR?: string } }> } }>;
-  }>("ul.dump");
-  return new Set(
-    (dump.Domains ?? []).flatMap((d) => (d.Domain?.AoRs ?? []).map((a) => a.Info?.AoR ?? "")),
-  );
-}
 
 describe.runIf(wanted)("the programs the Kamailio tests need", () => {
   it(`are installed (${APT_LINE})`, () => {
@@ -121,31 +73,12 @@ describe.skipIf(!enabled)(
 
     beforeAll(async () => {
       // the demo PBX with its users in a db_text table of its own
-      pbxPort = await freePort();
-      const pbxRpcPort = await freePort();
-      const usersDir = join(dir, "pbx-users");
-      const pbxRun = join(dir, "pbx-run");
-      mkdirSync(usersDir);
-      mkdirSync(pbxRun);
-      writeFileSync(
-        join(usersDir, "htable"),
-        [
-          "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
-          ...[...USERS, "mallory"].map((user) => `${user}:0:0:${password(user)}:0`),
-          "",
-        ].join("\n"),
+      const demo = await startDemoPbx(
+        dir,
+        [...USERS, "mallory"].map((user) => ({ authId: user, password: password(user) })),
+        (line) => logs.push(line),
       );
-      pbxProcess = superviseProcess({
-        cmd: "kamailio",
-        args: [
-          ...["-DD", "-E", "-f", PBX_CONFIG, "-Y", pbxRun],
-          ...["-l", `udp:127.0.0.1:${pbxPort}`, "-l", `tcp:127.0.0.1:${pbxPort}`],
-          ...["-l", `tcp:127.0.0.1:${pbxRpcPort}`],
-          ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${pbxRpcPort}`],
-        ],
-        onOutput: (line) => logs.push(`pbx: ${line}`),
-      });
-      pbx = createKamailioRpc({ url: `http://127.0.0.1:${pbxRpcPort}/RPC`, timeoutMs: 2_000 });
+      ({ port: pbxPort, process: pbxProcess, rpc: pbx } = demo);
 
       // the gateway node
       const sbcRun = join(dir, "sbc-run");
@@ -182,7 +115,6 @@ describe.skipIf(!enabled)(
       });
       sbc = createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC`, timeoutMs: 2_000 });
 
-      await until("the PBX's JSON-RPC", () => pbx.coreUptime().then(() => true));
       await until("the gateway's JSON-RPC", () => sbc.coreUptime().then(() => true));
     });
 
