@@ -1,7 +1,15 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
+import { type Database, type Db, openPglite, openPostgres } from "../src/server/db/client.ts";
+import {
+  buildEnterprise,
+  buildOrganization,
+  buildPbxType,
+  buildRegion,
+} from "../src/server/db/seed/factories.ts";
+import { type Env, parseEnv } from "../src/server/env.ts";
+import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 
 export interface LoadResult {
   name: string;
@@ -98,4 +106,56 @@ export async function onEachDatabase(
   } finally {
     await admin.end().catch(() => {});
   }
+}
+
+/**
+ * An active enterprise with one SBC region and one PBX location, under an operator, a master
+ * reseller and a reseller of that region: where the calling benches configure their users.
+ */
+export async function buildBenchEnterprise(
+  db: Db,
+  overrides: Partial<Parameters<typeof buildEnterprise>[1]> = {},
+) {
+  const region = await buildRegion(db);
+  const operator = await buildOrganization(db, { kind: "operator", name: "Operator" });
+  const master = await buildOrganization(db, {
+    kind: "master_reseller",
+    parent: operator,
+    regionIds: [region.id],
+  });
+  const reseller = await buildOrganization(db, {
+    kind: "reseller",
+    parent: master,
+    regionIds: [region.id],
+  });
+  const pbxType = await buildPbxType(db);
+  const enterprise = await buildEnterprise(db, {
+    reseller,
+    status: "active",
+    tenantId: crypto.randomUUID(),
+    regionIds: [region.id],
+    pbxTypeIds: [pbxType.id],
+    ...overrides,
+  });
+  const pbx = await buildPbx(db, { enterpriseId: enterprise.id, pbxTypeId: pbxType.id });
+  return { region, enterprise, pbx };
+}
+
+/** The environment of a bench whose Microsoft is the in-process emulator, as `parseEnv` checks it. */
+export function emulatorBenchEnv(
+  emulator: { loginUrl: string; graphUrl: string; caFile: string },
+  app: { clientId: string; clientSecret: string },
+): Env {
+  const parsed = parseEnv({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    APP_SECRET: "bench-secret-bench-secret-bench-secret",
+    MS_CLIENT_ID: app.clientId,
+    MS_CLIENT_SECRET: app.clientSecret,
+    MS_LOGIN_BASE: emulator.loginUrl,
+    MS_GRAPH_BASE: emulator.graphUrl,
+    MS_CA_FILE: emulator.caFile,
+  });
+  if (!parsed.ok) throw new Error(parsed.problems.join("; "));
+  return parsed.env;
 }

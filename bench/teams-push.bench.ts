@@ -10,13 +10,7 @@ import type { Who } from "../src/server/authz/actor.ts";
 import type { Scoped } from "../src/server/authz/policy.ts";
 import { inTransaction } from "../src/server/context.ts";
 import { type Database, openPglite, openPostgres } from "../src/server/db/client.ts";
-import {
-  buildEnterprise,
-  buildOrganization,
-  buildPbxType,
-  buildRegion,
-} from "../src/server/db/seed/factories.ts";
-import { type Env, parseEnv } from "../src/server/env.ts";
+import type { Env } from "../src/server/env.ts";
 import {
   microsoftConfigFromEnv,
   requestedAppPermissions,
@@ -30,9 +24,8 @@ import { createServices } from "../src/server/main.ts";
 import { configureUser } from "../src/server/modules/calling/commands/configure-user.ts";
 import { teamsPushJob } from "../src/server/modules/calling/jobs/teams-push.job.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
-import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { newIds } from "../src/shared/ids.ts";
-import { printTable, round } from "./lib.ts";
+import { buildBenchEnterprise, emulatorBenchEnv, printTable, round } from "./lib.ts";
 
 const userCount = Number(process.env.BENCH_PUSH_USERS ?? 100);
 const savesPerSecond = Number(process.env.BENCH_PUSH_RATE ?? 10);
@@ -99,18 +92,7 @@ export async function benchTeamsPush(): Promise<void> {
     });
     const tenantId = seeded.tenantId;
     emulator.control.grantAdminConsent(tenantId, clientId, { longAgo: true });
-    const parsed = parseEnv({
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      APP_SECRET: "bench-secret-bench-secret-bench-secret",
-      MS_CLIENT_ID: clientId,
-      MS_CLIENT_SECRET: clientSecret,
-      MS_LOGIN_BASE: emulator.loginUrl,
-      MS_GRAPH_BASE: emulator.graphUrl,
-      MS_CA_FILE: emulator.caFile,
-    });
-    if (!parsed.ok) throw new Error(parsed.problems.join("; "));
-    const env = parsed.env;
+    const env = emulatorBenchEnv(emulator, { clientId, clientSecret });
     const microsoft = createMicrosoft(microsoftConfigFromEnv(env)!);
     try {
       // The Teams Administrator role for the app's service principal, as registration gives it.
@@ -253,28 +235,10 @@ async function measure(
       normalizationRules: [],
     });
 
-    const region = await buildRegion(db);
-    const operator = await buildOrganization(db, { kind: "operator", name: "Operator" });
-    const master = await buildOrganization(db, {
-      kind: "master_reseller",
-      parent: operator,
-      regionIds: [region.id],
-    });
-    const reseller = await buildOrganization(db, {
-      kind: "reseller",
-      parent: master,
-      regionIds: [region.id],
-    });
-    const pbxType = await buildPbxType(db);
-    const enterprise = await buildEnterprise(db, {
-      reseller,
-      status: "active",
+    const { region, enterprise, pbx } = await buildBenchEnterprise(db, {
       tenantId,
       grantedPermissions: [...requestedAppPermissions],
-      regionIds: [region.id],
-      pbxTypeIds: [pbxType.id],
     });
-    const pbx = await buildPbx(db, { enterpriseId: enterprise.id, pbxTypeId: pbxType.id });
     const pushUsers = seeded.users.slice(0, userCount);
     const baselineUsers = seeded.users.slice(userCount, userCount + baselineRuns);
     const userIds = newIds("user", userCount);

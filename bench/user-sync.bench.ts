@@ -7,7 +7,7 @@ import {
   buildOrganization,
   buildRegion,
 } from "../src/server/db/seed/factories.ts";
-import { type Env, parseEnv } from "../src/server/env.ts";
+import type { Env } from "../src/server/env.ts";
 import {
   microsoftConfigFromEnv,
   requiredAppPermissions,
@@ -15,7 +15,7 @@ import {
 import { createMicrosoft, type Microsoft } from "../src/server/integrations/microsoft/port.ts";
 import { createServices } from "../src/server/main.ts";
 import { syncUsers } from "../src/server/modules/users/commands/sync-users.ts";
-import { onEachDatabase, printTable, round } from "./lib.ts";
+import { emulatorBenchEnv, onEachDatabase, printTable, round } from "./lib.ts";
 
 const userCount = Number(process.env.BENCH_SYNC_USERS ?? 50_000);
 const groupCount = 50;
@@ -50,18 +50,7 @@ export async function benchUserSync(): Promise<void> {
     const seeded = emulator.control.seedTenant({ displayName: "Bench tenant", domain, users });
     users.length = 0;
     emulator.control.grantAdminConsent(seeded.tenantId, clientId);
-    const parsed = parseEnv({
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      APP_SECRET: "bench-secret-bench-secret-bench-secret",
-      MS_CLIENT_ID: clientId,
-      MS_CLIENT_SECRET: clientSecret,
-      MS_LOGIN_BASE: emulator.loginUrl,
-      MS_GRAPH_BASE: emulator.graphUrl,
-      MS_CA_FILE: emulator.caFile,
-    });
-    if (!parsed.ok) throw new Error(parsed.problems.join("; "));
-    const env = parsed.env;
+    const env = emulatorBenchEnv(emulator, { clientId, clientSecret });
     const microsoft = createMicrosoft(microsoftConfigFromEnv(env)!);
     try {
       const measure = async (kind: string, database: Database) => {

@@ -4,12 +4,6 @@ import type { Who } from "../src/server/authz/actor.ts";
 import type { Scoped } from "../src/server/authz/policy.ts";
 import { inTransaction } from "../src/server/context.ts";
 import type { Database } from "../src/server/db/client.ts";
-import {
-  buildEnterprise,
-  buildOrganization,
-  buildPbxType,
-  buildRegion,
-} from "../src/server/db/seed/factories.ts";
 import { type Env, parseEnv } from "../src/server/env.ts";
 import { seal } from "../src/server/lib/secrets.ts";
 import { createServices } from "../src/server/main.ts";
@@ -19,10 +13,9 @@ import {
 } from "../src/server/modules/calling/import/run-users-import.ts";
 import { startUsersImport } from "../src/server/modules/calling/import/users-import.ts";
 import type { EnterpriseRow } from "../src/server/modules/enterprises/index.ts";
-import { buildPbx } from "../src/server/modules/pbx/pbx.factories.ts";
 import { usersCsvColumns } from "../src/shared/contracts/users-csv.ts";
 import { newIds } from "../src/shared/ids.ts";
-import { onEachDatabase, printTable, round } from "./lib.ts";
+import { buildBenchEnterprise, onEachDatabase, printTable, round } from "./lib.ts";
 
 const rowCount = Number(process.env.BENCH_CSV_USERS ?? 10_000);
 const who: Who = { actor: null, label: "bench", clientAddress: null };
@@ -99,27 +92,7 @@ async function measureOne(database: Database, env: Env) {
   });
   try {
     const db = services.db;
-    const region = await buildRegion(db);
-    const operator = await buildOrganization(db, { kind: "operator", name: "Operator" });
-    const master = await buildOrganization(db, {
-      kind: "master_reseller",
-      parent: operator,
-      regionIds: [region.id],
-    });
-    const reseller = await buildOrganization(db, {
-      kind: "reseller",
-      parent: master,
-      regionIds: [region.id],
-    });
-    const pbxType = await buildPbxType(db);
-    const enterprise = await buildEnterprise(db, {
-      reseller,
-      status: "active",
-      tenantId: crypto.randomUUID(),
-      regionIds: [region.id],
-      pbxTypeIds: [pbxType.id],
-    });
-    const pbx = await buildPbx(db, { enterpriseId: enterprise.id, pbxTypeId: pbxType.id });
+    const { region, enterprise, pbx } = await buildBenchEnterprise(db);
 
     // The synced users and the inventory, set-based.
     const userIds = newIds("user", rowCount);
