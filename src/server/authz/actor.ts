@@ -60,6 +60,9 @@ export interface Who {
   clientAddress: string | null;
 }
 
+/** The platform itself (jobs, schedules, workflows): no actor, "system" in the audit log. */
+export const system: Who = { actor: null, label: "system", clientAddress: null };
+
 export function whoOf(actor: Actor): Who {
   return { actor, label: `${actor.name} <${actor.email}>`, clientAddress: actor.clientAddress };
 }

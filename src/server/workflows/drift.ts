@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import { z } from "zod";
+import { system } from "../authz/actor.ts";
 import { type Ctx, inTransaction } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
@@ -7,7 +8,7 @@ import type { JobSpec } from "../jobs/define-job.ts";
 import { AppError, describeRemoteError, isTransient } from "../lib/errors.ts";
 import type { Services } from "../services.ts";
 import type { WorkflowDefinition } from "./define.ts";
-import { emitFor, liveRun, queueAdvance, subjectOf, system } from "./engine.ts";
+import { emitFor, liveRun, queueAdvance, subjectOf } from "./engine.ts";
 
 /*
  * Drift (ADR 0018): a finished run read back through its steps' `check`, the differences stored

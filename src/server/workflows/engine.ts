@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { WorkflowRunView } from "../../shared/contracts/workflows.ts";
 import type { EventName } from "../../shared/events.ts";
 import { newId } from "../../shared/ids.ts";
-import type { Who } from "../authz/actor.ts";
+import { system } from "../authz/actor.ts";
 import { type Ctx, inTransaction } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { workflowRuns, workflowSteps } from "../db/schema/index.ts";
@@ -25,7 +25,6 @@ type RunRow = typeof workflowRuns.$inferSelect;
 type StepRow = typeof workflowSteps.$inferSelect;
 
 /** Workflow transitions are the platform's doing, whoever started the run. */
-export const system: Who = { actor: null, label: "system", clientAddress: null };
 
 /** How long a worker's hold on a run lasts without renewal (a dead worker's run is free after). */
 export const defaultLeaseMs = 5 * 60_000;

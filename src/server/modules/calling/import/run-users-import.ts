@@ -1,5 +1,5 @@
 import { eq, getTableColumns, sql } from "drizzle-orm";
-import type { Who } from "../../../authz/actor.ts";
+import { system } from "../../../authz/actor.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import { inTransaction } from "../../../context.ts";
 import { enterprises, userImports } from "../../../db/schema/index.ts";
@@ -13,8 +13,6 @@ type ImportRecord = typeof userImports.$inferSelect;
 
 /** How many rows one transaction of the apply phase writes. */
 export const importChunkSize = 2500;
-
-const system: Who = { actor: null, label: "system", clientAddress: null };
 
 /**
  * The third phase, resumable: applies the stored rows from `applied` on, one chunk a

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import type { Who } from "../../../authz/actor.ts";
+import { system } from "../../../authz/actor.ts";
 import { inTransaction } from "../../../context.ts";
 import { callingUsers, enterprises, users } from "../../../db/schema/index.ts";
 import { callingAppPermissions } from "../../../integrations/microsoft/config.ts";
@@ -9,8 +9,6 @@ import { AppError, describeRemoteError, isTransient } from "../../../lib/errors.
 import type { Services } from "../../../services.ts";
 import type { CallingRow } from "../calling.queries.ts";
 import { assignInventoryNumbers } from "../commands/inventory.ts";
-
-const system: Who = { actor: null, label: "system", clientAddress: null };
 
 /** What Teams should hold for a user: a number, our policies and voicemail, or nothing of ours. */
 export interface TeamsDesired {

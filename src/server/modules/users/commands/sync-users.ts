@@ -1,5 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { UserSyncCounters, UserSyncTrigger } from "../../../../shared/contracts/users.ts";
+import { system } from "../../../authz/actor.ts";
 import { inTransaction } from "../../../context.ts";
 import { enterpriseSyncGroups, enterprises } from "../../../db/schema/index.ts";
 import { isRejectedDeltaLink, requireMicrosoft } from "../../../integrations/microsoft/port.ts";
@@ -7,7 +8,7 @@ import { AppError } from "../../../lib/errors.ts";
 import type { Services } from "../../../services.ts";
 import { deltaSync } from "../sync/delta-sync.ts";
 import { fullSync } from "../sync/full-sync.ts";
-import { claimRun, failRun, finishRun, skipQueuedSync, system } from "../sync/run-lifecycle.ts";
+import { claimRun, failRun, finishRun, skipQueuedSync } from "../sync/run-lifecycle.ts";
 
 /**
  * The Microsoft user sync engine (SPEC §2.6, §3.6; ADR 0009). It reads the tenant through the

@@ -1,10 +1,10 @@
 import { sql } from "drizzle-orm";
 import { z } from "zod";
+import { system } from "../../../authz/actor.ts";
 import { inTransaction } from "../../../context.ts";
 import { defineJob } from "../../../jobs/define-job.ts";
 import { staleBefore } from "../../../lib/lease.ts";
 import { requestUserSync } from "../commands/request-user-sync.ts";
-import { system } from "../sync/run-lifecycle.ts";
 import { userSyncLease } from "../sync/sync-run.ts";
 
 const CHUNK = 500;

@@ -1,15 +1,11 @@
 import { eq, sql } from "drizzle-orm";
 import type { UserSyncTrigger } from "../../../../shared/contracts/users.ts";
 import { newId } from "../../../../shared/ids.ts";
-import type { Who } from "../../../authz/actor.ts";
 import type { Ctx } from "../../../context.ts";
 import { userSyncRuns, userSyncState } from "../../../db/schema/index.ts";
 import { acquireLease, releaseLease } from "../../../lib/lease.ts";
 import type { Services } from "../../../services.ts";
 import { SyncRun, userSyncLease } from "./sync-run.ts";
-
-/** Who syncs: the scheduler and the worker, on nobody's behalf. */
-export const system: Who = { actor: null, label: "system", clientAddress: null };
 
 /** A sync that cannot run (the enterprise is gone, disabled or has no tenant): queued → idle. */
 export async function skipQueuedSync(services: Services, enterpriseId: string): Promise<void> {
