@@ -109,6 +109,17 @@ export type RegistrationState = (typeof registrationStates)[number];
 /** The state of a configured user as the list filters it. */
 export type CallingStatus = "active" | "calling_disabled" | "disabled" | "deleted";
 
+/** A configuration's status: deleted, else disabled (the user), else whether calling is on. */
+export function callingStatusOf(c: {
+  deletedAt: unknown;
+  disabledAt: unknown;
+  callingEnabled: boolean | null;
+}): CallingStatus {
+  if (c.deletedAt) return "deleted";
+  if (c.disabledAt) return "disabled";
+  return c.callingEnabled ? "active" : "calling_disabled";
+}
+
 /** A user's calling configuration as the API shows it: the password only as `hasSipPassword`. */
 export interface CallingView {
   service: CallingService;

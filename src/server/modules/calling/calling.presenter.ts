@@ -1,4 +1,4 @@
-import type { CallingStatus, CallingView } from "../../../shared/contracts/calling.ts";
+import { type CallingView, callingStatusOf } from "../../../shared/contracts/calling.ts";
 import type { CallingDetail, CallingRow } from "./calling.queries.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -19,14 +19,6 @@ export function callingSnapshot(row: CallingRow): Record<string, unknown> {
     forwardedCallerId: row.forwardedCallerId,
     tag: row.tag,
   };
-}
-
-export function callingStatusOf(
-  row: Pick<CallingRow, "deletedAt" | "disabledAt" | "callingEnabled">,
-): CallingStatus {
-  if (row.deletedAt) return "deleted";
-  if (row.disabledAt) return "disabled";
-  return row.callingEnabled ? "active" : "calling_disabled";
 }
 
 export function presentCalling({

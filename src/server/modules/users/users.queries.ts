@@ -11,6 +11,7 @@ import {
   type SQL,
   sql,
 } from "drizzle-orm";
+import { callingStatusOf } from "../../../shared/contracts/calling.ts";
 import type {
   UserCallingFilter,
   UserLicenceFilter,
@@ -76,13 +77,7 @@ export function presentUser(u: UserRow, c: CallingBrief | null = null): UserSumm
             service: c.service,
             phoneNumber: c.phoneNumber,
             sipUser: c.sipUser,
-            status: c.deletedAt
-              ? "deleted"
-              : c.disabledAt
-                ? "disabled"
-                : c.callingEnabled
-                  ? "active"
-                  : "calling_disabled",
+            status: callingStatusOf(c),
             teamsState: c.teamsState,
             registrationState: c.registrationState,
           },
