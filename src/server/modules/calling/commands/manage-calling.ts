@@ -2,8 +2,8 @@ import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
 import type { ChangeSipPasswordBody } from "../../../../shared/contracts/calling.ts";
 import type { Scoped } from "../../../authz/policy.ts";
 import type { Ctx } from "../../../context.ts";
-import { callingUsers, devices } from "../../../db/schema/index.ts";
-import { AppError } from "../../../lib/errors.ts";
+import { callingUsers, devices, users } from "../../../db/schema/index.ts";
+import { AppError, notFound } from "../../../lib/errors.ts";
 import { seal } from "../../../lib/secrets.ts";
 import { auditPathOf, type EnterpriseRow } from "../../enterprises/index.ts";
 import { callingSnapshot } from "../calling.presenter.ts";
@@ -165,30 +165,37 @@ export async function pushToTeams(
   enterprise: Enterprise,
   userIds: readonly string[] | "waiting_or_failed",
 ): Promise<number> {
-  let ids: string[];
-  if (userIds === "waiting_or_failed") {
-    const rows = await ctx.tx
-      .select({ userId: callingUsers.userId })
-      .from(callingUsers)
-      .where(
-        and(
-          eq(callingUsers.enterpriseId, enterprise.id),
-          inArray(callingUsers.teamsState, ["waiting", "failed"]),
-          // A softly deleted user waits for the admin's next sign-in, which removes it.
-          isNull(callingUsers.deletedAt),
-        ),
-      );
-    ids = rows.map((r) => r.userId);
-  } else ids = [...userIds];
-  for (const userId of ids) await getCalling(ctx.tx, enterprise, userId);
-  await requestTeamsPush(ctx, enterprise.id, ids, { push: true });
-  for (const userId of ids)
+  const rows = await ctx.tx
+    .select({ userId: callingUsers.userId, label: users.displayName })
+    .from(callingUsers)
+    .innerJoin(users, eq(users.id, callingUsers.userId))
+    .where(
+      and(
+        eq(callingUsers.enterpriseId, enterprise.id),
+        userIds === "waiting_or_failed"
+          ? and(
+              inArray(callingUsers.teamsState, ["waiting", "failed"]),
+              // A softly deleted user waits for the admin's next sign-in, which removes it.
+              isNull(callingUsers.deletedAt),
+            )
+          : inArray(callingUsers.userId, [...userIds]),
+      ),
+    );
+  if (userIds !== "waiting_or_failed" && rows.length !== new Set(userIds).size)
+    throw notFound("Calling configuration");
+  await requestTeamsPush(
+    ctx,
+    enterprise.id,
+    rows.map((r) => r.userId),
+    { push: true },
+  );
+  for (const { userId, label } of rows)
     await ctx.emit("user.teams_push_requested", {
-      subject: await subjectOf(ctx, enterprise, userId),
+      subject: { type: "user", id: userId, label },
       path: auditPathOf(enterprise),
       payload: {},
     });
-  return ids.length;
+  return rows.length;
 }
 
 /**
