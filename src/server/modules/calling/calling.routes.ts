@@ -19,6 +19,7 @@ import {
 import type { Actor } from "../../authz/actor.ts";
 import type { Scoped } from "../../authz/policy.ts";
 import { userImports } from "../../db/schema/index.ts";
+import { acceptCsvBodies, CsvBody } from "../../http/csv-body.ts";
 import { enterpriseRoute } from "../../http/enterprise-route.ts";
 import { notFound } from "../../lib/errors.ts";
 import type { Services } from "../../services.ts";
@@ -69,12 +70,7 @@ export function callingRoutes(services: Services): FastifyPluginAsyncZod {
   }
 
   return async (app) => {
-    // Only this plugin reads CSV; a larger body is 413 like any other oversized request.
-    app.addContentTypeParser(
-      "text/csv",
-      { parseAs: "string", bodyLimit: maxUsersCsvBytes },
-      (_request, body, done) => done(null, body),
-    );
+    acceptCsvBodies(app, maxUsersCsvBytes);
 
     enterpriseRoute(app, services, "POST", "/enterprises/:enterpriseId/user-imports", {
       summary:
@@ -82,7 +78,7 @@ export function callingRoutes(services: Services): FastifyPluginAsyncZod {
       tags,
       may: "users.configure",
       querystring: UsersImportQuery,
-      body: z.string({ error: "Send the file as text/csv" }),
+      body: CsvBody,
       status: 202,
       handler: async ({ actor, enterprise, query, body, transact }): Promise<UsersImportView> =>
         presentImport(

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { z } from "zod";
 import {
   AddNumbersBody,
   maxImportBytes,
@@ -8,6 +7,7 @@ import {
   type NumberListResponse,
   type NumbersAdded,
 } from "../../../shared/contracts/numbers.ts";
+import { acceptCsvBodies, CsvBody } from "../../http/csv-body.ts";
 import { enterpriseRoute } from "../../http/enterprise-route.ts";
 import type { Services } from "../../services.ts";
 import { addNumbers } from "./commands/add-numbers.ts";
@@ -17,20 +17,12 @@ import { mayManageNumbers, numberAbilities } from "./numbers.policy.ts";
 import { presentNumber } from "./numbers.presenter.ts";
 import { listNumbers } from "./numbers.queries.ts";
 
-/** The CSV body of an import, as text (the parser below reads `text/csv` up to the size limit). */
-const CsvBody = z.string({ error: "Send the file as text/csv" });
-
 /** An enterprise's phone number inventory (SPEC §2.7): list, add, import, remove. */
 export function numbersRoutes(services: Services): FastifyPluginAsyncZod {
   const { db } = services;
   const tags = ["phone numbers"];
   return async (app) => {
-    // Only this plugin reads CSV; a larger body is 413 like any other oversized request.
-    app.addContentTypeParser(
-      "text/csv",
-      { parseAs: "string", bodyLimit: maxImportBytes },
-      (_request, body, done) => done(null, body),
-    );
+    acceptCsvBodies(app, maxImportBytes);
 
     enterpriseRoute(app, services, "GET", "/enterprises/:enterpriseId/numbers", {
       summary: "The enterprise's phone numbers in number order, by state and digits",
