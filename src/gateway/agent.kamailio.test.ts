@@ -160,7 +160,7 @@ describe.skipIf(!enabled)(
       expect(registeredAfterMs).toBeLessThan(10_000);
       expect(agent.ready()).toBe(true);
       expect(agent.health()).toMatchObject({ leases: 5, feedFollowed: true });
-    }, 90_000);
+    }, 30_000);
 
     it("unregisters a user at the PBX when its calling is disabled", async () => {
       const [first] = users;
