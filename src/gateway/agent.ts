@@ -209,7 +209,7 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
     writeFileSync(join(uacDbDir, name), text);
   writeFileSync(node.dispatcherListPath, renderDispatcherList(node));
   const tls = renderTlsConfig(node);
-  if (tls && node.microsoft) writeFileSync(node.microsoft.tlsConfigPath, tls);
+  if (tls && node.microsoft?.tls) writeFileSync(node.microsoft.tls.configPath, tls);
   const configPath = join(runDir, "kamailio.cfg");
   writeFileSync(configPath, renderKamailioConfig(node));
   return {

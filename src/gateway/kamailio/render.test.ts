@@ -46,7 +46,7 @@ function kamailioCheck(o: KamailioNodeOptions): { status: number | null; output:
   }
   writeFileSync(o.dispatcherListPath, renderDispatcherList(o));
   const tls = renderTlsConfig(o);
-  if (tls && o.microsoft) writeFileSync(o.microsoft.tlsConfigPath, tls);
+  if (tls && o.microsoft?.tls) writeFileSync(o.microsoft.tls.configPath, tls);
   const configPath = join(dir, "kamailio.cfg");
   writeFileSync(configPath, renderKamailioConfig(o));
   const run = spawnSync("kamailio", ["-c", "-f", configPath], { encoding: "utf8" });
@@ -78,6 +78,11 @@ describe("renderKamailioConfig", () => {
       'modparam("uac", "reg_hash_size", 4)',
       'modparam("uac", "reg_gc_interval", 10)',
       'modparam("uac", "reg_keep_callid", 1)',
+      'modparam("uac", "auth_username_avp", "$avp(auser)")',
+      'modparam("uac", "auth_password_avp", "$avp(apass)")',
+      'modparam("uac", "auth_realm_avp", "$avp(arealm)")',
+      'modparam("uac", "restore_mode", "auto")',
+      'modparam("uac", "restore_dlg", 1)',
     ]);
   });
 
@@ -86,6 +91,7 @@ describe("renderKamailioConfig", () => {
       'modparam("htable", "htable", "fqdn=>size=10;autoexpire=0;")',
       'modparam("htable", "htable", "ent=>size=10;autoexpire=0;")',
       'modparam("htable", "htable", "entmoh=>size=10;autoexpire=0;")',
+      'modparam("htable", "htable", "entfqdn=>size=10;autoexpire=0;")',
       'modparam("htable", "htable", "num=>size=14;autoexpire=0;")',
       'modparam("htable", "htable", "usrent=>size=14;autoexpire=0;")',
       'modparam("htable", "htable", "usrsvc=>size=14;autoexpire=0;")',
@@ -108,9 +114,45 @@ describe("renderKamailioConfig", () => {
     expect(renderKamailioConfig(options({ pike: null }))).not.toContain("pike");
   });
 
-  it("answers OPTIONS with 200 and everything else with 404 for now", () => {
-    expect(cfg).toMatch(/is_method\("OPTIONS"\) && uri == myself\) \{\n\t\tsl_send_reply\("200"/);
-    expect(cfg).toContain('sl_send_reply("404", "Not Found");');
+  it("answers OPTIONS to the node with 200 and refuses what is not a call with 405", () => {
+    expect(cfg).toMatch(
+      /is_method\("OPTIONS"\) && \$rU == \$null\) \{\n(\t+#.*\n)?\t+sl_send_reply\("200"/,
+    );
+    expect(cfg).toContain('sl_send_reply("405", "Method Not Allowed");');
+  });
+
+  it("decides calls from the htables: tenant by FQDN, screening, device credentials, Microsoft's shape", () => {
+    const ms = renderKamailioConfig(
+      options({
+        microsoft: { address: "10.0.0.5", port: 5061, tls: null, networks: ["52.112.0.0/14"] },
+        rtpengine: { ngPort: 2223 },
+      }),
+    );
+    expect(ms).toContain('if (!is_in_subnet("$si", "52.112.0.0/14"))');
+    expect(ms).toContain("$vn(ent) = $sht(fqdn=>$vn(fqdn));");
+    expect(ms).toContain('sl_send_reply("403", "Forbidden: calling number not allowed");');
+    expect(ms).toContain("$avp(auser) = $sht(devau=>$avp(dev));");
+    expect(ms).toContain('append_hf("X-MS-SBC: Teamgate/SBC/1.0\\r\\n");');
+    expect(ms).toContain(";user=phone");
+    expect(ms).toContain('$fs = "tcp:10.0.0.5:5061";');
+    expect(ms).toContain('modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:2223")');
+    expect(ms).toMatch(/rtpengine_offer\("[^"]*RTP\/SAVP[^"]*SDES-no-AES_CM_128_HMAC_SHA1_32/);
+    expect(ms).not.toContain("SDES-no-AES_CM_128_HMAC_SHA1_80");
+    expect(renderKamailioConfig(options({ rtpengine: null, microsoft: null }))).not.toContain(
+      "rtpengine_offer",
+    );
+  });
+
+  it("refuses Microsoft networks that are not CIDRs, and a Microsoft port equal to the PBX one", () => {
+    const ms = (networks: string[], port = 5061) =>
+      renderKamailioConfig(
+        options({ microsoft: { address: "127.0.0.1", port, tls: null, networks } }),
+      );
+    expect(() => ms([])).toThrow(/networks/);
+    expect(() => ms(["52.112.0.0"])).toThrow(/CIDR/);
+    expect(() => ms(["52.112.0.0/33"])).toThrow(/CIDR/);
+    expect(() => ms(['1.2.3.4/8"'])).toThrow(/CIDR/);
+    expect(() => ms(["127.0.0.0/8"], 5080)).toThrow(/different ports/);
   });
 
   it("adds TLS on the Microsoft side with an advertised address when configured", () => {
@@ -119,11 +161,14 @@ describe("renderKamailioConfig", () => {
         address: "10.0.0.5",
         port: 5061,
         advertise: { address: "203.0.113.7", port: 5061 },
-        certificatePath: join(dir, "cert.pem"),
-        privateKeyPath: join(dir, "key.pem"),
-        caListPath: join(dir, "ca.pem"),
-        requireClientCertificate: true,
-        tlsConfigPath: join(dir, "tls.cfg"),
+        tls: {
+          certificatePath: join(dir, "cert.pem"),
+          privateKeyPath: join(dir, "key.pem"),
+          caListPath: join(dir, "ca.pem"),
+          requireClientCertificate: true,
+          configPath: join(dir, "tls.cfg"),
+        },
+        networks: ["52.112.0.0/14", "52.122.0.0/15"],
       },
     });
     const text = renderKamailioConfig(withTls);
@@ -171,12 +216,16 @@ describe("renderKamailioConfig", () => {
           microsoft: {
             address: "127.0.0.1",
             port: 5061,
-            certificatePath: cert,
-            privateKeyPath: key,
-            caListPath: cert,
-            requireClientCertificate: true,
-            tlsConfigPath: join(dir, "tls.cfg"),
+            tls: {
+              certificatePath: cert,
+              privateKeyPath: key,
+              caListPath: cert,
+              requireClientCertificate: true,
+              configPath: join(dir, "tls.cfg"),
+            },
+            networks: ["127.0.0.0/8"],
           },
+          rtpengine: { ngPort: 2223, holdMusic: "/usr/share/teamgate/moh.wav" },
         }),
       );
       expect(result.output).not.toMatch(/ERROR|CRITICAL/);

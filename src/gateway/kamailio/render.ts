@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 import { type HtableName, htableNames } from "../reconcile/htables.ts";
 import { dispatcherListTemplate } from "./templates/dispatcher-list.ts";
-import { kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
+import { type KamailioCfgView, kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
 import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
 
 /** The htables every gateway node defines; the agent fills them over JSON-RPC. */
@@ -16,6 +16,12 @@ export const GATEWAY_HTABLES = Object.fromEntries(
 
 /** Name of one of the gateway's htables. */
 export type GatewayHtable = HtableName;
+
+/**
+ * The networks Microsoft's Direct Routing signalling comes from (Microsoft Learn, "Direct
+ * Routing – SIP signaling: FQDNs and IP address ranges"): the Microsoft listener's default.
+ */
+export const MICROSOFT_SIGNALLING_NETWORKS = ["52.112.0.0/14", "52.122.0.0/15"] as const;
 
 /** The dispatcher set that holds the Microsoft proxies. */
 export const MICROSOFT_DISPATCHER_SET = 1;
@@ -34,17 +40,32 @@ export interface KamailioNodeOptions {
   nodeName: string;
   /** The PBX side: UDP and TCP on the same address and port. */
   pbx: SipListener & { transports: ReadonlyArray<"udp" | "tcp"> };
-  /** The Microsoft side: TLS (5061 in production); null disables TLS altogether (tests). */
+  /**
+   * The Microsoft side: TLS on 5061 in production. `tls: null` listens on plain TCP instead,
+   * for tests on loopback only (sipp speaks no TLS). Null: no Microsoft listener at all.
+   */
   microsoft:
     | (SipListener & {
-        certificatePath: string;
-        privateKeyPath: string;
-        caListPath: string;
-        requireClientCertificate: boolean;
-        /** Where the caller writes `renderTlsConfig`'s text. */
-        tlsConfigPath: string;
+        tls: {
+          certificatePath: string;
+          privateKeyPath: string;
+          caListPath: string;
+          requireClientCertificate: boolean;
+          /** Where the caller writes `renderTlsConfig`'s text. */
+          configPath: string;
+        } | null;
+        /** CIDRs Microsoft's SIP comes from; anything else reaching this listener is dropped. */
+        networks: readonly string[];
       })
     | null;
+  /** Host names the node answers to (its SBC FQDN), besides its addresses. */
+  aliases?: readonly string[];
+  /** rtpengine's ng control port on 127.0.0.1; null leaves the media alone (no relay). */
+  rtpengine?: { ngPort: number; holdMusic?: string | null } | null;
+  /** `X-MS-SBC` on calls to Microsoft: vendor/model/version. */
+  sbcIdentity?: string;
+  /** Seconds without a reply from a Microsoft proxy before the next one is tried (default 2). */
+  microsoftFailoverSeconds?: number;
   /** Microsoft SIP proxies for the dispatcher (OPTIONS keep-alive, failover order = priority). */
   microsoftProxies: ReadonlyArray<{ uri: string; priority?: number }>;
   /** Where the caller writes `renderDispatcherList`'s text. */
@@ -79,6 +100,15 @@ function assertPlain(label: string, value: string): void {
   if (!value || /["\\\s]/.test(value)) {
     throw new Error(`${label} must be non-empty without quotes, backslashes or spaces: ${value}`);
   }
+}
+
+function assertCidr(label: string, value: string): void {
+  const [address, bits, ...rest] = value.split("/");
+  const family = isIP(address ?? "");
+  const max = family === 6 ? 128 : 32;
+  const n = Number(bits);
+  if (!family || rest.length > 0 || !/^\d+$/.test(bits ?? "") || n > max)
+    throw new Error(`${label} must be CIDRs like 52.112.0.0/14: ${value}`);
 }
 
 function assertPort(label: string, port: number): void {
@@ -133,11 +163,41 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
   assertPlain("optionsFromHost", o.optionsFromHost);
   const listens = [...new Set(o.pbx.transports)].map((proto) => listenValue(proto, o.pbx));
   let tls: { configPath: string } | null = null;
+  let microsoft: KamailioCfgView["microsoft"] = null;
   if (o.microsoft) {
-    assertListener("microsoft", o.microsoft);
-    assertPlain("microsoft.tlsConfigPath", o.microsoft.tlsConfigPath);
-    listens.push(listenValue("tls", o.microsoft));
-    tls = { configPath: o.microsoft.tlsConfigPath };
+    const ms = o.microsoft;
+    assertListener("microsoft", ms);
+    if (ms.port === o.pbx.port && ms.address === o.pbx.address)
+      throw new Error("microsoft and pbx must listen on different ports");
+    const proto = ms.tls ? "tls" : "tcp";
+    if (ms.tls) {
+      assertPlain("microsoft.tls.configPath", ms.tls.configPath);
+      tls = { configPath: ms.tls.configPath };
+    }
+    if (ms.networks.length === 0) throw new Error("microsoft.networks must not be empty");
+    for (const network of ms.networks) assertCidr("microsoft.networks", network);
+    listens.push(listenValue(proto, ms));
+    microsoft = {
+      socket: `${proto}:${hostPort(ms.address, ms.port)}`,
+      port: ms.port,
+      networks: ms.networks.join(","),
+      contactPort: ms.advertise?.port ?? ms.port,
+      contactTransport: proto,
+    };
+  }
+  for (const alias of o.aliases ?? []) assertPlain("aliases", alias);
+  const sbcIdentity = o.sbcIdentity ?? "Teamgate/SBC/1.0";
+  if (!/^[\x21-\x7e]+$/.test(sbcIdentity))
+    throw new Error(`sbcIdentity must be one token: ${sbcIdentity}`);
+  let rtpengine: KamailioCfgView["rtpengine"] = null;
+  if (o.rtpengine) {
+    assertPort("rtpengine.ngPort", o.rtpengine.ngPort);
+    const music = o.rtpengine.holdMusic ?? null;
+    if (music !== null) {
+      assertPlain("rtpengine.holdMusic", music);
+      if (!music.startsWith("/")) throw new Error(`rtpengine.holdMusic must be absolute: ${music}`);
+    }
+    rtpengine = { socket: `udp:127.0.0.1:${o.rtpengine.ngPort}`, holdMusic: music };
   }
   const contact = o.pbx.advertise ?? o.pbx;
   const expected = o.registrations.expectedCount;
@@ -147,8 +207,13 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     children: o.children ?? 8,
     tcpChildren: o.children ?? 8,
     listens,
+    aliases: [...(o.aliases ?? [])],
     rpcPort: o.rpcPort,
     tls,
+    microsoft,
+    sbcIdentity,
+    microsoftFailoverSeconds: o.microsoftFailoverSeconds ?? 2,
+    rtpengine,
     dispatcherListPath: o.dispatcherListPath,
     dispatcherPingFrom: `sip:options@${o.optionsFromHost}`,
     dispatcherPingInterval: 60,
@@ -208,16 +273,17 @@ export function renderUacregDb(): Record<"version" | "uacreg", string> {
 
 /** Renders tls.cfg for the Microsoft side, or null when TLS is disabled. */
 export function renderTlsConfig(o: Pick<KamailioNodeOptions, "microsoft">): string | null {
-  if (!o.microsoft) return null;
-  const { certificatePath, privateKeyPath, caListPath } = o.microsoft;
+  const tls = o.microsoft?.tls;
+  if (!tls) return null;
+  const { certificatePath, privateKeyPath, caListPath } = tls;
   for (const [label, value] of Object.entries({ certificatePath, privateKeyPath, caListPath })) {
-    assertPlain(`microsoft.${label}`, value);
+    assertPlain(`microsoft.tls.${label}`, value);
   }
   return tlsCfgTemplate({
     certificatePath,
     privateKeyPath,
     caListPath,
-    requireClientCertificate: o.microsoft.requireClientCertificate,
+    requireClientCertificate: tls.requireClientCertificate,
   });
 }
 

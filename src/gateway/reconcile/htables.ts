@@ -1,3 +1,4 @@
+import type { GatewayEnterprise, GatewayTrunk } from "../../shared/contracts/gateway.ts";
 import type { RegionState } from "../state.ts";
 import { numbersOf } from "../state.ts";
 import { pbxProxyUri } from "./registrations.ts";
@@ -18,6 +19,8 @@ export const htableNames = [
   "ent",
   /** Enterprise id → "1" to pass hold to the PBX (its music), "0" to play the gateway's. */
   "entmoh",
+  /** Enterprise id → its derived trunk FQDN in this region: the Contact Microsoft sees. */
+  "entfqdn",
   /** E.164 number (default and forwarded DIDs) → user id, enabled users only (absent → 404). */
   "num",
   /** User id → enterprise id (a call's user must belong to the tenant it came through). */
@@ -53,6 +56,16 @@ export function emptyHtables(): Htables {
   return Object.fromEntries(htableNames.map((name) => [name, new Map()])) as Htables;
 }
 
+/** The trunk calls to Microsoft name: an active one before one still provisioning, then by priority. */
+export function preferredTrunk(enterprise: GatewayEnterprise): GatewayTrunk | undefined {
+  return [...enterprise.trunks].sort(
+    (a, b) =>
+      Number(b.status === "active") - Number(a.status === "active") ||
+      a.priority - b.priority ||
+      (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0),
+  )[0];
+}
+
 /** The tables the region's state calls for. */
 export function planHtables(state: RegionState): Htables {
   const t = emptyHtables();
@@ -60,6 +73,8 @@ export function planHtables(state: RegionState): Htables {
   for (const enterprise of state.enterprises.values()) {
     t.ent.set(enterprise.enterpriseId, "1");
     t.entmoh.set(enterprise.enterpriseId, enterprise.pbxMusicOnHold ? "1" : "0");
+    const trunk = preferredTrunk(enterprise);
+    if (trunk) t.entfqdn.set(enterprise.enterpriseId, trunk.fqdn.toLowerCase());
   }
   for (const user of state.users.values()) {
     if (!user.enabled) continue;

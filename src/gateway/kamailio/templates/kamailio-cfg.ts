@@ -11,11 +11,30 @@ export interface KamailioCfgView {
   tcpChildren: number;
   /** `listen=` values, e.g. `udp:10.0.0.5:5060`, in order. */
   listens: string[];
+  /** Host names this node answers to besides its addresses (`alias=`). */
+  aliases: string[];
   rpcPort: number;
   tls: { configPath: string } | null;
+  /**
+   * The Microsoft side: the local port its requests arrive on, the networks they may come from
+   * (`is_in_subnet` list), and the port and transport put in the Contact Microsoft sees.
+   * Null: no Microsoft listener (calls to Microsoft still leave through the dispatcher).
+   */
+  microsoft: {
+    /** The listener as `proto:address:port`: requests to Microsoft leave from it. */
+    socket: string;
+    port: number;
+    networks: string;
+    contactPort: number;
+    contactTransport: string;
+  } | null;
+  /** The `X-MS-SBC` value (vendor/model/version). */
+  sbcIdentity: string;
   dispatcherListPath: string;
   dispatcherPingFrom: string;
   dispatcherPingInterval: number;
+  /** Seconds an INVITE to one Microsoft proxy may go without a reply before the next is tried. */
+  microsoftFailoverSeconds: number;
   hepUri: string;
   pike: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
   uac: {
@@ -27,11 +46,101 @@ export interface KamailioCfgView {
     hashSize: number;
     gcInterval: number;
   };
+  /** rtpengine's ng control socket (`udp:127.0.0.1:port`), or null to leave media alone. */
+  rtpengine: { socket: string; holdMusic: string | null } | null;
   /** `name=>size=…;` htable definitions. */
   htables: string[];
 }
 
 const q = (value: string) => JSON.stringify(value);
+
+/** SRTP suites rtpengine offers besides AES_CM_128_HMAC_SHA1_80, each turned off by a flag. */
+const OTHER_SDES_SUITES = [
+  "AEAD_AES_256_GCM",
+  "AEAD_AES_128_GCM",
+  "AES_256_CM_HMAC_SHA1_80",
+  "AES_256_CM_HMAC_SHA1_32",
+  "AES_192_CM_HMAC_SHA1_80",
+  "AES_192_CM_HMAC_SHA1_32",
+  "AES_CM_128_HMAC_SHA1_32",
+  "F8_128_HMAC_SHA1_80",
+  "F8_128_HMAC_SHA1_32",
+  "NULL_HMAC_SHA1_80",
+  "NULL_HMAC_SHA1_32",
+];
+/** rtpengine flags: media towards Microsoft is SRTP with SDES AES_CM_128_HMAC_SHA1_80 only. */
+const TO_MICROSOFT = `replace-origin replace-session-connection ICE=remove RTP/SAVP ${OTHER_SDES_SUITES.map((suite) => `SDES-no-${suite}`).join(" ")}`;
+/** Media towards the PBX (or trunk) is plain RTP. */
+const TO_PBX = "replace-origin replace-session-connection ICE=remove RTP/AVP";
+
+function mediaRoutes(v: KamailioCfgView): string {
+  if (!v.rtpengine) {
+    return `
+route[MEDIA_OFFER] {
+	return;
+}
+
+route[MEDIA_ANSWER] {
+	return;
+}
+
+route[MEDIA_END] {
+	return;
+}
+
+route[HOLD] {
+	return;
+}`;
+  }
+  const music = v.rtpengine.holdMusic;
+  const hold = music
+    ? `
+# A hold from Microsoft when the enterprise does not use its PBX's music: the PBX keeps a
+# two-way stream (the re-INVITE is not passed on) and the gateway plays its music into it; the
+# resume stops the music.
+route[HOLD] {
+	if ($dlg_var(moh) != "0" || $dlg_var(caller) == $null) {
+		return;
+	}
+	if (search_body("a=(sendonly|inactive)") || search_body("c=IN IP4 0\\.0\\.0\\.0")) {
+		if ($dlg_var(mstag) != $null) {
+			play_media("from-tag=$dlg_var(mstag) file=${music}");
+		}
+		$dlg_var(held) = "1";
+	} else if ($dlg_var(held) == "1") {
+		stop_media("from-tag=$dlg_var(mstag)");
+		$dlg_var(held) = "0";
+	}
+}`
+    : `
+route[HOLD] {
+	return;
+}`;
+  return `
+# An SDP offer on its way: towards Microsoft SRTP, towards the PBX RTP.
+route[MEDIA_OFFER] {
+	if (!has_body("application/sdp")) {
+		return;
+	}
+	if ($vn(towards) == "ms") {
+		rtpengine_offer("${TO_MICROSOFT}");
+	} else {
+		rtpengine_offer("${TO_PBX}");
+	}
+}
+
+# An SDP answer in a reply: rtpengine already knows each side's profile from the offer.
+route[MEDIA_ANSWER] {
+	if (has_body("application/sdp")) {
+		rtpengine_answer("replace-origin replace-session-connection ICE=remove");
+	}
+}
+
+route[MEDIA_END] {
+	rtpengine_delete();
+}
+${hold}`;
+}
 
 /** Lays out kamailio.cfg for one gateway node. */
 export function kamailioCfgTemplate(v: KamailioCfgView): string {
@@ -48,16 +157,32 @@ export function kamailioCfgTemplate(v: KamailioCfgView): string {
     : [];
   const pikeCheck = v.pike
     ? `
-	if (!pike_check_req()) {
-		# flooding source: drop silently, answering would help the flood
-		exit;
-	}`
+		if (!pike_check_req()) {
+			# flooding source: drop silently, answering would help the flood
+			exit;
+		}`
     : "";
+  const ms = v.microsoft;
+  // requests to Microsoft leave from the Microsoft listener, not whichever socket matches first
+  const forceMs = ms ? `$fs = ${q(ms.socket)};` : "$fs = $null;";
+  const rtpengineModule = v.rtpengine ? ['loadmodule "rtpengine.so"'] : [];
+  const rtpengineParams = v.rtpengine
+    ? [`modparam("rtpengine", "rtpengine_sock", ${q(v.rtpengine.socket)})`]
+    : [];
 
   return `#!KAMAILIO
 #
 # Teamgate gateway node ${q(v.nodeName)}: rendered by src/gateway/kamailio/render.ts.
 # Do not edit: the agent writes this file again on every start.
+#
+# Every call is decided from the htables the agent keeps in step with the gateway feed:
+#   fqdn    derived trunk FQDN -> enterprise      ent     enterprise -> "1" while served
+#   entmoh  enterprise -> "1" PBX music on hold   entfqdn enterprise -> its derived FQDN here
+#   num     E.164 -> user                         usrent  user -> enterprise
+#   usrsvc  user -> "pbx" | "trunk"               usraor  user -> sip:ext@domain
+#   usrdev  user -> device                        usrdst  user -> PBX (or trunk) URI
+#   usrcid  user -> its numbers, comma-separated  devusr  device -> user
+#   devau   device -> digest user                 devpw   device -> digest password
 
 ####### Global parameters #########
 
@@ -68,9 +193,12 @@ children=${v.children}
 tcp_children=${v.tcpChildren}
 auto_aliases=no
 tcp_accept_no_cl=yes
+# connections the node opens leave from its listening port, so a reply's $Rp names the side
+tcp_reuse_port=yes
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
+${v.aliases.map((alias) => `alias=${alias}`).join("\n")}
 # JSON-RPC over HTTP, loopback only
 listen=tcp:127.0.0.1:${v.rpcPort}
 ${tlsLines.join("\n")}
@@ -92,14 +220,29 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "sanity.so"
+loadmodule "ipops.so"
 ${pikeModule.join("\n")}
 loadmodule "htable.so"
+loadmodule "dialog.so"
 loadmodule "dispatcher.so"
 loadmodule "uac.so"
 loadmodule "siptrace.so"
+${rtpengineModule.join("\n")}
 
 modparam("jsonrpcs", "transport", 1)
 modparam("jsonrpcs", "pretty_format", 0)
+
+modparam("tm", "fr_inv_timer", 120000)
+
+# Both Record-Route entries when a call crosses from one side (socket) to the other.
+modparam("rr", "enable_double_rr", 1)
+modparam("rr", "append_fromtag", 1)
+
+# Dialogs: per-call variables (the derived FQDN, the PBX's Contact, hold state), and the CSeq
+# shift uac_auth() makes on the PBX leg, applied to the rest of the dialog.
+modparam("dialog", "track_cseq_updates", 1)
+modparam("dialog", "dlg_match_mode", 1)
+modparam("dialog", "default_timeout", 43200)
 
 # Remote registrations: the agent adds and removes them over JSON-RPC. uac starts its
 # registration timer only with a database URL, so it gets an empty db_text table.
@@ -110,17 +253,26 @@ modparam("uac", "reg_retry_interval", ${v.uac.retryInterval})
 modparam("uac", "reg_hash_size", ${v.uac.hashSize})
 modparam("uac", "reg_gc_interval", ${v.uac.gcInterval})
 modparam("uac", "reg_keep_callid", 1)
+# A call from Teams is authenticated at the PBX as the user's device: its credentials are put
+# in these AVPs; the realm is left empty so any realm the PBX asks for is answered.
+modparam("uac", "auth_username_avp", "$avp(auser)")
+modparam("uac", "auth_password_avp", "$avp(apass)")
+modparam("uac", "auth_realm_avp", "$avp(arealm)")
+modparam("uac", "restore_mode", "auto")
+modparam("uac", "restore_dlg", 1)
 
 # Routing data, kept in step with the gateway feed by the agent.
 ${v.htables.map((def) => `modparam("htable", "htable", ${q(def)})`).join("\n")}
 
-# The Microsoft proxies: set 1, OPTIONS keep-alive.
+# The Microsoft proxies: set 1, OPTIONS keep-alive, failover in priority order.
 modparam("dispatcher", "list_file", ${q(v.dispatcherListPath)})
 modparam("dispatcher", "ds_ping_method", "OPTIONS")
 modparam("dispatcher", "ds_ping_from", ${q(v.dispatcherPingFrom)})
 modparam("dispatcher", "ds_ping_interval", ${v.dispatcherPingInterval})
 modparam("dispatcher", "ds_probing_mode", 1)
 modparam("dispatcher", "ds_ping_reply_codes", "class=2")
+modparam("dispatcher", "xavp_dst", "_dsdst_")
+modparam("dispatcher", "xavp_ctx", "_dsctx_")
 
 # Every SIP message in and out, mirrored as HEP to the agent.
 modparam("siptrace", "duplicate_uri", ${q(v.hepUri)})
@@ -131,6 +283,7 @@ modparam("siptrace", "trace_on", 1)
 modparam("siptrace", "trace_mode", 1)
 
 ${pikeParams.join("\n")}
+${rtpengineParams.join("\n")}
 
 ####### Routing #########
 
@@ -146,17 +299,316 @@ request_route {
 	if (!sanity_check("17895", "7")) {
 		xlog("L_NOTICE", "malformed request from $si:$sp\\n");
 		exit;
-	}${pikeCheck}
-	if (is_method("OPTIONS") && uri == myself) {
+	}
+	$vn(fromms) = 0;
+	if ($Rp == ${ms ? ms.port : 0}) {
+		if (!is_in_subnet("$si", ${q(ms?.networks ?? "127.0.0.1/32")})) {
+			xlog("L_NOTICE", "$rm from $si:$sp refused: not a Microsoft address\\n");
+			exit;
+		}
+		$vn(fromms) = 1;
+	} else {${pikeCheck}
+	}
+	if (is_method("OPTIONS") && $rU == $null) {
+		# keep-alive from Microsoft or a probe: the node is up
 		sl_send_reply("200", "OK");
 		exit;
 	}
-	if (is_method("ACK")) {
+	if (has_totag()) {
+		route(WITHINDLG);
 		exit;
 	}
-	sl_send_reply("404", "Not Found");
+	if (is_method("CANCEL")) {
+		if (t_check_trans()) {
+			route(MEDIA_END);
+			t_relay();
+		}
+		exit;
+	}
+	if (is_method("ACK")) {
+		if (t_check_trans()) {
+			t_relay();
+		}
+		exit;
+	}
+	t_check_trans();
+	if (!is_method("INVITE")) {
+		# no registrar, no relay: only calls are served
+		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}
+	if ($vn(fromms) == 1) {
+		route(FROM_MICROSOFT);
+	} else {
+		route(FROM_PBX);
+	}
 	exit;
 }
+
+# A call from a Teams user: the tenant from the derived FQDN it was sent to, the user from the
+# calling number (screened: it must be a number of a user of that tenant), then to the PBX as
+# the user's registered device (or to the provider's trunk for a trunk user).
+route[FROM_MICROSOFT] {
+	$vn(fqdn) = $(rd{s.tolower});
+	$vn(ent) = $sht(fqdn=>$vn(fqdn));
+	if ($vn(ent) == $null) {
+		$vn(fqdn) = $(td{s.tolower});
+		$vn(ent) = $sht(fqdn=>$vn(fqdn));
+	}
+	if ($vn(ent) == $null || $sht(ent=>$vn(ent)) != "1") {
+		sl_send_reply("403", "Forbidden: no service for this trunk");
+		exit;
+	}
+	if (is_present_hf("P-Asserted-Identity") && $(ai{uri.user}) != "") {
+		$vn(cid) = $(ai{uri.user});
+	} else {
+		$vn(cid) = $fU;
+	}
+	if (!($vn(cid) =~ "^[+]")) {
+		$vn(cid) = "+" + $vn(cid);
+	}
+	$vn(usr) = $sht(num=>$vn(cid));
+	if ($vn(usr) == $null || $sht(usrent=>$vn(usr)) != $vn(ent)) {
+		sl_send_reply("403", "Forbidden: calling number not allowed");
+		exit;
+	}
+	$vn(dst) = $sht(usrdst=>$vn(usr));
+	if ($vn(dst) == $null) {
+		sl_send_reply("503", "Service Unavailable: no PBX for this user");
+		exit;
+	}
+	if ($sht(usrsvc=>$vn(usr)) == "pbx") {
+		$vn(aor) = $sht(usraor=>$vn(usr));
+		$avp(dev) = $sht(usrdev=>$vn(usr));
+		if ($vn(aor) == $null || $avp(dev) == $null) {
+			sl_send_reply("503", "Service Unavailable: no device for this user");
+			exit;
+		}
+		$var(uri) = $vn(aor);
+		$vn(host) = $(var(uri){uri.host});
+		$vn(from) = $vn(aor);
+		remove_hf("P-Asserted-Identity");
+	} else {
+		$var(uri) = $vn(dst);
+		$vn(host) = $(var(uri){uri.host});
+		$vn(from) = "sip:" + $vn(cid) + "@" + $vn(host);
+	}
+	dlg_manage();
+	$dlg_var(fqdn) = $vn(fqdn);
+	$dlg_var(usr) = $vn(usr);
+	$dlg_var(ent) = $vn(ent);
+	$dlg_var(caller) = "ms";
+	$dlg_var(mstag) = $ft;
+	$dlg_var(moh) = $sht(entmoh=>$vn(ent));
+	uac_replace_from("$vn(from)");
+	$ru = "sip:" + $rU + "@" + $vn(host);
+	$du = $vn(dst);
+	record_route();
+	$vn(towards) = "pbx";
+	route(MEDIA_OFFER);
+	t_on_reply("FROM_PBX_REPLY");
+	t_on_failure("PBX_AUTH");
+	route(RELAY);
+}
+
+# A call from the PBX to a registered device (the Contact user is the device id), or from the
+# provider's trunk to a trunk user's DID: to Microsoft as the user's number.
+route[FROM_PBX] {
+	$vn(usr) = $sht(devusr=>$rU);
+	if ($vn(usr) == $null) {
+		$vn(did) = $rU;
+		if (!($vn(did) =~ "^[+]")) {
+			$vn(did) = "+" + $vn(did);
+		}
+		$vn(usr) = $sht(num=>$vn(did));
+		if ($vn(usr) != $null && $sht(usrsvc=>$vn(usr)) != "trunk") {
+			$vn(usr) = $null;
+		}
+	}
+	if ($vn(usr) == $null) {
+		sl_send_reply("404", "Not Found");
+		exit;
+	}
+	$vn(ent) = $sht(usrent=>$vn(usr));
+	if ($vn(ent) == $null || $sht(ent=>$vn(ent)) != "1") {
+		sl_send_reply("403", "Forbidden: enterprise disabled");
+		exit;
+	}
+	$vn(fqdn) = $sht(entfqdn=>$vn(ent));
+	$vn(number) = $(sht(usrcid=>$vn(usr)){s.select,0,,});
+	if ($vn(fqdn) == $null || $vn(number) == "") {
+		sl_send_reply("404", "Not Found: no Teams number");
+		exit;
+	}
+	if (!ds_select_dst("${1}", "8")) {
+		sl_send_reply("503", "Service Unavailable: no Microsoft proxy");
+		exit;
+	}
+	dlg_manage();
+	$dlg_var(fqdn) = $vn(fqdn);
+	$dlg_var(usr) = $vn(usr);
+	$dlg_var(ent) = $vn(ent);
+	$dlg_var(caller) = "pbx";
+	$dlg_var(pbxc) = $(ct{nameaddr.uri});
+	$vn(caller) = $fU;
+	if ($vn(caller) == $null || $vn(caller) == "") {
+		$vn(caller) = "anonymous";
+	}
+	$vn(from) = "sip:" + $vn(caller) + "@" + $vn(fqdn);
+	uac_replace_from("$vn(from)");
+	$vn(to) = "sip:" + $vn(number) + "@" + $vn(fqdn);
+	uac_replace_to("$vn(to)");
+	$vn(cuser) = $vn(caller);
+	$ru = "sip:" + $vn(number) + "@" + $(du{uri.host}) + ":" + $(du{uri.port}) + ";user=phone";
+	route(CONTACT_TO_MS);
+	remove_hf("X-MS-SBC");
+	append_hf("X-MS-SBC: ${v.sbcIdentity}\\r\\n");
+	record_route();
+	$vn(towards) = "ms";
+	route(MEDIA_OFFER);
+	t_set_fr(120000, ${v.microsoftFailoverSeconds * 1000});
+	t_on_reply("FROM_MS_REPLY");
+	t_on_failure("MS_FAILOVER");
+	route(RELAY);
+}
+
+# The Contact Microsoft must see: the tenant's derived FQDN, TLS.
+route[CONTACT_TO_MS] {
+	if ($vn(cuser) == $null || $vn(cuser) == "") {
+		$vn(cuser) = $(ct{nameaddr.uri}{uri.user});
+	}
+	if ($vn(cuser) == $null || $vn(cuser) == "") {
+		$vn(cuser) = "teamgate";
+	}
+	remove_hf("Contact");
+	append_hf("Contact: <sip:$vn(cuser)@$dlg_var(fqdn):${ms?.contactPort ?? 5061};transport=${ms?.contactTransport ?? "tls"}>\\r\\n");
+}
+
+route[RELAY] {
+	if ($vn(towards) == "ms") {
+		${forceMs}
+	}
+	if (!t_relay()) {
+		sl_reply_error();
+	}
+	exit;
+}
+
+# In-dialog requests follow the Record-Route set. Microsoft addresses the PBX side by the
+# Contact the gateway gave it (the derived FQDN), so its requests go to the PBX's real Contact.
+route[WITHINDLG] {
+	if (!loose_route()) {
+		if (is_method("ACK") && t_check_trans()) {
+			t_relay();
+			exit;
+		}
+		sl_send_reply("404", "Not Here");
+		exit;
+	}
+	# the side a request comes from: the caller's when it goes downstream
+	$vn(fromms) = 0;
+	if (is_direction("downstream")) {
+		if ($dlg_var(caller) == "ms") {
+			$vn(fromms) = 1;
+		}
+	} else if ($dlg_var(caller) != "ms") {
+		$vn(fromms) = 1;
+	}
+	if ($vn(fromms) == 1) {
+		if ($dlg_var(pbxc) != $null) {
+			$ru = $dlg_var(pbxc);
+		}
+		$vn(towards) = "pbx";
+		if (is_method("INVITE") && has_body("application/sdp")) {
+			route(HOLD);
+		}
+	} else {
+		$vn(towards) = "ms";
+		if (is_method("INVITE|UPDATE") && is_present_hf("Contact")) {
+			$dlg_var(pbxc) = $(ct{nameaddr.uri});
+			route(CONTACT_TO_MS);
+		}
+	}
+	if (is_method("INVITE|UPDATE")) {
+		route(MEDIA_OFFER);
+	} else if (is_method("BYE")) {
+		route(MEDIA_END);
+	}
+	if ($vn(towards) == "ms") {
+		t_on_reply("FROM_MS_REPLY");
+	} else {
+		t_on_reply("FROM_PBX_REPLY");
+	}
+	route(RELAY);
+}
+
+# Replies from the PBX (going to Microsoft): the Contact Microsoft sees carries the FQDN, and
+# the PBX's own Contact is kept for Microsoft's in-dialog requests; the SDP answer through
+# rtpengine.
+onreply_route[FROM_PBX_REPLY] {
+	if ($rs =~ "^(18[0-9]|2[0-9][0-9])$") {
+		if (is_present_hf("Contact") && $dlg_var(fqdn) != $null) {
+			if ($dlg_var(caller) == "ms") {
+				$dlg_var(pbxc) = $(ct{nameaddr.uri});
+			}
+			route(CONTACT_TO_MS);
+		}
+		route(MEDIA_ANSWER);
+	}
+}
+
+# Replies from Microsoft (going to the PBX): its tag names its side of the media.
+onreply_route[FROM_MS_REPLY] {
+	if ($dlg_var(mstag) == $null && $tt != $null) {
+		$dlg_var(mstag) = $tt;
+	}
+	if ($rs =~ "^(18[0-9]|2[0-9][0-9])$") {
+		route(MEDIA_ANSWER);
+	}
+}
+
+# A call from Teams challenged by the PBX: answered once with the user's device credentials.
+failure_route[PBX_AUTH] {
+	if (t_is_canceled()) {
+		route(MEDIA_END);
+		exit;
+	}
+	if (t_check_status("401|407") && $avp(dev) != $null && $avp(authed) == $null) {
+		$avp(authed) = 1;
+		$avp(auser) = $sht(devau=>$avp(dev));
+		$avp(apass) = $sht(devpw=>$avp(dev));
+		$avp(arealm) = "";
+		if (uac_auth()) {
+			t_on_reply("FROM_PBX_REPLY");
+			t_on_failure("PBX_AUTH");
+			t_relay();
+			exit;
+		}
+	}
+	route(MEDIA_END);
+}
+
+# A Microsoft proxy that times out or fails: the next one, in priority order.
+failure_route[MS_FAILOVER] {
+	if (t_is_canceled()) {
+		route(MEDIA_END);
+		exit;
+	}
+	if (t_branch_timeout() || t_check_status("5[0-9][0-9]")) {
+		ds_mark_dst("ip");
+		if (ds_next_dst()) {
+			$ru = "sip:" + $rU + "@" + $(du{uri.host}) + ":" + $(du{uri.port}) + ";user=phone";
+			t_set_fr(120000, ${v.microsoftFailoverSeconds * 1000});
+			t_on_reply("FROM_MS_REPLY");
+			t_on_failure("MS_FAILOVER");
+			${forceMs}
+			t_relay();
+			exit;
+		}
+	}
+	route(MEDIA_END);
+}
+${mediaRoutes(v)}
 
 event_route[xhttp:request] {
 	if ($Rp != ${v.rpcPort} || $si != "127.0.0.1") {

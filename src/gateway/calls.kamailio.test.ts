@@ -1,0 +1,350 @@
+/**
+ * Calls through a real gateway node: its Kamailio (the rendered configuration, htables filled
+ * by the planner over JSON-RPC) and rtpengine, with sipp playing Microsoft's SIP proxy on one
+ * side and the PBX on the other. Each test asserts what the far peer actually received.
+ * Runs only with KAMAILIO_TESTS=1 and kamailio, rtpengine and sipp on PATH.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildEnterprise, buildSnapshot, buildUser } from "./gateway.test-support.ts";
+import {
+  kamailioArgs,
+  renderDispatcherList,
+  renderKamailioConfig,
+  renderUacregDb,
+} from "./kamailio/render.ts";
+import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
+import { freePort, kamailioPresent, kamailioTestsWanted, until } from "./kamailio.test-support.ts";
+import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
+import { rtpengineArgs } from "./rtpengine/render.ts";
+import {
+  calleeScenario,
+  callerScenario,
+  findMessage,
+  header,
+  type SippRun,
+  sippPresent,
+  startSipp,
+} from "./sipp.test-support.ts";
+import { applySnapshot, type RegionState } from "./state.ts";
+import { type Supervisor, superviseProcess } from "./supervisor.ts";
+
+const rtpenginePresent = !spawnSync("rtpengine", ["--version"]).error;
+const enabled = kamailioTestsWanted && kamailioPresent && sippPresent && rtpenginePresent;
+
+const FQDN = "ent1.eu.sbc.example";
+const PBX_DOMAIN = "pbx.acme.example";
+
+describe.skipIf(!enabled)(
+  `calls through a gateway node${enabled ? "" : " (skipped: set KAMAILIO_TESTS=1 with kamailio, rtpengine and sipp installed)"}`,
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), "teamgate-calls-"));
+    const logs: string[] = [];
+    const log = (line: string) => logs.push(line);
+    let kamailio: Supervisor;
+    let rtpengine: Supervisor;
+    let rpc: KamailioRpc;
+    let pbxSide: number;
+    let msSide: number;
+    let msProxy: number;
+    let pbxPort: number;
+    let htables: Htables = emptyHtables();
+    let state: RegionState;
+
+    /** The region: ent_1 served, usr_1 a PBX user (dev_1), usr_3 a trunk user, ent_2 disabled. */
+    async function applyRegion(snapshot = buildSnapshot()): Promise<void> {
+      state = applySnapshot(snapshot).state;
+      for (const op of diffHtables(planHtables(state), htables)) {
+        if (op.op === "set") await rpc.htableSet(op.table, op.key, op.value);
+        else await rpc.htableDelete(op.table, op.key);
+      }
+      htables = planHtables(state);
+    }
+
+    function region(overrides: { enterprises?: ReturnType<typeof buildEnterprise>[] } = {}) {
+      return buildSnapshot({
+        enterprises: overrides.enterprises ?? [
+          buildEnterprise({ trunks: [{ fqdn: FQDN, priority: 0, status: "active" }] }),
+        ],
+        pbxes: [
+          {
+            ...buildSnapshot().pbxes[0]!,
+            sipDomain: PBX_DOMAIN,
+            sipProxy: `127.0.0.1:${pbxPort}`,
+          },
+        ],
+        users: [
+          buildUser({ userId: "usr_1", sipUser: `1001@${PBX_DOMAIN}`, phoneNumber: "+3211000001" }),
+          buildUser({
+            userId: "usr_3",
+            service: "trunk",
+            sipUser: null,
+            phoneNumber: "+3211000003",
+            forwardedDids: ["+3211000033"],
+            device: null,
+          }),
+        ],
+      });
+    }
+
+    beforeAll(async () => {
+      [pbxSide, msSide, msProxy, pbxPort] = await Promise.all([
+        freePort(),
+        freePort(),
+        freePort(),
+        freePort(),
+      ]);
+      const rpcPort = await freePort();
+      const ngPort = await freePort();
+      const hepPort = await freePort();
+      const uacDbDir = join(dir, "uacdb");
+      mkdirSync(uacDbDir);
+      mkdirSync(join(dir, "run"));
+      for (const [name, text] of Object.entries(renderUacregDb()))
+        writeFileSync(join(uacDbDir, name), text);
+      const options = {
+        nodeName: "calls-test",
+        pbx: { address: "127.0.0.1", port: pbxSide, transports: ["udp", "tcp"] as const },
+        microsoft: {
+          address: "127.0.0.1",
+          port: msSide,
+          tls: null,
+          networks: ["127.0.0.0/8"],
+        },
+        microsoftProxies: [{ uri: `sip:127.0.0.1:${msProxy};transport=tcp` }],
+        dispatcherListPath: join(dir, "dispatcher.list"),
+        uacDbDir,
+        optionsFromHost: "sbc.example",
+        rpcPort,
+        hepPort,
+        registrations: { expectedCount: 10 },
+        rtpengine: { ngPort },
+        children: 2,
+      };
+      writeFileSync(options.dispatcherListPath, renderDispatcherList(options));
+      writeFileSync(join(dir, "kamailio.cfg"), renderKamailioConfig(options));
+      const portMin = 20_000 + (ngPort % 20_000);
+      rtpengine = superviseProcess({
+        cmd: "rtpengine",
+        args: rtpengineArgs({
+          interface: { address: "127.0.0.1" },
+          ngPort,
+          portMin,
+          portMax: portMin + 99,
+        }),
+        onOutput: (line) => log(`rtpengine: ${line}`),
+      });
+      kamailio = superviseProcess({
+        cmd: "kamailio",
+        args: kamailioArgs({
+          configPath: join(dir, "kamailio.cfg"),
+          runDir: join(dir, "run"),
+          expectedRegistrations: 10,
+        }),
+        onOutput: (line) => log(`kamailio: ${line}`),
+      });
+      rpc = createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC`, timeoutMs: 2_000 });
+      await until("Kamailio's JSON-RPC", () => rpc.coreUptime().then(() => true), 20_000);
+      await applyRegion(region());
+    }, 40_000);
+
+    afterAll(async () => {
+      await kamailio?.stop();
+      await rtpengine?.stop();
+      if (process.env.KEEP_TEST_DIR !== "1") rmSync(dir, { recursive: true, force: true });
+    });
+
+    let runs = 0;
+    /** Runs a callee (first) and a caller; returns both runs. */
+    async function call(o: {
+      caller: Parameters<typeof callerScenario>[0];
+      callerSide: "ms" | "pbx";
+      callee?: Parameters<typeof calleeScenario>[0];
+    }): Promise<{ caller: SippRun; callee: SippRun | null }> {
+      runs += 1;
+      const callee = o.callee
+        ? startSipp({
+            dir,
+            name: `callee-${runs}`,
+            scenario: calleeScenario(o.callee),
+            localPort: o.callerSide === "ms" ? pbxPort : msProxy,
+            transport: o.callerSide === "ms" ? "udp" : "tcp",
+            mediaPort: await freePort(),
+          })
+        : null;
+      await new Promise((done) => setTimeout(done, 300));
+      const callerPort = await freePort();
+      const caller = await startSipp({
+        dir,
+        name: `caller-${runs}`,
+        scenario: callerScenario(o.caller),
+        localPort: callerPort,
+        transport: o.callerSide === "ms" ? "tcp" : "udp",
+        remote: `127.0.0.1:${o.callerSide === "ms" ? msSide : pbxSide}`,
+        mediaPort: await freePort(),
+      }).done;
+      if (caller.status !== 0) callee?.kill();
+      const calleeRun = callee ? await callee.done : null;
+      return { caller, callee: calleeRun };
+    }
+
+    const explain = (run: SippRun | null) =>
+      `${run?.messages ?? ""}\n${run?.stderr ?? ""}\n${logs.slice(-40).join("\n")}`;
+
+    it("a Teams user's call reaches the PBX as the user's device, authenticated with its digest credentials", async () => {
+      const { caller, callee } = await call({
+        callerSide: "ms",
+        caller: {
+          requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
+          from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
+          to: `sip:+3299887766@${FQDN}`,
+          profile: "RTP/SAVP",
+          expect: 200,
+        },
+        callee: {
+          profile: "RTP/AVP",
+          challenge: { realm: "pbx.acme.example", username: "auth1", password: "secret-1" },
+        },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(callee?.status, explain(callee)).toBe(0);
+      const invites = (callee?.received ?? []).filter((m) => m.startsWith("INVITE "));
+      expect(invites).toHaveLength(2);
+      const [first, authed] = invites as [string, string];
+      expect(first.split("\n")[0]).toBe(`INVITE sip:+3299887766@${PBX_DOMAIN} SIP/2.0`);
+      expect(header(authed, "From")).toMatch(new RegExp(`^<?sip:1001@${PBX_DOMAIN}>?;tag=`));
+      expect(header(authed, "Authorization")).toMatch(/username="auth1"/);
+      // media towards the PBX: plain RTP through rtpengine, no keys
+      expect(authed).toMatch(/m=audio \d+ RTP\/AVP /);
+      expect(authed).not.toMatch(/a=crypto/);
+      expect(authed).not.toMatch(/P-Asserted-Identity/i);
+      // towards Microsoft: the answer is SRTP and the Contact names the tenant's FQDN
+      const ok = findMessage(caller.received, /^SIP\/2\.0 200/) ?? "";
+      expect(ok).toMatch(/m=audio \d+ RTP\/SAVP /);
+      expect(ok).toMatch(/a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/);
+      expect(header(ok, "Contact")).toBe(`<sip:callee@${FQDN}:${msSide};transport=tcp>`);
+    }, 40_000);
+
+    it("a call from the PBX to a registered device reaches Microsoft as the user's number", async () => {
+      const { caller, callee } = await call({
+        callerSide: "pbx",
+        caller: {
+          requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
+          from: `sip:2002@${PBX_DOMAIN}`,
+          to: "sip:dev_1@127.0.0.1",
+          profile: "RTP/AVP",
+          expect: 200,
+        },
+        callee: { profile: "RTP/SAVP" },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(callee?.status, explain(callee)).toBe(0);
+      const invite = findMessage(callee?.received ?? [], /^INVITE /) ?? "";
+      expect(invite.split("\n")[0]).toBe(
+        `INVITE sip:+3211000001@127.0.0.1:${msProxy};user=phone SIP/2.0`,
+      );
+      expect(header(invite, "Contact")).toBe(`<sip:2002@${FQDN}:${msSide};transport=tcp>`);
+      expect(header(invite, "X-MS-SBC")).toBe("Teamgate/SBC/1.0");
+      expect(header(invite, "From")).toMatch(new RegExp(`^<sip:2002@${FQDN}>;tag=`));
+      expect(header(invite, "To")).toBe(`<sip:+3211000001@${FQDN}>`);
+      expect(invite).toMatch(/m=audio \d+ RTP\/SAVP /);
+      expect([...invite.matchAll(/a=crypto:/g)]).toHaveLength(1);
+      expect(invite).toMatch(/a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:/);
+      const ok = findMessage(caller.received, /^SIP\/2\.0 200/) ?? "";
+      expect(ok).toMatch(/m=audio \d+ RTP\/AVP /);
+      expect(ok).not.toMatch(/a=crypto/);
+    }, 40_000);
+
+    it("a call from the provider's trunk to a trunk user's DID reaches Microsoft", async () => {
+      const { caller, callee } = await call({
+        callerSide: "pbx",
+        caller: {
+          requestUri: `sip:+3211000033@127.0.0.1:${pbxSide}`,
+          from: "sip:+3255512345@trunk.example",
+          to: "sip:+3211000033@127.0.0.1",
+          profile: "RTP/AVP",
+          expect: 200,
+        },
+        callee: { profile: "RTP/SAVP" },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      const invite = findMessage(callee?.received ?? [], /^INVITE /) ?? "";
+      expect(invite.split("\n")[0]).toBe(
+        `INVITE sip:+3211000003@127.0.0.1:${msProxy};user=phone SIP/2.0`,
+      );
+    }, 40_000);
+
+    it("refuses a Teams call whose calling number is not one of the tenant's users (caller-ID screening)", async () => {
+      const { caller } = await call({
+        callerSide: "ms",
+        caller: {
+          requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
+          from: "sip:+3211999999@sip.pstnhub.microsoft.com;user=phone",
+          to: `sip:+3299887766@${FQDN}`,
+          profile: "RTP/SAVP",
+          expect: 403,
+        },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(findMessage(caller.received, /^SIP\/2\.0 403/)).toMatch(/calling number/);
+    }, 30_000);
+
+    it("refuses a Teams call to an FQDN no served enterprise has (403), and a PBX call to an unknown device (404)", async () => {
+      const unknownTrunk = await call({
+        callerSide: "ms",
+        caller: {
+          requestUri: "sip:+3299887766@other.eu.sbc.example;user=phone",
+          from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
+          to: "sip:+3299887766@other.eu.sbc.example",
+          profile: "RTP/SAVP",
+          expect: 403,
+        },
+      });
+      expect(unknownTrunk.caller.status, explain(unknownTrunk.caller)).toBe(0);
+      const unknownDevice = await call({
+        callerSide: "pbx",
+        caller: {
+          requestUri: `sip:dev_404@127.0.0.1:${pbxSide}`,
+          from: `sip:2002@${PBX_DOMAIN}`,
+          to: "sip:dev_404@127.0.0.1",
+          profile: "RTP/AVP",
+          expect: 404,
+        },
+      });
+      expect(unknownDevice.caller.status, explain(unknownDevice.caller)).toBe(0);
+    }, 30_000);
+
+    it("refuses calls both ways once the enterprise is disabled (no longer in the feed): 403", async () => {
+      await applyRegion(region({ enterprises: [] }));
+      try {
+        const fromTeams = await call({
+          callerSide: "ms",
+          caller: {
+            requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
+            from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
+            to: `sip:+3299887766@${FQDN}`,
+            profile: "RTP/SAVP",
+            expect: 403,
+          },
+        });
+        expect(fromTeams.caller.status, explain(fromTeams.caller)).toBe(0);
+        const fromPbx = await call({
+          callerSide: "pbx",
+          caller: {
+            requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
+            from: `sip:2002@${PBX_DOMAIN}`,
+            to: "sip:dev_1@127.0.0.1",
+            profile: "RTP/AVP",
+            expect: 403,
+          },
+        });
+        expect(fromPbx.caller.status, explain(fromPbx.caller)).toBe(0);
+      } finally {
+        await applyRegion(region());
+      }
+    }, 40_000);
+  },
+);
