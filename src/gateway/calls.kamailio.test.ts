@@ -98,6 +98,7 @@ describe.skipIf(!enabled)(
         freePort(),
       ]);
       const rpcPort = await freePort();
+      const deadProxy = await freePort();
       const ngPort = await freePort();
       const hepPort = await freePort();
       const uacDbDir = join(dir, "uacdb");
@@ -114,7 +115,11 @@ describe.skipIf(!enabled)(
           tls: null,
           networks: ["127.0.0.0/8"],
         },
-        microsoftProxies: [{ uri: `sip:127.0.0.1:${msProxy};transport=tcp` }],
+        // the first proxy answers nothing: calls fail over to the second within 2 s
+        microsoftProxies: [
+          { uri: `sip:127.0.0.1:${deadProxy};transport=tcp` },
+          { uri: `sip:127.0.0.1:${msProxy};transport=tcp` },
+        ],
         dispatcherListPath: join(dir, "dispatcher.list"),
         uacDbDir,
         optionsFromHost: "sbc.example",
@@ -228,7 +233,7 @@ describe.skipIf(!enabled)(
       expect(header(ok, "Contact")).toBe(`<sip:callee@${FQDN}:${msSide};transport=tcp>`);
     }, 40_000);
 
-    it("a call from the PBX to a registered device reaches Microsoft as the user's number", async () => {
+    it("a call from the PBX to a registered device reaches Microsoft as the user's number, failing over past a dead proxy", async () => {
       const { caller, callee } = await call({
         callerSide: "pbx",
         caller: {

@@ -271,6 +271,7 @@ modparam("dispatcher", "ds_ping_from", ${q(v.dispatcherPingFrom)})
 modparam("dispatcher", "ds_ping_interval", ${v.dispatcherPingInterval})
 modparam("dispatcher", "ds_probing_mode", 1)
 modparam("dispatcher", "ds_ping_reply_codes", "class=2")
+modparam("dispatcher", "flags", 2)
 modparam("dispatcher", "xavp_dst", "_dsdst_")
 modparam("dispatcher", "xavp_ctx", "_dsctx_")
 
@@ -488,9 +489,21 @@ route[RELAY] {
 	if ($vn(towards) == "ms") {
 		${forceMs}
 	}
-	if (!t_relay()) {
-		sl_reply_error();
+	if (t_relay()) {
+		exit;
 	}
+	# a new call whose Microsoft proxy cannot be reached at all: the next one at once
+	while (!has_totag() && $vn(towards) == "ms" && is_method("INVITE")) {
+		ds_mark_dst("ip");
+		if (!ds_next_dst()) {
+			break;
+		}
+		$ru = "sip:" + $rU + "@" + $(du{uri.host}) + ":" + $(du{uri.port}) + ";user=phone";
+		if (t_relay()) {
+			exit;
+		}
+	}
+	sl_reply_error();
 	exit;
 }
 
