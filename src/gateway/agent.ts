@@ -41,6 +41,7 @@ import {
   type Registration,
   registrableDevices,
 } from "./reconcile/registrations.ts";
+import { rtpengineArgs } from "./rtpengine/render.ts";
 import { emptyState, type RegionState } from "./state.ts";
 import { type SupervisorState, superviseProcess } from "./supervisor.ts";
 
@@ -76,6 +77,23 @@ export interface GatewayAgentOptions {
   kamailio?: Partial<KamailioNodeOptions>;
   /** The Kamailio binary (default `kamailio` on PATH). */
   kamailioCmd?: string;
+  /**
+   * The media relay the agent runs beside Kamailio (rtpengine, userspace); null or omitted:
+   * none, media flows end to end (registration-only nodes and tests).
+   */
+  rtpengine?: {
+    /** ng control port on 127.0.0.1 (default 2223). */
+    ngPort?: number;
+    /** Media address (default: the SIP address) and the address to advertise behind NAT. */
+    address?: string;
+    advertise?: string;
+    portMin?: number;
+    portMax?: number;
+    /** Absolute path of the music played on hold when the PBX does not play its own. */
+    holdMusic?: string | null;
+    /** The binary (default `rtpengine` on PATH). */
+    cmd?: string;
+  } | null;
   /** The most devices this node registers (default 5,000). */
   cap?: number;
   /** The `l_domain` of registrations (default: the advertised or bound SIP address). */
@@ -96,6 +114,8 @@ export interface GatewayAgentOptions {
 
 export interface GatewayAgentHealth {
   kamailio: SupervisorState;
+  /** The media relay's process, or "none" on a node without one. */
+  rtpengine: SupervisorState | "none";
   /** A snapshot or a page of changes was read at least once. */
   feedFollowed: boolean;
   cursor: string | null;
@@ -203,6 +223,9 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
     rpcPort,
     hepPort: o.hepPort ?? 9060,
     registrations: { expectedCount: o.cap ?? 5_000 },
+    rtpengine: o.rtpengine
+      ? { ngPort: o.rtpengine.ngPort ?? 2223, holdMusic: o.rtpengine.holdMusic ?? null }
+      : null,
     ...o.kamailio,
   };
   for (const [name, text] of Object.entries(renderUacregDb()))
@@ -257,6 +280,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
 
   let rpc: AgentRpc;
   let kamailio: AgentKamailio;
+  let rtpengine: AgentKamailio | null = null;
   const onStarted = () => {
     // a fresh Kamailio holds no registration and empty htables
     htables = emptyHtables();
@@ -268,6 +292,26 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC` });
     kamailio = options.startKamailio(onStarted);
   } else {
+    if (options.rtpengine) {
+      const media = options.rtpengine;
+      rtpengine = superviseProcess({
+        cmd: media.cmd ?? "rtpengine",
+        args: rtpengineArgs({
+          interface: {
+            address: media.address ?? options.sipAddress,
+            ...(media.advertise ? { advertise: media.advertise } : {}),
+          },
+          ngPort: media.ngPort ?? 2223,
+          portMin: media.portMin ?? 30_000,
+          portMax: media.portMax ?? 40_000,
+        }),
+        onOutput: (line) => log(`rtpengine: ${line}`),
+        onEvent: (event) => {
+          if (event.type === "exited")
+            log(`rtpengine exited (code ${event.code}, signal ${event.signal})`);
+        },
+      });
+    }
     const { args, rpcPort } = prepareKamailio(options);
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
     kamailio = superviseProcess({
@@ -478,6 +522,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       await followed;
       // Kamailio's registrations go with it (they are no longer refreshed); then the leases
       await kamailio.stop();
+      await rtpengine?.stop();
       const leased = held.map((l) => l.deviceId);
       if (leased.length > 0) {
         await Promise.race([
@@ -488,11 +533,13 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       held = [];
     },
     ready() {
-      return kamailio.state === "running" && kamailioAnswered && feedFollowed;
+      const media = rtpengine === null || rtpengine.state === "running";
+      return kamailio.state === "running" && kamailioAnswered && feedFollowed && media;
     },
     health() {
       return {
         kamailio: kamailio.state,
+        rtpengine: rtpengine?.state ?? "none",
         feedFollowed,
         cursor: state.cursor,
         leases: held.length,

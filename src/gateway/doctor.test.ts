@@ -9,7 +9,7 @@ describe("teamgate doctor", () => {
     const report = checkGatewayPrerequisites({ path: "", moduleDirs: [] });
     expect(report.present).toEqual([]);
     expect(report.installLine).toBe(
-      "apt-get install -y kamailio rtpengine-daemon sip-tester kamailio-tls-modules kamailio-extra-modules kamailio-json-modules",
+      "apt-get install -y kamailio rtpengine-daemon sip-tester kamailio-tls-modules kamailio-json-modules",
     );
     expect(formatDoctorReport(report)).toContain("missing  rtpengine");
   });
@@ -28,6 +28,8 @@ describe("teamgate doctor", () => {
       "uac",
       "htable",
       "dispatcher",
+      "dialog",
+      "ipops",
       "siptrace",
       "xhttp",
       "jsonrpcs",

@@ -17,11 +17,13 @@ const modules = [
   { name: "uac", package: "kamailio" },
   { name: "htable", package: "kamailio" },
   { name: "dispatcher", package: "kamailio" },
+  { name: "dialog", package: "kamailio" },
+  { name: "ipops", package: "kamailio" },
   { name: "siptrace", package: "kamailio" },
   { name: "xhttp", package: "kamailio" },
   { name: "jsonrpcs", package: "kamailio" },
   { name: "tls", package: "kamailio-tls-modules" },
-  { name: "rtpengine", package: "kamailio-extra-modules" },
+  { name: "rtpengine", package: "kamailio" },
   { name: "json", package: "kamailio-json-modules" },
 ] as const;
 

@@ -81,6 +81,11 @@ program
     process.once("SIGTERM", stop);
   });
 
+/** Microsoft's three Direct Routing SIP proxies, in failover order. */
+const microsoftProxiesDefault = [1, 2, 3].map(
+  (n) => `sip:sip${n === 1 ? "" : n}.pstnhub.microsoft.com:5061;transport=tls`,
+);
+
 program
   .command("gateway")
   .description(
@@ -101,6 +106,20 @@ program
   )
   .option("--http-port <port>", "port of /healthz and /readyz", "8090")
   .option("--http-host <ip>", "address of /healthz and /readyz", "127.0.0.1")
+  .option("--microsoft-address <ip>", "IP address of the TLS listener for Microsoft")
+  .option("--microsoft-port <port>", "TLS port for Microsoft's SIP proxies", "5061")
+  .option("--sbc-fqdn <fqdn>", "the node's SBC FQDN (covered by its certificate)")
+  .option("--tls-cert <file>", "certificate chain (PEM) for the Microsoft side")
+  .option("--tls-key <file>", "its private key (PEM)")
+  .option("--tls-ca <file>", "CA bundle that verifies Microsoft's certificates (mutual TLS)")
+  .option(
+    "--microsoft-proxy <uri...>",
+    "Microsoft SIP proxies in failover order",
+    microsoftProxiesDefault,
+  )
+  .option("--rtp-ports <min-max>", "rtpengine's media port range", "30000-40000")
+  .option("--hold-music <file>", "music played on hold when the PBX does not play its own")
+  .option("--no-rtpengine", "run no media relay (registrations only)")
   .action(
     async (options: {
       api?: string;
@@ -110,12 +129,29 @@ program
       runDir: string;
       httpPort: string;
       httpHost: string;
+      microsoftAddress?: string;
+      microsoftPort: string;
+      sbcFqdn?: string;
+      tlsCert?: string;
+      tlsKey?: string;
+      tlsCa?: string;
+      microsoftProxy: string[];
+      rtpPorts: string;
+      holdMusic?: string;
+      rtpengine: boolean;
     }) => {
       const token = process.env.TEAMGATE_GATEWAY_TOKEN;
       if (!options.api) throw new Error("--api or TEAMGATE_API_URL is required");
       if (!token) throw new Error("TEAMGATE_GATEWAY_TOKEN is required");
       const { startGatewayAgent } = await import("../gateway/agent.ts");
       const { serveAgentHealth } = await import("../gateway/health-server.ts");
+      const { resolve } = await import("node:path");
+      const { MICROSOFT_SIGNALLING_NETWORKS } = await import("../gateway/kamailio/render.ts");
+      const tlsFiles = [options.tlsCert, options.tlsKey, options.tlsCa];
+      if (options.microsoftAddress && tlsFiles.some((file) => !file))
+        throw new Error("--microsoft-address needs --tls-cert, --tls-key and --tls-ca");
+      const [portMin, portMax] = options.rtpPorts.split("-").map(Number);
+      if (!portMin || !portMax) throw new Error("--rtp-ports must read like 30000-40000");
       const agent = startGatewayAgent({
         apiUrl: options.api,
         token,
@@ -123,6 +159,34 @@ program
         sipPort: Number(options.sipPort),
         rpcPort: Number(options.rpcPort),
         runDir: options.runDir,
+        rtpengine: options.rtpengine
+          ? {
+              portMin,
+              portMax,
+              holdMusic: options.holdMusic ? resolve(options.holdMusic) : null,
+            }
+          : null,
+        kamailio: {
+          microsoftProxies: options.microsoftProxy.map((uri) => ({ uri })),
+          ...(options.sbcFqdn
+            ? { aliases: [options.sbcFqdn], optionsFromHost: options.sbcFqdn }
+            : {}),
+          microsoft:
+            options.microsoftAddress && options.tlsCert && options.tlsKey && options.tlsCa
+              ? {
+                  address: options.microsoftAddress,
+                  port: Number(options.microsoftPort),
+                  tls: {
+                    certificatePath: resolve(options.tlsCert),
+                    privateKeyPath: resolve(options.tlsKey),
+                    caListPath: resolve(options.tlsCa),
+                    requireClientCertificate: true,
+                    configPath: resolve(options.runDir, "tls.cfg"),
+                  },
+                  networks: [...MICROSOFT_SIGNALLING_NETWORKS],
+                }
+              : null,
+        },
       });
       const server = await serveAgentHealth(agent, Number(options.httpPort), options.httpHost);
       process.stdout.write(
