@@ -196,6 +196,15 @@ describe.skipIf(!enabled)(
       return { caller, callee: calleeRun };
     }
 
+    /** A Teams user (usr_1, +3211000001) calling out. */
+    const teamsCall = () => ({
+      requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
+      from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
+      to: `sip:+3299887766@${FQDN}`,
+      profile: "RTP/SAVP" as const,
+      expect: 200,
+    });
+
     const explain = (run: SippRun | null) =>
       `${run?.messages ?? ""}\n${run?.stderr ?? ""}\n${logs.slice(-40).join("\n")}`;
 
@@ -280,6 +289,67 @@ describe.skipIf(!enabled)(
       expect(invite.split("\n")[0]).toBe(
         `INVITE sip:+3211000003@127.0.0.1:${msProxy};user=phone SIP/2.0`,
       );
+    }, 40_000);
+
+    it("passes Teams' hold and resume to the PBX when the enterprise uses its PBX's music on hold", async () => {
+      await applyRegion(
+        region({
+          enterprises: [
+            buildEnterprise({
+              pbxMusicOnHold: true,
+              trunks: [{ fqdn: FQDN, priority: 0, status: "active" }],
+            }),
+          ],
+        }),
+      );
+      try {
+        const { caller, callee } = await call({
+          callerSide: "ms",
+          caller: {
+            ...teamsCall(),
+            steps: [{ reinvite: "sendonly" }, { reinvite: "sendrecv" }],
+          },
+          callee: {
+            profile: "RTP/AVP",
+            challenge: { realm: PBX_DOMAIN, username: "auth1", password: "secret-1" },
+            steps: [{ reinvite: "sendonly" }, { reinvite: "sendrecv" }],
+          },
+        });
+        expect(caller.status, explain(caller)).toBe(0);
+        expect(callee?.status, explain(callee)).toBe(0);
+        const reinvites = (callee?.received ?? []).filter((m) =>
+          /^INVITE .*\nCSeq: [34] /s.test(m),
+        );
+        expect(
+          reinvites.map((m) => /a=(sendonly|sendrecv|recvonly|inactive)/.exec(m)?.[1]),
+        ).toEqual(["sendonly", "sendrecv"]);
+        // the answers reach Microsoft as SRTP, recvonly while held
+        const oks = caller.received.filter((m) => /^SIP\/2\.0 200.*\nCSeq: [23] INVITE/s.test(m));
+        expect(oks.map((m) => /a=(sendonly|sendrecv|recvonly|inactive)/.exec(m)?.[1])).toEqual([
+          "recvonly",
+          "sendrecv",
+        ]);
+        for (const ok of oks) expect(ok).toMatch(/RTP\/SAVP/);
+      } finally {
+        await applyRegion(region());
+      }
+    }, 40_000);
+
+    it("hands a blind transfer from Teams (REFER) to the PBX, the target on the PBX's domain; the PBX's NOTIFY reaches Teams", async () => {
+      const { caller, callee } = await call({
+        callerSide: "ms",
+        caller: { ...teamsCall(), steps: [{ refer: "sip:+3255500000@sip.pstnhub.microsoft.com" }] },
+        callee: {
+          profile: "RTP/AVP",
+          challenge: { realm: PBX_DOMAIN, username: "auth1", password: "secret-1" },
+          steps: [{ refer: true }],
+        },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(callee?.status, explain(callee)).toBe(0);
+      const refer = findMessage(callee?.received ?? [], /^REFER /) ?? "";
+      expect(header(refer, "Refer-To")).toBe(`<sip:+3255500000@${PBX_DOMAIN}>`);
+      expect(findMessage(caller.received, /^NOTIFY /)).toMatch(/SIP\/2\.0 200 OK/);
     }, 40_000);
 
     it("refuses a Teams call whose calling number is not one of the tenant's users (caller-ID screening)", async () => {

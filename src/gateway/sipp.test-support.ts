@@ -91,8 +91,14 @@ export function header(message: string, name: string): string | undefined {
   return line?.slice(name.length + 1).trim();
 }
 
-const sdp = (profile: "RTP/AVP" | "RTP/SAVP") => `v=0
-o=- 1 1 IN IP[local_ip_type] [local_ip]
+type Direction = "sendrecv" | "sendonly" | "recvonly" | "inactive";
+
+const sdp = (
+  profile: "RTP/AVP" | "RTP/SAVP",
+  direction: Direction = "sendrecv",
+  version = 1,
+) => `v=0
+o=- 1 ${version} IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
@@ -104,10 +110,27 @@ a=fmtp:101 0-16${
     ? "\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz"
     : ""
 }
-a=sendrecv
+a=${direction}
 `;
 
-/** A caller: INVITE with an SDP offer, then the final reply it expects (200: ACK, BYE). */
+/** What the caller does once the call is up, before its BYE. */
+export type CallerStep =
+  /** A re-INVITE with this media direction (hold: sendonly; resume: sendrecv), then its ACK. */
+  | { reinvite: Direction }
+  /** A REFER (blind transfer) to this URI: 202, then the NOTIFY it answers. */
+  | { refer: string };
+
+/** What the callee expects of those steps: the re-INVITE it answers (or not), the REFER. */
+export type CalleeStep = { reinvite: Direction } | { refer: true };
+
+const answerDirection: Record<Direction, Direction> = {
+  sendrecv: "sendrecv",
+  sendonly: "recvonly",
+  recvonly: "sendonly",
+  inactive: "inactive",
+};
+
+/** A caller: INVITE with an SDP offer, then the final reply it expects (200: ACK, steps, BYE). */
 export function callerScenario(o: {
   requestUri: string;
   from: string;
@@ -117,6 +140,7 @@ export function callerScenario(o: {
   extraHeaders?: string[];
   expect: number;
   holdMs?: number;
+  steps?: CallerStep[];
 }): string {
   const invite = `INVITE ${o.requestUri} SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -130,34 +154,69 @@ ${(o.extraHeaders ?? []).map((h) => `${h}\n`).join("")}Content-Type: application
 Content-Length: [len]
 
 ${sdp(o.profile)}`;
-  const answered =
-    o.expect === 200
-      ? `<recv response="200" rrs="true"/>
-<send><![CDATA[
+  const inDialog = (
+    method: string,
+    cseq: number,
+    extra = "",
+    body = "",
+  ) => `<send retrans="500"><![CDATA[
+${method} [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: <${o.from}>;tag=[pid]SIPpTag00[call_number]
+To: [$peer]
+Call-ID: [call_id]
+CSeq: ${cseq} ${method}
+Contact: <${o.contact ?? "sip:caller@[local_ip]:[local_port];transport=[transport]"}>
+Max-Forwards: 70
+${extra}${body ? "Content-Type: application/sdp\n" : ""}Content-Length: [len]
+
+${body}]]></send>`;
+  const ack = (cseq: number) => `<send><![CDATA[
 ACK [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 [routes]
 From: <${o.from}>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
+To: [$peer]
 Call-ID: [call_id]
-CSeq: 1 ACK
+CSeq: ${cseq} ACK
 Max-Forwards: 70
 Content-Length: 0
 
-]]></send>
+]]></send>`;
+  let cseq = 1;
+  const steps = (o.steps ?? []).map((step) => {
+    cseq += 1;
+    if ("reinvite" in step)
+      return `<pause milliseconds="300"/>
+${inDialog("INVITE", cseq, "", sdp(o.profile, step.reinvite, cseq))}
+<recv response="100" optional="true"/>
+<recv response="200"/>
+${ack(cseq)}`;
+    return `<pause milliseconds="300"/>
+${inDialog("REFER", cseq, `Refer-To: <${step.refer}>\nReferred-By: <${o.from}>\n`)}
+<recv response="202"/>
+<recv request="NOTIFY"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`;
+  });
+  const answered =
+    o.expect === 200
+      ? `<recv response="200" rrs="true">
+  <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="peer"/></action>
+</recv>
+${ack(1)}
+${steps.join("\n")}
 <pause milliseconds="${o.holdMs ?? 500}"/>
-<send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[routes]
-From: <${o.from}>;tag=[pid]SIPpTag00[call_number]
-[last_To:]
-Call-ID: [call_id]
-CSeq: 2 BYE
-Max-Forwards: 70
-Content-Length: 0
-
-]]></send>
+${inDialog("BYE", cseq + 1)}
 <recv response="200"/>`
       : `<recv response="${o.expect}"/>
 <send><![CDATA[
@@ -185,46 +244,82 @@ ${answered}
 
 /**
  * A callee: answers an INVITE (after a digest challenge when `challenge` is set, checking the
- * credentials: a wrong answer gets 403), then the ACK and the caller's BYE.
+ * credentials: a wrong answer gets 403), then the ACK, the caller's steps and its BYE.
  */
 export function calleeScenario(o: {
   profile: "RTP/AVP" | "RTP/SAVP";
   challenge?: { realm: string; username: string; password: string };
+  steps?: CalleeStep[];
 }): string {
-  const reply = (status: string, extra = "", body = "") => `<send><![CDATA[
+  const contact = "Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>\n";
+  const reply = (status: string, extra = "", body = "", toTag = true) => `<send><![CDATA[
 SIP/2.0 ${status}
 [last_Via:]
 [last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_To:]${toTag ? ";tag=[pid]SIPpTag01[call_number]" : ""}
 [last_Call-ID:]
 [last_CSeq:]
 [last_Record-Route:]
-Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>
 ${extra}${body ? "Content-Type: application/sdp\n" : ""}Content-Length: [len]
 
 ${body}]]></send>`;
+  // sipp refuses a variable assigned and never used: the peer's From only when a NOTIFY needs it
+  const needsPeer = (o.steps ?? []).some((step) => "refer" in step);
+  const peerAction = needsPeer
+    ? '<ereg regexp=".*" search_in="hdr" header="From:" assign_to="peer"/>'
+    : "";
   const challenge = o.challenge
     ? `<recv request="INVITE"/>
 ${reply("401 Unauthorized", `WWW-Authenticate: Digest realm="${o.challenge.realm}", nonce="[pid]n[call_number]", algorithm=MD5\n`)}
 <recv request="ACK"/>
-<recv request="INVITE">
+<recv request="INVITE" rrs="true">
   <action>
     <verifyauth assign_to="authvalid" username="${o.challenge.username}" password="${o.challenge.password}"/>
+    ${peerAction}
   </action>
 </recv>
 <nop hide="true" test="authvalid" next="authok"/>
-${reply("403 Forbidden")}
+${reply("403 Forbidden", contact)}
 <recv request="ACK" next="end"/>
 <label id="authok"/>`
-    : `<recv request="INVITE"/>`;
+    : `<recv request="INVITE" rrs="true">
+  ${peerAction ? `<action>${peerAction}</action>` : ""}
+</recv>`;
+  let version = 1;
+  const steps = (o.steps ?? []).map((step) => {
+    version += 1;
+    if ("reinvite" in step)
+      return `<recv request="INVITE"/>
+${reply("200 OK", contact, sdp(o.profile, answerDirection[step.reinvite], version), false)}
+<recv request="ACK"/>`;
+    return `<recv request="REFER"/>
+${reply("202 Accepted", contact, "", false)}
+<send retrans="500"><![CDATA[
+NOTIFY [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: <sip:callee@[local_ip]>;tag=[pid]SIPpTag01[call_number]
+To: [$peer]
+Call-ID: [call_id]
+CSeq: ${version} NOTIFY
+${contact}Event: refer
+Subscription-State: terminated;reason=noresource
+Content-Type: message/sipfrag;version=2.0
+Content-Length: [len]
+
+SIP/2.0 200 OK
+]]></send>
+<recv response="200"/>`;
+  });
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="callee">
 ${challenge}
-${reply("180 Ringing")}
-${reply("200 OK", "", sdp(o.profile))}
+${reply("180 Ringing", contact)}
+${reply("200 OK", contact, sdp(o.profile))}
 <recv request="ACK"/>
+${steps.join("\n")}
 <recv request="BYE"/>
-${reply("200 OK")}
+${reply("200 OK", contact, "", false)}
 <label id="end"/>
 </scenario>
 `;

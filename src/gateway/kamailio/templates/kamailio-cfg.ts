@@ -398,6 +398,7 @@ route[FROM_MICROSOFT] {
 	$dlg_var(fqdn) = $vn(fqdn);
 	$dlg_var(usr) = $vn(usr);
 	$dlg_var(ent) = $vn(ent);
+	$dlg_var(pbxdom) = $vn(host);
 	$dlg_var(caller) = "ms";
 	$dlg_var(mstag) = $ft;
 	$dlg_var(moh) = $sht(entmoh=>$vn(ent));
@@ -445,10 +446,18 @@ route[FROM_PBX] {
 		sl_send_reply("503", "Service Unavailable: no Microsoft proxy");
 		exit;
 	}
+	$vn(pbxuri) = $sht(usraor=>$vn(usr));
+	if ($vn(pbxuri) == $null) {
+		$vn(pbxuri) = $sht(usrdst=>$vn(usr));
+	}
 	dlg_manage();
 	$dlg_var(fqdn) = $vn(fqdn);
 	$dlg_var(usr) = $vn(usr);
 	$dlg_var(ent) = $vn(ent);
+	if ($vn(pbxuri) != $null) {
+		$var(uri) = $vn(pbxuri);
+		$dlg_var(pbxdom) = $(var(uri){uri.host});
+	}
 	$dlg_var(caller) = "pbx";
 	$dlg_var(pbxc) = $(ct{nameaddr.uri});
 	$vn(caller) = $fU;
@@ -534,6 +543,12 @@ route[WITHINDLG] {
 		$vn(towards) = "pbx";
 		if (is_method("INVITE") && has_body("application/sdp")) {
 			route(HOLD);
+		}
+		if (is_method("REFER") && is_present_hf("Refer-To") && $dlg_var(pbxdom) != $null) {
+			# a blind transfer from Teams: the PBX calls the target, by number, on its own domain
+			$var(target) = $(hdr(Refer-To){nameaddr.uri}{uri.user});
+			remove_hf("Refer-To");
+			append_hf("Refer-To: <sip:$var(target)@$dlg_var(pbxdom)>\r\n");
 		}
 	} else {
 		$vn(towards) = "ms";
