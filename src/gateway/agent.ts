@@ -41,6 +41,7 @@ import {
   type Registration,
   registrableDevices,
 } from "./reconcile/registrations.ts";
+import { holdMusicWav } from "./rtpengine/hold-music.ts";
 import { rtpengineArgs } from "./rtpengine/render.ts";
 import { emptyState, type RegionState } from "./state.ts";
 import { type SupervisorState, superviseProcess } from "./supervisor.ts";
@@ -89,7 +90,10 @@ export interface GatewayAgentOptions {
     advertise?: string;
     portMin?: number;
     portMax?: number;
-    /** Absolute path of the music played on hold when the PBX does not play its own. */
+    /**
+     * The music played on hold when the PBX plays none (a WAV file); omitted: the built-in
+     * music; null: none (a hold from Teams then goes to the PBX).
+     */
     holdMusic?: string | null;
     /** The binary (default `rtpengine` on PATH). */
     cmd?: string;
@@ -199,6 +203,15 @@ export function dueReports(
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** The hold music file: the one configured, else the built-in music written into `runDir`. */
+function holdMusicPath(o: GatewayAgentOptions, runDir: string): string | null {
+  if (o.rtpengine?.holdMusic) return resolve(o.rtpengine.holdMusic);
+  if (o.rtpengine?.holdMusic === null) return null;
+  const path = join(runDir, "hold-music.wav");
+  writeFileSync(path, holdMusicWav());
+  return path;
+}
+
 /** Writes the node's Kamailio files into `runDir` and returns the command line to run it. */
 export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPort: number } {
   const runDir = resolve(o.runDir);
@@ -224,7 +237,7 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
     hepPort: o.hepPort ?? 9060,
     registrations: { expectedCount: o.cap ?? 5_000 },
     rtpengine: o.rtpengine
-      ? { ngPort: o.rtpengine.ngPort ?? 2223, holdMusic: o.rtpengine.holdMusic ?? null }
+      ? { ngPort: o.rtpengine.ngPort ?? 2223, holdMusic: holdMusicPath(o, runDir) }
       : null,
     ...o.kamailio,
   };

@@ -5,6 +5,7 @@
  * Runs only with KAMAILIO_TESTS=1 and kamailio, rtpengine and sipp on PATH.
  */
 import { spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import {
 import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
 import { freePort, kamailioPresent, kamailioTestsWanted, until } from "./kamailio.test-support.ts";
 import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
+import { holdMusicWav } from "./rtpengine/hold-music.ts";
 import { rtpengineArgs } from "./rtpengine/render.ts";
 import {
   calleeScenario,
@@ -126,10 +128,11 @@ describe.skipIf(!enabled)(
         rpcPort,
         hepPort,
         registrations: { expectedCount: 10 },
-        rtpengine: { ngPort },
+        rtpengine: { ngPort, holdMusic: join(dir, "hold.wav") },
         children: 2,
       };
       writeFileSync(options.dispatcherListPath, renderDispatcherList(options));
+      writeFileSync(join(dir, "hold.wav"), holdMusicWav());
       writeFileSync(join(dir, "kamailio.cfg"), renderKamailioConfig(options));
       const portMin = 20_000 + (ngPort % 20_000);
       rtpengine = superviseProcess({
@@ -204,6 +207,17 @@ describe.skipIf(!enabled)(
       profile: "RTP/SAVP" as const,
       expect: 200,
     });
+
+    /** When sipp sent the first message matching `what` (its message log's time stamps, UTC). */
+    function sentAt(log: string, what: RegExp): number {
+      for (const entry of log.replace(/\r\n/g, "\n").split(/^-{10,} /m)) {
+        const [stamp = "", kind = "", ...rest] = entry.split("\n");
+        if (!/message sent/.test(kind)) continue;
+        if (what.test(rest.join("\n").trim()))
+          return Date.parse(`${stamp.trim().replace(" ", "T")}Z`);
+      }
+      throw new Error(`sipp sent nothing like ${what}`);
+    }
 
     const explain = (run: SippRun | null) =>
       `${run?.messages ?? ""}\n${run?.stderr ?? ""}\n${logs.slice(-40).join("\n")}`;
@@ -332,6 +346,53 @@ describe.skipIf(!enabled)(
         for (const ok of oks) expect(ok).toMatch(/RTP\/SAVP/);
       } finally {
         await applyRegion(region());
+      }
+    }, 40_000);
+
+    it("answers Teams' hold itself and plays its music to the PBX side when the PBX plays none; the resume stops it", async () => {
+      const media = createSocket("udp4");
+      const arrivals: number[] = [];
+      media.on("message", () => arrivals.push(Date.now()));
+      await new Promise<void>((done) => media.bind(0, "127.0.0.1", done));
+      const mediaPort = media.address().port;
+      try {
+        const { caller, callee } = await call({
+          callerSide: "ms",
+          caller: {
+            ...teamsCall(),
+            steps: [{ reinvite: "sendonly" }, { reinvite: "sendrecv" }],
+            stepPauseMs: 1_500,
+          },
+          callee: {
+            profile: "RTP/AVP",
+            challenge: { realm: PBX_DOMAIN, username: "auth1", password: "secret-1" },
+            mediaPort,
+          },
+        });
+        expect(caller.status, explain(caller)).toBe(0);
+        expect(callee?.status, explain(callee)).toBe(0);
+        // the PBX saw no re-INVITE: only the call's two INVITEs (challenged, then authenticated)
+        expect((callee?.received ?? []).filter((m) => m.startsWith("INVITE "))).toHaveLength(2);
+        const oks = caller.received.filter((m) => /^SIP\/2\.0 200.*\nCSeq: [123] INVITE/s.test(m));
+        const port = (m: string) => /m=audio (\d+) RTP\/SAVP/.exec(m)?.[1];
+        const version = (m: string) => Number(/o=\S+ \S+ (\d+)/.exec(m)?.[1]);
+        expect(oks.map((m) => /a=(sendrecv|recvonly|inactive)/.exec(m)?.[1])).toEqual([
+          "sendrecv",
+          "recvonly",
+          "sendrecv",
+        ]);
+        // the same media address for Microsoft throughout, the session version going up
+        expect(new Set(oks.map(port)).size).toBe(1);
+        expect(version(oks[1]!)).toBe(version(oks[0]!) + 1);
+        expect(version(oks[2]!)).toBe(version(oks[0]!) + 2);
+        // nobody else sends media in this test: what reached the PBX side is the music
+        const held = sentAt(caller.messages, /^INVITE .*\nCSeq: 2 INVITE/s);
+        const resumed = sentAt(caller.messages, /^INVITE .*\nCSeq: 3 INVITE/s);
+        expect(arrivals.filter((t) => t > held && t < resumed).length).toBeGreaterThan(20);
+        // the music stops with the resume (a margin for the packets already on their way)
+        expect(arrivals.filter((t) => t > resumed + 250)).toEqual([]);
+      } finally {
+        media.close();
       }
     }, 40_000);
 

@@ -97,12 +97,13 @@ const sdp = (
   profile: "RTP/AVP" | "RTP/SAVP",
   direction: Direction = "sendrecv",
   version = 1,
+  mediaPort = "[media_port]",
 ) => `v=0
 o=- 1 ${version} IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [media_port] ${profile} 0 101
+m=audio ${mediaPort} ${profile} 0 101
 a=rtpmap:0 PCMU/8000
 a=rtpmap:101 telephone-event/8000
 a=fmtp:101 0-16${
@@ -141,6 +142,8 @@ export function callerScenario(o: {
   expect: number;
   holdMs?: number;
   steps?: CallerStep[];
+  /** Pause before each step (default 300 ms). */
+  stepPauseMs?: number;
 }): string {
   const invite = `INVITE ${o.requestUri} SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -187,13 +190,14 @@ Content-Length: 0
   let cseq = 1;
   const steps = (o.steps ?? []).map((step) => {
     cseq += 1;
+    const pause = `<pause milliseconds="${o.stepPauseMs ?? 300}"/>`;
     if ("reinvite" in step)
-      return `<pause milliseconds="300"/>
+      return `${pause}
 ${inDialog("INVITE", cseq, "", sdp(o.profile, step.reinvite, cseq))}
 <recv response="100" optional="true"/>
 <recv response="200"/>
 ${ack(cseq)}`;
-    return `<pause milliseconds="300"/>
+    return `${pause}
 ${inDialog("REFER", cseq, `Refer-To: <${step.refer}>\nReferred-By: <${o.from}>\n`)}
 <recv response="202"/>
 <recv request="NOTIFY"/>
@@ -250,6 +254,8 @@ export function calleeScenario(o: {
   profile: "RTP/AVP" | "RTP/SAVP";
   challenge?: { realm: string; username: string; password: string };
   steps?: CalleeStep[];
+  /** The port its SDP names for media (default: sipp's own media port). */
+  mediaPort?: number;
 }): string {
   const contact = "Contact: <sip:callee@[local_ip]:[local_port];transport=[transport]>\n";
   const reply = (status: string, extra = "", body = "", toTag = true) => `<send><![CDATA[
@@ -315,7 +321,7 @@ SIP/2.0 200 OK
 <scenario name="callee">
 ${challenge}
 ${reply("180 Ringing", contact)}
-${reply("200 OK", contact, sdp(o.profile))}
+${reply("200 OK", contact, sdp(o.profile, "sendrecv", 1, o.mediaPort ? String(o.mediaPort) : undefined))}
 <recv request="ACK"/>
 ${steps.join("\n")}
 <recv request="BYE"/>

@@ -118,7 +118,10 @@ program
     microsoftProxiesDefault,
   )
   .option("--rtp-ports <min-max>", "rtpengine's media port range", "30000-40000")
-  .option("--hold-music <file>", "music played on hold when the PBX does not play its own")
+  .option(
+    "--hold-music <file>",
+    "music (WAV) played on hold when the PBX plays none; default: the built-in music",
+  )
   .option("--no-rtpengine", "run no media relay (registrations only)")
   .action(
     async (options: {
@@ -163,7 +166,7 @@ program
           ? {
               portMin,
               portMax,
-              holdMusic: options.holdMusic ? resolve(options.holdMusic) : null,
+              ...(options.holdMusic ? { holdMusic: resolve(options.holdMusic) } : {}),
             }
           : null,
         kamailio: {

@@ -90,30 +90,71 @@ route[MEDIA_END] {
 
 route[HOLD] {
 	return;
+}
+
+route[KEEP_MS_SDP] {
+	return;
 }`;
   }
   const music = v.rtpengine.holdMusic;
   const hold = music
     ? `
-# A hold from Microsoft when the enterprise does not use its PBX's music: the PBX keeps a
-# two-way stream (the re-INVITE is not passed on) and the gateway plays its music into it; the
-# resume stops the music.
+# A hold from Microsoft when the enterprise does not use its PBX's music: the gateway answers
+# the re-INVITE itself (the PBX never sees it, so it keeps a two-way stream and plays nothing)
+# with the SDP Microsoft last had from it, its direction turned, and plays its music to the PBX
+# side; the resume is answered the same way and stops the music.
 route[HOLD] {
-	if ($dlg_var(moh) != "0" || $dlg_var(caller) == $null) {
+	if ($dlg_var(moh) != "0" || $dlg_var(mssdp) == $null || $dlg_var(pbxtag) == $null) {
 		return;
 	}
-	if (search_body("a=(sendonly|inactive)") || search_body("c=IN IP4 0\\.0\\.0\\.0")) {
-		if ($dlg_var(mstag) != $null) {
-			play_media("from-tag=$dlg_var(mstag) file=${music}");
-		}
-		$dlg_var(held) = "1";
+	if (search_body("a=sendonly") || search_body("c=IN IP4 0\\.0\\.0\\.0")) {
+		$var(dir) = "recvonly";
+	} else if (search_body("a=inactive")) {
+		$var(dir) = "inactive";
 	} else if ($dlg_var(held) == "1") {
-		stop_media("from-tag=$dlg_var(mstag)");
+		$var(dir) = "sendrecv";
+	} else {
+		# not a hold, not a resume: the PBX answers it
+		return;
+	}
+	$var(sdp) = $dlg_var(mssdp);
+	$var(sdp) = $(var(sdp){re.subst,/a=(sendrecv|sendonly|recvonly|inactive)/a=$var(dir)/g});
+	# the session version goes up by one
+	$var(oline) = $(var(sdp){line.sw,o=});
+	$var(version) = $(var(oline){s.select,2, }{s.int}) + 1;
+	$var(head) = $(var(oline){s.select,0, }) + " " + $(var(oline){s.select,1, }) + " ";
+	$var(prefix) = $var(head) + $(var(oline){s.select,2, });
+	$var(newo) = $var(head) + $var(version);
+	$var(sdp) = $(var(sdp){s.replace,$var(prefix),$var(newo)});
+	$dlg_var(mssdp) = $var(sdp);
+	if ($var(dir) == "sendrecv") {
+		stop_media("from-tag=$dlg_var(pbxtag)");
 		$dlg_var(held) = "0";
+	} else {
+		play_media("from-tag=$dlg_var(pbxtag) file=${music} repeat-times=1000");
+		$dlg_var(held) = "1";
+	}
+	$dlg_var(localcseq) = "" + $cs;
+	set_reply_body("$var(sdp)", "application/sdp");
+	append_to_reply("Contact: <sip:teamgate@$dlg_var(fqdn):${v.microsoft?.contactPort ?? 5061};transport=${v.microsoft?.contactTransport ?? "tls"}>\\r\\n");
+	sl_send_reply("200", "OK");
+	exit;
+}
+
+# Keeps the SDP Microsoft is about to receive (the gateway answers a hold with it): changes so
+# far are applied to the message first. Before record_route(), whose lumps depend on the socket.
+route[KEEP_MS_SDP] {
+	if (has_body("application/sdp") && $dlg_var(moh) == "0") {
+		msg_apply_changes();
+		$dlg_var(mssdp) = $rb;
 	}
 }`
     : `
 route[HOLD] {
+	return;
+}
+
+route[KEEP_MS_SDP] {
 	return;
 }`;
   return `
@@ -217,6 +258,7 @@ loadmodule "rr.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "textops.so"
+loadmodule "textopsx.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "sanity.so"
@@ -473,9 +515,11 @@ route[FROM_PBX] {
 	route(CONTACT_TO_MS);
 	remove_hf("X-MS-SBC");
 	append_hf("X-MS-SBC: ${v.sbcIdentity}\\r\\n");
-	record_route();
+	$dlg_var(pbxtag) = $ft;
 	$vn(towards) = "ms";
 	route(MEDIA_OFFER);
+	route(KEEP_MS_SDP);
+	record_route();
 	t_set_fr(120000, ${v.microsoftFailoverSeconds * 1000});
 	t_on_reply("FROM_MS_REPLY");
 	t_on_failure("MS_FAILOVER");
@@ -526,6 +570,13 @@ route[WITHINDLG] {
 		}
 		sl_send_reply("404", "Not Here");
 		exit;
+	}
+	if (is_method("ACK") && $dlg_var(localcseq) != $null) {
+		$var(cseq) = "" + $cs;
+		if ($var(cseq) == $dlg_var(localcseq)) {
+			# the ACK of a hold the gateway answered itself
+			exit;
+		}
 	}
 	# the side a request comes from: the caller's when it goes downstream
 	$vn(fromms) = 0;
@@ -582,6 +633,12 @@ onreply_route[FROM_PBX_REPLY] {
 			route(CONTACT_TO_MS);
 		}
 		route(MEDIA_ANSWER);
+		if ($rs =~ "^2" && is_method("INVITE")) {
+			if ($dlg_var(caller) == "ms" && $dlg_var(pbxtag) == $null) {
+				$dlg_var(pbxtag) = $tt;
+			}
+			route(KEEP_MS_SDP);
+		}
 	}
 }
 
