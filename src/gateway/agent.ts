@@ -117,7 +117,7 @@ export interface GatewayAgentHealth {
     open: number;
     cdrsPosted: number;
     tracesPosted: number;
-    /** Call records and trace messages dropped (queue bound or refused), calls dropped unfinished. */
+    /** Call records and trace messages dropped (bounds, refusals); calls dropped unfinished (too many, idle). */
     cdrsDropped: number;
     tracesDropped: number;
     callsDropped: number;
@@ -207,7 +207,7 @@ function callCounts(hep: HepReceiver): NonNullable<GatewayAgentHealth["calls"]> 
     tracesPosted: s.tracesPosted,
     cdrsDropped: s.cdrsDropped,
     tracesDropped: s.tracesDropped,
-    callsDropped: s.evicted,
+    callsDropped: s.evicted + s.idle,
   };
 }
 

@@ -119,6 +119,13 @@ describe("CallCollector", () => {
     expect(feed(c, [at(sipRequest("BYE", "sip:x@y", { ...d, toTag: "2" }, 2))])).toEqual([null]);
     expect(feed(c, [at(sipRequest("INVITE", "sip:x@y", { ...d, toTag: "2" }, 3))])).toEqual([null]);
     expect(feed(c, [at("not sip at all")])).toEqual([null]);
+    // a Call-ID the API would refuse
+    expect(feed(c, [at(sipRequest("INVITE", "sip:x@y", { ...d, callId: "a\u0001b" }))])).toEqual([
+      null,
+    ]);
+    expect(
+      feed(c, [at(sipRequest("INVITE", "sip:x@y", { ...d, callId: "x".repeat(201) }))]),
+    ).toEqual([null]);
     expect(c.stats).toMatchObject({ callsSeen: 0, open: 0 });
   });
 

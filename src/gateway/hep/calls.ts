@@ -5,6 +5,8 @@
  * cut to `maxTraceMessageBytes`); the call keeps only what its call record needs, and is handed
  * over once it ended and stayed quiet for a short linger. Pure: time is passed in.
  */
+
+import { hasForbiddenCharacters } from "../../shared/contracts/common.ts";
 import {
   maxTraceMessageBytes,
   maxTraceMessagesPerLeg,
@@ -200,7 +202,13 @@ export class CallCollector {
   add(packet: HepPacket, receivedAt: number): SipTraceMessage | null {
     let text = decoder.decode(packet.payload);
     const summary = readSipSummary(text);
-    if (!summary?.callId || summary.callId.length > maxCallIdLength) return null;
+    // a Call-ID the API would refuse (too long, control characters) cannot name a trace or record
+    if (
+      !summary?.callId ||
+      summary.callId.length > maxCallIdLength ||
+      hasForbiddenCharacters(summary.callId)
+    )
+      return null;
     if (summary.cseqMethod && ignoredMethods.has(summary.cseqMethod)) return null;
     const callId = summary.callId;
     let call = this.calls.get(callId);

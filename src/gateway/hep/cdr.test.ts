@@ -190,6 +190,25 @@ describe("deriveCdrs", () => {
     expect(records.map((r) => r.hangupSide)).toEqual(["gateway", "gateway"]);
   });
 
+  it("leaves out of the parties what the API would refuse (control characters, U+FFFD)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 300 }),
+          fc.constantFrom("%00%01abc", "a%C3", "x\u0085y", "\ufffd", "😀".repeat(150)),
+        ),
+        (raw) => {
+          const caller = raw.replace(/[\r\n]/g, "");
+          const inputs = scriptedCall(script({ caller, pai: caller }));
+          const collector = new CallCollector(collectorOptions);
+          for (const input of inputs) collector.add(decodeHep(encodeHep(input))!, input.atMs!);
+          for (const call of collector.takeFinished(Number.MAX_SAFE_INTEGER))
+            for (const record of deriveCdrs(call, owner)) CdrRecord.parse(record);
+        },
+      ),
+    );
+  });
+
   it("gives no record for a call handed over unfinished", () => {
     const call = finish(scriptedCall(script()));
     expect(deriveCdrs({ ...call, complete: false }, owner)).toEqual([]);

@@ -85,8 +85,15 @@ function dispositionOf(leg: Invited, callerCancelled: boolean): CdrRecord["dispo
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** Single-line text the API accepts: control characters and U+FFFD left out, at most `max`. */
+function clean(text: string, max: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const kept = text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, "").slice(0, max);
+  // never half of a surrogate pair at the cut
+  return /[\ud800-\udbff]$/.test(kept) ? kept.slice(0, -1) : kept;
+}
 const cut = (text: string | null | undefined, max: number) =>
-  text === null || text === undefined ? null : text.slice(0, max);
+  text === null || text === undefined ? null : clean(text, max) || null;
 const maxDurationSeconds = 7 * 86_400;
 
 /** One record per leg with an INVITE of an ended call; none for a call handed over unfinished. */
@@ -114,8 +121,8 @@ export function deriveCdrs(call: FinishedCall, owner: CallOwnerLookup): CdrRecor
       enterpriseId: found?.enterpriseId ?? null,
       userId: found?.userId ?? null,
       direction,
-      caller: callerOf(leg).slice(0, 200),
-      callee: calleeOf(leg).slice(0, 200),
+      caller: clean(callerOf(leg), 200),
+      callee: clean(calleeOf(leg), 200),
       startedAt: iso(leg.invite.at),
       answeredAt: answeredAt === null ? null : iso(answeredAt),
       endedAt: iso(endedAt),

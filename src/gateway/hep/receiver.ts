@@ -8,11 +8,7 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
-import {
-  type CdrRecord,
-  maxGatewayBatch,
-  type SipTraceMessage,
-} from "../../shared/contracts/gateway.ts";
+import { CdrRecord, maxGatewayBatch, SipTraceMessage } from "../../shared/contracts/gateway.ts";
 import { GatewayApiError, type GatewayClient } from "../feed/client.ts";
 import { CallCollector, type CallCollectorOptions, type CollectorStats } from "./calls.ts";
 import { type CallOwnerLookup, deriveCdrs } from "./cdr.ts";
@@ -49,7 +45,7 @@ export interface HepReceiverStats extends CollectorStats {
   malformed: number;
   cdrsPosted: number;
   tracesPosted: number;
-  /** Dropped: past the queue's bound, or refused by the API. */
+  /** Dropped: past the queue's bound, not valid for the API, or refused by it. */
   cdrsDropped: number;
   tracesDropped: number;
   /** Waiting to be posted. */
@@ -150,6 +146,7 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   );
   const counts = { packets: 0, malformed: 0, cdrsPosted: 0, tracesPosted: 0 };
   const refused = { cdrs: 0, traces: 0 };
+  const invalid = { cdrs: 0, traces: 0 };
   const controller = new AbortController();
   let stopped = false;
 
@@ -162,7 +159,10 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
       return;
     }
     const trace = collector.add(packet, now());
-    if (trace) traces.push(trace);
+    if (!trace) return;
+    // one item the API refuses would cost its whole batch
+    if (SipTraceMessage.safeParse(trace).success) traces.push(trace);
+    else invalid.traces++;
   });
   const listening = new Promise<void>((resolve, reject) => {
     socket.once("listening", () => {
@@ -183,7 +183,10 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   /** Hands ended calls over to the CDR queue. */
   function collect(all: boolean): void {
     for (const call of collector.takeFinished(now(), all))
-      for (const record of deriveCdrs(call, options.owner)) cdrs.push(record);
+      for (const record of deriveCdrs(call, options.owner)) {
+        if (CdrRecord.safeParse(record).success) cdrs.push(record);
+        else invalid.cdrs++;
+      }
   }
 
   /** Posts a queue batch by batch; false when a post failed in a way worth retrying later. */
@@ -270,8 +273,8 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
     stats: () => ({
       ...collector.stats,
       ...counts,
-      cdrsDropped: cdrs.dropped + refused.cdrs,
-      tracesDropped: traces.dropped + refused.traces,
+      cdrsDropped: cdrs.dropped + refused.cdrs + invalid.cdrs,
+      tracesDropped: traces.dropped + refused.traces + invalid.traces,
       cdrsQueued: cdrs.size,
       tracesQueued: traces.size,
     }),
