@@ -158,7 +158,15 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
       counts.malformed++;
       return;
     }
-    const trace = collector.add(packet, now());
+    let trace: SipTraceMessage | null;
+    try {
+      trace = collector.add(packet, now());
+    } catch (error) {
+      // a message this reader trips over must not stop the node
+      counts.malformed++;
+      log(`HEP message not read: ${String(error)}`);
+      return;
+    }
     if (!trace) return;
     // one item the API refuses would cost its whole batch
     if (SipTraceMessage.safeParse(trace).success) traces.push(trace);
