@@ -26,6 +26,7 @@ export interface LocalEndpoint {
   port: number;
 }
 
+/** The node's listeners and the collector's bounds. */
 export interface CallCollectorOptions {
   /** The node's PBX-side listener: messages the node exchanges on it are on the `pbx` leg. */
   pbx: LocalEndpoint;
@@ -77,6 +78,7 @@ export interface FinishedCall {
   legs: LegRecord[];
 }
 
+/** What the collector saw and left out, since it started. */
 export interface CollectorStats {
   /** Calls started by an INVITE. */
   callsSeen: number;

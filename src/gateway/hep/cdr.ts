@@ -13,6 +13,7 @@ export interface CallOwner {
   enterpriseId: string;
 }
 
+/** Finds a finished call's Teams user; null when the region does not know it. */
 export type CallOwnerLookup = (call: FinishedCall) => CallOwner | null;
 
 type Invited = LegRecord & { invite: NonNullable<LegRecord["invite"]> };

@@ -14,6 +14,7 @@ import { CallCollector, type CallCollectorOptions, type CollectorStats } from ".
 import { type CallOwnerLookup, deriveCdrs } from "./cdr.ts";
 import { decodeHep, HEP_PROTOCOL_SIP } from "./hep.ts";
 
+/** Where to listen, where to post, and the bounds of what waits. */
 export interface HepReceiverOptions {
   /** UDP port siptrace sends to. */
   port: number;
@@ -38,6 +39,7 @@ export interface HepReceiverOptions {
   now?: () => number;
 }
 
+/** Counts since the receiver started (the agent's health shows them). */
 export interface HepReceiverStats extends CollectorStats {
   /** Datagrams received. */
   packets: number;
@@ -53,6 +55,7 @@ export interface HepReceiverStats extends CollectorStats {
   tracesQueued: number;
 }
 
+/** A running receiver. */
 export interface HepReceiver {
   /** Resolves once the socket is bound; rejects when it cannot be. */
   readonly listening: Promise<void>;

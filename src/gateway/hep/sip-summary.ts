@@ -12,6 +12,7 @@ export interface SipParty {
   tag: string | null;
 }
 
+/** The fields of one message; null where the message does not carry or show them. */
 export interface SipSummary {
   /** The request's method; null for a response. */
   method: string | null;
