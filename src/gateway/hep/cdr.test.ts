@@ -209,6 +209,55 @@ describe("deriveCdrs", () => {
     );
   });
 
+  it("describes interleaved calls as it describes each alone", () => {
+    const outcome = fc.oneof(
+      fc.record({
+        answered: fc.constant(true as const),
+        hangup: fc.constantFrom("caller" as const, "callee" as const),
+        talkMs: fc.nat(3_600_000),
+      }),
+      fc.record({
+        answered: fc.constant(false as const),
+        status: fc.constantFrom(404, 408, 480, 486, 487, 503, 600),
+        reason: fc.constant("Reason"),
+      }),
+      fc.record({ answered: fc.constant(false as const), cancel: fc.constant(true as const) }),
+    );
+    const scripts = fc.array(
+      fc.record({
+        from: fc.constantFrom("pbx" as const, "microsoft" as const),
+        outcome,
+        t0: fc.integer({ min: t0, max: t0 + 60_000 }),
+      }),
+      { minLength: 1, maxLength: 5 },
+    );
+    fc.assert(
+      fc.property(scripts, fc.infiniteStream(fc.nat()), (list, picks) => {
+        const calls = list.map((s, i) => scriptedCall(script({ ...s, callId: `call-${i}` })));
+        // a random interleaving that keeps each call's own order
+        const queues = calls.map((c) => [...c]);
+        const merged: HepInput[] = [];
+        const pick = picks[Symbol.iterator]();
+        for (;;) {
+          const open = queues.filter((q) => q.length > 0);
+          if (open.length === 0) break;
+          merged.push(open[pick.next().value % open.length]!.shift()!);
+        }
+        const collector = new CallCollector(collectorOptions);
+        for (const input of merged) collector.add(decodeHep(encodeHep(input))!, input.atMs!);
+        const together = collector
+          .takeFinished(Number.MAX_SAFE_INTEGER)
+          .flatMap((call) => deriveCdrs(call, owner))
+          .sort((a, b) => (a.callId + a.leg < b.callId + b.leg ? -1 : 1));
+        const alone = calls
+          .flatMap((c) => deriveCdrs(finish(c), owner))
+          .sort((a, b) => (a.callId + a.leg < b.callId + b.leg ? -1 : 1));
+        expect(together).toEqual(alone);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
   it("gives no record for a call handed over unfinished", () => {
     const call = finish(scriptedCall(script()));
     expect(deriveCdrs({ ...call, complete: false }, owner)).toEqual([]);
