@@ -1,5 +1,7 @@
+import { createSocket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import type {
+  CdrRecord,
   GatewayChange,
   GatewayChanges,
   LeasesResponse,
@@ -10,12 +12,29 @@ import {
   type AgentRpc,
   dueReports,
   type GatewayAgent,
+  type GatewayAgentOptions,
+  sipListeners,
   startGatewayAgent,
 } from "./agent.ts";
 import type { GatewayClient } from "./feed/client.ts";
 import { memoryCursorStore } from "./feed/cursor-store.ts";
 import { buildSnapshot, buildUser } from "./gateway.test-support.ts";
+import { NODE_MICROSOFT, NODE_PBX, scriptedCall } from "./hep/calls.test-support.ts";
+import { encodeHep } from "./hep/hep.test-support.ts";
 import type { RegistrationRecord, RegistrationSpec } from "./kamailio/rpc.ts";
+import { freePort } from "./kamailio.test-support.ts";
+
+/** The Microsoft listener's TLS files and networks (never read: Kamailio is a fake here). */
+const tlsFiles = {
+  tls: {
+    certificatePath: "/nonexistent/cert.pem",
+    privateKeyPath: "/nonexistent/key.pem",
+    caListPath: "/nonexistent/ca.pem",
+    requireClientCertificate: true,
+    configPath: "/nonexistent/tls.cfg",
+  },
+  networks: ["52.112.0.0/14"],
+};
 
 /** Every call the fakes saw, in order. */
 type Call = [string, ...unknown[]];
@@ -79,8 +98,14 @@ function fakes() {
       calls.push(["report", items]);
       return { items: items.map((i) => ({ deviceId: i.deviceId, status: 200 as const })) };
     },
-    postCdrs: async () => ({ accepted: 0, duplicates: 0 }),
-    postTraces: async () => ({ accepted: 0, duplicates: 0 }),
+    postCdrs: async (items) => {
+      calls.push(["cdrs", items]);
+      return { accepted: items.length, duplicates: 0 };
+    },
+    postTraces: async (items) => {
+      calls.push(["traces", items]);
+      return { accepted: items.length, duplicates: 0 };
+    },
   };
   const uac = new Map<string, RegistrationRecord>();
   const htables = new Map<string, string>();
@@ -145,7 +170,7 @@ describe("the gateway agent", () => {
     agent = null;
   });
 
-  function start(f: ReturnType<typeof fakes>) {
+  function start(f: ReturnType<typeof fakes>, more: Partial<GatewayAgentOptions> = {}) {
     agent = startGatewayAgent({
       apiUrl: "http://api.invalid/api/v1",
       token: "gw.x.y",
@@ -158,6 +183,8 @@ describe("the gateway agent", () => {
       store: memoryCursorStore(),
       startKamailio: f.startKamailio,
       rpc: f.rpc,
+      receiveHep: false,
+      ...more,
     });
     return agent;
   }
@@ -251,6 +278,73 @@ describe("the gateway agent", () => {
     await until("a replace", () => f.calls.some((c) => c[0] === "regReplace"));
     const replace = f.calls.find((c) => c[0] === "regReplace")![1] as RegistrationSpec;
     expect(replace).toMatchObject({ lUuid: "dev_1", authPassword: "new" });
+  });
+});
+
+describe("the gateway agent's HEP receiver", () => {
+  it("posts the call records and traces of a call Kamailio mirrored, and counts them", async () => {
+    const f = fakes();
+    const hepPort = await freePort();
+    const a = startGatewayAgent({
+      apiUrl: "http://api.invalid/api/v1",
+      token: "gw.x.y",
+      sipAddress: NODE_PBX.address,
+      sipPort: NODE_PBX.port,
+      kamailio: { microsoft: { ...NODE_MICROSOFT, ...tlsFiles } },
+      hepPort,
+      runDir: "/nonexistent",
+      log: () => {},
+      client: f.client,
+      store: memoryCursorStore(),
+      startKamailio: f.startKamailio,
+      rpc: f.rpc,
+    });
+    await until("ready", () => a.ready());
+    const call = scriptedCall({
+      callId: "agent-call",
+      t0: Date.parse("2026-12-04T10:00:00Z"),
+      from: "microsoft",
+      caller: "3211000002",
+      calleeIn: "+3222222222",
+      calleeOut: "022222222",
+      outcome: { answered: false, status: 486, reason: "Busy Here" },
+    });
+    const socket = createSocket("udp4");
+    for (const input of call)
+      await new Promise<void>((done) =>
+        socket.send(encodeHep(input), hepPort, "127.0.0.1", () => done()),
+      );
+    socket.close();
+    const traced = () =>
+      f.calls.filter((c) => c[0] === "traces").flatMap((c) => c[1] as unknown[]).length;
+    // the flush loop posts the trace messages as they come (every second)
+    await until("every message traced", () => traced() === call.length, 10_000);
+    // the stop posts the ended call at once
+    await a.stop();
+    const cdrs = f.calls.filter((c) => c[0] === "cdrs").flatMap((c) => c[1] as CdrRecord[]);
+    expect(cdrs.map((c) => [c.leg, c.direction, c.disposition, c.userId, c.enterpriseId])).toEqual([
+      ["microsoft", "outbound", "busy", "usr_2", "ent_1"],
+      ["pbx", "outbound", "busy", "usr_2", "ent_1"],
+    ]);
+    expect(traced()).toBe(call.length);
+    expect(a.health().calls).toMatchObject({ seen: 1, cdrsPosted: 2, tracesPosted: call.length });
+  });
+
+  it("reads the node's listeners from its options", () => {
+    const base = { apiUrl: "", token: "", runDir: "", sipAddress: "10.0.0.5", sipPort: 5060 };
+    expect(sipListeners(base)).toEqual({
+      pbx: { address: "10.0.0.5", port: 5060 },
+      listeners: [{ address: "10.0.0.5", port: 5060 }],
+    });
+    expect(
+      sipListeners({
+        ...base,
+        kamailio: { microsoft: { address: "10.0.0.6", port: 5061, ...tlsFiles } },
+      }).listeners,
+    ).toEqual([
+      { address: "10.0.0.5", port: 5060 },
+      { address: "10.0.0.6", port: 5061 },
+    ]);
   });
 });
 

@@ -3,7 +3,8 @@
  * It follows the gateway feed, keeps leases on the devices it registers, reconciles Kamailio's
  * remote registrations (uac) and routing htables over JSON-RPC, and reports registration states.
  * Kamailio keeps registrations and htables in memory only: each time it (re)starts, the agent
- * takes its mirror of them as empty and adds everything again.
+ * takes its mirror of them as empty and adds everything again. Kamailio mirrors its SIP messages
+ * to the agent as HEP, from which it posts SIP traces and call records.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -11,6 +12,9 @@ import type { RegistrationReport } from "../shared/contracts/gateway.ts";
 import { createGatewayClient, type GatewayClient } from "./feed/client.ts";
 import { type CursorStore, fileCursorStore } from "./feed/cursor-store.ts";
 import { followFeed } from "./feed/follow.ts";
+import type { LocalEndpoint } from "./hep/calls.ts";
+import { regionCallOwner } from "./hep/cdr.ts";
+import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
 import {
   type KamailioNodeOptions,
   kamailioArgs,
@@ -74,6 +78,11 @@ export interface GatewayAgentOptions {
   rpcPort?: number;
   /** siptrace's HEP port on 127.0.0.1 (default 9060). */
   hepPort?: number;
+  /**
+   * Receive siptrace's HEP on `hepPort` and post SIP traces and call records (default true;
+   * tests that do not need it turn it off).
+   */
+  receiveHep?: boolean;
   /** More Kamailio options (TLS towards Microsoft, its proxies, timers…). */
   kamailio?: Partial<KamailioNodeOptions>;
   /** The Kamailio binary (default `kamailio` on PATH). */
@@ -125,6 +134,18 @@ export interface GatewayAgentHealth {
   cursor: string | null;
   leases: number;
   registrations: { registered: number; failed: number; other: number };
+  /** From the HEP receiver; null when it is off. */
+  calls: {
+    /** Calls seen start (an INVITE), and held now. */
+    seen: number;
+    open: number;
+    cdrsPosted: number;
+    tracesPosted: number;
+    /** Call records and trace messages dropped (bounds, refusals); calls dropped unfinished (too many, idle). */
+    cdrsDropped: number;
+    tracesDropped: number;
+    callsDropped: number;
+  } | null;
   lastError: string | null;
 }
 
@@ -201,6 +222,19 @@ export function dueReports(
   return reports.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
 }
 
+function callCounts(hep: HepReceiver): NonNullable<GatewayAgentHealth["calls"]> {
+  const s = hep.stats();
+  return {
+    seen: s.callsSeen,
+    open: s.open,
+    cdrsPosted: s.cdrsPosted,
+    tracesPosted: s.tracesPosted,
+    cdrsDropped: s.cdrsDropped,
+    tracesDropped: s.tracesDropped,
+    callsDropped: s.evicted + s.idle,
+  };
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** The hold music file: the one configured, else the built-in music written into `runDir`. */
@@ -258,6 +292,19 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
   };
 }
 
+/** The node's SIP listeners as Kamailio binds them: the PBX side, and Microsoft's when set. */
+export function sipListeners(o: GatewayAgentOptions): {
+  pbx: LocalEndpoint;
+  listeners: LocalEndpoint[];
+} {
+  const pbx = { address: o.sipAddress, port: o.sipPort };
+  const microsoft = o.kamailio?.microsoft;
+  return {
+    pbx,
+    listeners: microsoft ? [pbx, { address: microsoft.address, port: microsoft.port }] : [pbx],
+  };
+}
+
 /** Starts the agent: Kamailio, the feed, the lease loop, the reconcilers and the reports. */
 export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const log = options.log ?? ((line: string) => process.stderr.write(`gateway: ${line}\n`));
@@ -290,6 +337,19 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     lastError = `${what}: ${message(error)}`;
     log(lastError);
   };
+
+  // Listening before Kamailio starts, so its first messages are not lost.
+  let hep: HepReceiver | null = null;
+  if (options.receiveHep ?? true) {
+    hep = startHepReceiver({
+      port: options.hepPort ?? 9060,
+      client,
+      collector: sipListeners(options),
+      owner: (call) => regionCallOwner(state)(call),
+      log,
+    });
+    hep.listening.catch((error) => fail("HEP receiver", error));
+  }
 
   let rpc: AgentRpc;
   let kamailio: AgentKamailio;
@@ -537,12 +597,15 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       await kamailio.stop();
       await rtpengine?.stop();
       const leased = held.map((l) => l.deviceId);
+      // the receiver posts the calls that ended within its own deadline (3 s)
+      const flushed = hep?.stop();
       if (leased.length > 0) {
         await Promise.race([
           client.releaseLeases(leased).catch((error) => fail("release on stop", error)),
           new Promise((done) => setTimeout(done, 3_000)),
         ]);
       }
+      await flushed;
       held = [];
     },
     ready() {
@@ -557,6 +620,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         cursor: state.cursor,
         leases: held.length,
         registrations: { ...counts },
+        calls: hep ? callCounts(hep) : null,
         lastError,
       };
     },

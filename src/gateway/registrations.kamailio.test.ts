@@ -9,6 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CallCollector } from "./hep/calls.ts";
+import { deriveCdrs } from "./hep/cdr.ts";
+import { decodeHep, HEP_PROTOCOL_SIP, hepTimeMs } from "./hep/hep.ts";
 import {
   type KamailioNodeOptions,
   kamailioArgs,
@@ -152,6 +155,17 @@ describe.skipIf(!enabled)(
         return found.length > 0 && found;
       });
       expect(registers.length).toBeGreaterThan(0);
+      // the agent's decoder reads them: the REGISTER sent from the node's SIP port to the PBX
+      const sent = registers
+        .map((packet) => decodeHep(packet))
+        .find((packet) => packet?.destination.port === pbxPort);
+      expect(sent).toMatchObject({
+        protocolType: HEP_PROTOCOL_SIP,
+        source: { address: "127.0.0.1", port: sbcPort },
+        destination: { address: "127.0.0.1", port: pbxPort },
+      });
+      expect(Buffer.from(sent!.payload).toString()).toMatch(/^REGISTER sip:/);
+      expect(Math.abs(hepTimeMs(sent!)! - Date.now())).toBeLessThan(60_000);
     });
 
     it("answers OPTIONS with 200", async () => {
@@ -180,6 +194,51 @@ describe.skipIf(!enabled)(
       ]);
       client.close();
       expect(answer.split("\r\n")[0]).toBe("SIP/2.0 200 OK");
+    });
+
+    it("mirrors a refused INVITE so that the agent makes a failed call of it", async () => {
+      const client = createSocket("udp4");
+      await new Promise<void>((done) => client.bind(0, "127.0.0.1", done));
+      const port = client.address().port;
+      const callId = `call-${Date.now()}@127.0.0.1`;
+      const invite = [
+        `INVITE sip:dev_nobody@127.0.0.1:${sbcPort} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-teamgate-${Date.now()}`,
+        "Max-Forwards: 70",
+        `From: <sip:0470123456@127.0.0.1:${port}>;tag=caller`,
+        `To: <sip:dev_nobody@127.0.0.1:${sbcPort}>`,
+        `Call-ID: ${callId}`,
+        "CSeq: 1 INVITE",
+        `Contact: <sip:0470123456@127.0.0.1:${port}>`,
+        "Content-Length: 0",
+        "",
+        "",
+      ].join("\r\n");
+      client.send(invite, sbcPort, "127.0.0.1");
+      const packets = await until("the INVITE and its answer mirrored", async () => {
+        const found = hepPackets.filter((packet) => packet.includes(callId));
+        return found.length >= 2 && found;
+      });
+      client.close();
+      const collector = new CallCollector({
+        pbx: { address: "127.0.0.1", port: sbcPort },
+        listeners: [{ address: "127.0.0.1", port: sbcPort }],
+      });
+      const traces = packets.map((packet) => collector.add(decodeHep(packet)!, Date.now()));
+      expect(traces.map((t) => [t?.leg, t?.direction, t?.message.split("\r\n")[0]])).toEqual([
+        ["pbx", "in", `INVITE sip:dev_nobody@127.0.0.1:${sbcPort} SIP/2.0`],
+        ["pbx", "out", "SIP/2.0 404 Not Found"],
+      ]);
+      const [call] = collector.takeFinished(Date.now(), true);
+      expect(deriveCdrs(call!, () => null)).toMatchObject([
+        {
+          leg: "pbx",
+          direction: "inbound",
+          disposition: "failed",
+          sipCode: 404,
+          callee: "dev_nobody",
+        },
+      ]);
     });
 
     it("shows a wrong password as failed, and the PBX has no registration for it", async () => {

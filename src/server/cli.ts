@@ -99,6 +99,7 @@ program
   .option("--sip-address <ip>", "IP address Kamailio listens on for the PBXes", "127.0.0.1")
   .option("--sip-port <port>", "SIP port for the PBXes (UDP and TCP)", "5060")
   .option("--rpc-port <port>", "Kamailio's JSON-RPC port on 127.0.0.1", "5081")
+  .option("--hep-port <port>", "UDP port on 127.0.0.1 where Kamailio mirrors SIP as HEP", "9060")
   .option(
     "--run-dir <dir>",
     "where the Kamailio files and the feed position are kept",
@@ -129,6 +130,7 @@ program
       sipAddress: string;
       sipPort: string;
       rpcPort: string;
+      hepPort: string;
       runDir: string;
       httpPort: string;
       httpHost: string;
@@ -161,6 +163,7 @@ program
         sipAddress: options.sipAddress,
         sipPort: Number(options.sipPort),
         rpcPort: Number(options.rpcPort),
+        hepPort: Number(options.hepPort),
         runDir: options.runDir,
         rtpengine: options.rtpengine
           ? {
