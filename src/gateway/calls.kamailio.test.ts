@@ -10,7 +10,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CdrRecord, SipTraceMessage } from "../shared/contracts/gateway.ts";
 import { buildEnterprise, buildSnapshot, buildUser } from "./gateway.test-support.ts";
+import { regionCallOwner } from "./hep/cdr.ts";
+import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
 import {
   kamailioArgs,
   renderDispatcherList,
@@ -55,6 +58,9 @@ describe.skipIf(!enabled)(
     let pbxPort: number;
     let htables: Htables = emptyHtables();
     let state: RegionState;
+    let hep: HepReceiver;
+    const cdrs: CdrRecord[] = [];
+    const traces: SipTraceMessage[] = [];
 
     /** The region: ent_1 served, usr_1 a PBX user (dev_1), usr_3 a trunk user, ent_2 disabled. */
     async function applyRegion(snapshot = buildSnapshot()): Promise<void> {
@@ -157,9 +163,33 @@ describe.skipIf(!enabled)(
       rpc = createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC`, timeoutMs: 2_000 });
       await until("Kamailio's JSON-RPC", () => rpc.coreUptime().then(() => true), 20_000);
       await applyRegion(region());
+      hep = startHepReceiver({
+        port: hepPort,
+        client: {
+          postCdrs: async (items) => {
+            cdrs.push(...items);
+            return { accepted: items.length, duplicates: 0 };
+          },
+          postTraces: async (items) => {
+            traces.push(...items);
+            return { accepted: items.length, duplicates: 0 };
+          },
+        },
+        collector: {
+          pbx: { address: "127.0.0.1", port: pbxSide },
+          listeners: [
+            { address: "127.0.0.1", port: pbxSide },
+            { address: "127.0.0.1", port: msSide },
+          ],
+          lingerMs: 500,
+        },
+        owner: (finished) => regionCallOwner(state)(finished),
+        flushEveryMs: 200,
+      });
     }, 40_000);
 
     afterAll(async () => {
+      await hep?.stop();
       await kamailio?.stop();
       await rtpengine?.stop();
       if (process.env.KEEP_TEST_DIR !== "1") rmSync(dir, { recursive: true, force: true });
@@ -254,6 +284,32 @@ describe.skipIf(!enabled)(
       expect(ok).toMatch(/m=audio \d+ RTP\/SAVP /);
       expect(ok).toMatch(/a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/);
       expect(header(ok, "Contact")).toBe(`<sip:callee@${FQDN}:${msSide};transport=tcp>`);
+
+      // a call record per leg, owned by the Teams user, and the SIP trace of both legs
+      const callId = header(findMessage(callee?.received ?? [], /^INVITE /) ?? "", "Call-ID");
+      const records = await until("both legs' call records", async () => {
+        const found = cdrs.filter((c) => c.callId === callId);
+        return found.length === 2 ? found : undefined;
+      });
+      for (const record of records)
+        expect(record).toMatchObject({
+          direction: "outbound",
+          userId: "usr_1",
+          enterpriseId: "ent_1",
+          callee: "+3299887766",
+          disposition: "answered",
+          sipCode: 200,
+          hangupSide: "caller",
+          codec: "PCMU",
+        });
+      // each leg as its peer saw it: the Teams number towards Microsoft, the extension at the PBX
+      expect(Object.fromEntries(records.map((r) => [r.leg, r.caller]))).toEqual({
+        microsoft: "+3211000001",
+        pbx: "1001",
+      });
+      const traced = traces.filter((m) => m.callId === callId);
+      expect(traced.filter((m) => m.leg === "pbx" && /^INVITE /.test(m.message))).toHaveLength(2);
+      expect(traced.some((m) => m.leg === "microsoft" && /^BYE /.test(m.message))).toBe(true);
     }, 40_000);
 
     it("a call from the PBX to a registered device reaches Microsoft as the user's number, failing over past a dead proxy", async () => {
