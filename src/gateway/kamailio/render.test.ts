@@ -189,6 +189,7 @@ describe("renderKamailioConfig", () => {
     ).toThrow(/must be an IP/);
     expect(() => renderKamailioConfig(options({ rpcPort: 70000 }))).toThrow(/rpcPort/);
     expect(() => renderKamailioConfig(options({ uacDbDir: "db" }))).toThrow(/absolute/);
+    expect(() => renderKamailioConfig(options({ optionsIntervalSeconds: 0 }))).toThrow(/1 to 3600/);
     expect(() => renderDispatcherList({ microsoftProxies: [{ uri: "http://x" }] })).toThrow();
   });
 

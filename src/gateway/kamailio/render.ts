@@ -72,8 +72,10 @@ export interface KamailioNodeOptions {
   dispatcherListPath: string;
   /** Absolute directory where the caller writes `renderUacregDb`'s files. */
   uacDbDir: string;
-  /** The FQDN the OPTIONS keep-alive comes from (`sip:options@<fqdn>`). */
+  /** The node's SBC FQDN: the keep-alive OPTIONS come from `sip:options@<fqdn>`, its Contact. */
   optionsFromHost: string;
+  /** Seconds between keep-alive OPTIONS to each Microsoft proxy (default 60, Microsoft's). */
+  optionsIntervalSeconds?: number;
   /** JSON-RPC over HTTP on 127.0.0.1. */
   rpcPort: number;
   /** siptrace sends HEP v3 to 127.0.0.1 on this UDP port. */
@@ -186,6 +188,9 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     };
   }
   for (const alias of o.aliases ?? []) assertPlain("aliases", alias);
+  const optionsEvery = o.optionsIntervalSeconds ?? 60;
+  if (!Number.isInteger(optionsEvery) || optionsEvery < 1 || optionsEvery > 3600)
+    throw new Error(`optionsIntervalSeconds must be 1 to 3600: ${optionsEvery}`);
   const sbcIdentity = o.sbcIdentity ?? "Teamgate/SBC/1.0";
   if (!/^[\x21-\x7e]+$/.test(sbcIdentity))
     throw new Error(`sbcIdentity must be one token: ${sbcIdentity}`);
@@ -216,7 +221,8 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     rtpengine,
     dispatcherListPath: o.dispatcherListPath,
     dispatcherPingFrom: `sip:options@${o.optionsFromHost}`,
-    dispatcherPingInterval: 60,
+    dispatcherPingInterval: optionsEvery,
+    optionsContactHost: o.optionsFromHost,
     hepUri: `sip:127.0.0.1:${o.hepPort}`,
     pike:
       o.pike === undefined

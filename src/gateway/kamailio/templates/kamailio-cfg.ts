@@ -33,6 +33,8 @@ export interface KamailioCfgView {
   dispatcherListPath: string;
   dispatcherPingFrom: string;
   dispatcherPingInterval: number;
+  /** The host in the Contact of the keep-alive OPTIONS: the node's SBC FQDN. */
+  optionsContactHost: string;
   /** Seconds an INVITE to one Microsoft proxy may go without a reply before the next is tried. */
   microsoftFailoverSeconds: number;
   hepUri: string;
@@ -694,6 +696,15 @@ failure_route[MS_FAILOVER] {
 	route(MEDIA_END);
 }
 ${mediaRoutes(v)}
+
+# The keep-alive OPTIONS to Microsoft's proxies: Microsoft identifies the SBC by the FQDN in
+# their Contact, so it names the node's SBC FQDN (its derived trunks follow its state).
+event_route[tm:local-request] {
+	if (is_method("OPTIONS") && $fU == "options") {
+		append_hf("Contact: <sip:${v.optionsContactHost}:${v.microsoft?.contactPort ?? 5061};transport=${v.microsoft?.contactTransport ?? "tls"}>\r\n");
+		append_hf("X-MS-SBC: ${v.sbcIdentity}\r\n");
+	}
+}
 
 event_route[xhttp:request] {
 	if ($Rp != ${v.rpcPort} || $si != "127.0.0.1") {
