@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CdrRecord, SipTraceMessage } from "../shared/contracts/gateway.ts";
+import { baresipPresent, soxStat, soxTone, startBaresip } from "./baresip.test-support.ts";
 import { buildEnterprise, buildSnapshot, buildUser } from "./gateway.test-support.ts";
 import { regionCallOwner } from "./hep/cdr.ts";
 import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
@@ -341,6 +342,53 @@ describe.skipIf(!enabled)(
       expect(ok).toMatch(/m=audio \d+ RTP\/AVP /);
       expect(ok).not.toMatch(/a=crypto/);
     }, 40_000);
+
+    it.skipIf(!baresipPresent)(
+      "carries real audio both ways: a tone from the PBX side is heard in Teams over SRTP, and one from Teams at the PBX",
+      async () => {
+        const tones = { pbx: join(dir, "tone-1000.wav"), teams: join(dir, "tone-600.wav") };
+        soxTone(tones.pbx, 1000, 6);
+        soxTone(tones.teams, 600, 6);
+        // Microsoft's proxy: a phone answering with SRTP only, its microphone playing 600 Hz
+        const teams = startBaresip({
+          dir,
+          name: "teams",
+          port: msProxy,
+          aor: "sip:+3211000001@127.0.0.1",
+          source: tones.teams,
+          srtp: true,
+          seconds: 8,
+        });
+        await new Promise((done) => setTimeout(done, 1_000));
+        // the PBX calls the user's registered device, its microphone playing 1000 Hz
+        const pbx = startBaresip({
+          dir,
+          name: "pbx",
+          port: await freePort(),
+          aor: `sip:2002@${PBX_DOMAIN}`,
+          source: tones.pbx,
+          srtp: false,
+          dial: `sip:dev_1@127.0.0.1:${pbxSide}`,
+          seconds: 5,
+        });
+        await Promise.all([pbx.done, teams.done]);
+        const heardInTeams = teams.recordings().map(soxStat);
+        const heardAtPbx = pbx.recordings().map(soxStat);
+        const why = `${teams.output()}\n${pbx.output()}\n${logs.slice(-30).join("\n")}`;
+        expect(heardInTeams, why).toHaveLength(1);
+        expect(heardAtPbx, why).toHaveLength(1);
+        for (const [heard, hz] of [
+          [heardInTeams[0]!, 1000],
+          [heardAtPbx[0]!, 600],
+        ] as const) {
+          expect(heard.seconds, why).toBeGreaterThan(2);
+          expect(heard.rms, why).toBeGreaterThan(0.1);
+          expect(Math.abs(heard.hz - hz), why).toBeLessThan(hz * 0.08);
+        }
+        expect(teams.output()).toMatch(/SRTP is Enabled \(cryptosuite=AES_CM_128_HMAC_SHA1_80\)/);
+      },
+      40_000,
+    );
 
     it("a call from the provider's trunk to a trunk user's DID reaches Microsoft", async () => {
       const { caller, callee } = await call({
