@@ -8,16 +8,20 @@ import type { Scoped } from "../../authz/policy.ts";
 import { inTransaction } from "../../context.ts";
 import { configureUser } from "../../modules/calling/index.ts";
 import type { EnterpriseRow } from "../../modules/enterprises/index.ts";
+import { buildDirectRoute } from "../../modules/gateway-feed/gateway-feed.factories.ts";
 import { addNumbers } from "../../modules/numbers/index.ts";
 import { createPbx } from "../../modules/pbx/index.ts";
 import type { Services } from "../../services.ts";
+import type { Db } from "../client.ts";
 import {
   callingUsers,
+  directRoutes,
   enterprisePbxTypes,
   enterpriseRegions,
   enterprises,
   pbxes,
   phoneNumbers,
+  regions,
   users,
 } from "../schema/index.ts";
 
@@ -33,9 +37,10 @@ const demoNumbers = { from: "+12025550101", to: "+12025550110" };
 const demoCallingCount = 4;
 
 /**
- * Makes the demo enterprise ready for the local gateway, through the modules' own commands: a PBX
- * location at the demo PBX (`127.0.0.1:<pbxSipPort>`, UDP), ten phone numbers, and a few of its
- * Teams Phone users configured as PBX users (extension 1001…, a device each with a random SIP
+ * Makes the demo enterprise ready for the local gateway: its derived trunk active in its primary
+ * region (as Direct Routing leaves it), then through the modules' own commands a PBX location at
+ * the demo PBX (`127.0.0.1:<pbxSipPort>`, UDP), ten phone numbers, and a few of its
+ * Teams Phone users configured as PBX users (extension 1001…, also their digest user, a device each with a random SIP
  * password; their Teams push waits for an enterprise admin: the demo tenant is made up). Adds only
  * what is missing; does nothing without the demo enterprise. Returns a line for the seed's summary.
  */
@@ -52,8 +57,9 @@ export async function seedDemoCalling(
     // The seed acts as the platform itself, on an enterprise it has just made.
     const enterprise = row as Scoped<EnterpriseRow>;
     const [region] = await ctx.tx
-      .select({ id: enterpriseRegions.regionId })
+      .select({ id: enterpriseRegions.regionId, carrierFqdn: regions.carrierFqdn })
       .from(enterpriseRegions)
+      .innerJoin(regions, eq(regions.id, enterpriseRegions.regionId))
       .where(eq(enterpriseRegions.enterpriseId, enterprise.id))
       .orderBy(asc(enterpriseRegions.position));
     const [type] = await ctx.tx
@@ -61,6 +67,7 @@ export async function seedDemoCalling(
       .from(enterprisePbxTypes)
       .where(eq(enterprisePbxTypes.enterpriseId, enterprise.id));
     if (!region || !type) return null;
+    await ensureDemoTrunk(ctx.tx, enterprise, region);
 
     const [existing] = await ctx.tx
       .select({ id: pbxes.id })
@@ -118,7 +125,8 @@ export async function seedDemoCalling(
           regionId: region.id,
           sipUser: `${extension}@${demoSipDomain}`,
           phoneNumber: number,
-          sipAuthId: `demo-${extension}`,
+          // the demo PBX checks that the digest user is the AOR's (as many PBXes do)
+          sipAuthId: String(extension),
           sipPassword: randomBytes(12).toString("base64url"),
         }),
         { push: false },
@@ -128,5 +136,33 @@ export async function seedDemoCalling(
     return configured > 0
       ? `  ${demoCallingEnterprise}: ${configured} users configured for calling at the demo PBX (127.0.0.1:${options.pbxSipPort})`
       : null;
+  });
+}
+
+/**
+ * What Direct Routing leaves on an enterprise once its derived trunk is active in its primary
+ * region (a gateway node serves only enterprises with a trunk in its region). There is no
+ * Microsoft tenant behind the demo enterprise, so it is written as the set-up would leave it.
+ */
+async function ensureDemoTrunk(
+  tx: Db,
+  enterprise: EnterpriseRow,
+  region: { id: string; carrierFqdn: string },
+): Promise<void> {
+  const [trunk] = await tx
+    .select({ id: directRoutes.id })
+    .from(directRoutes)
+    .where(eq(directRoutes.enterpriseId, enterprise.id));
+  if (trunk) return;
+  const label =
+    enterprise.directRoutingLabel ?? enterprise.name.toLowerCase().replace(/[^a-z0-9]+/g, "");
+  await tx
+    .update(enterprises)
+    .set({ directRoutingLabel: label })
+    .where(eq(enterprises.id, enterprise.id));
+  await buildDirectRoute(tx, {
+    enterpriseId: enterprise.id,
+    regionId: region.id,
+    fqdn: `${label}.${region.carrierFqdn}`,
   });
 }

@@ -9,6 +9,7 @@ import { unseal } from "../../lib/secrets.ts";
 import {
   callingUsers,
   devices,
+  directRoutes,
   enterprises,
   organizations,
   pbxes,
@@ -70,7 +71,7 @@ it("configures the demo enterprise's users at the demo PBX, once", async () => {
   for (const { calling, device } of configured) {
     expect(calling).toMatchObject({ service: "pbx", pbxId: locations[0]!.id });
     expect(calling.sipUser).toMatch(/^100\d@pbx\.teamgate\.test$/);
-    expect(device.sipAuthId).toMatch(/^demo-100\d$/);
+    expect(calling.sipUser).toBe(`${device.sipAuthId}@pbx.teamgate.test`);
     // sealed with the platform's secret, never in clear
     expect(unseal<string>(services.secret, device.sipPassword).length).toBeGreaterThanOrEqual(12);
   }
@@ -81,6 +82,15 @@ it("configures the demo enterprise's users at the demo PBX, once", async () => {
   expect(assigned.map((n) => n.number).sort()).toEqual(
     configured.map((c) => c.calling.phoneNumber).sort(),
   );
+  // served by its region's gateway nodes: its derived trunk there is active
+  const trunks = await services.db
+    .select()
+    .from(directRoutes)
+    .where(eq(directRoutes.enterpriseId, demo!.id));
+  expect(trunks).toMatchObject([
+    { fqdn: "contosocustomer3.use1.sbc.teamgate.localhost", status: "active" },
+  ]);
+  expect(configured.every((c) => c.calling.regionId === trunks[0]!.regionId)).toBe(true);
   await seedDemo(services, { pbxSipPort: 5070 });
   const [after] = await services.db.select({ n: count() }).from(callingUsers);
   expect(after!.n).toBe(4);
