@@ -3,12 +3,12 @@ import { and, asc, eq } from "drizzle-orm";
 import { ConfigureUserBody } from "../../../shared/contracts/calling.ts";
 import { AddNumbersBody } from "../../../shared/contracts/numbers.ts";
 import { CreatePbxBody } from "../../../shared/contracts/pbx.ts";
+import { newId } from "../../../shared/ids.ts";
 import { system } from "../../authz/actor.ts";
 import type { Scoped } from "../../authz/policy.ts";
 import { inTransaction } from "../../context.ts";
 import { configureUser } from "../../modules/calling/index.ts";
 import type { EnterpriseRow } from "../../modules/enterprises/index.ts";
-import { buildDirectRoute } from "../../modules/gateway-feed/gateway-feed.factories.ts";
 import { addNumbers } from "../../modules/numbers/index.ts";
 import { createPbx } from "../../modules/pbx/index.ts";
 import type { Services } from "../../services.ts";
@@ -160,9 +160,13 @@ async function ensureDemoTrunk(
     .update(enterprises)
     .set({ directRoutingLabel: label })
     .where(eq(enterprises.id, enterprise.id));
-  await buildDirectRoute(tx, {
+  await tx.insert(directRoutes).values({
+    id: newId("directRoute"),
     enterpriseId: enterprise.id,
     regionId: region.id,
     fqdn: `${label}.${region.carrierFqdn}`,
+    priority: 0,
+    domainState: "activated",
+    status: "active",
   });
 }
