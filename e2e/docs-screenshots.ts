@@ -49,7 +49,7 @@ try {
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  const server = await startServer({ dataDir, env: gatewayPorts });
+  const server = await startServer({ dataDir, env: gatewayPorts, gateway: true });
   const browser = await launchBrowser();
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
