@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { count, eq, inArray } from "drizzle-orm";
+import { and, count, eq, inArray, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testEnv } from "../../test/harness.ts";
 import {
@@ -16,11 +16,24 @@ import {
   kamailioTestsWanted,
   until,
 } from "../gateway/kamailio.test-support.ts";
-import { callingUsers, devices, enterprises, gatewayNodes } from "./db/schema/index.ts";
+import { ConfigureUserBody } from "../shared/contracts/calling.ts";
+import { system } from "./authz/actor.ts";
+import type { Scoped } from "./authz/policy.ts";
+import { inTransaction } from "./context.ts";
+import {
+  callingUsers,
+  devices,
+  enterprises,
+  gatewayNodes,
+  phoneNumbers,
+  users,
+} from "./db/schema/index.ts";
 import { seedDemo } from "./db/seed/demo.ts";
 import { demoCallingEnterprise } from "./db/seed/demo-calling.ts";
 import type { Env } from "./env.ts";
 import { allRoles, createServices } from "./main.ts";
+import { configureUser } from "./modules/calling/index.ts";
+import type { EnterpriseRow } from "./modules/enterprises/index.ts";
 import { type RunningProcess, startProcess } from "./start.ts";
 
 const enabled = kamailioTestsWanted && kamailioPresent;
@@ -112,6 +125,63 @@ describe.skipIf(!enabled)(
               ),
             );
           return rows.length === 4 && rows.every((r) => r.state === "registered");
+        },
+        30_000,
+      );
+    }, 60_000);
+
+    it("registers a user configured at the demo PBX while it runs", async () => {
+      const db = running!.services.db;
+      const [demo] = await db
+        .select()
+        .from(enterprises)
+        .where(eq(enterprises.name, demoCallingEnterprise));
+      const [configured] = await db
+        .select()
+        .from(callingUsers)
+        .where(eq(callingUsers.enterpriseId, demo!.id))
+        .limit(1);
+      const [user] = await db
+        .select({ id: users.id })
+        .from(users)
+        .leftJoin(callingUsers, eq(callingUsers.userId, users.id))
+        .where(
+          and(
+            eq(users.enterpriseId, demo!.id),
+            eq(users.teamsPhoneLicensed, true),
+            isNull(callingUsers.userId),
+          ),
+        )
+        .limit(1);
+      const [number] = await db
+        .select()
+        .from(phoneNumbers)
+        .where(and(eq(phoneNumbers.enterpriseId, demo!.id), eq(phoneNumbers.state, "available")))
+        .limit(1);
+      await inTransaction(running!.services, system, (ctx) =>
+        configureUser(
+          ctx,
+          demo as Scoped<EnterpriseRow>,
+          user!.id,
+          ConfigureUserBody.parse({
+            pbxId: configured!.pbxId,
+            regionId: configured!.regionId,
+            sipUser: "1099@pbx.teamgate.test",
+            phoneNumber: number!.number,
+            sipAuthId: "1099",
+            sipPassword: "added-while-running",
+          }),
+          { push: false },
+        ),
+      );
+      await until(
+        "the added user registered",
+        async () => {
+          const [device] = await db
+            .select({ state: devices.registrationState })
+            .from(devices)
+            .where(eq(devices.userId, user!.id));
+          return device?.state === "registered";
         },
         30_000,
       );

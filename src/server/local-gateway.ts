@@ -7,9 +7,11 @@ import { createSocket } from "node:dgram";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull } from "drizzle-orm";
+import { Agent, type RequestInit, fetch as undiciFetch } from "undici";
 import { startGatewayAgent } from "../gateway/agent.ts";
-import { type DemoPbx, startDemoPbx } from "../gateway/demo-pbx.ts";
+import { type DemoPbx, startDemoPbx, writeDemoPbxUsers } from "../gateway/demo-pbx.ts";
+import { createGatewayClient } from "../gateway/feed/client.ts";
 import { system } from "./authz/actor.ts";
 import { inTransaction } from "./context.ts";
 import { callingUsers, devices, pbxes } from "./db/schema/index.ts";
@@ -71,12 +73,22 @@ async function demoDevices(services: Services, pbxSipPort: number) {
         ),
         isNull(callingUsers.deletedAt),
       ),
-    );
-  return rows.map((r) => ({
-    regionId: r.regionId,
-    authId: r.authId,
-    password: unseal<string>(services.secret, r.sealed),
-  }));
+    )
+    .orderBy(asc(devices.sipAuthId), asc(devices.id));
+  return rows.flatMap((r) => {
+    try {
+      return [
+        {
+          regionId: r.regionId,
+          authId: r.authId,
+          password: unseal<string>(services.secret, r.sealed),
+        },
+      ];
+    } catch {
+      // sealed under another APP_SECRET: the platform cannot register it either
+      return [];
+    }
+  });
 }
 
 /**
@@ -129,30 +141,74 @@ export async function startLocalGateway(
   const log = services.log.child({ component: "local-gateway" });
   const dataDir = resolve(env.DATA_DIR);
   const token = await localNodeToken(services, regionId, join(dataDir, "gateway", "node-token"));
+  const pbxDir = join(dataDir, "demo-pbx");
+  const regionUsers = (all: typeof users) => all.filter((u) => u.regionId === regionId);
   const pbx: DemoPbx = await startDemoPbx({
-    dir: join(dataDir, "demo-pbx"),
-    users: users.filter((u) => u.regionId === regionId),
+    dir: pbxDir,
+    users: regionUsers(users),
     sipPort: env.DEMO_PBX_SIP_PORT,
     rpcPort: env.DEMO_PBX_RPC_PORT,
     log: (line) => log.debug(line),
   });
+  // The node's own connection pool, closed when it stops: its keep-alive connections would
+  // otherwise hold the API's close for its keep-alive timeout.
+  const dispatcher = new Agent();
+  const client = createGatewayClient({
+    baseUrl: options.apiUrl,
+    token,
+    fetch: ((input: string, init?: RequestInit) =>
+      undiciFetch(input, { ...init, dispatcher })) as unknown as typeof fetch,
+  });
   const agent = startGatewayAgent({
     apiUrl: options.apiUrl,
     token,
+    client,
     sipAddress: "127.0.0.1",
     sipPort: env.LOCAL_GATEWAY_SIP_PORT,
     rpcPort: env.LOCAL_GATEWAY_RPC_PORT,
     hepPort: env.LOCAL_GATEWAY_HEP_PORT,
     runDir: join(dataDir, "gateway", "run"),
+    // A user configured while it runs may reach the node before the demo PBX knows it (below):
+    // its failed registration is tried again within seconds, not half a minute.
+    kamailio: { registrations: { expectedCount: 1_000, retryInterval: 10 } },
     // Kamailio's own output is for debugging; the agent's lines (failures) are warnings.
     log: (line) => (line.startsWith("kamailio: ") ? log.debug(line) : log.warn(line)),
   });
+  // Users configured at the demo PBX in the portal meanwhile (or their new passwords): they are
+  // set in the demo PBX's users htable over JSON-RPC (db_text keeps the file it read cached), and
+  // the file is written for its next start.
+  let known = new Map(regionUsers(users).map((u) => [u.authId, u.password]));
+  let refreshing = false;
+  const refresh = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    void (async () => {
+      const current = regionUsers(await demoDevices(services, env.DEMO_PBX_SIP_PORT));
+      const next = new Map(current.map((u) => [u.authId, u.password]));
+      const changed = [...next].filter(([authId, password]) => known.get(authId) !== password);
+      const gone = [...known.keys()].filter((authId) => !next.has(authId));
+      if (changed.length === 0 && gone.length === 0) return;
+      writeDemoPbxUsers(pbxDir, current);
+      for (const [authId, password] of changed)
+        await pbx.rpc.call("htable.sets", ["users", authId, password]);
+      for (const authId of gone) await pbx.rpc.call("htable.delete", ["users", authId]);
+      known = next;
+    })()
+      .catch((e: unknown) =>
+        log.warn(`demo PBX users not refreshed: ${e instanceof Error ? e.message : String(e)}`),
+      )
+      .finally(() => {
+        refreshing = false;
+      });
+  }, 2_000);
   return {
     pbxAddress: `127.0.0.1:${pbx.port}`,
     gatewayAddress: `127.0.0.1:${env.LOCAL_GATEWAY_SIP_PORT}`,
-    devices: users.filter((u) => u.regionId === regionId).length,
+    devices: regionUsers(users).length,
     async stop() {
+      clearInterval(refresh);
       await agent.stop();
+      await dispatcher.destroy();
       await pbx.process.stop();
     },
   };
