@@ -167,10 +167,17 @@ async function waitForHealth(url: string, child: ChildProcess, deadline: number)
 /**
  * Starts the product as users do (`tsx src/server/cli.ts start`: every role, embedded PGlite, the
  * mail capture) on a fresh temporary data directory and free ports; resolves once the banner is
- * printed and /healthz answers. The web app must have been built (`npm run build`).
+ * printed and /healthz answers. The web app must have been built (`npm run build`). The local
+ * gateway (role `gateway`: Kamailio on fixed loopback ports, a gateway node of the demo's region)
+ * runs only with `gateway: true`, so that journeys run side by side and see only their own nodes.
  */
 export async function startServer(
-  options: { dataDir?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    dataDir?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    gateway?: boolean;
+  } = {},
 ): Promise<RunningServer> {
   if (!existsSync(join(repoRoot, "dist/web/index.html"))) {
     throw new Error("The web app is not built: run `npm run build` before `npm run test:e2e`.");
@@ -182,23 +189,28 @@ export async function startServer(
   const emulatorLoginPort = await freePort();
   const emulatorGraphPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server/cli.ts", "start"], {
-    cwd: repoRoot,
-    env: childEnv({
-      NODE_ENV: "development",
-      DATA_DIR: dataDir,
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      MAIL_CAPTURE_PORT: String(mailCapturePort),
-      MAIL_INBOX_PORT: String(mailInboxPort),
-      EMULATOR_LOGIN_PORT: String(emulatorLoginPort),
-      EMULATOR_GRAPH_PORT: String(emulatorGraphPort),
-      PUBLIC_URL: url,
-      LOG_LEVEL: "warn",
-      ...options.env,
-    }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const roles = options.gateway ? [] : ["--roles", "api,worker,mail,emulator"];
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/server/cli.ts", "start", ...roles],
+    {
+      cwd: repoRoot,
+      env: childEnv({
+        NODE_ENV: "development",
+        DATA_DIR: dataDir,
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        MAIL_CAPTURE_PORT: String(mailCapturePort),
+        MAIL_INBOX_PORT: String(mailInboxPort),
+        EMULATOR_LOGIN_PORT: String(emulatorLoginPort),
+        EMULATOR_GRAPH_PORT: String(emulatorGraphPort),
+        PUBLIC_URL: url,
+        LOG_LEVEL: "warn",
+        ...options.env,
+      }),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let stdout = "";
   let all = "";
   child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {

@@ -82,6 +82,14 @@ export function checkGatewayPrerequisites(
   };
 }
 
+/**
+ * Whether a gateway node can run here: Kamailio and every module its configuration loads are
+ * present (rtpengine carries media only, sipp is for tests: neither is needed to register).
+ */
+export function canRunGateway(report: DoctorReport): boolean {
+  return !report.missing.some((m) => m.what.startsWith("kamailio"));
+}
+
 /** The report as `teamgate doctor` prints it. */
 export function formatDoctorReport(report: DoctorReport): string {
   const lines = ["Gateway prerequisites"];

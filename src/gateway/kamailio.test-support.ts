@@ -4,17 +4,16 @@
  */
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
-import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
-import { type Supervisor, superviseProcess } from "./supervisor.ts";
+import { join } from "node:path";
+import { type DemoPbx, startDemoPbx as startPbx } from "./demo-pbx.ts";
+import type { KamailioRpc } from "./kamailio/rpc.ts";
+
+export type { DemoPbx } from "./demo-pbx.ts";
 
 /** KAMAILIO_TESTS=1 asks for these tests; they run when `kamailio` is on PATH too. */
 export const kamailioTestsWanted = process.env.KAMAILIO_TESTS === "1";
 export const kamailioPresent = spawnSync("kamailio", ["-v"]).status === 0;
-
-const PBX_CONFIG = resolve(import.meta.dirname, "../../dev/pbx/kamailio.cfg");
 
 /** A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both). */
 export async function freePort(): Promise<number> {
@@ -67,14 +66,8 @@ export async function pbxRegistered(pbx: KamailioRpc): Promise<Set<string>> {
   );
 }
 
-export interface DemoPbx {
-  port: number;
-  process: Supervisor;
-  rpc: KamailioRpc;
-}
-
 /**
- * Starts the demo PBX on 127.0.0.1 under `dir` (its users in a db_text table there), knowing
+ * Starts the demo PBX on 127.0.0.1 under `dir/pbx` (its users in a db_text table there), knowing
  * each digest user name with its password; resolves once its JSON-RPC answers.
  */
 export async function startDemoPbx(
@@ -83,31 +76,11 @@ export async function startDemoPbx(
   log: (line: string) => void,
   port?: number,
 ): Promise<DemoPbx> {
-  const sipPort = port ?? (await freePort());
-  const rpcPort = await freePort();
-  const usersDir = join(dir, "pbx-users");
-  const runDir = join(dir, "pbx-run");
-  mkdirSync(usersDir);
-  mkdirSync(runDir);
-  writeFileSync(
-    join(usersDir, "htable"),
-    [
-      "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
-      ...users.map((u) => `${u.authId}:0:0:${u.password}:0`),
-      "",
-    ].join("\n"),
-  );
-  const process = superviseProcess({
-    cmd: "kamailio",
-    args: [
-      ...["-DD", "-E", "-f", PBX_CONFIG, "-Y", runDir],
-      ...["-l", `udp:127.0.0.1:${sipPort}`, "-l", `tcp:127.0.0.1:${sipPort}`],
-      ...["-l", `tcp:127.0.0.1:${rpcPort}`],
-      ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${rpcPort}`],
-    ],
-    onOutput: (line) => log(`pbx: ${line}`),
+  return startPbx({
+    dir: join(dir, "pbx"),
+    users,
+    sipPort: port ?? (await freePort()),
+    rpcPort: await freePort(),
+    log,
   });
-  const rpc = createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC`, timeoutMs: 2_000 });
-  await until("the PBX's JSON-RPC", () => rpc.coreUptime().then(() => true));
-  return { port: sipPort, process, rpc };
 }

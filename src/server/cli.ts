@@ -274,16 +274,24 @@ program
 
 program
   .command("seed")
-  .description("Fill the database with demo data (regions, PBX types, resellers, enterprises)")
+  .description(
+    "Fill the database with demo data (regions, PBX types, resellers, enterprises, users configured at the demo PBX)",
+  )
   .option("--demo", "the demo data set", true)
   .action(async () => {
     const env = loadEnv();
-    const database = await openDatabase(env);
-    await migrateDatabase(database);
-    const { seedDemo } = await import("./db/seed/demo.ts");
-    const summary = await seedDemo(database.db);
-    process.stdout.write(`${summary}\n`);
-    await database.close();
+    const services = await createServices(env);
+    try {
+      const { seedDemo } = await import("./db/seed/demo.ts");
+      const summary = await seedDemo(services, { pbxSipPort: env.DEMO_PBX_SIP_PORT });
+      process.stdout.write(`${summary}\n`);
+    } finally {
+      await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
+      services.mailer.close();
+      await services.microsoft?.close();
+      await services.dns?.close();
+      await services.database.close();
+    }
   });
 
 await program.parseAsync();

@@ -61,6 +61,36 @@ export const EnvSchema = z.object({
     .min(0)
     .max(65535)
     .default(4432),
+  DEMO_PBX_SIP_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(5070),
+  DEMO_PBX_RPC_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(5071),
+  LOCAL_GATEWAY_SIP_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(5080),
+  LOCAL_GATEWAY_RPC_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(5081),
+  LOCAL_GATEWAY_HEP_PORT: z.coerce
+    .number({ error: "Must be a whole number" })
+    .int()
+    .min(1)
+    .max(65535)
+    .default(9060),
   SESSION_RATE_LIMIT_PER_MINUTE: z.coerce
     .number({ error: "Must be a whole number" })
     .int()

@@ -16,8 +16,12 @@ import { jobs } from "./jobs/registry.ts";
 import { errorMessageForLog, serializeErrorForLog } from "./lib/log-errors.ts";
 import type { Services } from "./services.ts";
 
-export type Role = "api" | "worker" | "mail" | "emulator";
-export const allRoles: Role[] = ["api", "worker", "mail", "emulator"];
+/**
+ * What a process runs. `mail`, `emulator` and `gateway` (the local gateway node and the demo PBX)
+ * are development stand-ins: `gateway` never starts in production.
+ */
+export type Role = "api" | "worker" | "mail" | "emulator" | "gateway";
+export const allRoles: Role[] = ["api", "worker", "mail", "emulator", "gateway"];
 
 /** Paths in log lines that must never be printed (SPEC §6: secrets never logged). */
 export const logRedactions = [

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { demoLogins, seedDemoTenant } from "../emulator/demo.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
-import { checkGatewayPrerequisites } from "../gateway/doctor.ts";
+import { canRunGateway, checkGatewayPrerequisites, type DoctorReport } from "../gateway/doctor.ts";
 import { inTransaction } from "./context.ts";
 import type { Env } from "./env.ts";
 import { buildApp } from "./http/app.ts";
@@ -15,6 +15,7 @@ import {
   requiredDelegatedScopes,
 } from "./integrations/microsoft/config.ts";
 import { startWorker } from "./jobs/worker.ts";
+import { type LocalGateway, startLocalGateway } from "./local-gateway.ts";
 import { createLogger, createServices, publicUrlOf, type Role, webRoot } from "./main.ts";
 import { operatorSetup, seedOperatorOnFirstStart } from "./modules/accounts/index.ts";
 import type { Services } from "./services.ts";
@@ -27,6 +28,8 @@ export interface RunningProcess {
   inbox: DevInbox | null;
   /** The bundled Microsoft emulator (the `emulator` role). */
   emulator: Emulator | null;
+  /** The local gateway node and the demo PBX (the `gateway` role, development only). */
+  gateway: LocalGateway | null;
   url: string;
   stop(): Promise<void>;
 }
@@ -106,6 +109,21 @@ export async function startProcess(
   }
   if (roles.includes("worker")) await startWorker(services);
 
+  // The local gateway is a development convenience: whatever keeps it from starting is one log
+  // line and the banner's, never a reason for the portal not to run.
+  const prerequisites = checkGatewayPrerequisites();
+  let gateway: LocalGateway | null = null;
+  let gatewayProblem: string | null = null;
+  if (roles.includes("gateway") && env.NODE_ENV !== "production" && canRunGateway(prerequisites)) {
+    try {
+      if (!app) throw new Error("it needs the api role in the same process");
+      gateway = await startLocalGateway(services, env, { apiUrl: localApiUrl(env, app) });
+    } catch (e) {
+      gatewayProblem = e instanceof Error ? e.message : String(e);
+      log.warn(`Local gateway and demo PBX not started: ${gatewayProblem}`);
+    }
+  }
+
   const url = publicUrl;
   if (!options.quiet) {
     const lines = [
@@ -134,7 +152,7 @@ export async function startProcess(
             `    Demo Teams Administrator:  ${demoLogins.teamsAdministrator.userPrincipalName} / ${demoLogins.teamsAdministrator.password}`,
           ]
         : []),
-      gatewayLine(),
+      gatewayLine(prerequisites, gateway, gatewayProblem),
       ...(operator
         ? [
             "",
@@ -154,8 +172,11 @@ export async function startProcess(
     capture,
     inbox,
     emulator,
+    gateway,
     url,
     async stop() {
+      // the gateway node releases its leases through the API: before the API closes
+      await gateway?.stop();
       await app?.close();
       await services.boss.stop({ graceful: true, wait: true, timeout: 5000 });
       services.mailer.close();
@@ -259,13 +280,27 @@ export function configureEmulatorDns(
   };
 }
 
+/** The API root on this machine for the local gateway node (loopback when the portal binds all). */
+function localApiUrl(env: Env, app: FastifyInstance): string {
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : env.PORT;
+  const host = ["0.0.0.0", "::", "localhost"].includes(env.HOST) ? "127.0.0.1" : env.HOST;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/api/v1`;
+}
+
 /**
- * What the banner says of the gateway: the local gateway node is not part of `teamgate start` yet;
- * `teamgate doctor` lists what a node needs, and the line names the packages still missing.
+ * What the banner says of the gateway: the local gateway node and demo PBX when they run, why
+ * not when they could not start, or the `apt-get install` line of the packages still missing.
  */
-function gatewayLine(): string {
-  const report = checkGatewayPrerequisites();
-  return report.installLine
-    ? `  Gateway:    not started (packages missing: ${report.installLine}; \`teamgate doctor\` lists them)`
-    : "  Gateway:    Kamailio and rtpengine are installed (`teamgate doctor`); the local gateway node is not started by this version";
+function gatewayLine(
+  report: DoctorReport,
+  gateway: LocalGateway | null,
+  problem: string | null,
+): string {
+  if (gateway)
+    return `  Gateway:    local gateway node on ${gateway.gatewayAddress} registering ${gateway.devices} demo users at the demo PBX on ${gateway.pbxAddress} (dev/pbx/kamailio.cfg)`;
+  if (problem) return `  Gateway:    local gateway and demo PBX not started: ${problem}`;
+  if (!canRunGateway(report))
+    return `  Gateway:    not started (packages missing: ${report.installLine}; \`teamgate doctor\` lists them)`;
+  return "  Gateway:    Kamailio is installed (`teamgate doctor`); the local gateway and demo PBX run with the `gateway` role in development";
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { newId, newIds } from "../../../shared/ids.ts";
+import type { Services } from "../../services.ts";
 import type { Db } from "../client.ts";
 import {
   enterprises,
@@ -10,6 +11,7 @@ import {
   userSyncState,
   users,
 } from "../schema/index.ts";
+import { seedDemoCalling } from "./demo-calling.ts";
 import {
   buildAccount,
   buildEnterprise,
@@ -23,9 +25,19 @@ import {
 /**
  * Demo data for `teamgate seed --demo`, made with the same factories as the tests: three SBC
  * regions, two PBX types, a master reseller with two resellers and a few enterprises, and one
- * admin per organization. Running it twice adds nothing the second time.
+ * admin per organization; then one enterprise's users configured for calling at the demo PBX on
+ * `127.0.0.1:<pbxSipPort>` (`seedDemoCalling`). Running it twice adds nothing the second time.
  */
-export async function seedDemo(db: Db): Promise<string> {
+export async function seedDemo(
+  services: Services,
+  options: { pbxSipPort: number },
+): Promise<string> {
+  const tree = await seedDemoTree(services.db);
+  const calling = await seedDemoCalling(services, options);
+  return calling ? `${tree}\n${calling}` : tree;
+}
+
+async function seedDemoTree(db: Db): Promise<string> {
   const [already] = await db
     .select({ id: regions.id })
     .from(regions)

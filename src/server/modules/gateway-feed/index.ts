@@ -1,1 +1,2 @@
 export { gatewayFeedRoutes, gatewayNodeRoutes } from "./gateway-feed.routes.ts";
+export { authenticateGatewayNode, createGatewayNode } from "./gateway-nodes.ts";

@@ -1,2 +1,3 @@
+export { addNumbers } from "./commands/add-numbers.ts";
 export { numberArray } from "./numbers.queries.ts";
 export { numbersRoutes } from "./numbers.routes.ts";

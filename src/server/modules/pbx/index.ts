@@ -1,2 +1,3 @@
+export { createPbx } from "./commands/create-pbx.ts";
 export { pbxInUse } from "./pbx.queries.ts";
 export { pbxRoutes } from "./pbx.routes.ts";
