@@ -31,6 +31,7 @@ describe("teamgate doctor", () => {
       "dispatcher",
       "dialog",
       "ipops",
+      "textopsx",
       "siptrace",
       "xhttp",
       "jsonrpcs",
@@ -53,7 +54,10 @@ describe("teamgate doctor", () => {
     mkdirSync(mods);
     writeFileSync(join(bin, "kamailio"), "#!/bin/sh\n");
     chmodSync(join(bin, "kamailio"), 0o755);
-    const modules = ["uac", "htable", "dispatcher", "siptrace", "xhttp", "jsonrpcs", "tls"];
+    const modules = [
+      ...["uac", "htable", "dispatcher", "dialog", "ipops", "textopsx"],
+      ...["siptrace", "xhttp", "jsonrpcs", "tls"],
+    ];
     for (const name of [...modules, "rtpengine", "json"])
       writeFileSync(join(mods, `${name}.so`), "");
     expect(canRunGateway(checkGatewayPrerequisites({ path: bin, moduleDirs: [mods] }))).toBe(true);

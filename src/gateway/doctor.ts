@@ -19,6 +19,7 @@ const modules = [
   { name: "dispatcher", package: "kamailio" },
   { name: "dialog", package: "kamailio" },
   { name: "ipops", package: "kamailio" },
+  { name: "textopsx", package: "kamailio" },
   { name: "siptrace", package: "kamailio" },
   { name: "xhttp", package: "kamailio" },
   { name: "jsonrpcs", package: "kamailio" },
