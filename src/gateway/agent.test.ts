@@ -367,4 +367,20 @@ describe("dueReports", () => {
       { deviceId: "c", state: "unregistered", at },
     ]);
   });
+
+  it("gives a failure the PBX's last answer to the device's REGISTER, when one was seen", () => {
+    const records = [rec("a", "failed"), rec("b", "failed"), rec("c", "registered")];
+    const at = "2026-01-01T00:00:00.000Z";
+    const answers: Record<string, { code: number; reason: string | null }> = {
+      a: { code: 403, reason: "Forbidden" },
+      c: { code: 200, reason: "OK" },
+    };
+    expect(
+      dueReports(records, new Set(["a", "b", "c"]), new Map(), at, (id) => answers[id]),
+    ).toEqual([
+      { deviceId: "a", state: "failed", at, code: 403, reason: "Forbidden" },
+      { deviceId: "b", state: "failed", at },
+      { deviceId: "c", state: "registered", at },
+    ]);
+  });
 });

@@ -15,6 +15,7 @@ import { followFeed } from "./feed/follow.ts";
 import type { LocalEndpoint } from "./hep/calls.ts";
 import { regionCallOwner } from "./hep/cdr.ts";
 import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
+import { RegisterOutcomes } from "./hep/register-outcomes.ts";
 import {
   type KamailioNodeOptions,
   kamailioArgs,
@@ -199,13 +200,16 @@ export function toRegistrationSpec(registration: Registration, lDomain: string):
 
 /**
  * The reports due: devices this node leases whose uac state differs from the last one reported;
- * a leased device Kamailio no longer holds after a report is reported unregistered.
+ * a leased device Kamailio no longer holds after a report is reported unregistered. A failure
+ * carries the PBX's last answer to the device's REGISTER when it was seen (`outcomeOf`).
  */
 export function dueReports(
   records: readonly RegistrationRecord[],
   leased: ReadonlySet<string>,
   lastReported: ReadonlyMap<string, RegistrationReport["state"]>,
   at: string,
+  outcomeOf: (deviceId: string) => { code: number; reason: string | null } | undefined = () =>
+    undefined,
 ): RegistrationReport[] {
   const reports: RegistrationReport[] = [];
   const seen = new Set<string>();
@@ -213,8 +217,19 @@ export function dueReports(
     seen.add(record.lUuid);
     const state = reportedState[record.state];
     if (!state || !leased.has(record.lUuid)) continue;
-    if (lastReported.get(record.lUuid) !== state)
-      reports.push({ deviceId: record.lUuid, state, at });
+    if (lastReported.get(record.lUuid) === state) continue;
+    const outcome = state === "failed" ? outcomeOf(record.lUuid) : undefined;
+    reports.push(
+      outcome && outcome.code >= 300
+        ? {
+            deviceId: record.lUuid,
+            state,
+            at,
+            code: outcome.code,
+            reason: outcome.reason?.slice(0, 200) ?? null,
+          }
+        : { deviceId: record.lUuid, state, at },
+    );
   }
   for (const [deviceId, state] of lastReported)
     if (!seen.has(deviceId) && leased.has(deviceId) && state !== "unregistered")
@@ -340,12 +355,15 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
 
   // Listening before Kamailio starts, so its first messages are not lost.
   let hep: HepReceiver | null = null;
+  /** The PBX's answers to REGISTERs, from the mirrored SIP: the codes of failed registrations. */
+  const registerOutcomes = new RegisterOutcomes();
   if (options.receiveHep ?? true) {
     hep = startHepReceiver({
       port: options.hepPort ?? 9060,
       client,
       collector: sipListeners(options),
       owner: (call) => regionCallOwner(state)(call),
+      registerOutcomes,
       log,
     });
     hep.listening.catch((error) => fail("HEP receiver", error));
@@ -541,7 +559,9 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       else counts.other++;
     }
     const leased = new Set(held.map((l) => l.deviceId));
-    const reports = dueReports(records, leased, lastReported, new Date().toISOString());
+    const reports = dueReports(records, leased, lastReported, new Date().toISOString(), (id) =>
+      registerOutcomes.lastFor(id),
+    );
     for (const id of lastReported.keys()) if (!leased.has(id)) lastReported.delete(id);
     if (reports.length === 0) return;
     const results = await client.reportRegistrations(reports, signal);

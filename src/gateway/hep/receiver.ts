@@ -13,6 +13,8 @@ import { GatewayApiError, type GatewayClient } from "../feed/client.ts";
 import { CallCollector, type CallCollectorOptions, type CollectorStats } from "./calls.ts";
 import { type CallOwnerLookup, deriveCdrs } from "./cdr.ts";
 import { decodeHep, HEP_PROTOCOL_SIP } from "./hep.ts";
+import type { RegisterOutcomes } from "./register-outcomes.ts";
+import { readSipSummary } from "./sip-summary.ts";
 
 /** Where to listen, where to post, and the bounds of what waits. */
 export interface HepReceiverOptions {
@@ -37,6 +39,8 @@ export interface HepReceiverOptions {
   log?: (line: string) => void;
   /** For tests: the clock. */
   now?: () => number;
+  /** Where the PBX's answers to REGISTERs are kept (the codes of failed registrations). */
+  registerOutcomes?: RegisterOutcomes;
 }
 
 /** Counts since the receiver started (the agent's health shows them). */
@@ -131,6 +135,8 @@ class BoundedQueue<T> {
 const traceWeight = (trace: SipTraceMessage) => Buffer.byteLength(trace.message) + 200;
 
 /** Starts receiving on `port` and the flush loop. */
+const textDecoder = new TextDecoder();
+
 export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;
@@ -152,6 +158,14 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   const invalid = { cdrs: 0, traces: 0 };
   const controller = new AbortController();
   let stopped = false;
+  const registerOutcomes = options.registerOutcomes ?? null;
+  /** REGISTERs and their answers (cheaply told apart by their CSeq) feed `registerOutcomes`. */
+  function observeRegister(payload: Uint8Array): void {
+    const text = textDecoder.decode(payload);
+    if (!/^CSeq:\s*\d+\s+REGISTER\s*$/im.test(text)) return;
+    const sip = readSipSummary(text);
+    if (sip) registerOutcomes?.observe(sip, now());
+  }
 
   const socket: Socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
   socket.on("message", (datagram) => {
@@ -163,6 +177,7 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
     }
     let trace: SipTraceMessage | null;
     try {
+      if (registerOutcomes) observeRegister(packet.payload);
       trace = collector.add(packet, now());
     } catch (error) {
       // a message this reader trips over must not stop the node

@@ -33,6 +33,7 @@ describe("readSipSummary", () => {
       from: { user: "101", tag: "1928301774" },
       to: { user: "+3211000001", tag: null },
       assertedUser: "+3221234567",
+      contactUser: null,
       audioCodec: "PCMA",
     });
   });

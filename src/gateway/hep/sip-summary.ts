@@ -28,6 +28,8 @@ export interface SipSummary {
   to: SipParty | null;
   /** The user part of P-Asserted-Identity's first URI. */
   assertedUser: string | null;
+  /** The user part of the first Contact URI (a device's registration names its id there). */
+  contactUser: string | null;
   /** The first audio codec of the SDP body (`PCMA`, `opus`); null without SDP or audio. */
   audioCodec: string | null;
 }
@@ -37,6 +39,7 @@ const compactNames: Record<string, string> = {
   f: "from",
   t: "to",
   c: "content-type",
+  m: "contact",
   l: "content-length",
 };
 
@@ -180,6 +183,7 @@ export function readSipSummary(text: string): SipSummary | null {
   const contentType = headers.get("content-type")?.toLowerCase() ?? "";
   const hasSdp = contentType.includes("application/sdp") || /^v=0/m.test(body);
   const asserted = headers.get("p-asserted-identity");
+  const contact = headers.get("contact");
   return {
     method,
     requestUri,
@@ -191,6 +195,7 @@ export function readSipSummary(text: string): SipSummary | null {
     from: party(headers.get("from")),
     to: party(headers.get("to")),
     assertedUser: asserted === undefined ? null : uriUser(nameAddr(firstValue(asserted)).uri),
+    contactUser: contact === undefined ? null : uriUser(nameAddr(firstValue(contact)).uri),
     audioCodec: hasSdp ? firstAudioCodec(body) : null,
   };
 }

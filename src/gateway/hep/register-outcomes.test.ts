@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { RegisterOutcomes } from "./register-outcomes.ts";
+import { readSipSummary } from "./sip-summary.ts";
+
+const register = (callId: string, device: string) =>
+  readSipSummary(
+    `REGISTER sip:pbx.example SIP/2.0\r\nCall-ID: ${callId}\r\nCSeq: 2 REGISTER\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>\r\nContact: <sip:${device}@10.0.0.5:5060>;expires=300\r\nContent-Length: 0\r\n\r\n`,
+  )!;
+const answer = (callId: string, status: string, method = "REGISTER") =>
+  readSipSummary(
+    `SIP/2.0 ${status}\r\nCall-ID: ${callId}\r\nCSeq: 2 ${method}\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>;tag=b\r\nContent-Length: 0\r\n\r\n`,
+  )!;
+
+describe("the PBX's answers to REGISTER", () => {
+  it("keeps the last final answer per device, matched by Call-ID", () => {
+    const outcomes = new RegisterOutcomes();
+    outcomes.observe(register("c1", "dev_1"), 1);
+    outcomes.observe(answer("c1", "100 Trying"), 2);
+    expect(outcomes.lastFor("dev_1")).toBeUndefined();
+    outcomes.observe(answer("c1", "403 Forbidden"), 3);
+    expect(outcomes.lastFor("dev_1")).toEqual({ code: 403, reason: "Forbidden", at: 3 });
+    outcomes.observe(answer("c1", "200 OK"), 4);
+    expect(outcomes.lastFor("dev_1")).toEqual({ code: 200, reason: "OK", at: 4 });
+  });
+
+  it("ignores answers to other methods and Call-IDs it never saw a REGISTER for", () => {
+    const outcomes = new RegisterOutcomes();
+    outcomes.observe(register("c1", "dev_1"), 1);
+    outcomes.observe(answer("c1", "486 Busy Here", "INVITE"), 2);
+    outcomes.observe(answer("other", "403 Forbidden"), 3);
+    expect(outcomes.lastFor("dev_1")).toBeUndefined();
+  });
+
+  it("forgets the oldest devices beyond its bound", () => {
+    const outcomes = new RegisterOutcomes(2);
+    for (const n of [1, 2, 3]) {
+      outcomes.observe(register(`c${n}`, `dev_${n}`), n);
+      outcomes.observe(answer(`c${n}`, "401 Unauthorized"), n);
+    }
+    expect(outcomes.lastFor("dev_1")).toBeUndefined();
+    expect(outcomes.lastFor("dev_3")?.code).toBe(401);
+  });
+});
