@@ -252,6 +252,53 @@ describe("the gateway agent", () => {
     const replace = f.calls.find((c) => c[0] === "regReplace")![1] as RegistrationSpec;
     expect(replace).toMatchObject({ lUuid: "dev_1", authPassword: "new" });
   });
+  it("stops promptly while a pass waits on the API, whose calls end only when aborted", async () => {
+    const f = fakes();
+    const asked: string[] = [];
+    /** Never answers: rejects only when the call's signal aborts (no signal: never). */
+    const hang =
+      (name: string) =>
+      (..._args: unknown[]): Promise<never> => {
+        const signal = _args.find((a): a is AbortSignal => a instanceof AbortSignal);
+        asked.push(name);
+        return new Promise((_, reject) => {
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      };
+    f.client.acquireLeases = hang("acquire");
+    f.client.renewLeases = hang("renew");
+    f.client.releaseLeases = hang("release");
+    f.client.reportRegistrations = hang("report");
+    const a = start(f);
+    await until("a lease acquisition in flight", () => asked.includes("acquire"));
+    const outcome = await Promise.race([
+      a.stop().then(() => "stopped"),
+      new Promise((done) => setTimeout(() => done("still waiting after 2 s"), 2_000)),
+    ]);
+    expect(outcome).toBe("stopped");
+    agent = null;
+  });
+  it("makes no more Kamailio calls of a pass once stopped", async () => {
+    const f = fakes();
+    const users = Array.from({ length: 50 }, (_, i) => buildUser({ userId: `usr_${i + 1}` }));
+    f.client.snapshot = async () => buildSnapshot({ users });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((done) => {
+      open = done;
+    });
+    let added = 0;
+    f.rpc.regAdd = async () => {
+      added++;
+      await gate;
+    };
+    const a = start(f);
+    await until("a registration being added", () => added === 1);
+    const stopped = a.stop();
+    open();
+    await stopped;
+    agent = null;
+    expect(added).toBe(1);
+  });
 });
 
 describe("dueReports", () => {

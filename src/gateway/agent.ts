@@ -287,6 +287,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   async function releaseRound(release: readonly string[]): Promise<void> {
     if (release.length === 0) return;
     for (const id of release) {
+      signal.throwIfAborted();
       await rpc.regRemove(id);
       digests.delete(id);
     }
@@ -320,6 +321,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
 
   async function reconcileHtables(): Promise<void> {
     for (const op of diffHtables(planHtables(state), htables)) {
+      signal.throwIfAborted();
       if (op.op === "set") {
         await rpc.htableSet(op.table, op.key, op.value);
         htables[op.table].set(op.key, op.value);
@@ -336,14 +338,17 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     const actual = records.map((record) => toActualRegistration(record, digests));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
     for (const id of plan.remove) {
+      signal.throwIfAborted();
       await rpc.regRemove(id);
       digests.delete(id);
     }
     for (const registration of plan.update) {
+      signal.throwIfAborted();
       await rpc.regReplace(toRegistrationSpec(registration, lDomain));
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
     }
     for (const registration of plan.add) {
+      signal.throwIfAborted();
       const spec = toRegistrationSpec(registration, lDomain);
       try {
         await rpc.regAdd(spec);
@@ -356,7 +361,10 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     }
   }
 
-  /** One pass: leases, then htables, then registrations. */
+  /**
+   * One pass: leases, then htables, then registrations. Every API call takes the agent's signal
+   * and every Kamailio call is preceded by a check of it, so a stop cuts a pass short.
+   */
   async function pass(): Promise<void> {
     if (state.cursor === null) return;
     try {
@@ -364,6 +372,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     } catch (error) {
       fail("leases", error);
     }
+    signal.throwIfAborted();
     if (kamailio.state !== "running") return;
     await reconcileHtables();
     await reconcileRegistrations();
@@ -415,7 +424,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   // Registration reports.
   let reportTimer: NodeJS.Timeout | null = null;
   async function report(): Promise<void> {
-    if (kamailio.state !== "running") return;
+    if (signal.aborted || kamailio.state !== "running") return;
     const records = await rpc.regDump();
     counts = { registered: 0, failed: 0, other: 0 };
     for (const record of records) {
