@@ -73,6 +73,16 @@ export interface DemoPbx {
   rpc: KamailioRpc;
 }
 
+export interface DemoPbxOptions {
+  /**
+   * Kamailio's shared memory (`-m`, MB; default Kamailio's 64). Thousands of registrations (each
+   * contact, its transaction and its nonce) need more: the bench of 10,000 passes 256.
+   */
+  sharedMemoryMb?: number;
+  /** Per-process memory (`-M`, MB; default Kamailio's 8): a `ul.dump` of thousands needs more. */
+  pkgMemoryMb?: number;
+}
+
 /**
  * Starts the demo PBX on 127.0.0.1 under `dir` (its users in a db_text table there), knowing
  * each digest user name with its password; resolves once its JSON-RPC answers.
@@ -82,6 +92,7 @@ export async function startDemoPbx(
   users: readonly { authId: string; password: string }[],
   log: (line: string) => void,
   port?: number,
+  options: DemoPbxOptions = {},
 ): Promise<DemoPbx> {
   const sipPort = port ?? (await freePort());
   const rpcPort = await freePort();
@@ -104,6 +115,8 @@ export async function startDemoPbx(
       ...["-l", `udp:127.0.0.1:${sipPort}`, "-l", `tcp:127.0.0.1:${sipPort}`],
       ...["-l", `tcp:127.0.0.1:${rpcPort}`],
       ...["-A", `PBX_USERS_DB="text://${usersDir}"`, "-A", `PBX_RPC_PORT=${rpcPort}`],
+      ...(options.sharedMemoryMb ? ["-m", String(options.sharedMemoryMb)] : []),
+      ...(options.pkgMemoryMb ? ["-M", String(options.pkgMemoryMb)] : []),
     ],
     onOutput: (line) => log(`pbx: ${line}`),
   });
