@@ -1,4 +1,5 @@
 import { benchEnterpriseList } from "./enterprise-list.bench.ts";
+import { benchGatewayRegistrations } from "./gateway-registrations.bench.ts";
 import { benchTeamsPush } from "./teams-push.bench.ts";
 import { benchUserSync } from "./user-sync.bench.ts";
 import { benchUsersCsv } from "./users-csv.bench.ts";
@@ -9,4 +10,5 @@ if (!only || only === "enterprise-list") await benchEnterpriseList();
 if (!only || only === "user-sync") await benchUserSync();
 if (!only || only === "users-csv") await benchUsersCsv();
 if (!only || only === "teams-push") await benchTeamsPush();
+if (!only || only === "gateway-registrations") await benchGatewayRegistrations();
 process.exit(0);

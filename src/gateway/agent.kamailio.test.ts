@@ -124,8 +124,8 @@ describe.skipIf(!enabled)(
       });
     }, 60_000);
 
-    // The agent's stop waits for a reconcile pass in flight, whose API calls retry with back-off
-    // (not yet cut short by the stop): under load that outlasts vitest's default 30 s.
+    // The agent's stop cuts a reconcile pass short, then stops Kamailio (SIGTERM, then up to 5 s)
+    // and releases the leases (up to 3 s); the PBX and the API stop after it: room under load.
     afterAll(async () => {
       await agent?.stop();
       await pbxProcess?.stop();

@@ -11,6 +11,7 @@ import {
   type AgentKamailio,
   type AgentRpc,
   dueReports,
+  forEachConcurrently,
   type GatewayAgent,
   type GatewayAgentOptions,
   sipListeners,
@@ -279,6 +280,96 @@ describe("the gateway agent", () => {
     const replace = f.calls.find((c) => c[0] === "regReplace")![1] as RegistrationSpec;
     expect(replace).toMatchObject({ lUuid: "dev_1", authPassword: "new" });
   });
+  it("acquires every lease it wants in its first round, a batch of 1,000 at a time", async () => {
+    const f = fakes();
+    const users = Array.from({ length: 2_500 }, (_, i) => buildUser({ userId: `usr_${i + 1}` }));
+    f.client.snapshot = async () => buildSnapshot({ users });
+    const free = users.map((u) => u.device!.deviceId);
+    const asked: number[] = [];
+    f.client.acquireLeases = async (body) => {
+      asked.push(body.deviceIds?.length ?? body.max ?? 100);
+      const ids = body.deviceIds ?? free.slice(0, body.max ?? 100);
+      for (const id of ids) free.splice(free.indexOf(id), 1);
+      return {
+        leases: ids.map((deviceId) => ({ deviceId, expiresAt: "2099-01-01T00:00:00Z" })),
+        lost: [],
+        leasePeriodSeconds: 30,
+      };
+    };
+    const a = start(f);
+    // the next lease round is 10 s away (a third of the period): this is the first one
+    await until("2,500 registrations", () => f.uac.size === 2_500);
+    expect(asked).toEqual([1_000, 1_000, 500]);
+    expect(a.health().leases).toBe(2_500);
+  });
+
+  it("fills the htables before taking leases, so a long fill cannot outlast them", async () => {
+    const f = fakes();
+    const set = f.rpc.htableSet;
+    f.rpc.htableSet = async (table, key, value) => {
+      f.calls.push(["htableSet", table, key]);
+      await set(table, key, value);
+    };
+    start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    const firstAcquire = f.calls.findIndex((c) => c[0] === "acquire");
+    const lastSet = f.calls.findLastIndex((c) => c[0] === "htableSet");
+    expect(lastSet).toBeGreaterThanOrEqual(0);
+    expect(firstAcquire).toBeGreaterThan(lastSet);
+  });
+
+  it("stops promptly while a pass waits on the API, whose calls end only when aborted", async () => {
+    const f = fakes();
+    const asked: string[] = [];
+    /** Never answers: rejects only when the call's signal aborts (no signal: never). */
+    const hang =
+      (name: string) =>
+      (..._args: unknown[]): Promise<never> => {
+        const signal = _args.find((a): a is AbortSignal => a instanceof AbortSignal);
+        asked.push(name);
+        return new Promise((_, reject) => {
+          signal?.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      };
+    f.client.acquireLeases = hang("acquire");
+    f.client.renewLeases = hang("renew");
+    f.client.releaseLeases = hang("release");
+    f.client.reportRegistrations = hang("report");
+    const a = start(f);
+    await until("a lease acquisition in flight", () => asked.includes("acquire"));
+    const outcome = await Promise.race([
+      a.stop().then(() => "stopped"),
+      new Promise((done) => setTimeout(() => done("still waiting after 2 s"), 2_000)),
+    ]);
+    expect(outcome).toBe("stopped");
+    agent = null;
+  });
+  it("makes no more Kamailio calls of a pass once stopped", async () => {
+    const f = fakes();
+    const users = Array.from({ length: 50 }, (_, i) => buildUser({ userId: `usr_${i + 1}` }));
+    f.client.snapshot = async () => buildSnapshot({ users });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((done) => {
+      open = done;
+    });
+    let added = 0;
+    let addedAfterStop = 0;
+    let stopping = false;
+    f.rpc.regAdd = async () => {
+      added++;
+      if (stopping) addedAfterStop++;
+      await gate;
+    };
+    const a = start(f);
+    await until("registrations being added", () => added > 0);
+    stopping = true;
+    const stopped = a.stop();
+    open();
+    await stopped;
+    agent = null;
+    expect(addedAfterStop).toBe(0);
+    expect(added).toBeLessThan(50);
+  });
 });
 
 describe("the gateway agent's HEP receiver", () => {
@@ -382,5 +473,55 @@ describe("dueReports", () => {
       { deviceId: "b", state: "failed", at },
       { deviceId: "c", state: "registered", at },
     ]);
+  });
+});
+
+describe("forEachConcurrently", () => {
+  it("keeps at most the limit in flight and runs each item once", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const seen: number[] = [];
+    await forEachConcurrently(
+      Array.from({ length: 20 }, (_, i) => i),
+      3,
+      new AbortController().signal,
+      async (i) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((done) => setTimeout(done, 1));
+        seen.push(i);
+        inFlight--;
+      },
+    );
+    expect(most).toBe(3);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("starts no more after a failure and rejects with it", async () => {
+    const started: number[] = [];
+    const run = forEachConcurrently(
+      [1, 2, 3, 4, 5, 6],
+      2,
+      new AbortController().signal,
+      async (i) => {
+        started.push(i);
+        if (i === 1) await new Promise((done) => setTimeout(done, 5));
+        if (i === 2) throw new Error("no 2");
+      },
+    );
+    await expect(run).rejects.toThrow("no 2");
+    expect(started).toEqual([1, 2]);
+  });
+
+  it("starts nothing once aborted", async () => {
+    const controller = new AbortController();
+    controller.abort(new Error("stopped"));
+    const started: number[] = [];
+    await expect(
+      forEachConcurrently([1, 2], 2, controller.signal, async (i) => {
+        started.push(i);
+      }),
+    ).rejects.toThrow("stopped");
+    expect(started).toEqual([]);
   });
 });

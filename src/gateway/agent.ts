@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { RegistrationReport } from "../shared/contracts/gateway.ts";
+import { maxGatewayBatch, type RegistrationReport } from "../shared/contracts/gateway.ts";
 import { createGatewayClient, type GatewayClient } from "./feed/client.ts";
 import { type CursorStore, fileCursorStore } from "./feed/cursor-store.ts";
 import { followFeed } from "./feed/follow.ts";
@@ -261,6 +261,40 @@ function holdMusicPath(o: GatewayAgentOptions, runDir: string): string | null {
   return path;
 }
 
+/** Kamailio calls a reconcile pass keeps in flight (its JSON-RPC is served by several workers). */
+export const rpcConcurrency = 8;
+
+/**
+ * Runs `fn` on each item, at most `limit` at a time, started in order. Starts no more after a
+ * failure or once `signal` aborts, and then rejects (with the first failure, or the abort reason)
+ * when those in flight have settled.
+ */
+export async function forEachConcurrently<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const failures: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (failures.length === 0 && next < items.length) {
+      if (signal.aborted) {
+        failures.push(signal.reason);
+        return;
+      }
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  if (failures.length > 0) throw failures[0];
+}
+
 /** Writes the node's Kamailio files into `runDir` and returns the command line to run it. */
 export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPort: number } {
   const runDir = resolve(o.runDir);
@@ -422,6 +456,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   async function releaseRound(release: readonly string[]): Promise<void> {
     if (release.length === 0) return;
     for (const id of release) {
+      signal.throwIfAborted();
       await rpc.regRemove(id);
       digests.delete(id);
     }
@@ -445,24 +480,47 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       held = applyLeaseAnswer(held, answer, sentAt);
       periodSeconds = answer.leasePeriodSeconds || periodSeconds;
     }
-    if (plan.acquire) {
+    // A batch at a time until the node holds what it wants or its cap (or nothing more is
+    // granted): the next round is a third of a lease period away, far too late for a node
+    // starting with thousands of devices. Bounded, in case the server grants unwanted devices.
+    let acquire = plan.acquire;
+    for (let batch = 0; acquire && batch <= Math.ceil(cap / maxGatewayBatch); batch++) {
       const sentAt = Date.now();
-      const answer = await client.acquireLeases(plan.acquire, signal);
+      const answer = await client.acquireLeases(acquire, signal);
       held = applyLeaseAnswer(held, answer, sentAt);
       periodSeconds = answer.leasePeriodSeconds || periodSeconds;
+      if (answer.leases.length === 0) break;
+      acquire = planLeases({
+        wanted: registrableDevices(state),
+        held,
+        now: Date.now(),
+        periodSeconds,
+        cap,
+      }).acquire;
     }
   }
 
+  /** Sets, then deletes (a route is in place before an old one goes), a few calls in flight. */
   async function reconcileHtables(): Promise<void> {
-    for (const op of diffHtables(planHtables(state), htables)) {
-      if (op.op === "set") {
+    const ops = diffHtables(planHtables(state), htables);
+    await forEachConcurrently(
+      ops.filter((op) => op.op === "set"),
+      rpcConcurrency,
+      signal,
+      async (op) => {
         await rpc.htableSet(op.table, op.key, op.value);
         htables[op.table].set(op.key, op.value);
-      } else {
+      },
+    );
+    await forEachConcurrently(
+      ops.filter((op) => op.op === "delete"),
+      rpcConcurrency,
+      signal,
+      async (op) => {
         await rpc.htableDelete(op.table, op.key);
         htables[op.table].delete(op.key);
-      }
-    }
+      },
+    );
   }
 
   async function reconcileRegistrations(): Promise<void> {
@@ -470,15 +528,16 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     kamailioAnswered = true;
     const actual = records.map((record) => toActualRegistration(record, digests));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
-    for (const id of plan.remove) {
+    // each registration has its own l_uuid: a few calls in flight do not race
+    await forEachConcurrently(plan.remove, rpcConcurrency, signal, async (id) => {
       await rpc.regRemove(id);
       digests.delete(id);
-    }
-    for (const registration of plan.update) {
+    });
+    await forEachConcurrently(plan.update, rpcConcurrency, signal, async (registration) => {
       await rpc.regReplace(toRegistrationSpec(registration, lDomain));
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
-    }
-    for (const registration of plan.add) {
+    });
+    await forEachConcurrently(plan.add, rpcConcurrency, signal, async (registration) => {
       const spec = toRegistrationSpec(registration, lDomain);
       try {
         await rpc.regAdd(spec);
@@ -488,19 +547,35 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         await rpc.regReplace(spec);
       }
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
-    }
+    });
   }
 
-  /** One pass: leases, then htables, then registrations. */
+  /**
+   * One pass: htables, then leases, then registrations. The htables come first because filling
+   * them after a (re)start takes longest (a call per key, ten per device): leases taken before it
+   * could run out before their registrations are added. The lease round runs even when Kamailio
+   * is down or the htables failed. Every API call takes the agent's signal and every Kamailio
+   * call is preceded by a check of it, so a stop cuts a pass short.
+   */
   async function pass(): Promise<void> {
     if (state.cursor === null) return;
+    let htablesFailure: { error: unknown } | null = null;
+    if (kamailio.state === "running") {
+      try {
+        await reconcileHtables();
+      } catch (error) {
+        htablesFailure = { error };
+      }
+    }
+    signal.throwIfAborted();
     try {
       await leaseRound();
     } catch (error) {
       fail("leases", error);
     }
+    signal.throwIfAborted();
+    if (htablesFailure) throw htablesFailure.error;
     if (kamailio.state !== "running") return;
-    await reconcileHtables();
     await reconcileRegistrations();
   }
 
@@ -550,7 +625,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   // Registration reports.
   let reportTimer: NodeJS.Timeout | null = null;
   async function report(): Promise<void> {
-    if (kamailio.state !== "running") return;
+    if (signal.aborted || kamailio.state !== "running") return;
     const records = await rpc.regDump();
     counts = { registered: 0, failed: 0, other: 0 };
     for (const record of records) {

@@ -30,6 +30,13 @@ export interface DemoPbxOptions {
   log: (line: string) => void;
   /** How long to wait for its JSON-RPC to answer (default 10 s). */
   readyTimeoutMs?: number;
+  /**
+   * Kamailio's shared memory (`-m`, MB; default Kamailio's 64). Thousands of registrations (each
+   * contact, its transaction and its nonce) need more: the bench of 10,000 passes 256.
+   */
+  sharedMemoryMb?: number;
+  /** Per-process memory (`-M`, MB; default Kamailio's 8): a `ul.dump` of thousands needs more. */
+  pkgMemoryMb?: number;
 }
 
 export interface DemoPbx {
@@ -78,6 +85,8 @@ export async function startDemoPbx(options: DemoPbxOptions): Promise<DemoPbx> {
       ...["-l", `udp:127.0.0.1:${sipPort}`, "-l", `tcp:127.0.0.1:${sipPort}`],
       ...["-l", `tcp:127.0.0.1:${rpcPort}`],
       ...["-A", `PBX_USERS_DB="${usersDb}"`, "-A", `PBX_RPC_PORT=${rpcPort}`],
+      ...(options.sharedMemoryMb ? ["-m", String(options.sharedMemoryMb)] : []),
+      ...(options.pkgMemoryMb ? ["-M", String(options.pkgMemoryMb)] : []),
     ],
     onOutput: (line) => options.log(`pbx: ${line}`),
   });

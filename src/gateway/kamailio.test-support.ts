@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { type DemoPbx, startDemoPbx as startPbx } from "./demo-pbx.ts";
+import { type DemoPbx, type DemoPbxOptions, startDemoPbx as startPbx } from "./demo-pbx.ts";
 import type { KamailioRpc } from "./kamailio/rpc.ts";
 
 export type { DemoPbx } from "./demo-pbx.ts";
@@ -75,6 +75,7 @@ export async function startDemoPbx(
   users: readonly { authId: string; password: string }[],
   log: (line: string) => void,
   port?: number,
+  options: Pick<DemoPbxOptions, "sharedMemoryMb" | "pkgMemoryMb"> = {},
 ): Promise<DemoPbx> {
   return startPbx({
     dir: join(dir, "pbx"),
@@ -82,5 +83,6 @@ export async function startDemoPbx(
     sipPort: port ?? (await freePort()),
     rpcPort: await freePort(),
     log,
+    ...options,
   });
 }

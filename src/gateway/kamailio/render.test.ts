@@ -11,6 +11,7 @@ import {
   renderKamailioConfig,
   renderTlsConfig,
   renderUacregDb,
+  rpcReplyQueueBytes,
   sharedMemoryMb,
 } from "./render.ts";
 
@@ -253,6 +254,10 @@ describe("dispatcher list, uacreg table and command line", () => {
   it("sizes shared memory and the uac hash table from the device count", () => {
     expect(sharedMemoryMb(0)).toBe(64);
     expect(sharedMemoryMb(10_000)).toBe(221);
+    expect(rpcReplyQueueBytes(10_000)).toBe(1_048_576 + 10_240_000);
+    const big = renderKamailioConfig(options({ registrations: { expectedCount: 10_000 } }));
+    expect(big).toContain("tcp_conn_wq_max=11288576\n");
+    expect(big).toContain("tcp_wq_max=45154304\n");
     expect(registrationHashSize(20)).toBe(4);
     expect(registrationHashSize(10_000)).toBe(12);
     expect(registrationHashSize(1_000_000)).toBe(14);

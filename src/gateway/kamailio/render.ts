@@ -146,6 +146,15 @@ export function sharedMemoryMb(deviceCount: number): number {
   return 64 + Math.ceil((Math.max(0, deviceCount) * 16) / 1024);
 }
 
+/**
+ * Bytes a TCP connection may queue (`tcp_conn_wq_max`): `uac.reg_dump` sends every registration
+ * (about 500 bytes of JSON each) in one reply, and Kamailio drops a reply beyond the queue (its
+ * default is 32 KB: about 60 registrations); 1 KB a device on top of 1 MB.
+ */
+export function rpcReplyQueueBytes(deviceCount: number): number {
+  return 1024 * 1024 + Math.max(0, deviceCount) * 1024;
+}
+
 /** uac `reg_hash_size` (2^n slots): about four records a slot, between 4 and 14. */
 export function registrationHashSize(deviceCount: number): number {
   const bits = Math.ceil(Math.log2(Math.max(1, deviceCount / 4)));
@@ -211,6 +220,7 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     logLevel: o.logLevel ?? 2,
     children: o.children ?? 8,
     tcpChildren: o.children ?? 8,
+    tcpConnWriteQueueMax: rpcReplyQueueBytes(expected),
     listens,
     aliases: [...(o.aliases ?? [])],
     rpcPort: o.rpcPort,

@@ -152,4 +152,21 @@ describe("createKamailioRpc over HTTP", () => {
     const rpc = createKamailioRpc({ url: "http://127.0.0.1:1/RPC", timeoutMs: 500 });
     await expect(rpc.coreUptime()).rejects.toMatchObject({ code: null, method: "core.uptime" });
   });
+
+  it("gives up on a Kamailio that takes the request but never answers", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    try {
+      const rpc = createKamailioRpc({ url: `http://127.0.0.1:${port}/RPC`, timeoutMs: 200 });
+      await expect(rpc.coreUptime()).rejects.toMatchObject({
+        code: null,
+        message: expect.stringContaining("did not answer"),
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });

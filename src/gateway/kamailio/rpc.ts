@@ -2,6 +2,7 @@
  * JSON-RPC 2.0 client for Kamailio's jsonrpcs module over HTTP (xhttp), with typed helpers for
  * the remote registrations (uac), the routing htables and the dispatcher.
  */
+import { request } from "undici";
 import type { GatewayHtable } from "./render.ts";
 
 /** Kamailio answered with a JSON-RPC error, an HTTP error or not at all. */
@@ -194,26 +195,34 @@ export function createKamailioRpc(options: KamailioRpcOptions) {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   let nextId = 1;
 
-  /** Calls `method` with positional `params`; resolves with `result`, rejects with KamailioRpcError. */
+  /**
+   * Calls `method` with positional `params`; resolves with `result`, rejects with KamailioRpcError.
+   * Over undici's `request` (kept-alive connections), not `fetch`: a reconcile pass after a start
+   * makes a call per htable key and registration (110,000 for 10,000 devices), and `fetch` costs
+   * about five times the CPU a call.
+   */
   async function call<T = unknown>(method: string, params: RpcParam[] = []): Promise<T> {
     const id = nextId++;
-    let response: Response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(options.url, {
+      const response = await request(options.url, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", method, params, id }),
-        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
+      status = response.statusCode;
+      text = await response.body.text();
     } catch (error) {
       throw new KamailioRpcError(method, null, "Kamailio did not answer", { cause: error });
     }
-    const text = await response.text();
     let body: { result?: T; error?: { code?: number; message?: string } };
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new KamailioRpcError(method, response.status, `not JSON (HTTP ${response.status})`, {
+      throw new KamailioRpcError(method, status, `not JSON (HTTP ${status})`, {
         cause: error,
       });
     }

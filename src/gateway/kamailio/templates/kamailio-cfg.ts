@@ -9,6 +9,8 @@ export interface KamailioCfgView {
   logLevel: number;
   children: number;
   tcpChildren: number;
+  /** Bytes one TCP connection may queue (a JSON-RPC reply listing every registration). */
+  tcpConnWriteQueueMax: number;
   /** `listen=` values, e.g. `udp:10.0.0.5:5060`, in order. */
   listens: string[];
   /** Host names this node answers to besides its addresses (`alias=`). */
@@ -238,6 +240,9 @@ auto_aliases=no
 tcp_accept_no_cl=yes
 # connections the node opens leave from its listening port, so a reply's $Rp names the side
 tcp_reuse_port=yes
+# uac.reg_dump answers with every registration in one reply: let a connection queue all of it
+tcp_conn_wq_max=${v.tcpConnWriteQueueMax}
+tcp_wq_max=${4 * v.tcpConnWriteQueueMax}
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
