@@ -160,6 +160,14 @@ describe.skipIf(!enabled)(
       expect(registeredAfterMs).toBeLessThan(10_000);
       expect(agent.ready()).toBe(true);
       expect(agent.health()).toMatchObject({ leases: 5, feedFollowed: true });
+      // the node's metrics read Kamailio itself: its registrations and (no) dialogs
+      expect(await agent.metrics()).toMatchObject({
+        kamailioUp: true,
+        registrations: { registered: 5, failed: 0 },
+        leases: 5,
+        dialogs: { early: 0, answered: 0 },
+        microsoftProxies: [],
+      });
     }, 30_000);
 
     it("unregisters a user at the PBX when its calling is disabled", async () => {

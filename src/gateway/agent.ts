@@ -31,6 +31,7 @@ import {
   type RegistrationRecord,
   type RegistrationSpec,
 } from "./kamailio/rpc.ts";
+import { type MetricsReading, proxyIsUp } from "./metrics.ts";
 import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
 import {
   applyLeaseAnswer,
@@ -47,6 +48,7 @@ import {
   registrableDevices,
 } from "./reconcile/registrations.ts";
 import { holdMusicWav } from "./rtpengine/hold-music.ts";
+import { createNgClient, rtpengineSessions } from "./rtpengine/ng.ts";
 import { rtpengineArgs } from "./rtpengine/render.ts";
 import { emptyState, type RegionState } from "./state.ts";
 import { type SupervisorState, superviseProcess } from "./supervisor.ts";
@@ -55,7 +57,9 @@ import { type SupervisorState, superviseProcess } from "./supervisor.ts";
 export type AgentRpc = Pick<
   KamailioRpc,
   "regAdd" | "regReplace" | "regRemove" | "regDump" | "htableSet" | "htableDelete"
->;
+> &
+  /** Any other command (the metrics read dialogs and the dispatcher's proxies with it). */
+  Partial<Pick<KamailioRpc, "call">>;
 
 /** A running Kamailio as the agent sees it (the supervisor, or a fake in tests). */
 export interface AgentKamailio {
@@ -156,6 +160,8 @@ export interface GatewayAgent {
   /** Kamailio running (and answering) and the feed followed at least once. */
   ready(): boolean;
   health(): GatewayAgentHealth;
+  /** A reading of the node for Prometheus (Kamailio and rtpengine asked now). */
+  metrics(): Promise<MetricsReading>;
 }
 
 /** uac's state → what the API is told; in-between states are not reported. */
@@ -406,6 +412,9 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let rpc: AgentRpc;
   let kamailio: AgentKamailio;
   let rtpengine: AgentKamailio | null = null;
+  const ng = options.rtpengine
+    ? createNgClient({ port: options.rtpengine.ngPort ?? 2223, timeoutMs: 500 })
+    : null;
   const onStarted = () => {
     // a fresh Kamailio holds no registration and empty htables
     htables = emptyHtables();
@@ -702,6 +711,62 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       }
       await flushed;
       held = [];
+    },
+    async metrics() {
+      const asked = async <T>(what: () => Promise<T>): Promise<T | null> => {
+        try {
+          return await what();
+        } catch {
+          return null;
+        }
+      };
+      const call = rpc.call;
+      const running = kamailio.state === "running";
+      const dialogs =
+        running && call
+          ? await asked(() => call<Record<string, number>>("dlg.stats_active"))
+          : null;
+      const dispatcher =
+        running && call
+          ? await asked(() =>
+              call<{
+                RECORDS?: Array<{
+                  SET?: { TARGETS?: Array<{ DEST?: { URI?: string; FLAGS?: string } }> };
+                }>;
+              }>("dispatcher.list"),
+            )
+          : null;
+      const mediaSessions =
+        rtpengine?.state === "running" && ng ? await asked(() => rtpengineSessions(ng)) : null;
+      const hepStats = hep?.stats();
+      return {
+        kamailioUp: running && kamailioAnswered,
+        rtpengineUp: rtpengine ? rtpengine.state === "running" : null,
+        registrations: { ...counts },
+        leases: held.length,
+        dialogs: dialogs
+          ? {
+              early: (dialogs.starting ?? 0) + (dialogs.connecting ?? 0),
+              answered: (dialogs.answering ?? 0) + (dialogs.ongoing ?? 0),
+            }
+          : null,
+        mediaSessions,
+        microsoftProxies: (dispatcher?.RECORDS ?? []).flatMap((record) =>
+          (record.SET?.TARGETS ?? []).map((target) => ({
+            uri: target.DEST?.URI ?? "",
+            up: proxyIsUp(target.DEST?.FLAGS ?? ""),
+          })),
+        ),
+        calls: hep?.endedLegs() ?? [],
+        hep: hepStats
+          ? {
+              packets: hepStats.packets,
+              cdrsPosted: hepStats.cdrsPosted,
+              tracesPosted: hepStats.tracesPosted,
+              dropped: hepStats.cdrsDropped + hepStats.tracesDropped + hepStats.evicted,
+            }
+          : null,
+      };
     },
     ready() {
       const media = rtpengine === null || rtpengine.state === "running";

@@ -1,13 +1,15 @@
 /**
  * The agent's probes over plain HTTP: `/healthz` answers 200 while the process runs (with the
- * agent's health as JSON), `/readyz` 200 once Kamailio answers and the feed was read, else 503.
+ * agent's health as JSON), `/readyz` 200 once Kamailio answers and the feed was read, else 503,
+ * `/metrics` the node's Prometheus metrics.
  */
 import { createServer, type Server } from "node:http";
 import type { GatewayAgent } from "./agent.ts";
+import { renderMetrics } from "./metrics.ts";
 
 /** Listens on `host:port` (port 0: any free one); resolves once listening. */
 export async function serveAgentHealth(
-  agent: Pick<GatewayAgent, "ready" | "health">,
+  agent: Pick<GatewayAgent, "ready" | "health" | "metrics">,
   port: number,
   host = "127.0.0.1",
 ): Promise<Server> {
@@ -19,6 +21,14 @@ export async function serveAgentHealth(
     };
     if (path === "/healthz") send(200, agent.health());
     else if (path === "/readyz") send(agent.ready() ? 200 : 503, { ready: agent.ready() });
+    else if (path === "/metrics")
+      agent.metrics().then(
+        (reading) => {
+          response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+          response.end(renderMetrics(reading));
+        },
+        () => send(503, { code: "metrics_unavailable" }),
+      );
     else send(404, { code: "not_found" });
   });
   await new Promise<void>((done, fail) => {

@@ -60,10 +60,21 @@ export interface HepReceiverStats extends CollectorStats {
 }
 
 /** A running receiver. */
+/** Call legs ended with the same leg, direction, disposition and final code. */
+export interface EndedLegs {
+  leg: string;
+  direction: string;
+  disposition: string;
+  code: number | null;
+  count: number;
+}
+
 export interface HepReceiver {
   /** Resolves once the socket is bound; rejects when it cannot be. */
   readonly listening: Promise<void>;
   stats(): HepReceiverStats;
+  /** Call legs ended since start (records made), grouped. */
+  endedLegs(): EndedLegs[];
   /** Runs one flush now (after the one in flight). */
   flush(): Promise<void>;
   /** Closes the socket, then posts ended calls and queued items until done or the deadline. */
@@ -206,10 +217,28 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   listening.catch(() => {});
   socket.bind(options.port, host);
 
+  /** Call legs ended, by leg, direction, disposition and code (the metrics' counter). */
+  const ended = new Map<string, EndedLegs>();
+  function countEnded(record: CdrRecord): void {
+    const code = record.sipCode ?? null;
+    const key = `${record.leg}|${record.direction}|${record.disposition}|${code}`;
+    const entry = ended.get(key);
+    if (entry) entry.count++;
+    else
+      ended.set(key, {
+        leg: record.leg,
+        direction: record.direction,
+        disposition: record.disposition,
+        code,
+        count: 1,
+      });
+  }
+
   /** Hands ended calls over to the CDR queue. */
   function collect(all: boolean): void {
     for (const call of collector.takeFinished(now(), all))
       for (const record of deriveCdrs(call, options.owner)) {
+        countEnded(record);
         if (CdrRecord.safeParse(record).success) cdrs.push(record);
         else invalid.cdrs++;
       }
@@ -304,6 +333,7 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
       cdrsQueued: cdrs.size,
       tracesQueued: traces.size,
     }),
+    endedLegs: () => [...ended.values()].map((entry) => ({ ...entry })),
     flush: () => flush(),
     stop() {
       if (stopping) return stopping;
