@@ -132,9 +132,17 @@ function fakes() {
     },
   };
   let onStarted: () => void = () => {};
-  const kamailio: AgentKamailio = { state: "running", stop: async () => {} };
+  /** The options of each stop of the fake Kamailio. */
+  const kamailioStops: Array<{ kill?: boolean } | undefined> = [];
+  const kamailio: AgentKamailio = {
+    state: "running",
+    stop: async (options) => {
+      kamailioStops.push(options);
+    },
+  };
   return {
     calls,
+    kamailioStops,
     uac,
     htables,
     client,
@@ -189,6 +197,19 @@ describe("the gateway agent", () => {
     });
     return agent;
   }
+
+  it("crashes as a dead machine would: Kamailio killed, no registration removed, no lease released", async () => {
+    const f = fakes();
+    const a = start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    await a.crash();
+    expect(f.kamailioStops).toEqual([{ kill: true }]);
+    expect(f.calls.filter((c) => c[0] === "release" || c[0] === "regRemove")).toEqual([]);
+    const after = f.calls.length;
+    await new Promise((done) => setTimeout(done, 100));
+    expect(f.calls).toHaveLength(after);
+    expect(a.health().leases).toBe(0);
+  });
 
   it("leases the region's devices, registers them and fills the htables", async () => {
     const f = fakes();

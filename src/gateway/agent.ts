@@ -64,7 +64,8 @@ export type AgentRpc = Pick<
 /** A running Kamailio as the agent sees it (the supervisor, or a fake in tests). */
 export interface AgentKamailio {
   readonly state: SupervisorState;
-  stop(): Promise<void>;
+  /** `kill`: SIGKILL at once (a crash), see `Supervisor.stop`. */
+  stop(options?: { kill?: boolean }): Promise<void>;
 }
 
 export interface GatewayAgentOptions {
@@ -157,6 +158,12 @@ export interface GatewayAgentHealth {
 export interface GatewayAgent {
   /** Stops the loops and Kamailio, then releases the leases (best effort). */
   stop(): Promise<void>;
+  /**
+   * For tests simulating a crashed machine: kills Kamailio and rtpengine (SIGKILL, so no
+   * un-REGISTER is sent) and stops the loops, releasing no lease and reporting nothing more;
+   * the node's leases stay with it until they expire at the API.
+   */
+  crash(): Promise<void>;
   /** Kamailio running (and answering) and the feed followed at least once. */
   ready(): boolean;
   health(): GatewayAgentHealth;
@@ -767,6 +774,18 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
             }
           : null,
       };
+    },
+    async crash() {
+      if (stopped) return;
+      stopped = true;
+      controller.abort();
+      for (const timer of [leaseTimer, reportTimer, retryTimer]) if (timer) clearTimeout(timer);
+      await kamailio.stop({ kill: true });
+      await rtpengine?.stop({ kill: true });
+      await hep?.stop();
+      await running;
+      await followed;
+      held = [];
     },
     ready() {
       const media = rtpengine === null || rtpengine.state === "running";

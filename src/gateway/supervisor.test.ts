@@ -96,6 +96,17 @@ describe("superviseProcess", () => {
     expect(stubborn.supervisor.restarts).toBe(0);
   });
 
+  it("stops with SIGKILL at once when told to kill (a crash), and does not restart", async () => {
+    const { supervisor, events, lines } = supervise(`process.on("SIGTERM", () => {}); ${forever}`);
+    await until(() => lines.includes("up"));
+    const pid = supervisor.pid!;
+    await supervisor.stop({ kill: true });
+    expect(events).toContainEqual(expect.objectContaining({ type: "exited", signal: "SIGKILL" }));
+    expect(events).not.toContainEqual(expect.objectContaining({ type: "restart-scheduled" }));
+    expect(supervisor.state).toBe("stopped");
+    expect(alive(pid)).toBe(false);
+  });
+
   it("keeps trying, with back-off, when the command cannot be started", async () => {
     const { supervisor, events } = supervise("", { cmd: "/nonexistent/teamgate-child" });
     await until(() => supervisor.restarts >= 2);

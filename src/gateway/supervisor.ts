@@ -48,8 +48,11 @@ export interface Supervisor {
   readonly pid: number | null;
   /** How many times the child was started again after dying. */
   readonly restarts: number;
-  /** Stops the child (SIGTERM, then SIGKILL after the grace period) and does not restart it. */
-  stop(): Promise<void>;
+  /**
+   * Stops the child (SIGTERM, then SIGKILL after the grace period) and does not restart it; with
+   * `kill`, SIGKILL at once, as a crash would (tests simulating a dead machine).
+   */
+  stop(options?: { kill?: boolean }): Promise<void>;
 }
 
 const defaultBackoff: Backoff = { initialMs: 500, maxMs: 30_000, factor: 2, resetAfterMs: 60_000 };
@@ -137,7 +140,7 @@ export function superviseProcess(options: SuperviseOptions): Supervisor {
     });
   }
 
-  async function stop(): Promise<void> {
+  async function stop(stopOptions: { kill?: boolean } = {}): Promise<void> {
     if (state === "stopped") return;
     state = "stopping";
     if (restartTimer) {
@@ -146,7 +149,7 @@ export function superviseProcess(options: SuperviseOptions): Supervisor {
     }
     const current = child;
     if (current) {
-      signalGroup(current, "SIGTERM");
+      signalGroup(current, stopOptions.kill ? "SIGKILL" : "SIGTERM");
       const killer = setTimeout(() => signalGroup(current, "SIGKILL"), graceMs);
       await childExited;
       clearTimeout(killer);
