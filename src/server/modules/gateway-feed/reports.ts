@@ -161,13 +161,15 @@ export async function applyRegistrationReports(
       SELECT DISTINCT ON (device_id) * FROM input ORDER BY device_id, at DESC, ord DESC
     ), scoped AS (
       -- The stored state is what a history row compares against; the lock makes it the state
-      -- this statement's UPDATE replaces, even when a retried batch of the node races it.
+      -- this statement's UPDATE replaces, even when a retried batch of the node races it, and
+      -- taking the locks in id order keeps two such batches from deadlocking.
       SELECT d.id, d.lease_node_id, d.enterprise_id, d.registration_state, d.registration_code,
         d.registration_reported_at
       FROM devices d
       JOIN calling_users cu ON cu.user_id = d.user_id
       WHERE d.id IN (SELECT device_id FROM latest) AND cu.region_id = ${node.regionId}
         AND cu.deleted_at IS NULL
+      ORDER BY d.id
       FOR UPDATE OF d
     ), updated AS (
       UPDATE devices d SET
