@@ -908,6 +908,9 @@ describe("provisioning journey: operator → master reseller → reseller → en
       .first()
       .waitFor();
     await status.getByText("PBX registration", { exact: true }).waitFor();
+    // No gateway node has registered the device yet: its history says so.
+    const history = admin.getByRole("region", { name: "Registration history", exact: true });
+    await history.getByText("No registration yet", { exact: true }).waitFor();
     await snap(admin, "user-configured");
 
     // A new SIP password, typed twice; a mismatch is caught before anything is sent.

@@ -110,6 +110,7 @@ const validBodies: Record<string, (w: World) => Record<string, unknown>> = {
 const queryKeys = [
   "page",
   "pageSize",
+  "limit",
   "q",
   "status",
   "token",

@@ -172,6 +172,7 @@ const scoped: Record<
   ...Object.fromEntries(
     [
       "GET /api/v1/enterprises/:enterpriseId/users/:userId",
+      "GET /api/v1/enterprises/:enterpriseId/users/:userId/registration-history",
       "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable-calling",
       "POST /api/v1/enterprises/:enterpriseId/users/:userId/enable-calling",
       "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable",
@@ -255,6 +256,7 @@ const onBehalf: Record<string, boolean> = {
   "POST /api/v1/enterprises/:enterpriseId/numbers/import": true,
   "DELETE /api/v1/enterprises/:enterpriseId/numbers/:numberId": true,
   "GET /api/v1/enterprises/:enterpriseId/users/:userId": false,
+  "GET /api/v1/enterprises/:enterpriseId/users/:userId/registration-history": false,
   "PUT /api/v1/enterprises/:enterpriseId/users/:userId/calling": false,
   "POST /api/v1/enterprises/:enterpriseId/users/:userId/sip-password": false,
   "POST /api/v1/enterprises/:enterpriseId/users/:userId/disable-calling": false,

@@ -49,6 +49,8 @@ describe.skipIf(!enabled)(
     let pbx: KamailioRpc;
     let agent: GatewayAgent;
     let admin: Client;
+    /** The name of the gateway node the agent runs as. */
+    let nodeName: string;
     let enterpriseId: string;
     /** The AOR user part at the PBX and the device id, per configured user. */
     let users: Array<{ userId: string; deviceId: string; aor: string }>;
@@ -61,7 +63,9 @@ describe.skipIf(!enabled)(
       const db = t.services.db;
       const world = await buildWorld(db);
       const regionId = world.regions[0]!.id;
-      const { token } = await buildGatewayNode(db, regionId);
+      const built = await buildGatewayNode(db, regionId);
+      const { token } = built;
+      nodeName = built.node.name;
       const enterprise = await buildEnterprise(db, {
         reseller: world.a.reseller,
         status: "active",
@@ -158,6 +162,16 @@ describe.skipIf(!enabled)(
         return rows.length === 5 && rows.every((r) => r.state === "registered");
       });
       expect(registeredAfterMs).toBeLessThan(10_000);
+      // The portal's history of a user: registered, reported by this node.
+      const history = await admin.get(
+        `/api/v1/enterprises/${enterpriseId}/users/${users[0]!.userId}/registration-history`,
+      );
+      expect(history.status).toBe(200);
+      expect(history.body.items[0]).toMatchObject({
+        state: "registered",
+        code: null,
+        node: { name: nodeName },
+      });
       expect(agent.ready()).toBe(true);
       expect(agent.health()).toMatchObject({ leases: 5, feedFollowed: true });
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs

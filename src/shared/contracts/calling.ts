@@ -106,6 +106,39 @@ export type TeamsPushState = (typeof teamsPushStates)[number];
 export const registrationStates = ["unknown", "registered", "failed", "unregistered"] as const;
 export type RegistrationState = (typeof registrationStates)[number];
 
+/** How many events a device's registration history keeps (and so the most one page shows). */
+export const maxRegistrationHistory = 50;
+
+/** `GET …/users/{userId}/registration-history?limit=`: the newest events first. */
+export const RegistrationHistoryQuery = z.strictObject({
+  limit: z.coerce
+    .number({ error: "Must be a number" })
+    .int("Must be a whole number")
+    .min(1, "Must be at least 1")
+    .max(maxRegistrationHistory, `Must be at most ${maxRegistrationHistory}`)
+    .default(maxRegistrationHistory),
+});
+export type RegistrationHistoryQuery = z.infer<typeof RegistrationHistoryQuery>;
+
+/** One change of a device's registration as a gateway node reported it. */
+export const RegistrationEvent = z.object({
+  /** Increases with each event recorded (a stable key; newer events of one device sort after). */
+  id: z.number().int(),
+  state: z.enum(registrationStates),
+  /** A failure's SIP code and reason phrase; null when registered. */
+  code: z.number().int().nullable(),
+  reason: z.string().nullable(),
+  /** The gateway node that reported it. */
+  node: z.object({ id: z.string(), name: z.string() }),
+  /** When the node saw it (ISO 8601). */
+  at: z.string(),
+});
+export type RegistrationEvent = z.infer<typeof RegistrationEvent>;
+
+/** A user's registration history, newest first; empty for a user without a device. */
+export const RegistrationHistory = z.object({ items: z.array(RegistrationEvent) });
+export type RegistrationHistory = z.infer<typeof RegistrationHistory>;
+
 /** The state of a configured user as the list filters it. */
 export type CallingStatus = "active" | "calling_disabled" | "disabled" | "deleted";
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -11,6 +12,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { regions } from "./catalog.ts";
 import { enterprises } from "./enterprises.ts";
+import { gatewayNodes } from "./gateway.ts";
 import { pbxes } from "./pbx.ts";
 import { users } from "./users.ts";
 
@@ -141,6 +143,43 @@ export const devices = pgTable(
   (t) => [
     uniqueIndex("devices_user_key").on(t.userId),
     index("devices_enterprise_idx").on(t.enterpriseId),
+  ],
+);
+
+/** How many registration events a device keeps; older ones are pruned as new ones arrive. */
+export const maxRegistrationEventsPerDevice = 50;
+
+/**
+ * A device's registration history (SPEC §2.6, §5): one row each time a gateway report changed the
+ * stored state or SIP code, written in the statement that applies the report. At most
+ * `maxRegistrationEventsPerDevice` per device are kept; they go with the device. The identity id
+ * orders events of the same instant.
+ */
+export const deviceRegistrationEvents = pgTable(
+  "device_registration_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id, { onDelete: "cascade" }),
+    /** The device's enterprise, copied so every read filters on the tenant with one equality. */
+    enterpriseId: text("enterprise_id")
+      .notNull()
+      .references(() => enterprises.id, { onDelete: "cascade" }),
+    state: text("state", { enum: registrationStates }).notNull(),
+    /** A failure's SIP code and reason phrase (null once registered). */
+    code: integer("code"),
+    reason: text("reason"),
+    /** The gateway node that reported it. */
+    nodeId: text("node_id")
+      .notNull()
+      .references(() => gatewayNodes.id),
+    /** When the node saw it (never after the time the report arrived). */
+    at: timestamp("at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("device_registration_events_device_idx").on(t.deviceId, t.at, t.id),
+    index("device_registration_events_enterprise_idx").on(t.enterpriseId),
   ],
 );
 

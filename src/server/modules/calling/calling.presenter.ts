@@ -1,5 +1,9 @@
-import { type CallingView, callingStatusOf } from "../../../shared/contracts/calling.ts";
-import type { CallingDetail, CallingRow } from "./calling.queries.ts";
+import {
+  type CallingView,
+  callingStatusOf,
+  type RegistrationEvent,
+} from "../../../shared/contracts/calling.ts";
+import type { CallingDetail, CallingRow, RegistrationEventRow } from "./calling.queries.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -71,5 +75,16 @@ export function presentCalling({
     },
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+export function presentRegistrationEvent(row: RegistrationEventRow): RegistrationEvent {
+  return {
+    id: row.id,
+    state: row.state,
+    code: row.code,
+    reason: row.reason,
+    node: { id: row.nodeId, name: row.nodeName },
+    at: row.at.toISOString(),
   };
 }

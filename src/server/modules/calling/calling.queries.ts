@@ -1,11 +1,13 @@
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Scoped } from "../../authz/policy.ts";
 import type { Db } from "../../db/client.ts";
 import {
   callingUsers,
+  deviceRegistrationEvents,
   devices,
   enterpriseRegions,
   enterprises,
+  gatewayNodes,
   pbxes,
   regions,
   users,
@@ -117,4 +119,50 @@ export async function enterpriseRegionsOf(
     .where(eq(enterpriseRegions.enterpriseId, enterprise.id))
     .orderBy(asc(enterpriseRegions.position), asc(regions.name));
   return rows.map((r, i) => ({ id: r.id, name: r.name, primary: i === 0 }));
+}
+
+/** One registration event with the name of the node that reported it. */
+export interface RegistrationEventRow {
+  id: number;
+  state: (typeof deviceRegistrationEvents.$inferSelect)["state"];
+  code: number | null;
+  reason: string | null;
+  nodeId: string;
+  nodeName: string;
+  at: Date;
+}
+
+/**
+ * The newest `limit` registration events of the user's device in the enterprise, newest first;
+ * empty when the user has no device (a trunk user, or not configured).
+ */
+export async function listRegistrationHistory(
+  db: Db,
+  enterprise: Scoped<{ id: string }>,
+  userId: string,
+  limit: number,
+): Promise<RegistrationEventRow[]> {
+  const e = deviceRegistrationEvents;
+  return db
+    .select({
+      id: e.id,
+      state: e.state,
+      code: e.code,
+      reason: e.reason,
+      nodeId: e.nodeId,
+      nodeName: gatewayNodes.name,
+      at: e.at,
+    })
+    .from(e)
+    .innerJoin(devices, eq(devices.id, e.deviceId))
+    .innerJoin(gatewayNodes, eq(gatewayNodes.id, e.nodeId))
+    .where(
+      and(
+        eq(e.enterpriseId, enterprise.id),
+        eq(devices.enterpriseId, enterprise.id),
+        eq(devices.userId, userId),
+      ),
+    )
+    .orderBy(desc(e.at), desc(e.id))
+    .limit(limit);
 }

@@ -16,6 +16,7 @@ import {
   type World,
 } from "../../db/seed/factories.ts";
 import { unseal } from "../../lib/secrets.ts";
+import { buildGatewayNode } from "../gateway-feed/gateway-feed.factories.ts";
 import { buildPhoneNumber } from "../numbers/numbers.factories.ts";
 import { buildPbx } from "../pbx/pbx.factories.ts";
 import { buildSyncedUser } from "./calling.factories.ts";
@@ -313,6 +314,86 @@ describe("actions", () => {
     expect(soft.body.abilities).toEqual(["calling.restore"]);
     const restored = await resellerA.post(url(user.id, "restore"));
     expect([restored.status, restored.body.calling.status]).toEqual([200, "disabled"]);
+  });
+});
+
+describe("registration history", () => {
+  it("401, 400, 404 (another subtree, another enterprise's user, unknown), 200 newest first for every tier (each holds users.read: no 403)", async () => {
+    const { user, body } = await candidate();
+    expect((await admin.put(url(user.id), body)).status).toBe(201);
+    const [device] = await t.services.db.select().from(devices).where(eq(devices.userId, user.id));
+    // A node of the user's region leases the device and reports through the gateway feed.
+    const { node, token } = await buildGatewayNode(t.services.db, regionId);
+    const gateway = async (path: string, payload: object) =>
+      (
+        await t.app.inject({
+          method: "POST",
+          url: `/api/v1/gateway/${path}`,
+          headers: { authorization: `Bearer ${token}` },
+          payload,
+        })
+      ).json();
+    expect((await gateway("leases/acquire", { deviceIds: [device!.id] })).leases).toHaveLength(1);
+    const base = Date.now() - 60_000;
+    const at = (s: number) => new Date(base + s * 1000).toISOString();
+    await gateway("registrations", {
+      items: [
+        { deviceId: device!.id, state: "failed", code: 401, reason: "Unauthorized", at: at(1) },
+        { deviceId: device!.id, state: "registered", at: at(2) },
+        { deviceId: device!.id, state: "registered", at: at(3) },
+        { deviceId: device!.id, state: "unregistered", at: at(4) },
+      ],
+    });
+
+    const history = url(user.id, "registration-history");
+    expect((await clientOf(t.app).get(history)).status).toBe(401);
+    const bad = await admin.get(`${history}?limit=51`);
+    expect([bad.status, Object.keys(bad.body.fields)]).toEqual([400, ["limit"]]);
+    expect((await resellerB.get(history)).status).toBe(404);
+    const other = await buildSyncedUser(t.services.db, { enterpriseId: world.b.enterprise.id });
+    expect((await admin.get(url(other.id, "registration-history"))).status).toBe(404);
+    expect((await admin.get(url("usr_00000000000000000000", "registration-history"))).status).toBe(
+      404,
+    );
+    const node0 = { id: node.id, name: node.name };
+    for (const client of [admin, resellerA, masterA]) {
+      const res = await client.get(history);
+      expect(res.status).toBe(200);
+      expect(res.body.items).toEqual([
+        {
+          id: expect.any(Number),
+          state: "unregistered",
+          code: null,
+          reason: null,
+          node: node0,
+          at: at(4),
+        },
+        {
+          id: expect.any(Number),
+          state: "registered",
+          code: null,
+          reason: null,
+          node: node0,
+          at: at(2),
+        },
+        {
+          id: expect.any(Number),
+          state: "failed",
+          code: 401,
+          reason: "Unauthorized",
+          node: node0,
+          at: at(1),
+        },
+      ]);
+    }
+    const newest = await admin.get(`${history}?limit=1`);
+    expect(newest.body.items.map((e: { state: string }) => e.state)).toEqual(["unregistered"]);
+  });
+
+  it("is empty for a user without a device (not configured)", async () => {
+    const { user } = await candidate();
+    const res = await admin.get(url(user.id, "registration-history"));
+    expect([res.status, res.body]).toEqual([200, { items: [] }]);
   });
 });
 

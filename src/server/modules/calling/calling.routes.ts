@@ -7,6 +7,8 @@ import {
   ChangeSipPasswordBody,
   ConfigureUserBody,
   type EnterpriseRegionChoice,
+  type RegistrationHistory,
+  RegistrationHistoryQuery,
 } from "../../../shared/contracts/calling.ts";
 import { Id } from "../../../shared/contracts/common.ts";
 import type { UserSummary } from "../../../shared/contracts/users.ts";
@@ -26,8 +28,13 @@ import type { Services } from "../../services.ts";
 import type { EnterpriseRow } from "../enterprises/index.ts";
 import { presentUser } from "../users/index.ts";
 import { callingAbilities, mayPushToTeams } from "./calling.policy.ts";
-import { presentCalling } from "./calling.presenter.ts";
-import { enterpriseRegionsOf, findCalling, getUser } from "./calling.queries.ts";
+import { presentCalling, presentRegistrationEvent } from "./calling.presenter.ts";
+import {
+  enterpriseRegionsOf,
+  findCalling,
+  getUser,
+  listRegistrationHistory,
+} from "./calling.queries.ts";
 import { configureUser } from "./commands/configure-user.ts";
 import {
   changeSipPassword,
@@ -136,6 +143,26 @@ export function callingRoutes(services: Services): FastifyPluginAsyncZod {
       params: UserIdParam,
       handler: ({ actor, enterprise, params }) => detailOf(actor, enterprise, params.userId),
     });
+
+    enterpriseRoute(
+      app,
+      services,
+      "GET",
+      "/enterprises/:enterpriseId/users/:userId/registration-history",
+      {
+        summary:
+          "The user's PBX registration history, newest first (empty without a device; at most 50 kept)",
+        tags,
+        may: "users.read",
+        params: UserIdParam,
+        querystring: RegistrationHistoryQuery,
+        handler: async ({ enterprise, params, query }): Promise<RegistrationHistory> => {
+          await getUser(db, enterprise, params.userId);
+          const rows = await listRegistrationHistory(db, enterprise, params.userId, query.limit);
+          return { items: rows.map(presentRegistrationEvent) };
+        },
+      },
+    );
 
     enterpriseRoute(app, services, "PUT", "/enterprises/:enterpriseId/users/:userId/calling", {
       summary:

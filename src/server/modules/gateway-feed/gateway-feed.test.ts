@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp } from "../../../../test/harness.ts";
 import {
@@ -11,6 +11,7 @@ import { inTransaction } from "../../context.ts";
 import {
   callingUsers,
   cdrs,
+  deviceRegistrationEvents,
   devices,
   enterpriseRegions,
   enterprises,
@@ -590,6 +591,107 @@ describe("leases", () => {
     ]);
     const [row] = await t.services.db.select().from(devices).where(eq(devices.id, foreign));
     expect([row!.leaseNodeId, row!.registrationState]).toEqual([null, "unknown"]);
+  });
+});
+
+describe("registration history", () => {
+  /** A fresh device of enterprise A leased by `node`. */
+  async function leasedDevice(node: Node) {
+    const { device } = await buildConfiguredUser(t.services.db, t.services.secret, {
+      enterpriseId: a.enterprise.id,
+      regionId: region0,
+      pbxId: a.pbx.id,
+    });
+    await node.post("/api/v1/gateway/leases/acquire", { deviceIds: [device!.id] });
+    return device!.id;
+  }
+  const historyOf = (deviceIds: string[]) =>
+    t.services.db
+      .select()
+      .from(deviceRegistrationEvents)
+      .where(inArray(deviceRegistrationEvents.deviceId, deviceIds))
+      .orderBy(asc(deviceRegistrationEvents.at), asc(deviceRegistrationEvents.id));
+  const base = Date.now() - 3_600_000;
+  const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
+
+  it("writes exactly the reports that change the state or SIP code, in one batch, and nothing for a repeat", async () => {
+    const one = await leasedDevice(node0);
+    const two = await leasedDevice(node0);
+    const othersLease = await leasedDevice(node0b);
+    const foreign = c.users[0]!.device!.id;
+    const first = await node0.post("/api/v1/gateway/registrations", {
+      items: [
+        // Every change in a batch is history, even though only the latest sets the device's state.
+        { deviceId: one, state: "failed", code: 403, reason: "Forbidden", at: at(1) },
+        { deviceId: one, state: "registered", code: 200, reason: "OK", at: at(2) },
+        { deviceId: two, state: "registered", at: at(1) },
+        { deviceId: othersLease, state: "registered", at: at(1) },
+        { deviceId: foreign, state: "registered", at: at(1) },
+      ],
+    });
+    expect(first.body.items.map((i: { status: number }) => i.status)).toEqual([
+      200, 200, 200, 409, 404,
+    ]);
+    const rows = await historyOf([one, two, othersLease, foreign]);
+    expect(
+      rows.map((r) => [r.deviceId, r.state, r.code, r.reason, r.nodeId, r.at.toISOString()]),
+    ).toEqual([
+      [one, "failed", 403, "Forbidden", node0.id, at(1)],
+      [two, "registered", null, null, node0.id, at(1)],
+      [one, "registered", null, null, node0.id, at(2)],
+    ]);
+    expect(new Set(rows.map((r) => r.enterpriseId))).toEqual(new Set([a.enterprise.id]));
+
+    const second = {
+      items: [
+        // A repeat of the stored state: nothing.
+        { deviceId: one, state: "registered", at: at(3) },
+        // The same failure twice, then another code: two rows.
+        { deviceId: two, state: "failed", code: 401, reason: "Unauthorized", at: at(3) },
+        { deviceId: two, state: "failed", code: 401, reason: "Unauthorized", at: at(4) },
+        { deviceId: two, state: "failed", code: 403, reason: "Forbidden", at: at(5) },
+      ],
+    };
+    await node0.post("/api/v1/gateway/registrations", second);
+    // The same batch retried, and a report older than the stored one: nothing more.
+    await node0.post("/api/v1/gateway/registrations", second);
+    await node0.post("/api/v1/gateway/registrations", {
+      items: [{ deviceId: two, state: "unregistered", at: at(0) }],
+    });
+    const after = await historyOf([one, two]);
+    expect(after.slice(3).map((r) => [r.deviceId, r.state, r.code, r.at.toISOString()])).toEqual([
+      [two, "failed", 401, at(3)],
+      [two, "failed", 403, at(5)],
+    ]);
+    expect(after).toHaveLength(5);
+    const [device] = await t.services.db.select().from(devices).where(eq(devices.id, two));
+    expect([device?.registrationState, device?.registrationCode]).toEqual(["failed", 403]);
+  });
+
+  it("keeps each device's newest 50 events", async () => {
+    const deviceId = await leasedDevice(node0);
+    const flapping = (from: number, count: number) => ({
+      items: Array.from({ length: count }, (_, i) => ({
+        deviceId,
+        state: (from + i) % 2 ? "failed" : "registered",
+        code: (from + i) % 2 ? 503 : null,
+        at: at(from + i),
+      })),
+    });
+    await node0.post("/api/v1/gateway/registrations", flapping(0, 60));
+    let rows = await historyOf([deviceId]);
+    expect([rows.length, rows[0]?.at.toISOString(), rows.at(-1)?.at.toISOString()]).toEqual([
+      50,
+      at(10),
+      at(59),
+    ]);
+    await node0.post("/api/v1/gateway/registrations", flapping(60, 5));
+    rows = await historyOf([deviceId]);
+    expect([rows.length, rows[0]?.at.toISOString(), rows.at(-1)?.at.toISOString()]).toEqual([
+      50,
+      at(15),
+      at(64),
+    ]);
   });
 });
 

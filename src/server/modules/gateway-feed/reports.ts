@@ -10,11 +10,13 @@ import {
 } from "../../../shared/contracts/gateway.ts";
 import type { GatewayNodeActor } from "../../authz/actor.ts";
 import type { Db } from "../../db/client.ts";
+import { maxRegistrationEventsPerDevice } from "../../db/schema/index.ts";
 import { affectedRows } from "../../lib/sql.ts";
 
 /*
- * What gateway nodes write (SPEC §5), each call one set-based statement, idempotent, and scoped
- * to the node's region: a device of another region is answered as absent (404 per item).
+ * What gateway nodes write (SPEC §5), each call one set-based statement (registration reports
+ * add a second, the history's pruning), idempotent, and scoped to the node's region: a device of
+ * another region is answered as absent (404 per item).
  */
 
 type Rows<T> = { rows: T[] };
@@ -127,7 +129,9 @@ export async function releaseLeases(
  * Applies registration reports: only from the node holding the device's lease (409 per item
  * otherwise), only for devices of its region (404), and a report older than the stored one is
  * acknowledged but changes nothing (a retried or reordered batch is harmless). Of several
- * reports on one device in a batch, the latest applies.
+ * reports on one device in a batch, the latest applies. Each applied report that changes the
+ * state or SIP code (against the stored one, then the batch's previous one) adds a history row
+ * in the same statement; a repeated state adds none. One transaction with the pruning.
  */
 export async function applyRegistrationReports(
   db: Db,
@@ -146,7 +150,8 @@ export async function applyRegistrationReports(
       ord,
     })),
   );
-  const result = await db.execute(sql`
+  return db.transaction(async (tx) => {
+    const result = await tx.execute(sql`
     WITH input AS (
       -- A node's clock ahead of ours must not hold back later reports: never after now.
       SELECT device_id, state, code, reason, LEAST(at, ${now}::timestamptz) AS at, ord
@@ -155,10 +160,17 @@ export async function applyRegistrationReports(
     ), latest AS (
       SELECT DISTINCT ON (device_id) * FROM input ORDER BY device_id, at DESC, ord DESC
     ), scoped AS (
-      SELECT d.id, d.lease_node_id FROM devices d
+      -- The stored state is what a history row compares against; the lock makes it the state
+      -- this statement's UPDATE replaces, even when a retried batch of the node races it, and
+      -- taking the locks in id order keeps two such batches from deadlocking.
+      SELECT d.id, d.lease_node_id, d.enterprise_id, d.registration_state, d.registration_code,
+        d.registration_reported_at
+      FROM devices d
       JOIN calling_users cu ON cu.user_id = d.user_id
       WHERE d.id IN (SELECT device_id FROM latest) AND cu.region_id = ${node.regionId}
         AND cu.deleted_at IS NULL
+      ORDER BY d.id
+      FOR UPDATE OF d
     ), updated AS (
       UPDATE devices d SET
         registration_state = l.state,
@@ -172,15 +184,55 @@ export async function applyRegistrationReports(
         AND d.id IN (SELECT id FROM scoped)
         AND (d.registration_reported_at IS NULL OR d.registration_reported_at <= l.at)
       RETURNING d.id
+    ), steps AS (
+      -- Every report of an updated device not older than the stored one, in the order it
+      -- happened, beside the one before it (the stored state for the first).
+      SELECT i.device_id, i.state, i.at, i.ord,
+        CASE WHEN i.state = 'registered' THEN NULL ELSE i.code END AS code,
+        CASE WHEN i.state = 'registered' THEN NULL ELSE i.reason END AS reason,
+        s.enterprise_id,
+        COALESCE(LAG(i.state) OVER w, s.registration_state) AS prev_state,
+        CASE WHEN ROW_NUMBER() OVER w = 1 THEN s.registration_code
+          ELSE LAG(CASE WHEN i.state = 'registered' THEN NULL ELSE i.code END) OVER w
+        END AS prev_code
+      FROM input i
+      JOIN updated u ON u.id = i.device_id
+      JOIN scoped s ON s.id = i.device_id
+      WHERE s.registration_reported_at IS NULL OR s.registration_reported_at <= i.at
+      WINDOW w AS (PARTITION BY i.device_id ORDER BY i.at, i.ord)
+    ), logged AS (
+      INSERT INTO device_registration_events (device_id, enterprise_id, state, code, reason,
+        node_id, at)
+      SELECT device_id, enterprise_id, state, code, reason, ${node.nodeId}, at
+      FROM steps
+      WHERE (state, code) IS DISTINCT FROM (prev_state, prev_code)
+      ORDER BY at, ord
+      RETURNING device_id
     )
-    SELECT s.id, (s.lease_node_id IS NOT DISTINCT FROM ${node.nodeId}) AS mine FROM scoped s`);
-  const found = new Map(rowsOf<{ id: string; mine: boolean }>(result).map((r) => [r.id, r.mine]));
-  return {
-    items: reports.map((r) => {
-      const mine = found.get(r.deviceId);
-      return { deviceId: r.deviceId, status: mine === undefined ? 404 : mine ? 200 : 409 };
-    }),
-  };
+    SELECT s.id, (s.lease_node_id IS NOT DISTINCT FROM ${node.nodeId}) AS mine,
+      EXISTS (SELECT 1 FROM logged l WHERE l.device_id = s.id) AS logged
+    FROM scoped s`);
+    const rows = rowsOf<{ id: string; mine: boolean; logged: boolean }>(result);
+    // Bounded history: a statement does not see its own inserts, so the pruning is a second one,
+    // set-based over the devices that just got events. It ranks their rows newest first on the
+    // (device_id, at, id) index and deletes past the cap, so each device keeps its newest
+    // `maxRegistrationEventsPerDevice`.
+    const logged = rows.filter((r) => r.logged).map((r) => r.id);
+    if (logged.length)
+      await tx.execute(sql`
+      DELETE FROM device_registration_events e USING (
+        SELECT id, ROW_NUMBER() OVER (PARTITION BY device_id ORDER BY at DESC, id DESC) AS n
+        FROM device_registration_events WHERE device_id = ANY(${textArray(logged)})
+      ) r
+      WHERE e.id = r.id AND r.n > ${maxRegistrationEventsPerDevice}`);
+    const found = new Map(rows.map((r) => [r.id, r.mine]));
+    return {
+      items: reports.map((r) => {
+        const mine = found.get(r.deviceId);
+        return { deviceId: r.deviceId, status: mine === undefined ? 404 : mine ? 200 : 409 };
+      }),
+    };
+  });
 }
 
 /**

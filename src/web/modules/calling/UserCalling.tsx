@@ -38,6 +38,7 @@ import {
   userDetailQuery,
   useSetCallingSwitch,
 } from "./calling.api.ts";
+import { RegistrationHistoryCard } from "./RegistrationHistory.tsx";
 import { SipPasswordModal } from "./SipPasswordModal.tsx";
 
 interface UserCallingProps {
@@ -50,7 +51,7 @@ interface UserCallingProps {
 
 /**
  * One user's page (SPEC §2.6): licences, the calling configuration and its actions, PBX
- * registration and Teams provisioning. Buttons follow the server's abilities; while the push to
+ * registration (with its history, for a PBX user) and Teams provisioning. Buttons follow the server's abilities; while the push to
  * Teams is under way the page polls, so "Pushing…" turns "In Teams" by itself.
  */
 export function UserCalling({ enterpriseId, userId, audience, back }: UserCallingProps) {
@@ -100,6 +101,9 @@ export function UserCalling({ enterpriseId, userId, audience, back }: UserCallin
             calling={calling}
             abilities={abilities}
           />
+        ) : null}
+        {calling?.device ? (
+          <RegistrationHistoryCard enterpriseId={enterpriseId} userId={user.id} />
         ) : null}
       </Stack>
     </>

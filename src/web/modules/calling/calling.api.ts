@@ -6,6 +6,7 @@ import type {
   ChangeSipPasswordBody,
   ConfigureUserBody,
   EnterpriseRegionChoice,
+  RegistrationHistory,
 } from "../../../shared/contracts/calling.ts";
 import type { NumberListResponse } from "../../../shared/contracts/numbers.ts";
 import type { PbxListResponse } from "../../../shared/contracts/pbx.ts";
@@ -43,6 +44,22 @@ export function userDetailQuery(enterpriseId: string, userId: string) {
       api.get<UserDetail>(usersPath(enterpriseId, userId), undefined, signal),
     refetchInterval: (query) =>
       query.state.data?.calling?.teams.state === "pending" ? teamsPushPollMs : false,
+  });
+}
+
+/**
+ * `GET …/users/{userId}/registration-history`: the device's registration changes, newest first.
+ * Under the user's key, so an action on the user refreshes it too.
+ */
+export function registrationHistoryQuery(enterpriseId: string, userId: string) {
+  return queryOptions({
+    queryKey: [...userDetailQuery(enterpriseId, userId).queryKey, "registration-history"],
+    queryFn: ({ signal }) =>
+      api.get<RegistrationHistory>(
+        usersPath(enterpriseId, userId, "/registration-history"),
+        undefined,
+        signal,
+      ),
   });
 }
 
