@@ -54,6 +54,7 @@ describe.skipIf(!enabled)(
     let enterpriseId: string;
     /** The AOR user part at the PBX and the device id, per configured user. */
     let users: Array<{ userId: string; deviceId: string; aor: string }>;
+    let refusedDeviceId: string;
 
     beforeAll(async () => {
       t = await createTestApp();
@@ -89,8 +90,11 @@ describe.skipIf(!enabled)(
         regionId,
         pbxId: pbxRow.id,
         password: PASSWORD,
-        count: 5,
+        count: 6,
       });
+      // the sixth device's password is not the one the PBX knows: its registration fails
+      const [refused] = configured.splice(5, 1);
+      refusedDeviceId = refused!.device!.id;
       users = configured.map((u) => ({
         userId: u.user.id,
         deviceId: u.device!.id,
@@ -105,7 +109,10 @@ describe.skipIf(!enabled)(
       // the demo PBX knows the devices' digest user names and password
       ({ process: pbxProcess, rpc: pbx } = await startDemoPbx(
         dir,
-        configured.map((u) => ({ authId: u.device!.sipAuthId, password: PASSWORD })),
+        [
+          ...configured.map((u) => ({ authId: u.device!.sipAuthId, password: PASSWORD })),
+          { authId: refused!.device!.sipAuthId, password: "not-the-one-the-platform-has" },
+        ],
         (line) => logs.push(line),
         pbxPort,
       ));
@@ -173,15 +180,35 @@ describe.skipIf(!enabled)(
         node: { name: nodeName },
       });
       expect(agent.ready()).toBe(true);
-      expect(agent.health()).toMatchObject({ leases: 5, feedFollowed: true });
+      expect(agent.health()).toMatchObject({ leases: 6, feedFollowed: true });
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs
       expect(await agent.metrics()).toMatchObject({
         kamailioUp: true,
-        registrations: { registered: 5, failed: 0 },
-        leases: 5,
+        registrations: { registered: 5 },
+        leases: 6,
         dialogs: { early: 0, answered: 0 },
         microsoftProxies: [],
       });
+    }, 30_000);
+
+    it("reports a registration the PBX refuses as failed, with the PBX's code and reason", async () => {
+      const row = await until(
+        "the refused device reported failed with its code",
+        async () => {
+          const [found] = await t.services.db
+            .select({
+              state: devices.registrationState,
+              code: devices.registrationCode,
+              reason: devices.registrationReason,
+            })
+            .from(devices)
+            .where(inArray(devices.id, [refusedDeviceId]));
+          return found?.state === "failed" && found.code !== null ? found : undefined;
+        },
+        20_000,
+      );
+      // the demo PBX answers a wrong password with 403 Wrong Password
+      expect(row).toEqual({ state: "failed", code: 403, reason: "Wrong Password" });
     }, 30_000);
 
     it("unregisters a user at the PBX when its calling is disabled", async () => {
@@ -195,7 +222,7 @@ describe.skipIf(!enabled)(
         return !aors.has(first!.aor) && users.slice(1).every((u) => aors.has(u.aor));
       });
       // its lease is released once its registration is gone
-      await until("the lease released", async () => agent.health().leases === 4);
+      await until("the lease released", async () => agent.health().leases === 5);
     }, 20_000);
   },
 );
