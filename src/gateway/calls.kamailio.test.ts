@@ -73,7 +73,9 @@ describe.skipIf(!enabled)(
       htables = planHtables(state);
     }
 
-    function region(overrides: { enterprises?: ReturnType<typeof buildEnterprise>[] } = {}) {
+    function region(
+      overrides: { enterprises?: ReturnType<typeof buildEnterprise>[]; pbxHost?: string } = {},
+    ) {
       return buildSnapshot({
         enterprises: overrides.enterprises ?? [
           buildEnterprise({ trunks: [{ fqdn: FQDN, priority: 0, status: "active" }] }),
@@ -82,7 +84,7 @@ describe.skipIf(!enabled)(
           {
             ...buildSnapshot().pbxes[0]!,
             sipDomain: PBX_DOMAIN,
-            sipProxy: `127.0.0.1:${pbxPort}`,
+            sipProxy: `${overrides.pbxHost ?? "127.0.0.1"}:${pbxPort}`,
           },
         ],
         users: [
@@ -555,6 +557,26 @@ describe.skipIf(!enabled)(
         },
       });
       expect(unknownDevice.caller.status, explain(unknownDevice.caller)).toBe(0);
+    }, 30_000);
+
+    it("refuses a call to a device that does not come from the user's PBX (no open relay): 403", async () => {
+      await applyRegion(region({ pbxHost: "127.0.0.2" }));
+      try {
+        const { caller } = await call({
+          callerSide: "pbx",
+          caller: {
+            requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
+            from: `sip:2002@${PBX_DOMAIN}`,
+            to: "sip:dev_1@127.0.0.1",
+            profile: "RTP/AVP",
+            expect: 403,
+          },
+        });
+        expect(caller.status, explain(caller)).toBe(0);
+        expect(findMessage(caller.received, /^SIP\/2\.0 403/)).toMatch(/not this user's PBX/);
+      } finally {
+        await applyRegion(region());
+      }
     }, 30_000);
 
     it("refuses calls both ways once the enterprise is disabled (no longer in the feed): 403", async () => {

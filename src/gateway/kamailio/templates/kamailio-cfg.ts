@@ -485,6 +485,15 @@ route[FROM_PBX] {
 		sl_send_reply("403", "Forbidden: enterprise disabled");
 		exit;
 	}
+	# no open relay: the call must come from the user's own PBX (or trunk). A location found by
+	# its A record (host:port) is checked against the source address through Kamailio's DNS
+	# cache; one found by SRV or NAPTR has no single address to check.
+	$var(uri) = $sht(usrdst=>$vn(usr));
+	if ($(var(uri){uri.port}) =~ "^[0-9]+$" && !dns_int_match_ip("$(var(uri){uri.host})", "$si")) {
+		xlog("L_NOTICE", "call to $rU from $si refused: not the user's PBX\n");
+		sl_send_reply("403", "Forbidden: not this user's PBX");
+		exit;
+	}
 	$vn(fqdn) = $sht(entfqdn=>$vn(ent));
 	$vn(number) = $(sht(usrcid=>$vn(usr)){s.select,0,,});
 	if ($vn(fqdn) == $null || $vn(number) == "") {
