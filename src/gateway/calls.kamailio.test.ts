@@ -232,6 +232,15 @@ describe.skipIf(!enabled)(
       return { caller, callee: calleeRun };
     }
 
+    /** The PBX calling a device registered by the node (by default usr_1's, dev_1). */
+    const pbxCall = (device = "dev_1", expect = 200) => ({
+      requestUri: `sip:${device}@127.0.0.1:${pbxSide}`,
+      from: `sip:2002@${PBX_DOMAIN}`,
+      to: `sip:${device}@127.0.0.1`,
+      profile: "RTP/AVP" as const,
+      expect,
+    });
+
     /** A Teams user (usr_1, +3211000001) calling out. */
     const teamsCall = () => ({
       requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
@@ -258,13 +267,7 @@ describe.skipIf(!enabled)(
     it("a Teams user's call reaches the PBX as the user's device, authenticated with its digest credentials", async () => {
       const { caller, callee } = await call({
         callerSide: "ms",
-        caller: {
-          requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
-          from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
-          to: `sip:+3299887766@${FQDN}`,
-          profile: "RTP/SAVP",
-          expect: 200,
-        },
+        caller: teamsCall(),
         callee: {
           profile: "RTP/AVP",
           challenge: { realm: "pbx.acme.example", username: "auth1", password: "secret-1" },
@@ -318,13 +321,7 @@ describe.skipIf(!enabled)(
     it("a call from the PBX to a registered device reaches Microsoft as the user's number, failing over past a dead proxy", async () => {
       const { caller, callee } = await call({
         callerSide: "pbx",
-        caller: {
-          requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
-          from: `sip:2002@${PBX_DOMAIN}`,
-          to: "sip:dev_1@127.0.0.1",
-          profile: "RTP/AVP",
-          expect: 200,
-        },
+        caller: pbxCall("dev_1", 200),
         callee: { profile: "RTP/SAVP" },
       });
       expect(caller.status, explain(caller)).toBe(0);
@@ -548,13 +545,7 @@ describe.skipIf(!enabled)(
       expect(unknownTrunk.caller.status, explain(unknownTrunk.caller)).toBe(0);
       const unknownDevice = await call({
         callerSide: "pbx",
-        caller: {
-          requestUri: `sip:dev_404@127.0.0.1:${pbxSide}`,
-          from: `sip:2002@${PBX_DOMAIN}`,
-          to: "sip:dev_404@127.0.0.1",
-          profile: "RTP/AVP",
-          expect: 404,
-        },
+        caller: pbxCall("dev_404", 404),
       });
       expect(unknownDevice.caller.status, explain(unknownDevice.caller)).toBe(0);
     }, 30_000);
@@ -564,13 +555,7 @@ describe.skipIf(!enabled)(
       try {
         const { caller } = await call({
           callerSide: "pbx",
-          caller: {
-            requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
-            from: `sip:2002@${PBX_DOMAIN}`,
-            to: "sip:dev_1@127.0.0.1",
-            profile: "RTP/AVP",
-            expect: 403,
-          },
+          caller: pbxCall("dev_1", 403),
         });
         expect(caller.status, explain(caller)).toBe(0);
         expect(findMessage(caller.received, /^SIP\/2\.0 403/)).toMatch(/not this user's PBX/);
@@ -584,24 +569,12 @@ describe.skipIf(!enabled)(
       try {
         const fromTeams = await call({
           callerSide: "ms",
-          caller: {
-            requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
-            from: "sip:+3211000001@sip.pstnhub.microsoft.com;user=phone",
-            to: `sip:+3299887766@${FQDN}`,
-            profile: "RTP/SAVP",
-            expect: 403,
-          },
+          caller: { ...teamsCall(), expect: 403 },
         });
         expect(fromTeams.caller.status, explain(fromTeams.caller)).toBe(0);
         const fromPbx = await call({
           callerSide: "pbx",
-          caller: {
-            requestUri: `sip:dev_1@127.0.0.1:${pbxSide}`,
-            from: `sip:2002@${PBX_DOMAIN}`,
-            to: "sip:dev_1@127.0.0.1",
-            profile: "RTP/AVP",
-            expect: 403,
-          },
+          caller: pbxCall("dev_1", 403),
         });
         expect(fromPbx.caller.status, explain(fromPbx.caller)).toBe(0);
       } finally {
