@@ -25,7 +25,7 @@ import {
 } from "../server/modules/gateway-feed/gateway-feed.factories.ts";
 import { buildPbx } from "../server/modules/pbx/pbx.factories.ts";
 import { type GatewayAgent, startGatewayAgent } from "./agent.ts";
-import type { KamailioRpc } from "./kamailio/rpc.ts";
+import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
 import {
   freePort,
   kamailioPresent,
@@ -48,6 +48,7 @@ describe.skipIf(!enabled)(
     let pbxProcess: Supervisor;
     let pbx: KamailioRpc;
     let agent: GatewayAgent;
+    let agentRpcPort: number;
     let admin: Client;
     /** The name of the gateway node the agent runs as. */
     let nodeName: string;
@@ -122,7 +123,9 @@ describe.skipIf(!enabled)(
         token,
         sipAddress: "127.0.0.1",
         sipPort: await freePort(),
-        rpcPort: await freePort(),
+        rpcPort: (agentRpcPort = await freePort()),
+        // every table is loaded whole from its file (the cold-start path), not key by key
+        htableBulkThreshold: 0,
         hepPort: await freePort(),
         runDir: join(dir, "agent"),
         reportEveryMs: 500,
@@ -181,6 +184,18 @@ describe.skipIf(!enabled)(
       });
       expect(agent.ready()).toBe(true);
       expect(agent.health()).toMatchObject({ leases: 6, feedFollowed: true });
+      // the routing tables were loaded from their files: values with ':' read back whole
+      const node = createKamailioRpc({ url: `http://127.0.0.1:${agentRpcPort}/RPC` });
+      const [first] = users;
+      const get = (table: string, key: string) =>
+        node
+          .call<{ item?: { value?: string } }>("htable.get", [table, key])
+          .then((answer) => answer.item?.value);
+      expect(await get("usraor", first!.userId)).toMatch(
+        new RegExp(`^sip:${first!.aor}@[\\w.-]+$`),
+      );
+      expect(await get("devpw", first!.deviceId)).toBe(PASSWORD);
+      expect(await get("devusr", first!.deviceId)).toBe(first!.userId);
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs
       expect(await agent.metrics()).toMatchObject({
         kamailioUp: true,

@@ -6,7 +6,7 @@
  * takes its mirror of them as empty and adds everything again. Kamailio mirrors its SIP messages
  * to the agent as HEP, from which it posts SIP traces and call records.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { maxGatewayBatch, type RegistrationReport } from "../shared/contracts/gateway.ts";
 import { createGatewayClient, type GatewayClient } from "./feed/client.ts";
@@ -20,6 +20,8 @@ import {
   type KamailioNodeOptions,
   kamailioArgs,
   renderDispatcherList,
+  renderHtableDb,
+  renderHtableDbVersion,
   renderKamailioConfig,
   renderTlsConfig,
   renderUacregDb,
@@ -32,7 +34,15 @@ import {
   type RegistrationSpec,
 } from "./kamailio/rpc.ts";
 import { type MetricsReading, proxyIsUp } from "./metrics.ts";
-import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
+import {
+  cloneHtables,
+  diffHtables,
+  emptyHtables,
+  type HtableName,
+  type Htables,
+  htableNames,
+  planHtables,
+} from "./reconcile/htables.ts";
 import {
   applyLeaseAnswer,
   type HeldLease,
@@ -123,6 +133,8 @@ export interface GatewayAgentOptions {
   feedWaitSeconds?: number;
   /** A lease is registered only while it has this much time left (default 2 s). */
   leaseMarginMs?: number;
+  /** An htable with more changes than this is loaded whole from its file (default 500). */
+  htableBulkThreshold?: number;
   log?: (message: string) => void;
   /** For tests: the API client, the cursor store, Kamailio and its RPC. */
   client?: GatewayClient;
@@ -308,13 +320,33 @@ export async function forEachConcurrently<T>(
   if (failures.length > 0) throw failures[0];
 }
 
-/** Writes the node's Kamailio files into `runDir` and returns the command line to run it. */
-export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPort: number } {
+/** The modification time (s) of the htable files as `prepareKamailio` writes them. */
+const htableFileEpoch = 1;
+
+/**
+ * Writes the node's Kamailio files into `runDir` and returns the command line to run it. The
+ * htables' db_text files are written empty (mode 0600: the device passwords go there when a
+ * table is loaded whole), so a starting Kamailio holds exactly what the files hold.
+ */
+export function prepareKamailio(o: GatewayAgentOptions): {
+  args: string[];
+  rpcPort: number;
+  htablesDbDir: string;
+} {
   const runDir = resolve(o.runDir);
   const kamailioRun = join(runDir, "kamailio");
   const uacDbDir = join(runDir, "uacdb");
+  const htablesDbDir = join(runDir, "htables");
   mkdirSync(kamailioRun, { recursive: true });
   mkdirSync(uacDbDir, { recursive: true });
+  mkdirSync(htablesDbDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(htablesDbDir, "version"), renderHtableDbVersion());
+  for (const name of htableNames) {
+    const path = join(htablesDbDir, name);
+    writeFileSync(path, renderHtableDb(new Map()), { mode: 0o600 });
+    // an old modification time: the agent's first load of a table is always newer
+    utimesSync(path, htableFileEpoch, htableFileEpoch);
+  }
   const rpcPort = o.rpcPort ?? 5081;
   const node: KamailioNodeOptions = {
     nodeName: "teamgate-gateway",
@@ -328,6 +360,7 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
     microsoftProxies: [],
     dispatcherListPath: join(runDir, "dispatcher.list"),
     uacDbDir,
+    htablesDbDir,
     optionsFromHost: o.localDomain ?? o.advertise?.address ?? o.sipAddress,
     rpcPort,
     hepPort: o.hepPort ?? 9060,
@@ -351,6 +384,7 @@ export function prepareKamailio(o: GatewayAgentOptions): { args: string[]; rpcPo
       expectedRegistrations: node.registrations.expectedCount,
     }),
     rpcPort,
+    htablesDbDir,
   };
 }
 
@@ -373,6 +407,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const cap = options.cap ?? 5_000;
   const reportEveryMs = options.reportEveryMs ?? 5_000;
   const leaseMarginMs = options.leaseMarginMs ?? 2_000;
+  const bulkThreshold = options.htableBulkThreshold ?? 500;
   const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
   const client =
     options.client ?? createGatewayClient({ baseUrl: options.apiUrl, token: options.token });
@@ -422,9 +457,15 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const ng = options.rtpengine
     ? createNgClient({ port: options.rtpengine.ngPort ?? 2223, timeoutMs: 500 })
     : null;
+  /** The htables' db_text directory (null: tables are filled key by key only). */
+  let htablesDbDir: string | null = null;
+  /** What the htable files hold: a starting Kamailio loads exactly this. */
+  const fileTables: Htables = emptyHtables();
+  /** Each file's last modification time given (s): db_text re-reads on a change of it. */
+  const fileMtimes = new Map<string, number>();
   const onStarted = () => {
-    // a fresh Kamailio holds no registration and empty htables
-    htables = emptyHtables();
+    // a fresh Kamailio holds no registration, and in its htables what their files hold
+    htables = cloneHtables(fileTables);
     digests.clear();
     kamailioAnswered = false;
     void kick();
@@ -453,7 +494,9 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         },
       });
     }
-    const { args, rpcPort } = prepareKamailio(options);
+    const prepared = prepareKamailio(options);
+    const { args, rpcPort } = prepared;
+    htablesDbDir = prepared.htablesDbDir;
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
     kamailio = superviseProcess({
       cmd: options.kamailioCmd ?? "kamailio",
@@ -517,8 +560,44 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   /** Sets, then deletes (a route is in place before an old one goes), a few calls in flight. */
+  /**
+   * Loads one htable whole: its file written (atomically, a later modification time than the
+   * last, which db_text compares to the second) then `htable.reload`.
+   */
+  async function loadHtable(
+    table: HtableName,
+    entries: ReadonlyMap<string, string>,
+    call: NonNullable<AgentRpc["call"]>,
+    dir: string,
+  ): Promise<void> {
+    const path = join(dir, table);
+    const temporary = `${path}.tmp`;
+    writeFileSync(temporary, renderHtableDb(entries), { mode: 0o600 });
+    const last = fileMtimes.get(table) ?? htableFileEpoch;
+    const mtime = Math.max(Math.floor(Date.now() / 1000), last + 1);
+    utimesSync(temporary, mtime, mtime);
+    renameSync(temporary, path);
+    fileMtimes.set(table, mtime);
+    fileTables[table] = new Map(entries);
+    await call("htable.reload", [table]);
+    htables[table] = new Map(entries);
+  }
+
   async function reconcileHtables(): Promise<void> {
-    const ops = diffHtables(planHtables(state), htables);
+    const desired = planHtables(state);
+    let ops = diffHtables(desired, htables);
+    // a table with many changes (a cold start) is loaded whole from its file: one call
+    const call = rpc.call;
+    if (htablesDbDir && call) {
+      const perTable = new Map<HtableName, number>();
+      for (const op of ops) perTable.set(op.table, (perTable.get(op.table) ?? 0) + 1);
+      const whole = [...perTable].filter(([, n]) => n > bulkThreshold).map(([table]) => table);
+      for (const table of whole) {
+        if (signal.aborted) return;
+        await loadHtable(table, desired[table], call, htablesDbDir);
+      }
+      ops = ops.filter((op) => !whole.includes(op.table));
+    }
     await forEachConcurrently(
       ops.filter((op) => op.op === "set"),
       rpcConcurrency,

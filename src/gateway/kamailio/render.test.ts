@@ -2,12 +2,15 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type KamailioNodeOptions,
   kamailioArgs,
   registrationHashSize,
   renderDispatcherList,
+  renderHtableDb,
+  renderHtableDbVersion,
   renderKamailioConfig,
   renderTlsConfig,
   renderUacregDb,
@@ -264,5 +267,63 @@ describe("dispatcher list, uacreg table and command line", () => {
     expect(
       kamailioArgs({ configPath: "/k.cfg", runDir: "/run/k", expectedRegistrations: 10_000 }),
     ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "221", "-M", "16"]);
+  });
+});
+
+describe("htable db_text files", () => {
+  /** db_text's reading of one string column (dbt_file.c): `\` escapes n r t \ 0 and the delimiter. */
+  function dbTextUnescape(field: string): string {
+    let out = "";
+    for (let i = 0; i < field.length; i++) {
+      const c = field[i]!;
+      if (c !== "\\") {
+        out += c;
+        continue;
+      }
+      const next = field[++i];
+      out += { n: "\n", r: "\r", t: "\t", "\\": "\\", "0": "\0", ":": ":" }[next ?? ""] ?? "\uFFFF";
+    }
+    return out;
+  }
+  /** Splits a row on unescaped delimiters. */
+  function fields(row: string): string[] {
+    const out = [""];
+    for (let i = 0; i < row.length; i++) {
+      if (row[i] === "\\") out[out.length - 1] += row[i]! + (row[++i] ?? "");
+      else if (row[i] === ":") out.push("");
+      else out[out.length - 1] += row[i];
+    }
+    return out;
+  }
+
+  it("writes each key and value so db_text reads them back exactly, one row per line", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.string()), (entries) => {
+        const text = renderHtableDb(new Map(Object.entries(entries)));
+        const [header, ...rows] = text.slice(0, -1).split("\n");
+        expect(header).toBe(
+          "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)",
+        );
+        expect(rows.length).toBe(Object.keys(entries).length);
+        const read = Object.fromEntries(
+          rows.map((row) => {
+            const [key = "", type, valueType, value = "", expires] = fields(row);
+            expect([type, valueType, expires]).toEqual(["0", "0", "0"]);
+            return [dbTextUnescape(key), dbTextUnescape(value)];
+          }),
+        );
+        expect(read).toEqual({ ...entries });
+      }),
+    );
+  });
+
+  it("loads the htables from their directory when one is given", () => {
+    const withDb = renderKamailioConfig(options({ htablesDbDir: join(dir, "htables") }));
+    expect(withDb).toContain(`modparam("htable", "db_url", "text://${dir}/htables")`);
+    expect(withDb).toContain(
+      'modparam("htable", "htable", "devpw=>size=14;autoexpire=0;dbtable=devpw;")',
+    );
+    expect(renderHtableDbVersion()).toContain("devpw:2\n");
+    expect(() => renderKamailioConfig(options({ htablesDbDir: "htables" }))).toThrow(/absolute/);
   });
 });

@@ -72,6 +72,11 @@ export interface KamailioNodeOptions {
   dispatcherListPath: string;
   /** Absolute directory where the caller writes `renderUacregDb`'s files. */
   uacDbDir: string;
+  /**
+   * Absolute db_text directory of the htables (`renderHtableDb`'s files): Kamailio loads them at
+   * start and on `htable.reload`. Omitted: the htables are filled over JSON-RPC only.
+   */
+  htablesDbDir?: string;
   /** The node's SBC FQDN: the keep-alive OPTIONS come from `sip:options@<fqdn>`, its Contact. */
   optionsFromHost: string;
   /** Seconds between keep-alive OPTIONS to each Microsoft proxy (default 60, Microsoft's). */
@@ -171,6 +176,11 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
   assertPlain("dispatcherListPath", o.dispatcherListPath);
   assertPlain("uacDbDir", o.uacDbDir);
   if (!o.uacDbDir.startsWith("/")) throw new Error(`uacDbDir must be absolute: ${o.uacDbDir}`);
+  if (o.htablesDbDir !== undefined) {
+    assertPlain("htablesDbDir", o.htablesDbDir);
+    if (!o.htablesDbDir.startsWith("/"))
+      throw new Error(`htablesDbDir must be absolute: ${o.htablesDbDir}`);
+  }
   assertPlain("optionsFromHost", o.optionsFromHost);
   const listens = [...new Set(o.pbx.transports)].map((proto) => listenValue(proto, o.pbx));
   let tls: { configPath: string } | null = null;
@@ -247,8 +257,10 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
       gcInterval: 10,
     },
     htables: Object.entries(GATEWAY_HTABLES).map(
-      ([name, size]) => `${name}=>size=${size};autoexpire=0;`,
+      ([name, size]) =>
+        `${name}=>size=${size};autoexpire=0;${o.htablesDbDir ? `dbtable=${name};` : ""}`,
     ),
+    htablesDbDir: o.htablesDbDir ?? null,
   });
 }
 
@@ -285,6 +297,29 @@ export function renderUacregDb(): Record<"version" | "uacreg", string> {
     version: "table_name(string) table_version(int)\nuacreg:5\n",
     uacreg: `${columns.join(" ")}\n`,
   };
+}
+
+/** A value as a db_text string column holds it: its delimiter and control characters escaped. */
+export function dbTextEscape(value: string): string {
+  return value.replace(/[\\:\n\r\t\0]/g, (c) =>
+    c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : c === "\0" ? "\\0" : `\\${c}`,
+  );
+}
+
+const htableColumns =
+  "key_name(string) key_type(int) value_type(int) key_value(string) expires(int)";
+
+/** The db_text `version` file of the htables' directory: every table at htable's version 2. */
+export function renderHtableDbVersion(): string {
+  return `table_name(string) table_version(int)\n${htableNames.map((name) => `${name}:2`).join("\n")}\n`;
+}
+
+/** One htable as its db_text file: a row per key (string key, string value, no expiry). */
+export function renderHtableDb(entries: ReadonlyMap<string, string>): string {
+  const rows = [...entries].map(
+    ([key, value]) => `${dbTextEscape(key)}:0:0:${dbTextEscape(value)}:0`,
+  );
+  return `${[htableColumns, ...rows].join("\n")}\n`;
 }
 
 /** Renders tls.cfg for the Microsoft side, or null when TLS is disabled. */

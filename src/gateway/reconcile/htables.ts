@@ -105,6 +105,13 @@ export function planHtables(state: RegionState): Htables {
   return t;
 }
 
+/** A copy of the tables (the maps are new, the strings shared). */
+export function cloneHtables(tables: ActualHtables): Htables {
+  const copy = emptyHtables();
+  for (const name of htableNames) for (const [k, v] of tables[name] ?? []) copy[name].set(k, v);
+  return copy;
+}
+
 /**
  * The operations that turn `actual` into `desired`: sets (new or changed values) first, so a
  * route is in place before an old one goes, then deletes; in table order, then key order.

@@ -54,6 +54,8 @@ export interface KamailioCfgView {
   rtpengine: { socket: string; holdMusic: string | null } | null;
   /** `name=>size=…;` htable definitions. */
   htables: string[];
+  /** db_text directory the htables load from at start and on `htable.reload`, or null. */
+  htablesDbDir: string | null;
 }
 
 const q = (value: string) => JSON.stringify(value);
@@ -281,6 +283,10 @@ ${rtpengineModule.join("\n")}
 modparam("jsonrpcs", "transport", 1)
 modparam("jsonrpcs", "pretty_format", 0)
 
+# db_text re-reads a table file whose modification time changed (a reload sees the new file).
+modparam("db_text", "db_mode", 1)
+modparam("db_text", "emptystring", 1)
+
 modparam("tm", "fr_inv_timer", 120000)
 
 # Both Record-Route entries when a call crosses from one side (socket) to the other.
@@ -310,7 +316,9 @@ modparam("uac", "auth_realm_avp", "$avp(arealm)")
 modparam("uac", "restore_mode", "auto")
 modparam("uac", "restore_dlg", 1)
 
-# Routing data, kept in step with the gateway feed by the agent.
+# Routing data, kept in step with the gateway feed by the agent: key by key over JSON-RPC, or a
+# whole table at once from its db_text file (written by the agent, then htable.reload).
+${v.htablesDbDir ? `modparam("htable", "db_url", ${q(`text://${v.htablesDbDir}`)})` : ""}
 ${v.htables.map((def) => `modparam("htable", "htable", ${q(def)})`).join("\n")}
 
 # The Microsoft proxies: set 1, OPTIONS keep-alive, failover in priority order.
