@@ -118,12 +118,13 @@ describe.skipIf(!enabled)(
         pbxPort,
       ));
 
+      agentRpcPort = await freePort();
       agent = startGatewayAgent({
         apiUrl: `http://127.0.0.1:${apiPort}/api/v1`,
         token,
         sipAddress: "127.0.0.1",
         sipPort: await freePort(),
-        rpcPort: (agentRpcPort = await freePort()),
+        rpcPort: agentRpcPort,
         // every table is loaded whole from its file (the cold-start path), not key by key
         htableBulkThreshold: 0,
         hepPort: await freePort(),

@@ -287,12 +287,17 @@ describe("htable db_text files", () => {
   }
   /** Splits a row on unescaped delimiters. */
   function fields(row: string): string[] {
-    const out = [""];
+    const out: string[] = [];
+    let field = "";
     for (let i = 0; i < row.length; i++) {
-      if (row[i] === "\\") out[out.length - 1] += row[i]! + (row[++i] ?? "");
-      else if (row[i] === ":") out.push("");
-      else out[out.length - 1] += row[i];
+      const c = row[i]!;
+      if (c === "\\") field += c + (row[++i] ?? "");
+      else if (c === ":") {
+        out.push(field);
+        field = "";
+      } else field += c;
     }
+    out.push(field);
     return out;
   }
 
