@@ -111,7 +111,8 @@ describe("renderKamailioConfig", () => {
     expect(cfg).toContain('modparam("siptrace", "duplicate_uri", "sip:127.0.0.1:9060")');
     expect(cfg).toContain('modparam("siptrace", "hep_mode_on", 1)');
     expect(cfg).toContain('if (!sanity_check("17895", "7"))');
-    expect(cfg).toContain("if (!pike_check_req())");
+    expect(cfg).toContain("if (!has_totag() && !pike_check_req())");
+    expect(cfg).toContain('modparam("pike", "reqs_density_per_unit", 600)');
     expect(renderKamailioConfig(options({ pike: null }))).not.toContain("pike");
   });
 

@@ -92,6 +92,10 @@ export interface KamailioNodeOptions {
      */
     retryInterval?: number;
   };
+  /**
+   * Flood protection on the PBX side (pike): requests opening a dialog per source address and
+   * `samplingTimeUnit` seconds (default 600 per 2 s); null turns it off.
+   */
   pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
   children?: number;
   logLevel?: number;
@@ -234,9 +238,11 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     dispatcherPingInterval: optionsEvery,
     optionsContactHost: o.optionsFromHost,
     hepUri: `sip:127.0.0.1:${o.hepPort}`,
+    // A PBX sends every call of its users from one address: 600 new requests per 2 s (300 a
+    // second) stays above what a node carries, while a scanner's flood is still cut off.
     pike:
       o.pike === undefined
-        ? { samplingTimeUnit: 2, reqsDensityPerUnit: 64, removeLatency: 4 }
+        ? { samplingTimeUnit: 2, reqsDensityPerUnit: 600, removeLatency: 4 }
         : o.pike,
     uac: {
       dbDir: o.uacDbDir,
