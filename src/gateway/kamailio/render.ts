@@ -142,12 +142,21 @@ function listenValue(proto: string, listener: SipListener): string {
   return adv ? `${base} advertise ${adv.address}:${adv.port}` : base;
 }
 
+/** Call setups a second a node is sized for: pike's default lets one PBX address send 300. */
+export const NODE_CALLS_PER_SECOND = 300;
+
 /**
- * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations: Kamailio's
- * default 64 MB holds only about 5,000 uac registrations, so 16 KB each on top of a 64 MB base.
+ * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations and set up
+ * `callsPerSecond` calls: Kamailio's default 64 MB holds only about 5,000 uac registrations, so
+ * 16 KB each on top of a 64 MB base; and 0.25 MB per call a second, the transactions (kept 5 s
+ * after they end) and dialogs of the calls being set up (bench/gateway-calls measured 0.2 MB).
  */
-export function sharedMemoryMb(deviceCount: number): number {
-  return 64 + Math.ceil((Math.max(0, deviceCount) * 16) / 1024);
+export function sharedMemoryMb(
+  deviceCount: number,
+  callsPerSecond: number = NODE_CALLS_PER_SECOND,
+): number {
+  const registrations = (Math.max(0, deviceCount) * 16) / 1024;
+  return 64 + Math.ceil(registrations + Math.max(0, callsPerSecond) * 0.25);
 }
 
 /**
@@ -317,6 +326,8 @@ export function kamailioArgs(o: {
   configPath: string;
   runDir: string;
   expectedRegistrations: number;
+  /** Call setups a second to size shared memory for (default `NODE_CALLS_PER_SECOND`). */
+  callsPerSecond?: number;
 }): string[] {
   return [
     "-DD",
@@ -326,7 +337,7 @@ export function kamailioArgs(o: {
     "-Y",
     o.runDir,
     "-m",
-    String(sharedMemoryMb(o.expectedRegistrations)),
+    String(sharedMemoryMb(o.expectedRegistrations, o.callsPerSecond)),
     "-M",
     "16",
   ];
