@@ -380,6 +380,8 @@ async function startNode(
     }),
     (l) => log(`${side} ${l}`),
   );
+  // Kamailio pings rtpengine at start and leaves a silent one disabled for a minute
+  await until("rtpengine's ng socket", () => ngPing(ngPort), 10_000);
   const configPath = join(dir, "kamailio.cfg");
   if (side === "gateway") {
     const uacDbDir = join(dir, "uacdb");
@@ -479,6 +481,23 @@ async function startNode(
     throw error;
   }
   return node;
+}
+
+/** True when rtpengine answers an ng `ping` on `port` within 200 ms. */
+function ngPing(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createSocket("udp4");
+    const timer = setTimeout(() => {
+      socket.close();
+      done(false);
+    }, 200);
+    socket.once("message", (reply) => {
+      clearTimeout(timer);
+      socket.close();
+      done(reply.toString().includes("pong"));
+    });
+    socket.send("bench1 d7:command4:pinge", port, "127.0.0.1");
+  });
 }
 
 /** Pids whose command line names `arg` (Kamailio's processes by their config path). */
