@@ -73,6 +73,8 @@ interface StepFigures {
   /** Kamailio's shared memory high-water mark so far and its size, MB (gateway: JSON-RPC). */
   shmPeakMb: number | null;
   shmMb: number;
+  /** UDP datagrams the kernel dropped at a full socket receive buffer, machine-wide. */
+  udpDrops: number;
   /** CPU ms of Kamailio + rtpengine per successful call. */
   serverCpuMsPerCall: number;
   sippCode: number;
@@ -126,7 +128,7 @@ export async function benchGatewayCalls(): Promise<void> {
           const figures = await runStep(side, node, step.target, step.seconds, log);
           rows.push(figures);
           process.stdout.write(
-            `${side} at ${step.target}/s for ${step.seconds} s: ${figures.cps} CPS, ${figures.successful} ok, ${figures.failed} failed, PDD p99 ${figures.pddP99} ms; shm peak ${figures.shmPeakMb ?? "?"} of ${figures.shmMb} MB; CPU % kamailio ${figures.cpu.kamailio}, rtpengine ${figures.cpu.rtpengine}, sipp UAC ${figures.cpu.uac}, UAS ${figures.cpu.uas}, machine ${figures.cpu.machine}\n`,
+            `${side} at ${step.target}/s for ${step.seconds} s: ${figures.cps} CPS, ${figures.successful} ok, ${figures.failed} failed, PDD p99 ${figures.pddP99} ms; shm peak ${figures.shmPeakMb ?? "?"} of ${figures.shmMb} MB; UDP receive-buffer drops ${figures.udpDrops}; CPU % kamailio ${figures.cpu.kamailio}, rtpengine ${figures.cpu.rtpengine}, sipp UAC ${figures.cpu.uac}, UAS ${figures.cpu.uas}, machine ${figures.cpu.machine}\n`,
           );
           if (!sustained(figures)) {
             limitedBy[side] = limitOf(figures);
@@ -158,6 +160,7 @@ export async function benchGatewayCalls(): Promise<void> {
         "machine %": r.cpu.machine,
         "server CPU ms/call": r.serverCpuMsPerCall,
         "shm peak/size MB": `${r.shmPeakMb ?? "?"}/${r.shmMb}`,
+        "UDP drops": r.udpDrops,
       })),
     );
     const full = (side: Side) => rows.find((r) => r.side === side && r.target === rate);
@@ -530,6 +533,16 @@ function cpuTicks(pids: readonly number[]): number {
   return ticks;
 }
 
+/** The kernel's count of UDP datagrams dropped at a full receive buffer (/proc/net/snmp). */
+function udpRcvbufErrors(): number {
+  const rows = readFileSync("/proc/net/snmp", "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Udp:"));
+  const names = (rows[0] ?? "").split(/\s+/);
+  const values = (rows[1] ?? "").split(/\s+/);
+  return Number(values[names.indexOf("RcvbufErrors")] ?? 0);
+}
+
 /** The machine's busy and total ticks (/proc/stat). */
 function machineTicks(): { busy: number; total: number } {
   const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
@@ -581,6 +594,7 @@ async function runStep(
   const before = groups();
   const benchBefore = process.cpuUsage();
   const machineBefore = machineTicks();
+  const dropsBefore = udpRcvbufErrors();
   const t0 = performance.now();
   const uac = spawn(
     "sipp",
@@ -615,6 +629,7 @@ async function runStep(
   const after = groups();
   const benchCpu = process.cpuUsage(benchBefore);
   const machineAfter = machineTicks();
+  const udpDrops = udpRcvbufErrors() - dropsBefore;
   const shmMaxUsed = await node.shmMaxUsed();
 
   const stat = readFileSync(join(dir, "stat.csv"), "utf8").trim().split("\n");
@@ -658,6 +673,7 @@ async function runStep(
     },
     shmPeakMb: shmMaxUsed === null ? null : round(shmMaxUsed / 1024 / 1024, 1),
     shmMb: node.shmMb,
+    udpDrops,
     serverCpuMsPerCall: round(((serverTicks / clockTicks) * 1000) / Math.max(1, successful), 3),
     sippCode,
   };
