@@ -204,6 +204,9 @@ describe.skipIf(!enabled)(
       caller: Parameters<typeof callerScenario>[0];
       callerSide: "ms" | "pbx";
       callee?: Parameters<typeof calleeScenario>[0];
+      /** Calls the caller makes at `rate` a second (default one). */
+      calls?: number;
+      rate?: number;
     }): Promise<{ caller: SippRun; callee: SippRun | null }> {
       runs += 1;
       const callee = o.callee
@@ -214,6 +217,7 @@ describe.skipIf(!enabled)(
             localPort: o.callerSide === "ms" ? pbxPort : msProxy,
             transport: o.callerSide === "ms" ? "udp" : "tcp",
             mediaPort: await freePort(),
+            calls: o.calls,
           })
         : null;
       await new Promise((done) => setTimeout(done, 300));
@@ -226,6 +230,8 @@ describe.skipIf(!enabled)(
         transport: o.callerSide === "ms" ? "tcp" : "udp",
         remote: `127.0.0.1:${o.callerSide === "ms" ? msSide : pbxSide}`,
         mediaPort: await freePort(),
+        calls: o.calls,
+        rate: o.rate,
       }).done;
       if (caller.status !== 0) callee?.kill();
       const calleeRun = callee ? await callee.done : null;
@@ -563,6 +569,20 @@ describe.skipIf(!enabled)(
         await applyRegion(region());
       }
     }, 30_000);
+
+    it("carries a busy PBX's calls: 150 calls at 100 a second from one address, none dropped as a flood", async () => {
+      const { caller, callee } = await call({
+        callerSide: "pbx",
+        caller: { ...pbxCall(), holdMs: 200 },
+        callee: { profile: "RTP/SAVP" },
+        calls: 150,
+        rate: 100,
+      });
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(callee?.status, explain(callee)).toBe(0);
+      expect(caller.received.filter((m) => /^SIP\/2\.0 200/.test(m)).length).toBe(300);
+      expect(logs.some((line) => /PIKE - BLOCKing/.test(line))).toBe(false);
+    }, 40_000);
 
     it("refuses calls both ways once the enterprise is disabled (no longer in the feed): 403", async () => {
       await applyRegion(region({ enterprises: [] }));

@@ -31,6 +31,9 @@ export interface SippOptions {
   mediaPort?: number;
   /** Seconds before sipp gives up (default 20). */
   timeoutSeconds?: number;
+  /** Calls to make or answer before exiting (default 1), and a caller's rate (calls/s). */
+  calls?: number;
+  rate?: number;
 }
 
 /** A running sipp; `done` resolves when it exits. */
@@ -47,7 +50,8 @@ export function startSipp(o: SippOptions): SippProcess {
   writeFileSync(messageFile, "");
   const args = [
     ...["-sf", scenarioPath, "-i", "127.0.0.1", "-p", String(o.localPort)],
-    ...["-t", o.transport === "udp" ? "u1" : "t1", "-m", "1", "-nostdin"],
+    ...["-t", o.transport === "udp" ? "u1" : "t1", "-m", String(o.calls ?? 1), "-nostdin"],
+    ...(o.rate ? ["-r", String(o.rate)] : []),
     ...["-timeout", `${o.timeoutSeconds ?? 20}s`, "-timeout_error"],
     ...["-trace_msg", "-message_file", messageFile],
     ...["-mi", "127.0.0.1", "-mp", String(o.mediaPort ?? o.localPort + 1000)],
@@ -144,7 +148,14 @@ export function callerScenario(o: {
   steps?: CallerStep[];
   /** Pause before each step (default 300 ms). */
   stepPauseMs?: number;
+  /**
+   * Times the post-dial delay as sipp's response time 1: from the INVITE sent to the first 180,
+   * 183 or 200 received (`-trace_rtt` writes each call's).
+   */
+  timePostDial?: boolean;
 }): string {
+  const startRtd = o.timePostDial ? ' start_rtd="1"' : "";
+  const rtd = o.timePostDial ? ' rtd="1"' : "";
   const invite = `INVITE ${o.requestUri} SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: <${o.from}>;tag=[pid]SIPpTag00[call_number]
@@ -214,7 +225,7 @@ Content-Length: 0
   });
   const answered =
     o.expect === 200
-      ? `<recv response="200" rrs="true">
+      ? `<recv response="200" rrs="true"${rtd}>
   <action><ereg regexp=".*" search_in="hdr" header="To:" assign_to="peer"/></action>
 </recv>
 ${ack(1)}
@@ -236,11 +247,11 @@ Content-Length: 0
 ]]></send>`;
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="caller">
-<send retrans="500"><![CDATA[
+<send retrans="500"${startRtd}><![CDATA[
 ${invite}]]></send>
 <recv response="100" optional="true"/>
-<recv response="180" optional="true"/>
-<recv response="183" optional="true"/>
+<recv response="180" optional="true"${rtd}/>
+<recv response="183" optional="true"${rtd}/>
 ${answered}
 </scenario>
 `;

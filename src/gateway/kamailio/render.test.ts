@@ -114,7 +114,8 @@ describe("renderKamailioConfig", () => {
     expect(cfg).toContain('modparam("siptrace", "duplicate_uri", "sip:127.0.0.1:9060")');
     expect(cfg).toContain('modparam("siptrace", "hep_mode_on", 1)');
     expect(cfg).toContain('if (!sanity_check("17895", "7"))');
-    expect(cfg).toContain("if (!pike_check_req())");
+    expect(cfg).toContain("if (!has_totag() && !pike_check_req())");
+    expect(cfg).toContain('modparam("pike", "reqs_density_per_unit", 600)');
     expect(renderKamailioConfig(options({ pike: null }))).not.toContain("pike");
   });
 
@@ -254,9 +255,12 @@ describe("dispatcher list, uacreg table and command line", () => {
     expect(db.uacreg.trim().split(" ")).toHaveLength(16);
   });
 
-  it("sizes shared memory and the uac hash table from the device count", () => {
-    expect(sharedMemoryMb(0)).toBe(64);
-    expect(sharedMemoryMb(10_000)).toBe(221);
+  it("sizes shared memory from the device count and the call rate, the uac hash table from the device count", () => {
+    expect(sharedMemoryMb(0, 0)).toBe(64);
+    expect(sharedMemoryMb(10_000, 0)).toBe(221);
+    // 300 call setups a second by default: 75 MB for their transactions and dialogs
+    expect(sharedMemoryMb(0)).toBe(139);
+    expect(sharedMemoryMb(10_000)).toBe(296);
     expect(rpcReplyQueueBytes(10_000)).toBe(1_048_576 + 10_240_000);
     const big = renderKamailioConfig(options({ registrations: { expectedCount: 10_000 } }));
     expect(big).toContain("tcp_conn_wq_max=11288576\n");
@@ -266,7 +270,7 @@ describe("dispatcher list, uacreg table and command line", () => {
     expect(registrationHashSize(1_000_000)).toBe(14);
     expect(
       kamailioArgs({ configPath: "/k.cfg", runDir: "/run/k", expectedRegistrations: 10_000 }),
-    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "221", "-M", "16"]);
+    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "296", "-M", "16"]);
   });
 });
 

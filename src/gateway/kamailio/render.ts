@@ -97,6 +97,10 @@ export interface KamailioNodeOptions {
      */
     retryInterval?: number;
   };
+  /**
+   * Flood protection on the PBX side (pike): requests opening a dialog per source address and
+   * `samplingTimeUnit` seconds (default 600 per 2 s); null turns it off.
+   */
   pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
   children?: number;
   logLevel?: number;
@@ -143,12 +147,21 @@ function listenValue(proto: string, listener: SipListener): string {
   return adv ? `${base} advertise ${adv.address}:${adv.port}` : base;
 }
 
+/** Call setups a second a node is sized for: pike's default lets one PBX address send 300. */
+export const NODE_CALLS_PER_SECOND = 300;
+
 /**
- * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations: Kamailio's
- * default 64 MB holds only about 5,000 uac registrations, so 16 KB each on top of a 64 MB base.
+ * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations and set up
+ * `callsPerSecond` calls: Kamailio's default 64 MB holds only about 5,000 uac registrations, so
+ * 16 KB each on top of a 64 MB base; and 0.25 MB per call a second, the transactions (kept 5 s
+ * after they end) and dialogs of the calls being set up (bench/gateway-calls measured 0.2 MB).
  */
-export function sharedMemoryMb(deviceCount: number): number {
-  return 64 + Math.ceil((Math.max(0, deviceCount) * 16) / 1024);
+export function sharedMemoryMb(
+  deviceCount: number,
+  callsPerSecond: number = NODE_CALLS_PER_SECOND,
+): number {
+  const registrations = (Math.max(0, deviceCount) * 16) / 1024;
+  return 64 + Math.ceil(registrations + Math.max(0, callsPerSecond) * 0.25);
 }
 
 /**
@@ -244,9 +257,11 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     dispatcherPingInterval: optionsEvery,
     optionsContactHost: o.optionsFromHost,
     hepUri: `sip:127.0.0.1:${o.hepPort}`,
+    // A PBX sends every call of its users from one address: 600 new requests per 2 s (300 a
+    // second) stays above what a node carries, while a scanner's flood is still cut off.
     pike:
       o.pike === undefined
-        ? { samplingTimeUnit: 2, reqsDensityPerUnit: 64, removeLatency: 4 }
+        ? { samplingTimeUnit: 2, reqsDensityPerUnit: 600, removeLatency: 4 }
         : o.pike,
     uac: {
       dbDir: o.uacDbDir,
@@ -346,6 +361,8 @@ export function kamailioArgs(o: {
   configPath: string;
   runDir: string;
   expectedRegistrations: number;
+  /** Call setups a second to size shared memory for (default `NODE_CALLS_PER_SECOND`). */
+  callsPerSecond?: number;
 }): string[] {
   return [
     "-DD",
@@ -355,7 +372,7 @@ export function kamailioArgs(o: {
     "-Y",
     o.runDir,
     "-m",
-    String(sharedMemoryMb(o.expectedRegistrations)),
+    String(sharedMemoryMb(o.expectedRegistrations, o.callsPerSecond)),
     "-M",
     "16",
   ];

@@ -75,7 +75,7 @@ const OTHER_SDES_SUITES = [
   "NULL_HMAC_SHA1_32",
 ];
 /** rtpengine flags: media towards Microsoft is SRTP with SDES AES_CM_128_HMAC_SHA1_80 only. */
-const TO_MICROSOFT = `replace-origin replace-session-connection ICE=remove RTP/SAVP ${OTHER_SDES_SUITES.map((suite) => `SDES-no-${suite}`).join(" ")}`;
+export const TO_MICROSOFT = `replace-origin replace-session-connection ICE=remove RTP/SAVP ${OTHER_SDES_SUITES.map((suite) => `SDES-no-${suite}`).join(" ")}`;
 /** Media towards the PBX (or trunk) is plain RTP. */
 const TO_PBX = "replace-origin replace-session-connection ICE=remove RTP/AVP";
 
@@ -204,7 +204,8 @@ export function kamailioCfgTemplate(v: KamailioCfgView): string {
     : [];
   const pikeCheck = v.pike
     ? `
-		if (!pike_check_req()) {
+		# only requests that open a dialog count: a busy PBX's ACKs and BYEs are not a flood
+		if (!has_totag() && !pike_check_req()) {
 			# flooding source: drop silently, answering would help the flood
 			exit;
 		}`
