@@ -127,6 +127,8 @@ describe.skipIf(!enabled)(
         rpcPort: agentRpcPort,
         // every table is loaded whole from its file (the cold-start path), not key by key
         htableBulkThreshold: 0,
+        // the media relay beside Kamailio: Kamailio starts once it answers
+        rtpengine: { ngPort: await freePort(), portMin: 47_000, portMax: 47_099 },
         hepPort: await freePort(),
         runDir: join(dir, "agent"),
         reportEveryMs: 500,
@@ -200,6 +202,8 @@ describe.skipIf(!enabled)(
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs
       expect(await agent.metrics()).toMatchObject({
         kamailioUp: true,
+        rtpengineUp: true,
+        mediaSessions: 0,
         registrations: { registered: 5 },
         leases: 6,
         dialogs: { early: 0, answered: 0 },

@@ -58,7 +58,7 @@ import {
   registrableDevices,
 } from "./reconcile/registrations.ts";
 import { holdMusicWav } from "./rtpengine/hold-music.ts";
-import { createNgClient, rtpengineSessions } from "./rtpengine/ng.ts";
+import { createNgClient, type NgClient, rtpengineSessions } from "./rtpengine/ng.ts";
 import { rtpengineArgs } from "./rtpengine/render.ts";
 import { emptyState, type RegionState } from "./state.ts";
 import { type SupervisorState, superviseProcess } from "./supervisor.ts";
@@ -282,6 +282,44 @@ function callCounts(hep: HepReceiver): NonNullable<GatewayAgentHealth["calls"]> 
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/**
+ * Kamailio, started once rtpengine answers an ng ping (at most 10 s later); until then its
+ * state is "starting", and a stop before the start means it never starts.
+ */
+function startWhenAnswering(
+  ng: NgClient,
+  start: () => AgentKamailio,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): AgentKamailio {
+  let inner: AgentKamailio | null = null;
+  let cancelled = false;
+  const started = (async () => {
+    const deadline = Date.now() + 10_000;
+    while (!signal.aborted && !cancelled && Date.now() < deadline) {
+      try {
+        if ((await ng.command({ command: "ping" })).result === "pong") break;
+      } catch {
+        // not up yet
+      }
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    if (Date.now() >= deadline)
+      log("rtpengine did not answer within 10 s: starting Kamailio anyway");
+    if (!cancelled) inner = start();
+  })();
+  return {
+    get state() {
+      return inner?.state ?? (cancelled ? "stopped" : "starting");
+    },
+    async stop(options) {
+      cancelled = true;
+      await started;
+      await inner?.stop(options);
+    },
+  };
+}
+
 /** The hold music file: the one configured, else the built-in music written into `runDir`. */
 function holdMusicPath(o: GatewayAgentOptions, runDir: string): string | null {
   if (o.rtpengine?.holdMusic) return resolve(o.rtpengine.holdMusic);
@@ -503,18 +541,22 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     const { args, rpcPort } = prepared;
     htablesDbDir = prepared.htablesDbDir;
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
-    kamailio = superviseProcess({
-      cmd: options.kamailioCmd ?? "kamailio",
-      args,
-      onOutput: (line) => log(`kamailio: ${line}`),
-      onEvent: (event) => {
-        if (event.type === "started") onStarted();
-        else if (event.type === "exited") {
-          kamailioAnswered = false;
-          log(`kamailio exited (code ${event.code}, signal ${event.signal})`);
-        }
-      },
-    });
+    const start = () =>
+      superviseProcess({
+        cmd: options.kamailioCmd ?? "kamailio",
+        args,
+        onOutput: (line) => log(`kamailio: ${line}`),
+        onEvent: (event) => {
+          if (event.type === "started") onStarted();
+          else if (event.type === "exited") {
+            kamailioAnswered = false;
+            log(`kamailio exited (code ${event.code}, signal ${event.signal})`);
+          }
+        },
+      });
+    // Kamailio pings rtpengine as it starts and leaves media alone for a while if it gets no
+    // answer: it starts once rtpengine answers (or after 10 s, to run at all).
+    kamailio = ng ? startWhenAnswering(ng, start, signal, log) : start();
   }
 
   async function releaseRound(release: readonly string[]): Promise<void> {

@@ -215,7 +215,11 @@ export function kamailioCfgTemplate(v: KamailioCfgView): string {
   const forceMs = ms ? `$fs = ${q(ms.socket)};` : "$fs = $null;";
   const rtpengineModule = v.rtpengine ? ['loadmodule "rtpengine.so"'] : [];
   const rtpengineParams = v.rtpengine
-    ? [`modparam("rtpengine", "rtpengine_sock", ${q(v.rtpengine.socket)})`]
+    ? [
+        `modparam("rtpengine", "rtpengine_sock", ${q(v.rtpengine.socket)})`,
+        // a relay that missed a ping is tried again after 5 s, not the default minute
+        'modparam("rtpengine", "rtpengine_disable_tout", 5)',
+      ]
     : [];
 
   return `#!KAMAILIO
