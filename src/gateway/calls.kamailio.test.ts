@@ -5,8 +5,10 @@
  * Runs only with KAMAILIO_TESTS=1 and kamailio, rtpengine and sipp on PATH.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +62,7 @@ describe.skipIf(!enabled)(
     let htables: Htables = emptyHtables();
     let state: RegionState;
     let hep: HepReceiver;
+    let kamailioExits = 0;
     const cdrs: CdrRecord[] = [];
     const traces: SipTraceMessage[] = [];
 
@@ -162,6 +165,9 @@ describe.skipIf(!enabled)(
           expectedRegistrations: 10,
         }),
         onOutput: (line) => log(`kamailio: ${line}`),
+        onEvent: (event) => {
+          if (event.type === "exited") kamailioExits++;
+        },
       });
       rpc = createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC`, timeoutMs: 2_000 });
       await until("Kamailio's JSON-RPC", () => rpc.coreUptime().then(() => true), 20_000);
@@ -520,6 +526,40 @@ describe.skipIf(!enabled)(
       const refer = findMessage(callee?.received ?? [], /^REFER /) ?? "";
       expect(header(refer, "Refer-To")).toBe(`<sip:+3255500000@${PBX_DOMAIN}>`);
       expect(findMessage(caller.received, /^NOTIFY /)).toMatch(/SIP\/2\.0 200 OK/);
+    }, 40_000);
+
+    it("survives garbage and malformed SIP on both sides: no process dies, the next call goes through", async () => {
+      const udp = createSocket("udp4");
+      const malformed = [
+        "INVITE sip:dev_1@127.0.0.1 SIP/2.0\r\n\r\n",
+        "INVITE sip:dev_1@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\nContent-Length: 99999\r\n\r\nv=0",
+        "SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n",
+        `OPTIONS sip:x SIP/2.0\r\n${"X-Long: a\r\n".repeat(500)}\r\n`,
+      ];
+      for (let i = 0; i < 200; i++) {
+        const payload =
+          i < malformed.length ? Buffer.from(malformed[i]!) : randomBytes(1 + (i % 1400));
+        await new Promise<void>((done) => udp.send(payload, pbxSide, "127.0.0.1", () => done()));
+      }
+      udp.close();
+      for (const payload of [randomBytes(4096), Buffer.from(malformed[1]!)]) {
+        await new Promise<void>((done) => {
+          const socket = createConnection({ host: "127.0.0.1", port: msSide }, () => {
+            socket.end(payload);
+          });
+          socket.on("close", () => done());
+          socket.on("error", () => done());
+        });
+      }
+      await until("Kamailio still answering", () => rpc.coreUptime().then(() => true));
+      expect(kamailioExits).toBe(0);
+      expect(rtpengine.state).toBe("running");
+      const { caller } = await call({
+        callerSide: "pbx",
+        caller: pbxCall(),
+        callee: { profile: "RTP/SAVP" },
+      });
+      expect(caller.status, explain(caller)).toBe(0);
     }, 40_000);
 
     it("refuses a Teams call whose calling number is not one of the tenant's users (caller-ID screening)", async () => {
