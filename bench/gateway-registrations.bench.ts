@@ -396,6 +396,11 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     client: api.client,
     store: memoryCursorStore(),
     rpc: rpc.rpc,
+    // BENCH_HTABLE_BULK=N: tables with more than N changes are loaded whole from their files
+    // (the agent's default is 500; Infinity fills them key by key, to compare)
+    ...(process.env.BENCH_HTABLE_BULK
+      ? { htableBulkThreshold: Number(process.env.BENCH_HTABLE_BULK) }
+      : {}),
   };
   const t0 = performance.now();
   rpc.from(t0);
