@@ -36,6 +36,21 @@ export interface CallScript {
 }
 
 /** The messages of one call through the node, both legs, in time order. */
+/** The time the scripted calls start at. */
+export const t0 = Date.parse("2026-12-04T10:00:00Z");
+
+/** A call from the PBX to dev_1 (+3211000001), answered, the callee hanging up after a minute. */
+export const inboundCall = (overrides: Partial<CallScript> = {}): CallScript => ({
+  callId: "call-1@pbx",
+  t0,
+  from: "pbx",
+  caller: "0470123456",
+  calleeIn: "dev_1",
+  calleeOut: "+3211000001",
+  outcome: { answered: true, hangup: "callee", talkMs: 60_000 },
+  ...overrides,
+});
+
 export function scriptedCall(s: CallScript): HepInput[] {
   const into = s.from;
   const onward: Side = into === "pbx" ? "microsoft" : "pbx";

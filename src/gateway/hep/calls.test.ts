@@ -1,32 +1,21 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  type CallScript,
   collectorOptions,
+  inboundCall,
   MICROSOFT,
   NODE_MICROSOFT,
   NODE_PBX,
   PBX,
   scriptedCall,
+  t0,
 } from "./calls.test-support.ts";
 import { CallCollector, type CallCollectorOptions, truncateUtf8 } from "./calls.ts";
 import { encodeHep, type HepInput } from "./hep.test-support.ts";
 import { decodeHep, type HepPacket } from "./hep.ts";
 import { sipRequest, sipResponse } from "./sip.test-support.ts";
 
-const t0 = Date.parse("2026-12-04T10:00:00Z");
 const packet = (input: HepInput): HepPacket => decodeHep(encodeHep(input))!;
-
-const inbound = (overrides: Partial<CallScript> = {}): CallScript => ({
-  callId: "call-1@pbx",
-  t0,
-  from: "pbx",
-  caller: "0470123456",
-  calleeIn: "dev_1",
-  calleeOut: "+3211000001",
-  outcome: { answered: true, hangup: "callee", talkMs: 60_000 },
-  ...overrides,
-});
 
 /** Feeds a script, receiving each message at its capture time; returns the trace messages. */
 function feed(collector: CallCollector, inputs: HepInput[]) {
@@ -68,7 +57,7 @@ describe("CallCollector.classify", () => {
 describe("CallCollector", () => {
   it("traces every message of a call on its leg, numbered from 0, and hands the call over after the linger", () => {
     const c = new CallCollector(collectorOptions);
-    const inputs = scriptedCall(inbound());
+    const inputs = scriptedCall(inboundCall());
     const traces = feed(c, inputs);
     expect(traces.every((t) => t !== null)).toBe(true);
     const pbxLeg = traces.filter((t) => t?.leg === "pbx");
@@ -103,8 +92,8 @@ describe("CallCollector", () => {
 
   it("hands over an ended call at once when asked for all (on stop), not an open one", () => {
     const c = new CallCollector(collectorOptions);
-    feed(c, scriptedCall(inbound()));
-    feed(c, scriptedCall(inbound({ callId: "open" })).slice(0, 6));
+    feed(c, scriptedCall(inboundCall()));
+    feed(c, scriptedCall(inboundCall({ callId: "open" })).slice(0, 6));
     expect(c.takeFinished(t0, true).map((call) => call.callId)).toEqual(["call-1@pbx"]);
   });
 
@@ -136,7 +125,7 @@ describe("CallCollector", () => {
       maxMessageBytes: 100,
     };
     const c = new CallCollector(options);
-    const traces = feed(c, scriptedCall(inbound()));
+    const traces = feed(c, scriptedCall(inboundCall()));
     const pbxLeg = traces.filter((t) => t?.leg === "pbx");
     expect(pbxLeg.map((t) => t?.seq)).toEqual([0, 1, 2]);
     expect(traces.every((t) => t === null || Buffer.byteLength(t.message) <= 100)).toBe(true);
@@ -149,14 +138,15 @@ describe("CallCollector", () => {
 
   it("drops the oldest call beyond the most it holds", () => {
     const c = new CallCollector({ ...collectorOptions, maxCalls: 2 });
-    for (const id of ["a", "b", "c"]) feed(c, scriptedCall(inbound({ callId: id })).slice(0, 3));
+    for (const id of ["a", "b", "c"])
+      feed(c, scriptedCall(inboundCall({ callId: id })).slice(0, 3));
     expect(c.stats).toMatchObject({ callsSeen: 3, open: 2, evicted: 1 });
     expect(c.takeFinished(t0 + 3 * 3600_000).map((call) => call.callId)).toEqual(["b", "c"]);
   });
 
   it("hands over a call without a message for the idle time, unfinished", () => {
     const c = new CallCollector({ ...collectorOptions, idleMs: 60_000 });
-    const inputs = scriptedCall(inbound()).slice(0, 6); // ringing
+    const inputs = scriptedCall(inboundCall()).slice(0, 6); // ringing
     feed(c, inputs);
     expect(c.takeFinished(lastAt(inputs) + 59_999)).toEqual([]);
     const [call] = c.takeFinished(lastAt(inputs) + 60_000);

@@ -6,11 +6,13 @@ import { applySnapshot } from "../state.ts";
 import {
   type CallScript,
   collectorOptions,
+  inboundCall,
   MICROSOFT,
   NODE_MICROSOFT,
   NODE_PBX,
   PBX,
   scriptedCall,
+  t0,
 } from "./calls.test-support.ts";
 import { CallCollector, type FinishedCall } from "./calls.ts";
 import { type CallOwnerLookup, deriveCdrs, regionCallOwner, toE164 } from "./cdr.ts";
@@ -18,7 +20,6 @@ import { encodeHep, type HepInput } from "./hep.test-support.ts";
 import { decodeHep } from "./hep.ts";
 import { sipRequest, sipResponse } from "./sip.test-support.ts";
 
-const t0 = Date.parse("2026-12-04T10:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 
 const state = applySnapshot(
@@ -46,22 +47,11 @@ function finish(inputs: HepInput[]): FinishedCall {
   return call;
 }
 
-const script = (overrides: Partial<CallScript> = {}): CallScript => ({
-  callId: "call-1@pbx",
-  t0,
-  from: "pbx",
-  caller: "0470123456",
-  calleeIn: "dev_1",
-  calleeOut: "+3211000001",
-  outcome: { answered: true, hangup: "callee", talkMs: 60_000 },
-  ...overrides,
-});
-
 const byLeg = (records: CdrRecord[]) => Object.fromEntries(records.map((r) => [r.leg, r]));
 
 describe("deriveCdrs", () => {
   it("describes an answered inbound call on both legs, the callee hanging up", () => {
-    const inputs = scriptedCall(script({ pai: "+32470123456" }));
+    const inputs = scriptedCall(inboundCall({ pai: "+32470123456" }));
     const at = (i: number) => inputs[i]!.atMs!;
     const { pbx, microsoft } = byLeg(deriveCdrs(finish(inputs), owner));
     expect(pbx).toEqual({
@@ -99,7 +89,7 @@ describe("deriveCdrs", () => {
     const records = deriveCdrs(
       finish(
         scriptedCall(
-          script({
+          inboundCall({
             from: "microsoft",
             caller: "3211000002",
             calleeIn: "+3222222222",
@@ -127,7 +117,7 @@ describe("deriveCdrs", () => {
     [503, "Service Unavailable", "failed"],
     [404, "Not Found", "failed"],
   ] as const)("records %i %s as %s, unanswered", (status, reason, disposition) => {
-    const inputs = scriptedCall(script({ outcome: { answered: false, status, reason } }));
+    const inputs = scriptedCall(inboundCall({ outcome: { answered: false, status, reason } }));
     const records = deriveCdrs(finish(inputs), owner);
     expect(records).toHaveLength(2);
     for (const record of records)
@@ -144,7 +134,7 @@ describe("deriveCdrs", () => {
   });
 
   it("records a caller's CANCEL as cancelled on both legs", () => {
-    const inputs = scriptedCall(script({ outcome: { answered: false, cancel: true } }));
+    const inputs = scriptedCall(inboundCall({ outcome: { answered: false, cancel: true } }));
     const records = deriveCdrs(finish(inputs), owner);
     expect(records.map((r) => [r.leg, r.disposition, r.sipCode, r.hangupSide])).toEqual([
       ["pbx", "cancelled", 487, "caller"],
@@ -153,7 +143,7 @@ describe("deriveCdrs", () => {
   });
 
   it("says the gateway hung up when the node sent the BYEs without receiving one", () => {
-    const inputs = scriptedCall(script());
+    const inputs = scriptedCall(inboundCall());
     const bye = inputs.findIndex((i) => String(i.payload).startsWith("BYE"));
     const answered = inputs.slice(0, bye);
     const d = {
@@ -199,7 +189,7 @@ describe("deriveCdrs", () => {
         ),
         (raw) => {
           const caller = raw.replace(/[\r\n]/g, "");
-          const inputs = scriptedCall(script({ caller, pai: caller }));
+          const inputs = scriptedCall(inboundCall({ caller, pai: caller }));
           const collector = new CallCollector(collectorOptions);
           for (const input of inputs) collector.add(decodeHep(encodeHep(input))!, input.atMs!);
           for (const call of collector.takeFinished(Number.MAX_SAFE_INTEGER))
@@ -233,7 +223,7 @@ describe("deriveCdrs", () => {
     );
     fc.assert(
       fc.property(scripts, fc.infiniteStream(fc.nat()), (list, picks) => {
-        const calls = list.map((s, i) => scriptedCall(script({ ...s, callId: `call-${i}` })));
+        const calls = list.map((s, i) => scriptedCall(inboundCall({ ...s, callId: `call-${i}` })));
         // a random interleaving that keeps each call's own order
         const queues = calls.map((c) => [...c]);
         const merged: HepInput[] = [];
@@ -259,7 +249,7 @@ describe("deriveCdrs", () => {
   });
 
   it("gives no record for a call handed over unfinished", () => {
-    const call = finish(scriptedCall(script()));
+    const call = finish(scriptedCall(inboundCall()));
     expect(deriveCdrs({ ...call, complete: false }, owner)).toEqual([]);
   });
 
@@ -287,7 +277,7 @@ describe("deriveCdrs", () => {
         outcome,
         (from, caller, calleeIn, calleeOut, o) => {
           const call = finish(
-            scriptedCall(script({ from, caller, calleeIn, calleeOut, outcome: o })),
+            scriptedCall(inboundCall({ from, caller, calleeIn, calleeOut, outcome: o })),
           );
           const records = deriveCdrs(call, owner);
           expect(records).toHaveLength(2);
@@ -301,7 +291,7 @@ describe("deriveCdrs", () => {
 
 describe("regionCallOwner", () => {
   const ownerOf = (overrides: Partial<CallScript>, lookup: CallOwnerLookup = owner) =>
-    lookup(finish(scriptedCall(script(overrides))));
+    lookup(finish(scriptedCall(inboundCall(overrides))));
 
   it("finds an inbound call's user by the device the PBX called", () => {
     expect(ownerOf({ calleeIn: "dev_2", calleeOut: "+3299" })).toEqual({

@@ -8,27 +8,16 @@ import {
 import { GatewayApiError } from "../feed/client.ts";
 import { freePort, until } from "../kamailio.test-support.ts";
 import {
-  type CallScript,
   collectorOptions,
+  inboundCall,
   NODE_PBX,
   PBX,
   scriptedCall,
+  t0,
 } from "./calls.test-support.ts";
 import { encodeHep, type HepInput } from "./hep.test-support.ts";
 import { type HepReceiver, type HepReceiverOptions, startHepReceiver } from "./receiver.ts";
 import { sipRequest } from "./sip.test-support.ts";
-
-const t0 = Date.parse("2026-12-04T10:00:00Z");
-const script = (overrides: Partial<CallScript> = {}): CallScript => ({
-  callId: "call-1@pbx",
-  t0,
-  from: "pbx",
-  caller: "0470123456",
-  calleeIn: "dev_1",
-  calleeOut: "+3211000001",
-  outcome: { answered: true, hangup: "callee", talkMs: 60_000 },
-  ...overrides,
-});
 
 /** A client that records what is posted; `fail` decides, per call, to throw instead. */
 function fakeClient(
@@ -97,7 +86,7 @@ describe("the HEP receiver", () => {
   it("receives a whole call over UDP and posts its traces and its two call records", async () => {
     const fake = fakeClient();
     const { receiver: r, port } = await start(fake.client);
-    const call = scriptedCall(script());
+    const call = scriptedCall(inboundCall());
     const keepAlive = {
       source: PBX,
       destination: NODE_PBX,
@@ -153,7 +142,7 @@ describe("the HEP receiver", () => {
       attempt === 0 ? new GatewayApiError(503, null, `${what} unavailable`) : null,
     );
     const { receiver: r, port } = await start(fake.client, { now: () => clock });
-    await send(r, port, hep(scriptedCall(script())));
+    await send(r, port, hep(scriptedCall(inboundCall())));
     clock += 10_000; // past the linger
     await r.flush(); // the records fail; the traces wait behind them
     expect(fake.posted.cdrs).toEqual([]);
@@ -172,7 +161,7 @@ describe("the HEP receiver", () => {
       what === "traces" ? new GatewayApiError(400, "validation_failed", "no") : null,
     );
     const { receiver: r, port } = await start(fake.client, { now: () => clock });
-    const call = scriptedCall(script());
+    const call = scriptedCall(inboundCall());
     await send(r, port, hep(call));
     clock += 10_000;
     await r.flush();
@@ -187,7 +176,7 @@ describe("the HEP receiver", () => {
   it("bounds what waits to be posted, dropping the oldest", async () => {
     const fake = fakeClient(() => new Error("network down"));
     const { receiver: r, port } = await start(fake.client, { maxQueuedTraces: 5 });
-    const call = scriptedCall(script());
+    const call = scriptedCall(inboundCall());
     await send(r, port, hep(call));
     await r.flush();
     expect(r.stats()).toMatchObject({ tracesQueued: 5, tracesDropped: call.length - 5 });
@@ -196,7 +185,7 @@ describe("the HEP receiver", () => {
   it("stops within its deadline when the API does not answer", async () => {
     const fake = fakeClient(() => "hang");
     const { receiver: r, port } = await start(fake.client, { stopDeadlineMs: 50 });
-    await send(r, port, hep(scriptedCall(script())));
+    await send(r, port, hep(scriptedCall(inboundCall())));
     await r.stop();
     expect(fake.attempts.cdrs).toBe(1);
     expect(r.stats().cdrsQueued).toBe(2);
