@@ -34,6 +34,7 @@ import {
   findMessage,
   header,
   type SippRun,
+  sentAt,
   sippPresent,
   startSipp,
 } from "./sipp.test-support.ts";
@@ -261,17 +262,6 @@ describe.skipIf(!enabled)(
       profile: "RTP/SAVP" as const,
       expect: 200,
     });
-
-    /** When sipp sent the first message matching `what` (its message log's time stamps, UTC). */
-    function sentAt(log: string, what: RegExp): number {
-      for (const entry of log.replace(/\r\n/g, "\n").split(/^-{10,} /m)) {
-        const [stamp = "", kind = "", ...rest] = entry.split("\n");
-        if (!/message sent/.test(kind)) continue;
-        if (what.test(rest.join("\n").trim()))
-          return Date.parse(`${stamp.trim().replace(" ", "T")}Z`);
-      }
-      throw new Error(`sipp sent nothing like ${what}`);
-    }
 
     const explain = (run: SippRun | null) =>
       `${run?.messages ?? ""}\n${run?.stderr ?? ""}\n${logs.slice(-40).join("\n")}`;

@@ -71,15 +71,46 @@ export function startSipp(o: SippOptions): SippProcess {
   return { done, kill: () => child.kill("SIGKILL") };
 }
 
+/** One entry of a sipp message log: when (UTC ms, when stamped), what happened, the message. */
+interface LogEntry {
+  at: number | null;
+  kind: "sent" | "received";
+  message: string;
+}
+
+/**
+ * The entries of a sipp message log, in order. Entries are separated by a line of dashes (with
+ * the time, in UTC on these machines); each opens with what happened (`UDP message sent …`).
+ */
+function logEntries(log: string): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const chunk of log.replace(/\r\n/g, "\n").split(/^-{10,}/m)) {
+    const [stamp = "", ...rest] = chunk.split("\n");
+    const body = rest.join("\n").replace(/^\s+/, "");
+    const kind = /^\w+ message (sent|received)/.exec(body)?.[1] as LogEntry["kind"] | undefined;
+    if (!kind) continue;
+    const when = stamp.trim();
+    entries.push({
+      at: when ? Date.parse(`${when.replace(" ", "T")}Z`) : null,
+      kind,
+      message: body.slice(body.indexOf("\n") + 1).trim(),
+    });
+  }
+  return entries;
+}
+
 /** The messages of a sipp message log that sipp received, in order. */
 export function receivedMessages(log: string): string[] {
-  // entries are separated by a line of dashes (and a time); each opens with what happened
-  return log
-    .replace(/\r\n/g, "\n")
-    .split(/^-{10,}.*$/m)
-    .map((entry) => entry.replace(/^\s+/, ""))
-    .filter((entry) => /^\w+ message received/.test(entry))
-    .map((entry) => entry.slice(entry.indexOf("\n") + 1).trim());
+  return logEntries(log)
+    .filter((entry) => entry.kind === "received")
+    .map((entry) => entry.message);
+}
+
+/** When sipp sent the first message matching `what` (its message log's time stamps). */
+export function sentAt(log: string, what: RegExp): number {
+  const entry = logEntries(log).find((e) => e.kind === "sent" && what.test(e.message));
+  if (entry?.at == null) throw new Error(`sipp sent nothing like ${what}`);
+  return entry.at;
 }
 
 /** The first received request of `method`, or response with `status`, as text. */
