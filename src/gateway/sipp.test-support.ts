@@ -294,7 +294,8 @@ ${answered}
  */
 export function calleeScenario(o: {
   profile: "RTP/AVP" | "RTP/SAVP";
-  challenge?: { realm: string; username: string; password: string };
+  /** A digest challenge, one header per algorithm in order (default MD5 only). */
+  challenge?: { realm: string; username: string; password: string; algorithms?: string[] };
   steps?: CalleeStep[];
   /** The port its SDP names for media (default: sipp's own media port). */
   mediaPort?: number;
@@ -318,7 +319,15 @@ ${body}]]></send>`;
     : "";
   const challenge = o.challenge
     ? `<recv request="INVITE"/>
-${reply("401 Unauthorized", `WWW-Authenticate: Digest realm="${o.challenge.realm}", nonce="[pid]n[call_number]", algorithm=MD5\n`)}
+${reply(
+  "401 Unauthorized",
+  (o.challenge.algorithms ?? ["MD5"])
+    .map(
+      (algorithm) =>
+        `WWW-Authenticate: Digest realm="${o.challenge?.realm}", nonce="[pid]${algorithm}[call_number]", algorithm=${algorithm}\n`,
+    )
+    .join(""),
+)}
 <recv request="ACK"/>
 <recv request="INVITE" rrs="true">
   <action>

@@ -31,6 +31,35 @@ describe("the PBX's answers to REGISTER", () => {
     expect(outcomes.lastFor("dev_1")).toBeUndefined();
   });
 
+  it("says so when the PBX's challenge offers no MD5 digest, which the node cannot answer", () => {
+    const challenge = (callId: string, ...algorithms: string[]) =>
+      readSipSummary(
+        [
+          "SIP/2.0 401 Unauthorized",
+          `Call-ID: ${callId}`,
+          "CSeq: 1 REGISTER",
+          ...algorithms.map(
+            (a) => `WWW-Authenticate: Digest realm="pbx", nonce="n", algorithm=${a}`,
+          ),
+          "",
+          "",
+        ].join("\r\n"),
+      )!;
+    const outcomes = new RegisterOutcomes();
+    outcomes.observe(register("c1", "dev_1"), 1);
+    outcomes.observe(challenge("c1", "SHA-256", "SHA-512-256", "SHA-256"), 2);
+    expect(outcomes.lastFor("dev_1")).toEqual({
+      code: 401,
+      reason:
+        "Unauthorized: the PBX offers only SHA-256, SHA-512-256 digest; this gateway answers MD5",
+      at: 2,
+    });
+    // offered beside MD5, the challenge is answered: the reason stays the PBX's own
+    outcomes.observe(register("c2", "dev_2"), 3);
+    outcomes.observe(challenge("c2", "SHA-256", "MD5"), 4);
+    expect(outcomes.lastFor("dev_2")?.reason).toBe("Unauthorized");
+  });
+
   it("forgets the oldest devices beyond its bound", () => {
     const outcomes = new RegisterOutcomes(2);
     for (const n of [1, 2, 3]) {

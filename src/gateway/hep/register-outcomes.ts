@@ -33,7 +33,7 @@ export class RegisterOutcomes {
     remember(
       this.lastByDevice,
       deviceId,
-      { code: sip.status, reason: sip.reason, at },
+      { code: sip.status, reason: explainedReason(sip), at },
       this.maxDevices,
     );
   }
@@ -52,4 +52,18 @@ function remember<V>(map: Map<string, V>, key: string, value: V, max: number): v
     const oldest = map.keys().next().value;
     if (oldest !== undefined) map.delete(oldest);
   }
+}
+
+/**
+ * The PBX's reason phrase; for a challenge offering no MD5 digest it says why the registration
+ * cannot go on: the node's Kamailio (5.6, Debian 12) answers MD5 only, so a PBX that insists on
+ * SHA-256 gets no answer (a PBX offering both is answered with MD5, see the configuration's
+ * reply_route).
+ */
+function explainedReason(sip: SipSummary): string | null {
+  const algorithms = sip.digestAlgorithms;
+  if ((sip.status !== 401 && sip.status !== 407) || algorithms.length === 0) return sip.reason;
+  if (algorithms.includes("MD5")) return sip.reason;
+  const offered = [...new Set(algorithms)].join(", ");
+  return `${sip.reason ?? "Unauthorized"}: the PBX offers only ${offered} digest; this gateway answers MD5`;
 }

@@ -35,6 +35,7 @@ describe("readSipSummary", () => {
       assertedUser: "+3221234567",
       contactUser: null,
       audioCodec: "PCMA",
+      digestAlgorithms: [],
     });
   });
 
@@ -48,6 +49,27 @@ describe("readSipSummary", () => {
       to: { user: "+3211000001", tag: "314159" },
       audioCodec: null,
     });
+  });
+
+  it("lists every digest challenge's algorithm, MD5 when it names none", () => {
+    const text = [
+      "SIP/2.0 401 Unauthorized",
+      "Call-ID: c1",
+      "CSeq: 1 REGISTER",
+      'WWW-Authenticate: Digest realm="pbx", nonce="n1", algorithm=SHA-256, qop="auth"',
+      'WWW-Authenticate: Digest realm="pbx",',
+      '  nonce="n2", algorithm="sha-512-256"',
+      'www-authenticate: Digest realm="pbx", nonce="n3"',
+      'Proxy-Authenticate: Digest realm="pbx", nonce="n4", opaque="algorithm=x", algorithm=MD5',
+      "",
+      "",
+    ].join("\r\n");
+    expect(readSipSummary(text)?.digestAlgorithms).toEqual([
+      "SHA-256",
+      "SHA-512-256",
+      "MD5",
+      "MD5",
+    ]);
   });
 
   it("reads compact header names, addr-specs without brackets, display names and folding", () => {

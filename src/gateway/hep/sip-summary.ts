@@ -32,6 +32,11 @@ export interface SipSummary {
   contactUser: string | null;
   /** The first audio codec of the SDP body (`PCMA`, `opus`); null without SDP or audio. */
   audioCodec: string | null;
+  /**
+   * The digest algorithm of each WWW-Authenticate / Proxy-Authenticate challenge, in order,
+   * upper-cased (`MD5`, `SHA-256`); a challenge without one is MD5 (RFC 8760 §2.3).
+   */
+  digestAlgorithms: string[];
 }
 
 const compactNames: Record<string, string> = {
@@ -165,18 +170,25 @@ export function readSipSummary(text: string): SipSummary | null {
   }
 
   const headers = new Map<string, string>();
+  // every challenge, not only the first: a PBX may offer one per algorithm (RFC 8760)
+  const challenges: string[] = [];
   let last: string | null = null;
+  let lastChallenge = false;
   for (const line of lines.slice(1)) {
-    if (/^[ \t]/.test(line) && last) {
-      headers.set(last, `${headers.get(last)} ${line.trim()}`);
+    if (/^[ \t]/.test(line)) {
+      if (last) headers.set(last, `${headers.get(last)} ${line.trim()}`);
+      if (lastChallenge) challenges.push(`${challenges.pop()} ${line.trim()}`);
       continue;
     }
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
     const raw = line.slice(0, colon).trim().toLowerCase();
     const name = compactNames[raw] ?? raw;
+    const value = line.slice(colon + 1).trim();
+    lastChallenge = name === "www-authenticate" || name === "proxy-authenticate";
+    if (lastChallenge) challenges.push(value);
     last = headers.has(name) ? null : name;
-    if (last) headers.set(name, line.slice(colon + 1).trim());
+    if (last) headers.set(name, value);
   }
 
   const cseq = headers.get("cseq")?.split(/\s+/);
@@ -197,5 +209,12 @@ export function readSipSummary(text: string): SipSummary | null {
     assertedUser: asserted === undefined ? null : uriUser(nameAddr(firstValue(asserted)).uri),
     contactUser: contact === undefined ? null : uriUser(nameAddr(firstValue(contact)).uri),
     audioCodec: hasSdp ? firstAudioCodec(body) : null,
+    digestAlgorithms: challenges.map(digestAlgorithm),
   };
+}
+
+/** A challenge's `algorithm` parameter, upper-cased; MD5 when it names none. */
+export function digestAlgorithm(challenge: string): string {
+  const match = /(?:^|[\s,])algorithm\s*=\s*"?([^",\s]+)/i.exec(challenge);
+  return match ? match[1]!.toUpperCase() : "MD5";
 }

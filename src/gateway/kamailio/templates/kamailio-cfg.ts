@@ -650,6 +650,60 @@ route[WITHINDLG] {
 	route(RELAY);
 }
 
+# Every reply, before the transaction layer sees it. A PBX may challenge once per digest
+# algorithm, its preferred first (RFC 8760: SHA-256, then MD5); uac (5.6) reads only the first
+# challenge and answers MD5 only, so the challenges it cannot answer are taken out when an MD5
+# one is there. A PBX offering no MD5 is left as it is: the registration fails and the agent's
+# report says why.
+reply_route {
+	if ($rs == 401 || $rs == 407) {
+		route(MD5_CHALLENGE_FIRST);
+	}
+}
+
+route[MD5_CHALLENGE_FIRST] {
+	$var(md5) = 0;
+	$var(other) = 0;
+	hf_iterator_start("ch");
+	while (hf_iterator_next("ch")) {
+		route(CHALLENGE_KIND);
+		if ($var(kind) == "md5") {
+			$var(md5) = $var(md5) + 1;
+		} else if ($var(kind) == "other") {
+			$var(other) = $var(other) + 1;
+		}
+	}
+	hf_iterator_end("ch");
+	if ($var(md5) == 0 || $var(other) == 0) {
+		return;
+	}
+	hf_iterator_start("ch");
+	while (hf_iterator_next("ch")) {
+		route(CHALLENGE_KIND);
+		if ($var(kind) == "other") {
+			hf_iterator_rm("ch");
+		}
+	}
+	hf_iterator_end("ch");
+	msg_apply_changes();
+}
+
+# The header under the iterator "ch": $var(kind) "md5" for a digest challenge uac can answer
+# (algorithm MD5, or none named), "other" for another algorithm, "" for another header.
+route[CHALLENGE_KIND] {
+	$var(kind) = "";
+	$var(name) = $(hfitname(ch){s.tolower});
+	if ($var(name) != "www-authenticate" && $var(name) != "proxy-authenticate") {
+		return;
+	}
+	$var(body) = $(hfitbody(ch){s.tolower});
+	if ($var(body) =~ "algorithm *=" && !($var(body) =~ "algorithm *= *.?md5([^a-z0-9-]|$)")) {
+		$var(kind) = "other";
+	} else {
+		$var(kind) = "md5";
+	}
+}
+
 # Replies from the PBX (going to Microsoft): the Contact Microsoft sees carries the FQDN, and
 # the PBX's own Contact is kept for Microsoft's in-dialog requests; the SDP answer through
 # rtpengine.
