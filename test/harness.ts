@@ -162,6 +162,8 @@ export async function createTestApp(
     microsoft?: boolean;
     /** Microsoft's delays (default: realistic, scaled down; `{ consentMs: 0 }` for instant). */
     propagation?: Partial<Propagation>;
+    /** How long the app's close waits for open connections (the app's default otherwise). */
+    closeGraceMs?: number;
   } = {},
 ): Promise<TestApp> {
   let emulator: Emulator | null = null;
@@ -194,7 +196,7 @@ export async function createTestApp(
     });
     services.dns = dnsFromEnv(services.env);
   }
-  const app = await buildApp(services);
+  const app = await buildApp(services, { closeGraceMs: options.closeGraceMs });
   await app.ready();
   return {
     app,

@@ -33,6 +33,8 @@ export interface AppOptions {
   onRoute?: (route: { method: string | string[]; url: string; config?: unknown }) => void;
   /** Turn off every rate limit (benchmarks and the input fuzz drive thousands of requests from one address). */
   rateLimit?: boolean;
+  /** How long closing waits for open connections before cutting them (default 5 s). */
+  closeGraceMs?: number;
 }
 
 const unsafeMethods = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -72,6 +74,18 @@ export async function buildApp(
     },
   }).withTypeProvider<ZodTypeProvider>();
   if (options.onRoute) app.addHook("onRoute", options.onRoute);
+  // Closing waits for every connection to end. A request answered while closing (a gateway
+  // node's long poll answers then) ends its connection, instead of leaving it open for the
+  // keep-alive timeout (72 s); a connection still open after the grace is cut (one that never
+  // sent a request holds Node's close for its headers timeout, 60 s and more).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+    setTimeout(() => app.server.closeAllConnections(), options.closeGraceMs ?? 5_000).unref();
+  });
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing) reply.header("connection", "close");
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
