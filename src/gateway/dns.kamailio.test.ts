@@ -145,9 +145,13 @@ describe.skipIf(!enabled)(
     let sipPort: number;
     let msSide: number;
     let msProxy: number;
+    /** The second SRV target of pbx-two.test, where sipp answers as the PBX. */
+    let secondTarget: number;
 
     beforeAll(async () => {
       const pbxPort = await freePort();
+      const deadPort = await freePort();
+      secondTarget = await freePort();
       [sipPort, msSide, msProxy] = await Promise.all([freePort(), freePort(), freePort()]);
       named = await startNamed(
         join(dir, "named"),
@@ -163,6 +167,13 @@ describe.skipIf(!enabled)(
             `_sip._tcp IN SRV 10 0 ${pbxPort} host-n.pbx-naptr.test.`,
             "host-n IN A 127.0.0.1",
           ],
+          // two SRV targets over TCP, the preferred one refusing connections
+          "pbx-two.test": [
+            `_sip._tcp IN SRV 10 0 ${deadPort} host-down.pbx-two.test.`,
+            `_sip._tcp IN SRV 20 0 ${secondTarget} host-up.pbx-two.test.`,
+            "host-down IN A 127.0.0.1",
+            "host-up IN A 127.0.0.1",
+          ],
         },
         log,
       );
@@ -171,6 +182,7 @@ describe.skipIf(!enabled)(
         [
           { authId: "auth1", password: "secret-1" },
           { authId: "auth2", password: "secret-2" },
+          { authId: "auth3", password: "secret-3" },
         ],
         log,
         pbxPort,
@@ -194,10 +206,17 @@ describe.skipIf(!enabled)(
             sipDomain: "pbx-naptr.test",
             transport: "tcp",
           }),
+          buildPbx({
+            pbxId: "pbx_two",
+            dnsLookup: "SRV",
+            sipDomain: "pbx-two.test",
+            transport: "tcp",
+          }),
         ],
         users: [
           buildUser({ userId: "usr_1", pbxId: "pbx_srv", sipUser: "auth1@pbx-srv.test" }),
           buildUser({ userId: "usr_2", pbxId: "pbx_naptr", sipUser: "auth2@pbx-naptr.test" }),
+          buildUser({ userId: "usr_3", pbxId: "pbx_two", sipUser: "auth3@pbx-two.test" }),
         ],
       });
       agent = startGatewayAgent({
@@ -268,6 +287,40 @@ describe.skipIf(!enabled)(
         .find((a) => a.Info?.AoR === "auth2");
       expect(aor?.Info?.Contacts?.[0]?.Contact?.Socket).toMatch(/^tcp:/);
     }, 30_000);
+
+    it("sends a Teams call to an SRV location's next target when the first refuses connections (DNS failover)", async () => {
+      const callee = startSipp({
+        dir,
+        name: "pbx-second-target",
+        scenario: calleeScenario({ profile: "RTP/AVP" }),
+        localPort: secondTarget,
+        transport: "tcp",
+        mediaPort: await freePort(),
+      });
+      await new Promise((done) => setTimeout(done, 300));
+      const caller = await startSipp({
+        dir,
+        name: "teams-usr-3",
+        scenario: callerScenario({
+          requestUri: `sip:+3299887766@${FQDN}:${msSide};user=phone`,
+          from: "sip:+3211000003@sip.pstnhub.microsoft.com;user=phone",
+          to: `sip:+3299887766@${FQDN}`,
+          profile: "RTP/AVP",
+          expect: 200,
+        }),
+        localPort: await freePort(),
+        transport: "tcp",
+        remote: `127.0.0.1:${msSide}`,
+        mediaPort: await freePort(),
+      }).done;
+      if (caller.status !== 0) callee.kill();
+      const answered = await callee.done;
+      expect(caller.status, explain(caller)).toBe(0);
+      expect(answered.status, explain(answered)).toBe(0);
+      expect(findMessage(answered.received, /^INVITE /)?.split("\n")[0]).toBe(
+        "INVITE sip:+3299887766@pbx-two.test SIP/2.0",
+      );
+    }, 40_000);
 
     /** The PBX (sipp bound to `address`) calls dev_1, usr_1's device of the SRV location. */
     async function pbxCalls(address: string, expectCode: number) {

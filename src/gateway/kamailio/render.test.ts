@@ -144,6 +144,7 @@ describe("renderKamailioConfig", () => {
     expect(ms).toContain('if (!dns_int_match_ip("$var(pbxhost)", "$si"))');
     expect(ms).toContain('} else if ($sht(pbxip=>$var(pbxhost)|$si) != "1") {');
     expect(ms).toContain("dns_try_naptr=yes");
+    expect(ms).toContain("use_dns_failover=on");
     expect(ms).toContain('$fs = "tcp:10.0.0.5:5061";');
     expect(ms).toContain('modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:2223")');
     expect(ms).toMatch(/rtpengine_offer\("[^"]*RTP\/SAVP[^"]*SDES-no-AES_CM_128_HMAC_SHA1_32/);

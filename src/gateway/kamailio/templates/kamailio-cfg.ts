@@ -254,6 +254,9 @@ tcp_wq_max=${4 * v.tcpConnWriteQueueMax}
 # PBX locations are found as RFC 3263 says: a URI with a port by A/AAAA, one with a transport
 # by SRV, one with neither by NAPTR (then SRV, then A); Kamailio skips NAPTR unless asked.
 dns_try_naptr=yes
+# a target that cannot be reached (refused, no answer, 503) is followed by the next SRV record or
+# address of the same name, for registrations and calls alike (DNS cache, on by default)
+use_dns_failover=on
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
