@@ -142,7 +142,7 @@ describe("renderKamailioConfig", () => {
     expect(ms).toContain(";user=phone");
     // no open relay: A locations through the DNS cache, SRV/NAPTR ones through pbxip
     expect(ms).toContain('if (!dns_int_match_ip("$var(pbxhost)", "$si"))');
-    expect(ms).toContain('} else if ($sht(pbxip=>$var(pbxhost)|$si) != "1") {');
+    expect(ms).toContain('} else if ($sht(pbxip=>$var(pbxhost)|$var(src)) != "1") {');
     expect(ms).toContain("dns_try_naptr=yes");
     expect(ms).toContain("use_dns_failover=on");
     expect(ms).toContain('$fs = "tcp:10.0.0.5:5061";');

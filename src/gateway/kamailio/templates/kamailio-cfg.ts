@@ -511,11 +511,13 @@ route[FROM_PBX] {
 	# targets to (pbxip, "<host>|<address>"): none known yet, no call (ADR 0023).
 	$var(uri) = $sht(usrdst=>$vn(usr));
 	$var(pbxhost) = $(var(uri){uri.host}{s.tolower});
+	# IPv6 sources are compared as the agent writes them: compressed, lower case
+	$var(src) = $(si{s.tolower});
 	if ($(var(uri){uri.port}) =~ "^[0-9]+$") {
 		if (!dns_int_match_ip("$var(pbxhost)", "$si")) {
 			route(NOT_USERS_PBX);
 		}
-	} else if ($sht(pbxip=>$var(pbxhost)|$si) != "1") {
+	} else if ($sht(pbxip=>$var(pbxhost)|$var(src)) != "1") {
 		route(NOT_USERS_PBX);
 	}
 	$vn(fqdn) = $sht(entfqdn=>$vn(ent));
