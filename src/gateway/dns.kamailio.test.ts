@@ -229,6 +229,8 @@ describe.skipIf(!enabled)(
         receiveHep: false,
         rtpengine: null,
         kamailioCmd: wrapper,
+        // every table, pbxip too, loaded whole from its db_text file
+        htableBulkThreshold: 0,
         dnsServers: [DNS_ADDRESS],
         client: fakeClient(snapshot),
         store: memoryCursorStore(),

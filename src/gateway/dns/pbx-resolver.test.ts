@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NaptrRecord } from "../reconcile/pbx-addresses.ts";
 import { type PbxDns, resolvePbxLookup, watchPbxAddresses } from "./pbx-resolver.ts";
 
@@ -114,35 +114,62 @@ describe("resolvePbxLookup", () => {
 });
 
 describe("watchPbxAddresses", () => {
-  it("resolves new lookups, keeps the last addresses when a lookup fails, forgets lookups gone", async () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("resolves a new lookup at once, again after its TTL, keeps the last addresses when a lookup fails, forgets lookups gone", async () => {
+    vi.useFakeTimers();
     const zone = {
       srv: { "_sip._udp.pbx.example": [{ name: "a.pbx.example", port: 5060 }] },
-      a: { "a.pbx.example": [{ address: "10.0.0.1", ttl: 30 }] },
+      a: { "a.pbx.example": [{ address: "10.0.0.1", ttl: 60 }] } as Record<
+        string,
+        { address: string; ttl: number }[]
+      >,
       failing: new Set<string>(),
     };
-    let clock = 0;
+    const dns = fakeDns(zone);
     const lines: string[] = [];
     let changes = 0;
     const watcher = watchPbxAddresses({
-      dns: fakeDns(zone),
+      dns,
       onChange: () => changes++,
       log: (line) => lines.push(line),
-      now: () => clock,
     });
     const lookup = { host: "pbx.example", kind: "SRV" as const, transport: "udp" as const };
+    const key = "SRV:udp:pbx.example";
     watcher.update([lookup]);
-    await new Promise((done) => setTimeout(done, 20));
-    expect(watcher.addresses().get("SRV:udp:pbx.example")).toEqual(["10.0.0.1"]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(watcher.addresses().get(key)).toEqual(["10.0.0.1"]);
     expect(changes).toBe(1);
 
+    // the TTL (60 s) later: asked again, the target moved
+    zone.a["a.pbx.example"] = [{ address: "10.0.0.2", ttl: 60 }];
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(watcher.addresses().get(key)).toEqual(["10.0.0.1"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(watcher.addresses().get(key)).toEqual(["10.0.0.2"]);
+    expect(changes).toBe(2);
+
+    // the server stops answering: the last addresses stay, the failure is logged, retried in 30 s
     zone.failing.add("_sip._udp.pbx.example");
-    clock = 31_000;
+    const asked = dns.asked.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(watcher.addresses().get(key)).toEqual(["10.0.0.2"]);
+    expect(changes).toBe(2);
+    expect(lines).toEqual([
+      "DNS lookup of PBX SRV pbx.example failed (queryX ETIMEOUT); keeping 1 known address(es)",
+    ]);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(dns.asked.length).toBe(asked + 2);
+
+    // the location goes away: its addresses with it, and no more lookups
     watcher.update([]);
     expect(watcher.addresses().size).toBe(0);
-    expect(changes).toBe(2);
-    watcher.update([lookup]);
-    await new Promise((done) => setTimeout(done, 20));
-    expect(lines.some((l) => /failed.*keeping 0/.test(l))).toBe(true);
+    expect(changes).toBe(3);
+    const after = dns.asked.length;
+    await vi.advanceTimersByTimeAsync(600_000);
+    expect(dns.asked.length).toBe(after);
     watcher.stop();
   });
 });
