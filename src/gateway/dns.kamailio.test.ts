@@ -94,14 +94,20 @@ ${zoneConfig.join("\n")}
   const child = spawn(NAMED, ["-g", "-n", "1", "-c", join(dir, "named.conf")], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.on("data", (chunk: Buffer) => log(`named: ${chunk.toString().trimEnd()}`));
-  child.stderr?.on("data", (chunk: Buffer) => log(`named: ${chunk.toString().trimEnd()}`));
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    log(`named: ${chunk.toString().trimEnd()}`);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const resolver = new Resolver({ timeout: 500, tries: 1 });
   resolver.setServers([DNS_ADDRESS]);
   await until(
     "named to answer",
     async () => {
-      if (child.exitCode !== null) throw new Error("named exited");
+      // e.g. port 53 of 127.0.0.1 taken by a local resolver
+      if (child.exitCode !== null) throw new Error(`named exited:\n${output.slice(-2000)}`);
       return (await resolver.resolveSoa(Object.keys(zones)[0]!)) !== null;
     },
     15_000,
