@@ -103,7 +103,7 @@ ${zoneConfig.join("\n")}
   child.stderr?.on("data", keep);
   const resolver = new Resolver({ timeout: 500, tries: 1 });
   resolver.setServers([DNS_ADDRESS]);
-  await until(
+  const answered = until(
     "named to answer",
     async () => {
       // e.g. port 53 of 127.0.0.1 taken by a local resolver
@@ -112,6 +112,11 @@ ${zoneConfig.join("\n")}
     },
     15_000,
   );
+  // a named that never answered is not left behind
+  await answered.catch((error) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
   return child;
 }
 
