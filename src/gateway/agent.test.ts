@@ -19,7 +19,7 @@ import {
 } from "./agent.ts";
 import type { GatewayClient } from "./feed/client.ts";
 import { memoryCursorStore } from "./feed/cursor-store.ts";
-import { buildSnapshot, buildUser } from "./gateway.test-support.ts";
+import { buildPbx, buildSnapshot, buildUser } from "./gateway.test-support.ts";
 import { NODE_MICROSOFT, NODE_PBX, scriptedCall } from "./hep/calls.test-support.ts";
 import { encodeHep } from "./hep/hep.test-support.ts";
 import type { RegistrationRecord, RegistrationSpec } from "./kamailio/rpc.ts";
@@ -235,6 +235,29 @@ describe("the gateway agent", () => {
     expect(f.htables.get("num:+3211000001")).toBe("usr_1");
     await until("ready", () => a.ready());
     expect(a.health()).toMatchObject({ feedFollowed: true, leases: 2, cursor: "100.0" });
+  });
+
+  it("writes where an SRV PBX may call from into pbxip, and drops it with the location", async () => {
+    const f = fakes();
+    f.client.snapshot = async () =>
+      buildSnapshot({ pbxes: [buildPbx({ dnsLookup: "SRV", sipDomain: "pbx-srv.example" })] });
+    const asked: string[] = [];
+    const noData = () => Promise.reject(Object.assign(new Error("ENODATA"), { code: "ENODATA" }));
+    start(f, {
+      pbxDns: {
+        resolveNaptr: noData,
+        resolveSrv: async (name) => {
+          asked.push(name);
+          return [{ name: "host-a.pbx-srv.example", port: 5070 }];
+        },
+        resolve4: async () => [{ address: "10.0.0.1", ttl: 60 }],
+        resolve6: noData,
+      },
+    });
+    await until("pbxip", () => f.htables.get("pbxip:pbx-srv.example|10.0.0.1") === "1");
+    expect(asked).toEqual(["_sip._udp.pbx-srv.example"]);
+    f.push({ kind: "pbx", pbxId: "pbx_1", pbx: null });
+    await until("pbxip emptied", () => !f.htables.has("pbxip:pbx-srv.example|10.0.0.1"));
   });
 
   it("reports each registration state once, when it changes", async () => {

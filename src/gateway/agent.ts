@@ -9,6 +9,7 @@
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { maxGatewayBatch, type RegistrationReport } from "../shared/contracts/gateway.ts";
+import { createPbxDns, type PbxDns, watchPbxAddresses } from "./dns/pbx-resolver.ts";
 import { createGatewayClient, type GatewayClient } from "./feed/client.ts";
 import { type CursorStore, fileCursorStore } from "./feed/cursor-store.ts";
 import { followFeed } from "./feed/follow.ts";
@@ -50,6 +51,7 @@ import {
   usableLeases,
   withoutLeases,
 } from "./reconcile/leases.ts";
+import { pbxLookups } from "./reconcile/pbx-addresses.ts";
 import {
   type ActualRegistration,
   passwordDigest,
@@ -139,12 +141,19 @@ export interface GatewayAgentOptions {
    * 10,000-device bench the tables are filled in 1.6 s instead of 3.5–5.7 s.
    */
   htableBulkThreshold?: number;
+  /**
+   * DNS servers (`ip` or `ip:port`) the agent asks for the addresses of PBXes found by SRV or
+   * NAPTR (the source check of their calls); default: the system's resolver.
+   */
+  dnsServers?: string[];
   log?: (message: string) => void;
   /** For tests: the API client, the cursor store, Kamailio and its RPC. */
   client?: GatewayClient;
   store?: CursorStore;
   startKamailio?: (onStarted: () => void) => AgentKamailio;
   rpc?: AgentRpc;
+  /** For tests: the DNS queries of the PBX address lookups. */
+  pbxDns?: PbxDns;
 }
 
 export interface GatewayAgentHealth {
@@ -505,6 +514,12 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const fileTables: Htables = emptyHtables();
   /** Each file's last modification time given (s): db_text re-reads on a change of it. */
   const fileMtimes = new Map<string, number>();
+  /** Where the region's SRV and NAPTR PBX hosts may call from, kept fresh from DNS. */
+  const pbxAddresses = watchPbxAddresses({
+    dns: options.pbxDns ?? createPbxDns(options.dnsServers),
+    onChange: () => void kick(),
+    log,
+  });
   const onStarted = () => {
     // a fresh Kamailio holds no registration, and in its htables what their files hold
     htables = cloneHtables(fileTables);
@@ -630,7 +645,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   async function reconcileHtables(): Promise<void> {
-    const desired = planHtables(state);
+    const desired = planHtables(state, pbxAddresses.addresses());
     let ops = diffHtables(desired, htables);
     // a table with many changes (a cold start) is loaded whole from its file: one call
     const call = rpc.call;
@@ -814,6 +829,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     waitSeconds: options.feedWaitSeconds,
     onChanged: (update) => {
       state = update.state;
+      pbxAddresses.update(pbxLookups(state));
       void kick();
     },
     onError: (error, delayMs) => fail(`feed (next try in ${delayMs} ms)`, error),
@@ -826,6 +842,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       if (stopped) return;
       stopped = true;
       controller.abort();
+      pbxAddresses.stop();
       for (const timer of [leaseTimer, reportTimer, retryTimer]) if (timer) clearTimeout(timer);
       await running;
       await followed;
@@ -904,6 +921,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       if (stopped) return;
       stopped = true;
       controller.abort();
+      pbxAddresses.stop();
       for (const timer of [leaseTimer, reportTimer, retryTimer]) if (timer) clearTimeout(timer);
       await kamailio.stop({ kill: true });
       await rtpengine?.stop({ kill: true });

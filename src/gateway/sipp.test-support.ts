@@ -25,6 +25,8 @@ export interface SippOptions {
   name: string;
   scenario: string;
   localPort: number;
+  /** The address sipp binds, for SIP and media (default 127.0.0.1). */
+  localAddress?: string;
   transport: "udp" | "tcp";
   /** `address:port` to send to (a UAC); omitted for a UAS. */
   remote?: string;
@@ -49,12 +51,12 @@ export function startSipp(o: SippOptions): SippProcess {
   writeFileSync(scenarioPath, o.scenario);
   writeFileSync(messageFile, "");
   const args = [
-    ...["-sf", scenarioPath, "-i", "127.0.0.1", "-p", String(o.localPort)],
+    ...["-sf", scenarioPath, "-i", o.localAddress ?? "127.0.0.1", "-p", String(o.localPort)],
     ...["-t", o.transport === "udp" ? "u1" : "t1", "-m", String(o.calls ?? 1), "-nostdin"],
     ...(o.rate ? ["-r", String(o.rate)] : []),
     ...["-timeout", `${o.timeoutSeconds ?? 20}s`, "-timeout_error"],
     ...["-trace_msg", "-message_file", messageFile],
-    ...["-mi", "127.0.0.1", "-mp", String(o.mediaPort ?? o.localPort + 1000)],
+    ...["-mi", o.localAddress ?? "127.0.0.1", "-mp", String(o.mediaPort ?? o.localPort + 1000)],
     ...(o.remote ? [o.remote] : []),
   ];
   const child = spawn("sipp", args, { cwd: o.dir, stdio: ["ignore", "ignore", "pipe"] });

@@ -124,6 +124,10 @@ program
     "music (WAV) played on hold when the PBX plays none; default: the built-in music",
   )
   .option("--no-rtpengine", "run no media relay (registrations only)")
+  .option(
+    "--dns-server <ip...>",
+    "DNS servers (ip or ip:port) for the addresses of PBXes found by SRV or NAPTR; default: the system's",
+  )
   .action(
     async (options: {
       api?: string;
@@ -144,6 +148,7 @@ program
       rtpPorts: string;
       holdMusic?: string;
       rtpengine: boolean;
+      dnsServer?: string[];
     }) => {
       const token = process.env.TEAMGATE_GATEWAY_TOKEN;
       if (!options.api) throw new Error("--api or TEAMGATE_API_URL is required");
@@ -165,6 +170,7 @@ program
         rpcPort: Number(options.rpcPort),
         hepPort: Number(options.hepPort),
         runDir: options.runDir,
+        ...(options.dnsServer ? { dnsServers: options.dnsServer } : {}),
         rtpengine: options.rtpengine
           ? {
               portMin,

@@ -106,6 +106,7 @@ describe("renderKamailioConfig", () => {
       'modparam("htable", "htable", "devusr=>size=14;autoexpire=0;")',
       'modparam("htable", "htable", "devau=>size=14;autoexpire=0;")',
       'modparam("htable", "htable", "devpw=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "pbxip=>size=10;autoexpire=0;")',
     ]);
     expect(cfg).toContain(`modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`);
     expect(cfg).toContain(
@@ -139,6 +140,11 @@ describe("renderKamailioConfig", () => {
     expect(ms).toContain("$avp(auser) = $sht(devau=>$avp(dev));");
     expect(ms).toContain('append_hf("X-MS-SBC: Teamgate/SBC/1.0\\r\\n");');
     expect(ms).toContain(";user=phone");
+    // no open relay: A locations through the DNS cache, SRV/NAPTR ones through pbxip
+    expect(ms).toContain('if (!dns_int_match_ip("$var(pbxhost)", "$si"))');
+    expect(ms).toContain('} else if ($sht(pbxip=>$var(pbxhost)|$var(src)) != "1") {');
+    expect(ms).toContain("dns_try_naptr=yes");
+    expect(ms).toContain("use_dns_failover=on");
     expect(ms).toContain('$fs = "tcp:10.0.0.5:5061";');
     expect(ms).toContain('modparam("rtpengine", "rtpengine_sock", "udp:127.0.0.1:2223")');
     expect(ms).toMatch(/rtpengine_offer\("[^"]*RTP\/SAVP[^"]*SDES-no-AES_CM_128_HMAC_SHA1_32/);

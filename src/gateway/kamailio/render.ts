@@ -11,7 +11,10 @@ import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
 
 /** The htables every gateway node defines; the agent fills them over JSON-RPC. */
 export const GATEWAY_HTABLES = Object.fromEntries(
-  htableNames.map((name) => [name, name === "fqdn" || name.startsWith("ent") ? 10 : 14]),
+  htableNames.map((name) => [
+    name,
+    name === "fqdn" || name === "pbxip" || name.startsWith("ent") ? 10 : 14,
+  ]),
 ) as Record<HtableName, number>;
 
 /** Name of one of the gateway's htables. */

@@ -1,6 +1,7 @@
 import type { GatewayEnterprise, GatewayTrunk } from "../../shared/contracts/gateway.ts";
 import type { RegionState } from "../state.ts";
 import { numbersOf } from "../state.ts";
+import { planPbxAddresses } from "./pbx-addresses.ts";
 import { pbxProxyUri } from "./registrations.ts";
 
 /*
@@ -40,6 +41,11 @@ export const htableNames = [
   /** Device id → digest user name, and → password: to authenticate INVITEs from any node. */
   "devau",
   "devpw",
+  /**
+   * `<PBX host>|<address>` → "1": the addresses a PBX found by SRV or NAPTR may call from, as
+   * the agent last resolved them (`planPbxAddresses`). Absent: the call is refused.
+   */
+  "pbxip",
 ] as const;
 export type HtableName = (typeof htableNames)[number];
 
@@ -66,9 +72,16 @@ export function preferredTrunk(enterprise: GatewayEnterprise): GatewayTrunk | un
   )[0];
 }
 
-/** The tables the region's state calls for. */
-export function planHtables(state: RegionState): Htables {
+/**
+ * The tables the region's state calls for; `pbxAddresses` are the last known addresses of its
+ * SRV and NAPTR PBX hosts, by `lookupKey` (none known: those PBXes' calls are refused).
+ */
+export function planHtables(
+  state: RegionState,
+  pbxAddresses: ReadonlyMap<string, readonly string[]> = new Map(),
+): Htables {
   const t = emptyHtables();
+  t.pbxip = planPbxAddresses(state, pbxAddresses);
   for (const [fqdn, enterpriseId] of state.enterpriseIdByFqdn) t.fqdn.set(fqdn, enterpriseId);
   for (const enterprise of state.enterprises.values()) {
     t.ent.set(enterprise.enterpriseId, "1");

@@ -235,6 +235,7 @@ export function kamailioCfgTemplate(v: KamailioCfgView): string {
 #   usrdev  user -> device                        usrdst  user -> PBX (or trunk) URI
 #   usrcid  user -> its numbers, comma-separated  devusr  device -> user
 #   devau   device -> digest user                 devpw   device -> digest password
+#   pbxip   "<PBX host>|<address>" -> "1": where a PBX found by SRV or NAPTR may call from
 
 ####### Global parameters #########
 
@@ -250,6 +251,12 @@ tcp_reuse_port=yes
 # uac.reg_dump answers with every registration in one reply: let a connection queue all of it
 tcp_conn_wq_max=${v.tcpConnWriteQueueMax}
 tcp_wq_max=${4 * v.tcpConnWriteQueueMax}
+# PBX locations are found as RFC 3263 says: a URI with a port by A/AAAA, one with a transport
+# by SRV, one with neither by NAPTR (then SRV, then A); Kamailio skips NAPTR unless asked.
+dns_try_naptr=yes
+# a target that cannot be reached (refused, no answer, 503) is followed by the next SRV record or
+# address of the same name, for registrations and calls alike (DNS cache, on by default)
+use_dns_failover=on
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
@@ -500,12 +507,18 @@ route[FROM_PBX] {
 	}
 	# no open relay: the call must come from the user's own PBX (or trunk). A location found by
 	# its A record (host:port) is checked against the source address through Kamailio's DNS
-	# cache; one found by SRV or NAPTR has no single address to check.
+	# cache; one found by SRV or NAPTR (no port) against the addresses the agent resolved its
+	# targets to (pbxip, "<host>|<address>"): none known yet, no call (ADR 0023).
 	$var(uri) = $sht(usrdst=>$vn(usr));
-	if ($(var(uri){uri.port}) =~ "^[0-9]+$" && !dns_int_match_ip("$(var(uri){uri.host})", "$si")) {
-		xlog("L_NOTICE", "call to $rU from $si refused: not the user's PBX\n");
-		sl_send_reply("403", "Forbidden: not this user's PBX");
-		exit;
+	$var(pbxhost) = $(var(uri){uri.host}{s.tolower});
+	# IPv6 sources are compared as the agent writes them: compressed, lower case
+	$var(src) = $(si{s.tolower});
+	if ($(var(uri){uri.port}) =~ "^[0-9]+$") {
+		if (!dns_int_match_ip("$var(pbxhost)", "$si")) {
+			route(NOT_USERS_PBX);
+		}
+	} else if ($sht(pbxip=>$var(pbxhost)|$var(src)) != "1") {
+		route(NOT_USERS_PBX);
 	}
 	$vn(fqdn) = $sht(entfqdn=>$vn(ent));
 	$vn(number) = $(sht(usrcid=>$vn(usr)){s.select,0,,});
@@ -553,6 +566,12 @@ route[FROM_PBX] {
 	t_on_reply("FROM_MS_REPLY");
 	t_on_failure("MS_FAILOVER");
 	route(RELAY);
+}
+
+route[NOT_USERS_PBX] {
+	xlog("L_NOTICE", "call to $rU from $si refused: not the user's PBX\n");
+	sl_send_reply("403", "Forbidden: not this user's PBX");
+	exit;
 }
 
 # The Contact Microsoft must see: the tenant's derived FQDN, TLS.
