@@ -24,7 +24,13 @@ import {
   renderUacregDb,
 } from "./kamailio/render.ts";
 import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
-import { freePort, kamailioPresent, kamailioTestsWanted, until } from "./kamailio.test-support.ts";
+import {
+  freeMediaPort,
+  freePort,
+  kamailioPresent,
+  kamailioTestsWanted,
+  until,
+} from "./kamailio.test-support.ts";
 import { diffHtables, emptyHtables, type Htables, planHtables } from "./reconcile/htables.ts";
 import { holdMusicWav } from "./rtpengine/hold-music.ts";
 import { rtpengineArgs } from "./rtpengine/render.ts";
@@ -223,7 +229,7 @@ describe.skipIf(!enabled)(
             scenario: calleeScenario(o.callee),
             localPort: o.callerSide === "ms" ? pbxPort : msProxy,
             transport: o.callerSide === "ms" ? "udp" : "tcp",
-            mediaPort: await freePort(),
+            mediaPort: await freeMediaPort(),
             calls: o.calls,
           })
         : null;
@@ -236,7 +242,7 @@ describe.skipIf(!enabled)(
         localPort: callerPort,
         transport: o.callerSide === "ms" ? "tcp" : "udp",
         remote: `127.0.0.1:${o.callerSide === "ms" ? msSide : pbxSide}`,
-        mediaPort: await freePort(),
+        mediaPort: await freeMediaPort(),
         calls: o.calls,
         rate: o.rate,
       }).done;

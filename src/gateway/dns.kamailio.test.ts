@@ -20,6 +20,7 @@ import { memoryCursorStore } from "./feed/cursor-store.ts";
 import { buildEnterprise, buildPbx, buildSnapshot, buildUser } from "./gateway.test-support.ts";
 import {
   type DemoPbx,
+  freeMediaPort,
   freePort,
   kamailioPresent,
   kamailioTestsWanted,
@@ -308,7 +309,7 @@ describe.skipIf(!enabled)(
         scenario: calleeScenario({ profile: "RTP/AVP" }),
         localPort: secondTarget,
         transport: "tcp",
-        mediaPort: await freePort(),
+        mediaPort: await freeMediaPort(),
       });
       await new Promise((done) => setTimeout(done, 300));
       const caller = await startSipp({
@@ -324,7 +325,7 @@ describe.skipIf(!enabled)(
         localPort: await freePort(),
         transport: "tcp",
         remote: `127.0.0.1:${msSide}`,
-        mediaPort: await freePort(),
+        mediaPort: await freeMediaPort(),
       }).done;
       if (caller.status !== 0) callee.kill();
       const answered = await callee.done;
@@ -345,7 +346,7 @@ describe.skipIf(!enabled)(
               scenario: calleeScenario({ profile: "RTP/AVP" }),
               localPort: msProxy,
               transport: "tcp",
-              mediaPort: await freePort(),
+              mediaPort: await freeMediaPort(),
             })
           : null;
       await new Promise((done) => setTimeout(done, 300));
@@ -363,7 +364,7 @@ describe.skipIf(!enabled)(
         localPort: await freePort(),
         transport: "udp",
         remote: `127.0.0.1:${sipPort}`,
-        mediaPort: await freePort(),
+        mediaPort: await freeMediaPort(),
       }).done;
       if (caller.status !== 0) callee?.kill();
       return { caller, callee: callee ? await callee.done : null };

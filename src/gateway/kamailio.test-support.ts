@@ -35,6 +35,28 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/** Whether a UDP port of 127.0.0.1 can be bound now. */
+function udpPortFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((done) => {
+    const socket = createSocket("udp4");
+    socket.once("error", () => done(false));
+    socket.bind(port, "127.0.0.1", () => socket.close(() => done(true)));
+  });
+}
+
+/**
+ * A base port for sipp's media: sipp binds it and the three after it (audio RTP and RTCP, video
+ * RTP and RTCP), so all four must be free, not only the first.
+ */
+export async function freeMediaPort(): Promise<number> {
+  for (;;) {
+    const base = (await freePort()) & ~1;
+    if (base + 3 > 65_535) continue;
+    const free = await Promise.all([0, 1, 2, 3].map((i) => udpPortFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+}
+
 /** Polls `probe` every 100 ms until it returns a truthy value, or fails after `timeoutMs`. */
 export async function until<T>(
   what: string,
