@@ -54,7 +54,8 @@ describe.skipIf(!enabled)(
     let nodeName: string;
     let enterpriseId: string;
     /** The AOR user part at the PBX and the device id, per configured user. */
-    let users: Array<{ userId: string; deviceId: string; aor: string }>;
+    let users: Array<{ userId: string; deviceId: string; aor: string; authId: string }>;
+    let pbxPort: number;
     let refusedDeviceId: string;
 
     beforeAll(async () => {
@@ -76,7 +77,7 @@ describe.skipIf(!enabled)(
       });
       enterpriseId = enterprise.id;
       await buildDirectRoute(db, { enterpriseId, regionId });
-      const pbxPort = await freePort();
+      pbxPort = await freePort();
       const pbxRow = await buildPbx(db, {
         enterpriseId,
         pbxTypeId: world.pbxTypes[0]!.id,
@@ -100,6 +101,7 @@ describe.skipIf(!enabled)(
         userId: u.user.id,
         deviceId: u.device!.id,
         aor: u.calling.sipUser!.split("@")[0]!,
+        authId: u.device!.sipAuthId,
       }));
       admin = await signInEnterpriseAdmin(
         t.app,
@@ -244,5 +246,43 @@ describe.skipIf(!enabled)(
       // its lease is released once its registration is gone
       await until("the lease released", async () => agent.health().leases === 5);
     }, 20_000);
+
+    it("reports a registration failed while the PBX is down, and registers it when the PBX returns", async () => {
+      const [, second] = users;
+      const stateOf = async () => {
+        const [row] = await t.services.db
+          .select({ state: devices.registrationState })
+          .from(devices)
+          .where(inArray(devices.id, [second!.deviceId]));
+        return row?.state;
+      };
+      await pbxProcess.stop();
+      // a new password while the PBX is down: the device is registered again, and nobody answers
+      const changed = await admin.post(
+        `/api/v1/enterprises/${enterpriseId}/users/${second!.userId}/sip-password`,
+        { sipPassword: "pbx-secret-2" },
+      );
+      expect(changed.status).toBe(200);
+      // the REGISTER times out as any SIP request does (tm's final response timer, 30 s): 408
+      await until("the device reported failed", async () => (await stateOf()) === "failed", 45_000);
+      const [failed] = await t.services.db
+        .select({ code: devices.registrationCode, reason: devices.registrationReason })
+        .from(devices)
+        .where(inArray(devices.id, [second!.deviceId]));
+      expect(failed).toEqual({ code: 408, reason: "Request Timeout: no answer from the PBX" });
+      // the PBX returns, knowing the new password: uac tries again after its retry interval
+      ({ process: pbxProcess, rpc: pbx } = await startDemoPbx(
+        dir,
+        [{ authId: second!.authId, password: "pbx-secret-2" }],
+        (line) => logs.push(line),
+        pbxPort,
+      ));
+      await until(
+        "registered at the returned PBX",
+        async () => (await pbxRegistered(pbx)).has(second!.aor),
+        20_000,
+      );
+      await until("the device reported registered", async () => (await stateOf()) === "registered");
+    }, 90_000);
   },
 );

@@ -15,12 +15,21 @@ describe("the PBX's answers to REGISTER", () => {
   it("keeps the last final answer per device, matched by Call-ID", () => {
     const outcomes = new RegisterOutcomes();
     outcomes.observe(register("c1", "dev_1"), 1);
+    expect(outcomes.lastFor("dev_2")).toBeUndefined();
+    // sent and not answered yet: if the registration fails now, it timed out
     outcomes.observe(answer("c1", "100 Trying"), 2);
-    expect(outcomes.lastFor("dev_1")).toBeUndefined();
+    expect(outcomes.lastFor("dev_1")).toEqual({
+      code: 408,
+      reason: "Request Timeout: no answer from the PBX",
+      at: 1,
+    });
     outcomes.observe(answer("c1", "403 Forbidden"), 3);
     expect(outcomes.lastFor("dev_1")).toEqual({ code: 403, reason: "Forbidden", at: 3 });
     outcomes.observe(answer("c1", "200 OK"), 4);
     expect(outcomes.lastFor("dev_1")).toEqual({ code: 200, reason: "OK", at: 4 });
+    // the next REGISTER (a refresh) is not answered by the earlier 200
+    outcomes.observe(register("c1", "dev_1"), 5);
+    expect(outcomes.lastFor("dev_1")?.code).toBe(408);
   });
 
   it("ignores answers to other methods and Call-IDs it never saw a REGISTER for", () => {
@@ -28,7 +37,7 @@ describe("the PBX's answers to REGISTER", () => {
     outcomes.observe(register("c1", "dev_1"), 1);
     outcomes.observe(answer("c1", "486 Busy Here", "INVITE"), 2);
     outcomes.observe(answer("other", "403 Forbidden"), 3);
-    expect(outcomes.lastFor("dev_1")).toBeUndefined();
+    expect(outcomes.lastFor("dev_1")?.code).toBe(408);
   });
 
   it("says so when the PBX's challenge offers no MD5 digest, which the node cannot answer", () => {

@@ -23,8 +23,11 @@ export class RegisterOutcomes {
   observe(sip: SipSummary, at: number): void {
     if (!sip.callId) return;
     if (sip.method === "REGISTER") {
-      if (sip.contactUser)
-        remember(this.deviceByCallId, sip.callId, sip.contactUser, this.maxDevices);
+      if (!sip.contactUser) return;
+      remember(this.deviceByCallId, sip.callId, sip.contactUser, this.maxDevices);
+      // until the PBX answers this REGISTER, its outcome is that none came: a registration that
+      // fails now timed out (not the answer to an earlier REGISTER)
+      remember(this.lastByDevice, sip.contactUser, { ...unanswered, at }, this.maxDevices);
       return;
     }
     if (sip.status === null || sip.status < 200 || sip.cseqMethod !== "REGISTER") return;
@@ -38,11 +41,17 @@ export class RegisterOutcomes {
     );
   }
 
-  /** The last final answer the PBX gave this device's REGISTER, if one was seen. */
+  /**
+   * The PBX's final answer to this device's last REGISTER (408 while none came), if a REGISTER
+   * of it was seen.
+   */
   lastFor(deviceId: string): RegisterOutcome | undefined {
     return this.lastByDevice.get(deviceId);
   }
 }
+
+/** A REGISTER the PBX has not answered (yet): tm's 408 once its timer runs out. */
+const unanswered = { code: 408, reason: "Request Timeout: no answer from the PBX" } as const;
 
 /** Sets a key as the newest entry, dropping the oldest past `max`. */
 function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
