@@ -339,6 +339,7 @@ function timedRpc(inner: KamailioRpc) {
     regDump: timed("uac.reg_dump", inner.regDump),
     htableSet: timed("htable.sets", inner.htableSet),
     htableDelete: timed("htable.delete", inner.htableDelete),
+    regSetEnabled: timed("uac.reg_enable/disable", inner.regSetEnabled),
     // other commands (htable.reload of a table loaded whole, metrics) timed by method name
     call: <T>(method: string, params?: Parameters<KamailioRpc["call"]>[1]) =>
       timed(method, () => inner.call<T>(method, params))(),

@@ -134,6 +134,8 @@ describe.skipIf(!enabled)(
         hepPort: await freePort(),
         runDir: join(dir, "agent"),
         reportEveryMs: 500,
+        // failed registrations wait 1–2 s, then 2–4 s… before their next try (RFC 5626's 30 s)
+        registrationBackoff: { baseSeconds: 1, maxSeconds: 4 },
         feedWaitSeconds: 2,
         kamailio: {
           registrations: { expectedCount: 10, timerInterval: 1, retryInterval: 5 },
@@ -231,6 +233,14 @@ describe.skipIf(!enabled)(
       );
       // the demo PBX answers a wrong password with 403 Wrong Password
       expect(row).toEqual({ state: "failed", code: 403, reason: "Wrong Password" });
+      // out of uac's fixed retries: it waits its back-off disabled, then is tried again
+      const node = createKamailioRpc({ url: `http://127.0.0.1:${agentRpcPort}/RPC` });
+      await until("the refused registration waiting disabled", async () => {
+        return (await node.regInfo(refusedDeviceId))?.state === "disabled";
+      });
+      await until("the refused registration tried again", async () => {
+        return (await node.regInfo(refusedDeviceId))?.state !== "disabled";
+      });
     }, 30_000);
 
     it("unregisters a user at the PBX when its calling is disabled", async () => {

@@ -130,6 +130,12 @@ function fakes() {
     htableDelete: async (table, key) => {
       htables.delete(`${table}:${key}`);
     },
+    regSetEnabled: async (id, enabled) => {
+      calls.push([enabled ? "regEnable" : "regDisable", id]);
+      const found = uac.get(id);
+      // enabled again, it is tried and (here) registers
+      if (found) uac.set(id, { ...found, state: enabled ? "registered" : "disabled" });
+    },
   };
   let onStarted: () => void = () => {};
   /** The options of each stop of the fake Kamailio. */
@@ -282,6 +288,33 @@ describe("the gateway agent", () => {
     expect(reports[1]![1]).toEqual([
       expect.objectContaining({ deviceId: "dev_2", state: "failed" }),
     ]);
+  });
+
+  it("takes a failed registration out of uac's retries and gives it back after its back-off", async () => {
+    const f = fakes();
+    start(f, { registrationBackoff: { baseSeconds: 0.1, maxSeconds: 1 } });
+    await until("two registrations", () => f.uac.size === 2);
+    const failedAt = Date.now();
+    f.uac.get("dev_2")!.state = "failed";
+    f.uac.get("dev_2")!.nextActionAt = new Date(failedAt + 30_000);
+    await until("dev_2 enabled again", () => f.calls.some((c) => c[0] === "regEnable"));
+    const disable = f.calls.findIndex((c) => c[0] === "regDisable");
+    const enable = f.calls.findIndex((c) => c[0] === "regEnable");
+    expect(f.calls[disable]).toEqual(["regDisable", "dev_2"]);
+    expect(f.calls[enable]).toEqual(["regEnable", "dev_2"]);
+    expect(disable).toBeLessThan(enable);
+    // reported failed once; registered again once tried
+    await until("dev_2 reported registered again", () =>
+      f.calls.some(
+        (c, i) =>
+          i > enable &&
+          c[0] === "report" &&
+          (c[1] as RegistrationReport[]).some(
+            (r) => r.deviceId === "dev_2" && r.state === "registered",
+          ),
+      ),
+    );
+    expect(f.calls.filter((c) => c[0] === "regDisable")).toHaveLength(1);
   });
 
   it("removes a disabled user's registration before releasing its lease, and drops its routes", async () => {

@@ -35,6 +35,7 @@ import {
   type RegistrationSpec,
 } from "./kamailio/rpc.ts";
 import { type MetricsReading, proxyIsUp } from "./metrics.ts";
+import { type BackoffPolicy, RegistrationBackoff } from "./reconcile/backoff.ts";
 import {
   cloneHtables,
   diffHtables,
@@ -68,7 +69,7 @@ import { type SupervisorState, superviseProcess } from "./supervisor.ts";
 /** The JSON-RPC calls the agent makes. */
 export type AgentRpc = Pick<
   KamailioRpc,
-  "regAdd" | "regReplace" | "regRemove" | "regDump" | "htableSet" | "htableDelete"
+  "regAdd" | "regReplace" | "regRemove" | "regDump" | "regSetEnabled" | "htableSet" | "htableDelete"
 > &
   /** Any other command (the metrics read dialogs and the dispatcher's proxies with it). */
   Partial<Pick<KamailioRpc, "call">>;
@@ -152,6 +153,11 @@ export interface GatewayAgentOptions {
   store?: CursorStore;
   startKamailio?: (onStarted: () => void) => AgentKamailio;
   rpc?: AgentRpc;
+  /**
+   * The wait before a failed registration is tried again, growing with each failure
+   * (`reconcile/backoff.ts`; default RFC 5626's 30 s base, 1800 s at most).
+   */
+  registrationBackoff?: BackoffPolicy;
   /** For tests: the DNS queries of the PBX address lookups. */
   pbxDns?: PbxDns;
 }
@@ -490,6 +496,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let hep: HepReceiver | null = null;
   /** The PBX's answers to REGISTERs, from the mirrored SIP: the codes of failed registrations. */
   const registerOutcomes = new RegisterOutcomes();
+  const backoff = new RegistrationBackoff(options.registrationBackoff);
   if (options.receiveHep ?? true) {
     hep = startHepReceiver({
       port: options.hepPort ?? 9060,
@@ -691,6 +698,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     });
     await forEachConcurrently(plan.update, rpcConcurrency, signal, async (registration) => {
       await rpc.regReplace(toRegistrationSpec(registration, lDomain));
+      backoff.forget(registration.l_uuid);
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
     });
     await forEachConcurrently(plan.add, rpcConcurrency, signal, async (registration) => {
@@ -702,6 +710,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         if (!(error instanceof KamailioRpcError && error.code === 409)) throw error;
         await rpc.regReplace(spec);
       }
+      backoff.forget(registration.l_uuid);
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
     });
   }
@@ -786,9 +795,18 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     counts = { registered: 0, failed: 0, other: 0 };
     for (const record of records) {
       if (record.state === "registered") counts.registered++;
-      else if (record.state === "failed") counts.failed++;
+      // a disabled record is a failed one waiting for its next try
+      else if (record.state === "failed" || record.state === "disabled") counts.failed++;
       else counts.other++;
     }
+    // failed registrations are tried again after a growing wait, not every retry interval
+    const retry = backoff.plan(records, Date.now());
+    await forEachConcurrently(retry.disable, rpcConcurrency, signal, (id) =>
+      rpc.regSetEnabled(id, false),
+    );
+    await forEachConcurrently(retry.enable, rpcConcurrency, signal, (id) =>
+      rpc.regSetEnabled(id, true),
+    );
     const leased = new Set(held.map((l) => l.deviceId));
     const reports = dueReports(records, leased, lastReported, new Date().toISOString(), (id) =>
       registerOutcomes.lastFor(id),

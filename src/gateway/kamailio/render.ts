@@ -96,7 +96,8 @@ export interface KamailioNodeOptions {
     /**
      * Seconds before a failed registration is tried again (0 = never). uac 5.6 acts once the
      * retry time is within `timerInterval + 3` s, so the effective pause is about
-     * `retryInterval − timerInterval − 3`: a fixed interval, not a back-off.
+     * `retryInterval − timerInterval − 3`: a fixed interval, not a back-off (the agent backs off
+     * by disabling a failed registration for a growing wait, `reconcile/backoff.ts`).
      */
     retryInterval?: number;
   };

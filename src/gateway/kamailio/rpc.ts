@@ -295,6 +295,18 @@ export function createKamailioRpc(options: KamailioRpcOptions) {
     }
   }
 
+  /**
+   * Takes a registration out of uac's retries (`uac.reg_disable`), or gives it back and has it
+   * sent within a second (`uac.reg_enable`). Absent → no-op.
+   */
+  async function regSetEnabled(lUuid: string, enabled: boolean): Promise<void> {
+    try {
+      await call(enabled ? "uac.reg_enable" : "uac.reg_disable", ["l_uuid", lUuid]);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
   /** Sets a string value in one of the gateway's htables. */
   async function htableSet(table: GatewayHtable, key: string, value: string): Promise<void> {
     await call("htable.sets", [table, key, value]);
@@ -347,6 +359,7 @@ export function createKamailioRpc(options: KamailioRpcOptions) {
     regInfo,
     regDump,
     regRemove,
+    regSetEnabled,
     htableSet,
     htableDelete,
     htableDump,
