@@ -16,6 +16,7 @@ import {
   type GatewayAgentOptions,
   sipListeners,
   startGatewayAgent,
+  toRegistrationSpec,
 } from "./agent.ts";
 import type { GatewayClient } from "./feed/client.ts";
 import { memoryCursorStore } from "./feed/cursor-store.ts";
@@ -513,6 +514,32 @@ describe("the gateway agent's HEP receiver", () => {
       { address: "10.0.0.5", port: 5060 },
       { address: "10.0.0.6", port: 5061 },
     ]);
+  });
+});
+
+describe("toRegistrationSpec", () => {
+  const registration = {
+    l_uuid: "dev_1",
+    l_username: "dev_1",
+    r_username: "101",
+    r_domain: "pbx.acme.example",
+    auth_username: "auth1",
+    auth_password: "secret-1",
+    auth_proxy: "sip:pbx.acme.example:5061;transport=tls",
+    expires: 300,
+    userId: "usr_1",
+    enterpriseId: "ent_1",
+    pbxId: "pbx_1",
+  };
+
+  it("gives a device of a PBX reached over TLS the node's TLS Contact, any other uac's own", () => {
+    const tls = "10.0.1.5:5061;transport=tls";
+    expect(toRegistrationSpec(registration, "sbc.example", tls).contactAddr).toBe(tls);
+    expect(toRegistrationSpec(registration, "sbc.example").contactAddr).toBeUndefined();
+    for (const proxy of ["sip:pbx.acme.example:5060;transport=udp", "sip:pbx.acme.example"])
+      expect(
+        toRegistrationSpec({ ...registration, auth_proxy: proxy }, "sbc.example", tls).contactAddr,
+      ).toBeUndefined();
   });
 });
 

@@ -18,6 +18,7 @@ import { regionCallOwner } from "./hep/cdr.ts";
 import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
 import { RegisterOutcomes } from "./hep/register-outcomes.ts";
 import {
+  hostPort,
   type KamailioNodeOptions,
   kamailioArgs,
   renderDispatcherList,
@@ -91,6 +92,11 @@ export interface GatewayAgentOptions {
   sipPort: number;
   /** Address and port to advertise in Via/Contact (behind NAT). */
   advertise?: { address: string; port: number };
+  /**
+   * A TLS listener on `sipAddress` at this port for PBXs reached over TLS: their devices'
+   * Contact names it. Needs the node's certificate (`kamailio.microsoft.tls`).
+   */
+  pbxTlsPort?: number;
   /** Where the Kamailio files, its runtime files and the feed position are kept. */
   runDir: string;
   /** Kamailio's JSON-RPC port on 127.0.0.1 (default 5081). */
@@ -227,8 +233,19 @@ export function toActualRegistration(
 }
 
 /** A planned registration as `uac.reg_add` takes it. */
-export function toRegistrationSpec(registration: Registration, lDomain: string): RegistrationSpec {
+/**
+ * uac's record of a registration. A PBX reached over TLS gets a Contact on the node's PBX-side
+ * TLS listener (`tlsContact`, `address:port;transport=tls`), so its calls come back over TLS;
+ * any other keeps uac's contact address.
+ */
+export function toRegistrationSpec(
+  registration: Registration,
+  lDomain: string,
+  tlsContact?: string,
+): RegistrationSpec {
+  const overTls = /;transport=tls(;|$)/i.test(registration.auth_proxy);
   return {
+    ...(overTls && tlsContact ? { contactAddr: tlsContact } : {}),
     lUuid: registration.l_uuid,
     lUsername: registration.l_username,
     lDomain,
@@ -411,6 +428,7 @@ export function prepareKamailio(o: GatewayAgentOptions): {
       address: o.sipAddress,
       port: o.sipPort,
       transports: ["udp", "tcp"],
+      ...(o.pbxTlsPort === undefined ? {} : { tlsPort: o.pbxTlsPort }),
       ...(o.advertise ? { advertise: o.advertise } : {}),
     },
     microsoft: null,
@@ -466,6 +484,10 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const leaseMarginMs = options.leaseMarginMs ?? 2_000;
   const bulkThreshold = options.htableBulkThreshold ?? 500;
   const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
+  const tlsContact =
+    options.pbxTlsPort === undefined
+      ? undefined
+      : `${hostPort(options.advertise?.address ?? options.sipAddress, options.pbxTlsPort)};transport=tls`;
   const client =
     options.client ?? createGatewayClient({ baseUrl: options.apiUrl, token: options.token });
   const store = options.store ?? fileCursorStore(join(resolve(options.runDir), "feed.json"));
@@ -697,12 +719,12 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       digests.delete(id);
     });
     await forEachConcurrently(plan.update, rpcConcurrency, signal, async (registration) => {
-      await rpc.regReplace(toRegistrationSpec(registration, lDomain));
+      await rpc.regReplace(toRegistrationSpec(registration, lDomain, tlsContact));
       backoff.forget(registration.l_uuid);
       digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
     });
     await forEachConcurrently(plan.add, rpcConcurrency, signal, async (registration) => {
-      const spec = toRegistrationSpec(registration, lDomain);
+      const spec = toRegistrationSpec(registration, lDomain, tlsContact);
       try {
         await rpc.regAdd(spec);
       } catch (error) {

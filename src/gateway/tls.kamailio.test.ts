@@ -57,10 +57,13 @@ function makeCertificates(dir: string) {
   issue("node", SBC_FQDN, [SBC_FQDN, `*.${SBC_FQDN}`]);
   // Microsoft's side, as a client (mutual TLS) and as the proxy the node calls
   issue("microsoft", "sip.pstnhub.microsoft.test", ["sip.pstnhub.microsoft.test"]);
+  // a PBX the node registers to over TLS
+  issue("pbx", "pbx.provider.test", ["pbx.provider.test"]);
   return {
     ca: file("ca.pem"),
     node: { cert: file("node.pem"), key: file("node.key") },
     microsoft: { cert: file("microsoft.pem"), key: file("microsoft.key") },
+    pbx: { cert: file("pbx.pem"), key: file("pbx.key") },
   };
 }
 
@@ -80,15 +83,23 @@ describe.skipIf(!enabled)(
     let proxyTlsPort: number;
     let proxySippPort: number;
     let optionsToProxy: Promise<SippRun>;
+    /** The node's TLS listener for PBXs; stunnel's TLS port in front of the PBX (sipp on TCP). */
+    let pbxSideTlsPort: number;
+    let pbxTlsPort: number;
+    let pbxSippPort: number;
 
     beforeAll(async () => {
       certs = makeCertificates(dir);
-      [tlsPort, toNodePort, proxyTlsPort, proxySippPort] = await Promise.all([
-        freePort(),
-        freePort(),
-        freePort(),
-        freePort(),
-      ]);
+      [tlsPort, toNodePort, proxyTlsPort, proxySippPort, pbxSideTlsPort, pbxTlsPort, pbxSippPort] =
+        await Promise.all([
+          freePort(),
+          freePort(),
+          freePort(),
+          freePort(),
+          freePort(),
+          freePort(),
+          freePort(),
+        ]);
       // Microsoft's proxy (sipp behind stunnel) waits for the node's keep-alive OPTIONS
       optionsToProxy = startSipp({
         dir,
@@ -134,6 +145,11 @@ Content-Length: 0
           `key = ${certs.microsoft.key}`,
           `CAfile = ${certs.ca}`,
           "verifyChain = yes",
+          "[pbx]",
+          `accept = 127.0.0.1:${pbxTlsPort}`,
+          `connect = 127.0.0.1:${pbxSippPort}`,
+          `cert = ${certs.pbx.cert}`,
+          `key = ${certs.pbx.key}`,
           "",
         ].join("\n"),
       );
@@ -151,7 +167,12 @@ Content-Length: 0
       const rpcPort = await freePort();
       const options = {
         nodeName: "tls-test",
-        pbx: { address: "127.0.0.1", port: await freePort(), transports: ["udp"] as const },
+        pbx: {
+          address: "127.0.0.1",
+          port: await freePort(),
+          transports: ["udp"] as const,
+          tlsPort: pbxSideTlsPort,
+        },
         microsoft: {
           address: "127.0.0.1",
           port: tlsPort,
@@ -253,6 +274,87 @@ Content-Length: 0
         }, 5_000);
       });
       expect(outcome).not.toMatch(/answered/);
+    }, 15_000);
+
+    it("registers a device at a PBX over TLS, with a Contact that brings the PBX's calls back over TLS", async () => {
+      const pbx = startSipp({
+        dir,
+        name: "pbx-tls",
+        localPort: pbxSippPort,
+        transport: "tcp",
+        scenario: `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="pbx-tls">
+<recv request="REGISTER"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]pbx
+[last_Call-ID:]
+[last_CSeq:]
+[last_Contact:];expires=300
+Content-Length: 0
+
+]]></send>
+</scenario>
+`,
+      });
+      await new Promise((done) => setTimeout(done, 300));
+      await rpc.regAdd({
+        lUuid: "dev_tls",
+        lUsername: "dev_tls",
+        lDomain: SBC_FQDN,
+        rUsername: "1001",
+        rDomain: "pbx.provider.test",
+        realm: "",
+        authUsername: "1001",
+        authPassword: "secret",
+        authProxy: `sip:127.0.0.1:${pbxTlsPort};transport=tls`,
+        expires: 300,
+        contactAddr: `127.0.0.1:${pbxSideTlsPort};transport=tls`,
+      });
+      const run = await pbx.done;
+      expect(run.status, explain(run)).toBe(0);
+      const register = findMessage(run.received, /^REGISTER /) ?? "";
+      expect(register).toMatch(/^Via: SIP\/2\.0\/TLS /m);
+      expect(header(register, "Contact")).toBe(
+        `<sip:dev_tls@127.0.0.1:${pbxSideTlsPort};transport=tls>`,
+      );
+      await until(
+        "registered over TLS",
+        async () => (await rpc.regInfo("dev_tls"))?.state === "registered",
+      );
+      await rpc.call("uac.reg_remove", ["dev_tls"]);
+    }, 30_000);
+
+    it("answers a PBX on its TLS listener without asking for a client certificate", async () => {
+      const answer = await new Promise<string>((done) => {
+        const socket = connect({
+          host: "127.0.0.1",
+          port: pbxSideTlsPort,
+          ca: readFileSync(certs.ca),
+          servername: SBC_FQDN,
+        });
+        let text = "";
+        socket.once("secureConnect", () => {
+          socket.write(
+            `OPTIONS sip:${SBC_FQDN} SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bKpbxtls\r\nFrom: <sip:pbx@pbx.provider.test>;tag=1\r\nTo: <sip:${SBC_FQDN}>\r\nCall-ID: pbxtls\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+          );
+        });
+        socket.on("data", (chunk) => {
+          text += chunk.toString();
+          if (text.includes("\r\n\r\n")) {
+            socket.destroy();
+            done(text);
+          }
+        });
+        socket.once("error", (error) => done(`error: ${error.message}`));
+        setTimeout(() => {
+          socket.destroy();
+          done(text || "timeout");
+        }, 5_000);
+      });
+      expect(answer.split("\r\n")[0]).toBe("SIP/2.0 200 OK");
     }, 15_000);
 
     it("sends its keep-alive OPTIONS to Microsoft's proxy over TLS, naming its SBC FQDN, and marks the proxy up", async () => {

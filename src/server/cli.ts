@@ -114,6 +114,15 @@ program
   .option("--tls-key <file>", "its private key (PEM)")
   .option("--tls-ca <file>", "CA bundle that verifies Microsoft's certificates (mutual TLS)")
   .option(
+    "--tls-client-ca <file>",
+    "CA bundle that verifies the servers the node connects to over TLS (Microsoft's proxies, PBXs)",
+    "/etc/ssl/certs/ca-certificates.crt",
+  )
+  .option(
+    "--pbx-tls-port <port>",
+    "TLS port on --sip-address for PBXs reached over TLS (needs --tls-cert); their devices' Contact names it",
+  )
+  .option(
     "--microsoft-proxy <uri...>",
     "Microsoft SIP proxies in failover order",
     microsoftProxiesDefault,
@@ -144,6 +153,8 @@ program
       tlsCert?: string;
       tlsKey?: string;
       tlsCa?: string;
+      tlsClientCa: string;
+      pbxTlsPort?: string;
       microsoftProxy: string[];
       rtpPorts: string;
       holdMusic?: string;
@@ -160,6 +171,10 @@ program
       const tlsFiles = [options.tlsCert, options.tlsKey, options.tlsCa];
       if (options.microsoftAddress && tlsFiles.some((file) => !file))
         throw new Error("--microsoft-address needs --tls-cert, --tls-key and --tls-ca");
+      if (options.pbxTlsPort && !options.microsoftAddress)
+        throw new Error(
+          "--pbx-tls-port needs the node's certificate: --microsoft-address and --tls-*",
+        );
       const [portMin, portMax] = options.rtpPorts.split("-").map(Number);
       if (!portMin || !portMax) throw new Error("--rtp-ports must read like 30000-40000");
       const agent = startGatewayAgent({
@@ -170,6 +185,7 @@ program
         rpcPort: Number(options.rpcPort),
         hepPort: Number(options.hepPort),
         runDir: options.runDir,
+        ...(options.pbxTlsPort ? { pbxTlsPort: Number(options.pbxTlsPort) } : {}),
         ...(options.dnsServer ? { dnsServers: options.dnsServer } : {}),
         rtpengine: options.rtpengine
           ? {
@@ -192,6 +208,7 @@ program
                     certificatePath: resolve(options.tlsCert),
                     privateKeyPath: resolve(options.tlsKey),
                     caListPath: resolve(options.tlsCa),
+                    clientCaListPath: resolve(options.tlsClientCa),
                     requireClientCertificate: true,
                     configPath: resolve(options.runDir, "tls.cfg"),
                   },

@@ -183,12 +183,59 @@ describe("renderKamailioConfig", () => {
       },
     });
     const text = renderKamailioConfig(withTls);
-    expect(text).toContain("listen=tls:10.0.0.5:5061 advertise 203.0.113.7:5061");
+    expect(text).toContain('listen=tls:10.0.0.5:5061 advertise 203.0.113.7:5061 name "microsoft"');
+    // a request's side is the socket it came in on
+    expect(text).toContain('if ($Rn == "microsoft") {');
     expect(text).toContain(`modparam("tls", "config", "${dir}/tls.cfg")`);
     const tls = renderTlsConfig(withTls) ?? "";
     expect(tls).toContain("require_certificate = yes");
     expect(tls).toContain(`certificate = ${dir}/cert.pem`);
     expect(renderTlsConfig(options())).toBeNull();
+    // the servers the node connects to are verified with the client CA list when one is given
+    expect(tls).toContain(`ca_list = ${dir}/ca.pem`);
+    expect(tls).not.toContain("[server:10.0.0.5");
+  });
+
+  it("adds a TLS listener for PBXs beside UDP and TCP, without mutual TLS, when a port is given", () => {
+    const tlsFiles = {
+      certificatePath: join(dir, "cert.pem"),
+      privateKeyPath: join(dir, "key.pem"),
+      caListPath: join(dir, "ms-ca.pem"),
+      clientCaListPath: "/etc/ssl/certs/ca-certificates.crt",
+      requireClientCertificate: true,
+      configPath: join(dir, "tls.cfg"),
+    };
+    const microsoft = {
+      address: "10.0.0.5",
+      port: 5061,
+      tls: tlsFiles,
+      networks: ["52.112.0.0/14"],
+    };
+    const withPbxTls = options({
+      pbx: { address: "10.0.1.5", port: 5060, transports: ["udp", "tcp"], tlsPort: 5061 },
+      microsoft,
+    });
+    expect(renderKamailioConfig(withPbxTls)).toContain("listen=tls:10.0.1.5:5061\n");
+    const tls = renderTlsConfig(withPbxTls) ?? "";
+    const pbxProfile = tls.slice(tls.indexOf("[server:10.0.1.5:5061]"));
+    expect(pbxProfile).toMatch(
+      /^\[server:10\.0\.1\.5:5061\]\nmethod = TLSv1\.2\+\nverify_certificate = no\nrequire_certificate = no\n/,
+    );
+    expect(tls).toContain("ca_list = /etc/ssl/certs/ca-certificates.crt");
+    // no certificate, no TLS for PBXs; and never on the Microsoft listener's own address and port
+    expect(() =>
+      renderKamailioConfig(
+        options({ pbx: { address: "10.0.1.5", port: 5060, transports: ["udp"], tlsPort: 5061 } }),
+      ),
+    ).toThrow(/needs the node's TLS certificate/);
+    expect(() =>
+      renderKamailioConfig(
+        options({
+          pbx: { address: "10.0.0.5", port: 5060, transports: ["udp"], tlsPort: 5061 },
+          microsoft,
+        }),
+      ),
+    ).toThrow(/different ports/);
   });
 
   it("refuses values that would break the configuration", () => {
@@ -211,7 +258,7 @@ describe("renderKamailioConfig", () => {
   });
 
   it.skipIf(!kamailioPresent || spawnSync("openssl", ["version"]).status !== 0)(
-    "is accepted by `kamailio -c` with TLS on the Microsoft side",
+    "is accepted by `kamailio -c` with TLS on the Microsoft side and for PBXs",
     () => {
       const key = join(dir, "tls-key.pem");
       const cert = join(dir, "tls-cert.pem");
@@ -237,6 +284,7 @@ describe("renderKamailioConfig", () => {
             },
             networks: ["127.0.0.0/8"],
           },
+          pbx: { address: "127.0.0.1", port: 5060, transports: ["udp", "tcp"], tlsPort: 5062 },
           rtpengine: { ngPort: 2223, holdMusic: "/usr/share/teamgate/moh.wav" },
         }),
       );

@@ -41,8 +41,12 @@ export interface SipListener {
 /** Typed options for one gateway node's Kamailio. */
 export interface KamailioNodeOptions {
   nodeName: string;
-  /** The PBX side: UDP and TCP on the same address and port. */
-  pbx: SipListener & { transports: ReadonlyArray<"udp" | "tcp"> };
+  /**
+   * The PBX side: UDP and TCP on the same address and port; with `tlsPort`, TLS on that port of
+   * the same address too, for PBXs reached over TLS (it needs the node's certificate,
+   * `microsoft.tls`).
+   */
+  pbx: SipListener & { transports: ReadonlyArray<"udp" | "tcp">; tlsPort?: number };
   /**
    * The Microsoft side: TLS on 5061 in production. `tls: null` listens on plain TCP instead,
    * for tests on loopback only (sipp speaks no TLS). Null: no Microsoft listener at all.
@@ -53,6 +57,11 @@ export interface KamailioNodeOptions {
           certificatePath: string;
           privateKeyPath: string;
           caListPath: string;
+          /**
+           * CAs that verify the servers the node connects to over TLS: Microsoft's proxies and
+           * PBXs (default `caListPath`; the agent gives the system's bundle).
+           */
+          clientCaListPath?: string;
           requireClientCertificate: boolean;
           /** Where the caller writes `renderTlsConfig`'s text. */
           configPath: string;
@@ -142,7 +151,7 @@ function assertListener(label: string, listener: SipListener): void {
   }
 }
 
-const hostPort = (address: string, port: number) =>
+export const hostPort = (address: string, port: number) =>
   isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 
 function listenValue(proto: string, listener: SipListener): string {
@@ -214,7 +223,8 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     }
     if (ms.networks.length === 0) throw new Error("microsoft.networks must not be empty");
     for (const network of ms.networks) assertCidr("microsoft.networks", network);
-    listens.push(listenValue(proto, ms));
+    // named: a request's side is the socket it came in on, whatever the ports
+    listens.push(`${listenValue(proto, ms)} name "microsoft"`);
     microsoft = {
       socket: `${proto}:${hostPort(ms.address, ms.port)}`,
       port: ms.port,
@@ -222,6 +232,14 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
       contactPort: ms.advertise?.port ?? ms.port,
       contactTransport: proto,
     };
+  }
+  if (o.pbx.tlsPort !== undefined) {
+    assertPort("pbx.tlsPort", o.pbx.tlsPort);
+    if (!tls) throw new Error("pbx.tlsPort needs the node's TLS certificate (microsoft.tls)");
+    if (o.pbx.tlsPort === o.pbx.port) throw new Error("pbx.tlsPort must differ from pbx.port");
+    if (o.microsoft?.address === o.pbx.address && o.microsoft.port === o.pbx.tlsPort)
+      throw new Error("microsoft and pbx TLS must listen on different ports");
+    listens.push(listenValue("tls", { address: o.pbx.address, port: o.pbx.tlsPort }));
   }
   for (const alias of o.aliases ?? []) assertPlain("aliases", alias);
   const optionsEvery = o.optionsIntervalSeconds ?? 60;
@@ -342,17 +360,27 @@ export function renderHtableDb(entries: ReadonlyMap<string, string>): string {
 }
 
 /** Renders tls.cfg for the Microsoft side, or null when TLS is disabled. */
-export function renderTlsConfig(o: Pick<KamailioNodeOptions, "microsoft">): string | null {
+export function renderTlsConfig(
+  o: Pick<KamailioNodeOptions, "microsoft"> & { pbx?: KamailioNodeOptions["pbx"] },
+): string | null {
   const tls = o.microsoft?.tls;
   if (!tls) return null;
   const { certificatePath, privateKeyPath, caListPath } = tls;
-  for (const [label, value] of Object.entries({ certificatePath, privateKeyPath, caListPath })) {
+  const clientCaListPath = tls.clientCaListPath ?? caListPath;
+  for (const [label, value] of Object.entries({
+    certificatePath,
+    privateKeyPath,
+    caListPath,
+    clientCaListPath,
+  })) {
     assertPlain(`microsoft.tls.${label}`, value);
   }
   return tlsCfgTemplate({
     certificatePath,
     privateKeyPath,
     caListPath,
+    clientCaListPath,
+    pbxServer: o.pbx?.tlsPort === undefined ? null : hostPort(o.pbx.address, o.pbx.tlsPort),
     requireClientCertificate: tls.requireClientCertificate,
   });
 }

@@ -371,7 +371,7 @@ request_route {
 		exit;
 	}
 	$vn(fromms) = 0;
-	if ($Rp == ${ms ? ms.port : 0}) {
+	if ($Rn == "microsoft") {
 		if (!is_in_subnet("$si", ${q(ms?.networks ?? "127.0.0.1/32")})) {
 			xlog("L_NOTICE", "$rm from $si:$sp refused: not a Microsoft address\\n");
 			exit;
