@@ -11,6 +11,7 @@ import {
 import { buildApp } from "../src/server/http/app.ts";
 import type { EnterpriseRouteDeclaration } from "../src/server/http/enterprise-route.ts";
 import { buildSyncedUser } from "../src/server/modules/calling/calling.factories.ts";
+import { buildCdr } from "../src/server/modules/calls/calls.factories.ts";
 import {
   buildConfiguredUser,
   buildDirectRoute,
@@ -219,6 +220,13 @@ const scoped: Record<
   "GET /api/v1/enterprises/:enterpriseId/regions": {
     params: (w) => ({ enterpriseId: w.b.enterprise.id }),
   },
+  "GET /api/v1/enterprises/:enterpriseId/calls": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id }),
+  },
+  // A call of B's enterprise (calls.routes.test.ts: B's call under A's enterprise is 404 too).
+  "GET /api/v1/enterprises/:enterpriseId/calls/:callId": {
+    params: (w) => ({ enterpriseId: w.b.enterprise.id, callId: bCallId }),
+  },
 };
 
 /**
@@ -271,6 +279,8 @@ const onBehalf: Record<string, boolean> = {
   "GET /api/v1/enterprises/:enterpriseId/user-imports/:importId": false,
   "GET /api/v1/enterprises/:enterpriseId/users-export": false,
   "GET /api/v1/enterprises/:enterpriseId/regions": false,
+  "GET /api/v1/enterprises/:enterpriseId/calls": false,
+  "GET /api/v1/enterprises/:enterpriseId/calls/:callId": false,
 };
 
 /**
@@ -349,6 +359,8 @@ let bPbxId: string;
 let bNumberId: string;
 /** A synced user of B's enterprise. */
 let bUserId: string;
+/** The Call-ID of a call of B's enterprise. */
+let bCallId: string;
 const routes: string[] = [];
 /** What each route declared through `enterpriseRoute` (absent: it did not use the helper). */
 const declared = new Map<string, EnterpriseRouteDeclaration | undefined>();
@@ -396,6 +408,18 @@ beforeAll(async () => {
   ).id;
   bNumberId = (await buildPhoneNumber(services.db, { enterpriseId: world.b.enterprise.id })).id;
   bUserId = (await buildSyncedUser(services.db, { enterpriseId: world.b.enterprise.id })).id;
+  const callNode = await buildGatewayNode(services.db, world.regions[0]!.id);
+  bCallId = (
+    await buildCdr(services.db, {
+      nodeId: callNode.node.id,
+      regionId: world.regions[0]!.id,
+      enterprise: {
+        id: world.b.enterprise.id,
+        resellerId: world.b.reseller.id,
+        masterResellerId: world.b.master.id,
+      },
+    })
+  ).callId;
 });
 afterAll(async () => {
   await app.close();
@@ -406,6 +430,7 @@ const bIds = (w: World) => [
   bPbxId,
   bNumberId,
   bUserId,
+  bCallId,
   w.b.master.id,
   w.b.reseller.id,
   w.b.enterprise.id,

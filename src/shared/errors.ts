@@ -10,6 +10,8 @@ export const errorStatus = {
   password_change_required: 403,
   forbidden: 403,
   management_consent_required: 403,
+  /** An enterprise admin asked for call records or SIP traces while Access SIP Data is off. */
+  sip_data_access_disabled: 403,
   csrf_failed: 403,
   account_disabled: 403,
   not_found: 404,

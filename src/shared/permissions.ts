@@ -55,6 +55,11 @@ export const permissions = {
   "users.configure": ["operator", "reseller", "enterprise_admin"],
   /** Apply users' calling configuration in Teams (service provider: with management consent). */
   "users.push": ["operator", "reseller", "enterprise_admin"],
+  /**
+   * The enterprise's call records and SIP traces (SPEC §1, §2.7); an enterprise admin only while
+   * the enterprise's Access SIP Data is on (`requiresSipDataAccess`).
+   */
+  "calls.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
   "admin.manage": ["operator", "master_reseller", "reseller"],
   "audit.read": ["operator", "master_reseller", "reseller", "enterprise_admin"],
 } as const satisfies Record<string, readonly Role[]>;
@@ -74,6 +79,14 @@ const onBehalf: ReadonlySet<Action> = new Set<Action>([
 /** True when a service provider needs the enterprise's management consent for the action. */
 export function needsManagementConsent(action: Action): boolean {
   return onBehalf.has(action);
+}
+
+/** Actions an enterprise admin may take only while its enterprise has Access SIP Data on. */
+const sipDataActions: ReadonlySet<Action> = new Set<Action>(["calls.read"]);
+
+/** True when an enterprise admin needs the enterprise's Access SIP Data for the action (SPEC §1). */
+export function requiresSipDataAccess(action: Action): boolean {
+  return sipDataActions.has(action);
 }
 
 export function roleCan(role: Role, action: Action): boolean {

@@ -38,6 +38,12 @@ import { ForgotPasswordPage } from "./modules/auth/ForgotPasswordPage.tsx";
 import { ResetPasswordPage } from "./modules/auth/ResetPasswordPage.tsx";
 import { SignInPage } from "./modules/auth/SignInPage.tsx";
 import { homeOf, landingPath, sessionKey, sessionQuery } from "./modules/auth/session.ts";
+import {
+  EnterpriseCallPage,
+  EnterpriseCallsPage,
+  ProviderCallPage,
+  ProviderCallsPage,
+} from "./modules/calls/CallsPages.tsx";
 import { PbxTypesPage } from "./modules/catalog/PbxTypesPage.tsx";
 import { RegionsPage } from "./modules/catalog/RegionsPage.tsx";
 import {
@@ -366,6 +372,26 @@ const providerEnterpriseUserRoute = createRoute({
   ),
 });
 
+const providerCallsRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/$enterpriseId/calls",
+  component: () => (
+    <RequireAbility action="calls.read">
+      <ProviderCallsPage />
+    </RequireAbility>
+  ),
+});
+
+const providerCallRoute = createRoute({
+  getParentRoute: () => appLayout,
+  path: "enterprises/$enterpriseId/calls/$callId",
+  component: () => (
+    <RequireAbility action="calls.read">
+      <ProviderCallPage />
+    </RequireAbility>
+  ),
+});
+
 const regionsRoute = createRoute({
   getParentRoute: () => appLayout,
   path: "regions",
@@ -493,6 +519,18 @@ const enterpriseNumbersRoute = createRoute({
   component: EnterpriseNumbersPage,
 });
 
+const enterpriseCallsRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "calls",
+  component: EnterpriseCallsPage,
+});
+
+const enterpriseCallRoute = createRoute({
+  getParentRoute: () => enterpriseLayout,
+  path: "calls/$callId",
+  component: EnterpriseCallPage,
+});
+
 const routeTree = rootRoute.addChildren([
   publicLayout.addChildren([
     signInRoute,
@@ -520,6 +558,8 @@ const routeTree = rootRoute.addChildren([
     editEnterpriseRoute,
     providerEnterpriseRoute,
     providerEnterpriseUserRoute,
+    providerCallsRoute,
+    providerCallRoute,
     regionsRoute,
     gatewayNodesRoute,
     pbxTypesRoute,
@@ -534,6 +574,8 @@ const routeTree = rootRoute.addChildren([
     enterpriseActivityRoute,
     enterprisePbxLocationsRoute,
     enterpriseNumbersRoute,
+    enterpriseCallsRoute,
+    enterpriseCallRoute,
   ]),
 ]);
 

@@ -37,6 +37,8 @@ export interface EnterpriseAdminActor extends SignedIn {
   email: string;
   enterpriseId: string;
   enterpriseName: string;
+  /** The enterprise's Access SIP Data (SPEC §1): whether its admins see call records and traces. */
+  accessSipData: boolean;
   resellerId: string;
   masterResellerId: string;
   tenantId: string;

@@ -1,4 +1,9 @@
-import { type Action, needsManagementConsent, roleCan } from "../../shared/permissions.ts";
+import {
+  type Action,
+  needsManagementConsent,
+  requiresSipDataAccess,
+  roleCan,
+} from "../../shared/permissions.ts";
 import { AppError, notFound } from "../lib/errors.ts";
 import type { Actor } from "./actor.ts";
 import { isInSubtree, type TreePosition } from "./tenancy.ts";
@@ -69,6 +74,34 @@ export function authorizeFor(actor: Actor, enterprise: ConsentFacts, action: Act
     throw new AppError(
       "management_consent_required",
       "The enterprise has not allowed management by its service provider; an enterprise admin must do this or grant consent first",
+    );
+  }
+}
+
+/**
+ * True unless an enterprise admin asks for SIP data (call records, traces) of an enterprise whose
+ * Access SIP Data is off (SPEC §1); its service provider sees them either way.
+ */
+export function sipDataAllows(
+  actor: Actor,
+  enterprise: { accessSipData: boolean },
+  action: Action,
+): boolean {
+  return (
+    !requiresSipDataAccess(action) || actor.kind !== "enterprise_admin" || enterprise.accessSipData
+  );
+}
+
+/** Throws 403 `sip_data_access_disabled` when `sipDataAllows` does not. Call after `authorizeFor`. */
+export function authorizeSipData(
+  actor: Actor,
+  enterprise: { accessSipData: boolean },
+  action: Action,
+): void {
+  if (!sipDataAllows(actor, enterprise, action)) {
+    throw new AppError(
+      "sip_data_access_disabled",
+      "Call records and SIP traces are available to the enterprise's admins only when its service provider turns on Access SIP Data",
     );
   }
 }

@@ -58,6 +58,9 @@ export async function buildApp(
       // node:querystring decodes bytes that are not UTF-8 to U+FFFD, which every string schema
       // refuses with a field error (the default parser would keep them percent-encoded).
       querystringParser: (query: string) => parseQuery(query),
+      // A SIP Call-ID in a path (`/calls/{callId}`) holds up to 200 characters, each of which
+      // may be percent-encoded; the schemas bound every parameter's decoded length.
+      maxParamLength: 600,
     },
     // A path that is not valid percent-encoded UTF-8, or a parameter too long for the router.
     frameworkErrors: (error, _request, reply) => {

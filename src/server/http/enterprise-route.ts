@@ -4,7 +4,7 @@ import { z } from "zod";
 import { Id } from "../../shared/contracts/common.ts";
 import { type Action, needsManagementConsent } from "../../shared/permissions.ts";
 import { type Actor, whoOf } from "../authz/actor.ts";
-import { authorizeFor, type Scoped } from "../authz/policy.ts";
+import { authorizeFor, authorizeSipData, type Scoped } from "../authz/policy.ts";
 import { type Ctx, inTransaction } from "../context.ts";
 import type { EnterpriseRow } from "../modules/enterprises/index.ts";
 import { getEnterprise } from "../modules/enterprises/index.ts";
@@ -66,8 +66,9 @@ export interface EnterpriseRouteOptions<
 /**
  * Declares a route on one enterprise, `/enterprises/:enterpriseId/…`, which serves both the
  * enterprise's admins and its service provider. Before the handler runs: signed in (401), the
- * enterprise visible to the actor (404, like an absent one), the role allows `may` (403), and for
- * an action taken on the enterprise's behalf the provider holds management consent (403).
+ * enterprise visible to the actor (404, like an absent one), the role allows `may` (403), for
+ * an action taken on the enterprise's behalf the provider holds management consent (403), and
+ * for SIP data an enterprise admin's enterprise has Access SIP Data on (403).
  */
 export function enterpriseRoute<
   P extends Shape = Record<never, never>,
@@ -99,6 +100,7 @@ export function enterpriseRoute<
       const { enterpriseId, ...rest } = request.params as { enterpriseId: string };
       const enterprise = await getEnterprise(services.db, actor, enterpriseId);
       authorizeFor(actor, enterprise, options.may);
+      authorizeSipData(actor, enterprise, options.may);
       const result = await options.handler({
         actor,
         enterprise,

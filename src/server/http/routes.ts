@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { accountsRoutes } from "../modules/accounts/index.ts";
 import { auditRoutes } from "../modules/audit/index.ts";
 import { callingRoutes } from "../modules/calling/index.ts";
+import { callsRoutes } from "../modules/calls/index.ts";
 import { catalogRoutes } from "../modules/catalog/index.ts";
 import { directRoutingRoutes } from "../modules/direct-routing/index.ts";
 import {
@@ -41,6 +42,7 @@ export function apiRoutes(services: Services): FastifyPluginAsyncZod[] {
     registrationRoutes(services),
     usersRoutes(services),
     callingRoutes(services),
+    callsRoutes(services),
     gatewayNodeRoutes(services),
     // Authenticated by gateway node tokens, never by sessions (ADR 0019).
     gatewayFeedRoutes(services),

@@ -1,6 +1,7 @@
 import { useSuspenseQuery } from "@tanstack/react-query";
 import { Navigate, useNavigate } from "@tanstack/react-router";
 import type { EnterpriseAdminSessionView } from "../../shared/contracts/auth.ts";
+import type { Action } from "../../shared/permissions.ts";
 import { IconHistory, IconPhone, IconServer, IconUsers } from "../components/icons.tsx";
 import { useSignOut } from "../modules/auth/auth.api.ts";
 import { EnterpriseSessionContext, sessionQuery } from "../modules/auth/session.ts";
@@ -12,14 +13,23 @@ type EnterprisePath =
   | "/enterprise/activity"
   | "/enterprise/pbx-locations"
   | "/enterprise/numbers"
+  | "/enterprise/calls"
   | "/enterprise/groups";
 
-const nav: (ShellNavItem & { to: EnterprisePath })[] = [
+type EnterpriseNavItem = ShellNavItem & {
+  to: EnterprisePath;
+  /** Shown only when the session holds this ability. */
+  action?: Action;
+};
+
+const nav: EnterpriseNavItem[] = [
   // The dashboard's path is a prefix of every other page's.
   { label: "Dashboard", to: "/enterprise", icon: <IconServer />, exact: true },
   { label: "Users", to: "/enterprise/users", icon: <IconUsers /> },
   { label: "PBX locations", to: "/enterprise/pbx-locations", icon: <IconPhone /> },
   { label: "Phone numbers", to: "/enterprise/numbers", icon: <IconPhone /> },
+  // Only while the provider has turned on Access SIP Data for the enterprise (SPEC §1).
+  { label: "Calls", to: "/enterprise/calls", icon: <IconHistory />, action: "calls.read" },
   { label: "Activity", to: "/enterprise/activity", icon: <IconHistory /> },
   { label: "User groups", to: "/enterprise/groups", icon: <IconUsers /> },
 ];
@@ -50,7 +60,7 @@ function Shell({ session }: { session: EnterpriseAdminSessionView }) {
             void navigate({ to: "/enterprise/sign-in", search: { notice: "signed_out" } }),
         })
       }
-      nav={nav}
+      nav={nav.filter((item) => !item.action || session.abilities.includes(item.action))}
     />
   );
 }

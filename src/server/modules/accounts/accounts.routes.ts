@@ -8,6 +8,7 @@ import {
 } from "../../../shared/contracts/auth.ts";
 import { abilitiesOf } from "../../../shared/permissions.ts";
 import { type Actor, whoOf } from "../../authz/actor.ts";
+import { sipDataAllows } from "../../authz/policy.ts";
 import { inTransaction } from "../../context.ts";
 import { requireActor, requireAnyActor, sessionCookie } from "../../http/context.ts";
 import { setSessionCookie } from "../../http/session.ts";
@@ -29,7 +30,9 @@ function presentSession(actor: Actor): AnySessionView {
       admin: { id: actor.enterpriseAdminId, name: actor.name, email: actor.email },
       enterprise: { id: actor.enterpriseId, name: actor.enterpriseName },
       csrfToken: actor.session.csrfToken,
-      abilities: abilitiesOf(actor.role),
+      abilities: abilitiesOf(actor.role).filter((action) =>
+        sipDataAllows(actor, { accessSipData: actor.accessSipData }, action),
+      ),
     };
   }
   return {

@@ -28,6 +28,7 @@ function prepareLookup(db: Db) {
       enterprise: {
         id: enterprises.id,
         name: enterprises.name,
+        accessSipData: enterprises.accessSipData,
         resellerId: enterprises.resellerId,
         masterResellerId: enterprises.masterResellerId,
         tenantId: enterprises.tenantId,
@@ -73,6 +74,7 @@ export async function findEnterpriseAdminBySession(
     email: row.admin.upn ?? "",
     enterpriseId: row.enterprise.id,
     enterpriseName: row.enterprise.name,
+    accessSipData: row.enterprise.accessSipData,
     resellerId: row.enterprise.resellerId,
     masterResellerId: row.enterprise.masterResellerId,
     tenantId: row.enterprise.tenantId,

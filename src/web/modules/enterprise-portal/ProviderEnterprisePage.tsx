@@ -1,7 +1,8 @@
-import { Anchor, Group, SimpleGrid, Text, Title } from "@mantine/core";
+import { Anchor, Button, Group, SimpleGrid, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { getRouteApi, Link } from "@tanstack/react-router";
 import { useState } from "react";
+import { IconHistory } from "../../components/icons.tsx";
 import { ServiceBadges } from "../../components/ServiceBadges.tsx";
 import { useCan } from "../auth/session.ts";
 import { UserCalling } from "../calling/UserCalling.tsx";
@@ -37,9 +38,27 @@ export function ProviderEnterprisePage() {
         enterpriseId={enterpriseId}
         audience="provider"
         before={
-          <Anchor component={Link} to="/enterprises" size="sm" mb="xs" display="inline-block">
-            ← Enterprises
-          </Anchor>
+          <Group justify="space-between" mb="xs">
+            <Anchor component={Link} to="/enterprises" size="sm">
+              ← Enterprises
+            </Anchor>
+            {can("calls.read") ? (
+              <Button
+                variant="default"
+                size="xs"
+                leftSection={<IconHistory size={16} />}
+                renderRoot={(props) => (
+                  <Link
+                    {...props}
+                    to="/enterprises/$enterpriseId/calls"
+                    params={{ enterpriseId }}
+                  />
+                )}
+              >
+                Calls
+              </Button>
+            ) : null}
+          </Group>
         }
         aside={<EnterpriseDetails enterpriseId={enterpriseId} />}
       />
