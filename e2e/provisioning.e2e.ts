@@ -1195,4 +1195,25 @@ describe("provisioning journey: operator → master reseller → reseller → en
     await providerUpload.getByRole("button", { name: "Cancel", exact: true }).click();
     await providerUpload.waitFor({ state: "hidden" });
   });
+
+  it("22. with Access SIP data on (step 6), the enterprise admin finds Calls in the menu; the reseller opens them from the enterprise", async () => {
+    const admin = tenantAdmin;
+    await admin.getByRole("link", { name: "Calls", exact: true }).click();
+    await waitForHeading(admin, "Calls");
+    await admin.getByText("No calls yet", { exact: true }).waitFor();
+    // every filter is labelled
+    for (const label of ["Caller or callee", "From (UTC)", "To (UTC)", "Direction", "Outcome"])
+      expect(await admin.getByLabel(label, { exact: true }).count(), label).toBeGreaterThan(0);
+    expect(await unnamedControls(admin)).toEqual([]);
+    await snap(admin, "calls-empty");
+
+    await reseller.goto(`${server.url}/enterprises`);
+    await rowOf(reseller, "Enterprises", enterprise.name)
+      .getByRole("link", { name: enterprise.name, exact: true })
+      .click();
+    await waitForHeading(reseller, enterprise.name);
+    await reseller.getByRole("link", { name: "Calls", exact: true }).click();
+    await waitForHeading(reseller, "Calls");
+    await reseller.getByText("No calls yet", { exact: true }).waitFor();
+  });
 });
