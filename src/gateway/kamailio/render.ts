@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { type HtableName, htableNames } from "../reconcile/htables.ts";
+import type { RegistrationSpec } from "./rpc.ts";
 import { dispatcherListTemplate } from "./templates/dispatcher-list.ts";
 import { type KamailioCfgView, kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
 import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
@@ -293,24 +294,46 @@ export function renderDispatcherList(o: Pick<KamailioNodeOptions, "microsoftProx
   );
 }
 
+/** The columns of uac's `uacreg` table at version 5 (Kamailio 5.6), in the order of its file. */
+const uacregColumns = [
+  "id(int,auto)",
+  ...["l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
+  ...["auth_username", "auth_password", "auth_ha1", "auth_proxy"],
+  "expires(int)",
+  "flags(int)",
+  "reg_delay(int)",
+  "contact_addr",
+  "socket",
+].map((column) => (column.includes("(") ? column : `${column}(string)`));
+
 /**
- * The db_text files (name → text) of an empty `uacreg` table at the version Kamailio 5.6
- * expects: uac runs its registration timer only when it has a database to load from.
+ * The db_text files (name → text) of the `uacreg` table at the version Kamailio 5.6 expects: uac
+ * runs its registration timer only when it has a database to load from, and `uac.reg_reload`
+ * loads a node's registrations from it in one call (a cold start). A row per registration, its
+ * strings escaped as db_text reads them; ids from 1; no HA1, flags or delay.
  */
-export function renderUacregDb(): Record<"version" | "uacreg", string> {
-  const columns = [
-    "id(int,auto)",
-    ...["l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
-    ...["auth_username", "auth_password", "auth_ha1", "auth_proxy"],
-    "expires(int)",
-    "flags(int)",
-    "reg_delay(int)",
-    "contact_addr",
-    "socket",
-  ].map((column) => (column.includes("(") ? column : `${column}(string)`));
+export function renderUacregDb(
+  registrations: readonly RegistrationSpec[] = [],
+): Record<"version" | "uacreg", string> {
+  const rows = registrations.map((r, index) => {
+    if (!r.authPassword) throw new Error(`registration ${r.lUuid}: authPassword is required`);
+    if (!Number.isInteger(r.expires) || r.expires < 0)
+      throw new Error(`registration ${r.lUuid}: expires must be a whole number: ${r.expires}`);
+    const strings = [r.lUuid, r.lUsername, r.lDomain, r.rUsername, r.rDomain, r.realm];
+    const auth = [r.authUsername, r.authPassword, "", r.authProxy];
+    const tail = [r.contactAddr ?? "", r.socket ?? ""];
+    return [
+      String(index + 1),
+      ...[...strings, ...auth].map(dbTextEscape),
+      String(r.expires),
+      "0",
+      String(r.regDelay ?? 0),
+      ...tail.map(dbTextEscape),
+    ].join(":");
+  });
   return {
     version: "table_name(string) table_version(int)\nuacreg:5\n",
-    uacreg: `${columns.join(" ")}\n`,
+    uacreg: `${[uacregColumns.join(" "), ...rows].join("\n")}\n`,
   };
 }
 
