@@ -5,7 +5,7 @@
  * Runs only with KAMAILIO_TESTS=1 and `kamailio` on PATH.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inArray } from "drizzle-orm";
@@ -127,6 +127,8 @@ describe.skipIf(!enabled)(
         rpcPort: agentRpcPort,
         // every table is loaded whole from its file (the cold-start path), not key by key
         htableBulkThreshold: 0,
+        // and the registrations loaded with one uac.reg_reload (the cold-start path)
+        registrationBulkThreshold: 0,
         // the media relay beside Kamailio: Kamailio starts once it answers
         rtpengine: { ngPort: await freePort(), portMin: 47_000, portMax: 47_099 },
         hepPort: await freePort(),
@@ -175,6 +177,12 @@ describe.skipIf(!enabled)(
         return rows.length === 5 && rows.every((r) => r.state === "registered");
       });
       expect(registeredAfterMs).toBeLessThan(10_000);
+      // they were loaded whole from uac's file, which was emptied again (a restart loads none)
+      expect(logs).toContain("agent: 6 registrations loaded with uac.reg_reload");
+      expect(readFileSync(join(dir, "agent", "uacdb", "uacreg"), "utf8").split("\n")).toEqual([
+        expect.stringMatching(/^id\(int,auto\) l_uuid\(string\)/),
+        "",
+      ]);
       // The portal's history of a user: registered, reported by this node.
       const history = await admin.get(
         `/api/v1/enterprises/${enterpriseId}/users/${users[0]!.userId}/registration-history`,

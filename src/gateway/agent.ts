@@ -139,6 +139,12 @@ export interface GatewayAgentOptions {
    * 10,000-device bench the tables are filled in 1.6 s instead of 3.5–5.7 s.
    */
   htableBulkThreshold?: number;
+  /**
+   * A registration plan adding more than this (default 500) while Kamailio holds none (a cold
+   * start) writes them all to uac's `uacreg` db_text file and loads it with one
+   * `uac.reg_reload` instead of a `uac.reg_add` per device. Later changes go one by one.
+   */
+  registrationBulkThreshold?: number;
   log?: (message: string) => void;
   /** For tests: the API client, the cursor store, Kamailio and its RPC. */
   client?: GatewayClient;
@@ -374,13 +380,14 @@ export function prepareKamailio(o: GatewayAgentOptions): {
   args: string[];
   rpcPort: number;
   htablesDbDir: string;
+  uacDbDir: string;
 } {
   const runDir = resolve(o.runDir);
   const kamailioRun = join(runDir, "kamailio");
   const uacDbDir = join(runDir, "uacdb");
   const htablesDbDir = join(runDir, "htables");
   mkdirSync(kamailioRun, { recursive: true });
-  mkdirSync(uacDbDir, { recursive: true });
+  mkdirSync(uacDbDir, { recursive: true, mode: 0o700 });
   mkdirSync(htablesDbDir, { recursive: true, mode: 0o700 });
   writeFileSync(join(htablesDbDir, "version"), renderHtableDbVersion());
   for (const name of htableNames) {
@@ -413,7 +420,8 @@ export function prepareKamailio(o: GatewayAgentOptions): {
     ...o.kamailio,
   };
   for (const [name, text] of Object.entries(renderUacregDb()))
-    writeFileSync(join(uacDbDir, name), text);
+    writeFileSync(join(uacDbDir, name), text, { mode: 0o600 });
+  utimesSync(join(uacDbDir, "uacreg"), htableFileEpoch, htableFileEpoch);
   writeFileSync(node.dispatcherListPath, renderDispatcherList(node));
   const tls = renderTlsConfig(node);
   if (tls && node.microsoft?.tls) writeFileSync(node.microsoft.tls.configPath, tls);
@@ -427,6 +435,7 @@ export function prepareKamailio(o: GatewayAgentOptions): {
     }),
     rpcPort,
     htablesDbDir,
+    uacDbDir,
   };
 }
 
@@ -450,6 +459,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const reportEveryMs = options.reportEveryMs ?? 5_000;
   const leaseMarginMs = options.leaseMarginMs ?? 2_000;
   const bulkThreshold = options.htableBulkThreshold ?? 500;
+  const registrationBulkThreshold = options.registrationBulkThreshold ?? 500;
   const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
   const client =
     options.client ?? createGatewayClient({ baseUrl: options.apiUrl, token: options.token });
@@ -503,6 +513,8 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let htablesDbDir: string | null = null;
   /** What the htable files hold: a starting Kamailio loads exactly this. */
   const fileTables: Htables = emptyHtables();
+  /** uac's db_text directory (null: registrations are added one by one only). */
+  let uacDbDir: string | null = null;
   /** Each file's last modification time given (s): db_text re-reads on a change of it. */
   const fileMtimes = new Map<string, number>();
   const onStarted = () => {
@@ -539,6 +551,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     const prepared = prepareKamailio(options);
     const { args, rpcPort } = prepared;
     htablesDbDir = prepared.htablesDbDir;
+    uacDbDir = prepared.uacDbDir;
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
     const start = () =>
       superviseProcess({
@@ -664,11 +677,60 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     );
   }
 
+  /** Writes uac's `uacreg` file (atomically, a later modification time than the last one). */
+  function writeUacreg(dir: string, registrations: readonly Registration[]): void {
+    const path = join(dir, "uacreg");
+    const temporary = `${path}.tmp`;
+    const text = renderUacregDb(registrations.map((r) => toRegistrationSpec(r, lDomain))).uacreg;
+    writeFileSync(temporary, text, { mode: 0o600 });
+    const mtime = Math.max(Math.floor(Date.now() / 1000), (fileMtimes.get("uacreg") ?? 1) + 1);
+    utimesSync(temporary, mtime, mtime);
+    renameSync(temporary, path);
+    fileMtimes.set("uacreg", mtime);
+  }
+
+  /**
+   * Loads the registrations into a Kamailio that holds none with one `uac.reg_reload`, from the
+   * `uacreg` file. reg_reload drops every record uac holds without an un-REGISTER (and refuses
+   * within `reg_gc_interval` of the last one), which is harmless only when there are none. The
+   * file is emptied again at once: a restarted Kamailio loads it, and the node's leases may have
+   * changed by then. False when uac refused (the caller adds them one by one).
+   */
+  async function loadRegistrations(
+    registrations: readonly Registration[],
+    call: NonNullable<AgentRpc["call"]>,
+    dir: string,
+  ): Promise<boolean> {
+    writeUacreg(dir, registrations);
+    try {
+      await call("uac.reg_reload");
+    } catch (error) {
+      if (!(error instanceof KamailioRpcError)) throw error;
+      log(`uac.reg_reload refused (${error.message}): adding the registrations one by one`);
+      return false;
+    } finally {
+      writeUacreg(dir, []);
+    }
+    for (const r of registrations) digests.set(r.l_uuid, passwordDigest(r.auth_password));
+    log(`${registrations.length} registrations loaded with uac.reg_reload`);
+    return true;
+  }
+
   async function reconcileRegistrations(): Promise<void> {
     const records = await rpc.regDump();
     kamailioAnswered = true;
     const actual = records.map((record) => toActualRegistration(record, digests));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
+    const call = rpc.call;
+    if (
+      records.length === 0 &&
+      plan.add.length > registrationBulkThreshold &&
+      uacDbDir &&
+      call &&
+      !signal.aborted &&
+      (await loadRegistrations(plan.add, call, uacDbDir))
+    )
+      return;
     // each registration has its own l_uuid: a few calls in flight do not race
     await forEachConcurrently(plan.remove, rpcConcurrency, signal, async (id) => {
       await rpc.regRemove(id);
