@@ -24,6 +24,7 @@ import { NODE_MICROSOFT, NODE_PBX, scriptedCall } from "./hep/calls.test-support
 import { encodeHep } from "./hep/hep.test-support.ts";
 import type { RegistrationRecord, RegistrationSpec } from "./kamailio/rpc.ts";
 import { freePort } from "./kamailio.test-support.ts";
+import { requestedExpires } from "./reconcile/registrations.ts";
 
 /** The Microsoft listener's TLS files and networks (never read: Kamailio is a fake here). */
 const tlsFiles = {
@@ -229,7 +230,8 @@ describe("the gateway agent", () => {
       authUsername: "auth1",
       authPassword: "secret-1",
       authProxy: "sip:pbx.acme.example:5060;transport=udp",
-      expires: 300,
+      // the PBX's 300 s less the device's jitter
+      expires: requestedExpires(300, "dev_1"),
     });
     expect(f.htables.get("devpw:dev_1")).toBe("secret-1");
     expect(f.htables.get("num:+3211000001")).toBe("usr_1");
