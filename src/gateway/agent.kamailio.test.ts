@@ -34,6 +34,7 @@ import {
   startDemoPbx,
   until,
 } from "./kamailio.test-support.ts";
+import { requestedExpires } from "./reconcile/registrations.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 const enabled = kamailioTestsWanted && kamailioPresent;
@@ -207,6 +208,17 @@ describe.skipIf(!enabled)(
       );
       expect(await get("devpw", first!.deviceId)).toBe(PASSWORD);
       expect(await get("devusr", first!.deviceId)).toBe(first!.userId);
+      // each device asked the PBX's 300 s less its jitter, and uac refreshes from what was granted
+      const records = await node.regDump();
+      for (const u of users) {
+        const record = records.find((r) => r.lUuid === u.deviceId);
+        const asked = requestedExpires(300, u.deviceId);
+        expect(record).toMatchObject({ state: "registered", expires: asked });
+        const refreshIn = (record!.nextActionAt!.getTime() - Date.now()) / 1000;
+        expect(refreshIn).toBeGreaterThan(asked - 30);
+        expect(refreshIn).toBeLessThanOrEqual(asked + 1);
+      }
+      expect(new Set(records.map((r) => r.expires)).size).toBeGreaterThan(1);
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs
       expect(await agent.metrics()).toMatchObject({
         kamailioUp: true,
