@@ -422,6 +422,8 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     ...(process.env.BENCH_UAC_BULK
       ? { registrationBulkThreshold: Number(process.env.BENCH_UAC_BULK) }
       : {}),
+    // BENCH_HEP=0: no HEP receiver in the agent (what mirroring every message costs)
+    ...(process.env.BENCH_HEP === "0" ? { receiveHep: false } : {}),
     // BENCH_UAC_TIMER=s: uac's reg_timer_interval (the agent's default otherwise)
     ...(process.env.BENCH_UAC_TIMER
       ? {

@@ -77,7 +77,7 @@ describe("renderKamailioConfig", () => {
     expect(lines.filter((line) => line.startsWith('modparam("uac"'))).toEqual([
       `modparam("uac", "reg_db_url", "text://${dir}/db")`,
       'modparam("uac", "reg_contact_addr", "127.0.0.1:5080")',
-      'modparam("uac", "reg_timer_interval", 2)',
+      'modparam("uac", "reg_timer_interval", 1)',
       'modparam("uac", "reg_retry_interval", 30)',
       'modparam("uac", "reg_hash_size", 4)',
       'modparam("uac", "reg_gc_interval", 10)',

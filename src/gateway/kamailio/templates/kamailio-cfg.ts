@@ -305,7 +305,8 @@ modparam("dialog", "dlg_match_mode", 1)
 modparam("dialog", "default_timeout", 43200)
 
 # Remote registrations: the agent adds and removes them over JSON-RPC. uac starts its
-# registration timer only with a database URL, so it gets an empty db_text table.
+# registration timer only with a database URL, so it gets a db_text table: empty, except while
+# a cold start loads all of a node's registrations from it with one uac.reg_reload.
 modparam("uac", "reg_db_url", ${q(`text://${v.uac.dbDir}`)})
 modparam("uac", "reg_contact_addr", ${q(v.uac.contactAddr)})
 modparam("uac", "reg_timer_interval", ${v.uac.timerInterval})
