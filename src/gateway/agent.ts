@@ -754,32 +754,38 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   /**
-   * One pass: htables, then leases, then registrations. The htables come first because filling
-   * them after a (re)start takes longest (a call per key, ten per device): leases taken before it
-   * could run out before their registrations are added. The lease round runs even when Kamailio
-   * is down or the htables failed. Every API call takes the agent's signal and every Kamailio
-   * call is preceded by a check of it, so a stop cuts a pass short.
+   * One pass: the htables, and beside them the leases then the registrations. Neither waits for
+   * the other: filling the tables after a (re)start takes a second or more (longer key by key),
+   * and registrations waiting for it would delay a cold start by as much, while leases taken
+   * before it could run out before their registrations were added. The price: for that second a
+   * device may be registered before the tables route its calls. The lease round runs even when
+   * Kamailio is down or the htables failed. Every API call takes the agent's signal and every
+   * Kamailio call is preceded by a check of it, so a stop cuts a pass short.
    */
   async function pass(): Promise<void> {
     if (state.cursor === null) return;
-    let htablesFailure: { error: unknown } | null = null;
-    if (kamailio.state === "running") {
-      try {
-        await reconcileHtables();
-      } catch (error) {
-        htablesFailure = { error };
-      }
-    }
-    signal.throwIfAborted();
+    const tables =
+      kamailio.state === "running"
+        ? reconcileHtables().then(
+            () => null,
+            (error: unknown) => ({ error }),
+          )
+        : Promise.resolve(null);
+    let registrationsFailure: { error: unknown } | null = null;
     try {
-      await leaseRound();
+      signal.throwIfAborted();
+      try {
+        await leaseRound();
+      } catch (error) {
+        fail("leases", error);
+      }
+      signal.throwIfAborted();
+      if (kamailio.state === "running") await reconcileRegistrations();
     } catch (error) {
-      fail("leases", error);
+      registrationsFailure = { error };
     }
-    signal.throwIfAborted();
-    if (htablesFailure) throw htablesFailure.error;
-    if (kamailio.state !== "running") return;
-    await reconcileRegistrations();
+    const failure = registrationsFailure ?? (await tables);
+    if (failure) throw failure.error;
   }
 
   // Passes are serialized: a kick during a pass runs one more pass after it.
