@@ -119,7 +119,7 @@ export async function benchGatewayRegistrations(): Promise<void> {
       `none lost: ${lost === 0 && product.reported === deviceCount ? "met" : "missed"} (${product.registered} at the PBX, ${product.reported} reported registered, of ${deviceCount})`,
     ];
     process.stdout.write(
-      `${goals.join("\n")}\n(b) the agent's JSON-RPC calls (completed, from agent start): ${product.rpcCalls}\n(b) at the PBX: ${product.progress}\nRSS: the bench process is Node with tsx, the agent and the fake API holding the snapshot (and what the run allocated before); Kamailio's RSS is summed over its processes (its shared memory counted in each), PSS counts it once.\n`,
+      `${goals.join("\n")}\n(b) the agent's JSON-RPC calls (completed, from agent start): ${product.rpcCalls}\n(b) at the PBX: ${product.progress}; Kamailio ${product.shm}\nRSS: the bench process is Node with tsx, the agent and the fake API holding the snapshot (and what the run allocated before); Kamailio's RSS is summed over its processes (its shared memory counted in each), PSS counts it once.\n`,
     );
   } catch (error) {
     process.stderr.write(`${logs.slice(-60).join("\n")}\n`);
@@ -424,17 +424,20 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
       : {}),
     // BENCH_HEP=0: no HEP receiver in the agent (what mirroring every message costs)
     ...(process.env.BENCH_HEP === "0" ? { receiveHep: false } : {}),
-    // BENCH_UAC_TIMER=s: uac's reg_timer_interval (the agent's default otherwise)
-    ...(process.env.BENCH_UAC_TIMER
-      ? {
-          kamailio: {
+    // BENCH_UAC_TIMER=s: uac's reg_timer_interval; BENCH_UDP_BUFFER=bytes: Kamailio's maxbuffer
+    kamailio: {
+      ...(process.env.BENCH_UAC_TIMER
+        ? {
             registrations: {
               expectedCount: accounts.length,
               timerInterval: Number(process.env.BENCH_UAC_TIMER),
             },
-          },
-        }
-      : {}),
+          }
+        : {}),
+      ...(process.env.BENCH_UDP_BUFFER
+        ? { udpReceiveBufferMax: Number(process.env.BENCH_UDP_BUFFER) }
+        : {}),
+    },
   };
   const t0 = performance.now();
   rpc.from(t0);
@@ -456,6 +459,10 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     const reportedSeconds = (performance.now() - t0) / 1000;
     const agentRssMb = round(process.memoryUsage().rss / 1024 / 1024, 0);
     const kamailio = kamailioMemory(join(runDir, "kamailio.cfg"));
+    // shared memory: the most used so far (a cold start's transactions), of the size given
+    const shm = await rpc.rpc.call!<{ total?: number; max_used?: number }>("core.shmmem", [
+      "m",
+    ]).catch(() => null);
     return {
       registeredSeconds,
       reportedSeconds,
@@ -465,6 +472,7 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
       kamailio,
       rpcCalls: rpc.summary(),
       progress: progressText(progress),
+      shm: shm ? `shm max used ${shm.max_used} of ${shm.total} MB` : "shm not read",
     };
   } finally {
     await agent.stop();

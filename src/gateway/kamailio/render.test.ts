@@ -359,20 +359,25 @@ describe("dispatcher list, uacreg table and command line", () => {
 
   it("sizes shared memory from the device count and the call rate, the uac hash table from the device count", () => {
     expect(sharedMemoryMb(0, 0)).toBe(64);
-    expect(sharedMemoryMb(10_000, 0)).toBe(221);
+    expect(sharedMemoryMb(10_000, 0)).toBe(377);
     // 300 call setups a second by default: 75 MB for their transactions and dialogs
     expect(sharedMemoryMb(0)).toBe(139);
-    expect(sharedMemoryMb(10_000)).toBe(296);
+    expect(sharedMemoryMb(10_000)).toBe(452);
     expect(rpcReplyQueueBytes(10_000)).toBe(1_048_576 + 10_240_000);
     const big = renderKamailioConfig(options({ registrations: { expectedCount: 10_000 } }));
     expect(big).toContain("tcp_conn_wq_max=11288576\n");
     expect(big).toContain("tcp_wq_max=45154304\n");
+    // a cold start's REGISTER answers arrive together: UDP buffers may grow to 4 MB
+    expect(big).toContain("maxbuffer=4194304\n");
+    expect(renderKamailioConfig(options({ udpReceiveBufferMax: 262_144 }))).toContain(
+      "maxbuffer=262144\n",
+    );
     expect(registrationHashSize(20)).toBe(4);
     expect(registrationHashSize(10_000)).toBe(12);
     expect(registrationHashSize(1_000_000)).toBe(14);
     expect(
       kamailioArgs({ configPath: "/k.cfg", runDir: "/run/k", expectedRegistrations: 10_000 }),
-    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "296", "-M", "16"]);
+    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "452", "-M", "16"]);
   });
 });
 

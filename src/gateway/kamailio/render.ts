@@ -109,6 +109,11 @@ export interface KamailioNodeOptions {
   pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
   children?: number;
   logLevel?: number;
+  /**
+   * The most a UDP socket's receive buffer may grow to, bytes (Kamailio's `maxbuffer`; default
+   * 4 MB): the answers to a cold start's thousands of REGISTERs arrive together.
+   */
+  udpReceiveBufferMax?: number;
 }
 
 /** Rejects a value that would break out of a quoted Kamailio string or a listen token. */
@@ -157,15 +162,19 @@ export const NODE_CALLS_PER_SECOND = 300;
 
 /**
  * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations and set up
- * `callsPerSecond` calls: Kamailio's default 64 MB holds only about 5,000 uac registrations, so
- * 16 KB each on top of a 64 MB base; and 0.25 MB per call a second, the transactions (kept 5 s
- * after they end) and dialogs of the calls being set up (bench/gateway-calls measured 0.2 MB).
+ * `callsPerSecond` calls: 32 KB a device on top of a 64 MB base, because a cold start sends every
+ * device's REGISTERs in one uac timer pass, so the transactions of all of them (challenge and
+ * digest, each kept 5 s after it ends) live at once beside the htables and db_text's copy of
+ * their files (bench/gateway-registrations: 302 MB used at most for 10,000 devices; at 16 KB a
+ * device, 296 MB, a few hundred transactions failed for want of memory and waited 30 s to be
+ * tried again); and 0.25 MB per call a second, the transactions and dialogs of the calls being
+ * set up (bench/gateway-calls measured 0.2 MB).
  */
 export function sharedMemoryMb(
   deviceCount: number,
   callsPerSecond: number = NODE_CALLS_PER_SECOND,
 ): number {
-  const registrations = (Math.max(0, deviceCount) * 16) / 1024;
+  const registrations = (Math.max(0, deviceCount) * 32) / 1024;
   return 64 + Math.ceil(registrations + Math.max(0, callsPerSecond) * 0.25);
 }
 
@@ -249,6 +258,7 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     children: o.children ?? 8,
     tcpChildren: o.children ?? 8,
     tcpConnWriteQueueMax: rpcReplyQueueBytes(expected),
+    udpReceiveBufferMax: o.udpReceiveBufferMax ?? 4 * 1024 * 1024,
     listens,
     aliases: [...(o.aliases ?? [])],
     rpcPort: o.rpcPort,

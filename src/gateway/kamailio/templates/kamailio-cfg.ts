@@ -11,6 +11,8 @@ export interface KamailioCfgView {
   tcpChildren: number;
   /** Bytes one TCP connection may queue (a JSON-RPC reply listing every registration). */
   tcpConnWriteQueueMax: number;
+  /** Core `maxbuffer`: the most Kamailio's probe grows a UDP socket's receive buffer to. */
+  udpReceiveBufferMax: number;
   /** `listen=` values, e.g. `udp:10.0.0.5:5060`, in order. */
   listens: string[];
   /** Host names this node answers to besides its addresses (`alias=`). */
@@ -250,6 +252,9 @@ tcp_reuse_port=yes
 # uac.reg_dump answers with every registration in one reply: let a connection queue all of it
 tcp_conn_wq_max=${v.tcpConnWriteQueueMax}
 tcp_wq_max=${4 * v.tcpConnWriteQueueMax}
+# A cold start's REGISTERs are answered all at once: let the UDP receive buffers grow past
+# Kamailio's 256 KB (the kernel's net.core.rmem_max still caps them), fewer answers dropped.
+maxbuffer=${v.udpReceiveBufferMax}
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
