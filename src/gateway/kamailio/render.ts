@@ -5,7 +5,6 @@
  */
 import { isIP } from "node:net";
 import { type HtableName, htableNames } from "../reconcile/htables.ts";
-import type { RegistrationSpec } from "./rpc.ts";
 import { dispatcherListTemplate } from "./templates/dispatcher-list.ts";
 import { type KamailioCfgView, kamailioCfgTemplate } from "./templates/kamailio-cfg.ts";
 import { tlsCfgTemplate } from "./templates/tls-cfg.ts";
@@ -320,6 +319,24 @@ const uacregColumns = [
   "socket",
 ].map((column) => (column.includes("(") ? column : `${column}(string)`));
 
+/** One registration as a `uacreg` row holds it (the fields of rpc.ts's `RegistrationSpec` it uses). */
+export interface UacregRow {
+  lUuid: string;
+  lUsername: string;
+  lDomain: string;
+  rUsername: string;
+  rDomain: string;
+  realm: string;
+  authUsername: string;
+  /** Clear-text password: uac drops a row with neither it nor an HA1, which is not written. */
+  authPassword: string | null;
+  authProxy: string;
+  expires: number;
+  regDelay?: number;
+  socket?: string;
+  contactAddr?: string;
+}
+
 /**
  * The db_text files (name → text) of the `uacreg` table at the version Kamailio 5.6 expects: uac
  * runs its registration timer only when it has a database to load from, and `uac.reg_reload`
@@ -327,7 +344,7 @@ const uacregColumns = [
  * strings escaped as db_text reads them; ids from 1; no HA1, flags or delay.
  */
 export function renderUacregDb(
-  registrations: readonly RegistrationSpec[] = [],
+  registrations: readonly UacregRow[] = [],
 ): Record<"version" | "uacreg", string> {
   const rows = registrations.map((r, index) => {
     if (!r.authPassword) throw new Error(`registration ${r.lUuid}: authPassword is required`);
