@@ -99,7 +99,7 @@ export async function benchGatewayRegistrations(): Promise<void> {
           "registrations/s": perSecond(baseline.seconds),
           "at the PBX": baseline.registered,
           "ratio (a)/(b)": "",
-          notes: `sipp exited after ${round(baseline.sippSeconds, 2)} s, code ${baseline.sippCode}`,
+          notes: `sipp exited after ${round(baseline.sippSeconds, 2)} s, code ${baseline.sippCode}; ${baseline.progress}`,
         },
         {
           run: "(b) gateway agent → its Kamailio → PBX",
@@ -119,7 +119,7 @@ export async function benchGatewayRegistrations(): Promise<void> {
       `none lost: ${lost === 0 && product.reported === deviceCount ? "met" : "missed"} (${product.registered} at the PBX, ${product.reported} reported registered, of ${deviceCount})`,
     ];
     process.stdout.write(
-      `${goals.join("\n")}\n(b) the agent's JSON-RPC calls (completed, from agent start): ${product.rpcCalls}\nRSS: the bench process is Node with tsx, the agent and the fake API holding the snapshot (and what the run allocated before); Kamailio's RSS is summed over its processes (its shared memory counted in each), PSS counts it once.\n`,
+      `${goals.join("\n")}\n(b) the agent's JSON-RPC calls (completed, from agent start): ${product.rpcCalls}\n(b) at the PBX: ${product.progress}; Kamailio ${product.shm}\nRSS: the bench process is Node with tsx, the agent and the fake API holding the snapshot (and what the run allocated before); Kamailio's RSS is summed over its processes (its shared memory counted in each), PSS counts it once.\n`,
     );
   } catch (error) {
     process.stderr.write(`${logs.slice(-60).join("\n")}\n`);
@@ -146,25 +146,35 @@ async function pbxCount(pbx: DemoPbx): Promise<number> {
   return Number(line?.split("=")[1] ?? 0);
 }
 
-/** Polls the PBX every `pollMs` until it holds `count` registrations; seconds since `from`. */
+/**
+ * Polls the PBX every `pollMs` until it holds `count` registrations; seconds since `from`.
+ * `progress` gets the first poll (s) at which the count reached 1 %, 50 % and 90 %.
+ */
 async function untilRegistered(
   pbx: DemoPbx,
   count: number,
   from: number,
   timeoutMs: number,
   gaveUp: () => string | null = () => null,
+  progress: Map<number, number> = new Map(),
 ): Promise<number> {
   const deadline = from + timeoutMs;
   for (;;) {
     const reason = gaveUp();
     const n = await pbxCount(pbx).catch(() => -1);
-    if (n >= count) return (performance.now() - from) / 1000;
+    const at = (performance.now() - from) / 1000;
+    for (const share of [0.01, 0.5, 0.9])
+      if (n >= count * share && !progress.has(share)) progress.set(share, round(at, 2));
+    if (n >= count) return at;
     if (reason) throw new Error(`${n} of ${count} registered at the PBX: ${reason}`);
     if (performance.now() > deadline)
       throw new Error(`${n} of ${count} registered at the PBX after ${timeoutMs} ms`);
     await new Promise((done) => setTimeout(done, pollMs));
   }
 }
+
+const progressText = (progress: ReadonlyMap<number, number>) =>
+  [...progress].map(([share, s]) => `${share * 100} % by ${s} s`).join(", ");
 
 /** Exactly the accounts' AORs at the PBX, from `ul.dump`; the number that are. */
 async function verifyAors(pbx: DemoPbx, accounts: readonly Account[]): Promise<number> {
@@ -204,13 +214,19 @@ async function measureSipp(dir: string, accounts: readonly Account[], log: (l: s
     void sipp.then((code) => {
       sippCode = code;
     });
-    const seconds = await untilRegistered(pbx, accounts.length, t0, 120_000, () =>
-      sippCode === null ? null : `sipp exited with code ${sippCode}`,
+    const progress = new Map<number, number>();
+    const seconds = await untilRegistered(
+      pbx,
+      accounts.length,
+      t0,
+      120_000,
+      () => (sippCode === null ? null : `sipp exited with code ${sippCode}`),
+      progress,
     );
     await sipp;
     const sippSeconds = (performance.now() - t0) / 1000;
     const registered = await verifyAors(pbx, accounts);
-    return { seconds, sippSeconds, sippCode, registered };
+    return { seconds, sippSeconds, sippCode, registered, progress: progressText(progress) };
   } finally {
     await pbx.process.stop();
   }
@@ -402,12 +418,41 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     ...(process.env.BENCH_HTABLE_BULK
       ? { htableBulkThreshold: Number(process.env.BENCH_HTABLE_BULK) }
       : {}),
+    // BENCH_UAC_BULK=N: a cold start adding more than N registrations loads them with one
+    // uac.reg_reload (the agent's default is 500; Infinity adds them one by one, to compare)
+    ...(process.env.BENCH_UAC_BULK
+      ? { registrationBulkThreshold: Number(process.env.BENCH_UAC_BULK) }
+      : {}),
+    // BENCH_HEP=0: no HEP receiver in the agent (what mirroring every message costs)
+    ...(process.env.BENCH_HEP === "0" ? { receiveHep: false } : {}),
+    // BENCH_UAC_TIMER=s: uac's reg_timer_interval; BENCH_UDP_BUFFER=bytes: Kamailio's maxbuffer
+    kamailio: {
+      ...(process.env.BENCH_UAC_TIMER
+        ? {
+            registrations: {
+              expectedCount: accounts.length,
+              timerInterval: Number(process.env.BENCH_UAC_TIMER),
+            },
+          }
+        : {}),
+      ...(process.env.BENCH_UDP_BUFFER
+        ? { udpReceiveBufferMax: Number(process.env.BENCH_UDP_BUFFER) }
+        : {}),
+    },
   };
   const t0 = performance.now();
   rpc.from(t0);
   const agent = startGatewayAgent(options);
   try {
-    const registeredSeconds = await untilRegistered(pbx, accounts.length, t0, 300_000);
+    const progress = new Map<number, number>();
+    const registeredSeconds = await untilRegistered(
+      pbx,
+      accounts.length,
+      t0,
+      300_000,
+      undefined,
+      progress,
+    );
     const registered = await verifyAors(pbx, accounts);
     const deadline = performance.now() + 60_000;
     while (api.registeredCount() < accounts.length && performance.now() < deadline)
@@ -415,6 +460,10 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     const reportedSeconds = (performance.now() - t0) / 1000;
     const agentRssMb = round(process.memoryUsage().rss / 1024 / 1024, 0);
     const kamailio = kamailioMemory(join(runDir, "kamailio.cfg"));
+    // shared memory: the most used so far (a cold start's transactions), of the size given
+    const shm = await rpc.rpc.call!<{ total?: number; max_used?: number }>("core.shmmem", [
+      "m",
+    ]).catch(() => null);
     return {
       registeredSeconds,
       reportedSeconds,
@@ -423,6 +472,8 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
       agentRssMb,
       kamailio,
       rpcCalls: rpc.summary(),
+      progress: progressText(progress),
+      shm: shm ? `shm max used ${shm.max_used} of ${shm.total} MB` : "shm not read",
     };
   } finally {
     await agent.stop();

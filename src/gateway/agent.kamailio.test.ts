@@ -5,7 +5,7 @@
  * Runs only with KAMAILIO_TESTS=1 and `kamailio` on PATH.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inArray } from "drizzle-orm";
@@ -34,6 +34,7 @@ import {
   startDemoPbx,
   until,
 } from "./kamailio.test-support.ts";
+import { requestedExpires } from "./reconcile/registrations.ts";
 import type { Supervisor } from "./supervisor.ts";
 
 const enabled = kamailioTestsWanted && kamailioPresent;
@@ -129,6 +130,8 @@ describe.skipIf(!enabled)(
         rpcPort: agentRpcPort,
         // every table is loaded whole from its file (the cold-start path), not key by key
         htableBulkThreshold: 0,
+        // and the registrations loaded with one uac.reg_reload (the cold-start path)
+        registrationBulkThreshold: 0,
         // the media relay beside Kamailio: Kamailio starts once it answers
         rtpengine: { ngPort: await freePort(), portMin: 47_000, portMax: 47_099 },
         hepPort: await freePort(),
@@ -179,6 +182,12 @@ describe.skipIf(!enabled)(
         return rows.length === 5 && rows.every((r) => r.state === "registered");
       });
       expect(registeredAfterMs).toBeLessThan(10_000);
+      // they were loaded whole from uac's file, which was emptied again (a restart loads none)
+      expect(logs).toContain("agent: 6 registrations loaded with uac.reg_reload");
+      expect(readFileSync(join(dir, "agent", "uacdb", "uacreg"), "utf8").split("\n")).toEqual([
+        expect.stringMatching(/^id\(int,auto\) l_uuid\(string\)/),
+        "",
+      ]);
       // The portal's history of a user: registered, reported by this node.
       const history = await admin.get(
         `/api/v1/enterprises/${enterpriseId}/users/${users[0]!.userId}/registration-history`,
@@ -203,6 +212,17 @@ describe.skipIf(!enabled)(
       );
       expect(await get("devpw", first!.deviceId)).toBe(PASSWORD);
       expect(await get("devusr", first!.deviceId)).toBe(first!.userId);
+      // each device asked the PBX's 300 s less its jitter, and uac refreshes from what was granted
+      const records = await node.regDump();
+      for (const u of users) {
+        const record = records.find((r) => r.lUuid === u.deviceId);
+        const asked = requestedExpires(300, u.deviceId);
+        expect(record).toMatchObject({ state: "registered", expires: asked });
+        const refreshIn = (record!.nextActionAt!.getTime() - Date.now()) / 1000;
+        expect(refreshIn).toBeGreaterThan(asked - 30);
+        expect(refreshIn).toBeLessThanOrEqual(asked + 1);
+      }
+      expect(new Set(records.map((r) => r.expires)).size).toBeGreaterThan(1);
       // the node's metrics read Kamailio itself: its registrations and (no) dialogs
       expect(await agent.metrics()).toMatchObject({
         kamailioUp: true,

@@ -153,6 +153,12 @@ export interface GatewayAgentOptions {
    * NAPTR (the source check of their calls); default: the system's resolver.
    */
   dnsServers?: string[];
+  /**
+   * A registration plan adding more than this (default 500) while Kamailio holds none (a cold
+   * start) writes them all to uac's `uacreg` db_text file and loads it with one
+   * `uac.reg_reload` instead of a `uac.reg_add` per device. Later changes go one by one.
+   */
+  registrationBulkThreshold?: number;
   log?: (message: string) => void;
   /** For tests: the API client, the cursor store, Kamailio and its RPC. */
   client?: GatewayClient;
@@ -406,13 +412,14 @@ export function prepareKamailio(o: GatewayAgentOptions): {
   args: string[];
   rpcPort: number;
   htablesDbDir: string;
+  uacDbDir: string;
 } {
   const runDir = resolve(o.runDir);
   const kamailioRun = join(runDir, "kamailio");
   const uacDbDir = join(runDir, "uacdb");
   const htablesDbDir = join(runDir, "htables");
   mkdirSync(kamailioRun, { recursive: true });
-  mkdirSync(uacDbDir, { recursive: true });
+  mkdirSync(uacDbDir, { recursive: true, mode: 0o700 });
   mkdirSync(htablesDbDir, { recursive: true, mode: 0o700 });
   writeFileSync(join(htablesDbDir, "version"), renderHtableDbVersion());
   for (const name of htableNames) {
@@ -446,7 +453,8 @@ export function prepareKamailio(o: GatewayAgentOptions): {
     ...o.kamailio,
   };
   for (const [name, text] of Object.entries(renderUacregDb()))
-    writeFileSync(join(uacDbDir, name), text);
+    writeFileSync(join(uacDbDir, name), text, { mode: 0o600 });
+  utimesSync(join(uacDbDir, "uacreg"), htableFileEpoch, htableFileEpoch);
   writeFileSync(node.dispatcherListPath, renderDispatcherList(node));
   const tls = renderTlsConfig(node);
   if (tls && node.microsoft?.tls) writeFileSync(node.microsoft.tls.configPath, tls);
@@ -460,6 +468,7 @@ export function prepareKamailio(o: GatewayAgentOptions): {
     }),
     rpcPort,
     htablesDbDir,
+    uacDbDir,
   };
 }
 
@@ -483,6 +492,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const reportEveryMs = options.reportEveryMs ?? 5_000;
   const leaseMarginMs = options.leaseMarginMs ?? 2_000;
   const bulkThreshold = options.htableBulkThreshold ?? 500;
+  const registrationBulkThreshold = options.registrationBulkThreshold ?? 500;
   const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
   const tlsContact =
     options.pbxTlsPort === undefined
@@ -541,6 +551,8 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let htablesDbDir: string | null = null;
   /** What the htable files hold: a starting Kamailio loads exactly this. */
   const fileTables: Htables = emptyHtables();
+  /** uac's db_text directory (null: registrations are added one by one only). */
+  let uacDbDir: string | null = null;
   /** Each file's last modification time given (s): db_text re-reads on a change of it. */
   const fileMtimes = new Map<string, number>();
   /** Where the region's SRV and NAPTR PBX hosts may call from, kept fresh from DNS. */
@@ -583,6 +595,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     const prepared = prepareKamailio(options);
     const { args, rpcPort } = prepared;
     htablesDbDir = prepared.htablesDbDir;
+    uacDbDir = prepared.uacDbDir;
     rpc = options.rpc ?? createKamailioRpc({ url: `http://127.0.0.1:${rpcPort}/RPC` });
     const start = () =>
       superviseProcess({
@@ -708,11 +721,62 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     );
   }
 
+  /** Writes uac's `uacreg` file (atomically, a later modification time than the last one). */
+  function writeUacreg(dir: string, registrations: readonly Registration[]): void {
+    const path = join(dir, "uacreg");
+    const temporary = `${path}.tmp`;
+    const text = renderUacregDb(
+      registrations.map((r) => toRegistrationSpec(r, lDomain, tlsContact)),
+    ).uacreg;
+    writeFileSync(temporary, text, { mode: 0o600 });
+    const mtime = Math.max(Math.floor(Date.now() / 1000), (fileMtimes.get("uacreg") ?? 1) + 1);
+    utimesSync(temporary, mtime, mtime);
+    renameSync(temporary, path);
+    fileMtimes.set("uacreg", mtime);
+  }
+
+  /**
+   * Loads the registrations into a Kamailio that holds none with one `uac.reg_reload`, from the
+   * `uacreg` file. reg_reload drops every record uac holds without an un-REGISTER (and refuses
+   * within `reg_gc_interval` of the last one), which is harmless only when there are none. The
+   * file is emptied again at once: a restarted Kamailio loads it, and the node's leases may have
+   * changed by then. False when uac refused (the caller adds them one by one).
+   */
+  async function loadRegistrations(
+    registrations: readonly Registration[],
+    call: NonNullable<AgentRpc["call"]>,
+    dir: string,
+  ): Promise<boolean> {
+    writeUacreg(dir, registrations);
+    try {
+      await call("uac.reg_reload");
+    } catch (error) {
+      if (!(error instanceof KamailioRpcError)) throw error;
+      log(`uac.reg_reload refused (${error.message}): adding the registrations one by one`);
+      return false;
+    } finally {
+      writeUacreg(dir, []);
+    }
+    for (const r of registrations) digests.set(r.l_uuid, passwordDigest(r.auth_password));
+    log(`${registrations.length} registrations loaded with uac.reg_reload`);
+    return true;
+  }
+
   async function reconcileRegistrations(): Promise<void> {
     const records = await rpc.regDump();
     kamailioAnswered = true;
     const actual = records.map((record) => toActualRegistration(record, digests));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
+    const call = rpc.call;
+    if (
+      records.length === 0 &&
+      plan.add.length > registrationBulkThreshold &&
+      uacDbDir &&
+      call &&
+      !signal.aborted &&
+      (await loadRegistrations(plan.add, call, uacDbDir))
+    )
+      return;
     // each registration has its own l_uuid: a few calls in flight do not race
     await forEachConcurrently(plan.remove, rpcConcurrency, signal, async (id) => {
       await rpc.regRemove(id);
@@ -738,32 +802,38 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   /**
-   * One pass: htables, then leases, then registrations. The htables come first because filling
-   * them after a (re)start takes longest (a call per key, ten per device): leases taken before it
-   * could run out before their registrations are added. The lease round runs even when Kamailio
-   * is down or the htables failed. Every API call takes the agent's signal and every Kamailio
-   * call is preceded by a check of it, so a stop cuts a pass short.
+   * One pass: the htables, and beside them the leases then the registrations. Neither waits for
+   * the other: filling the tables after a (re)start takes a second or more (longer key by key),
+   * and registrations waiting for it would delay a cold start by as much, while leases taken
+   * before it could run out before their registrations were added. The price: for that second a
+   * device may be registered before the tables route its calls. The lease round runs even when
+   * Kamailio is down or the htables failed. Every API call takes the agent's signal and every
+   * Kamailio call is preceded by a check of it, so a stop cuts a pass short.
    */
   async function pass(): Promise<void> {
     if (state.cursor === null) return;
-    let htablesFailure: { error: unknown } | null = null;
-    if (kamailio.state === "running") {
-      try {
-        await reconcileHtables();
-      } catch (error) {
-        htablesFailure = { error };
-      }
-    }
-    signal.throwIfAborted();
+    const tables =
+      kamailio.state === "running"
+        ? reconcileHtables().then(
+            () => null,
+            (error: unknown) => ({ error }),
+          )
+        : Promise.resolve(null);
+    let registrationsFailure: { error: unknown } | null = null;
     try {
-      await leaseRound();
+      signal.throwIfAborted();
+      try {
+        await leaseRound();
+      } catch (error) {
+        fail("leases", error);
+      }
+      signal.throwIfAborted();
+      if (kamailio.state === "running") await reconcileRegistrations();
     } catch (error) {
-      fail("leases", error);
+      registrationsFailure = { error };
     }
-    signal.throwIfAborted();
-    if (htablesFailure) throw htablesFailure.error;
-    if (kamailio.state !== "running") return;
-    await reconcileRegistrations();
+    const failure = registrationsFailure ?? (await tables);
+    if (failure) throw failure.error;
   }
 
   // Passes are serialized: a kick during a pass runs one more pass after it.

@@ -5,7 +5,7 @@
  * `kamailio` fails, so CI cannot skip them silently.
  */
 import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -277,6 +277,28 @@ describe.skipIf(!enabled)(
       expect(uptimeBefore).toBeGreaterThanOrEqual(0);
       // its registrations lived in memory: the agent adds them again after a restart
       expect(await sbc.regDump()).toEqual([]);
+    }, 20_000);
+
+    it("loads registrations from the uacreg file with one uac.reg_reload, once per reg_gc_interval", async () => {
+      // db_text re-reads a file whose modification time changed, to the second
+      let mtime = Math.floor(Date.now() / 1000) + 1;
+      const writeUacreg = (specs: RegistrationSpec[]) => {
+        const path = join(dir, "uacdb", "uacreg");
+        writeFileSync(path, renderUacregDb(specs).uacreg);
+        utimesSync(path, mtime, mtime);
+        mtime++;
+      };
+      // db_text unescapes the delimiter in r_domain and auth_proxy (`127.0.0.1\:<port>`)
+      writeUacreg(USERS.map((user) => ({ ...spec(user), expires: 120 })));
+      await sbc.call("uac.reg_reload");
+      const dump = await until("20 records registered from the file", async () => {
+        const records = await sbc.regDump();
+        return records.filter((r) => r.state === "registered").length === USERS.length && records;
+      });
+      expect(dump.map((r) => r.lUuid).sort()).toEqual(USERS.map((user) => `dev_${user}`));
+      expect(dump[0]).toMatchObject({ expires: 120, lDomain: "sbc.teamgate.test" });
+      // uac refuses a second reload within its reg_gc_interval (10 s): the agent falls back
+      await expect(sbc.call("uac.reg_reload")).rejects.toMatchObject({ code: 500 });
     }, 20_000);
   },
 );

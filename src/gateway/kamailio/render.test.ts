@@ -77,7 +77,7 @@ describe("renderKamailioConfig", () => {
     expect(lines.filter((line) => line.startsWith('modparam("uac"'))).toEqual([
       `modparam("uac", "reg_db_url", "text://${dir}/db")`,
       'modparam("uac", "reg_contact_addr", "127.0.0.1:5080")',
-      'modparam("uac", "reg_timer_interval", 2)',
+      'modparam("uac", "reg_timer_interval", 1)',
       'modparam("uac", "reg_retry_interval", 30)',
       'modparam("uac", "reg_hash_size", 4)',
       'modparam("uac", "reg_gc_interval", 10)',
@@ -294,6 +294,36 @@ describe("renderKamailioConfig", () => {
   );
 });
 
+/** db_text's reading of one string column (dbt_file.c): `\` escapes n r t \ 0 and the delimiter. */
+function dbTextUnescape(field: string): string {
+  let out = "";
+  for (let i = 0; i < field.length; i++) {
+    const c = field[i]!;
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const next = field[++i];
+    out += { n: "\n", r: "\r", t: "\t", "\\": "\\", "0": "\0", ":": ":" }[next ?? ""] ?? "\uFFFF";
+  }
+  return out;
+}
+/** Splits a row on unescaped delimiters. */
+function fields(row: string): string[] {
+  const out: string[] = [];
+  let field = "";
+  for (let i = 0; i < row.length; i++) {
+    const c = row[i]!;
+    if (c === "\\") field += c + (row[++i] ?? "");
+    else if (c === ":") {
+      out.push(field);
+      field = "";
+    } else field += c;
+  }
+  out.push(field);
+  return out;
+}
+
 describe("dispatcher list, uacreg table and command line", () => {
   it("puts the Microsoft proxies in set 1, first one highest priority", () => {
     expect(renderDispatcherList(options()).split("\n").slice(2)).toEqual([
@@ -309,56 +339,103 @@ describe("dispatcher list, uacreg table and command line", () => {
     expect(db.uacreg.trim().split(" ")).toHaveLength(16);
   });
 
+  it("writes each registration as a uacreg row db_text reads back exactly, in uac's column order", () => {
+    const spec = fc.record({
+      lUuid: fc.string({ minLength: 1 }),
+      lUsername: fc.string({ minLength: 1 }),
+      lDomain: fc.string({ minLength: 1 }),
+      rUsername: fc.string({ minLength: 1 }),
+      rDomain: fc.string({ minLength: 1 }),
+      realm: fc.string(),
+      authUsername: fc.string({ minLength: 1 }),
+      authPassword: fc.string({ minLength: 1 }),
+      authProxy: fc.string({ minLength: 1 }),
+      expires: fc.nat(),
+      regDelay: fc.nat(),
+      contactAddr: fc.string(),
+      socket: fc.string(),
+    });
+    fc.assert(
+      fc.property(fc.array(spec, { maxLength: 20 }), (specs) => {
+        const db = renderUacregDb(specs);
+        const [header, ...rows] = db.uacreg.slice(0, -1).split("\n");
+        const names = header!.split(" ").map((column) => column.replace(/\(.*\)$/, ""));
+        expect(names).toEqual([
+          ...["id", "l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
+          ...["auth_username", "auth_password", "auth_ha1", "auth_proxy", "expires", "flags"],
+          ...["reg_delay", "contact_addr", "socket"],
+        ]);
+        expect(rows).toHaveLength(specs.length);
+        const read = rows.map((row) => {
+          const values = fields(row);
+          expect(values).toHaveLength(names.length);
+          return Object.fromEntries(names.map((name, i) => [name, values[i]!]));
+        });
+        read.forEach((row, i) => {
+          const s = specs[i]!;
+          expect(row.id).toBe(String(i + 1));
+          expect([row.expires, row.flags, row.reg_delay, row.auth_ha1]).toEqual([
+            String(s.expires),
+            "0",
+            String(s.regDelay),
+            "",
+          ]);
+          const strings = {
+            l_uuid: s.lUuid,
+            l_username: s.lUsername,
+            l_domain: s.lDomain,
+            r_username: s.rUsername,
+            r_domain: s.rDomain,
+            realm: s.realm,
+            auth_username: s.authUsername,
+            auth_password: s.authPassword,
+            auth_proxy: s.authProxy,
+            contact_addr: s.contactAddr,
+            socket: s.socket,
+          };
+          for (const [name, value] of Object.entries(strings))
+            expect(dbTextUnescape(row[name]!)).toBe(value);
+        });
+      }),
+    );
+  });
+
+  it("refuses a uacreg row uac would drop or db_text could not read", () => {
+    const base = {
+      ...{ lUuid: "dev_1", lUsername: "dev_1", lDomain: "gw", rUsername: "100", rDomain: "pbx" },
+      ...{ realm: "", authUsername: "100", authProxy: "sip:pbx" },
+    };
+    expect(() => renderUacregDb([{ ...base, authPassword: null, expires: 300 }])).toThrow(
+      /authPassword/,
+    );
+    expect(() => renderUacregDb([{ ...base, authPassword: "x", expires: 1.5 }])).toThrow(/expires/);
+  });
+
   it("sizes shared memory from the device count and the call rate, the uac hash table from the device count", () => {
     expect(sharedMemoryMb(0, 0)).toBe(64);
-    expect(sharedMemoryMb(10_000, 0)).toBe(221);
+    expect(sharedMemoryMb(10_000, 0)).toBe(377);
     // 300 call setups a second by default: 75 MB for their transactions and dialogs
     expect(sharedMemoryMb(0)).toBe(139);
-    expect(sharedMemoryMb(10_000)).toBe(296);
+    expect(sharedMemoryMb(10_000)).toBe(452);
     expect(rpcReplyQueueBytes(10_000)).toBe(1_048_576 + 10_240_000);
     const big = renderKamailioConfig(options({ registrations: { expectedCount: 10_000 } }));
     expect(big).toContain("tcp_conn_wq_max=11288576\n");
     expect(big).toContain("tcp_wq_max=45154304\n");
+    // a cold start's REGISTER answers arrive together: UDP buffers may grow to 4 MB
+    expect(big).toContain("maxbuffer=4194304\n");
+    expect(renderKamailioConfig(options({ udpReceiveBufferMax: 262_144 }))).toContain(
+      "maxbuffer=262144\n",
+    );
     expect(registrationHashSize(20)).toBe(4);
     expect(registrationHashSize(10_000)).toBe(12);
     expect(registrationHashSize(1_000_000)).toBe(14);
     expect(
       kamailioArgs({ configPath: "/k.cfg", runDir: "/run/k", expectedRegistrations: 10_000 }),
-    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "296", "-M", "16"]);
+    ).toEqual(["-DD", "-E", "-f", "/k.cfg", "-Y", "/run/k", "-m", "452", "-M", "16"]);
   });
 });
 
 describe("htable db_text files", () => {
-  /** db_text's reading of one string column (dbt_file.c): `\` escapes n r t \ 0 and the delimiter. */
-  function dbTextUnescape(field: string): string {
-    let out = "";
-    for (let i = 0; i < field.length; i++) {
-      const c = field[i]!;
-      if (c !== "\\") {
-        out += c;
-        continue;
-      }
-      const next = field[++i];
-      out += { n: "\n", r: "\r", t: "\t", "\\": "\\", "0": "\0", ":": ":" }[next ?? ""] ?? "\uFFFF";
-    }
-    return out;
-  }
-  /** Splits a row on unescaped delimiters. */
-  function fields(row: string): string[] {
-    const out: string[] = [];
-    let field = "";
-    for (let i = 0; i < row.length; i++) {
-      const c = row[i]!;
-      if (c === "\\") field += c + (row[++i] ?? "");
-      else if (c === ":") {
-        out.push(field);
-        field = "";
-      } else field += c;
-    }
-    out.push(field);
-    return out;
-  }
-
   it("writes each key and value so db_text reads them back exactly, one row per line", () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.string()), (entries) => {

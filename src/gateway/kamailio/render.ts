@@ -100,7 +100,11 @@ export interface KamailioNodeOptions {
   registrations: {
     /** How many devices this node may register: sizes hash table and shared memory. */
     expectedCount: number;
-    /** Seconds between passes of the uac registration timer (new records wait up to this). */
+    /**
+     * Seconds between passes of uac's registration timer (default 1, the least: it sleeps whole
+     * seconds). Each pass sends every REGISTER that is due at once, so a new record waits up to
+     * this; a pass over 10,000 records that sends nothing costs next to nothing.
+     */
     timerInterval?: number;
     /**
      * Seconds before a failed registration is tried again (0 = never). uac 5.6 acts once the
@@ -117,6 +121,11 @@ export interface KamailioNodeOptions {
   pike?: { samplingTimeUnit: number; reqsDensityPerUnit: number; removeLatency: number } | null;
   children?: number;
   logLevel?: number;
+  /**
+   * The most a UDP socket's receive buffer may grow to, bytes (Kamailio's `maxbuffer`; default
+   * 4 MB): the answers to a cold start's thousands of REGISTERs arrive together.
+   */
+  udpReceiveBufferMax?: number;
 }
 
 /** Rejects a value that would break out of a quoted Kamailio string or a listen token. */
@@ -165,15 +174,19 @@ export const NODE_CALLS_PER_SECOND = 300;
 
 /**
  * Shared memory (`-m`, MB) for a node expected to hold `deviceCount` registrations and set up
- * `callsPerSecond` calls: Kamailio's default 64 MB holds only about 5,000 uac registrations, so
- * 16 KB each on top of a 64 MB base; and 0.25 MB per call a second, the transactions (kept 5 s
- * after they end) and dialogs of the calls being set up (bench/gateway-calls measured 0.2 MB).
+ * `callsPerSecond` calls: 32 KB a device on top of a 64 MB base, because a cold start sends every
+ * device's REGISTERs in one uac timer pass, so the transactions of all of them (challenge and
+ * digest, each kept 5 s after it ends) live at once beside the htables and db_text's copy of
+ * their files (bench/gateway-registrations: 302 MB used at most for 10,000 devices; at 16 KB a
+ * device, 296 MB, a few hundred transactions failed for want of memory and waited 30 s to be
+ * tried again); and 0.25 MB per call a second, the transactions and dialogs of the calls being
+ * set up (bench/gateway-calls measured 0.2 MB).
  */
 export function sharedMemoryMb(
   deviceCount: number,
   callsPerSecond: number = NODE_CALLS_PER_SECOND,
 ): number {
-  const registrations = (Math.max(0, deviceCount) * 16) / 1024;
+  const registrations = (Math.max(0, deviceCount) * 32) / 1024;
   return 64 + Math.ceil(registrations + Math.max(0, callsPerSecond) * 0.25);
 }
 
@@ -266,6 +279,7 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     children: o.children ?? 8,
     tcpChildren: o.children ?? 8,
     tcpConnWriteQueueMax: rpcReplyQueueBytes(expected),
+    udpReceiveBufferMax: o.udpReceiveBufferMax ?? 4 * 1024 * 1024,
     listens,
     aliases: [...(o.aliases ?? [])],
     rpcPort: o.rpcPort,
@@ -288,7 +302,7 @@ export function renderKamailioConfig(o: KamailioNodeOptions): string {
     uac: {
       dbDir: o.uacDbDir,
       contactAddr: hostPort(contact.address, contact.port),
-      timerInterval: o.registrations.timerInterval ?? 2,
+      timerInterval: o.registrations.timerInterval ?? 1,
       retryInterval: o.registrations.retryInterval ?? 30,
       hashSize: registrationHashSize(expected),
       gcInterval: 10,
@@ -315,24 +329,64 @@ export function renderDispatcherList(o: Pick<KamailioNodeOptions, "microsoftProx
   );
 }
 
+/** The columns of uac's `uacreg` table at version 5 (Kamailio 5.6), in the order of its file. */
+const uacregColumns = [
+  "id(int,auto)",
+  ...["l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
+  ...["auth_username", "auth_password", "auth_ha1", "auth_proxy"],
+  "expires(int)",
+  "flags(int)",
+  "reg_delay(int)",
+  "contact_addr",
+  "socket",
+].map((column) => (column.includes("(") ? column : `${column}(string)`));
+
+/** One registration as a `uacreg` row holds it (the fields of rpc.ts's `RegistrationSpec` it uses). */
+export interface UacregRow {
+  lUuid: string;
+  lUsername: string;
+  lDomain: string;
+  rUsername: string;
+  rDomain: string;
+  realm: string;
+  authUsername: string;
+  /** Clear-text password: uac drops a row with neither it nor an HA1, which is not written. */
+  authPassword: string | null;
+  authProxy: string;
+  expires: number;
+  regDelay?: number;
+  socket?: string;
+  contactAddr?: string;
+}
+
 /**
- * The db_text files (name → text) of an empty `uacreg` table at the version Kamailio 5.6
- * expects: uac runs its registration timer only when it has a database to load from.
+ * The db_text files (name → text) of the `uacreg` table at the version Kamailio 5.6 expects: uac
+ * runs its registration timer only when it has a database to load from, and `uac.reg_reload`
+ * loads a node's registrations from it in one call (a cold start). A row per registration, its
+ * strings escaped as db_text reads them; ids from 1; no HA1, flags or delay.
  */
-export function renderUacregDb(): Record<"version" | "uacreg", string> {
-  const columns = [
-    "id(int,auto)",
-    ...["l_uuid", "l_username", "l_domain", "r_username", "r_domain", "realm"],
-    ...["auth_username", "auth_password", "auth_ha1", "auth_proxy"],
-    "expires(int)",
-    "flags(int)",
-    "reg_delay(int)",
-    "contact_addr",
-    "socket",
-  ].map((column) => (column.includes("(") ? column : `${column}(string)`));
+export function renderUacregDb(
+  registrations: readonly UacregRow[] = [],
+): Record<"version" | "uacreg", string> {
+  const rows = registrations.map((r, index) => {
+    if (!r.authPassword) throw new Error(`registration ${r.lUuid}: authPassword is required`);
+    if (!Number.isInteger(r.expires) || r.expires < 0)
+      throw new Error(`registration ${r.lUuid}: expires must be a whole number: ${r.expires}`);
+    const strings = [r.lUuid, r.lUsername, r.lDomain, r.rUsername, r.rDomain, r.realm];
+    const auth = [r.authUsername, r.authPassword, "", r.authProxy];
+    const tail = [r.contactAddr ?? "", r.socket ?? ""];
+    return [
+      String(index + 1),
+      ...[...strings, ...auth].map(dbTextEscape),
+      String(r.expires),
+      "0",
+      String(r.regDelay ?? 0),
+      ...tail.map(dbTextEscape),
+    ].join(":");
+  });
   return {
     version: "table_name(string) table_version(int)\nuacreg:5\n",
-    uacreg: `${columns.join(" ")}\n`,
+    uacreg: `${[uacregColumns.join(" "), ...rows].join("\n")}\n`,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   pbxProxyUri,
   planRegistrations,
   registrableDevices,
+  requestedExpires,
   toActual,
 } from "./registrations.ts";
 
@@ -37,6 +38,45 @@ describe("pbxProxyUri", () => {
   });
 });
 
+describe("requestedExpires", () => {
+  const ids = Array.from({ length: 10_000 }, (_, i) => `dev_${i.toString(36)}x${i}`);
+
+  it("asks each device for the PBX's expiry less up to 10 %, the same every time", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 60, max: 86_400 }), fc.string(), (expiry, id) => {
+        const asked = requestedExpires(expiry, id);
+        expect(Number.isInteger(asked)).toBe(true);
+        expect(asked).toBeLessThanOrEqual(expiry);
+        expect(asked).toBeGreaterThanOrEqual(Math.max(60, expiry - Math.floor(expiry / 10)));
+        expect(requestedExpires(expiry, id)).toBe(asked);
+      }),
+    );
+  });
+
+  it("never asks below 60 s, and asks an expiry of 60 s or less as it is", () => {
+    for (const expiry of [1, 30, 60]) expect(requestedExpires(expiry, "dev_1")).toBe(expiry);
+    const asked = ids.map((id) => requestedExpires(65, id));
+    expect(Math.min(...asked)).toBe(60);
+    expect(Math.max(...asked)).toBe(65);
+  });
+
+  it("spreads 10,000 devices over the whole range, no second holding much more than its share", () => {
+    for (const expiry of [300, 3600]) {
+      const perSecond = new Map<number, number>();
+      for (const id of ids) {
+        const asked = requestedExpires(expiry, id);
+        perSecond.set(asked, (perSecond.get(asked) ?? 0) + 1);
+      }
+      const spread = expiry / 10;
+      expect(perSecond.size).toBe(spread + 1);
+      expect(Math.min(...perSecond.keys())).toBe(expiry - spread);
+      expect(Math.max(...perSecond.keys())).toBe(expiry);
+      const fair = ids.length / (spread + 1);
+      expect(Math.max(...perSecond.values())).toBeLessThan(fair * 2 + 10);
+    }
+  });
+});
+
 describe("planRegistrations", () => {
   it("adds the leased devices of enabled PBX users, with what uac.reg_add needs", () => {
     const plan = planRegistrations(state, [], new Set(["dev_1"]));
@@ -50,7 +90,7 @@ describe("planRegistrations", () => {
           auth_username: "auth1",
           auth_password: "secret-1",
           auth_proxy: "sip:pbx.acme.example:5060;transport=udp",
-          expires: 300,
+          expires: requestedExpires(300, "dev_1"),
           userId: "usr_1",
           enterpriseId: "ent_1",
           pbxId: "pbx_1",

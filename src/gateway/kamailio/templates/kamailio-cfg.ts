@@ -11,6 +11,8 @@ export interface KamailioCfgView {
   tcpChildren: number;
   /** Bytes one TCP connection may queue (a JSON-RPC reply listing every registration). */
   tcpConnWriteQueueMax: number;
+  /** Core `maxbuffer`: the most Kamailio's probe grows a UDP socket's receive buffer to. */
+  udpReceiveBufferMax: number;
   /** `listen=` values, e.g. `udp:10.0.0.5:5060`, in order. */
   listens: string[];
   /** Host names this node answers to besides its addresses (`alias=`). */
@@ -257,6 +259,9 @@ dns_try_naptr=yes
 # a target that cannot be reached (refused, no answer, 503) is followed by the next SRV record or
 # address of the same name, for registrations and calls alike (DNS cache, on by default)
 use_dns_failover=on
+# A cold start's REGISTERs are answered all at once: let the UDP receive buffers grow past
+# Kamailio's 256 KB (the kernel's net.core.rmem_max still caps them), fewer answers dropped.
+maxbuffer=${v.udpReceiveBufferMax}
 server_header="Server: Teamgate SBC"
 user_agent_header="User-Agent: Teamgate SBC"
 ${v.listens.map((listen) => `listen=${listen}`).join("\n")}
@@ -312,7 +317,8 @@ modparam("dialog", "dlg_match_mode", 1)
 modparam("dialog", "default_timeout", 43200)
 
 # Remote registrations: the agent adds and removes them over JSON-RPC. uac starts its
-# registration timer only with a database URL, so it gets an empty db_text table.
+# registration timer only with a database URL, so it gets a db_text table: empty, except while
+# a cold start loads all of a node's registrations from it with one uac.reg_reload.
 modparam("uac", "reg_db_url", ${q(`text://${v.uac.dbDir}`)})
 modparam("uac", "reg_contact_addr", ${q(v.uac.contactAddr)})
 modparam("uac", "reg_timer_interval", ${v.uac.timerInterval})
