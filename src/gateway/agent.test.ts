@@ -360,6 +360,22 @@ describe("the gateway agent", () => {
     const replace = f.calls.find((c) => c[0] === "regReplace")![1] as RegistrationSpec;
     expect(replace).toMatchObject({ lUuid: "dev_1", authPassword: "new" });
   });
+
+  it("keeps a registration whose expiry uac raised itself after a 423 (Interval Too Brief)", async () => {
+    const f = fakes();
+    start(f);
+    await until("two registrations", () => f.uac.size === 2);
+    const before = f.calls.length;
+    // the PBX wanted at least an hour: uac asks 3600 from now on
+    f.uac.set("dev_1", { ...f.uac.get("dev_1")!, expires: 3600 });
+    // a later pass (a third user added) leaves it alone
+    f.push({ kind: "user", userId: "usr_3", user: buildUser({ userId: "usr_3" }) });
+    await until("the third registration", () => f.uac.has("dev_3"));
+    expect(f.calls.slice(before).filter((c) => c[0] === "regReplace")).toEqual([]);
+    // a changed expiry in the portal still replaces it
+    f.push({ kind: "pbx", pbxId: "pbx_1", pbx: buildPbx({ registrationExpiry: 600 }) });
+    await until("a replace", () => f.calls.slice(before).some((c) => c[0] === "regReplace"));
+  });
   it("acquires every lease it wants in its first round, a batch of 1,000 at a time", async () => {
     const f = fakes();
     const users = Array.from({ length: 2_500 }, (_, i) => buildUser({ userId: `usr_${i + 1}` }));

@@ -224,7 +224,7 @@ const reportedState: Partial<Record<RegistrationRecord["state"], RegistrationRep
 /** A uac record as the registration planner compares it (the password only as a digest). */
 export function toActualRegistration(
   record: RegistrationRecord,
-  digests: ReadonlyMap<string, string>,
+  asked: ReadonlyMap<string, Asked>,
 ): ActualRegistration {
   return {
     l_uuid: record.lUuid,
@@ -233,10 +233,23 @@ export function toActualRegistration(
     r_domain: record.rDomain,
     auth_username: record.authUsername,
     auth_proxy: record.authProxy,
-    expires: record.expires,
-    passwordDigest: digests.get(record.lUuid) ?? "",
+    // what the node asked: uac raises a record's expiry itself when the PBX answers 423 (Interval
+    // Too Brief), which is no reason to replace the registration
+    expires: asked.get(record.lUuid)?.expires ?? record.expires,
+    passwordDigest: asked.get(record.lUuid)?.passwordDigest ?? "",
   };
 }
+
+/** What the node gave uac for a registration: its password's digest and the expiry it asks. */
+export interface Asked {
+  passwordDigest: string;
+  expires: number;
+}
+
+const askedOf = (registration: Registration): Asked => ({
+  passwordDigest: passwordDigest(registration.auth_password),
+  expires: registration.expires,
+});
 
 /** A planned registration as `uac.reg_add` takes it. */
 /**
@@ -511,8 +524,8 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   let periodSeconds = 30;
   /** What the agent set in Kamailio's htables since it last started. */
   let htables: Htables = emptyHtables();
-  /** Password digests of the registrations added, by l_uuid (uac does not show passwords). */
-  const digests = new Map<string, string>();
+  /** What each registration was added with, by l_uuid (uac does not show passwords). */
+  const asked = new Map<string, Asked>();
   const lastReported = new Map<string, RegistrationReport["state"]>();
   let counts = { registered: 0, failed: 0, other: 0 };
   let lastError: string | null = null;
@@ -564,7 +577,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const onStarted = () => {
     // a fresh Kamailio holds no registration, and in its htables what their files hold
     htables = cloneHtables(fileTables);
-    digests.clear();
+    asked.clear();
     kamailioAnswered = false;
     void kick();
   };
@@ -620,7 +633,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     for (const id of release) {
       signal.throwIfAborted();
       await rpc.regRemove(id);
-      digests.delete(id);
+      asked.delete(id);
     }
     held = withoutLeases(held, release);
     await client.releaseLeases(release, signal);
@@ -757,7 +770,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     } finally {
       writeUacreg(dir, []);
     }
-    for (const r of registrations) digests.set(r.l_uuid, passwordDigest(r.auth_password));
+    for (const r of registrations) asked.set(r.l_uuid, askedOf(r));
     log(`${registrations.length} registrations loaded with uac.reg_reload`);
     return true;
   }
@@ -765,7 +778,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   async function reconcileRegistrations(): Promise<void> {
     const records = await rpc.regDump();
     kamailioAnswered = true;
-    const actual = records.map((record) => toActualRegistration(record, digests));
+    const actual = records.map((record) => toActualRegistration(record, asked));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
     const call = rpc.call;
     if (
@@ -780,12 +793,12 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     // each registration has its own l_uuid: a few calls in flight do not race
     await forEachConcurrently(plan.remove, rpcConcurrency, signal, async (id) => {
       await rpc.regRemove(id);
-      digests.delete(id);
+      asked.delete(id);
     });
     await forEachConcurrently(plan.update, rpcConcurrency, signal, async (registration) => {
       await rpc.regReplace(toRegistrationSpec(registration, lDomain, tlsContact));
       backoff.forget(registration.l_uuid);
-      digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
+      asked.set(registration.l_uuid, askedOf(registration));
     });
     await forEachConcurrently(plan.add, rpcConcurrency, signal, async (registration) => {
       const spec = toRegistrationSpec(registration, lDomain, tlsContact);
@@ -797,7 +810,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         await rpc.regReplace(spec);
       }
       backoff.forget(registration.l_uuid);
-      digests.set(registration.l_uuid, passwordDigest(registration.auth_password));
+      asked.set(registration.l_uuid, askedOf(registration));
     });
   }
 
