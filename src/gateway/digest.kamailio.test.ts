@@ -5,24 +5,23 @@
  * node's Kamailio 5.6 answers MD5 only). Runs only with KAMAILIO_TESTS=1.
  */
 import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeHep } from "./hep/hep.ts";
 import { RegisterOutcomes } from "./hep/register-outcomes.ts";
 import { readSipSummary } from "./hep/sip-summary.ts";
+import type { KamailioRpc } from "./kamailio/rpc.ts";
 import {
-  type KamailioNodeOptions,
-  kamailioArgs,
-  renderDispatcherList,
-  renderKamailioConfig,
-  renderUacregDb,
-} from "./kamailio/render.ts";
-import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
-import { freePort, kamailioPresent, kamailioTestsWanted, until } from "./kamailio.test-support.ts";
+  freePort,
+  kamailioPresent,
+  kamailioTestsWanted,
+  startGatewayKamailio,
+  until,
+} from "./kamailio.test-support.ts";
 import { findMessage, header, sippPresent, startSipp } from "./sipp.test-support.ts";
-import { type Supervisor, superviseProcess } from "./supervisor.ts";
+import type { Supervisor } from "./supervisor.ts";
 
 const enabled = kamailioTestsWanted && kamailioPresent && sippPresent;
 const REALM = "pbx.teamgate.test";
@@ -99,36 +98,15 @@ describe.skipIf(!enabled)(
         if (sip) outcomes.observe(sip, Date.now());
       });
       await new Promise<void>((done) => hepSocket.bind(hepPort, "127.0.0.1", done));
-      const options: KamailioNodeOptions = {
-        nodeName: "test-1",
-        pbx: { address: "127.0.0.1", port: await freePort(), transports: ["udp"] },
-        microsoft: null,
-        microsoftProxies: [],
-        dispatcherListPath: join(dir, "dispatcher.list"),
-        uacDbDir: join(dir, "uacdb"),
-        optionsFromHost: "sbc.teamgate.test",
-        rpcPort: await freePort(),
-        hepPort,
-        registrations: { expectedCount: 4, timerInterval: 1, retryInterval: 60 },
-        children: 2,
-      };
-      mkdirSync(options.uacDbDir);
-      for (const [name, text] of Object.entries(renderUacregDb())) {
-        writeFileSync(join(options.uacDbDir, name), text);
-      }
-      writeFileSync(options.dispatcherListPath, renderDispatcherList(options));
-      const configPath = join(dir, "kamailio.cfg");
-      writeFileSync(configPath, renderKamailioConfig(options));
-      const runDir = join(dir, "run");
-      mkdirSync(runDir);
-      sbcProcess = superviseProcess({
-        cmd: "kamailio",
-        args: kamailioArgs({ configPath, runDir, expectedRegistrations: 4 }),
-        backoff: { initialMs: 200, maxMs: 2_000 },
-        onOutput: (line) => logs.push(`sbc: ${line}`),
-      });
-      sbc = createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC`, timeoutMs: 2_000 });
-      await until("the gateway's JSON-RPC", () => sbc.coreUptime().then(() => true));
+      ({ process: sbcProcess, rpc: sbc } = await startGatewayKamailio(
+        dir,
+        {
+          sipPort: await freePort(),
+          hepPort,
+          registrations: { expectedCount: 4, timerInterval: 1, retryInterval: 60 },
+        },
+        (line) => logs.push(line),
+      ));
     });
 
     afterAll(async () => {

@@ -4,10 +4,19 @@
  */
 import { spawnSync } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DemoPbx, type DemoPbxOptions, startDemoPbx as startPbx } from "./demo-pbx.ts";
-import type { KamailioRpc } from "./kamailio/rpc.ts";
+import {
+  type KamailioNodeOptions,
+  kamailioArgs,
+  renderDispatcherList,
+  renderKamailioConfig,
+  renderUacregDb,
+} from "./kamailio/render.ts";
+import { createKamailioRpc, type KamailioRpc } from "./kamailio/rpc.ts";
+import { type Supervisor, superviseProcess } from "./supervisor.ts";
 
 export type { DemoPbx } from "./demo-pbx.ts";
 
@@ -107,4 +116,51 @@ export async function startDemoPbx(
     log,
     ...options,
   });
+}
+
+/**
+ * A gateway node's Kamailio without the agent: its files rendered into `dir` from `options`
+ * (a PBX side on loopback, no Microsoft side, no rtpengine unless given), run by the supervisor;
+ * resolves once its JSON-RPC answers.
+ */
+export async function startGatewayKamailio(
+  dir: string,
+  options: Pick<KamailioNodeOptions, "hepPort" | "registrations"> &
+    Partial<KamailioNodeOptions> & { sipPort: number },
+  log: (line: string) => void,
+): Promise<{ process: Supervisor; rpc: KamailioRpc; options: KamailioNodeOptions }> {
+  const { sipPort, ...rest } = options;
+  const node: KamailioNodeOptions = {
+    nodeName: "test-1",
+    pbx: { address: "127.0.0.1", port: sipPort, transports: ["udp", "tcp"] },
+    microsoft: null,
+    microsoftProxies: [],
+    dispatcherListPath: join(dir, "dispatcher.list"),
+    uacDbDir: join(dir, "uacdb"),
+    optionsFromHost: "sbc.teamgate.test",
+    rpcPort: await freePort(),
+    children: 2,
+    ...rest,
+  };
+  const runDir = join(dir, "sbc-run");
+  mkdirSync(runDir, { recursive: true });
+  mkdirSync(node.uacDbDir, { recursive: true });
+  for (const [name, text] of Object.entries(renderUacregDb()))
+    writeFileSync(join(node.uacDbDir, name), text);
+  writeFileSync(node.dispatcherListPath, renderDispatcherList(node));
+  const configPath = join(dir, "kamailio.cfg");
+  writeFileSync(configPath, renderKamailioConfig(node));
+  const process = superviseProcess({
+    cmd: "kamailio",
+    args: kamailioArgs({
+      configPath,
+      runDir,
+      expectedRegistrations: node.registrations.expectedCount,
+    }),
+    backoff: { initialMs: 200, maxMs: 2_000 },
+    onOutput: (line) => log(`sbc: ${line}`),
+  });
+  const rpc = createKamailioRpc({ url: `http://127.0.0.1:${node.rpcPort}/RPC`, timeoutMs: 2_000 });
+  await until("the gateway's JSON-RPC", () => rpc.coreUptime().then(() => true));
+  return { process, rpc, options: node };
 }

@@ -5,30 +5,25 @@
  * `kamailio` fails, so CI cannot skip them silently.
  */
 import { createSocket } from "node:dgram";
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CallCollector } from "./hep/calls.ts";
 import { deriveCdrs } from "./hep/cdr.ts";
 import { decodeHep, HEP_PROTOCOL_SIP, hepTimeMs } from "./hep/hep.ts";
-import {
-  type KamailioNodeOptions,
-  kamailioArgs,
-  renderDispatcherList,
-  renderKamailioConfig,
-  renderUacregDb,
-} from "./kamailio/render.ts";
-import { createKamailioRpc, type KamailioRpc, type RegistrationSpec } from "./kamailio/rpc.ts";
+import { renderUacregDb } from "./kamailio/render.ts";
+import type { KamailioRpc, RegistrationSpec } from "./kamailio/rpc.ts";
 import {
   freePort,
   kamailioPresent,
   kamailioTestsWanted,
   pbxRegistered,
   startDemoPbx,
+  startGatewayKamailio,
   until,
 } from "./kamailio.test-support.ts";
-import { type Supervisor, superviseProcess } from "./supervisor.ts";
+import type { Supervisor } from "./supervisor.ts";
 
 const APT_LINE =
   "apt-get install kamailio kamailio-extra-modules kamailio-json-modules kamailio-utils-modules kamailio-tls-modules";
@@ -84,41 +79,19 @@ describe.skipIf(!enabled)(
       ({ port: pbxPort, process: pbxProcess, rpc: pbx } = demo);
 
       // the gateway node
-      const sbcRun = join(dir, "sbc-run");
       sbcPort = await freePort();
       const hepPort = await freePort();
       hepSocket.on("message", (packet) => hepPackets.push(packet));
       await new Promise<void>((done) => hepSocket.bind(hepPort, "127.0.0.1", done));
-      mkdirSync(sbcRun);
-      const options: KamailioNodeOptions = {
-        nodeName: "test-1",
-        pbx: { address: "127.0.0.1", port: sbcPort, transports: ["udp", "tcp"] },
-        microsoft: null,
-        microsoftProxies: [],
-        dispatcherListPath: join(dir, "dispatcher.list"),
-        uacDbDir: join(dir, "uacdb"),
-        optionsFromHost: "sbc.teamgate.test",
-        rpcPort: await freePort(),
-        hepPort,
-        registrations: { expectedCount: USERS.length + 1, timerInterval: 1, retryInterval: 5 },
-        children: 2,
-      };
-      mkdirSync(options.uacDbDir);
-      for (const [name, text] of Object.entries(renderUacregDb())) {
-        writeFileSync(join(options.uacDbDir, name), text);
-      }
-      writeFileSync(options.dispatcherListPath, renderDispatcherList(options));
-      const configPath = join(dir, "kamailio.cfg");
-      writeFileSync(configPath, renderKamailioConfig(options));
-      sbcProcess = superviseProcess({
-        cmd: "kamailio",
-        args: kamailioArgs({ configPath, runDir: sbcRun, expectedRegistrations: USERS.length }),
-        backoff: { initialMs: 200, maxMs: 2_000 },
-        onOutput: (line) => logs.push(`sbc: ${line}`),
-      });
-      sbc = createKamailioRpc({ url: `http://127.0.0.1:${options.rpcPort}/RPC`, timeoutMs: 2_000 });
-
-      await until("the gateway's JSON-RPC", () => sbc.coreUptime().then(() => true));
+      ({ process: sbcProcess, rpc: sbc } = await startGatewayKamailio(
+        dir,
+        {
+          sipPort: sbcPort,
+          hepPort,
+          registrations: { expectedCount: USERS.length + 1, timerInterval: 1, retryInterval: 5 },
+        },
+        (line) => logs.push(line),
+      ));
     });
 
     afterAll(async () => {
