@@ -302,6 +302,10 @@ describe.skipIf(!enabled)(
       expect(aor?.Info?.Contacts?.[0]?.Contact?.Socket).toMatch(/^tcp:/);
     }, 30_000);
 
+    // Once in about ten runs sipp, as Microsoft, saw its TCP connection to the node end right after
+    // sending the INVITE ("Problem EAGAIN on socket", its message for a read of 0 bytes) and the
+    // call timed out, with nothing in Kamailio's log about that INVITE and no restart; cause not
+    // found yet. One more try (retry: 1) keeps the suite's verdict about failover.
     it("sends a Teams call to an SRV location's next target when the first refuses connections (DNS failover)", {
       timeout: 40_000,
       retry: 1,
@@ -337,10 +341,6 @@ describe.skipIf(!enabled)(
       expect(findMessage(answered.received, /^INVITE /)?.split("\n")[0]).toBe(
         "INVITE sip:+3299887766@pbx-two.test SIP/2.0",
       );
-      // Once in about ten runs sipp, as Microsoft, saw its TCP connection to the node end right
-      // after sending the INVITE ("Problem EAGAIN on socket", its message for a read of 0
-      // bytes) and the call timed out, with nothing in Kamailio's log about that INVITE and no
-      // restart; cause not found yet. One more try keeps the suite's verdict about failover.
     });
 
     /** The PBX (sipp bound to `address`) calls dev_1, usr_1's device of the SRV location. */
