@@ -676,24 +676,14 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   /** Sets, then deletes (a route is in place before an old one goes), a few calls in flight. */
-  /**
-   * Loads one htable whole: its file written (atomically, a later modification time than the
-   * last, which db_text compares to the second) then `htable.reload`.
-   */
+  /** Loads one htable whole: its file written (`writeDbTextFile`), then `htable.reload`. */
   async function loadHtable(
     table: HtableName,
     entries: ReadonlyMap<string, string>,
     call: NonNullable<AgentRpc["call"]>,
     dir: string,
   ): Promise<void> {
-    const path = join(dir, table);
-    const temporary = `${path}.tmp`;
-    writeFileSync(temporary, renderHtableDb(entries), { mode: 0o600 });
-    const last = fileMtimes.get(table) ?? htableFileEpoch;
-    const mtime = Math.max(Math.floor(Date.now() / 1000), last + 1);
-    utimesSync(temporary, mtime, mtime);
-    renameSync(temporary, path);
-    fileMtimes.set(table, mtime);
+    writeDbTextFile(dir, table, renderHtableDb(entries));
     fileTables[table] = new Map(entries);
     await call("htable.reload", [table]);
     htables[table] = new Map(entries);
@@ -734,18 +724,26 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     );
   }
 
-  /** Writes uac's `uacreg` file (atomically, a later modification time than the last one). */
-  function writeUacreg(dir: string, registrations: readonly Registration[]): void {
-    const path = join(dir, "uacreg");
+  /**
+   * Writes one db_text table file atomically (mode 0600: passwords go there), with a later
+   * modification time than the last one given: db_text re-reads a file only when it changed, and
+   * compares its time to the second.
+   */
+  function writeDbTextFile(dir: string, table: string, text: string): void {
+    const path = join(dir, table);
     const temporary = `${path}.tmp`;
-    const text = renderUacregDb(
-      registrations.map((r) => toRegistrationSpec(r, lDomain, tlsContact)),
-    ).uacreg;
     writeFileSync(temporary, text, { mode: 0o600 });
-    const mtime = Math.max(Math.floor(Date.now() / 1000), (fileMtimes.get("uacreg") ?? 1) + 1);
+    const last = fileMtimes.get(table) ?? htableFileEpoch;
+    const mtime = Math.max(Math.floor(Date.now() / 1000), last + 1);
     utimesSync(temporary, mtime, mtime);
     renameSync(temporary, path);
-    fileMtimes.set("uacreg", mtime);
+    fileMtimes.set(table, mtime);
+  }
+
+  /** Writes uac's `uacreg` file with these registrations. */
+  function writeUacreg(dir: string, registrations: readonly Registration[]): void {
+    const rows = registrations.map((r) => toRegistrationSpec(r, lDomain, tlsContact));
+    writeDbTextFile(dir, "uacreg", renderUacregDb(rows).uacreg);
   }
 
   /**

@@ -341,21 +341,32 @@ const uacregColumns = [
   "socket",
 ].map((column) => (column.includes("(") ? column : `${column}(string)`));
 
-/** One registration as a `uacreg` row holds it (the fields of rpc.ts's `RegistrationSpec` it uses). */
+/**
+ * One remote registration as uac holds it: a `uacreg` row, and (with an HA1) what `uac.reg_add`
+ * takes (rpc.ts's `RegistrationSpec`).
+ */
 export interface UacregRow {
+  /** Local unique id: also the user part of the Contact the PBX will call. */
   lUuid: string;
+  /** Local user and domain (used by `uac_reg_lookup` on calls from the PBX). */
   lUsername: string;
   lDomain: string;
+  /** The AOR registered at the PBX: `sip:<rUsername>@<rDomain>`; rDomain may carry `:port`. */
   rUsername: string;
   rDomain: string;
+  /** Realm the PBX must challenge with; empty accepts any. */
   realm: string;
   authUsername: string;
-  /** Clear-text password: uac drops a row with neither it nor an HA1, which is not written. */
+  /** Clear-text password (a row needs one: no HA1 is written to the file). */
   authPassword: string | null;
+  /** Where REGISTER is sent: `sip:host[:port][;transport=…]` (the PBX's proxy). */
   authProxy: string;
   expires: number;
+  /** Seconds to wait before the first REGISTER. */
   regDelay?: number;
+  /** Send socket, e.g. `udp:10.0.0.5:5060`; empty lets tm choose. */
   socket?: string;
+  /** Contact host[:port][;params] for this record; empty uses `reg_contact_addr`. */
   contactAddr?: string;
 }
 

@@ -3,7 +3,7 @@
  * the remote registrations (uac), the routing htables and the dispatcher.
  */
 import { request } from "undici";
-import type { GatewayHtable } from "./render.ts";
+import type { GatewayHtable, UacregRow } from "./render.ts";
 
 /** Kamailio answered with a JSON-RPC error, an HTTP error or not at all. */
 export class KamailioRpcError extends Error {
@@ -22,31 +22,10 @@ export class KamailioRpcError extends Error {
 /** Value Kamailio's RPC layer accepts as a parameter. */
 export type RpcParam = string | number;
 
-/** One remote registration to hand to `uac.reg_add`. */
-export interface RegistrationSpec {
-  /** Local unique id: also the user part of the Contact the PBX will call. */
-  lUuid: string;
-  /** Local user and domain (used by `uac_reg_lookup` on calls from the PBX). */
-  lUsername: string;
-  lDomain: string;
-  /** The AOR registered at the PBX: `sip:<rUsername>@<rDomain>`; rDomain may carry `:port`. */
-  rUsername: string;
-  rDomain: string;
-  /** Realm the PBX must challenge with; empty accepts any. */
-  realm: string;
-  authUsername: string;
-  /** Clear-text password, or null when `authHa1` is given. */
-  authPassword: string | null;
+/** One remote registration to hand to `uac.reg_add`: a uacreg row, or an HA1 for its password. */
+export interface RegistrationSpec extends UacregRow {
+  /** With an HA1, the clear-text password may be null. */
   authHa1?: string | null;
-  /** Where REGISTER is sent: `sip:host[:port][;transport=…]` (the PBX's proxy). */
-  authProxy: string;
-  expires: number;
-  /** Seconds to wait before the first REGISTER. */
-  regDelay?: number;
-  /** Send socket, e.g. `udp:10.0.0.5:5060`; empty lets tm choose. */
-  socket?: string;
-  /** Contact host[:port] for this record; empty uses `reg_contact_addr`. */
-  contactAddr?: string;
 }
 
 /** Where a registration stands, derived from the uac record's flags and timers. */
