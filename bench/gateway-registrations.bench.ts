@@ -3,9 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type AgentRpc, startGatewayAgent } from "../src/gateway/agent.ts";
+import { type AgentRpc, prepareKamailio, startGatewayAgent } from "../src/gateway/agent.ts";
 import type { GatewayClient } from "../src/gateway/feed/client.ts";
 import { memoryCursorStore } from "../src/gateway/feed/cursor-store.ts";
+import { renderHtableDb, renderUacregDb, type UacregRow } from "../src/gateway/kamailio/render.ts";
 import { createKamailioRpc, type KamailioRpc } from "../src/gateway/kamailio/rpc.ts";
 import {
   type DemoPbx,
@@ -13,6 +14,8 @@ import {
   pbxRegistered,
   startDemoPbx,
 } from "../src/gateway/kamailio.test-support.ts";
+import { planHtables } from "../src/gateway/reconcile/htables.ts";
+import { applySnapshot } from "../src/gateway/state.ts";
 import type {
   GatewayChanges,
   GatewaySnapshot,
@@ -49,7 +52,10 @@ interface Account {
  * fed by an in-process fake API that grants every lease and accepts every report. Both are
  * timed to the same probe: the PBX's registered count, polled every 250 ms, reaching the count;
  * the set of AORs is then checked exactly. Prints the ratio time (a) ÷ time (b) (goal >= 0.5)
- * and (b)'s time to all registered (goal < 15 s). Skipped without `kamailio` or `sipp`.
+ * and (b)'s time to all registered (goal < 15 s). Two floors under (b) in the same run, each
+ * against a fresh PBX: (c) the node's Kamailio started with every registration in uac's file and
+ * nothing else, (d) the same with the routing htables (b) starts with (ADR 0025). Skipped without
+ * `kamailio` or `sipp`.
  */
 export async function benchGatewayRegistrations(): Promise<void> {
   const title = `Gateway registrations: ${deviceCount} PBX users with digest at the demo PBX`;
@@ -87,6 +93,17 @@ export async function benchGatewayRegistrations(): Promise<void> {
       `\n${title}: (a) sipp, all registered after ${round(baseline.seconds, 2)} s; (b) running\n`,
     );
     const product = await measureAgent(join(dir, "b"), accounts, log);
+    const uacAlone = await measureUacAlone(join(dir, "c"), accounts, log, false);
+    const uacWithTables = await measureUacAlone(join(dir, "d"), accounts, log, true);
+    const floorRow = (run: string, floor: typeof uacAlone, notes: string) => ({
+      run,
+      "s to all registered": round(floor.seconds, 2),
+      "s to all reported": "",
+      "registrations/s": perSecond(floor.seconds),
+      "at the PBX": floor.registered,
+      "ratio (a)/(b)": round(baseline.seconds / floor.seconds, 3),
+      notes: `${notes}; ${floor.progress}`,
+    });
     const perSecond = (s: number) => round(deviceCount / s, 0);
     const ratio = baseline.seconds / product.registeredSeconds;
     printTable(
@@ -110,6 +127,16 @@ export async function benchGatewayRegistrations(): Promise<void> {
           "ratio (a)/(b)": round(ratio, 3),
           notes: `reported registered: ${product.reported}; bench process RSS ${product.agentRssMb} MB; Kamailio RSS ${product.kamailio.rssMb} MB (PSS ${product.kamailio.pssMb} MB) over ${product.kamailio.processes} processes`,
         },
+        floorRow(
+          "(c) Kamailio's uac alone, every registration in its file at start",
+          uacAlone,
+          "no agent, API, leases, htables or HEP receiver",
+        ),
+        floorRow(
+          "(d) as (c), with the routing htables (b) starts with",
+          uacWithTables,
+          "the floor under (b)",
+        ),
       ],
     );
     const lost = deviceCount - product.registered;
@@ -394,6 +421,63 @@ function kamailioMemory(configPath: string) {
   return { rssMb: round(rssKb / 1024, 0), pssMb: round(pssKb / 1024, 0), processes };
 }
 
+/**
+ * A floor under (b): the node's own Kamailio configuration started with every registration in
+ * uac's table (uac loads it as Kamailio starts and sends at once), and with `tables` the routing
+ * htables the agent would write for the snapshot (htable loads them before Kamailio's workers
+ * start). No agent, API, leases or HEP receiver. Timed from the exec of Kamailio.
+ */
+async function measureUacAlone(
+  dir: string,
+  accounts: readonly Account[],
+  log: (l: string) => void,
+  tables: boolean,
+) {
+  const pbx = await startPbx(dir, accounts, log);
+  const prepared = prepareKamailio({
+    apiUrl: "http://api.invalid/api/v1",
+    token: "gw.bench.secret",
+    sipAddress: "127.0.0.1",
+    sipPort: await freePort(),
+    rpcPort: await freePort(),
+    hepPort: await freePort(),
+    runDir: join(dir, "node"),
+    cap: accounts.length,
+  });
+  const rows: UacregRow[] = accounts.map((a) => ({
+    lUuid: a.deviceId,
+    lUsername: a.deviceId,
+    lDomain: "127.0.0.1",
+    rUsername: a.aor,
+    rDomain: "127.0.0.1",
+    realm: "",
+    authUsername: a.authId,
+    authPassword: a.password,
+    authProxy: `sip:127.0.0.1:${pbx.port}`,
+    expires,
+  }));
+  writeFileSync(join(prepared.uacDbDir, "uacreg"), renderUacregDb(rows).uacreg);
+  if (tables) {
+    const planned = planHtables(applySnapshot(benchSnapshot(accounts, pbx.port)).state);
+    for (const [name, entries] of Object.entries(planned))
+      writeFileSync(join(prepared.htablesDbDir, name), renderHtableDb(entries));
+  }
+  const t0 = performance.now();
+  const kamailio = spawn("kamailio", prepared.args, { stdio: ["ignore", "ignore", "pipe"] });
+  kamailio.stderr.on("data", (chunk: Buffer) => log(`kamailio: ${chunk.toString().trim()}`));
+  const exited = new Promise((done) => kamailio.once("exit", done));
+  try {
+    const progress = new Map<number, number>();
+    const seconds = await untilRegistered(pbx, accounts.length, t0, 120_000, undefined, progress);
+    const registered = await verifyAors(pbx, accounts);
+    return { seconds, registered, progress: progressText(progress) };
+  } finally {
+    kamailio.kill("SIGTERM");
+    await exited;
+    await pbx.process.stop();
+  }
+}
+
 async function measureAgent(dir: string, accounts: readonly Account[], log: (l: string) => void) {
   const pbx = await startPbx(dir, accounts, log);
   const api = fakeApi(benchSnapshot(accounts, pbx.port));
@@ -417,11 +501,6 @@ async function measureAgent(dir: string, accounts: readonly Account[], log: (l: 
     // (the agent's default is 500; Infinity fills them key by key, to compare)
     ...(process.env.BENCH_HTABLE_BULK
       ? { htableBulkThreshold: Number(process.env.BENCH_HTABLE_BULK) }
-      : {}),
-    // BENCH_UAC_BULK=N: a cold start adding more than N registrations loads them with one
-    // uac.reg_reload (the agent's default is 500; Infinity adds them one by one, to compare)
-    ...(process.env.BENCH_UAC_BULK
-      ? { registrationBulkThreshold: Number(process.env.BENCH_UAC_BULK) }
       : {}),
     // BENCH_HEP=0: no HEP receiver in the agent (what mirroring every message costs)
     ...(process.env.BENCH_HEP === "0" ? { receiveHep: false } : {}),

@@ -14,6 +14,7 @@ import {
   forEachConcurrently,
   type GatewayAgent,
   type GatewayAgentOptions,
+  registerTimeoutMs,
   sipListeners,
   startGatewayAgent,
   toRegistrationSpec,
@@ -25,6 +26,7 @@ import { NODE_MICROSOFT, NODE_PBX, scriptedCall } from "./hep/calls.test-support
 import { encodeHep } from "./hep/hep.test-support.ts";
 import type { RegistrationRecord, RegistrationSpec } from "./kamailio/rpc.ts";
 import { freePort } from "./kamailio.test-support.ts";
+import { deviceValue } from "./reconcile/htables.ts";
 import { requestedExpires } from "./reconcile/registrations.ts";
 
 /** The Microsoft listener's TLS files and networks (never read: Kamailio is a fake here). */
@@ -240,7 +242,7 @@ describe("the gateway agent", () => {
       // the PBX's 300 s less the device's jitter
       expires: requestedExpires(300, "dev_1"),
     });
-    expect(f.htables.get("devpw:dev_1")).toBe("secret-1");
+    expect(f.htables.get("dev:dev_1")).toBe(deviceValue("usr_1", "auth1", "secret-1"));
     expect(f.htables.get("num:+3211000001")).toBe("usr_1");
     await until("ready", () => a.ready());
     expect(a.health()).toMatchObject({ feedFollowed: true, leases: 2, cursor: "100.0" });
@@ -333,7 +335,7 @@ describe("the gateway agent", () => {
     expect(f.calls[release]).toEqual(["release", ["dev_2"]]);
     expect([...f.uac.keys()]).toEqual(["dev_1"]);
     await until("its number unrouted", () => !f.htables.has("num:+3211000002"));
-    expect(f.htables.has("devpw:dev_2")).toBe(false);
+    expect(f.htables.has("dev:dev_2")).toBe(false);
   });
 
   it("adds everything again when Kamailio restarts", async () => {
@@ -414,7 +416,7 @@ describe("the gateway agent", () => {
     await until("two registrations", () => f.uac.size === 2);
     expect(f.htables.size).toBe(0);
     release();
-    await until("the htables filled", () => f.htables.get("devpw:dev_1") === "secret-1");
+    await until("the htables filled", () => f.htables.has("dev:dev_1"));
   });
 
   it("stops promptly while a pass waits on the API, whose calls end only when aborted", async () => {
@@ -597,6 +599,25 @@ describe("dueReports", () => {
       { deviceId: "a", state: "failed", at, code: 403, reason: "Forbidden" },
       { deviceId: "b", state: "failed", at },
       { deviceId: "c", state: "registered", at },
+    ]);
+  });
+
+  it("waits for the answer that failed a registration, unless its REGISTER may have timed out", () => {
+    const records = [rec("a", "failed")];
+    const sent = Date.parse("2026-01-01T00:00:00.000Z");
+    const unanswered = { code: 408, reason: "Request Timeout: no answer from the PBX" };
+    const reportAt = (ms: number) =>
+      dueReports(records, new Set(["a"]), new Map(), new Date(sent + ms).toISOString(), () => ({
+        ...unanswered,
+        at: sent,
+        answered: false,
+      }));
+    // uac failed it a second after the REGISTER: an answer did, not yet read
+    expect(reportAt(1_000)).toEqual([]);
+    expect(reportAt(registerTimeoutMs - 1)).toEqual([]);
+    // tm's timer ran out: no answer came
+    expect(reportAt(registerTimeoutMs)).toEqual([
+      expect.objectContaining({ deviceId: "a", state: "failed", code: 408 }),
     ]);
   });
 });

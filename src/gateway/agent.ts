@@ -2,9 +2,10 @@
  * The gateway agent (ADR 0019): runs one node's Kamailio and keeps it in step with the region.
  * It follows the gateway feed, keeps leases on the devices it registers, reconciles Kamailio's
  * remote registrations (uac) and routing htables over JSON-RPC, and reports registration states.
- * Kamailio keeps registrations and htables in memory only: each time it (re)starts, the agent
- * takes its mirror of them as empty and adds everything again. Kamailio mirrors its SIP messages
- * to the agent as HEP, from which it posts SIP traces and call records.
+ * Kamailio keeps registrations and htables in memory: before each (re)start the agent writes
+ * what the region's state and its leases call for into their db_text files, which Kamailio
+ * loads as it starts (ADR 0025); later changes go over JSON-RPC. Kamailio mirrors its SIP
+ * messages to the agent as HEP, from which it posts SIP traces and call records.
  */
 import { mkdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -16,7 +17,7 @@ import { followFeed } from "./feed/follow.ts";
 import type { LocalEndpoint } from "./hep/calls.ts";
 import { regionCallOwner } from "./hep/cdr.ts";
 import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
-import { RegisterOutcomes } from "./hep/register-outcomes.ts";
+import { type RegisterOutcome, RegisterOutcomes } from "./hep/register-outcomes.ts";
 import {
   hostPort,
   type KamailioNodeOptions,
@@ -60,6 +61,7 @@ import {
   planRegistrations,
   type Registration,
   registrableDevices,
+  toActual,
 } from "./reconcile/registrations.ts";
 import { holdMusicWav } from "./rtpengine/hold-music.ts";
 import { createNgClient, type NgClient, rtpengineSessions } from "./rtpengine/ng.ts";
@@ -154,11 +156,11 @@ export interface GatewayAgentOptions {
    */
   dnsServers?: string[];
   /**
-   * A registration plan adding more than this (default 500) while Kamailio holds none (a cold
-   * start) writes them all to uac's `uacreg` db_text file and loads it with one
-   * `uac.reg_reload` instead of a `uac.reg_add` per device. Later changes go one by one.
+   * How long Kamailio's start waits for the region's state and a first round of leases (default
+   * 10 s), so that it starts with its routes and registrations loaded; after that it starts
+   * without them (the API unreachable) and they are added as they come.
    */
-  registrationBulkThreshold?: number;
+  startWaitMs?: number;
   log?: (message: string) => void;
   /** For tests: the API client, the cursor store, Kamailio and its RPC. */
   client?: GatewayClient;
@@ -213,6 +215,9 @@ export interface GatewayAgent {
   /** A reading of the node for Prometheus (Kamailio and rtpengine asked now). */
   metrics(): Promise<MetricsReading>;
 }
+
+/** tm's timer for a REGISTER (`fr_timer`, Kamailio's 30 s): after it, no answer is an answer. */
+export const registerTimeoutMs = 30_000;
 
 /** uac's state → what the API is told; in-between states are not reported. */
 const reportedState: Partial<Record<RegistrationRecord["state"], RegistrationReport["state"]>> = {
@@ -288,17 +293,28 @@ export function dueReports(
   leased: ReadonlySet<string>,
   lastReported: ReadonlyMap<string, RegistrationReport["state"]>,
   at: string,
-  outcomeOf: (deviceId: string) => { code: number; reason: string | null } | undefined = () =>
+  outcomeOf: (
+    deviceId: string,
+  ) => (Pick<RegisterOutcome, "code" | "reason"> & Partial<RegisterOutcome>) | undefined = () =>
     undefined,
 ): RegistrationReport[] {
   const reports: RegistrationReport[] = [];
   const seen = new Set<string>();
+  const now = Date.parse(at);
   for (const record of records) {
     seen.add(record.lUuid);
     const state = reportedState[record.state];
     if (!state || !leased.has(record.lUuid)) continue;
     if (lastReported.get(record.lUuid) === state) continue;
     const outcome = state === "failed" ? outcomeOf(record.lUuid) : undefined;
+    // failed while its REGISTER is unanswered for less than tm's timer: no timeout failed it,
+    // an answer did, whose mirrored copy is still on its way; reported once it is read
+    if (
+      outcome?.answered === false &&
+      outcome.at !== undefined &&
+      now - outcome.at < registerTimeoutMs
+    )
+      continue;
     reports.push(
       outcome && outcome.code >= 300
         ? {
@@ -333,31 +349,20 @@ function callCounts(hep: HepReceiver): NonNullable<GatewayAgentHealth["calls"]> 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Kamailio, started once rtpengine answers an ng ping (at most 10 s later); until then its
- * state is "starting", and a stop before the start means it never starts.
+ * Kamailio, started once `ready` settles; until then its state is "starting", and a stop (or
+ * the agent's signal) before the start means it never starts. `ready` must settle once the
+ * signal aborts.
  */
-function startWhenAnswering(
-  ng: NgClient,
+function startWhenReady(
+  ready: Promise<void>,
   start: () => AgentKamailio,
   signal: AbortSignal,
-  log: (line: string) => void,
 ): AgentKamailio {
   let inner: AgentKamailio | null = null;
   let cancelled = false;
-  const started = (async () => {
-    const deadline = Date.now() + 10_000;
-    while (!signal.aborted && !cancelled && Date.now() < deadline) {
-      try {
-        if ((await ng.command({ command: "ping" })).result === "pong") break;
-      } catch {
-        // not up yet
-      }
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    if (Date.now() >= deadline)
-      log("rtpengine did not answer within 10 s: starting Kamailio anyway");
-    if (!cancelled) inner = start();
-  })();
+  const started = ready.then(() => {
+    if (!cancelled && !signal.aborted) inner = start();
+  });
   return {
     get state() {
       return inner?.state ?? (cancelled ? "stopped" : "starting");
@@ -368,6 +373,65 @@ function startWhenAnswering(
       await inner?.stop(options);
     },
   };
+}
+
+/**
+ * Settles once rtpengine answers an ng ping, at most 10 s later: Kamailio pings it as it starts
+ * and leaves media alone for a while if it gets no answer.
+ */
+async function rtpengineAnswering(
+  ng: NgClient,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!signal.aborted && Date.now() < deadline) {
+    try {
+      if ((await ng.command({ command: "ping" })).result === "pong") return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  if (!signal.aborted) log("rtpengine did not answer within 10 s: starting Kamailio anyway");
+}
+
+/** True when `promise` settles within `ms`, false after `ms` or once `signal` aborts. */
+function settlesWithin(
+  promise: Promise<unknown>,
+  ms: number,
+  signal: AbortSignal,
+): Promise<boolean> {
+  return new Promise((done) => {
+    const timer = setTimeout(() => finish(false), ms);
+    const onAbort = () => finish(false);
+    function finish(settled: boolean) {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      done(settled);
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => finish(true),
+      () => finish(true),
+    );
+  });
+}
+
+/** Whether two tables hold the same keys and values. */
+function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, value] of a) if (b.get(key) !== value) return false;
+  return true;
+}
+
+/** uac's count of the registrations it holds (its `regtotal` counter, summed over processes). */
+async function uacRegistrationCount(call: NonNullable<AgentRpc["call"]>): Promise<number> {
+  const lines = await call<string[]>("stats.get_statistics", ["regtotal"]);
+  const line = lines.find((l) => l.includes("regtotal"));
+  const count = Number(line?.split("=")[1]);
+  if (!Number.isFinite(count)) throw new Error(`uac:regtotal not in ${JSON.stringify(lines)}`);
+  return count;
 }
 
 /** The hold music file: the one configured, else the built-in music written into `runDir`. */
@@ -505,7 +569,6 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   const reportEveryMs = options.reportEveryMs ?? 5_000;
   const leaseMarginMs = options.leaseMarginMs ?? 2_000;
   const bulkThreshold = options.htableBulkThreshold ?? 500;
-  const registrationBulkThreshold = options.registrationBulkThreshold ?? 500;
   const lDomain = options.localDomain ?? options.advertise?.address ?? options.sipAddress;
   const tlsContact =
     options.pbxTlsPort === undefined
@@ -574,10 +637,23 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     onChange: () => void kick(),
     log,
   });
+  /** The registrations the uacreg file held when Kamailio last started (uac loads them). */
+  let preloaded: Registration[] = [];
+  /** While uac may still be loading the rows Kamailio started with: how many, and until when. */
+  let uacLoading: { expected: number; until: number } | null = null;
+  /** Settles after the first lease round on a known region state. */
+  let firstRoundDone = () => {};
+  const firstRound = new Promise<void>((done) => {
+    firstRoundDone = done;
+  });
   const onStarted = () => {
-    // a fresh Kamailio holds no registration, and in its htables what their files hold
+    // a fresh Kamailio holds in its htables what their files hold, and the registrations of
+    // uac's file (loading them may take it a while)
     htables = cloneHtables(fileTables);
     asked.clear();
+    for (const r of preloaded) asked.set(r.l_uuid, askedOf(r));
+    uacLoading =
+      preloaded.length > 0 ? { expected: preloaded.length, until: Date.now() + 30_000 } : null;
     kamailioAnswered = false;
     void kick();
   };
@@ -615,6 +691,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
         cmd: options.kamailioCmd ?? "kamailio",
         args,
         onOutput: (line) => log(`kamailio: ${line}`),
+        beforeStart: writeStartFiles,
         onEvent: (event) => {
           if (event.type === "started") onStarted();
           else if (event.type === "exited") {
@@ -623,9 +700,21 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
           }
         },
       });
-    // Kamailio pings rtpengine as it starts and leaves media alone for a while if it gets no
-    // answer: it starts once rtpengine answers (or after 10 s, to run at all).
-    kamailio = ng ? startWhenAnswering(ng, start, signal, log) : start();
+    // Kamailio starts with the region's routes and the node's registrations (read from their
+    // files as it starts), and once rtpengine answers; each wait is bounded
+    const startWait = options.startWaitMs ?? 10_000;
+    const waits = [
+      settlesWithin(firstRound, startWait, signal).then((inTime) => {
+        if (!inTime && !signal.aborted)
+          log(`no region state within ${startWait} ms: starting Kamailio without it`);
+      }),
+    ];
+    if (ng) waits.push(rtpengineAnswering(ng, signal, log));
+    kamailio = startWhenReady(
+      Promise.all(waits).then(() => {}),
+      start,
+      signal,
+    );
   }
 
   async function releaseRound(release: readonly string[]): Promise<void> {
@@ -747,47 +836,72 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   }
 
   /**
-   * Loads the registrations into a Kamailio that holds none with one `uac.reg_reload`, from the
-   * `uacreg` file. reg_reload drops every record uac holds without an un-REGISTER (and refuses
-   * within `reg_gc_interval` of the last one), which is harmless only when there are none. The
-   * file is emptied again at once: a restarted Kamailio loads it, and the node's leases may have
-   * changed by then. False when uac refused (the caller adds them one by one).
+   * Before each start of Kamailio: the htable files and uac's table get what the region's state
+   * and the node's leases call for now. htable loads its files before Kamailio's workers start,
+   * so no device is registered before its calls can be routed, and uac sends every REGISTER as
+   * it starts: no `uac.reg_reload` and no wait for its timer.
    */
-  async function loadRegistrations(
-    registrations: readonly Registration[],
-    call: NonNullable<AgentRpc["call"]>,
-    dir: string,
-  ): Promise<boolean> {
-    writeUacreg(dir, registrations);
-    try {
-      await call("uac.reg_reload");
-    } catch (error) {
-      if (!(error instanceof KamailioRpcError)) throw error;
-      log(`uac.reg_reload refused (${error.message}): adding the registrations one by one`);
-      return false;
-    } finally {
-      writeUacreg(dir, []);
+  function writeStartFiles(): void {
+    preloaded = [];
+    if (state.cursor === null || !htablesDbDir || !uacDbDir) return;
+    const desired = planHtables(state, pbxAddresses.addresses());
+    for (const table of htableNames) {
+      if (sameEntries(fileTables[table], desired[table])) continue;
+      writeDbTextFile(htablesDbDir, table, renderHtableDb(desired[table]));
+      fileTables[table] = new Map(desired[table]);
     }
-    for (const r of registrations) asked.set(r.l_uuid, askedOf(r));
-    log(`${registrations.length} registrations loaded with uac.reg_reload`);
-    return true;
+    const usable = usableLeases(held, Date.now(), leaseMarginMs);
+    preloaded = planRegistrations(state, [], usable).add;
+    writeUacreg(uacDbDir, preloaded);
+  }
+
+  /**
+   * Waits until uac holds the registrations Kamailio started with (at most 30 s): while it is
+   * loading them `uac.reg_dump` shows only some, and adding the others would add them twice.
+   * They are what uac holds when it loaded them all (else null: ask it). The file is emptied
+   * then: later changes go over JSON-RPC.
+   */
+  async function untilUacLoaded(
+    loading: { expected: number; until: number },
+    call: NonNullable<AgentRpc["call"]>,
+  ): Promise<ActualRegistration[] | null> {
+    let loaded: ActualRegistration[] | null = null;
+    for (;;) {
+      signal.throwIfAborted();
+      // null while Kamailio is still starting (not answering yet)
+      const count = await uacRegistrationCount(call).catch((error: unknown) => {
+        if (Date.now() > loading.until) throw error;
+        return null;
+      });
+      if (count === null) {
+        await new Promise((done) => setTimeout(done, 50));
+        continue;
+      }
+      if (count === loading.expected) {
+        loaded = preloaded.map(toActual);
+        log(`uac loaded the ${count} registrations Kamailio started with`);
+        break;
+      }
+      if (count > loading.expected || Date.now() > loading.until) {
+        log(`uac holds ${count} of the ${loading.expected} registrations it started with`);
+        break;
+      }
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    uacLoading = null;
+    preloaded = [];
+    if (uacDbDir) writeUacreg(uacDbDir, []);
+    return loaded;
   }
 
   async function reconcileRegistrations(): Promise<void> {
-    const records = await rpc.regDump();
+    // right after a start, what uac loaded from its file: a dump of 10,000 records would hold
+    // its locks in the middle of the first REGISTERs
+    const loaded = uacLoading && rpc.call ? await untilUacLoaded(uacLoading, rpc.call) : null;
+    const records = loaded ? null : await rpc.regDump();
     kamailioAnswered = true;
-    const actual = records.map((record) => toActualRegistration(record, asked));
+    const actual = loaded ?? records!.map((record) => toActualRegistration(record, asked));
     const plan = planRegistrations(state, actual, usableLeases(held, Date.now(), leaseMarginMs));
-    const call = rpc.call;
-    if (
-      records.length === 0 &&
-      plan.add.length > registrationBulkThreshold &&
-      uacDbDir &&
-      call &&
-      !signal.aborted &&
-      (await loadRegistrations(plan.add, call, uacDbDir))
-    )
-      return;
     // each registration has its own l_uuid: a few calls in flight do not race
     await forEachConcurrently(plan.remove, rpcConcurrency, signal, async (id) => {
       await rpc.regRemove(id);
@@ -838,6 +952,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
       } catch (error) {
         fail("leases", error);
       }
+      firstRoundDone();
       signal.throwIfAborted();
       if (kamailio.state === "running") await reconcileRegistrations();
     } catch (error) {

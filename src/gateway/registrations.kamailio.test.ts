@@ -139,6 +139,13 @@ describe.skipIf(!enabled)(
       });
       expect(Buffer.from(sent!.payload).toString()).toMatch(/^REGISTER sip:/);
       expect(Math.abs(hepTimeMs(sent!)! - Date.now())).toBeLessThan(60_000);
+      // the PBX's challenges are mirrored, its 2xx to REGISTERs are not (nothing to learn there)
+      const answers = hepPackets
+        .map((packet) => decodeHep(packet))
+        .filter((packet) => packet?.source.port === pbxPort)
+        .map((packet) => Buffer.from(packet!.payload).toString().split("\r\n")[0]);
+      expect(answers).toContain("SIP/2.0 401 Unauthorized");
+      expect(answers.filter((line) => line?.startsWith("SIP/2.0 2"))).toEqual([]);
     });
 
     it("answers OPTIONS with 200", async () => {

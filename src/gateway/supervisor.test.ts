@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Supervisor, type SupervisorEvent, superviseProcess } from "./supervisor.ts";
 
@@ -56,6 +59,18 @@ describe("superviseProcess", () => {
     const delays = events.flatMap((e) => (e.type === "restart-scheduled" ? [e.delayMs] : []));
     expect(delays.slice(0, 5)).toEqual([50, 100, 200, 400, 400]);
     expect(events).toContainEqual(expect.objectContaining({ type: "exited", code: 3 }));
+  });
+
+  it("runs beforeStart before each start, so each run of the child reads what it wrote", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "teamgate-supervisor-")), "state");
+    let written = 0;
+    const { supervisor, lines } = supervise(
+      `console.log("read " + require("node:fs").readFileSync(${JSON.stringify(file)}, "utf8")); process.exit(1)`,
+      { beforeStart: () => writeFileSync(file, String(++written)) },
+    );
+    await until(() => lines.length >= 3);
+    await supervisor.stop();
+    expect(lines.slice(0, 3)).toEqual(["read 1", "read 2", "read 3"]);
   });
 
   it("restarts a killed child and kills what it left behind", async () => {

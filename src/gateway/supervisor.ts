@@ -28,6 +28,8 @@ export interface SuperviseOptions {
   onOutput?: (line: string, stream: "stdout" | "stderr") => void;
   /** Each change of state, e.g. to re-apply registrations after a restart. */
   onEvent?: (event: SupervisorEvent) => void;
+  /** Runs before each start and restart, e.g. to write the files the child reads as it starts. */
+  beforeStart?: () => void;
 }
 
 /** The supervisor's view of its child. */
@@ -99,6 +101,7 @@ export function superviseProcess(options: SuperviseOptions): Supervisor {
   function start() {
     state = "starting";
     const startedAt = Date.now();
+    options.beforeStart?.();
     const current = spawn(options.cmd, options.args, {
       env: options.env ?? process.env,
       cwd: options.cwd,

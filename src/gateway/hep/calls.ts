@@ -104,6 +104,18 @@ interface CallState {
 /** Call-IDs beyond this length are not traced (the API refuses them). */
 const maxCallIdLength = 200;
 const ignoredMethods = new Set(["OPTIONS", "REGISTER"]);
+
+/** A mirrored message's text and what `readSipSummary` reads of it (null: not SIP). */
+export interface ReadSip {
+  text: string;
+  summary: SipSummary | null;
+}
+
+/** Reads a HEP payload once, for every consumer of the message. */
+export function readSip(payload: Uint8Array): ReadSip {
+  const text = decoder.decode(payload);
+  return { text, summary: readSipSummary(text) };
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8");
 
@@ -201,9 +213,13 @@ export class CallCollector {
    * Takes one mirrored packet at `receivedAt` (ms); returns its trace message, or null when it is
    * not traced (not SIP of a call, OPTIONS or REGISTER, past the leg's cap).
    */
-  add(packet: HepPacket, receivedAt: number): SipTraceMessage | null {
-    let text = decoder.decode(packet.payload);
-    const summary = readSipSummary(text);
+  add(
+    packet: HepPacket,
+    receivedAt: number,
+    read: ReadSip = readSip(packet.payload),
+  ): SipTraceMessage | null {
+    let text = read.text;
+    const summary = read.summary;
     // a Call-ID the API would refuse (too long, control characters) cannot name a trace or record
     if (
       !summary?.callId ||

@@ -10,11 +10,10 @@ import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { CdrRecord, maxGatewayBatch, SipTraceMessage } from "../../shared/contracts/gateway.ts";
 import { GatewayApiError, type GatewayClient } from "../feed/client.ts";
-import { CallCollector, type CallCollectorOptions, type CollectorStats } from "./calls.ts";
+import { CallCollector, type CallCollectorOptions, type CollectorStats, readSip } from "./calls.ts";
 import { type CallOwnerLookup, deriveCdrs } from "./cdr.ts";
 import { decodeHep, HEP_PROTOCOL_SIP } from "./hep.ts";
 import type { RegisterOutcomes } from "./register-outcomes.ts";
-import { readSipSummary } from "./sip-summary.ts";
 
 /** Where to listen, where to post, and the bounds of what waits. */
 export interface HepReceiverOptions {
@@ -146,7 +145,6 @@ class BoundedQueue<T> {
 const traceWeight = (trace: SipTraceMessage) => Buffer.byteLength(trace.message) + 200;
 
 /** Starts receiving on `port` and the flush loop. */
-const textDecoder = new TextDecoder();
 
 export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   const log = options.log ?? (() => {});
@@ -170,13 +168,6 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   const controller = new AbortController();
   let stopped = false;
   const registerOutcomes = options.registerOutcomes ?? null;
-  /** REGISTERs and their answers (cheaply told apart by their CSeq) feed `registerOutcomes`. */
-  function observeRegister(payload: Uint8Array): void {
-    const text = textDecoder.decode(payload);
-    if (!/^CSeq:\s*\d+\s+REGISTER\s*$/im.test(text)) return;
-    const sip = readSipSummary(text);
-    if (sip) registerOutcomes?.observe(sip, now());
-  }
 
   const socket: Socket = createSocket(isIPv6(host) ? "udp6" : "udp4");
   socket.on("message", (datagram) => {
@@ -188,8 +179,13 @@ export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
     }
     let trace: SipTraceMessage | null;
     try {
-      if (registerOutcomes) observeRegister(packet.payload);
-      trace = collector.add(packet, now());
+      // read once: during a cold start nearly every message is a REGISTER or its answer
+      const read = readSip(packet.payload);
+      if (read.summary?.cseqMethod === "REGISTER") {
+        registerOutcomes?.observe(read.summary, now());
+        return;
+      }
+      trace = collector.add(packet, now(), read);
     } catch (error) {
       // a message this reader trips over must not stop the node
       counts.malformed++;

@@ -97,15 +97,8 @@ describe("renderKamailioConfig", () => {
       'modparam("htable", "htable", "entmoh=>size=10;autoexpire=0;")',
       'modparam("htable", "htable", "entfqdn=>size=10;autoexpire=0;")',
       'modparam("htable", "htable", "num=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usrent=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usrsvc=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usraor=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usrdev=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usrdst=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "usrcid=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "devusr=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "devau=>size=14;autoexpire=0;")',
-      'modparam("htable", "htable", "devpw=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "usr=>size=14;autoexpire=0;")',
+      'modparam("htable", "htable", "dev=>size=14;autoexpire=0;")',
       'modparam("htable", "htable", "pbxip=>size=10;autoexpire=0;")',
     ]);
     expect(cfg).toContain(`modparam("dispatcher", "list_file", "${dir}/dispatcher.list")`);
@@ -137,7 +130,7 @@ describe("renderKamailioConfig", () => {
     expect(ms).toContain('if (!is_in_subnet("$si", "52.112.0.0/14"))');
     expect(ms).toContain("$vn(ent) = $sht(fqdn=>$vn(fqdn));");
     expect(ms).toContain('sl_send_reply("403", "Forbidden: calling number not allowed");');
-    expect(ms).toContain("$avp(auser) = $sht(devau=>$avp(dev));");
+    expect(ms).toContain("$avp(auser) = $(var(dev){s.select,1,|}{s.decode.hexa});");
     expect(ms).toContain('append_hf("X-MS-SBC: Teamgate/SBC/1.0\\r\\n");');
     expect(ms).toContain(";user=phone");
     // no open relay: A locations through the DNS cache, SRV/NAPTR ones through pbxip
@@ -461,9 +454,9 @@ describe("htable db_text files", () => {
     const withDb = renderKamailioConfig(options({ htablesDbDir: join(dir, "htables") }));
     expect(withDb).toContain(`modparam("htable", "db_url", "text://${dir}/htables")`);
     expect(withDb).toContain(
-      'modparam("htable", "htable", "devpw=>size=14;autoexpire=0;dbtable=devpw;")',
+      'modparam("htable", "htable", "dev=>size=14;autoexpire=0;dbtable=dev;")',
     );
-    expect(renderHtableDbVersion()).toContain("devpw:2\n");
+    expect(renderHtableDbVersion()).toContain("dev:2\n");
     expect(() => renderKamailioConfig(options({ htablesDbDir: "htables" }))).toThrow(/absolute/);
   });
 });

@@ -5,6 +5,7 @@ import { applyChanges, applySnapshot } from "../state.ts";
 import {
   type ActualHtables,
   applyHtableOps,
+  deviceValue,
   diffHtables,
   emptyHtables,
   type HtableName,
@@ -46,21 +47,32 @@ describe("planHtables", () => {
       "+3222000000": "usr_3",
       "+3222000001": "usr_3",
     });
-    expect(entries(t.usraor)).toEqual({ usr_1: "sip:101@pbx.acme.example" });
-    expect(entries(t.usrdev)).toEqual({ usr_1: "dev_1" });
-    expect(entries(t.devusr)).toEqual({ dev_1: "usr_1" });
-    expect(entries(t.devau)).toEqual({ dev_1: "auth1" });
-    expect(entries(t.devpw)).toEqual({ dev_1: "secret-1" });
-    expect(entries(t.usrdst)).toEqual({
-      usr_1: "sip:pbx.acme.example:5060;transport=udp",
-      usr_3: "sip:pbx.acme.example:5060;transport=udp",
+    expect(entries(t.usr)).toEqual({
+      // enterprise|service|device|target|aor|numbers (caller-ID screening)
+      usr_1:
+        "ent_1|pbx|dev_1|sip:pbx.acme.example:5060;transport=udp|sip:101@pbx.acme.example|+3211000001",
+      usr_3: "ent_1|trunk||sip:pbx.acme.example:5060;transport=udp||+3222000000,+3222000001",
     });
-    expect(entries(t.usrsvc)).toEqual({ usr_1: "pbx", usr_3: "trunk" });
-    expect(entries(t.usrent)).toEqual({ usr_1: "ent_1", usr_3: "ent_1" });
+    // user|hex(auth id)|hex(password)
+    expect(entries(t.dev)).toEqual({
+      dev_1: `usr_1|${Buffer.from("auth1").toString("hex")}|${Buffer.from("secret-1").toString("hex")}`,
+    });
   });
 
-  it("lists a user's numbers for caller-ID screening", () => {
-    expect(entries(t.usrcid)).toEqual({ usr_1: "+3211000001", usr_3: "+3222000000,+3222000001" });
+  it("keeps every field of a user apart, whatever its credentials hold", () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), (authId, password) => {
+        const [user, au, pw, ...rest] = deviceValue("usr_1", authId, password).split("|");
+        expect(rest).toEqual([]);
+        expect(user).toBe("usr_1");
+        expect(Buffer.from(au!, "hex").toString("utf8")).toBe(
+          Buffer.from(authId, "utf8").toString("utf8"),
+        );
+        expect(Buffer.from(pw!, "hex").toString("utf8")).toBe(
+          Buffer.from(password, "utf8").toString("utf8"),
+        );
+      }),
+    );
   });
 
   it("drops a disabled enterprise and a removed user", () => {
@@ -75,7 +87,7 @@ describe("planHtables", () => {
     const ops = diffHtables(planHtables(next), t);
     expect(ops.every((op) => op.op === "delete")).toBe(true);
     expect(ops.filter((op) => op.table === "ent" || op.table === "fqdn")).toHaveLength(2);
-    expect(ops.some((op) => op.table === "devpw" && op.key === "dev_1")).toBe(true);
+    expect(ops.some((op) => op.table === "dev" && op.key === "dev_1")).toBe(true);
   });
 });
 

@@ -24,23 +24,13 @@ export const htableNames = [
   "entfqdn",
   /** E.164 number (default and forwarded DIDs) → user id, enabled users only (absent → 404). */
   "num",
-  /** User id → enterprise id (a call's user must belong to the tenant it came through). */
-  "usrent",
-  /** User id → "pbx" or "trunk". */
-  "usrsvc",
-  /** User id → `sip:ext@domain`, the AOR the gateway calls the PBX as (PBX users). */
-  "usraor",
-  /** User id → device id (PBX users). */
-  "usrdev",
-  /** User id → the PBX (or trunk) target URI, as `pbxProxyUri`. */
-  "usrdst",
-  /** User id → its E.164 numbers, comma-separated: caller-ID screening of calls from Teams. */
-  "usrcid",
-  /** Device id → user id: the user behind a registration's Contact (calls from the PBX). */
-  "devusr",
-  /** Device id → digest user name, and → password: to authenticate INVITEs from any node. */
-  "devau",
-  "devpw",
+  /** User id → what a call needs of the user, one value (`userValue`). */
+  "usr",
+  /**
+   * Device id → the user behind a registration's Contact (calls from the PBX) and the digest
+   * credentials INVITEs to the PBX are answered with, from any node (`deviceValue`).
+   */
+  "dev",
   /**
    * `<PBX host>|<address>` → "1": the addresses a PBX found by SRV or NAPTR may call from, as
    * the agent last resolved them (`planPbxAddresses`). Absent: the call is refused.
@@ -60,6 +50,34 @@ export type HtableOp =
 
 export function emptyHtables(): Htables {
   return Object.fromEntries(htableNames.map((name) => [name, new Map()])) as Htables;
+}
+
+/**
+ * A user's `usr` value: `enterprise|service|device|target|aor|numbers`, read in the routing
+ * script with `{s.select,N,|}`. `device` and `aor` are empty for a trunk user, `target` (the PBX
+ * or trunk URI, as `pbxProxyUri`) when its PBX is unknown; `numbers` are its E.164 numbers,
+ * comma-separated (caller-ID screening). No field can hold a `|`: ids are the platform's, SIP
+ * users and hosts are validated (`sipUserProblem`), numbers are E.164.
+ */
+export function userValue(fields: {
+  enterpriseId: string;
+  service: string;
+  deviceId: string;
+  target: string;
+  aor: string;
+  numbers: readonly string[];
+}): string {
+  const { enterpriseId, service, deviceId, target, aor, numbers } = fields;
+  return [enterpriseId, service, deviceId, target, aor, numbers.join(",")].join("|");
+}
+
+/**
+ * A device's `dev` value: `user|auth id|password`, the two credentials hex-encoded (they may hold
+ * any character) and decoded in the routing script with `{s.decode.hexa}`.
+ */
+export function deviceValue(userId: string, sipAuthId: string, password: string): string {
+  const hex = (value: string) => Buffer.from(value, "utf8").toString("hex");
+  return `${userId}|${hex(sipAuthId)}|${hex(password)}`;
 }
 
 /** The trunk calls to Microsoft name: an active one before one still provisioning, then by priority. */
@@ -96,24 +114,27 @@ export function planHtables(
     // The state's index settles a number two users claim; follow it.
     for (const number of numbers)
       if (state.userIdByNumber.get(number) === id) t.num.set(number, id);
-    t.usrent.set(id, user.enterpriseId);
-    t.usrsvc.set(id, user.service);
-    if (numbers.length > 0) t.usrcid.set(id, numbers.join(","));
     const pbx = state.pbxes.get(user.pbxId);
-    if (pbx) t.usrdst.set(id, pbxProxyUri(pbx));
+    let aor = "";
     if (user.service === "pbx" && user.sipUser) {
       const sipUser = user.sipUser.includes("@")
         ? user.sipUser
         : `${user.sipUser}@${pbx?.sipDomain ?? ""}`;
-      t.usraor.set(id, `sip:${sipUser}`);
+      aor = `sip:${sipUser}`;
     }
-    if (user.service === "pbx" && user.device) {
-      const device = user.device;
-      t.usrdev.set(id, device.deviceId);
-      t.devusr.set(device.deviceId, id);
-      t.devau.set(device.deviceId, device.sipAuthId);
-      t.devpw.set(device.deviceId, device.password);
-    }
+    const device = user.service === "pbx" ? user.device : null;
+    t.usr.set(
+      id,
+      userValue({
+        enterpriseId: user.enterpriseId,
+        service: user.service,
+        deviceId: device?.deviceId ?? "",
+        target: pbx ? pbxProxyUri(pbx) : "",
+        aor,
+        numbers,
+      }),
+    );
+    if (device) t.dev.set(device.deviceId, deviceValue(id, device.sipAuthId, device.password));
   }
   return t;
 }

@@ -232,11 +232,10 @@ export function kamailioCfgTemplate(v: KamailioCfgView): string {
 # Every call is decided from the htables the agent keeps in step with the gateway feed:
 #   fqdn    derived trunk FQDN -> enterprise      ent     enterprise -> "1" while served
 #   entmoh  enterprise -> "1" PBX music on hold   entfqdn enterprise -> its derived FQDN here
-#   num     E.164 -> user                         usrent  user -> enterprise
-#   usrsvc  user -> "pbx" | "trunk"               usraor  user -> sip:ext@domain
-#   usrdev  user -> device                        usrdst  user -> PBX (or trunk) URI
-#   usrcid  user -> its numbers, comma-separated  devusr  device -> user
-#   devau   device -> digest user                 devpw   device -> digest password
+#   num     E.164 -> user
+#   usr     user -> "enterprise|service|device|PBX (or trunk) URI|sip:ext@domain|numbers"
+#           (route USER reads it; numbers comma-separated, device and AOR empty for trunk users)
+#   dev     device -> "user|hex(digest user)|hex(digest password)"
 #   pbxip   "<PBX host>|<address>" -> "1": where a PBX found by SRV or NAPTR may call from
 
 ####### Global parameters #########
@@ -444,22 +443,23 @@ route[FROM_MICROSOFT] {
 		$vn(cid) = "+" + $vn(cid);
 	}
 	$vn(usr) = $sht(num=>$vn(cid));
-	if ($vn(usr) == $null || $sht(usrent=>$vn(usr)) != $vn(ent)) {
+	route(USER);
+	if ($vn(usr) == $null || $vn(uent) != $vn(ent)) {
 		sl_send_reply("403", "Forbidden: calling number not allowed");
 		exit;
 	}
-	$vn(dst) = $sht(usrdst=>$vn(usr));
-	if ($vn(dst) == $null) {
+	$vn(dst) = $vn(udst);
+	if ($vn(dst) == "") {
 		sl_send_reply("503", "Service Unavailable: no PBX for this user");
 		exit;
 	}
-	if ($sht(usrsvc=>$vn(usr)) == "pbx") {
-		$vn(aor) = $sht(usraor=>$vn(usr));
-		$avp(dev) = $sht(usrdev=>$vn(usr));
-		if ($vn(aor) == $null || $avp(dev) == $null) {
+	if ($vn(usvc) == "pbx") {
+		$vn(aor) = $vn(uaor);
+		if ($vn(aor) == "" || $vn(udev) == "") {
 			sl_send_reply("503", "Service Unavailable: no device for this user");
 			exit;
 		}
+		$avp(dev) = $vn(udev);
 		$var(uri) = $vn(aor);
 		$vn(host) = $(var(uri){uri.host});
 		$vn(from) = $vn(aor);
@@ -488,17 +488,44 @@ route[FROM_MICROSOFT] {
 	route(RELAY);
 }
 
+# The user $vn(usr) names, from the usr table: $vn(uent) its enterprise, $vn(usvc) "pbx" or
+# "trunk", $vn(udev) its device, $vn(udst) its PBX (or trunk) URI, $vn(uaor) its AOR at the
+# PBX, $vn(ucid) its numbers, comma-separated ("" where it has none). An unknown user leaves
+# $vn(usr) $null.
+route[USER] {
+	if ($vn(usr) == $null) {
+		return;
+	}
+	$vn(u) = $sht(usr=>$vn(usr));
+	if ($vn(u) == $null) {
+		$vn(usr) = $null;
+		return;
+	}
+	$var(u) = $vn(u);
+	$vn(uent) = $(var(u){s.select,0,|});
+	$vn(usvc) = $(var(u){s.select,1,|});
+	$vn(udev) = $(var(u){s.select,2,|});
+	$vn(udst) = $(var(u){s.select,3,|});
+	$vn(uaor) = $(var(u){s.select,4,|});
+	$vn(ucid) = $(var(u){s.select,5,|});
+}
+
 # A call from the PBX to a registered device (the Contact user is the device id), or from the
 # provider's trunk to a trunk user's DID: to Microsoft as the user's number.
 route[FROM_PBX] {
-	$vn(usr) = $sht(devusr=>$rU);
-	if ($vn(usr) == $null) {
+	$vn(dev) = $sht(dev=>$rU);
+	if ($vn(dev) != $null) {
+		$var(dev) = $vn(dev);
+		$vn(usr) = $(var(dev){s.select,0,|});
+		route(USER);
+	} else {
 		$vn(did) = $rU;
 		if (!($vn(did) =~ "^[+]")) {
 			$vn(did) = "+" + $vn(did);
 		}
 		$vn(usr) = $sht(num=>$vn(did));
-		if ($vn(usr) != $null && $sht(usrsvc=>$vn(usr)) != "trunk") {
+		route(USER);
+		if ($vn(usr) != $null && $vn(usvc) != "trunk") {
 			$vn(usr) = $null;
 		}
 	}
@@ -506,8 +533,8 @@ route[FROM_PBX] {
 		sl_send_reply("404", "Not Found");
 		exit;
 	}
-	$vn(ent) = $sht(usrent=>$vn(usr));
-	if ($vn(ent) == $null || $sht(ent=>$vn(ent)) != "1") {
+	$vn(ent) = $vn(uent);
+	if ($sht(ent=>$vn(ent)) != "1") {
 		sl_send_reply("403", "Forbidden: enterprise disabled");
 		exit;
 	}
@@ -515,7 +542,10 @@ route[FROM_PBX] {
 	# its A record (host:port) is checked against the source address through Kamailio's DNS
 	# cache; one found by SRV or NAPTR (no port) against the addresses the agent resolved its
 	# targets to (pbxip, "<host>|<address>"): none known yet, no call (ADR 0023).
-	$var(uri) = $sht(usrdst=>$vn(usr));
+	if ($vn(udst) == "") {
+		route(NOT_USERS_PBX);
+	}
+	$var(uri) = $vn(udst);
 	$var(pbxhost) = $(var(uri){uri.host}{s.tolower});
 	# IPv6 sources are compared as the agent writes them: compressed, lower case
 	$var(src) = $(si{s.tolower});
@@ -527,7 +557,8 @@ route[FROM_PBX] {
 		route(NOT_USERS_PBX);
 	}
 	$vn(fqdn) = $sht(entfqdn=>$vn(ent));
-	$vn(number) = $(sht(usrcid=>$vn(usr)){s.select,0,,});
+	$var(numbers) = $vn(ucid);
+	$vn(number) = $(var(numbers){s.select,0,,});
 	if ($vn(fqdn) == $null || $vn(number) == "") {
 		sl_send_reply("404", "Not Found: no Teams number");
 		exit;
@@ -536,15 +567,15 @@ route[FROM_PBX] {
 		sl_send_reply("503", "Service Unavailable: no Microsoft proxy");
 		exit;
 	}
-	$vn(pbxuri) = $sht(usraor=>$vn(usr));
-	if ($vn(pbxuri) == $null) {
-		$vn(pbxuri) = $sht(usrdst=>$vn(usr));
+	$vn(pbxuri) = $vn(uaor);
+	if ($vn(pbxuri) == "") {
+		$vn(pbxuri) = $vn(udst);
 	}
 	dlg_manage();
 	$dlg_var(fqdn) = $vn(fqdn);
 	$dlg_var(usr) = $vn(usr);
 	$dlg_var(ent) = $vn(ent);
-	if ($vn(pbxuri) != $null) {
+	if ($vn(pbxuri) != "") {
 		$var(uri) = $vn(pbxuri);
 		$dlg_var(pbxdom) = $(var(uri){uri.host});
 	}
@@ -766,10 +797,12 @@ failure_route[PBX_AUTH] {
 		route(MEDIA_END);
 		exit;
 	}
-	if (t_check_status("401|407") && $avp(dev) != $null && $avp(authed) == $null) {
+	if (t_check_status("401|407") && $avp(dev) != $null && $avp(authed) == $null
+			&& $sht(dev=>$avp(dev)) != $null) {
 		$avp(authed) = 1;
-		$avp(auser) = $sht(devau=>$avp(dev));
-		$avp(apass) = $sht(devpw=>$avp(dev));
+		$var(dev) = $sht(dev=>$avp(dev));
+		$avp(auser) = $(var(dev){s.select,1,|}{s.decode.hexa});
+		$avp(apass) = $(var(dev){s.select,2,|}{s.decode.hexa});
 		$avp(arealm) = "";
 		if (uac_auth()) {
 			t_on_reply("FROM_PBX_REPLY");
@@ -805,6 +838,15 @@ ${mediaRoutes(v)}
 
 # The keep-alive OPTIONS to Microsoft's proxies: Microsoft identifies the SBC by the FQDN in
 # their Contact, so it names the node's SBC FQDN (its derived trunks follow its state).
+# Each message before siptrace mirrors it to the agent: a 2xx to a REGISTER tells the agent
+# nothing uac's own state does not (it reads the PBX's answers for failures only), and during a
+# cold start those are a quarter of all messages.
+event_route[siptrace:msg] {
+	if (status =~ "^2[0-9][0-9]$" && $rm == "REGISTER") {
+		drop;
+	}
+}
+
 event_route[tm:local-request] {
 	if (is_method("OPTIONS") && $fU == "options") {
 		append_hf("Contact: <sip:${v.optionsContactHost}:${v.microsoft?.contactPort ?? 5061};transport=${v.microsoft?.contactTransport ?? "tls"}>\r\n");
