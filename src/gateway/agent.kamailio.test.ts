@@ -297,7 +297,21 @@ describe.skipIf(!enabled)(
       );
       expect(changed.status).toBe(200);
       // the REGISTER times out as any SIP request does (tm's final response timer, 30 s): 408
-      await until("the device reported failed", async () => (await stateOf()) === "failed", 45_000);
+      try {
+        await until(
+          "the device reported failed",
+          async () => (await stateOf()) === "failed",
+          45_000,
+        );
+      } catch (error) {
+        console.error(
+          logs
+            .filter((l) => !l.includes(" INFO: "))
+            .slice(-40)
+            .join("\n"),
+        );
+        throw error;
+      }
       const [failed] = await t.services.db
         .select({ code: devices.registrationCode, reason: devices.registrationReason })
         .from(devices)

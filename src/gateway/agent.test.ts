@@ -14,7 +14,6 @@ import {
   forEachConcurrently,
   type GatewayAgent,
   type GatewayAgentOptions,
-  registerTimeoutMs,
   sipListeners,
   startGatewayAgent,
   toRegistrationSpec,
@@ -599,25 +598,6 @@ describe("dueReports", () => {
       { deviceId: "a", state: "failed", at, code: 403, reason: "Forbidden" },
       { deviceId: "b", state: "failed", at },
       { deviceId: "c", state: "registered", at },
-    ]);
-  });
-
-  it("waits for the answer that failed a registration, unless its REGISTER may have timed out", () => {
-    const records = [rec("a", "failed")];
-    const sent = Date.parse("2026-01-01T00:00:00.000Z");
-    const unanswered = { code: 408, reason: "Request Timeout: no answer from the PBX" };
-    const reportAt = (ms: number) =>
-      dueReports(records, new Set(["a"]), new Map(), new Date(sent + ms).toISOString(), () => ({
-        ...unanswered,
-        at: sent,
-        answered: false,
-      }));
-    // uac failed it a second after the REGISTER: an answer did, not yet read
-    expect(reportAt(1_000)).toEqual([]);
-    expect(reportAt(registerTimeoutMs - 1)).toEqual([]);
-    // tm's timer ran out: no answer came
-    expect(reportAt(registerTimeoutMs)).toEqual([
-      expect.objectContaining({ deviceId: "a", state: "failed", code: 408 }),
     ]);
   });
 });

@@ -17,7 +17,7 @@ import { followFeed } from "./feed/follow.ts";
 import type { LocalEndpoint } from "./hep/calls.ts";
 import { regionCallOwner } from "./hep/cdr.ts";
 import { type HepReceiver, startHepReceiver } from "./hep/receiver.ts";
-import { type RegisterOutcome, RegisterOutcomes } from "./hep/register-outcomes.ts";
+import { RegisterOutcomes } from "./hep/register-outcomes.ts";
 import {
   hostPort,
   type KamailioNodeOptions,
@@ -216,9 +216,6 @@ export interface GatewayAgent {
   metrics(): Promise<MetricsReading>;
 }
 
-/** tm's timer for a REGISTER (`fr_timer`, Kamailio's 30 s): after it, no answer is an answer. */
-export const registerTimeoutMs = 30_000;
-
 /** uac's state → what the API is told; in-between states are not reported. */
 const reportedState: Partial<Record<RegistrationRecord["state"], RegistrationReport["state"]>> = {
   registered: "registered",
@@ -293,28 +290,17 @@ export function dueReports(
   leased: ReadonlySet<string>,
   lastReported: ReadonlyMap<string, RegistrationReport["state"]>,
   at: string,
-  outcomeOf: (
-    deviceId: string,
-  ) => (Pick<RegisterOutcome, "code" | "reason"> & Partial<RegisterOutcome>) | undefined = () =>
+  outcomeOf: (deviceId: string) => { code: number; reason: string | null } | undefined = () =>
     undefined,
 ): RegistrationReport[] {
   const reports: RegistrationReport[] = [];
   const seen = new Set<string>();
-  const now = Date.parse(at);
   for (const record of records) {
     seen.add(record.lUuid);
     const state = reportedState[record.state];
     if (!state || !leased.has(record.lUuid)) continue;
     if (lastReported.get(record.lUuid) === state) continue;
     const outcome = state === "failed" ? outcomeOf(record.lUuid) : undefined;
-    // failed while its REGISTER is unanswered for less than tm's timer: no timeout failed it,
-    // an answer did, whose mirrored copy is still on its way; reported once it is read
-    if (
-      outcome?.answered === false &&
-      outcome.at !== undefined &&
-      now - outcome.at < registerTimeoutMs
-    )
-      continue;
     reports.push(
       outcome && outcome.code >= 300
         ? {

@@ -10,22 +10,12 @@ import type { SipSummary } from "./sip-summary.ts";
 export interface RegisterOutcome {
   code: number;
   reason: string | null;
-  /** When the answer came; for a REGISTER not answered yet, when it was first sent. */
   at: number;
-  /** False while the PBX has not answered the device's last REGISTER (the code is then 408). */
-  answered: boolean;
-}
-
-/** A REGISTER not answered yet: which one, to tell its retransmissions from the next one. */
-interface Pending {
-  callId: string;
-  cseq: number | null;
 }
 
 export class RegisterOutcomes {
   private readonly deviceByCallId = new Map<string, string>();
   private readonly lastByDevice = new Map<string, RegisterOutcome>();
-  private readonly pendingByDevice = new Map<string, Pending>();
 
   constructor(private readonly maxDevices = 50_000) {}
 
@@ -34,20 +24,10 @@ export class RegisterOutcomes {
     if (!sip.callId) return;
     if (sip.method === "REGISTER") {
       if (!sip.contactUser) return;
-      const device = sip.contactUser;
-      remember(this.deviceByCallId, sip.callId, device, this.maxDevices);
-      // a retransmission: the REGISTER was sent when it was first seen
-      const pending = this.pendingByDevice.get(device);
-      if (pending && pending.callId === sip.callId && pending.cseq === sip.cseqNumber) return;
+      remember(this.deviceByCallId, sip.callId, sip.contactUser, this.maxDevices);
       // until the PBX answers this REGISTER, its outcome is that none came: a registration that
       // fails now timed out (not the answer to an earlier REGISTER)
-      remember(this.lastByDevice, device, { ...unanswered, at, answered: false }, this.maxDevices);
-      remember(
-        this.pendingByDevice,
-        device,
-        { callId: sip.callId, cseq: sip.cseqNumber },
-        this.maxDevices,
-      );
+      remember(this.lastByDevice, sip.contactUser, { ...unanswered, at }, this.maxDevices);
       return;
     }
     if (sip.status === null || sip.status < 200 || sip.cseqMethod !== "REGISTER") return;
@@ -56,10 +36,9 @@ export class RegisterOutcomes {
     remember(
       this.lastByDevice,
       deviceId,
-      { code: sip.status, reason: explainedReason(sip), at, answered: true },
+      { code: sip.status, reason: explainedReason(sip), at },
       this.maxDevices,
     );
-    this.pendingByDevice.delete(deviceId);
   }
 
   /**
