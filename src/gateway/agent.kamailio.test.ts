@@ -5,7 +5,7 @@
  * Runs only with KAMAILIO_TESTS=1 and `kamailio` on PATH.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inArray } from "drizzle-orm";
@@ -331,5 +331,62 @@ describe.skipIf(!enabled)(
       );
       await until("the device reported registered", async () => (await stateOf()) === "registered");
     }, 90_000);
+
+    it("restarts a killed Kamailio with the routes and registrations written for it", async () => {
+      const [, second] = users;
+      const loaded = () => logs.filter((l) => l.startsWith("agent: uac loaded the ")).length;
+      const saved = () => logs.filter((l) => l.includes(`saved ${second!.authId} `)).length;
+      const [loadedBefore, savedBefore] = [loaded(), saved()];
+      // the node's Kamailio: the process group leader started with the agent's configuration
+      const config = join(dir, "agent", "kamailio.cfg");
+      const main = readdirSync("/proc")
+        .filter((entry) => /^\d+$/.test(entry))
+        .find((pid) => {
+          try {
+            const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+            const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+            const group = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2];
+            return cmdline.includes(config) && group === pid;
+          } catch {
+            return false;
+          }
+        });
+      expect(main).toBeDefined();
+      process.kill(Number(main), "SIGKILL");
+      try {
+        await until(
+          "uac loaded what the restarted Kamailio started with",
+          async () => loaded() > loadedBefore,
+          20_000,
+        );
+        await until(
+          "the device registered again from the restarted node",
+          async () => saved() > savedBefore,
+          20_000,
+        );
+      } catch (error) {
+        console.error(
+          logs
+            .filter((l) => !l.includes(" INFO: "))
+            .slice(-40)
+            .join("\n"),
+        );
+        throw error;
+      }
+      // its routes were in the tables as Kamailio started, and uac's file is empty again
+      const node = createKamailioRpc({ url: `http://127.0.0.1:${agentRpcPort}/RPC` });
+      const usr = await node.call<{ item?: { value?: string } }>("htable.get", [
+        "usr",
+        second!.userId,
+      ]);
+      expect(usr.item?.value?.split("|")[2]).toBe(second!.deviceId);
+      await until(
+        "uac's file emptied",
+        async () =>
+          readFileSync(join(dir, "agent", "uacdb", "uacreg"), "utf8")
+            .trim()
+            .split("\n").length === 1,
+      );
+    }, 60_000);
   },
 );
