@@ -146,6 +146,21 @@ describe.skipIf(!enabled)(
       });
     }, 60_000);
 
+    /** Runs `check`; when it fails, prints the last lines of the agent's and the PBX's logs. */
+    async function withLogs(check: () => Promise<unknown>): Promise<void> {
+      try {
+        await check();
+      } catch (error) {
+        console.error(
+          logs
+            .filter((l) => !l.includes(" INFO: "))
+            .slice(-60)
+            .join("\n"),
+        );
+        throw error;
+      }
+    }
+
     // The agent's stop cuts a reconcile pass short, then stops Kamailio (SIGTERM, then up to 5 s)
     // and releases the leases (up to 3 s); the PBX and the API stop after it: room under load.
     afterAll(async () => {
@@ -157,15 +172,12 @@ describe.skipIf(!enabled)(
 
     it("registers the 5 users at the PBX and reports them registered", async () => {
       const started = Date.now();
-      try {
-        await until("5 registrations at the PBX", async () => {
+      await withLogs(() =>
+        until("5 registrations at the PBX", async () => {
           const aors = await pbxRegistered(pbx);
           return users.every((u) => aors.has(u.aor));
-        });
-      } catch (error) {
-        console.error(logs.slice(-60).join("\n"));
-        throw error;
-      }
+        }),
+      );
       const registeredAfterMs = Date.now() - started;
       await until("the API's devices registered", async () => {
         const rows = await t.services.db
@@ -182,8 +194,6 @@ describe.skipIf(!enabled)(
       expect(registeredAfterMs).toBeLessThan(10_000);
       // Kamailio started with them in uac's file, which was emptied once uac had loaded them
       // (before a restart the agent writes it again)
-      if (!logs.includes("agent: uac loaded the 6 registrations Kamailio started with"))
-        console.error(logs.filter((l) => !l.includes(" INFO: ")).join("\n"));
       expect(logs).toContain("agent: uac loaded the 6 registrations Kamailio started with");
       expect(readFileSync(join(dir, "agent", "uacdb", "uacreg"), "utf8").split("\n")).toEqual([
         expect.stringMatching(/^id\(int,auto\) l_uuid\(string\)/),
@@ -297,21 +307,9 @@ describe.skipIf(!enabled)(
       );
       expect(changed.status).toBe(200);
       // the REGISTER times out as any SIP request does (tm's final response timer, 30 s): 408
-      try {
-        await until(
-          "the device reported failed",
-          async () => (await stateOf()) === "failed",
-          45_000,
-        );
-      } catch (error) {
-        console.error(
-          logs
-            .filter((l) => !l.includes(" INFO: "))
-            .slice(-40)
-            .join("\n"),
-        );
-        throw error;
-      }
+      await withLogs(() =>
+        until("the device reported failed", async () => (await stateOf()) === "failed", 45_000),
+      );
       const [failed] = await t.services.db
         .select({ code: devices.registrationCode, reason: devices.registrationReason })
         .from(devices)
@@ -353,7 +351,7 @@ describe.skipIf(!enabled)(
         });
       expect(main).toBeDefined();
       process.kill(Number(main), "SIGKILL");
-      try {
+      await withLogs(async () => {
         await until(
           "uac loaded what the restarted Kamailio started with",
           async () => loaded() > loadedBefore,
@@ -364,15 +362,7 @@ describe.skipIf(!enabled)(
           async () => saved() > savedBefore,
           20_000,
         );
-      } catch (error) {
-        console.error(
-          logs
-            .filter((l) => !l.includes(" INFO: "))
-            .slice(-40)
-            .join("\n"),
-        );
-        throw error;
-      }
+      });
       // its routes were in the tables as Kamailio started, and uac's file is empty again
       const node = createKamailioRpc({ url: `http://127.0.0.1:${agentRpcPort}/RPC` });
       const usr = await node.call<{ item?: { value?: string } }>("htable.get", [

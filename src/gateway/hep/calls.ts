@@ -104,6 +104,8 @@ interface CallState {
 /** Call-IDs beyond this length are not traced (the API refuses them). */
 const maxCallIdLength = 200;
 const ignoredMethods = new Set(["OPTIONS", "REGISTER"]);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8");
 
 /** A mirrored message's text and what `readSipSummary` reads of it (null: not SIP). */
 export interface ReadSip {
@@ -116,8 +118,6 @@ export function readSip(payload: Uint8Array): ReadSip {
   const text = decoder.decode(payload);
   return { text, summary: readSipSummary(text) };
 }
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8");
 
 /**
  * `text` cut to at most `maxBytes` bytes of UTF-8 at a character boundary: the longest prefix

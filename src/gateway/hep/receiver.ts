@@ -145,7 +145,6 @@ class BoundedQueue<T> {
 const traceWeight = (trace: SipTraceMessage) => Buffer.byteLength(trace.message) + 200;
 
 /** Starts receiving on `port` and the flush loop. */
-
 export function startHepReceiver(options: HepReceiverOptions): HepReceiver {
   const log = options.log ?? (() => {});
   const now = options.now ?? Date.now;

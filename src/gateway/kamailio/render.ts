@@ -372,9 +372,9 @@ export interface UacregRow {
 
 /**
  * The db_text files (name → text) of the `uacreg` table at the version Kamailio 5.6 expects: uac
- * runs its registration timer only when it has a database to load from, and `uac.reg_reload`
- * loads a node's registrations from it in one call (a cold start). A row per registration, its
- * strings escaped as db_text reads them; ids from 1; no HA1, flags or delay.
+ * runs its registration timer only when it has a database to load from, and loads a node's
+ * registrations from it as Kamailio starts (ADR 0025). A row per registration, its strings
+ * escaped as db_text reads them; ids from 1; no HA1 or flags; a delay only when given.
  */
 export function renderUacregDb(
   registrations: readonly UacregRow[] = [],

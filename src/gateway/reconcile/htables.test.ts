@@ -11,6 +11,7 @@ import {
   type HtableName,
   htableNames,
   planHtables,
+  userValue,
 } from "./htables.ts";
 
 const entries = (map: ReadonlyMap<string, string>) => Object.fromEntries(map);
@@ -59,7 +60,20 @@ describe("planHtables", () => {
     });
   });
 
-  it("keeps every field of a user apart, whatever its credentials hold", () => {
+  it("keeps a user's fields apart, or gives no value when one would run into the next", () => {
+    const field = fc.string({ maxLength: 12 });
+    fc.assert(
+      fc.property(field, field, field, field, field, fc.array(field, { maxLength: 3 }), (...f) => {
+        const [enterpriseId, service, deviceId, target, aor, numbers] = f;
+        const value = userValue({ enterpriseId, service, deviceId, target, aor, numbers });
+        const fields = [enterpriseId, service, deviceId, target, aor, numbers.join(",")];
+        if (fields.some((v) => v.includes("|"))) expect(value).toBeNull();
+        else expect(value?.split("|")).toEqual(fields);
+      }),
+    );
+  });
+
+  it("keeps every field of a device apart, whatever its credentials hold", () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), (authId, password) => {
         const [user, au, pw, ...rest] = deviceValue("usr_1", authId, password).split("|");

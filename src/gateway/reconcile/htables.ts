@@ -56,8 +56,9 @@ export function emptyHtables(): Htables {
  * A user's `usr` value: `enterprise|service|device|target|aor|numbers`, read in the routing
  * script with `{s.select,N,|}`. `device` and `aor` are empty for a trunk user, `target` (the PBX
  * or trunk URI, as `pbxProxyUri`) when its PBX is unknown; `numbers` are its E.164 numbers,
- * comma-separated (caller-ID screening). No field can hold a `|`: ids are the platform's, SIP
- * users and hosts are validated (`sipUserProblem`), numbers are E.164.
+ * comma-separated (caller-ID screening). No field should hold a `|`: ids are the platform's,
+ * SIP users and hosts are validated by the API, numbers are E.164. Null if one does all the same:
+ * such a user gets no route rather than one read wrong.
  */
 export function userValue(fields: {
   enterpriseId: string;
@@ -66,9 +67,10 @@ export function userValue(fields: {
   target: string;
   aor: string;
   numbers: readonly string[];
-}): string {
+}): string | null {
   const { enterpriseId, service, deviceId, target, aor, numbers } = fields;
-  return [enterpriseId, service, deviceId, target, aor, numbers.join(",")].join("|");
+  const values = [enterpriseId, service, deviceId, target, aor, numbers.join(",")];
+  return values.some((value) => value.includes("|")) ? null : values.join("|");
 }
 
 /**
@@ -123,17 +125,16 @@ export function planHtables(
       aor = `sip:${sipUser}`;
     }
     const device = user.service === "pbx" ? user.device : null;
-    t.usr.set(
-      id,
-      userValue({
-        enterpriseId: user.enterpriseId,
-        service: user.service,
-        deviceId: device?.deviceId ?? "",
-        target: pbx ? pbxProxyUri(pbx) : "",
-        aor,
-        numbers,
-      }),
-    );
+    const value = userValue({
+      enterpriseId: user.enterpriseId,
+      service: user.service,
+      deviceId: device?.deviceId ?? "",
+      target: pbx ? pbxProxyUri(pbx) : "",
+      aor,
+      numbers,
+    });
+    if (value === null) continue;
+    t.usr.set(id, value);
     if (device) t.dev.set(device.deviceId, deviceValue(id, device.sipAuthId, device.password));
   }
   return t;

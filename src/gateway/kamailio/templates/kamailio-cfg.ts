@@ -315,9 +315,9 @@ modparam("dialog", "track_cseq_updates", 1)
 modparam("dialog", "dlg_match_mode", 1)
 modparam("dialog", "default_timeout", 43200)
 
-# Remote registrations: the agent adds and removes them over JSON-RPC. uac starts its
-# registration timer only with a database URL, so it gets a db_text table: empty, except while
-# a cold start loads all of a node's registrations from it with one uac.reg_reload.
+# Remote registrations: uac loads the node's registrations from this db_text table as it starts
+# (the agent writes it before each start, ADR 0025) and sends them at once; the agent empties it
+# once they are loaded, and adds and removes registrations over JSON-RPC after that.
 modparam("uac", "reg_db_url", ${q(`text://${v.uac.dbDir}`)})
 modparam("uac", "reg_contact_addr", ${q(v.uac.contactAddr)})
 modparam("uac", "reg_timer_interval", ${v.uac.timerInterval})
