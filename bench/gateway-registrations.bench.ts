@@ -7,7 +7,7 @@ import { type AgentRpc, prepareKamailio, startGatewayAgent } from "../src/gatewa
 import type { GatewayClient } from "../src/gateway/feed/client.ts";
 import { memoryCursorStore } from "../src/gateway/feed/cursor-store.ts";
 import { renderHtableDb, renderUacregDb, type UacregRow } from "../src/gateway/kamailio/render.ts";
-import { createKamailioRpc, type KamailioRpc } from "../src/gateway/kamailio/rpc.ts";
+import { createKamailioRpc, type KamailioRpc, readStatistic } from "../src/gateway/kamailio/rpc.ts";
 import {
   type DemoPbx,
   freePort,
@@ -169,8 +169,7 @@ function startPbx(dir: string, accounts: readonly Account[], log: (line: string)
 
 /** The PBX's count of registered AORs (a statistic: cheap enough to poll while it works). */
 async function pbxCount(pbx: DemoPbx): Promise<number> {
-  const [line] = await pbx.rpc.call<string[]>("stats.get_statistics", ["registered_users"]);
-  return Number(line?.split("=")[1] ?? 0);
+  return readStatistic(pbx.rpc.call, "registered_users");
 }
 
 /**

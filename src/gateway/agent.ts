@@ -35,6 +35,7 @@ import {
   KamailioRpcError,
   type RegistrationRecord,
   type RegistrationSpec,
+  readStatistic,
 } from "./kamailio/rpc.ts";
 import { type MetricsReading, proxyIsUp } from "./metrics.ts";
 import { type BackoffPolicy, RegistrationBackoff } from "./reconcile/backoff.ts";
@@ -411,15 +412,6 @@ function sameEntries(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, stri
   return true;
 }
 
-/** uac's count of the registrations it holds (its `regtotal` counter, summed over processes). */
-async function uacRegistrationCount(call: NonNullable<AgentRpc["call"]>): Promise<number> {
-  const lines = await call<string[]>("stats.get_statistics", ["regtotal"]);
-  const line = lines.find((l) => l.includes("regtotal"));
-  const count = Number(line?.split("=")[1]);
-  if (!Number.isFinite(count)) throw new Error(`uac:regtotal not in ${JSON.stringify(lines)}`);
-  return count;
-}
-
 /** The hold music file: the one configured, else the built-in music written into `runDir`. */
 function holdMusicPath(o: GatewayAgentOptions, runDir: string): string | null {
   if (o.rtpengine?.holdMusic) return resolve(o.rtpengine.holdMusic);
@@ -625,8 +617,8 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
   });
   /** The registrations the uacreg file held when Kamailio last started (uac loads them). */
   let preloaded: Registration[] = [];
-  /** While uac may still be loading the rows Kamailio started with: how many, and until when. */
-  let uacLoading: { expected: number; until: number } | null = null;
+  /** While uac may still be loading the rows Kamailio started with: those, and until when. */
+  let uacLoading: { registrations: Registration[]; until: number } | null = null;
   /** Settles after the first lease round on a known region state. */
   let firstRoundDone = () => {};
   const firstRound = new Promise<void>((done) => {
@@ -639,7 +631,7 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     asked.clear();
     for (const r of preloaded) asked.set(r.l_uuid, askedOf(r));
     uacLoading =
-      preloaded.length > 0 ? { expected: preloaded.length, until: Date.now() + 30_000 } : null;
+      preloaded.length > 0 ? { registrations: preloaded, until: Date.now() + 30_000 } : null;
     kamailioAnswered = false;
     void kick();
   };
@@ -750,24 +742,29 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     }
   }
 
-  /** Sets, then deletes (a route is in place before an old one goes), a few calls in flight. */
-  /** Loads one htable whole: its file written (`writeDbTextFile`), then `htable.reload`. */
+  /** Writes one htable's file (`writeDbTextFile`): what a starting Kamailio or a reload reads. */
+  function writeHtableFile(dir: string, table: HtableName, entries: ReadonlyMap<string, string>) {
+    writeDbTextFile(dir, table, renderHtableDb(entries));
+    fileTables[table] = new Map(entries);
+  }
+
+  /** Loads one htable whole: its file written, then `htable.reload`. */
   async function loadHtable(
     table: HtableName,
     entries: ReadonlyMap<string, string>,
     call: NonNullable<AgentRpc["call"]>,
     dir: string,
   ): Promise<void> {
-    writeDbTextFile(dir, table, renderHtableDb(entries));
-    fileTables[table] = new Map(entries);
+    writeHtableFile(dir, table, entries);
     await call("htable.reload", [table]);
     htables[table] = new Map(entries);
   }
 
+  /** Sets, then deletes (a route is in place before an old one goes), a few calls in flight. */
   async function reconcileHtables(): Promise<void> {
     const desired = planHtables(state, pbxAddresses.addresses());
     let ops = diffHtables(desired, htables);
-    // a table with many changes (a cold start) is loaded whole from its file: one call
+    // a table with many changes (a large import) is loaded whole from its file: one call
     const call = rpc.call;
     if (htablesDbDir && call) {
       const perTable = new Map<HtableName, number>();
@@ -831,11 +828,9 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
     preloaded = [];
     if (state.cursor === null || !htablesDbDir || !uacDbDir) return;
     const desired = planHtables(state, pbxAddresses.addresses());
-    for (const table of htableNames) {
-      if (sameEntries(fileTables[table], desired[table])) continue;
-      writeDbTextFile(htablesDbDir, table, renderHtableDb(desired[table]));
-      fileTables[table] = new Map(desired[table]);
-    }
+    for (const table of htableNames)
+      if (!sameEntries(fileTables[table], desired[table]))
+        writeHtableFile(htablesDbDir, table, desired[table]);
     const usable = usableLeases(held, Date.now(), leaseMarginMs);
     preloaded = planRegistrations(state, [], usable).add;
     writeUacreg(uacDbDir, preloaded);
@@ -848,34 +843,30 @@ export function startGatewayAgent(options: GatewayAgentOptions): GatewayAgent {
    * then: later changes go over JSON-RPC.
    */
   async function untilUacLoaded(
-    loading: { expected: number; until: number },
+    loading: { registrations: Registration[]; until: number },
     call: NonNullable<AgentRpc["call"]>,
   ): Promise<ActualRegistration[] | null> {
+    const expected = loading.registrations.length;
     let loaded: ActualRegistration[] | null = null;
     for (;;) {
       signal.throwIfAborted();
-      // null while Kamailio is still starting (not answering yet)
-      const count = await uacRegistrationCount(call).catch((error: unknown) => {
+      // uac's count of the registrations it holds; null while Kamailio does not answer yet
+      const count = await readStatistic(call, "regtotal").catch((error: unknown) => {
         if (Date.now() > loading.until) throw error;
         return null;
       });
-      if (count === null) {
-        await new Promise((done) => setTimeout(done, 50));
-        continue;
-      }
-      if (count === loading.expected) {
-        loaded = preloaded.map(toActual);
+      if (count === expected) {
+        loaded = loading.registrations.map(toActual);
         log(`uac loaded the ${count} registrations Kamailio started with`);
         break;
       }
-      if (count > loading.expected || Date.now() > loading.until) {
-        log(`uac holds ${count} of the ${loading.expected} registrations it started with`);
+      if (count !== null && (count > expected || Date.now() > loading.until)) {
+        log(`uac holds ${count} of the ${expected} registrations it started with`);
         break;
       }
       await new Promise((done) => setTimeout(done, 50));
     }
     uacLoading = null;
-    preloaded = [];
     if (uacDbDir) writeUacreg(uacDbDir, []);
     return loaded;
   }

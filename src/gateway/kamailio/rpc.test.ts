@@ -6,6 +6,7 @@ import {
   KamailioRpcError,
   parseRegistrationRecord,
   type RegistrationSpec,
+  readStatistic,
   regAddParams,
 } from "./rpc.ts";
 
@@ -80,6 +81,27 @@ describe("parseRegistrationRecord", () => {
     expect(state({ flags: 16, expires: 0 })).toBe("unregistered");
     expect(state({ flags: 17 })).toBe("disabled");
     expect(parseRegistrationRecord({ ...raw, flags: 16 }, now).lastRegisteredAt).toBeNull();
+  });
+});
+
+describe("readStatistic", () => {
+  const answering =
+    (lines: string[]) =>
+    async <T>(method: string, params?: unknown[]): Promise<T> => {
+      expect(method).toBe("stats.get_statistics");
+      expect(params).toHaveLength(1);
+      return lines as T;
+    };
+
+  it("reads the named statistic of its group, not one whose name merely ends the same", async () => {
+    const lines = ["uac:regactive = 7", "other:xregtotal = 99", "uac:regtotal = 10000"];
+    expect(await readStatistic(answering(lines), "regtotal")).toBe(10000);
+    expect(await readStatistic(answering(lines), "regactive")).toBe(7);
+  });
+
+  it("refuses an answer without the statistic or without a number", async () => {
+    await expect(readStatistic(answering([]), "regtotal")).rejects.toThrow(/regtotal/);
+    await expect(readStatistic(answering(["uac:regtotal = n/a"]), "regtotal")).rejects.toThrow();
   });
 });
 

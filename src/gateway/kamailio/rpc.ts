@@ -168,6 +168,22 @@ export interface KamailioRpcOptions {
   now?: () => number;
 }
 
+/**
+ * One of Kamailio's statistics by name (`stats.get_statistics`, whose lines read
+ * `group:name = value`; a module's counters are summed over its processes).
+ */
+export async function readStatistic(
+  call: <T>(method: string, params?: RpcParam[]) => Promise<T>,
+  name: string,
+): Promise<number> {
+  const lines = await call<string[]>("stats.get_statistics", [name]);
+  const line = lines.find((l) => l.split("=")[0]?.trim().endsWith(`:${name}`));
+  const value = Number(line?.split("=")[1]);
+  if (line === undefined || !Number.isFinite(value))
+    throw new Error(`statistic ${name} not in ${JSON.stringify(lines)}`);
+  return value;
+}
+
 /** Creates a JSON-RPC client for one Kamailio; every helper is one or a few RPC calls. */
 export function createKamailioRpc(options: KamailioRpcOptions) {
   const timeoutMs = options.timeoutMs ?? 5_000;
