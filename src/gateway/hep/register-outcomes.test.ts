@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { RegisterOutcomes } from "./register-outcomes.ts";
 import { readSipSummary } from "./sip-summary.ts";
 
-const register = (callId: string, device: string) =>
+const register = (callId: string, device: string, cseq = 2) =>
   readSipSummary(
-    `REGISTER sip:pbx.example SIP/2.0\r\nCall-ID: ${callId}\r\nCSeq: 2 REGISTER\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>\r\nContact: <sip:${device}@10.0.0.5:5060>;expires=300\r\nContent-Length: 0\r\n\r\n`,
+    `REGISTER sip:pbx.example SIP/2.0\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} REGISTER\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>\r\nContact: <sip:${device}@10.0.0.5:5060>;expires=300\r\nContent-Length: 0\r\n\r\n`,
   )!;
-const answer = (callId: string, status: string, method = "REGISTER") =>
+const answer = (callId: string, status: string, method = "REGISTER", cseq = 2) =>
   readSipSummary(
-    `SIP/2.0 ${status}\r\nCall-ID: ${callId}\r\nCSeq: 2 ${method}\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>;tag=b\r\nContent-Length: 0\r\n\r\n`,
+    `SIP/2.0 ${status}\r\nCall-ID: ${callId}\r\nCSeq: ${cseq} ${method}\r\nFrom: <sip:1001@pbx.example>;tag=a\r\nTo: <sip:1001@pbx.example>;tag=b\r\nContent-Length: 0\r\n\r\n`,
   )!;
 
 describe("the PBX's answers to REGISTER", () => {
@@ -27,8 +27,21 @@ describe("the PBX's answers to REGISTER", () => {
     expect(outcomes.lastFor("dev_1")).toEqual({ code: 403, reason: "Forbidden", at: 3 });
     outcomes.observe(answer("c1", "200 OK"), 4);
     expect(outcomes.lastFor("dev_1")).toEqual({ code: 200, reason: "OK", at: 4 });
-    // the next REGISTER (a refresh) is not answered by the earlier 200
-    outcomes.observe(register("c1", "dev_1"), 5);
+    // the next REGISTER (a refresh: same Call-ID, CSeq raised) is not answered by the earlier 200
+    outcomes.observe(register("c1", "dev_1", 3), 5);
+    expect(outcomes.lastFor("dev_1")?.code).toBe(408);
+  });
+
+  it("keeps an answer whose copy came before its REGISTER's, and a later REGISTER is pending", () => {
+    const outcomes = new RegisterOutcomes();
+    outcomes.observe(register("c1", "dev_1", 1), 1);
+    outcomes.observe(answer("c1", "401 Unauthorized", "REGISTER", 1), 2);
+    // the authenticated REGISTER's answer is read before the REGISTER itself
+    outcomes.observe(answer("c1", "403 Forbidden", "REGISTER", 2), 3);
+    outcomes.observe(register("c1", "dev_1", 2), 4);
+    expect(outcomes.lastFor("dev_1")).toEqual({ code: 403, reason: "Forbidden", at: 3 });
+    // the next REGISTER of the dialog is not answered yet
+    outcomes.observe(register("c1", "dev_1", 3), 5);
     expect(outcomes.lastFor("dev_1")?.code).toBe(408);
   });
 

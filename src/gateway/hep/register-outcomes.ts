@@ -16,6 +16,8 @@ export interface RegisterOutcome {
 export class RegisterOutcomes {
   private readonly deviceByCallId = new Map<string, string>();
   private readonly lastByDevice = new Map<string, RegisterOutcome>();
+  /** The REGISTER (Call-ID and CSeq) each device's last answer was to. */
+  private readonly answeredByDevice = new Map<string, { callId: string; cseq: number | null }>();
 
   constructor(private readonly maxDevices = 50_000) {}
 
@@ -25,6 +27,16 @@ export class RegisterOutcomes {
     if (sip.method === "REGISTER") {
       if (!sip.contactUser) return;
       remember(this.deviceByCallId, sip.callId, sip.contactUser, this.maxDevices);
+      // its answer came first: the node sends a REGISTER from one process and reads the answer
+      // in another, each mirroring its own message, so the copies may arrive out of order
+      const answered = this.answeredByDevice.get(sip.contactUser);
+      if (
+        answered?.callId === sip.callId &&
+        answered.cseq !== null &&
+        sip.cseqNumber !== null &&
+        sip.cseqNumber <= answered.cseq
+      )
+        return;
       // until the PBX answers this REGISTER, its outcome is that none came: a registration that
       // fails now timed out (not the answer to an earlier REGISTER)
       remember(this.lastByDevice, sip.contactUser, { ...unanswered, at }, this.maxDevices);
@@ -37,6 +49,12 @@ export class RegisterOutcomes {
       this.lastByDevice,
       deviceId,
       { code: sip.status, reason: explainedReason(sip), at },
+      this.maxDevices,
+    );
+    remember(
+      this.answeredByDevice,
+      deviceId,
+      { callId: sip.callId, cseq: sip.cseqNumber },
       this.maxDevices,
     );
   }

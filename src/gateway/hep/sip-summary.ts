@@ -23,6 +23,8 @@ export interface SipSummary {
   status: number | null;
   reason: string | null;
   callId: string | null;
+  /** CSeq's number: a retransmission repeats it, a new request of the dialog raises it. */
+  cseqNumber: number | null;
   cseqMethod: string | null;
   from: SipParty | null;
   to: SipParty | null;
@@ -203,6 +205,7 @@ export function readSipSummary(text: string): SipSummary | null {
     status,
     reason,
     callId: headers.get("call-id") || null,
+    cseqNumber: cseq?.[0] && /^\d{1,10}$/.test(cseq[0]) ? Number(cseq[0]) : null,
     cseqMethod: cseq?.[1]?.toUpperCase() ?? null,
     from: party(headers.get("from")),
     to: party(headers.get("to")),
